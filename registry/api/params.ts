@@ -1,0 +1,39 @@
+import type { FastifyReply, FastifyRequest } from "fastify";
+import { HarborError } from "./errors";
+
+export interface Paging {
+  page: number;
+  pageSize: number;
+}
+
+function positiveInt(value: unknown, name: string, fallback: number): number {
+  if (value === undefined || value === "") return fallback;
+  if (typeof value !== "string" || !/^\d{1,9}$/.test(value) || Number(value) < 1) {
+    throw new HarborError("BAD_REQUEST", `${name} must be a positive integer`);
+  }
+  return Number(value);
+}
+
+/** `page` (default 1) and `page_size` (default 10, at most 100 as in Harbor's swagger → 422). */
+export function paging(query: Record<string, unknown>): Paging {
+  const page = positiveInt(query.page, "page", 1);
+  const pageSize = positiveInt(query.page_size, "page_size", 10);
+  if (pageSize > 100) throw new HarborError("UNPROCESSABLE_ENTITY", "page_size in query should be less than or equal to 100");
+  return { page, pageSize };
+}
+
+/** `X-Total-Count` and Harbor's `Link` header (relative URLs, entries joined by " , "). */
+export function setPageHeaders(request: FastifyRequest, reply: FastifyReply, paging: Paging, total: number): void {
+  reply.header("X-Total-Count", total);
+  const [path, search = ""] = request.url.split("?", 2);
+  const linkTo = (page: number) => {
+    const params = new URLSearchParams(search);
+    params.set("page", String(page));
+    params.set("page_size", String(paging.pageSize));
+    return `<${path}?${decodeURIComponent(params.toString())}>`;
+  };
+  const links: string[] = [];
+  if (paging.page > 1 && (paging.page - 1) * paging.pageSize < total) links.push(`${linkTo(paging.page - 1)}; rel="prev"`);
+  if (paging.page * paging.pageSize < total) links.push(`${linkTo(paging.page + 1)}; rel="next"`);
+  if (links.length) reply.header("Link", links.join(" , "));
+}

@@ -1,0 +1,129 @@
+import Fastify, { LogController, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
+import { registerProjectRoutes } from "./api/projects";
+import { HarborError, codeForStatus } from "./api/errors";
+import { Authenticator, BadCredentialsError } from "./auth/authenticate";
+import { ANONYMOUS, principalName, type Principal } from "./auth/principal";
+import type { Config } from "./config";
+import type { Sql } from "./db/sql";
+import type { DistributionContext } from "./distribution/context";
+import { OciError } from "./distribution/errors";
+import { DistributionMetadata } from "./distribution/metadata";
+import { registerDistributionRoutes } from "./distribution/routes";
+import { UploadService } from "./distribution/upload-service";
+import { registerOpsRoutes } from "./ops/health";
+import { Metrics } from "./ops/metrics";
+import { ProjectStore } from "./projects/projects";
+import type { BlobStore } from "./storage/blob-store";
+
+declare module "fastify" {
+  interface FastifyRequest {
+    principal: Principal;
+    /** Bounded route name for metrics and logs. */
+    routeLabel: string;
+  }
+}
+
+export interface AppDependencies {
+  config: Pick<Config, "publicUrl" | "logLevel">;
+  sql: Sql;
+  store: BlobStore;
+  metrics?: Metrics;
+}
+
+const REDACTED_PATHS = ["req.headers.authorization", "req.headers.cookie", "headers.authorization", "password", "*.password"];
+
+function isDistribution(request: FastifyRequest): boolean {
+  return request.url === "/v2" || request.url.startsWith("/v2/");
+}
+
+/** Turns any error into the body its API speaks: OCI's on /v2, Harbor's on /api and elsewhere. */
+function sendError(error: FastifyError | OciError | HarborError, request: FastifyRequest, reply: FastifyReply) {
+  const status = error instanceof OciError || error instanceof HarborError ? error.status : (error.statusCode ?? 500);
+  if (status >= 500) request.log.error({ err: error }, "request failed");
+  const internal = status >= 500 && !(error instanceof OciError || error instanceof HarborError);
+  const message = internal ? "internal server error" : error.message;
+  let body: unknown;
+  if (isDistribution(request)) {
+    if (status === 401) reply.header("WWW-Authenticate", 'Basic realm="Berth"');
+    body = error instanceof OciError ? error.toBody() : { errors: [{ code: internal ? "UNKNOWN" : codeForStatus(status), message }] };
+  } else {
+    body = error instanceof HarborError ? error.toBody() : { errors: [{ code: codeForStatus(status), message }] };
+  }
+  reply.code(status).header("Content-Type", "application/json; charset=utf-8");
+  // A half-sent response (a blob stream that failed) cannot get an error body; the connection just ends.
+  if (reply.sent || reply.raw.headersSent) return;
+  return request.method === "HEAD" ? reply.send() : reply.send(body);
+}
+
+export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> {
+  const metrics = deps.metrics ?? new Metrics();
+  const app = Fastify({
+    logger: { level: deps.config.logLevel, redact: { paths: REDACTED_PATHS, censor: "[redacted]" } },
+    // One line per request, written by our onResponse hook (with the user, without headers).
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit: 1024 * 1024,
+    // Blob uploads can be slow and large: no request timeout; idle sockets still time out.
+    requestTimeout: 0,
+  });
+  const authenticator = new Authenticator(deps.sql);
+  const projects = new ProjectStore(deps.sql);
+  const metadata = new DistributionMetadata(deps.sql);
+  const uploads = new UploadService(deps.store, metadata, {
+    started: () => metrics.uploadsInProgress.inc(),
+    ended: (bytes) => {
+      metrics.uploadsInProgress.dec();
+      metrics.bytesReceived.inc(bytes);
+    },
+  });
+  const ctx: DistributionContext = {
+    store: deps.store,
+    metadata,
+    projects,
+    uploads,
+    publicUrl: deps.config.publicUrl,
+    onBytesSent: (bytes) => metrics.bytesSent.inc(bytes),
+  };
+
+  // fastify 5 refuses object defaults (they would be shared by all requests); onRequest sets it.
+  app.decorateRequest<Principal>("principal", null as unknown as Principal);
+  app.decorateRequest("routeLabel", "");
+
+  app.addHook("onRequest", async (request) => {
+    request.routeLabel = request.routeOptions.url ?? "unmatched";
+    request.principal = ANONYMOUS;
+    try {
+      request.principal = await authenticator.authenticate(request.headers.authorization);
+    } catch (error) {
+      if (!(error instanceof BadCredentialsError)) throw error;
+      throw isDistribution(request)
+        ? new OciError("UNAUTHORIZED", error.message)
+        : new HarborError("UNAUTHORIZED", error.message);
+    }
+  });
+
+  app.addHook("onResponse", async (request, reply) => {
+    const seconds = reply.elapsedTime / 1000;
+    metrics.requests.inc({ method: request.method, route: request.routeLabel, status: reply.statusCode });
+    metrics.latency.observe({ method: request.method, route: request.routeLabel }, seconds);
+    request.log.info(
+      { method: request.method, url: request.url, status: reply.statusCode, ms: Math.round(reply.elapsedTime), user: principalName(request.principal) },
+      "request",
+    );
+  });
+
+  app.setErrorHandler(sendError);
+  app.setNotFoundHandler((request, reply) =>
+    sendError(
+      isDistribution(request)
+        ? new OciError("NAME_UNKNOWN", `no such endpoint: ${request.method} ${request.url.slice(0, 200)}`)
+        : new HarborError("NOT_FOUND", `no such endpoint: ${request.method} ${request.url.slice(0, 200)}`),
+      request,
+      reply,
+    ),
+  );
+
+  await app.register(async (v2) => registerDistributionRoutes(v2, ctx));
+  registerProjectRoutes(app, projects);
+  registerOpsRoutes(app, { sql: deps.sql, store: deps.store, metrics });
+  return app;
+}

@@ -1,0 +1,53 @@
+import { createHash } from "node:crypto";
+import type { Queryable } from "../db/sql";
+import { verifyPassword } from "./password";
+import { ANONYMOUS, type Principal } from "./principal";
+
+export class BadCredentialsError extends Error {
+  constructor() {
+    super("invalid username or password");
+  }
+}
+
+interface CachedLogin {
+  principal: Principal;
+  expires: number;
+}
+
+// scrypt costs ~50 ms by design, and registry clients send Basic credentials on every request: remember
+// successful logins briefly, keyed by a hash of the header so no secret is kept in memory.
+const CACHE_TTL_MS = 30_000;
+const CACHE_MAX = 1000;
+
+/** Resolves the Authorization header of a request into a Principal. */
+export class Authenticator {
+  private readonly cache = new Map<string, CachedLogin>();
+
+  constructor(private readonly db: Queryable) {}
+
+  async authenticate(authorization: string | undefined): Promise<Principal> {
+    if (!authorization) return ANONYMOUS;
+    const [scheme, value] = authorization.split(" ", 2);
+    if (scheme.toLowerCase() !== "basic" || !value) throw new BadCredentialsError();
+    const key = createHash("sha256").update(value).digest("base64");
+    const cached = this.cache.get(key);
+    if (cached && cached.expires > Date.now()) return cached.principal;
+
+    const decoded = Buffer.from(value, "base64").toString("utf8");
+    const colon = decoded.indexOf(":");
+    if (colon < 0) throw new BadCredentialsError();
+    const principal = await this.login(decoded.slice(0, colon), decoded.slice(colon + 1));
+    if (this.cache.size >= CACHE_MAX) this.cache.delete(this.cache.keys().next().value!);
+    this.cache.set(key, { principal, expires: Date.now() + CACHE_TTL_MS });
+    return principal;
+  }
+
+  private async login(username: string, password: string): Promise<Principal> {
+    const [user] = await this.db.query<{ id: number; username: string; password_hash: string; sysadmin: boolean }>(
+      "SELECT id, username, password_hash, sysadmin FROM users WHERE username = $1",
+      [username],
+    );
+    if (!user || !(await verifyPassword(password, user.password_hash))) throw new BadCredentialsError();
+    return { kind: "user", id: user.id, username: user.username, sysadmin: user.sysadmin };
+  }
+}

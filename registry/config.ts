@@ -1,0 +1,130 @@
+import path from "node:path";
+
+/** Everything Berth reads from its environment, validated once at start. */
+export interface Config {
+  host: string;
+  port: number;
+  dataDir: string;
+  /** Unset → embedded PGlite under `<dataDir>/pg`. */
+  databaseUrl?: string;
+  storage: FsStorageConfig | S3StorageConfig;
+  /** Unset → generated on first start and printed once. */
+  adminPassword?: string;
+  /** Base URL clients reach us at, for Location headers behind a proxy (no trailing slash). */
+  publicUrl?: string;
+  logLevel: "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
+  controller: ControllerConfig;
+}
+
+export interface FsStorageConfig {
+  kind: "fs";
+}
+
+export interface S3StorageConfig {
+  kind: "s3";
+  endpoint: string;
+  bucket: string;
+  region: string;
+  accessKey: string;
+  secretKey: string;
+}
+
+export interface ControllerConfig {
+  repo?: string;
+  branch: string;
+  schedule: string;
+  registryUrl?: string;
+  registryUser?: string;
+  registryPassword?: string;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly variable: string, reason: string) {
+    super(`${variable}: ${reason}`);
+  }
+}
+
+type Env = Record<string, string | undefined>;
+
+const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
+
+function parseAddress(value: string): { host: string; port: number } {
+  // host:port, [v6]:port, or :port (all interfaces)
+  const match = /^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]*):(\d{1,5})$/.exec(value);
+  if (!match) throw new ConfigError("BERTH_ADDR", `"${value}" is not host:port (for example 0.0.0.0:5000)`);
+  const port = Number(match[2]);
+  if (port > 65535) throw new ConfigError("BERTH_ADDR", `port ${port} is above 65535`);
+  const host = match[1] === "" ? "0.0.0.0" : match[1].replace(/^\[|\]$/g, "");
+  return { host, port };
+}
+
+function parseUrl(variable: string, value: string, protocols: string[]): string {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new ConfigError(variable, `"${value}" is not a URL`);
+  }
+  if (!protocols.includes(url.protocol)) {
+    throw new ConfigError(variable, `must start with ${protocols.map((p) => `${p}//`).join(" or ")}, got ${url.protocol}//`);
+  }
+  return value.replace(/\/+$/, "");
+}
+
+function required(env: Env, variable: string, why: string): string {
+  const value = env[variable];
+  if (!value) throw new ConfigError(variable, `is required ${why}`);
+  return value;
+}
+
+function parseStorage(env: Env): Config["storage"] {
+  const kind = env.BERTH_STORAGE ?? "fs";
+  if (kind === "fs") return { kind };
+  if (kind !== "s3") throw new ConfigError("BERTH_STORAGE", `must be "fs" or "s3", got "${kind}"`);
+  const why = "when BERTH_STORAGE=s3";
+  return {
+    kind,
+    endpoint: parseUrl("BERTH_S3_ENDPOINT", required(env, "BERTH_S3_ENDPOINT", why), ["http:", "https:"]),
+    bucket: required(env, "BERTH_S3_BUCKET", why),
+    region: env.BERTH_S3_REGION || "us-east-1",
+    accessKey: required(env, "BERTH_S3_ACCESS_KEY", why),
+    secretKey: required(env, "BERTH_S3_SECRET_KEY", why),
+  };
+}
+
+function parseLogLevel(value: string | undefined): Config["logLevel"] {
+  if (value === undefined || value === "") return "info";
+  if (!(LOG_LEVELS as readonly string[]).includes(value)) {
+    throw new ConfigError("BERTH_LOG_LEVEL", `must be one of ${LOG_LEVELS.join(", ")}, got "${value}"`);
+  }
+  return value as Config["logLevel"];
+}
+
+/** Reads and validates the BERTH_* variables. Throws ConfigError naming the first bad variable. */
+export function loadConfig(env: Env = process.env, cwd: string = process.cwd()): Config {
+  const { host, port } = parseAddress(env.BERTH_ADDR || "0.0.0.0:5000");
+  const adminPassword = env.BERTH_ADMIN_PASSWORD || undefined;
+  if (adminPassword !== undefined && adminPassword.length < 8) {
+    throw new ConfigError("BERTH_ADMIN_PASSWORD", "must be at least 8 characters");
+  }
+  return {
+    host,
+    port,
+    dataDir: path.resolve(cwd, env.BERTH_DATA_DIR || "./data"),
+    databaseUrl: env.BERTH_DATABASE_URL
+      ? parseUrl("BERTH_DATABASE_URL", env.BERTH_DATABASE_URL, ["postgres:", "postgresql:"])
+      : undefined,
+    storage: parseStorage(env),
+    adminPassword,
+    publicUrl: env.BERTH_PUBLIC_URL ? parseUrl("BERTH_PUBLIC_URL", env.BERTH_PUBLIC_URL, ["http:", "https:"]) : undefined,
+    logLevel: parseLogLevel(env.BERTH_LOG_LEVEL),
+    controller: {
+      repo: env.BERTH_CONTROLLER_REPO || undefined,
+      branch: env.BERTH_CONTROLLER_BRANCH || "main",
+      schedule: env.BERTH_CONTROLLER_SCHEDULE || "*/5 * * * *",
+      registryUrl: env.BERTH_REGISTRY_URL || undefined,
+      registryUser: env.BERTH_REGISTRY_USER || undefined,
+      registryPassword: env.BERTH_REGISTRY_PASSWORD || undefined,
+    },
+  };
+}

@@ -1,0 +1,14 @@
+import type { BlobStore } from "../storage/blob-store";
+import type { ProjectStore } from "../projects/projects";
+import type { DistributionMetadata } from "./metadata";
+import type { UploadService } from "./upload-service";
+
+/** What the /v2 handlers need; built once in app.ts. */
+export interface DistributionContext {
+  store: BlobStore;
+  metadata: DistributionMetadata;
+  projects: ProjectStore;
+  uploads: UploadService;
+  publicUrl?: string;
+  onBytesSent(bytes: number): void;
+}

@@ -1,0 +1,44 @@
+/**
+ * The OCI Distribution error codes and the HTTP status each one answers with (spec, "Error Codes").
+ * Every /v2 failure goes through `OciError`, so the table below is the only place statuses are chosen.
+ */
+export const OCI_ERRORS = {
+  BLOB_UNKNOWN: { status: 404, message: "blob unknown to registry" },
+  BLOB_UPLOAD_INVALID: { status: 400, message: "blob upload invalid" },
+  BLOB_UPLOAD_UNKNOWN: { status: 404, message: "blob upload unknown to registry" },
+  DIGEST_INVALID: { status: 400, message: "provided digest did not match uploaded content" },
+  MANIFEST_BLOB_UNKNOWN: { status: 404, message: "manifest references a manifest or blob unknown to registry" },
+  MANIFEST_INVALID: { status: 400, message: "manifest invalid" },
+  MANIFEST_UNKNOWN: { status: 404, message: "manifest unknown to registry" },
+  NAME_INVALID: { status: 400, message: "invalid repository name" },
+  NAME_UNKNOWN: { status: 404, message: "repository name not known to registry" },
+  SIZE_INVALID: { status: 400, message: "provided length did not match content length" },
+  UNAUTHORIZED: { status: 401, message: "authentication required" },
+  DENIED: { status: 403, message: "requested access to the resource is denied" },
+  UNSUPPORTED: { status: 405, message: "the operation is unsupported" },
+  TOOMANYREQUESTS: { status: 429, message: "too many requests" },
+  // Not in the spec's table but used by distribution for a bad Range/Content-Range.
+  RANGE_INVALID: { status: 416, message: "requested range not satisfiable" },
+} as const;
+
+export type OciErrorCode = keyof typeof OCI_ERRORS;
+
+export class OciError extends Error {
+  readonly status: number;
+
+  constructor(
+    readonly code: OciErrorCode,
+    message?: string,
+    readonly detail?: unknown,
+    status?: number,
+  ) {
+    super(message ?? OCI_ERRORS[code].message);
+    this.status = status ?? OCI_ERRORS[code].status;
+  }
+
+  toBody(): { errors: { code: string; message: string; detail?: unknown }[] } {
+    const entry: { code: string; message: string; detail?: unknown } = { code: this.code, message: this.message };
+    if (this.detail !== undefined) entry.detail = this.detail;
+    return { errors: [entry] };
+  }
+}

@@ -1,0 +1,72 @@
+import type { FastifyReply, FastifyRequest } from "fastify";
+import { can } from "../auth/rbac";
+import { isPublic } from "../projects/projects";
+import { authorizeRepository } from "./access";
+import type { DistributionContext } from "./context";
+import { requireDigest } from "./digest";
+import { OciError } from "./errors";
+import { intParam, setNextLink, stringParam } from "./http";
+import { MEDIA_TYPES } from "./manifest";
+
+type Query = Record<string, string | undefined>;
+
+/** Takes one more row than asked, to know whether a next page exists without a count query. */
+async function page(
+  fetch: (last: string | null, limit: number | null) => Promise<string[]>,
+  query: Query,
+): Promise<{ items: string[]; next: string | null; n: number | null }> {
+  const n = intParam(query.n, "n");
+  const last = stringParam(query.last);
+  if (n === 0) return { items: [], next: null, n };
+  const rows = await fetch(last, n === null ? null : n + 1);
+  if (n !== null && rows.length > n) return { items: rows.slice(0, n), next: rows[n - 1], n };
+  return { items: rows, next: null, n };
+}
+
+export async function listTags(ctx: DistributionContext, request: FastifyRequest, reply: FastifyReply, name: string) {
+  const access = await authorizeRepository(ctx.projects, request, name, "pull");
+  const repositoryId = await ctx.metadata.repositoryId(access.name);
+  if (repositoryId === null || !(await ctx.metadata.repositoryHasContent(repositoryId))) {
+    throw new OciError("NAME_UNKNOWN", `repository ${access.name} is unknown`, { name: access.name });
+  }
+  const result = await page((last, limit) => ctx.metadata.listTags(repositoryId, last, limit), request.query as Query);
+  if (result.next !== null) setNextLink(reply, `/v2/${access.name}/tags/list`, result.n!, result.next);
+  return reply.send({ name: access.name, tags: result.items });
+}
+
+export async function catalog(ctx: DistributionContext, request: FastifyRequest, reply: FastifyReply) {
+  const principal = request.principal;
+  let projectIds: number[] | null = null;
+  if (!(principal.kind === "user" && principal.sysadmin)) {
+    // Only the projects the caller may pull from; few enough to list (public ones plus their own later).
+    const { rows } = await ctx.projects.list({ publicOnly: false, limit: 100000, offset: 0 });
+    projectIds = rows.filter((p) => can(principal, "pull", { public: isPublic(p) })).map((p) => p.id);
+  }
+  const result = await page(
+    (last, limit) => ctx.metadata.catalog({ last, limit, projectIds }),
+    request.query as Query,
+  );
+  if (result.next !== null) setNextLink(reply, "/v2/_catalog", result.n!, result.next);
+  return reply.send({ repositories: result.items });
+}
+
+export async function listReferrers(ctx: DistributionContext, request: FastifyRequest, reply: FastifyReply, name: string, rawDigest: string) {
+  const access = await authorizeRepository(ctx.projects, request, name, "pull");
+  const digest = requireDigest(rawDigest);
+  const artifactType = stringParam((request.query as Query).artifactType);
+  const repositoryId = await ctx.metadata.repositoryId(access.name);
+  const rows =
+    repositoryId === null ? [] : await ctx.metadata.referrers(repositoryId, `${digest.algorithm}:${digest.hex}`, artifactType);
+  if (artifactType !== null) reply.header("OCI-Filters-Applied", "artifactType");
+  return reply.header("Content-Type", MEDIA_TYPES.ociIndex).send({
+    schemaVersion: 2,
+    mediaType: MEDIA_TYPES.ociIndex,
+    manifests: rows.map((row) => ({
+      mediaType: row.media_type,
+      digest: row.digest,
+      size: row.size,
+      ...(row.artifact_type ? { artifactType: row.artifact_type } : {}),
+      ...(row.annotations ? { annotations: row.annotations } : {}),
+    })),
+  });
+}

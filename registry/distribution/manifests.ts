@@ -1,0 +1,123 @@
+import type { FastifyReply, FastifyRequest } from "fastify";
+import type { Readable } from "node:stream";
+import { authorizeRepository } from "./access";
+import type { DistributionContext } from "./context";
+import { digestOf, parseDigest } from "./digest";
+import { OciError } from "./errors";
+import { locationOf } from "./http";
+import { parseManifest } from "./manifest";
+import type { StoredManifest } from "./metadata";
+import { isValidTag } from "./names";
+
+/** Manifests larger than this are refused, as distribution and the spec's guidance do. */
+export const MAX_MANIFEST_BYTES = 4 * 1024 * 1024;
+
+type Reference = { kind: "digest"; digest: string } | { kind: "tag"; tag: string };
+
+function parseReference(reference: string): Reference {
+  const digest = parseDigest(reference);
+  if (digest) return { kind: "digest", digest: reference };
+  if (reference.includes(":")) throw new OciError("DIGEST_INVALID", `invalid digest: ${reference.slice(0, 200)}`);
+  if (!isValidTag(reference)) throw new OciError("MANIFEST_INVALID", `invalid tag: ${reference.slice(0, 200)}`);
+  return { kind: "tag", tag: reference };
+}
+
+async function readLimited(source: Readable, limit: number): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let total = 0;
+  for await (const chunk of source) {
+    total += (chunk as Buffer).length;
+    if (total > limit) {
+      source.resume();
+      throw new OciError("SIZE_INVALID", `manifest is larger than ${limit} bytes`, { limit }, 413);
+    }
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks);
+}
+
+async function findManifest(ctx: DistributionContext, repositoryId: number | null, reference: Reference) {
+  if (repositoryId === null) return null;
+  return reference.kind === "digest"
+    ? ctx.metadata.manifestByDigest(repositoryId, reference.digest)
+    : ctx.metadata.manifestByTag(repositoryId, reference.tag);
+}
+
+function sendManifestHeaders(reply: FastifyReply, manifest: StoredManifest): void {
+  reply
+    .header("Content-Type", manifest.media_type)
+    .header("Content-Length", manifest.size)
+    .header("Docker-Content-Digest", manifest.digest)
+    .header("ETag", `"${manifest.digest}"`);
+}
+
+export async function getManifest(ctx: DistributionContext, request: FastifyRequest, reply: FastifyReply, name: string, rawReference: string) {
+  const access = await authorizeRepository(ctx.projects, request, name, "pull");
+  const reference = parseReference(rawReference);
+  const manifest = await findManifest(ctx, await ctx.metadata.repositoryId(access.name), reference);
+  if (!manifest) throw new OciError("MANIFEST_UNKNOWN", `manifest ${rawReference} is unknown in ${access.name}`, { reference: rawReference });
+  sendManifestHeaders(reply, manifest);
+  if (request.method === "HEAD") return reply.send();
+  ctx.onBytesSent(manifest.size);
+  return reply.send(manifest.content);
+}
+
+export async function putManifest(ctx: DistributionContext, request: FastifyRequest, reply: FastifyReply, name: string, rawReference: string) {
+  const access = await authorizeRepository(ctx.projects, request, name, "push");
+  const reference = parseReference(rawReference);
+  const declared = request.headers["content-length"];
+  if (declared !== undefined && Number(declared) > MAX_MANIFEST_BYTES) {
+    throw new OciError("SIZE_INVALID", `manifest is larger than ${MAX_MANIFEST_BYTES} bytes`, { limit: MAX_MANIFEST_BYTES }, 413);
+  }
+  const content = await readLimited(request.raw, MAX_MANIFEST_BYTES);
+  const parsed = parseManifest(content, request.headers["content-type"]);
+
+  // The digest of what was sent, in the algorithm the client named when it pushed by digest.
+  const algorithm = reference.kind === "digest" ? parseDigest(reference.digest)!.algorithm : "sha256";
+  const digest = digestOf(content, algorithm);
+  if (reference.kind === "digest" && reference.digest !== digest) {
+    throw new OciError("DIGEST_INVALID", `manifest has digest ${digest}, not ${reference.digest}`, { digest: reference.digest });
+  }
+
+  const repositoryId = await ctx.metadata.ensureRepository(access.name, access.project.id);
+  const missing = await ctx.metadata.missingReferences(repositoryId, parsed.references);
+  if (missing.length > 0) {
+    throw new OciError("MANIFEST_BLOB_UNKNOWN", `manifest references ${missing.length} unknown blob(s) or manifest(s): ${missing.slice(0, 5).join(", ")}`, {
+      digests: missing,
+    });
+  }
+  await ctx.metadata.putManifest(
+    repositoryId,
+    {
+      digest,
+      mediaType: parsed.mediaType,
+      content,
+      artifactType: parsed.artifactType,
+      subjectDigest: parsed.subject?.digest ?? null,
+      annotations: parsed.annotations,
+      references: parsed.references,
+    },
+    reference.kind === "tag" ? reference.tag : null,
+  );
+  if (parsed.subject) reply.header("OCI-Subject", parsed.subject.digest);
+  return reply
+    .code(201)
+    .header("Location", locationOf(ctx.publicUrl, `/v2/${access.name}/manifests/${digest}`))
+    .header("Docker-Content-Digest", digest)
+    .header("Content-Length", 0)
+    .send();
+}
+
+/** By digest: removes the manifest and its tags. By tag: removes only the tag (OCI v1.1). */
+export async function deleteManifest(ctx: DistributionContext, request: FastifyRequest, reply: FastifyReply, name: string, rawReference: string) {
+  const access = await authorizeRepository(ctx.projects, request, name, "delete");
+  const reference = parseReference(rawReference);
+  const repositoryId = await ctx.metadata.repositoryId(access.name);
+  const deleted =
+    repositoryId !== null &&
+    (reference.kind === "digest"
+      ? await ctx.metadata.deleteManifest(repositoryId, reference.digest)
+      : await ctx.metadata.deleteTag(repositoryId, reference.tag));
+  if (!deleted) throw new OciError("MANIFEST_UNKNOWN", `manifest ${rawReference} is unknown in ${access.name}`, { reference: rawReference });
+  return reply.code(202).header("Content-Length", 0).send();
+}

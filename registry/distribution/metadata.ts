@@ -1,0 +1,229 @@
+import type { Queryable, Sql } from "../db/sql";
+
+export interface StoredManifest {
+  digest: string;
+  media_type: string;
+  size: number;
+  content: Buffer;
+  subject_digest: string | null;
+}
+
+export interface ManifestReference {
+  digest: string;
+  kind: "blob" | "manifest";
+}
+
+export interface NewManifest {
+  digest: string;
+  mediaType: string;
+  content: Buffer;
+  artifactType: string | null;
+  subjectDigest: string | null;
+  annotations: Record<string, string> | null;
+  references: ManifestReference[];
+}
+
+export interface ReferrerRow {
+  digest: string;
+  media_type: string;
+  size: number;
+  artifact_type: string | null;
+  annotations: Record<string, string> | null;
+}
+
+/** Repository, blob-link, manifest and tag metadata of the /v2 API. */
+export class DistributionMetadata {
+  constructor(private readonly sql: Sql) {}
+
+  async repositoryId(name: string, db: Queryable = this.sql): Promise<number | null> {
+    const [row] = await db.query<{ id: number }>("SELECT id FROM repositories WHERE name = $1", [name]);
+    return row?.id ?? null;
+  }
+
+  /** The repository's id, creating the row (under its project) when this is its first write. */
+  async ensureRepository(name: string, projectId: number, db: Queryable = this.sql): Promise<number> {
+    const [row] = await db.query<{ id: number }>(
+      `INSERT INTO repositories (project_id, name) VALUES ($1, $2)
+       ON CONFLICT (name) DO UPDATE SET updated_at = repositories.updated_at RETURNING id`,
+      [projectId, name],
+    );
+    return row.id;
+  }
+
+  /** Whether the repository has ever held a manifest (what makes it visible in the catalog and tag list). */
+  async repositoryHasContent(repositoryId: number): Promise<boolean> {
+    const rows = await this.sql.query("SELECT 1 FROM manifests WHERE repository_id = $1 LIMIT 1", [repositoryId]);
+    return rows.length > 0;
+  }
+
+  /** Size of a blob linked into the repository, or null. */
+  async linkedBlobSize(repositoryId: number, digest: string): Promise<number | null> {
+    const [row] = await this.sql.query<{ size: number }>(
+      `SELECT b.size FROM repository_blobs rb JOIN blobs b ON b.digest = rb.digest
+        WHERE rb.repository_id = $1 AND rb.digest = $2`,
+      [repositoryId, digest],
+    );
+    return row?.size ?? null;
+  }
+
+  /** Records a committed blob and links it into the repository. */
+  async linkBlob(repositoryId: number, digest: string, size: number): Promise<void> {
+    await this.sql.transaction(async (tx) => {
+      await tx.query("INSERT INTO blobs (digest, size) VALUES ($1, $2) ON CONFLICT (digest) DO NOTHING", [digest, size]);
+      await tx.query(
+        "INSERT INTO repository_blobs (repository_id, digest) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+        [repositoryId, digest],
+      );
+    });
+  }
+
+  async unlinkBlob(repositoryId: number, digest: string): Promise<boolean> {
+    const rows = await this.sql.query(
+      "DELETE FROM repository_blobs WHERE repository_id = $1 AND digest = $2 RETURNING digest",
+      [repositoryId, digest],
+    );
+    return rows.length > 0;
+  }
+
+  /** Which of `digests` are missing from the repository, as blobs or as manifests (by kind). */
+  async missingReferences(repositoryId: number, references: ManifestReference[]): Promise<string[]> {
+    const blobs = references.filter((r) => r.kind === "blob").map((r) => r.digest);
+    const manifests = references.filter((r) => r.kind === "manifest").map((r) => r.digest);
+    const present = new Set<string>();
+    if (blobs.length) {
+      const rows = await this.sql.query<{ digest: string }>(
+        "SELECT digest FROM repository_blobs WHERE repository_id = $1 AND digest = ANY($2::text[])",
+        [repositoryId, blobs],
+      );
+      rows.forEach((r) => present.add(r.digest));
+    }
+    if (manifests.length) {
+      const rows = await this.sql.query<{ digest: string }>(
+        "SELECT digest FROM manifests WHERE repository_id = $1 AND digest = ANY($2::text[])",
+        [repositoryId, manifests],
+      );
+      rows.forEach((r) => present.add(r.digest));
+    }
+    return [...new Set(references.map((r) => r.digest))].filter((d) => !present.has(d));
+  }
+
+  /** Stores a manifest (idempotent by digest) and points `tag` at it when given. */
+  async putManifest(repositoryId: number, manifest: NewManifest, tag: string | null): Promise<void> {
+    await this.sql.transaction(async (tx) => {
+      await tx.query(
+        `INSERT INTO manifests (repository_id, digest, media_type, size, content, artifact_type, subject_digest, annotations)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (repository_id, digest) DO NOTHING`,
+        [
+          repositoryId,
+          manifest.digest,
+          manifest.mediaType,
+          manifest.content.length,
+          manifest.content,
+          manifest.artifactType,
+          manifest.subjectDigest,
+          manifest.annotations === null ? null : JSON.stringify(manifest.annotations),
+        ],
+      );
+      for (const reference of manifest.references) {
+        await tx.query(
+          `INSERT INTO manifest_references (repository_id, parent_digest, child_digest, child_kind)
+           VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING`,
+          [repositoryId, manifest.digest, reference.digest, reference.kind],
+        );
+      }
+      if (tag !== null) {
+        await tx.query(
+          `INSERT INTO tags (repository_id, name, digest) VALUES ($1, $2, $3)
+           ON CONFLICT (repository_id, name) DO UPDATE SET digest = EXCLUDED.digest, updated_at = now()`,
+          [repositoryId, tag, manifest.digest],
+        );
+      }
+      await tx.query("UPDATE repositories SET updated_at = now() WHERE id = $1", [repositoryId]);
+    });
+  }
+
+  async manifestByDigest(repositoryId: number, digest: string): Promise<StoredManifest | null> {
+    const [row] = await this.sql.query<StoredManifest>(
+      `SELECT digest, media_type, size, content, subject_digest FROM manifests WHERE repository_id = $1 AND digest = $2`,
+      [repositoryId, digest],
+    );
+    return row ?? null;
+  }
+
+  async manifestByTag(repositoryId: number, tag: string): Promise<StoredManifest | null> {
+    const [row] = await this.sql.query<StoredManifest>(
+      `SELECT m.digest, m.media_type, m.size, m.content, m.subject_digest
+         FROM tags t JOIN manifests m ON m.repository_id = t.repository_id AND m.digest = t.digest
+        WHERE t.repository_id = $1 AND t.name = $2`,
+      [repositoryId, tag],
+    );
+    return row ?? null;
+  }
+
+  /** Deletes a manifest and every tag pointing at it. */
+  async deleteManifest(repositoryId: number, digest: string): Promise<boolean> {
+    const rows = await this.sql.query(
+      "DELETE FROM manifests WHERE repository_id = $1 AND digest = $2 RETURNING digest",
+      [repositoryId, digest],
+    );
+    return rows.length > 0;
+  }
+
+  async deleteTag(repositoryId: number, tag: string): Promise<boolean> {
+    const rows = await this.sql.query("DELETE FROM tags WHERE repository_id = $1 AND name = $2 RETURNING name", [
+      repositoryId,
+      tag,
+    ]);
+    return rows.length > 0;
+  }
+
+  /** Tags in lexical (byte) order after `last`, at most `limit` (null = all). */
+  async listTags(repositoryId: number, last: string | null, limit: number | null): Promise<string[]> {
+    const rows = await this.sql.query<{ name: string }>(
+      `SELECT name FROM tags WHERE repository_id = $1 AND ($2::text IS NULL OR name COLLATE "C" > $2)
+        ORDER BY name COLLATE "C" ${limit === null ? "" : `LIMIT ${limit}`}`,
+      [repositoryId, last],
+    );
+    return rows.map((r) => r.name);
+  }
+
+  async referrers(repositoryId: number, subjectDigest: string, artifactType: string | null): Promise<ReferrerRow[]> {
+    return this.sql.query<ReferrerRow>(
+      `SELECT digest, media_type, size, artifact_type, annotations FROM manifests
+        WHERE repository_id = $1 AND subject_digest = $2 AND ($3::text IS NULL OR artifact_type = $3)
+        ORDER BY created_at, digest`,
+      [repositoryId, subjectDigest, artifactType],
+    );
+  }
+
+  /** Repository names holding at least one manifest, in lexical order, optionally limited to projects. */
+  async catalog(options: { last: string | null; limit: number | null; projectIds: number[] | null }): Promise<string[]> {
+    const rows = await this.sql.query<{ name: string }>(
+      `SELECT r.name FROM repositories r
+        WHERE EXISTS (SELECT 1 FROM manifests m WHERE m.repository_id = r.id)
+          AND ($1::text IS NULL OR r.name COLLATE "C" > $1)
+          AND ($2::int[] IS NULL OR r.project_id = ANY($2::int[]))
+        ORDER BY r.name COLLATE "C" ${options.limit === null ? "" : `LIMIT ${options.limit}`}`,
+      [options.last, options.projectIds],
+    );
+    return rows.map((r) => r.name);
+  }
+
+  // Upload sessions: the row binds a session id to its repository so any node can continue it.
+  async createUpload(id: string, repositoryId: number): Promise<void> {
+    await this.sql.query("INSERT INTO uploads (id, repository_id) VALUES ($1, $2)", [id, repositoryId]);
+  }
+
+  async uploadRepository(id: string): Promise<number | null> {
+    const [row] = await this.sql.query<{ repository_id: number }>("SELECT repository_id FROM uploads WHERE id = $1", [id]);
+    return row?.repository_id ?? null;
+  }
+
+  async touchUpload(id: string): Promise<void> {
+    await this.sql.query("UPDATE uploads SET updated_at = now() WHERE id = $1", [id]);
+  }
+
+  async deleteUpload(id: string): Promise<void> {
+    await this.sql.query("DELETE FROM uploads WHERE id = $1", [id]);
+  }
+}

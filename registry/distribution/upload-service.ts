@@ -1,0 +1,144 @@
+import { createHash, randomUUID, type Hash } from "node:crypto";
+import { pipeline, type Readable } from "node:stream";
+import { pipeline as pipelineAsync } from "node:stream/promises";
+import type { BlobStore } from "../storage/blob-store";
+import { HashingStream, type ParsedDigest } from "./digest";
+import { OciError } from "./errors";
+import type { DistributionMetadata } from "./metadata";
+
+/** Told about every chunk streamed into storage (metrics). */
+export interface TransferObserver {
+  started(): void;
+  ended(bytes: number): void;
+}
+
+interface RunningHash {
+  hash: Hash;
+  size: number;
+}
+
+/**
+ * Blob upload sessions. Bytes go to the blob store as they arrive and are hashed on the way (sha256). The
+ * running hash is only a cache: when it is missing or stale (another node took a chunk, or this process
+ * restarted), the upload's bytes are hashed again from the store, so sessions survive restarts.
+ */
+export class UploadService {
+  private readonly hashes = new Map<string, RunningHash>();
+  private readonly busy = new Map<string, Promise<unknown>>();
+
+  constructor(
+    private readonly store: BlobStore,
+    private readonly metadata: DistributionMetadata,
+    private readonly observer: TransferObserver = { started: () => undefined, ended: () => undefined },
+  ) {}
+
+  async start(repositoryId: number): Promise<string> {
+    const id = randomUUID();
+    await this.store.startUpload(id);
+    await this.metadata.createUpload(id, repositoryId);
+    this.hashes.set(id, { hash: createHash("sha256"), size: 0 });
+    return id;
+  }
+
+  /** Size of an upload that belongs to the repository; BLOB_UPLOAD_UNKNOWN otherwise. */
+  async size(id: string, repositoryId: number): Promise<number> {
+    await this.requireSession(id, repositoryId);
+    const size = await this.store.uploadSize(id);
+    if (size === null) throw new OciError("BLOB_UPLOAD_UNKNOWN", `upload ${id} has no data`);
+    return size;
+  }
+
+  /**
+   * Appends a chunk. `expectedStart` is where the client says it starts (from Content-Range); a chunk that
+   * does not continue the upload where it ends is refused with 416, and the upload is unchanged.
+   */
+  append(id: string, repositoryId: number, source: Readable, expectedStart: number | null): Promise<number> {
+    return this.exclusive(id, async () => {
+      const size = await this.size(id, repositoryId);
+      if (expectedStart !== null && expectedStart !== size) {
+        source.resume(); // drain, so the connection can be reused
+        throw new OciError("RANGE_INVALID", `chunk starts at ${expectedStart} but the upload has ${size} bytes`, {
+          size,
+        });
+      }
+      return this.write(id, size, source);
+    });
+  }
+
+  /** Ends the upload with an optional last chunk, verifies the digest and makes the blob visible. */
+  finish(id: string, repositoryId: number, digest: ParsedDigest, lastChunk: Readable | null): Promise<number> {
+    return this.exclusive(id, async () => {
+      let size = await this.size(id, repositoryId);
+      if (lastChunk !== null) size = await this.write(id, size, lastChunk);
+      const actual = await this.digestOf(id, size, digest.algorithm);
+      const expected = `${digest.algorithm}:${digest.hex}`;
+      if (actual !== expected) {
+        throw new OciError("DIGEST_INVALID", `upload content has digest ${actual}, not ${expected}`, { digest: expected });
+      }
+      await this.store.commitUpload(id, expected);
+      await this.metadata.linkBlob(repositoryId, expected, size);
+      await this.metadata.deleteUpload(id);
+      this.hashes.delete(id);
+      return size;
+    });
+  }
+
+  async cancel(id: string, repositoryId: number): Promise<void> {
+    await this.exclusive(id, async () => {
+      await this.requireSession(id, repositoryId);
+      await this.metadata.deleteUpload(id);
+      await this.store.abortUpload(id);
+      this.hashes.delete(id);
+    });
+  }
+
+  private async requireSession(id: string, repositoryId: number): Promise<void> {
+    const owner = await this.metadata.uploadRepository(id);
+    if (owner !== repositoryId) throw new OciError("BLOB_UPLOAD_UNKNOWN", `upload ${id.slice(0, 100)} is unknown`);
+  }
+
+  private async write(id: string, size: number, source: Readable): Promise<number> {
+    const running = this.hashes.get(id);
+    const hash = running && running.size === size ? running.hash : createHash("sha256");
+    // Without a matching running hash, hashing now would miss the earlier bytes: catch up at the end instead.
+    const catchUp = !(running && running.size === size);
+    this.hashes.delete(id); // until the write succeeds, the hash may hold bytes the store discarded
+    const tap = new HashingStream(hash);
+    // pipeline passes a client's disconnect on to `tap` as an error, so the store discards the partial chunk.
+    pipeline(source, tap, () => undefined);
+    let newSize: number;
+    this.observer.started();
+    try {
+      newSize = await this.store.appendUpload(id, tap);
+    } finally {
+      this.observer.ended(tap.bytes);
+    }
+    if (!catchUp) this.hashes.set(id, { hash, size: newSize });
+    await this.metadata.touchUpload(id);
+    return newSize;
+  }
+
+  private async digestOf(id: string, size: number, algorithm: ParsedDigest["algorithm"]): Promise<string> {
+    const running = this.hashes.get(id);
+    if (algorithm === "sha256" && running && running.size === size) {
+      return `sha256:${running.hash.copy().digest("hex")}`;
+    }
+    const hash = createHash(algorithm);
+    await pipelineAsync(await this.store.readUpload(id), new HashingStream(hash), async function* (chunks) {
+      for await (const _ of chunks); // the hash is all we need
+    });
+    return `${algorithm}:${hash.digest("hex")}`;
+  }
+
+  /** Runs operations on one upload one at a time (two PATCHes racing would interleave bytes). */
+  private exclusive<T>(id: string, work: () => Promise<T>): Promise<T> {
+    const previous = this.busy.get(id) ?? Promise.resolve();
+    const run = previous.then(work, work);
+    const settled = run.catch(() => undefined);
+    this.busy.set(id, settled);
+    void settled.then(() => {
+      if (this.busy.get(id) === settled) this.busy.delete(id);
+    });
+    return run;
+  }
+}

@@ -1,0 +1,140 @@
+import type { FastifyReply, FastifyRequest } from "fastify";
+import { Readable } from "node:stream";
+import { can } from "../auth/rbac";
+import { isPublic } from "../projects/projects";
+import { authorizeRepository } from "./access";
+import type { DistributionContext } from "./context";
+import { parseDigest, requireDigest } from "./digest";
+import { OciError } from "./errors";
+import { contentLength, hasBody, locationOf, stringParam } from "./http";
+import { isValidRepositoryName } from "./names";
+
+type Query = Record<string, string | undefined>;
+
+function uploadLocation(ctx: DistributionContext, name: string, id: string): string {
+  return locationOf(ctx.publicUrl, `/v2/${name}/blobs/uploads/${id}`);
+}
+
+function sendCreated(ctx: DistributionContext, reply: FastifyReply, name: string, digest: string) {
+  return reply
+    .code(201)
+    .header("Location", locationOf(ctx.publicUrl, `/v2/${name}/blobs/${digest}`))
+    .header("Docker-Content-Digest", digest)
+    .header("Content-Length", 0)
+    .send();
+}
+
+function sendProgress(ctx: DistributionContext, reply: FastifyReply, status: number, name: string, id: string, size: number) {
+  return reply
+    .code(status)
+    .header("Location", uploadLocation(ctx, name, id))
+    .header("Range", `0-${Math.max(0, size - 1)}`)
+    .header("Docker-Upload-UUID", id)
+    .header("Content-Length", 0)
+    .send();
+}
+
+/** A request body as a stream, refusing a declared length that does not match a chunk's Content-Range. */
+function chunkOf(request: FastifyRequest): Readable {
+  return request.raw;
+}
+
+/** `Content-Range: <start>-<end>` (the spec's form; `bytes ` prefix and `/total` suffix tolerated). */
+export function parseContentRange(header: string | undefined): { start: number; end: number } | null {
+  if (header === undefined) return null;
+  const match = /^(?:bytes[ =])?(\d+)-(\d+)(?:\/(?:\d+|\*))?$/.exec(header.trim());
+  if (!match) throw new OciError("RANGE_INVALID", `malformed Content-Range: ${header.slice(0, 100)}`);
+  const start = Number(match[1]);
+  const end = Number(match[2]);
+  if (end < start) throw new OciError("RANGE_INVALID", `Content-Range ${header} ends before it starts`);
+  return { start, end };
+}
+
+/** Tries a cross-repository mount; false when the source is unknown or not readable by the caller. */
+async function tryMount(ctx: DistributionContext, request: FastifyRequest, repositoryId: number, digest: string, from: string) {
+  if (!isValidRepositoryName(from) || !from.includes("/")) return false;
+  const source = await ctx.projects.findByName(from.slice(0, from.indexOf("/")));
+  if (!source || !can(request.principal, "pull", { public: isPublic(source) })) return false;
+  const sourceId = await ctx.metadata.repositoryId(from);
+  const size = sourceId === null ? null : await ctx.metadata.linkedBlobSize(sourceId, digest);
+  if (size === null) return false;
+  await ctx.metadata.linkBlob(repositoryId, digest, size);
+  return true;
+}
+
+export async function startUpload(ctx: DistributionContext, request: FastifyRequest, reply: FastifyReply, name: string) {
+  const access = await authorizeRepository(ctx.projects, request, name, "push");
+  const query = request.query as Query;
+  const repositoryId = await ctx.metadata.ensureRepository(access.name, access.project.id);
+
+  const mount = stringParam(query.mount);
+  const from = stringParam(query.from);
+  if (mount !== null && from !== null) {
+    const parsed = parseDigest(mount);
+    // A mount that cannot be done falls back to an ordinary upload session (202), as the spec asks.
+    if (parsed && (await tryMount(ctx, request, repositoryId, mount, from))) return sendCreated(ctx, reply, access.name, mount);
+  }
+
+  const monolithicDigest = stringParam(query.digest);
+  if (monolithicDigest !== null) {
+    const digest = requireDigest(monolithicDigest);
+    const id = await ctx.uploads.start(repositoryId);
+    try {
+      await ctx.uploads.finish(id, repositoryId, digest, hasBody(request) ? chunkOf(request) : Readable.from([]));
+    } catch (error) {
+      await ctx.uploads.cancel(id, repositoryId).catch(() => undefined);
+      throw error;
+    }
+    return sendCreated(ctx, reply, access.name, monolithicDigest);
+  }
+
+  const id = await ctx.uploads.start(repositoryId);
+  if (hasBody(request)) {
+    // Not in the spec, but distribution accepts a first chunk on POST; keep it rather than drop bytes.
+    const size = await ctx.uploads.append(id, repositoryId, chunkOf(request), 0);
+    return sendProgress(ctx, reply, 202, access.name, id, size);
+  }
+  return sendProgress(ctx, reply, 202, access.name, id, 0);
+}
+
+async function sessionRepository(ctx: DistributionContext, request: FastifyRequest, name: string, action: "push" | "pull") {
+  const access = await authorizeRepository(ctx.projects, request, name, action);
+  const repositoryId = await ctx.metadata.repositoryId(access.name);
+  if (repositoryId === null) throw new OciError("BLOB_UPLOAD_UNKNOWN", "upload is unknown");
+  return { name: access.name, repositoryId };
+}
+
+export async function patchUpload(ctx: DistributionContext, request: FastifyRequest, reply: FastifyReply, name: string, id: string) {
+  const session = await sessionRepository(ctx, request, name, "push");
+  const range = parseContentRange(request.headers["content-range"] as string | undefined);
+  const length = contentLength(request);
+  if (range && length !== null && range.end - range.start + 1 !== length) {
+    throw new OciError("RANGE_INVALID", `Content-Range covers ${range.end - range.start + 1} bytes but Content-Length is ${length}`);
+  }
+  const size = await ctx.uploads.append(id, session.repositoryId, chunkOf(request), range?.start ?? null);
+  return sendProgress(ctx, reply, 202, session.name, id, size);
+}
+
+export async function putUpload(ctx: DistributionContext, request: FastifyRequest, reply: FastifyReply, name: string, id: string) {
+  const session = await sessionRepository(ctx, request, name, "push");
+  const digest = requireDigest(stringParam((request.query as Query).digest) ?? undefined);
+  const range = parseContentRange(request.headers["content-range"] as string | undefined);
+  if (range) {
+    const size = await ctx.uploads.size(id, session.repositoryId);
+    if (range.start !== size) throw new OciError("RANGE_INVALID", `chunk starts at ${range.start} but the upload has ${size} bytes`);
+  }
+  await ctx.uploads.finish(id, session.repositoryId, digest, hasBody(request) ? chunkOf(request) : null);
+  return sendCreated(ctx, reply, session.name, `${digest.algorithm}:${digest.hex}`);
+}
+
+export async function getUploadStatus(ctx: DistributionContext, request: FastifyRequest, reply: FastifyReply, name: string, id: string) {
+  const session = await sessionRepository(ctx, request, name, "push");
+  const size = await ctx.uploads.size(id, session.repositoryId);
+  return sendProgress(ctx, reply, 204, session.name, id, size);
+}
+
+export async function cancelUpload(ctx: DistributionContext, request: FastifyRequest, reply: FastifyReply, name: string, id: string) {
+  const session = await sessionRepository(ctx, request, name, "push");
+  await ctx.uploads.cancel(id, session.repositoryId);
+  return reply.code(204).header("Content-Length", 0).send();
+}

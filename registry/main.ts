@@ -1,0 +1,68 @@
+#!/usr/bin/env node
+import { ConfigError, loadConfig } from "./config";
+import { startServer } from "./server";
+
+const USAGE = `usage: berth <command>
+
+commands:
+  serve    run the registry (settings from BERTH_* environment variables; see README.md)
+  help     show this text`;
+
+async function serve(): Promise<void> {
+  let config;
+  try {
+    config = loadConfig();
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`berth: invalid configuration: ${error.message}\n`);
+      process.exit(2);
+    }
+    throw error;
+  }
+  const server = await startServer(config);
+  if (server.generatedAdminPassword) {
+    // Printed once, to the terminal only: it is not stored anywhere in clear text.
+    process.stdout.write(
+      `\n  First start: user "admin" was created with password ${server.generatedAdminPassword}\n` +
+        `  Keep it now; it will not be shown again (set BERTH_ADMIN_PASSWORD to choose it yourself).\n\n`,
+    );
+  }
+  server.app.log.info({ url: server.url, dataDir: config.dataDir, database: server.sql.kind, storage: config.storage.kind }, "berth is ready");
+
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    server.app.log.info({ signal }, "shutting down: finishing in-flight requests");
+    server.close().then(
+      () => process.exit(0),
+      (error) => {
+        server.app.log.error({ err: error }, "shutdown failed");
+        process.exit(1);
+      },
+    );
+  };
+  process.on("SIGTERM", () => stop("SIGTERM"));
+  process.on("SIGINT", () => stop("SIGINT"));
+}
+
+async function main(argv: string[]): Promise<void> {
+  const command = argv[0] ?? "serve";
+  switch (command) {
+    case "serve":
+      return serve();
+    case "help":
+    case "--help":
+    case "-h":
+      process.stdout.write(`${USAGE}\n`);
+      return;
+    default:
+      process.stderr.write(`berth: unknown command "${command}"\n${USAGE}\n`);
+      process.exit(2);
+  }
+}
+
+main(process.argv.slice(2)).catch((error) => {
+  process.stderr.write(`berth: ${error instanceof Error ? error.stack : String(error)}\n`);
+  process.exit(1);
+});

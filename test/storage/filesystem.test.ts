@@ -1,0 +1,151 @@
+import { mkdir, mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { digestOf } from "../../registry/distribution/digest";
+import { FilesystemBlobStore, InvalidStorageKeyError, UploadNotFoundError } from "../../registry/storage/filesystem";
+import { collect, describeBlobStore, readAll, streamOf } from "./blob-store-suite";
+
+async function makeTempDir(): Promise<string> {
+  return mkdtemp(join(tmpdir(), "berth-fs-store-"));
+}
+
+describeBlobStore("FilesystemBlobStore", async () => {
+  const dir = await makeTempDir();
+  return {
+    store: new FilesystemBlobStore(join(dir, "blobs")),
+    cleanup: () => rm(dir, { recursive: true, force: true }),
+  };
+});
+
+describe("FilesystemBlobStore on disk", () => {
+  let dir: string;
+  let root: string;
+  let store: FilesystemBlobStore;
+
+  beforeEach(async () => {
+    dir = await makeTempDir();
+    root = join(dir, "root");
+    store = new FilesystemBlobStore(root);
+  });
+
+  afterEach(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  describe("refuses keys that could leave the root", () => {
+    const badDigests = [
+      "sha256:../../../etc/passwd",
+      "../" + "a".repeat(64),
+      `sha256:${"a".repeat(63)}/`,
+      `sha256:${"A".repeat(64)}`,
+      `md5:${"a".repeat(32)}`,
+      `sha512:${"a".repeat(64)}`,
+      "",
+    ];
+    const badIds = ["..", "../escape", "a/b", "a\\b", "", "x".repeat(129), "id with space", "%2e%2e"];
+    const goodDigest = digestOf("anything");
+
+    it.each(badDigests)("digest %j", async (digest) => {
+      await store.startUpload("u");
+      for (const attempt of [
+        () => store.stat(digest),
+        () => store.read(digest),
+        () => store.delete(digest),
+        () => store.commitUpload("u", digest),
+      ]) {
+        await expect(attempt()).rejects.toBeInstanceOf(InvalidStorageKeyError);
+      }
+      expect(await store.uploadSize("u")).toBe(0);
+    });
+
+    it.each(badIds)("upload id %j", async (id) => {
+      for (const attempt of [
+        () => store.startUpload(id),
+        () => store.uploadSize(id),
+        () => store.appendUpload(id, streamOf("x")),
+        () => store.readUpload(id),
+        () => store.commitUpload(id, goodDigest),
+        () => store.abortUpload(id),
+      ]) {
+        await expect(attempt()).rejects.toBeInstanceOf(InvalidStorageKeyError);
+      }
+      expect(await readdir(dir)).toEqual([]);
+    });
+  });
+
+  it("throws UploadNotFoundError for operations on an upload that does not exist", async () => {
+    await expect(store.appendUpload("ghost", streamOf("x"))).rejects.toBeInstanceOf(UploadNotFoundError);
+    await expect(store.readUpload("ghost")).rejects.toBeInstanceOf(UploadNotFoundError);
+    await expect(store.commitUpload("ghost", digestOf("x"))).rejects.toBeInstanceOf(UploadNotFoundError);
+  });
+
+  it("lays blobs out by algorithm and digest prefix and leaves nothing in uploads/ after a commit", async () => {
+    const digest = digestOf("laid out");
+    const hex = digest.slice("sha256:".length);
+    await store.startUpload("u");
+    await store.appendUpload("u", streamOf("laid out"));
+    await store.commitUpload("u", digest);
+
+    expect(await readdir(join(root, "uploads"))).toEqual([]);
+    expect(await readdir(join(root, "blobs", "sha256", hex.slice(0, 2)))).toEqual([hex]);
+  });
+
+  it("does not show an upload left behind by a killed process as a blob", async () => {
+    const content = "half a layer";
+    await mkdir(join(root, "uploads"), { recursive: true });
+    await writeFile(join(root, "uploads", "crashed"), content);
+
+    const afterCrash = new FilesystemBlobStore(root);
+    expect(await afterCrash.stat(digestOf(content))).toBeNull();
+    expect(await collect(afterCrash.list())).toEqual([]);
+    expect((await collect(afterCrash.listUploads())).map((upload) => upload.id)).toEqual(["crashed"]);
+  });
+
+  it("ignores files under blobs/ that are not a blob at its proper path", async () => {
+    const digest = digestOf("real");
+    const hex = digest.slice("sha256:".length);
+    await store.startUpload("u");
+    await store.appendUpload("u", streamOf("real"));
+    await store.commitUpload("u", digest);
+    await writeFile(join(root, "blobs", "sha256", hex.slice(0, 2), `${hex}.tmp`), "junk");
+    await mkdir(join(root, "blobs", "sha256", "zz"), { recursive: true });
+    await writeFile(join(root, "blobs", "sha256", "zz", hex), "misplaced");
+
+    expect(await collect(store.list())).toEqual([digest]);
+  });
+
+  it("lets a new instance over the same root see committed blobs and open uploads", async () => {
+    const digest = digestOf("survives");
+    await store.startUpload("done");
+    await store.appendUpload("done", streamOf("survives"));
+    await store.commitUpload("done", digest);
+    await store.startUpload("open");
+    await store.appendUpload("open", streamOf("to be "));
+
+    const restarted = new FilesystemBlobStore(root);
+    expect(await collect(restarted.list())).toEqual([digest]);
+    expect((await readAll((await restarted.read(digest))!)).toString()).toBe("survives");
+    expect(await restarted.uploadSize("open")).toBe(6);
+
+    await restarted.appendUpload("open", streamOf("continued"));
+    const continued = digestOf("to be continued");
+    await restarted.commitUpload("open", continued);
+    expect((await readAll((await restarted.read(continued))!)).toString()).toBe("to be continued");
+  });
+
+  it("works on a root that does not exist yet", async () => {
+    expect(await collect(store.list())).toEqual([]);
+    expect(await collect(store.listUploads())).toEqual([]);
+    await store.ping();
+    expect(await readdir(root)).toEqual([]);
+  });
+
+  it("refuses a malformed byte range", async () => {
+    const digest = digestOf("ranged");
+    await store.startUpload("u");
+    await store.appendUpload("u", streamOf("ranged"));
+    await store.commitUpload("u", digest);
+    await expect(store.read(digest, { start: 4, end: 2 })).rejects.toBeInstanceOf(RangeError);
+    await expect(store.read(digest, { start: -1, end: 2 })).rejects.toBeInstanceOf(RangeError);
+  });
+});
