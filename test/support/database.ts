@@ -1,0 +1,42 @@
+import { randomBytes } from "node:crypto";
+import { Client } from "pg";
+
+/**
+ * The PostgreSQL server tests may use: BERTH_TEST_DATABASE_URL (CI sets it to the real server on 127.0.0.1:5432).
+ * Unset → tests use embedded PGlite. Under CI=true it must be set, so the suite cannot silently skip PostgreSQL.
+ */
+export function testPostgresUrl(): string | undefined {
+  const url = process.env.BERTH_TEST_DATABASE_URL || undefined;
+  if (!url && process.env.CI === "true") throw new Error("BERTH_TEST_DATABASE_URL must be set under CI=true (see .ci/run)");
+  return url;
+}
+
+function withDatabase(url: string, database: string): string {
+  const parsed = new URL(url);
+  parsed.pathname = `/${database}`;
+  return parsed.toString();
+}
+
+/** Creates an empty database on the test server; `drop` removes it again. */
+export async function createTestDatabase(serverUrl: string): Promise<{ url: string; drop(): Promise<void> }> {
+  const name = `berth_test_${randomBytes(6).toString("hex")}`;
+  const admin = new Client({ connectionString: serverUrl });
+  await admin.connect();
+  try {
+    await admin.query(`CREATE DATABASE ${name}`);
+  } finally {
+    await admin.end();
+  }
+  return {
+    url: withDatabase(serverUrl, name),
+    drop: async () => {
+      const client = new Client({ connectionString: serverUrl });
+      await client.connect();
+      try {
+        await client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      } finally {
+        await client.end();
+      }
+    },
+  };
+}

@@ -1,0 +1,66 @@
+import path from "node:path";
+import { ConfigError, loadConfig } from "../../registry/config";
+
+describe("loadConfig", () => {
+  it("defaults to the embedded setup: 0.0.0.0:5000, ./data, PGlite, filesystem blobs", () => {
+    const config = loadConfig({}, "/srv/berth");
+    expect(config).toMatchObject({ host: "0.0.0.0", port: 5000, dataDir: path.resolve("/srv/berth/data"), storage: { kind: "fs" } });
+    expect(config.databaseUrl).toBeUndefined();
+    expect(config.adminPassword).toBeUndefined();
+  });
+
+  it.each([
+    ["127.0.0.1:8080", "127.0.0.1", 8080],
+    [":5001", "0.0.0.0", 5001],
+    ["[::1]:5002", "::1", 5002],
+    ["localhost:0", "localhost", 0],
+  ])("parses BERTH_ADDR=%s", (addr, host, port) => {
+    expect(loadConfig({ BERTH_ADDR: addr })).toMatchObject({ host, port });
+  });
+
+  it.each([
+    [{ BERTH_ADDR: "abc" }, "BERTH_ADDR", "host:port"],
+    [{ BERTH_ADDR: "1.2.3.4:70000" }, "BERTH_ADDR", "above 65535"],
+    [{ BERTH_DATABASE_URL: "mysql://x" }, "BERTH_DATABASE_URL", "postgres"],
+    [{ BERTH_DATABASE_URL: "not a url" }, "BERTH_DATABASE_URL", "not a URL"],
+    [{ BERTH_STORAGE: "ftp" }, "BERTH_STORAGE", '"fs" or "s3"'],
+    [{ BERTH_STORAGE: "s3" }, "BERTH_S3_ENDPOINT", "required"],
+    [{ BERTH_STORAGE: "s3", BERTH_S3_ENDPOINT: "http://127.0.0.1:9000" }, "BERTH_S3_BUCKET", "required"],
+    [{ BERTH_PUBLIC_URL: "registry.example.com" }, "BERTH_PUBLIC_URL", "not a URL"],
+    [{ BERTH_ADMIN_PASSWORD: "short" }, "BERTH_ADMIN_PASSWORD", "at least 8"],
+    [{ BERTH_LOG_LEVEL: "loud" }, "BERTH_LOG_LEVEL", "one of"],
+  ])("rejects %j naming %s", (env, variable, reason) => {
+    let error: unknown;
+    try {
+      loadConfig(env);
+    } catch (caught) {
+      error = caught;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as ConfigError).variable).toBe(variable);
+    expect((error as ConfigError).message).toContain(variable);
+    expect((error as ConfigError).message).toContain(reason);
+  });
+
+  it("reads the S3 settings with a default region", () => {
+    const config = loadConfig({
+      BERTH_STORAGE: "s3",
+      BERTH_S3_ENDPOINT: "http://127.0.0.1:9000/",
+      BERTH_S3_BUCKET: "blobs",
+      BERTH_S3_ACCESS_KEY: "ak",
+      BERTH_S3_SECRET_KEY: "sk",
+    });
+    expect(config.storage).toEqual({
+      kind: "s3",
+      endpoint: "http://127.0.0.1:9000",
+      bucket: "blobs",
+      region: "us-east-1",
+      accessKey: "ak",
+      secretKey: "sk",
+    });
+  });
+
+  it("strips a trailing slash from BERTH_PUBLIC_URL", () => {
+    expect(loadConfig({ BERTH_PUBLIC_URL: "https://registry.example.com/" }).publicUrl).toBe("https://registry.example.com");
+  });
+});
