@@ -1,12 +1,12 @@
 import type { FastifyRequest } from "fastify";
 import { can, type Action } from "../auth/rbac";
-import { isPublic, type ProjectRow, type ProjectStore } from "../projects/projects";
+import { isPublic, type ProjectRef, type ProjectStore } from "../projects/projects";
 import { OciError } from "./errors";
 import { requireRepositoryName } from "./names";
 
 export interface RepositoryAccess {
   name: string;
-  project: ProjectRow;
+  project: ProjectRef;
 }
 
 /**
@@ -20,7 +20,7 @@ export async function authorizeRepository(
   action: Action,
 ): Promise<RepositoryAccess> {
   const { name, project: projectName } = requireRepositoryName(rawName);
-  const project = await projects.findByName(projectName);
+  const project = await projects.findRefByName(projectName);
   const principal = request.principal;
   if (project && can(principal, action, { public: isPublic(project) })) return { name, project };
   if (principal.kind === "anonymous") throw new OciError("UNAUTHORIZED");

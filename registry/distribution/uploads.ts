@@ -53,7 +53,7 @@ export function parseContentRange(header: string | undefined): { start: number; 
 /** Tries a cross-repository mount; false when the source is unknown or not readable by the caller. */
 async function tryMount(ctx: DistributionContext, request: FastifyRequest, repositoryId: number, digest: string, from: string) {
   if (!isValidRepositoryName(from) || !from.includes("/")) return false;
-  const source = await ctx.projects.findByName(from.slice(0, from.indexOf("/")));
+  const source = await ctx.projects.findRefByName(from.slice(0, from.indexOf("/")));
   if (!source || !can(request.principal, "pull", { public: isPublic(source) })) return false;
   const sourceId = await ctx.metadata.repositoryId(from);
   const size = sourceId === null ? null : await ctx.metadata.linkedBlobSize(sourceId, digest);

@@ -30,8 +30,16 @@ const SELECT_PROJECT = `
            WHERE r.project_id = p.id AND EXISTS (SELECT 1 FROM manifests m WHERE m.repository_id = r.id))::int AS repo_count
     FROM projects p LEFT JOIN users u ON u.id = p.owner_id`;
 
+/** The few columns a permission check needs, without ProjectRow's counts (the hot path of every /v2 request). */
+export type ProjectRef = Pick<ProjectRow, "id" | "name" | "metadata">;
+
 export class ProjectStore {
   constructor(private readonly db: Queryable) {}
+
+  async findRefByName(name: string): Promise<ProjectRef | null> {
+    const [row] = await this.db.query<ProjectRef>("SELECT id, name, metadata FROM projects WHERE name = $1", [name]);
+    return row ?? null;
+  }
 
   async findByName(name: string, db: Queryable = this.db): Promise<ProjectRow | null> {
     const [row] = await db.query<ProjectRow>(`${SELECT_PROJECT} WHERE p.name = $1`, [name]);

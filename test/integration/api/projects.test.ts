@@ -35,7 +35,7 @@ describe("projects API", () => {
   it("accepts Harbor's legacy top-level public flag", async () => {
     const response = await api("/projects", { method: "POST", body: JSON.stringify({ project_name: "legacy", public: true }) });
     expect(response.status).toBe(201);
-    expect((await (await api("/projects/legacy")).json()).metadata.public).toBe("true");
+    expect(((await (await api("/projects/legacy")).json()) as { metadata: { public: string } }).metadata.public).toBe("true");
   });
 
   it("puts the name in Location when asked with X-Resource-Name-In-Location", async () => {
@@ -54,7 +54,7 @@ describe("projects API", () => {
 
   it("lists only public projects to anonymous callers, with X-Total-Count", async () => {
     const response = await api("/projects", { auth: null });
-    const names = (await response.json()).map((p: { name: string }) => p.name);
+    const names = ((await response.json()) as { name: string }[]).map((p: { name: string }) => p.name);
     expect(names).toContain("library");
     expect(names).not.toContain("dev-team");
     expect(Number(response.headers.get("x-total-count"))).toBe(names.length);
@@ -62,7 +62,7 @@ describe("projects API", () => {
 
   it("pages the list with page/page_size and a Link header", async () => {
     const response = await api("/projects?page=1&page_size=2");
-    expect((await response.json()).length).toBe(2);
+    expect(((await response.json()) as unknown[]).length).toBe(2);
     expect(response.headers.get("link")).toContain('rel="next"');
   });
 
