@@ -22,6 +22,14 @@ function parseReference(reference: string): Reference {
   return { kind: "tag", tag: reference };
 }
 
+/** For pulls: a malformed tag cannot name any manifest, so it is unknown (404, as the conformance suite expects). */
+function parsePullReference(reference: string): Reference {
+  if (!reference.includes(":") && !isValidTag(reference)) {
+    throw new OciError("MANIFEST_UNKNOWN", `manifest ${reference.slice(0, 200)} is unknown`, { reference: reference.slice(0, 200) });
+  }
+  return parseReference(reference);
+}
+
 async function readLimited(source: Readable, limit: number): Promise<Buffer> {
   const chunks: Buffer[] = [];
   let total = 0;
@@ -53,7 +61,7 @@ function sendManifestHeaders(reply: FastifyReply, manifest: StoredManifest): voi
 
 export async function getManifest(ctx: DistributionContext, request: FastifyRequest, reply: FastifyReply, name: string, rawReference: string) {
   const access = await authorizeRepository(ctx.projects, request, name, "pull");
-  const reference = parseReference(rawReference);
+  const reference = parsePullReference(rawReference);
   const manifest = await findManifest(ctx, await ctx.metadata.repositoryId(access.name), reference);
   if (!manifest) throw new OciError("MANIFEST_UNKNOWN", `manifest ${rawReference} is unknown in ${access.name}`, { reference: rawReference });
   sendManifestHeaders(reply, manifest);

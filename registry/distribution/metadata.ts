@@ -1,3 +1,4 @@
+import { CACHE_TTL_MS, ReadCache } from "../db/read-cache";
 import type { Queryable, Sql } from "../db/sql";
 
 export interface StoredManifest {
@@ -33,11 +34,24 @@ export interface ReferrerRow {
 
 /** Repository, blob-link, manifest and tag metadata of the /v2 API. */
 export class DistributionMetadata {
+  // Pulls read these on every request; see ReadCache for what may be stale and for how long.
+  private readonly repositoryIds = new ReadCache<number>({ max: 10_000, ttlMs: CACHE_TTL_MS });
+  private readonly tagDigests = new ReadCache<string>({ max: 50_000, ttlMs: CACHE_TTL_MS });
+  private readonly blobLinks = new ReadCache<number>({ max: 50_000, ttlMs: CACHE_TTL_MS });
+  private readonly manifests = new ReadCache<StoredManifest>({
+    max: 10_000,
+    ttlMs: CACHE_TTL_MS,
+    maxSize: 64 * 1024 * 1024,
+    sizeOf: (manifest) => manifest.size + 200,
+  });
+
   constructor(private readonly sql: Sql) {}
 
-  async repositoryId(name: string, db: Queryable = this.sql): Promise<number | null> {
-    const [row] = await db.query<{ id: number }>("SELECT id FROM repositories WHERE name = $1", [name]);
-    return row?.id ?? null;
+  repositoryId(name: string): Promise<number | null> {
+    return this.repositoryIds.get(name, async () => {
+      const [row] = await this.sql.query<{ id: number }>("SELECT id FROM repositories WHERE name = $1", [name]);
+      return row?.id ?? null;
+    });
   }
 
   /** The repository's id, creating the row (under its project) when this is its first write. */
@@ -57,13 +71,15 @@ export class DistributionMetadata {
   }
 
   /** Size of a blob linked into the repository, or null. */
-  async linkedBlobSize(repositoryId: number, digest: string): Promise<number | null> {
-    const [row] = await this.sql.query<{ size: number }>(
-      `SELECT b.size FROM repository_blobs rb JOIN blobs b ON b.digest = rb.digest
-        WHERE rb.repository_id = $1 AND rb.digest = $2`,
-      [repositoryId, digest],
-    );
-    return row?.size ?? null;
+  linkedBlobSize(repositoryId: number, digest: string): Promise<number | null> {
+    return this.blobLinks.get(`${repositoryId}/${digest}`, async () => {
+      const [row] = await this.sql.query<{ size: number }>(
+        `SELECT b.size FROM repository_blobs rb JOIN blobs b ON b.digest = rb.digest
+          WHERE rb.repository_id = $1 AND rb.digest = $2`,
+        [repositoryId, digest],
+      );
+      return row?.size ?? null;
+    });
   }
 
   /** Records a committed blob and links it into the repository. */
@@ -82,6 +98,7 @@ export class DistributionMetadata {
       "DELETE FROM repository_blobs WHERE repository_id = $1 AND digest = $2 RETURNING digest",
       [repositoryId, digest],
     );
+    this.blobLinks.delete(`${repositoryId}/${digest}`);
     return rows.length > 0;
   }
 
@@ -140,24 +157,28 @@ export class DistributionMetadata {
       }
       await tx.query("UPDATE repositories SET updated_at = now() WHERE id = $1", [repositoryId]);
     });
+    if (tag !== null) this.tagDigests.delete(`${repositoryId}/${tag}`);
   }
 
-  async manifestByDigest(repositoryId: number, digest: string): Promise<StoredManifest | null> {
-    const [row] = await this.sql.query<StoredManifest>(
-      `SELECT digest, media_type, size, content, subject_digest FROM manifests WHERE repository_id = $1 AND digest = $2`,
-      [repositoryId, digest],
-    );
-    return row ?? null;
+  manifestByDigest(repositoryId: number, digest: string): Promise<StoredManifest | null> {
+    return this.manifests.get(`${repositoryId}/${digest}`, async () => {
+      const [row] = await this.sql.query<StoredManifest>(
+        `SELECT digest, media_type, size, content, subject_digest FROM manifests WHERE repository_id = $1 AND digest = $2`,
+        [repositoryId, digest],
+      );
+      return row ?? null;
+    });
   }
 
   async manifestByTag(repositoryId: number, tag: string): Promise<StoredManifest | null> {
-    const [row] = await this.sql.query<StoredManifest>(
-      `SELECT m.digest, m.media_type, m.size, m.content, m.subject_digest
-         FROM tags t JOIN manifests m ON m.repository_id = t.repository_id AND m.digest = t.digest
-        WHERE t.repository_id = $1 AND t.name = $2`,
-      [repositoryId, tag],
-    );
-    return row ?? null;
+    const digest = await this.tagDigests.get(`${repositoryId}/${tag}`, async () => {
+      const [row] = await this.sql.query<{ digest: string }>(
+        "SELECT digest FROM tags WHERE repository_id = $1 AND name = $2",
+        [repositoryId, tag],
+      );
+      return row?.digest ?? null;
+    });
+    return digest === null ? null : this.manifestByDigest(repositoryId, digest);
   }
 
   /** Deletes a manifest and every tag pointing at it. */
@@ -166,6 +187,8 @@ export class DistributionMetadata {
       "DELETE FROM manifests WHERE repository_id = $1 AND digest = $2 RETURNING digest",
       [repositoryId, digest],
     );
+    this.manifests.delete(`${repositoryId}/${digest}`);
+    this.tagDigests.deletePrefix(`${repositoryId}/`);
     return rows.length > 0;
   }
 
@@ -174,6 +197,7 @@ export class DistributionMetadata {
       repositoryId,
       tag,
     ]);
+    this.tagDigests.delete(`${repositoryId}/${tag}`);
     return rows.length > 0;
   }
 

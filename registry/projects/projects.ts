@@ -1,3 +1,4 @@
+import { CACHE_TTL_MS, ReadCache } from "../db/read-cache";
 import type { Queryable } from "../db/sql";
 
 export interface ProjectRow {
@@ -34,11 +35,15 @@ const SELECT_PROJECT = `
 export type ProjectRef = Pick<ProjectRow, "id" | "name" | "metadata">;
 
 export class ProjectStore {
+  private readonly refs = new ReadCache<ProjectRef>({ max: 1000, ttlMs: CACHE_TTL_MS });
+
   constructor(private readonly db: Queryable) {}
 
-  async findRefByName(name: string): Promise<ProjectRef | null> {
-    const [row] = await this.db.query<ProjectRef>("SELECT id, name, metadata FROM projects WHERE name = $1", [name]);
-    return row ?? null;
+  findRefByName(name: string): Promise<ProjectRef | null> {
+    return this.refs.get(name, async () => {
+      const [row] = await this.db.query<ProjectRef>("SELECT id, name, metadata FROM projects WHERE name = $1", [name]);
+      return row ?? null;
+    });
   }
 
   async findByName(name: string, db: Queryable = this.db): Promise<ProjectRow | null> {
@@ -95,6 +100,7 @@ export class ProjectStore {
        RETURNING id`,
       [id],
     );
+    this.refs.clear();
     return rows.length > 0;
   }
 }
