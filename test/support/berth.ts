@@ -64,12 +64,14 @@ export interface BerthProcess {
   kill(signal: NodeJS.Signals): Promise<void>;
 }
 
+const VERBOSE_LEVELS = new Set(["info", "debug", "trace"]);
 const MAIN = path.join(__dirname, "..", "..", "dist", "registry", "main.js");
 
 /** Runs the built `berth serve` (dist/, from `npm run build`) as a child process, for crash and restart tests. */
 export async function spawnBerth(env: Record<string, string>): Promise<BerthProcess> {
   const child = spawn(process.execPath, [MAIN, "serve"], {
-    env: { ...process.env, NODE_OPTIONS: "", BERTH_LOG_LEVEL: "info", ...env },
+    // Readiness is read from the "berth is ready" line, so the level must be at least info.
+    env: { ...process.env, NODE_OPTIONS: "", ...env, BERTH_LOG_LEVEL: VERBOSE_LEVELS.has(env.BERTH_LOG_LEVEL) ? env.BERTH_LOG_LEVEL : "info" },
     stdio: ["ignore", "pipe", "pipe"],
   });
   let output = "";
