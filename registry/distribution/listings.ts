@@ -58,7 +58,9 @@ export async function listReferrers(ctx: DistributionContext, request: FastifyRe
   const rows =
     repositoryId === null ? [] : await ctx.metadata.referrers(repositoryId, `${digest.algorithm}:${digest.hex}`, artifactType);
   if (artifactType !== null) reply.header("OCI-Filters-Applied", "artifactType");
-  return reply.header("Content-Type", MEDIA_TYPES.ociIndex).send({
+  // Sent as bytes: fastify appends "; charset=utf-8" to a JSON media type when it gets an object or a string,
+  // and the spec (and the conformance suite) expect the bare index media type.
+  const index = {
     schemaVersion: 2,
     mediaType: MEDIA_TYPES.ociIndex,
     manifests: rows.map((row) => ({
@@ -68,5 +70,6 @@ export async function listReferrers(ctx: DistributionContext, request: FastifyRe
       ...(row.artifact_type ? { artifactType: row.artifact_type } : {}),
       ...(row.annotations ? { annotations: row.annotations } : {}),
     })),
-  });
+  };
+  return reply.header("Content-Type", MEDIA_TYPES.ociIndex).send(Buffer.from(JSON.stringify(index)));
 }

@@ -64,9 +64,16 @@ export class DistributionMetadata {
     return row.id;
   }
 
-  /** Whether the repository has ever held a manifest (what makes it visible in the catalog and tag list). */
+  /**
+   * Whether the repository holds a manifest or a blob, i.e. whether its tag list answers (possibly empty) rather
+   * than NAME_UNKNOWN: deleting its last manifest leaves a repository that still exists (conformance suite).
+   */
   async repositoryHasContent(repositoryId: number): Promise<boolean> {
-    const rows = await this.sql.query("SELECT 1 FROM manifests WHERE repository_id = $1 LIMIT 1", [repositoryId]);
+    const rows = await this.sql.query(
+      `SELECT 1 WHERE EXISTS (SELECT 1 FROM manifests WHERE repository_id = $1)
+                   OR EXISTS (SELECT 1 FROM repository_blobs WHERE repository_id = $1)`,
+      [repositoryId],
+    );
     return rows.length > 0;
   }
 
