@@ -6,8 +6,11 @@ import { ADMIN_AUTH, startBerth, type TestBerth } from "../support/berth";
 import { MEDIA, type TestBlob } from "./fixtures";
 
 /** The suite's OCI_NAMESPACE and OCI_CROSSMOUNT_NAMESPACE; the first path segment is Berth's project. */
-export const NAMESPACE = "library/conformance";
-export const CROSSMOUNT_NAMESPACE = "library/crossmount";
+// Against an external server (BERTH_CONFORMANCE_URL) each run gets fresh repositories, so runs do not collide.
+const EXTERNAL_URL = process.env.BERTH_CONFORMANCE_URL || undefined;
+const RUN_SUFFIX = EXTERNAL_URL ? `-${Date.now().toString(36)}` : "";
+export const NAMESPACE = `library/conformance${RUN_SUFFIX}`;
+export const CROSSMOUNT_NAMESPACE = `library/crossmount${RUN_SUFFIX}`;
 
 export interface RequestOptions {
   query?: Record<string, string>;
@@ -159,6 +162,12 @@ export function useBerth(): () => RegistryClient {
   let berth: TestBerth | undefined;
   let client: RegistryClient | undefined;
   beforeAll(async () => {
+    if (EXTERNAL_URL) {
+      // e.g. against `npm start`: BERTH_CONFORMANCE_URL=http://127.0.0.1:5000 BERTH_CONFORMANCE_CREDS=admin:<password>
+      const creds = process.env.BERTH_CONFORMANCE_CREDS ?? "";
+      client = new RegistryClient(EXTERNAL_URL.replace(/\/+$/, ""), NAMESPACE, `Basic ${Buffer.from(creds).toString("base64")}`);
+      return;
+    }
     berth = await startBerth();
     client = new RegistryClient(berth.url, NAMESPACE);
   });
