@@ -34,6 +34,8 @@ export class Authenticator {
     if (cached && cached.expires > Date.now()) return cached.principal;
 
     const decoded = Buffer.from(value, "base64").toString("utf8");
+    // containers/image (skopeo, podman) answers a Basic challenge with empty credentials when it has none.
+    if (decoded === ":") return ANONYMOUS;
     const colon = decoded.indexOf(":");
     if (colon < 0) throw new BadCredentialsError();
     const principal = await this.login(decoded.slice(0, colon), decoded.slice(colon + 1));

@@ -1,0 +1,121 @@
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { ADMIN_AUTH, ADMIN_CREDS, startBerth, type TestBerth } from "../support/berth";
+import { buildLayer, readBlob, sha256Digest, writeArtifact, writeImage, writeIndex, type WrittenImage } from "../support/oci-image";
+import { copy, deleteImage, inspect, listTags, SkopeoError } from "../support/skopeo";
+import { describeWithTool } from "../support/tools";
+
+describeWithTool("skopeo", "skopeo against Berth", () => {
+  let berth: TestBerth;
+  let work: string;
+  let layout: string;
+  let image: WrittenImage;
+
+  const registry = (repository: string) => `docker://${berth.host}/${repository}`;
+
+  beforeAll(async () => {
+    berth = await startBerth();
+    work = await mkdtemp(path.join(tmpdir(), "berth-interop-"));
+    layout = path.join(work, "source");
+    const layers = [
+      await buildLayer({ "etc/os-release": "NAME=berth-test\n", "bin/hello": "#!/bin/sh\necho hello\n" }),
+      await buildLayer({ "app/data.bin": Buffer.alloc(256 * 1024, 7) }),
+      await buildLayer({ "app/config.json": '{"debug":false}\n' }),
+    ];
+    image = await writeImage(layout, { tag: "v1", layers });
+    await writeIndex(layout, {
+      tag: "multi",
+      images: [
+        { platform: { os: "linux", architecture: "amd64" }, layers: [layers[0]!] },
+        { platform: { os: "linux", architecture: "arm64" }, layers: [layers[0]!, layers[2]!] },
+      ],
+    });
+    await writeArtifact(layout, {
+      tag: "sbom",
+      subject: image.descriptor,
+      artifactType: "application/vnd.example.sbom.v1+json",
+      blobs: [{ mediaType: "application/vnd.example.sbom.v1+json", content: '{"packages":[]}' }],
+    });
+    await fetch(`${berth.url}/api/v2.0/projects`, {
+      method: "POST",
+      headers: { Authorization: ADMIN_AUTH, "Content-Type": "application/json" },
+      body: JSON.stringify({ project_name: "private-team", metadata: { public: "false" } }),
+    });
+  });
+
+  afterAll(async () => {
+    await berth?.close();
+    if (work) await rm(work, { recursive: true, force: true });
+  });
+
+  it("refuses an anonymous push", async () => {
+    await expect(copy(`oci:${layout}:v1`, `${registry("library/app")}:v1`)).rejects.toThrow(SkopeoError);
+  });
+
+  it("pushes an image with credentials and reports the same manifest digest", async () => {
+    await copy(`oci:${layout}:v1`, `${registry("library/app")}:v1`, { destCreds: ADMIN_CREDS });
+    const raw = await inspect(`${registry("library/app")}:v1`, { raw: true });
+    expect(sha256Digest(raw)).toBe(image.manifestDigest);
+  });
+
+  it("lets anyone inspect and list tags of a public project", async () => {
+    const summary = await inspect(`${registry("library/app")}:v1`);
+    expect(summary.Digest).toBe(image.manifestDigest);
+    expect(summary.Layers).toEqual(image.layerDigests);
+    expect(await listTags(registry("library/app"))).toEqual(["v1"]);
+  });
+
+  it("pulls the image back byte for byte, anonymously", async () => {
+    const pulled = path.join(work, "pulled");
+    await copy(`${registry("library/app")}:v1`, `oci:${pulled}:v1`);
+    const raw = await inspect(`oci:${pulled}:v1`, { raw: true });
+    expect(sha256Digest(raw)).toBe(image.manifestDigest);
+    const config = await inspect(`oci:${pulled}:v1`, { raw: true, config: true });
+    expect(sha256Digest(config)).toBe(image.configDigest);
+  });
+
+  it("round-trips a two-platform index with every child", async () => {
+    const source = await inspect(`oci:${layout}:multi`, { raw: true });
+    await copy(`oci:${layout}:multi`, `${registry("library/multi")}:multi`, { destCreds: ADMIN_CREDS, all: true });
+    const pushed = await inspect(`${registry("library/multi")}:multi`, { raw: true });
+    expect(sha256Digest(pushed)).toBe(sha256Digest(source));
+    const pulled = path.join(work, "multi");
+    await copy(`${registry("library/multi")}:multi`, `oci:${pulled}:multi`, { all: true });
+    const children = (JSON.parse(pushed.toString()) as { manifests: { digest: string }[] }).manifests;
+    expect(children).toHaveLength(2);
+    for (const child of children) {
+      expect(sha256Digest(await inspect(`${registry("library/multi")}@${child.digest}`, { raw: true }))).toBe(child.digest);
+      expect(sha256Digest(await readBlob(pulled, child.digest))).toBe(child.digest);
+    }
+  });
+
+  it("pushes an artifact with a subject, which the referrers API then lists", async () => {
+    await copy(`oci:${layout}:v1`, `${registry("library/signed")}:v1`, { destCreds: ADMIN_CREDS });
+    await copy(`oci:${layout}:sbom`, `${registry("library/signed")}:sbom`, { destCreds: ADMIN_CREDS });
+    const response = await fetch(`${berth.url}/v2/library/signed/referrers/${image.manifestDigest}`);
+    const index = (await response.json()) as { manifests: { artifactType: string; digest: string }[] };
+    expect(index.manifests).toHaveLength(1);
+    expect(index.manifests[0]!.artifactType).toBe("application/vnd.example.sbom.v1+json");
+  });
+
+  it("keeps a private project private: anonymous pulls fail, the admin's work", async () => {
+    await copy(`oci:${layout}:v1`, `${registry("private-team/app")}:v1`, { destCreds: ADMIN_CREDS });
+    await expect(inspect(`${registry("private-team/app")}:v1`)).rejects.toThrow(SkopeoError);
+    const summary = await inspect(`${registry("private-team/app")}:v1`, { creds: ADMIN_CREDS });
+    expect(summary.Digest).toBe(image.manifestDigest);
+  });
+
+  it("deletes an image by tag with credentials, after which it is gone", async () => {
+    await copy(`oci:${layout}:v1`, `${registry("library/doomed")}:v1`, { destCreds: ADMIN_CREDS });
+    await expect(deleteImage(`${registry("library/doomed")}:v1`)).rejects.toThrow(SkopeoError);
+    await deleteImage(`${registry("library/doomed")}:v1`, ADMIN_CREDS);
+    await expect(inspect(`${registry("library/doomed")}:v1`)).rejects.toThrow(/manifest unknown|not found/i);
+  });
+
+  it("refuses a push into a project that does not exist, naming it", async () => {
+    await expect(
+      copy(`oci:${layout}:v1`, `${registry("no-such-project/app")}:v1`, { destCreds: ADMIN_CREDS }),
+    ).rejects.toThrow(/no-such-project/);
+  });
+});
