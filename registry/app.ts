@@ -39,7 +39,9 @@ function isDistribution(request: FastifyRequest): boolean {
 /** Turns any error into the body its API speaks: OCI's on /v2, Harbor's on /api and elsewhere. */
 function sendError(error: FastifyError | OciError | HarborError, request: FastifyRequest, reply: FastifyReply) {
   const status = error instanceof OciError || error instanceof HarborError ? error.status : (error.statusCode ?? 500);
-  if (status >= 500) request.log.error({ err: error }, "request failed");
+  // A client that hung up mid-body is not a server fault: worth a line, not an error an operator gets paged for.
+  const clientGone = request.raw.destroyed && !request.raw.complete;
+  if (status >= 500) request.log[clientGone ? "info" : "error"]({ err: error }, clientGone ? "client disconnected mid-request" : "request failed");
   const internal = status >= 500 && !(error instanceof OciError || error instanceof HarborError);
   const message = internal ? "internal server error" : error.message;
   let body: unknown;
@@ -64,6 +66,8 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     bodyLimit: 1024 * 1024,
     // Blob uploads can be slow and large: no request timeout; idle sockets still time out.
     requestTimeout: 0,
+    // Errors fastify raises before routing (a malformed %-escape in the path) get the API's error body too.
+    frameworkErrors: (error, request, reply) => void sendError(error, request, reply),
   });
   const authenticator = new Authenticator(deps.sql);
   const projects = new ProjectStore(deps.sql);
@@ -99,6 +103,17 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
         ? new OciError("UNAUTHORIZED", error.message)
         : new HarborError("UNAUTHORIZED", error.message);
     }
+  });
+
+  // A graceful stop waits for every connection to end: without this, a keep-alive client (docker, skopeo) whose
+  // request finished during the stop would hold the process for the whole keep-alive timeout.
+  let closing = false;
+  app.addHook("preClose", async () => {
+    closing = true;
+  });
+  app.addHook("onSend", async (_request, reply, payload) => {
+    if (closing) reply.header("Connection", "close");
+    return payload;
   });
 
   app.addHook("onResponse", async (request, reply) => {

@@ -48,6 +48,16 @@ export function normalizeMetadata(input: unknown, legacyPublic: unknown): Record
   return metadata;
 }
 
+/** A single-valued query parameter; a repeated one or one with NUL (which SQL text refuses) is a bad request. */
+function queryString(query: unknown, key: string): string | undefined {
+  const value = (query as Record<string, unknown>)[key];
+  if (value === undefined) return undefined;
+  if (typeof value !== "string" || value.includes("\0")) {
+    throw new HarborError("BAD_REQUEST", `${key} must be given once, without NUL characters`);
+  }
+  return value;
+}
+
 function toApi(project: ProjectRow) {
   return {
     project_id: project.id,
@@ -75,7 +85,8 @@ async function resolveProject(projects: ProjectStore, request: FastifyRequest, n
   const forcedName = String(request.headers["x-is-resource-name"]).toLowerCase() === "true";
   if (!forcedName && /^\d{1,9}$/.test(nameOrId)) return projects.findById(Number(nameOrId));
   if (/\s/.test(nameOrId)) throw new HarborError("BAD_REQUEST", "project name must not contain spaces");
-  return projects.findByName(nameOrId);
+  // A name outside the naming rule cannot exist; asking the database could fail on it (NUL) instead.
+  return isValidProjectName(nameOrId) ? projects.findByName(nameOrId) : null;
 }
 
 /** A project the caller may `action`; otherwise 401/403 without telling whether it exists (404 to admins). */
@@ -108,9 +119,9 @@ export function registerProjectRoutes(app: FastifyInstance, projects: ProjectSto
   });
 
   app.head("/api/v2.0/projects", async (request, reply) => {
-    const name = (request.query as Record<string, string | undefined>).project_name;
+    const name = queryString(request.query, "project_name");
     if (!name) throw new HarborError("BAD_REQUEST", "project_name is required");
-    const project = await projects.findByName(name);
+    const project = isValidProjectName(name) ? await projects.findByName(name) : null;
     return reply.code(project ? 200 : 404).send();
   });
 
@@ -120,7 +131,7 @@ export function registerProjectRoutes(app: FastifyInstance, projects: ProjectSto
     const principal = request.principal;
     const { rows, total } = await projects.list({
       publicOnly: !(principal.kind === "user" && principal.sysadmin),
-      name: query.name,
+      name: queryString(query, "name"),
       limit: page.pageSize,
       offset: (page.page - 1) * page.pageSize,
     });

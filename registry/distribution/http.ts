@@ -16,7 +16,10 @@ export function intParam(value: unknown, name: string): number | null {
 }
 
 export function stringParam(value: unknown): string | null {
-  return typeof value === "string" && value !== "" ? value : null;
+  if (typeof value !== "string" || value === "") return null;
+  // No name, tag, digest or media type contains NUL, and PostgreSQL text cannot hold one: refuse it here.
+  if (value.includes("\0")) throw new OciError("UNSUPPORTED", "query parameters must not contain NUL characters", undefined, 400);
+  return value;
 }
 
 /** The declared Content-Length, or null for chunked bodies. */

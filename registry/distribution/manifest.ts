@@ -46,10 +46,18 @@ function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
+// PostgreSQL text and jsonb refuse NUL and unpaired surrogates; strings the database keeps (annotations, artifact
+// types) must be free of them, or a bad manifest would fail as a 500 instead of MANIFEST_INVALID.
+const UNSTORABLE = /\u0000|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+
+function isStorableString(value: unknown): value is string {
+  return typeof value === "string" && !UNSTORABLE.test(value);
+}
+
 function descriptor(value: unknown, where: string): Descriptor {
   if (!isObject(value)) invalid(`${where}: descriptor must be an object`);
   const { mediaType, digest, size } = value;
-  if (typeof mediaType !== "string" || mediaType === "") invalid(`${where}: mediaType must be a non-empty string`);
+  if (!isStorableString(mediaType) || mediaType === "") invalid(`${where}: mediaType must be a non-empty string of valid Unicode without NUL`);
   if (typeof digest !== "string" || !parseDigest(digest)) invalid(`${where}: digest is missing or invalid`);
   if (typeof size !== "number" || !Number.isSafeInteger(size) || size < 0) invalid(`${where}: size must be a non-negative integer`);
   return value as unknown as Descriptor;
@@ -57,8 +65,8 @@ function descriptor(value: unknown, where: string): Descriptor {
 
 function annotations(value: unknown, where: string): Record<string, string> | null {
   if (value === undefined) return null;
-  if (!isObject(value) || Object.values(value).some((v) => typeof v !== "string")) {
-    invalid(`${where}: annotations must map strings to strings`);
+  if (!isObject(value) || Object.entries(value).some(([k, v]) => !isStorableString(k) || !isStorableString(v))) {
+    invalid(`${where}: annotations must map strings to strings (valid Unicode, without NUL)`);
   }
   return value as Record<string, string>;
 }
@@ -95,7 +103,7 @@ export function parseManifest(content: Buffer, contentType: string | undefined):
   const mediaType = resolveMediaType(body, contentType);
   const subject = body.subject === undefined ? null : descriptor(body.subject, "subject");
   const declaredArtifactType = body.artifactType;
-  if (declaredArtifactType !== undefined && typeof declaredArtifactType !== "string") invalid("artifactType must be a string");
+  if (declaredArtifactType !== undefined && !isStorableString(declaredArtifactType)) invalid("artifactType must be a string of valid Unicode without NUL");
 
   const references: ManifestReference[] = [];
   let artifactType = (declaredArtifactType as string | undefined) ?? null;

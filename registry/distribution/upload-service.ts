@@ -12,6 +12,9 @@ export interface TransferObserver {
   ended(bytes: number): void;
 }
 
+/** The shape of the ids start() hands out (randomUUID). */
+const SESSION_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
 interface RunningHash {
   hash: Hash;
   size: number;
@@ -93,7 +96,8 @@ export class UploadService {
   }
 
   private async requireSession(id: string, repositoryId: number): Promise<void> {
-    const owner = await this.metadata.uploadRepository(id);
+    // Only ids start() made exist; anything else (a NUL, which PostgreSQL text refuses) must not reach the database.
+    const owner = SESSION_ID.test(id) ? await this.metadata.uploadRepository(id) : null;
     if (owner !== repositoryId) throw new OciError("BLOB_UPLOAD_UNKNOWN", `upload ${id.slice(0, 100)} is unknown`);
   }
 

@@ -1,0 +1,137 @@
+import { createHash } from "node:crypto";
+import { ADMIN_AUTH } from "./berth";
+import { seededBytes, sha256Of } from "./seeded-bytes";
+
+export const OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json";
+
+export interface PushedImage {
+  manifestDigest: string;
+  configDigest: string;
+  layerDigest: string;
+}
+
+/**
+ * The few /v2 and /api calls the fault tests build on, over fetch, as admin unless told otherwise. Each call
+ * that sets up a precondition asserts its own status, so a broken setup fails where it happens.
+ */
+export class RegistryClient {
+  constructor(
+    readonly baseUrl: string,
+    private readonly authorization: string | null = ADMIN_AUTH,
+  ) {}
+
+  fetch(path: string, init: RequestInit = {}): Promise<Response> {
+    const headers = new Headers(init.headers);
+    if (this.authorization !== null) headers.set("Authorization", this.authorization);
+    return fetch(new URL(path, this.baseUrl), { ...init, headers });
+  }
+
+  /** Opens an upload session and returns its Location. */
+  async startUpload(repository: string): Promise<string> {
+    const response = await this.fetch(`/v2/${repository}/blobs/uploads/`, { method: "POST" });
+    await expectStatus(response, 202);
+    return response.headers.get("location")!;
+  }
+
+  /** The session's `Range` header as GET status reports it (`0-<last byte>`). */
+  async uploadRange(location: string): Promise<string> {
+    const response = await this.fetch(location);
+    await expectStatus(response, 204);
+    return response.headers.get("range")!;
+  }
+
+  /**
+   * Bytes in the session according to its Range. The protocol says `0-0` for both 0 and 1 bytes, so this is
+   * exact only from 2 bytes on; the tests never stop at a single byte.
+   */
+  async uploadedSize(location: string): Promise<number> {
+    const end = Number(/^0-(\d+)$/.exec(await this.uploadRange(location))![1]);
+    return end === 0 ? 0 : end + 1;
+  }
+
+  patchChunk(location: string, chunk: Buffer, start: number): Promise<Response> {
+    return this.fetch(location, {
+      method: "PATCH",
+      headers: { "Content-Type": "application/octet-stream", "Content-Range": `${start}-${start + chunk.length - 1}` },
+      body: chunk,
+    });
+  }
+
+  finishUpload(location: string, digest: string, lastChunk?: Buffer): Promise<Response> {
+    const url = new URL(location, this.baseUrl);
+    url.searchParams.set("digest", digest);
+    return this.fetch(url.toString(), {
+      method: "PUT",
+      headers: { "Content-Type": "application/octet-stream" },
+      body: lastChunk,
+    });
+  }
+
+  /** Pushes a blob in one POST and returns its digest. */
+  async pushBlob(repository: string, content: Buffer): Promise<string> {
+    const digest = sha256Of(content);
+    const response = await this.fetch(`/v2/${repository}/blobs/uploads/?digest=${digest}`, {
+      method: "POST",
+      headers: { "Content-Type": "application/octet-stream" },
+      body: content,
+    });
+    await expectStatus(response, 201);
+    return digest;
+  }
+
+  async blobStatus(repository: string, digest: string): Promise<number> {
+    return (await this.fetch(`/v2/${repository}/blobs/${digest}`, { method: "HEAD" })).status;
+  }
+
+  /** Downloads a blob and returns the digest of what arrived (streamed, never buffered whole). */
+  async pulledDigest(repository: string, digest: string): Promise<string> {
+    const response = await this.fetch(`/v2/${repository}/blobs/${digest}`);
+    await expectStatus(response, 200);
+    const hash = createHash("sha256");
+    for await (const chunk of response.body!) hash.update(chunk);
+    return `sha256:${hash.digest("hex")}`;
+  }
+
+  /** Pushes a one-layer OCI image (content derived from `seed`) and tags it. */
+  async pushImage(repository: string, tag: string, seed = repository): Promise<PushedImage> {
+    const config = Buffer.from(JSON.stringify({ architecture: "amd64", os: "linux", seed }));
+    const layer = seededBytes(`${seed}/layer`, 1024);
+    const configDigest = await this.pushBlob(repository, config);
+    const layerDigest = await this.pushBlob(repository, layer);
+    const manifest = JSON.stringify({
+      schemaVersion: 2,
+      mediaType: OCI_MANIFEST,
+      config: { mediaType: "application/vnd.oci.image.config.v1+json", digest: configDigest, size: config.length },
+      layers: [{ mediaType: "application/vnd.oci.image.layer.v1.tar+gzip", digest: layerDigest, size: layer.length }],
+    });
+    const response = await this.fetch(`/v2/${repository}/manifests/${tag}`, {
+      method: "PUT",
+      headers: { "Content-Type": OCI_MANIFEST },
+      body: manifest,
+    });
+    await expectStatus(response, 201);
+    return { manifestDigest: sha256Of(manifest), configDigest, layerDigest };
+  }
+
+  /** Upload requests the server is still streaming into storage (its `berth_uploads_in_progress` gauge). */
+  async uploadsInProgress(): Promise<number> {
+    const metrics = await (await this.fetch("/metrics")).text();
+    return Number(/^berth_uploads_in_progress (\d+)$/m.exec(metrics)![1]);
+  }
+
+  async createProject(name: string, options: { public: boolean }): Promise<void> {
+    const response = await this.fetch("/api/v2.0/projects", {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ project_name: name, metadata: { public: String(options.public) } }),
+    });
+    await expectStatus(response, 201);
+  }
+}
+
+/** Fails with the response body in the message, which is what one needs to see when a setup step breaks. */
+async function expectStatus(response: Response, status: number): Promise<void> {
+  if (response.status !== status) {
+    throw new Error(`${response.url}: expected ${status}, got ${response.status}: ${await response.text()}`);
+  }
+}
