@@ -77,7 +77,15 @@ export async function spawnBerth(env: Record<string, string>): Promise<BerthProc
   let output = "";
   child.stdout!.on("data", (chunk) => (output += chunk));
   child.stderr!.on("data", (chunk) => (output += chunk));
-  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  // A test that times out never reaches its kill(): make sure the server dies with the test worker.
+  const killOnExit = () => child.kill("SIGKILL");
+  process.once("exit", killOnExit);
+  const exited = new Promise<void>((resolve) =>
+    child.once("exit", () => {
+      process.removeListener("exit", killOnExit);
+      resolve();
+    }),
+  );
   const url = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`berth did not start:\n${output}`)), 60_000);
     const onData = () => {
