@@ -44,7 +44,8 @@ async function sendAndVanish(interruption: Interruption): Promise<void> {
 }
 
 describe("a client that disconnects mid-PATCH", () => {
-  const blob = seededBytes("faults/resume", 2 * MiB);
+  // The server writes in ~1 MiB batches: send enough of the chunk that some of it surely reaches the disk.
+  const blob = seededBytes("faults/resume", 4 * MiB);
   const digest = sha256Of(blob);
   const first = blob.subarray(0, MiB);
   const second = blob.subarray(MiB);
@@ -56,8 +57,8 @@ describe("a client that disconnects mid-PATCH", () => {
     await sendAndVanish({
       method: "PATCH",
       path: location,
-      headers: { "Content-Length": second.length, "Content-Range": `${MiB}-${2 * MiB - 1}` },
-      sent: second.subarray(0, second.length / 2),
+      headers: { "Content-Length": second.length, "Content-Range": `${MiB}-${4 * MiB - 1}` },
+      sent: second.subarray(0, 2 * MiB),
       serverIsReading: async () => (await admin.uploadedSize(location)) > MiB,
     });
   });
@@ -74,7 +75,7 @@ describe("a client that disconnects mid-PATCH", () => {
 });
 
 describe("a client that disconnects during the last chunk of the closing PUT", () => {
-  const blob = seededBytes("faults/closing-put", 2 * MiB);
+  const blob = seededBytes("faults/closing-put", 4 * MiB);
   const digest = sha256Of(blob);
   let location: string;
 
@@ -84,8 +85,8 @@ describe("a client that disconnects during the last chunk of the closing PUT", (
     await sendAndVanish({
       method: "PUT",
       path: `${location}?digest=${digest}`,
-      headers: { "Content-Length": MiB },
-      sent: blob.subarray(MiB, MiB + MiB / 2),
+      headers: { "Content-Length": 3 * MiB },
+      sent: blob.subarray(MiB, 3 * MiB),
       serverIsReading: async () => (await admin.uploadedSize(location)) > MiB,
     });
   });
