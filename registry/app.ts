@@ -1,5 +1,7 @@
 import Fastify, { LogController, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
+import { registerMemberRoutes } from "./api/members";
 import { registerProjectRoutes } from "./api/projects";
+import { Authorizer } from "./auth/authorizer";
 import { HarborError, codeForStatus } from "./api/errors";
 import { Authenticator, BadCredentialsError } from "./auth/authenticate";
 import { ANONYMOUS, principalName, type Principal } from "./auth/principal";
@@ -12,6 +14,7 @@ import { registerDistributionRoutes } from "./distribution/routes";
 import { UploadService } from "./distribution/upload-service";
 import { registerOpsRoutes } from "./ops/health";
 import { Metrics } from "./ops/metrics";
+import { MemberStore } from "./projects/members";
 import { ProjectStore } from "./projects/projects";
 import type { BlobStore } from "./storage/blob-store";
 
@@ -71,6 +74,8 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   });
   const authenticator = new Authenticator(deps.sql);
   const projects = new ProjectStore(deps.sql);
+  const members = new MemberStore(deps.sql);
+  const authorizer = new Authorizer(members);
   const metadata = new DistributionMetadata(deps.sql);
   const uploads = new UploadService(deps.store, metadata, {
     started: () => metrics.uploadsInProgress.inc(),
@@ -80,6 +85,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     },
   });
   const ctx: DistributionContext = {
+    authorizer,
     store: deps.store,
     metadata,
     projects,
@@ -138,7 +144,8 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   );
 
   await app.register(async (v2) => registerDistributionRoutes(v2, ctx));
-  registerProjectRoutes(app, projects);
+  registerProjectRoutes(app, { sql: deps.sql, projects, members, authorizer });
+  registerMemberRoutes(app, { sql: deps.sql, projects, members, authorizer });
   registerOpsRoutes(app, { sql: deps.sql, store: deps.store, metrics });
   return app;
 }

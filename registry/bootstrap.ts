@@ -16,8 +16,10 @@ export async function bootstrap(sql: Sql, adminPassword: string | undefined): Pr
     );
     if (created.length === 0) return {}; // not the first start: a deleted `library` stays deleted
     await tx.query(
-      `INSERT INTO projects (name, owner_id, metadata) VALUES ('library', $1, '{"public":"true"}'::jsonb)
-       ON CONFLICT (name) DO NOTHING`,
+      `WITH library AS (
+         INSERT INTO projects (name, owner_id, metadata) VALUES ('library', $1, '{"public":"true"}'::jsonb)
+         ON CONFLICT (name) DO NOTHING RETURNING id)
+       INSERT INTO project_members (project_id, entity_id, entity_type, role_id) SELECT id, $1, 'u', 1 FROM library`,
       [created[0].id],
     );
     return adminPassword === undefined ? { generatedPassword: password } : {};

@@ -37,3 +37,13 @@ export function setPageHeaders(request: FastifyRequest, reply: FastifyReply, pag
   if (paging.page * paging.pageSize < total) links.push(`${linkTo(paging.page + 1)}; rel="next"`);
   if (links.length) reply.header("Link", links.join(" , "));
 }
+
+/** A single-valued query parameter; a repeated one or one with NUL (which SQL text refuses) is a bad request. */
+export function queryString(query: unknown, key: string): string | undefined {
+  const value = (query as Record<string, unknown>)[key];
+  if (value === undefined) return undefined;
+  if (typeof value !== "string" || value.includes("\0")) {
+    throw new HarborError("BAD_REQUEST", `${key} must be given once, without NUL characters`);
+  }
+  return value;
+}

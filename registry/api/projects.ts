@@ -1,9 +1,10 @@
-import type { FastifyInstance, FastifyRequest } from "fastify";
-import { can } from "../auth/rbac";
-import type { Principal } from "../auth/principal";
-import { isPublic, isValidProjectName, type ProjectRow, type ProjectStore } from "../projects/projects";
+import type { FastifyInstance } from "fastify";
+import { canSystem, ROLES } from "../auth/rbac";
+import type { Sql } from "../db/sql";
+import { isValidProjectName, type ProjectRow } from "../projects/projects";
 import { HarborError } from "./errors";
-import { paging, setPageHeaders } from "./params";
+import { paging, queryString, setPageHeaders } from "./params";
+import { deny, projectFor, type ProjectAccessDeps } from "./project-access";
 
 // Metadata keys a normal project accepts (HARBOR-MODEL §2.3); proxy-cache keys arrive with proxy projects.
 const METADATA_KEYS = new Set([
@@ -48,15 +49,6 @@ export function normalizeMetadata(input: unknown, legacyPublic: unknown): Record
   return metadata;
 }
 
-/** A single-valued query parameter; a repeated one or one with NUL (which SQL text refuses) is a bad request. */
-function queryString(query: unknown, key: string): string | undefined {
-  const value = (query as Record<string, unknown>)[key];
-  if (value === undefined) return undefined;
-  if (typeof value !== "string" || value.includes("\0")) {
-    throw new HarborError("BAD_REQUEST", `${key} must be given once, without NUL characters`);
-  }
-  return value;
-}
 
 function toApi(project: ProjectRow) {
   return {
@@ -75,34 +67,10 @@ function toApi(project: ProjectRow) {
   };
 }
 
-function deny(principal: Principal): never {
-  if (principal.kind === "anonymous") throw new HarborError("UNAUTHORIZED", "authentication required");
-  throw new HarborError("FORBIDDEN", "forbidden");
-}
-
-/** Resolves `{project_name_or_id}` as Harbor does (X-Is-Resource-Name forces a name). */
-async function resolveProject(projects: ProjectStore, request: FastifyRequest, nameOrId: string): Promise<ProjectRow | null> {
-  const forcedName = String(request.headers["x-is-resource-name"]).toLowerCase() === "true";
-  if (!forcedName && /^\d{1,9}$/.test(nameOrId)) return projects.findById(Number(nameOrId));
-  if (/\s/.test(nameOrId)) throw new HarborError("BAD_REQUEST", "project name must not contain spaces");
-  // A name outside the naming rule cannot exist; asking the database could fail on it (NUL) instead.
-  return isValidProjectName(nameOrId) ? projects.findByName(nameOrId) : null;
-}
-
-/** A project the caller may `action`; otherwise 401/403 without telling whether it exists (404 to admins). */
-async function projectFor(projects: ProjectStore, request: FastifyRequest, nameOrId: string, action: "read-project" | "delete-project") {
-  const project = await resolveProject(projects, request, nameOrId);
-  const principal = request.principal;
-  if (project && can(principal, action, { public: isPublic(project) })) return project;
-  if (!project && principal.kind === "user" && principal.sysadmin) {
-    throw new HarborError("NOT_FOUND", `project ${nameOrId} not found`);
-  }
-  deny(principal);
-}
-
-export function registerProjectRoutes(app: FastifyInstance, projects: ProjectStore): void {
+export function registerProjectRoutes(app: FastifyInstance, deps: ProjectAccessDeps & { sql: Sql }): void {
+  const { projects, members } = deps;
   app.post("/api/v2.0/projects", async (request, reply) => {
-    if (!can(request.principal, "create-project", null)) deny(request.principal);
+    if (!canSystem(request.principal, "project:create")) deny(request.principal);
     const body = request.body;
     if (!isRecord(body)) throw new HarborError("BAD_REQUEST", "request body must be a JSON object");
     const name = body.project_name;
@@ -112,7 +80,12 @@ export function registerProjectRoutes(app: FastifyInstance, projects: ProjectSto
     }
     const metadata = normalizeMetadata(body.metadata, body.public);
     const ownerId = request.principal.kind === "user" ? request.principal.id : null;
-    const id = await projects.create({ name, ownerId, metadata });
+    // The creator administers the new project (Harbor); both rows or neither.
+    const id = await deps.sql.transaction(async (tx) => {
+      const created = await projects.create({ name, ownerId, metadata }, tx);
+      if (created !== null && ownerId !== null) await members.addUser(created, ownerId, ROLES.projectAdmin, tx);
+      return created;
+    });
     if (id === null) throw new HarborError("CONFLICT", `The project named ${name} already exists`);
     const byName = String(request.headers["x-resource-name-in-location"]).toLowerCase() === "true";
     return reply.code(201).header("Location", `/api/v2.0/projects/${byName ? name : id}`).send();
@@ -130,7 +103,8 @@ export function registerProjectRoutes(app: FastifyInstance, projects: ProjectSto
     const page = paging(query);
     const principal = request.principal;
     const { rows, total } = await projects.list({
-      publicOnly: !(principal.kind === "user" && principal.sysadmin),
+      // Sysadmins see every project; others the public ones and those they are members of (Harbor).
+      visibleTo: principal.kind === "user" && principal.sysadmin ? "all" : principal.kind === "user" ? principal.id : null,
       name: queryString(query, "name"),
       limit: page.pageSize,
       offset: (page.page - 1) * page.pageSize,
@@ -140,11 +114,11 @@ export function registerProjectRoutes(app: FastifyInstance, projects: ProjectSto
   });
 
   app.get<{ Params: { nameOrId: string } }>("/api/v2.0/projects/:nameOrId", async (request) =>
-    toApi(await projectFor(projects, request, request.params.nameOrId, "read-project")),
+    toApi(await projectFor(deps, request, request.params.nameOrId, "project", "read")),
   );
 
   app.delete<{ Params: { nameOrId: string } }>("/api/v2.0/projects/:nameOrId", async (request, reply) => {
-    const project = await projectFor(projects, request, request.params.nameOrId, "delete-project");
+    const project = await projectFor(deps, request, request.params.nameOrId, "project", "delete");
     if (!(await projects.deleteIfEmpty(project.id))) {
       throw new HarborError("PRECONDITION", `the project ${project.name} contains repositories and cannot be deleted`);
     }

@@ -1,21 +1,115 @@
 import type { Principal } from "./principal";
 
-/** What a request wants to do to a project's repositories or to the project itself. */
-export type Action = "pull" | "push" | "delete" | "read-project" | "update-project" | "delete-project" | "create-project";
+/** Harbor's project roles (role_id). */
+export const ROLES = { projectAdmin: 1, developer: 2, guest: 3, maintainer: 4, limitedGuest: 5 } as const;
+export type RoleId = (typeof ROLES)[keyof typeof ROLES];
+export const ROLE_NAMES: Record<RoleId, string> = { 1: "projectAdmin", 2: "developer", 3: "guest", 4: "maintainer", 5: "limitedGuest" };
 
-export interface ProjectAccessFacts {
+export function isRoleId(value: unknown): value is RoleId {
+  return typeof value === "number" && Object.prototype.hasOwnProperty.call(ROLE_NAMES, value);
+}
+
+export const ACTIONS = {
+  C: "create",
+  R: "read",
+  U: "update",
+  D: "delete",
+  L: "list",
+  O: "operate",
+  S: "stop",
+  P: "pull",
+  W: "push",
+} as const;
+export type ActionName = (typeof ACTIONS)[keyof typeof ACTIONS];
+type Letters = string;
+
+/** Project-scope resources; "project" is Harbor's empty resource (the project itself). */
+export type Resource =
+  | "project" | "member" | "metadata" | "log" | "label" | "quota" | "repository" | "artifact" | "tag"
+  | "artifact-label" | "artifact-addition" | "accessory" | "tag-retention" | "immutable-tag" | "configuration"
+  | "robot" | "notification-policy" | "scan" | "sbom" | "scanner" | "preheat-policy" | "export-cve";
+
+// Harbor's role → permission matrix (HARBOR-MODEL §3.4, from rbac_role.go), one letter per action (see ACTIONS;
+// P = pull, W = push). Columns: projectAdmin, maintainer, developer, guest, limitedGuest.
+const MATRIX: Record<Resource, [Letters, Letters, Letters, Letters, Letters]> = {
+  project:               ["RUD",      "R",        "R",       "R",   "R"],
+  member:                ["CRUDL",    "RL",       "RL",      "RL",  ""],
+  metadata:              ["CRUD",     "R",        "",        "",    ""],
+  log:                   ["L",        "",         "",        "",    ""],
+  label:                 ["CRUDL",    "CRUDL",    "RL",      "RL",  ""],
+  quota:                 ["R",        "R",        "R",       "R",   "R"],
+  repository:            ["CRUDLPW",  "CRUDLPW",  "CRULPW",  "RLP", "RLP"],
+  artifact:              ["CRDL",     "CRDL",     "CRL",     "RL",  "RL"],
+  tag:                   ["CDL",      "CDL",      "CL",      "L",   "L"],
+  "artifact-label":      ["CD",       "CD",       "CD",      "",    ""],
+  "artifact-addition":   ["R",        "R",        "R",       "R",   "R"],
+  accessory:             ["L",        "L",        "L",       "L",   "L"],
+  "tag-retention":       ["CRUDLO",   "CRUDLO",   "CRUDLO",  "",    ""],
+  "immutable-tag":       ["CUDL",     "CUDL",     "",        "",    ""],
+  configuration:         ["RU",       "R",        "R",       "R",   "R"],
+  robot:                 ["CRUDL",    "RL",       "RL",      "RL",  ""],
+  "notification-policy": ["CRUDL",    "RL",       "",        "",    ""],
+  scan:                  ["CRS",      "CRS",      "R",       "R",   "R"],
+  sbom:                  ["CRS",      "CRS",      "R",       "R",   "R"],
+  scanner:               ["RC",       "R",        "R",       "R",   "R"],
+  "preheat-policy":      ["CRUDL",    "",         "",        "",    ""],
+  "export-cve":          ["CRL",      "CRL",      "CRL",     "",    ""],
+};
+const COLUMN: Record<RoleId, number> = { 1: 0, 4: 1, 2: 2, 3: 3, 5: 4 };
+
+// What a public project grants everyone, anonymous callers included.
+const PUBLIC_GRANTS: Partial<Record<Resource, Letters>> = {
+  project: "R",
+  label: "RL",
+  repository: "LP",
+  scan: "R",
+  scanner: "R",
+  tag: "L",
+  artifact: "RL",
+  "artifact-addition": "R",
+  accessory: "L",
+};
+
+function lettersGrant(letters: Letters | undefined, action: ActionName): boolean {
+  if (!letters) return false;
+  for (const letter of letters) if (ACTIONS[letter as keyof typeof ACTIONS] === action) return true;
+  return false;
+}
+
+/** What a caller brings to a project: its roles there (empty when not a member). */
+export interface ProjectGrant {
   public: boolean;
+  roles: readonly RoleId[];
 }
 
 /**
- * The one place that decides permissions. Today: system admins may do everything; anyone, even anonymous,
- * may pull from and read public projects; authenticated users may create projects. Project members and
- * their roles plug in here (Harbor's role × resource × action matrix).
+ * The one permission decision for project-scoped resources. System admins may do everything; otherwise the union
+ * of the caller's roles in the project, plus what a public project grants to everyone.
  */
-export function can(principal: Principal, action: Action, project: ProjectAccessFacts | null): boolean {
+export function can(principal: Principal, project: ProjectGrant | null, resource: Resource, action: ActionName): boolean {
   if (principal.kind === "user" && principal.sysadmin) return true;
-  if (action === "create-project") return principal.kind === "user";
   if (project === null) return false;
-  if (action === "pull" || action === "read-project") return project.public;
-  return false;
+  if (project.public && lettersGrant(PUBLIC_GRANTS[resource], action)) return true;
+  if (principal.kind === "anonymous") return false;
+  return project.roles.some((role) => lettersGrant(MATRIX[resource][COLUMN[role]], action));
+}
+
+/** Every (resource, action) the caller holds in the project: GET /users/current/permissions. */
+export function permissionsIn(principal: Principal, project: ProjectGrant): { resource: Resource; action: ActionName }[] {
+  const granted: { resource: Resource; action: ActionName }[] = [];
+  for (const resource of Object.keys(MATRIX) as Resource[]) {
+    for (const action of Object.values(ACTIONS)) {
+      if (can(principal, project, resource, action)) granted.push({ resource, action });
+    }
+  }
+  return granted;
+}
+
+/** System-scope decisions (Harbor's /system/<resource>). */
+export type SystemPermission = "project:create" | "catalog:read" | "user:manage";
+
+export function canSystem(principal: Principal, permission: SystemPermission): boolean {
+  if (principal.kind === "user" && principal.sysadmin) return true;
+  // project_creation_restriction = everyone (Harbor's default): any logged-in user may create a project.
+  return permission === "project:create" && principal.kind === "user";
 }

@@ -1,12 +1,36 @@
 import type { FastifyRequest } from "fastify";
-import { can, type Action } from "../auth/rbac";
-import { isPublic, type ProjectRef, type ProjectStore } from "../projects/projects";
+import type { Authorizer } from "../auth/authorizer";
+import type { ActionName, Resource } from "../auth/rbac";
+import type { ProjectRef, ProjectStore } from "../projects/projects";
 import { OciError } from "./errors";
 import { requireRepositoryName } from "./names";
+
+/** What a /v2 request does, in registry terms. */
+export type RegistryAction = "pull" | "push" | "delete-manifest" | "delete-tag" | "delete-blob";
+
+// How each /v2 action reads in Harbor's permission matrix: developers push but cannot delete.
+const PERMISSION: Record<RegistryAction, [Resource, ActionName]> = {
+  pull: ["repository", "pull"],
+  push: ["repository", "push"],
+  "delete-manifest": ["artifact", "delete"],
+  "delete-tag": ["tag", "delete"],
+  "delete-blob": ["repository", "delete"],
+};
+
+export interface AccessDeps {
+  projects: ProjectStore;
+  authorizer: Authorizer;
+}
 
 export interface RepositoryAccess {
   name: string;
   project: ProjectRef;
+}
+
+/** Whether the caller may do `action` in `project` (no error: for mounts and listings). */
+export function mayAccess(deps: AccessDeps, request: FastifyRequest, project: ProjectRef, action: RegistryAction): Promise<boolean> {
+  const [resource, verb] = PERMISSION[action];
+  return deps.authorizer.allows(request.principal, project, resource, verb);
 }
 
 /**
@@ -14,17 +38,17 @@ export interface RepositoryAccess {
  * authenticated ones are refused (403). Whether a project exists is only told to those who could see it.
  */
 export async function authorizeRepository(
-  projects: ProjectStore,
+  deps: AccessDeps,
   request: FastifyRequest,
   rawName: string,
-  action: Action,
+  action: RegistryAction,
 ): Promise<RepositoryAccess> {
   const { name, project: projectName } = requireRepositoryName(rawName);
-  const project = await projects.findRefByName(projectName);
+  const project = await deps.projects.findRefByName(projectName);
   const principal = request.principal;
-  if (project && can(principal, action, { public: isPublic(project) })) return { name, project };
+  if (project && (await mayAccess(deps, request, project, action))) return { name, project };
   if (principal.kind === "anonymous") throw new OciError("UNAUTHORIZED");
-  if (!project && can(principal, "create-project", null) && can(principal, action, { public: false })) {
+  if (!project && principal.sysadmin) {
     throw new OciError("NAME_UNKNOWN", `project ${projectName} does not exist; create it first`, { project: projectName });
   }
   throw new OciError("DENIED", `requested access to ${name} is denied`);

@@ -27,7 +27,7 @@ export function parseRange(header: string | undefined, size: number): ByteRange 
 }
 
 async function linkedBlob(ctx: DistributionContext, request: FastifyRequest, name: string, rawDigest: string, action: "pull" | "delete") {
-  const access = await authorizeRepository(ctx.projects, request, name, action);
+  const access = await authorizeRepository(ctx, request, name, action === "delete" ? "delete-blob" : "pull");
   const digest = requireDigest(rawDigest);
   const canonical = `${digest.algorithm}:${digest.hex}`;
   const repositoryId = await ctx.metadata.repositoryId(access.name);

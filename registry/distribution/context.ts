@@ -1,4 +1,5 @@
 import type { BlobStore } from "../storage/blob-store";
+import type { Authorizer } from "../auth/authorizer";
 import type { ProjectStore } from "../projects/projects";
 import type { DistributionMetadata } from "./metadata";
 import type { UploadService } from "./upload-service";
@@ -8,6 +9,7 @@ export interface DistributionContext {
   store: BlobStore;
   metadata: DistributionMetadata;
   projects: ProjectStore;
+  authorizer: Authorizer;
   uploads: UploadService;
   publicUrl?: string;
   onBytesSent(bytes: number): void;

@@ -1,7 +1,5 @@
 import type { FastifyReply, FastifyRequest } from "fastify";
-import { can } from "../auth/rbac";
-import { isPublic } from "../projects/projects";
-import { authorizeRepository } from "./access";
+import { authorizeRepository, mayAccess } from "./access";
 import type { DistributionContext } from "./context";
 import { requireDigest } from "./digest";
 import { OciError } from "./errors";
@@ -24,7 +22,7 @@ async function page(
 }
 
 export async function listTags(ctx: DistributionContext, request: FastifyRequest, reply: FastifyReply, name: string) {
-  const access = await authorizeRepository(ctx.projects, request, name, "pull");
+  const access = await authorizeRepository(ctx, request, name, "pull");
   const repositoryId = await ctx.metadata.repositoryId(access.name);
   if (repositoryId === null || !(await ctx.metadata.repositoryHasContent(repositoryId))) {
     throw new OciError("NAME_UNKNOWN", `repository ${access.name} is unknown`, { name: access.name });
@@ -38,9 +36,10 @@ export async function catalog(ctx: DistributionContext, request: FastifyRequest,
   const principal = request.principal;
   let projectIds: number[] | null = null;
   if (!(principal.kind === "user" && principal.sysadmin)) {
-    // Only the projects the caller may pull from; few enough to list (public ones plus their own later).
-    const { rows } = await ctx.projects.list({ publicOnly: false, limit: 100000, offset: 0 });
-    projectIds = rows.filter((p) => can(principal, "pull", { public: isPublic(p) })).map((p) => p.id);
+    // Only the projects the caller may pull from: the public ones and those it is a member of.
+    const { rows } = await ctx.projects.list({ visibleTo: principal.kind === "user" ? principal.id : null, limit: 100000, offset: 0 });
+    const visible = await Promise.all(rows.map((project) => mayAccess(ctx, request, project, "pull")));
+    projectIds = rows.filter((_, i) => visible[i]).map((p) => p.id);
   }
   const result = await page(
     (last, limit) => ctx.metadata.catalog({ last, limit, projectIds }),
@@ -51,7 +50,7 @@ export async function catalog(ctx: DistributionContext, request: FastifyRequest,
 }
 
 export async function listReferrers(ctx: DistributionContext, request: FastifyRequest, reply: FastifyReply, name: string, rawDigest: string) {
-  const access = await authorizeRepository(ctx.projects, request, name, "pull");
+  const access = await authorizeRepository(ctx, request, name, "pull");
   const digest = requireDigest(rawDigest);
   const artifactType = stringParam((request.query as Query).artifactType);
   const repositoryId = await ctx.metadata.repositoryId(access.name);

@@ -60,7 +60,7 @@ function sendManifestHeaders(reply: FastifyReply, manifest: StoredManifest): voi
 }
 
 export async function getManifest(ctx: DistributionContext, request: FastifyRequest, reply: FastifyReply, name: string, rawReference: string) {
-  const access = await authorizeRepository(ctx.projects, request, name, "pull");
+  const access = await authorizeRepository(ctx, request, name, "pull");
   const reference = parsePullReference(rawReference);
   const manifest = await findManifest(ctx, await ctx.metadata.repositoryId(access.name), reference);
   if (!manifest) throw new OciError("MANIFEST_UNKNOWN", `manifest ${rawReference} is unknown in ${access.name}`, { reference: rawReference });
@@ -71,7 +71,7 @@ export async function getManifest(ctx: DistributionContext, request: FastifyRequ
 }
 
 export async function putManifest(ctx: DistributionContext, request: FastifyRequest, reply: FastifyReply, name: string, rawReference: string) {
-  const access = await authorizeRepository(ctx.projects, request, name, "push");
+  const access = await authorizeRepository(ctx, request, name, "push");
   const reference = parseReference(rawReference);
   const declared = request.headers["content-length"];
   if (declared !== undefined && Number(declared) > MAX_MANIFEST_BYTES) {
@@ -118,8 +118,8 @@ export async function putManifest(ctx: DistributionContext, request: FastifyRequ
 
 /** By digest: removes the manifest and its tags. By tag: removes only the tag (OCI v1.1). */
 export async function deleteManifest(ctx: DistributionContext, request: FastifyRequest, reply: FastifyReply, name: string, rawReference: string) {
-  const access = await authorizeRepository(ctx.projects, request, name, "delete");
   const reference = parseReference(rawReference);
+  const access = await authorizeRepository(ctx, request, name, reference.kind === "digest" ? "delete-manifest" : "delete-tag");
   const repositoryId = await ctx.metadata.repositoryId(access.name);
   const deleted =
     repositoryId !== null &&

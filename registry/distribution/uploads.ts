@@ -1,8 +1,6 @@
 import type { FastifyReply, FastifyRequest } from "fastify";
 import { Readable } from "node:stream";
-import { can } from "../auth/rbac";
-import { isPublic } from "../projects/projects";
-import { authorizeRepository } from "./access";
+import { authorizeRepository, mayAccess } from "./access";
 import type { DistributionContext } from "./context";
 import { parseDigest, requireDigest } from "./digest";
 import { OciError } from "./errors";
@@ -54,7 +52,7 @@ export function parseContentRange(header: string | undefined): { start: number; 
 async function tryMount(ctx: DistributionContext, request: FastifyRequest, repositoryId: number, digest: string, from: string) {
   if (!isValidRepositoryName(from) || !from.includes("/")) return false;
   const source = await ctx.projects.findRefByName(from.slice(0, from.indexOf("/")));
-  if (!source || !can(request.principal, "pull", { public: isPublic(source) })) return false;
+  if (!source || !(await mayAccess(ctx, request, source, "pull"))) return false;
   const sourceId = await ctx.metadata.repositoryId(from);
   const size = sourceId === null ? null : await ctx.metadata.linkedBlobSize(sourceId, digest);
   if (size === null) return false;
@@ -63,7 +61,7 @@ async function tryMount(ctx: DistributionContext, request: FastifyRequest, repos
 }
 
 export async function startUpload(ctx: DistributionContext, request: FastifyRequest, reply: FastifyReply, name: string) {
-  const access = await authorizeRepository(ctx.projects, request, name, "push");
+  const access = await authorizeRepository(ctx, request, name, "push");
   const query = request.query as Query;
   const repositoryId = await ctx.metadata.ensureRepository(access.name, access.project.id);
 
@@ -98,7 +96,7 @@ export async function startUpload(ctx: DistributionContext, request: FastifyRequ
 }
 
 async function sessionRepository(ctx: DistributionContext, request: FastifyRequest, name: string, action: "push" | "pull") {
-  const access = await authorizeRepository(ctx.projects, request, name, action);
+  const access = await authorizeRepository(ctx, request, name, action);
   const repositoryId = await ctx.metadata.repositoryId(access.name);
   if (repositoryId === null) throw new OciError("BLOB_UPLOAD_UNKNOWN", "upload is unknown");
   return { name: access.name, repositoryId };

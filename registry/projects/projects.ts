@@ -69,13 +69,19 @@ export class ProjectStore {
     return rows[0]?.id ?? null;
   }
 
-  async list(options: { publicOnly: boolean; name?: string; limit: number; offset: number }): Promise<{
+  /** `visibleTo`: "all", a user id (public projects and the user's), or null for anonymous (public only). */
+  async list(options: { visibleTo: "all" | number | null; name?: string; limit: number; offset: number }): Promise<{
     rows: ProjectRow[];
     total: number;
   }> {
     const where: string[] = [];
     const params: unknown[] = [];
-    if (options.publicOnly) where.push(`p.metadata->>'public' = 'true'`);
+    if (options.visibleTo === null) where.push(`p.metadata->>'public' = 'true'`);
+    else if (options.visibleTo !== "all") {
+      params.push(options.visibleTo);
+      where.push(`(p.metadata->>'public' = 'true' OR EXISTS (SELECT 1 FROM project_members m
+        WHERE m.project_id = p.id AND m.entity_type = 'u' AND m.entity_id = $${params.length}))`);
+    }
     if (options.name) {
       params.push(`%${options.name.replace(/[\\%_]/g, (c) => `\\${c}`)}%`);
       where.push(`p.name ILIKE $${params.length}`);

@@ -127,6 +127,32 @@ export class RegistryClient {
     });
     await expectStatus(response, 201);
   }
+
+  /** Creates a user through the users API and returns its id. */
+  async createUser(username: string, password: string): Promise<number> {
+    const response = await this.fetch("/api/v2.0/users", {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ username, password, email: `${username}@example.com`, realname: username }),
+    });
+    await expectStatus(response, 201);
+    return Number(response.headers.get("location")!.split("/").pop());
+  }
+
+  /** Adds a user to a project with a role id (1 projectAdmin … 5 limitedGuest), in Harbor's short form. */
+  async addMember(project: string, username: string, roleId: number): Promise<void> {
+    const response = await this.fetch(`/api/v2.0/projects/${project}/members`, {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ role_id: roleId, username }),
+    });
+    await expectStatus(response, 201);
+  }
+}
+
+/** Basic credentials for `user:password`. */
+export function basicAuth(username: string, password: string): string {
+  return `Basic ${Buffer.from(`${username}:${password}`).toString("base64")}`;
 }
 
 /** Fails with the response body in the message, which is what one needs to see when a setup step breaks. */

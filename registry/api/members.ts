@@ -1,0 +1,101 @@
+import type { FastifyInstance, FastifyRequest } from "fastify";
+import { isRoleId, type RoleId } from "../auth/rbac";
+import type { Queryable } from "../db/sql";
+import { toMemberEntity } from "../projects/members";
+import { HarborError } from "./errors";
+import { paging, queryString, setPageHeaders } from "./params";
+import { projectFor, type ProjectAccessDeps } from "./project-access";
+
+type Params = { nameOrId: string };
+type MemberParams = Params & { memberId: string };
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+function requireRole(value: unknown): RoleId {
+  if (!isRoleId(value)) throw new HarborError("BAD_REQUEST", "role_id must be one of 1 (projectAdmin), 2 (developer), 3 (guest), 4 (maintainer), 5 (limitedGuest)");
+  return value;
+}
+
+function memberId(request: FastifyRequest<{ Params: MemberParams }>): number {
+  if (!/^\d{1,9}$/.test(request.params.memberId)) throw new HarborError("BAD_REQUEST", "member id must be a positive integer");
+  return Number(request.params.memberId);
+}
+
+/**
+ * The user a ProjectMember body names: `member_user.user_id`, `member_user.username`, or the short forms
+ * `user_id` / `username` at the top level that scripts written against older Harbor send.
+ */
+async function resolveUser(db: Queryable, body: Record<string, unknown>): Promise<number> {
+  if (body.member_group !== undefined && body.member_group !== null) {
+    throw new HarborError("BAD_REQUEST", "group members are not supported yet; add users");
+  }
+  const user = isRecord(body.member_user) ? body.member_user : body;
+  const userId = user.user_id;
+  const username = user.username;
+  if (typeof userId === "number" && userId > 0) {
+    const rows = await db.query("SELECT 1 FROM users WHERE id = $1", [userId]);
+    if (rows.length === 0) throw new HarborError("BAD_REQUEST", `user ${userId} does not exist`);
+    return userId;
+  }
+  if (typeof username === "string" && username !== "" && !username.includes("\0")) {
+    const [row] = await db.query<{ id: number }>("SELECT id FROM users WHERE username = $1", [username]);
+    if (!row) throw new HarborError("NOT_FOUND", `user ${username} not found`);
+    return row.id;
+  }
+  throw new HarborError("BAD_REQUEST", "at least one of member_user or member_group must be provided");
+}
+
+/** /api/v2.0/projects/{p}/members: Harbor's member endpoints, checked against the member:* permissions. */
+export function registerMemberRoutes(app: FastifyInstance, deps: ProjectAccessDeps & { sql: Queryable }): void {
+  const base = "/api/v2.0/projects/:nameOrId/members";
+
+  app.get<{ Params: Params }>(base, async (request, reply) => {
+    const project = await projectFor(deps, request, request.params.nameOrId, "member", "list");
+    const page = paging(request.query as Record<string, unknown>);
+    const { rows, total } = await deps.members.list(project.id, {
+      entityName: queryString(request.query, "entityname"),
+      limit: page.pageSize,
+      offset: (page.page - 1) * page.pageSize,
+    });
+    setPageHeaders(request, reply, page, total);
+    return rows.map(toMemberEntity);
+  });
+
+  app.post<{ Params: Params }>(base, async (request, reply) => {
+    const project = await projectFor(deps, request, request.params.nameOrId, "member", "create");
+    const body = request.body;
+    if (!isRecord(body)) throw new HarborError("BAD_REQUEST", "request body must be a JSON object");
+    const role = requireRole(body.role_id);
+    const userId = await resolveUser(deps.sql, body);
+    const id = await deps.members.addUser(project.id, userId, role);
+    if (id === null) throw new HarborError("CONFLICT", "The project member specified already exist");
+    return reply.code(201).header("Location", `/api/v2.0/projects/${request.params.nameOrId}/members/${id}`).send();
+  });
+
+  app.get<{ Params: MemberParams }>(`${base}/:memberId`, async (request) => {
+    const project = await projectFor(deps, request, request.params.nameOrId, "member", "read");
+    const member = await deps.members.get(project.id, memberId(request));
+    if (!member) throw new HarborError("NOT_FOUND", `member ${request.params.memberId} not found`);
+    return toMemberEntity(member);
+  });
+
+  app.put<{ Params: MemberParams }>(`${base}/:memberId`, async (request, reply) => {
+    const project = await projectFor(deps, request, request.params.nameOrId, "member", "update");
+    const body = request.body;
+    if (!isRecord(body)) throw new HarborError("BAD_REQUEST", "request body must be a JSON object");
+    if (!(await deps.members.updateRole(project.id, memberId(request), requireRole(body.role_id)))) {
+      throw new HarborError("NOT_FOUND", `member ${request.params.memberId} not found`);
+    }
+    return reply.code(200).send();
+  });
+
+  app.delete<{ Params: MemberParams }>(`${base}/:memberId`, async (request, reply) => {
+    const project = await projectFor(deps, request, request.params.nameOrId, "member", "delete");
+    if (!(await deps.members.remove(project.id, memberId(request)))) {
+      throw new HarborError("NOT_FOUND", `member ${request.params.memberId} not found`);
+    }
+    return reply.code(200).send();
+  });
+}

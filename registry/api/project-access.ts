@@ -1,0 +1,47 @@
+import type { FastifyRequest } from "fastify";
+import type { Authorizer } from "../auth/authorizer";
+import type { Principal } from "../auth/principal";
+import type { ActionName, Resource } from "../auth/rbac";
+import type { MemberStore } from "../projects/members";
+import { isValidProjectName, type ProjectRow, type ProjectStore } from "../projects/projects";
+import { HarborError } from "./errors";
+
+export interface ProjectAccessDeps {
+  projects: ProjectStore;
+  members: MemberStore;
+  authorizer: Authorizer;
+}
+
+/** 401 for anonymous callers (log in first), 403 for the rest. */
+export function deny(principal: Principal): never {
+  if (principal.kind === "anonymous") throw new HarborError("UNAUTHORIZED", "authentication required");
+  throw new HarborError("FORBIDDEN", "forbidden");
+}
+
+/** Resolves `{project_name_or_id}` as Harbor does (X-Is-Resource-Name forces a name). */
+async function resolveProject(projects: ProjectStore, request: FastifyRequest, nameOrId: string): Promise<ProjectRow | null> {
+  const forcedName = String(request.headers["x-is-resource-name"]).toLowerCase() === "true";
+  if (!forcedName && /^\d{1,9}$/.test(nameOrId)) return projects.findById(Number(nameOrId));
+  if (/\s/.test(nameOrId)) throw new HarborError("BAD_REQUEST", "project name must not contain spaces");
+  // A name outside the naming rule cannot exist; asking the database could fail on it (NUL) instead.
+  return isValidProjectName(nameOrId) ? projects.findByName(nameOrId) : null;
+}
+
+/**
+ * The project `nameOrId` when the caller may do `action` on its `resource`. Otherwise 404 to system admins,
+ * and 401/403 to everyone else whether or not the project exists, so its existence does not leak.
+ */
+export async function projectFor(
+  deps: ProjectAccessDeps,
+  request: FastifyRequest,
+  nameOrId: string,
+  resource: Resource,
+  action: ActionName,
+): Promise<ProjectRow> {
+  const project = await resolveProject(deps.projects, request, nameOrId);
+  const principal = request.principal;
+  if (project && (await deps.authorizer.allows(principal, project, resource, action))) return project;
+  if (principal.kind === "user" && principal.sysadmin) throw new HarborError("NOT_FOUND", `project ${nameOrId} not found`);
+  // A member who may see the project but not do this learns it exists: 403, as Harbor answers.
+  deny(principal);
+}

@@ -1,0 +1,104 @@
+import { CACHE_TTL_MS, ReadCache } from "../db/read-cache";
+import type { Queryable } from "../db/sql";
+import { ROLE_NAMES, type RoleId } from "../auth/rbac";
+
+export interface MemberRow {
+  id: number;
+  project_id: number;
+  entity_id: number;
+  entity_type: "u" | "g";
+  entity_name: string;
+  role_id: RoleId;
+}
+
+const SELECT_MEMBER = `
+  SELECT m.id, m.project_id, m.entity_id, m.entity_type, u.username AS entity_name, m.role_id
+    FROM project_members m JOIN users u ON m.entity_type = 'u' AND u.id = m.entity_id`;
+
+export function toMemberEntity(row: MemberRow) {
+  return { ...row, role_name: ROLE_NAMES[row.role_id] };
+}
+
+/** Project membership (users today; the model keeps entity_type for groups). */
+export class MemberStore {
+  // Every request to a private project asks for the caller's roles; see ReadCache for staleness across nodes.
+  private readonly roles = new ReadCache<RoleId[]>({ max: 10_000, ttlMs: CACHE_TTL_MS });
+
+  constructor(private readonly db: Queryable) {}
+
+  rolesOf(userId: number, projectId: number): Promise<RoleId[]> {
+    return this.roles.get(`${projectId}/${userId}`, async () => {
+      const rows = await this.db.query<{ role_id: RoleId }>(
+        "SELECT role_id FROM project_members WHERE project_id = $1 AND entity_type = 'u' AND entity_id = $2",
+        [projectId, userId],
+      );
+      return rows.map((r) => r.role_id);
+    }) as Promise<RoleId[]>;
+  }
+
+  /** Ids of the projects where the user holds any role. */
+  async projectsOf(userId: number): Promise<number[]> {
+    const rows = await this.db.query<{ project_id: number }>(
+      "SELECT project_id FROM project_members WHERE entity_type = 'u' AND entity_id = $1",
+      [userId],
+    );
+    return rows.map((r) => r.project_id);
+  }
+
+  async list(projectId: number, options: { entityName?: string; limit: number; offset: number }) {
+    const params: unknown[] = [projectId];
+    let filter = "";
+    if (options.entityName) {
+      params.push(`%${options.entityName.replace(/[\\%_]/g, (c) => `\\${c}`)}%`);
+      filter = ` AND u.username ILIKE $2`;
+    }
+    const [{ total }] = await this.db.query<{ total: number }>(
+      `SELECT count(*)::int AS total FROM (${SELECT_MEMBER} WHERE m.project_id = $1${filter}) AS matching`,
+      params,
+    );
+    const rows = await this.db.query<MemberRow>(
+      `${SELECT_MEMBER} WHERE m.project_id = $1${filter} ORDER BY m.id LIMIT ${options.limit} OFFSET ${options.offset}`,
+      params,
+    );
+    return { rows, total };
+  }
+
+  async get(projectId: number, memberId: number): Promise<MemberRow | null> {
+    const [row] = await this.db.query<MemberRow>(`${SELECT_MEMBER} WHERE m.project_id = $1 AND m.id = $2`, [projectId, memberId]);
+    return row ?? null;
+  }
+
+  /** Adds a user; null when the user is already a member. */
+  async addUser(projectId: number, userId: number, roleId: RoleId, db: Queryable = this.db): Promise<number | null> {
+    const rows = await db.query<{ id: number }>(
+      `INSERT INTO project_members (project_id, entity_id, entity_type, role_id) VALUES ($1, $2, 'u', $3)
+       ON CONFLICT (project_id, entity_id, entity_type) DO NOTHING RETURNING id`,
+      [projectId, userId, roleId],
+    );
+    this.roles.delete(`${projectId}/${userId}`);
+    return rows[0]?.id ?? null;
+  }
+
+  async updateRole(projectId: number, memberId: number, roleId: RoleId): Promise<boolean> {
+    const rows = await this.db.query<{ entity_id: number }>(
+      "UPDATE project_members SET role_id = $3, updated_at = now() WHERE project_id = $1 AND id = $2 RETURNING entity_id",
+      [projectId, memberId, roleId],
+    );
+    rows.forEach((r) => this.roles.delete(`${projectId}/${r.entity_id}`));
+    return rows.length > 0;
+  }
+
+  async remove(projectId: number, memberId: number): Promise<boolean> {
+    const rows = await this.db.query<{ entity_id: number }>(
+      "DELETE FROM project_members WHERE project_id = $1 AND id = $2 RETURNING entity_id",
+      [projectId, memberId],
+    );
+    rows.forEach((r) => this.roles.delete(`${projectId}/${r.entity_id}`));
+    return rows.length > 0;
+  }
+
+  /** Forgets cached roles, e.g. after a user was deleted. */
+  forgetAll(): void {
+    this.roles.clear();
+  }
+}
