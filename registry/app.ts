@@ -1,5 +1,8 @@
 import Fastify, { LogController, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
+import { registerAuditRoutes } from "./api/audit-logs";
 import { registerMemberRoutes } from "./api/members";
+import { AuditLog } from "./audit/audit-log";
+import { scheduleAuditPurge } from "./audit/retention";
 import { registerProjectRoutes } from "./api/projects";
 import { Authorizer } from "./auth/authorizer";
 import { HarborError, codeForStatus } from "./api/errors";
@@ -27,7 +30,7 @@ declare module "fastify" {
 }
 
 export interface AppDependencies {
-  config: Pick<Config, "publicUrl" | "logLevel">;
+  config: Pick<Config, "publicUrl" | "logLevel" | "auditRetentionDays">;
   sql: Sql;
   store: BlobStore;
   metrics?: Metrics;
@@ -84,7 +87,12 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
       metrics.bytesReceived.inc(bytes);
     },
   });
+  const audit = new AuditLog(deps.sql, (error) => app.log.error({ err: error }, "writing pull audit records failed"));
+  app.addHook("onClose", () => audit.flush());
+  scheduleAuditPurge(app, audit, deps.config.auditRetentionDays);
   const ctx: DistributionContext = {
+    sql: deps.sql,
+    audit,
     authorizer,
     store: deps.store,
     metadata,
@@ -144,8 +152,10 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   );
 
   await app.register(async (v2) => registerDistributionRoutes(v2, ctx));
-  registerProjectRoutes(app, { sql: deps.sql, projects, members, authorizer });
-  registerMemberRoutes(app, { sql: deps.sql, projects, members, authorizer });
+  const apiDeps = { sql: deps.sql, audit, projects, members, authorizer };
+  registerProjectRoutes(app, apiDeps);
+  registerMemberRoutes(app, apiDeps);
+  registerAuditRoutes(app, apiDeps);
   registerOpsRoutes(app, { sql: deps.sql, store: deps.store, metrics });
   return app;
 }

@@ -13,6 +13,8 @@ export interface Config {
   /** Base URL clients reach us at, for Location headers behind a proxy (no trailing slash). */
   publicUrl?: string;
   logLevel: "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
+  /** Audit records older than this many days are purged; unset keeps them forever. */
+  auditRetentionDays?: number;
   controller: ControllerConfig;
 }
 
@@ -100,6 +102,14 @@ function parseLogLevel(value: string | undefined): Config["logLevel"] {
   return value as Config["logLevel"];
 }
 
+function parseRetentionDays(value: string | undefined): number | undefined {
+  if (value === undefined || value === "") return undefined;
+  if (!/^\d{1,6}$/.test(value) || Number(value) < 1) {
+    throw new ConfigError("BERTH_AUDIT_RETENTION_DAYS", `must be a whole number of days, at least 1, got "${value}"`);
+  }
+  return Number(value);
+}
+
 /** Reads and validates the BERTH_* variables. Throws ConfigError naming the first bad variable. */
 export function loadConfig(env: Env = process.env, cwd: string = process.cwd()): Config {
   const { host, port } = parseAddress(env.BERTH_ADDR || "0.0.0.0:5000");
@@ -118,6 +128,7 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     adminPassword,
     publicUrl: env.BERTH_PUBLIC_URL ? parseUrl("BERTH_PUBLIC_URL", env.BERTH_PUBLIC_URL, ["http:", "https:"]) : undefined,
     logLevel: parseLogLevel(env.BERTH_LOG_LEVEL),
+    auditRetentionDays: parseRetentionDays(env.BERTH_AUDIT_RETENTION_DAYS),
     controller: {
       repo: env.BERTH_CONTROLLER_REPO || undefined,
       branch: env.BERTH_CONTROLLER_BRANCH || "main",

@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import { isRoleId, type RoleId } from "../auth/rbac";
-import type { Queryable } from "../db/sql";
+import { actorOf, type AuditEntry, type AuditLog } from "../audit/audit-log";
+import type { Queryable, Sql } from "../db/sql";
 import { toMemberEntity } from "../projects/members";
 import { HarborError } from "./errors";
 import { paging, queryString, setPageHeaders } from "./params";
@@ -48,7 +49,14 @@ async function resolveUser(db: Queryable, body: Record<string, unknown>): Promis
 }
 
 /** /api/v2.0/projects/{p}/members: Harbor's member endpoints, checked against the member:* permissions. */
-export function registerMemberRoutes(app: FastifyInstance, deps: ProjectAccessDeps & { sql: Queryable }): void {
+export function registerMemberRoutes(app: FastifyInstance, deps: ProjectAccessDeps & { sql: Sql; audit: AuditLog }): void {
+  /** Runs a membership change and writes its audit record in one transaction; false when nothing changed. */
+  const audited = (request: FastifyRequest, entry: AuditEntry, change: (tx: Queryable) => Promise<boolean>) =>
+    deps.sql.transaction(async (tx) => {
+      const changed = await change(tx);
+      if (changed) await deps.audit.record(tx, entry, actorOf(request));
+      return changed;
+    });
   const base = "/api/v2.0/projects/:nameOrId/members";
 
   app.get<{ Params: Params }>(base, async (request, reply) => {
@@ -69,7 +77,9 @@ export function registerMemberRoutes(app: FastifyInstance, deps: ProjectAccessDe
     if (!isRecord(body)) throw new HarborError("BAD_REQUEST", "request body must be a JSON object");
     const role = requireRole(body.role_id);
     const userId = await resolveUser(deps.sql, body);
-    const id = await deps.members.addUser(project.id, userId, role);
+    let id: number | null = null;
+    const entry: AuditEntry = { projectId: project.id, operation: "create", resourceType: "member", resource: `${project.name}/user:${userId}`, description: `add member user ${userId} with role ${role}` };
+    await audited(request, entry, async (tx) => (id = await deps.members.addUser(project.id, userId, role, tx)) !== null);
     if (id === null) throw new HarborError("CONFLICT", "The project member specified already exist");
     return reply.code(201).header("Location", `/api/v2.0/projects/${request.params.nameOrId}/members/${id}`).send();
   });
@@ -85,7 +95,9 @@ export function registerMemberRoutes(app: FastifyInstance, deps: ProjectAccessDe
     const project = await projectFor(deps, request, request.params.nameOrId, "member", "update");
     const body = request.body;
     if (!isRecord(body)) throw new HarborError("BAD_REQUEST", "request body must be a JSON object");
-    if (!(await deps.members.updateRole(project.id, memberId(request), requireRole(body.role_id)))) {
+    const [mid, role] = [memberId(request), requireRole(body.role_id)];
+    const entry: AuditEntry = { projectId: project.id, operation: "update", resourceType: "member", resource: `${project.name}/member:${mid}`, description: `set role ${role}` };
+    if (!(await audited(request, entry, (tx) => deps.members.updateRole(project.id, mid, role, tx)))) {
       throw new HarborError("NOT_FOUND", `member ${request.params.memberId} not found`);
     }
     return reply.code(200).send();
@@ -93,7 +105,9 @@ export function registerMemberRoutes(app: FastifyInstance, deps: ProjectAccessDe
 
   app.delete<{ Params: MemberParams }>(`${base}/:memberId`, async (request, reply) => {
     const project = await projectFor(deps, request, request.params.nameOrId, "member", "delete");
-    if (!(await deps.members.remove(project.id, memberId(request)))) {
+    const mid = memberId(request);
+    const entry: AuditEntry = { projectId: project.id, operation: "delete", resourceType: "member", resource: `${project.name}/member:${mid}` };
+    if (!(await audited(request, entry, (tx) => deps.members.remove(project.id, mid, tx)))) {
       throw new HarborError("NOT_FOUND", `member ${request.params.memberId} not found`);
     }
     return reply.code(200).send();

@@ -1,5 +1,6 @@
 import type { FastifyInstance } from "fastify";
 import { canSystem, ROLES } from "../auth/rbac";
+import { actorOf, type AuditLog } from "../audit/audit-log";
 import type { Sql } from "../db/sql";
 import { isValidProjectName, type ProjectRow } from "../projects/projects";
 import { HarborError } from "./errors";
@@ -67,7 +68,7 @@ function toApi(project: ProjectRow) {
   };
 }
 
-export function registerProjectRoutes(app: FastifyInstance, deps: ProjectAccessDeps & { sql: Sql }): void {
+export function registerProjectRoutes(app: FastifyInstance, deps: ProjectAccessDeps & { sql: Sql; audit: AuditLog }): void {
   const { projects, members } = deps;
   app.post("/api/v2.0/projects", async (request, reply) => {
     if (!canSystem(request.principal, "project:create")) deny(request.principal);
@@ -83,7 +84,9 @@ export function registerProjectRoutes(app: FastifyInstance, deps: ProjectAccessD
     // The creator administers the new project (Harbor); both rows or neither.
     const id = await deps.sql.transaction(async (tx) => {
       const created = await projects.create({ name, ownerId, metadata }, tx);
-      if (created !== null && ownerId !== null) await members.addUser(created, ownerId, ROLES.projectAdmin, tx);
+      if (created === null) return null;
+      if (ownerId !== null) await members.addUser(created, ownerId, ROLES.projectAdmin, tx);
+      await deps.audit.record(tx, { projectId: created, operation: "create", resourceType: "project", resource: name }, actorOf(request));
       return created;
     });
     if (id === null) throw new HarborError("CONFLICT", `The project named ${name} already exists`);
@@ -119,7 +122,13 @@ export function registerProjectRoutes(app: FastifyInstance, deps: ProjectAccessD
 
   app.delete<{ Params: { nameOrId: string } }>("/api/v2.0/projects/:nameOrId", async (request, reply) => {
     const project = await projectFor(deps, request, request.params.nameOrId, "project", "delete");
-    if (!(await projects.deleteIfEmpty(project.id))) {
+    const deleted = await deps.sql.transaction(async (tx) => {
+      const done = await projects.deleteIfEmpty(project.id, tx);
+      const entry = { projectId: project.id, operation: "delete", resourceType: "project", resource: project.name } as const;
+      if (done) await deps.audit.record(tx, entry, actorOf(request));
+      return done;
+    });
+    if (!deleted) {
       throw new HarborError("PRECONDITION", `the project ${project.name} contains repositories and cannot be deleted`);
     }
     return reply.code(200).send();

@@ -1,5 +1,6 @@
 import type { FastifyReply, FastifyRequest } from "fastify";
 import type { ByteRange } from "../storage/blob-store";
+import { actorOf } from "../audit/audit-log";
 import { authorizeRepository } from "./access";
 import type { DistributionContext } from "./context";
 import { requireDigest } from "./digest";
@@ -33,7 +34,7 @@ async function linkedBlob(ctx: DistributionContext, request: FastifyRequest, nam
   const repositoryId = await ctx.metadata.repositoryId(access.name);
   const size = repositoryId === null ? null : await ctx.metadata.linkedBlobSize(repositoryId, canonical);
   if (repositoryId === null || size === null) throw new OciError("BLOB_UNKNOWN", `blob ${canonical} is unknown`, { digest: canonical });
-  return { digest: canonical, size, repositoryId };
+  return { digest: canonical, size, repositoryId, access };
 }
 
 export async function getBlob(ctx: DistributionContext, request: FastifyRequest, reply: FastifyReply, name: string, rawDigest: string) {
@@ -56,7 +57,11 @@ export async function getBlob(ctx: DistributionContext, request: FastifyRequest,
 
 /** Unlinks a blob from one repository; its bytes stay until garbage collection finds them unused. */
 export async function deleteBlob(ctx: DistributionContext, request: FastifyRequest, reply: FastifyReply, name: string, rawDigest: string) {
-  const { digest, repositoryId } = await linkedBlob(ctx, request, name, rawDigest, "delete");
-  await ctx.metadata.unlinkBlob(repositoryId, digest);
+  const { digest, repositoryId, access } = await linkedBlob(ctx, request, name, rawDigest, "delete");
+  await ctx.sql.transaction(async (tx) => {
+    await ctx.metadata.unlinkBlob(repositoryId, digest, tx);
+    const entry = { projectId: access.project.id, operation: "delete", resourceType: "blob", resource: `${access.name}@${digest}` } as const;
+    await ctx.audit.record(tx, entry, actorOf(request));
+  });
   return reply.code(202).header("Docker-Content-Digest", digest).header("Content-Length", 0).send();
 }

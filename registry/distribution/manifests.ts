@@ -1,5 +1,6 @@
 import type { FastifyReply, FastifyRequest } from "fastify";
 import type { Readable } from "node:stream";
+import { actorOf } from "../audit/audit-log";
 import { authorizeRepository } from "./access";
 import type { DistributionContext } from "./context";
 import { digestOf, parseDigest } from "./digest";
@@ -67,6 +68,10 @@ export async function getManifest(ctx: DistributionContext, request: FastifyRequ
   sendManifestHeaders(reply, manifest);
   if (request.method === "HEAD") return reply.send();
   ctx.onBytesSent(manifest.size);
+  ctx.audit.recordPull(
+    { projectId: access.project.id, resourceType: "artifact", resource: `${access.name}@${manifest.digest}` },
+    actorOf(request),
+  );
   return reply.send(manifest.content);
 }
 
@@ -106,6 +111,18 @@ export async function putManifest(ctx: DistributionContext, request: FastifyRequ
       references: parsed.references,
     },
     reference.kind === "tag" ? reference.tag : null,
+    (tx) =>
+      ctx.audit.record(
+        tx,
+        {
+          projectId: access.project.id,
+          operation: "create",
+          resourceType: "artifact",
+          resource: `${access.name}@${digest}`,
+          description: `push artifact: ${access.name}@${digest}${reference.kind === "tag" ? ` (tag ${reference.tag})` : ""}`,
+        },
+        actorOf(request),
+      ),
   );
   if (parsed.subject) reply.header("OCI-Subject", parsed.subject.digest);
   return reply
@@ -123,9 +140,18 @@ export async function deleteManifest(ctx: DistributionContext, request: FastifyR
   const repositoryId = await ctx.metadata.repositoryId(access.name);
   const deleted =
     repositoryId !== null &&
-    (reference.kind === "digest"
-      ? await ctx.metadata.deleteManifest(repositoryId, reference.digest)
-      : await ctx.metadata.deleteTag(repositoryId, reference.tag));
+    (await ctx.sql.transaction(async (tx) => {
+      const done =
+        reference.kind === "digest"
+          ? await ctx.metadata.deleteManifest(repositoryId, reference.digest, tx)
+          : await ctx.metadata.deleteTag(repositoryId, reference.tag, tx);
+      if (done) {
+        const resource = reference.kind === "digest" ? `${access.name}@${reference.digest}` : `${access.name}:${reference.tag}`;
+        const resourceType = reference.kind === "digest" ? "artifact" : "tag";
+        await ctx.audit.record(tx, { projectId: access.project.id, operation: "delete", resourceType, resource }, actorOf(request));
+      }
+      return done;
+    }));
   if (!deleted) throw new OciError("MANIFEST_UNKNOWN", `manifest ${rawReference} is unknown in ${access.name}`, { reference: rawReference });
   return reply.code(202).header("Content-Length", 0).send();
 }

@@ -100,8 +100,8 @@ export class DistributionMetadata {
     });
   }
 
-  async unlinkBlob(repositoryId: number, digest: string): Promise<boolean> {
-    const rows = await this.sql.query(
+  async unlinkBlob(repositoryId: number, digest: string, db: Queryable = this.sql): Promise<boolean> {
+    const rows = await db.query(
       "DELETE FROM repository_blobs WHERE repository_id = $1 AND digest = $2 RETURNING digest",
       [repositoryId, digest],
     );
@@ -131,8 +131,16 @@ export class DistributionMetadata {
     return [...new Set(references.map((r) => r.digest))].filter((d) => !present.has(d));
   }
 
-  /** Stores a manifest (idempotent by digest) and points `tag` at it when given. */
-  async putManifest(repositoryId: number, manifest: NewManifest, tag: string | null): Promise<void> {
+  /**
+   * Stores a manifest (idempotent by digest) and points `tag` at it when given. `alsoInTransaction` runs before
+   * the commit (the audit record of the push).
+   */
+  async putManifest(
+    repositoryId: number,
+    manifest: NewManifest,
+    tag: string | null,
+    alsoInTransaction: (tx: Queryable) => Promise<void> = async () => undefined,
+  ): Promise<void> {
     await this.sql.transaction(async (tx) => {
       await tx.query(
         `INSERT INTO manifests (repository_id, digest, media_type, size, content, artifact_type, subject_digest, annotations)
@@ -163,6 +171,7 @@ export class DistributionMetadata {
         );
       }
       await tx.query("UPDATE repositories SET updated_at = now() WHERE id = $1", [repositoryId]);
+      await alsoInTransaction(tx);
     });
     if (tag !== null) this.tagDigests.delete(`${repositoryId}/${tag}`);
   }
@@ -189,8 +198,8 @@ export class DistributionMetadata {
   }
 
   /** Deletes a manifest and every tag pointing at it. */
-  async deleteManifest(repositoryId: number, digest: string): Promise<boolean> {
-    const rows = await this.sql.query(
+  async deleteManifest(repositoryId: number, digest: string, db: Queryable = this.sql): Promise<boolean> {
+    const rows = await db.query(
       "DELETE FROM manifests WHERE repository_id = $1 AND digest = $2 RETURNING digest",
       [repositoryId, digest],
     );
@@ -199,8 +208,8 @@ export class DistributionMetadata {
     return rows.length > 0;
   }
 
-  async deleteTag(repositoryId: number, tag: string): Promise<boolean> {
-    const rows = await this.sql.query("DELETE FROM tags WHERE repository_id = $1 AND name = $2 RETURNING name", [
+  async deleteTag(repositoryId: number, tag: string, db: Queryable = this.sql): Promise<boolean> {
+    const rows = await db.query("DELETE FROM tags WHERE repository_id = $1 AND name = $2 RETURNING name", [
       repositoryId,
       tag,
     ]);

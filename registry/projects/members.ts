@@ -79,8 +79,8 @@ export class MemberStore {
     return rows[0]?.id ?? null;
   }
 
-  async updateRole(projectId: number, memberId: number, roleId: RoleId): Promise<boolean> {
-    const rows = await this.db.query<{ entity_id: number }>(
+  async updateRole(projectId: number, memberId: number, roleId: RoleId, db: Queryable = this.db): Promise<boolean> {
+    const rows = await db.query<{ entity_id: number }>(
       "UPDATE project_members SET role_id = $3, updated_at = now() WHERE project_id = $1 AND id = $2 RETURNING entity_id",
       [projectId, memberId, roleId],
     );
@@ -88,8 +88,8 @@ export class MemberStore {
     return rows.length > 0;
   }
 
-  async remove(projectId: number, memberId: number): Promise<boolean> {
-    const rows = await this.db.query<{ entity_id: number }>(
+  async remove(projectId: number, memberId: number, db: Queryable = this.db): Promise<boolean> {
+    const rows = await db.query<{ entity_id: number }>(
       "DELETE FROM project_members WHERE project_id = $1 AND id = $2 RETURNING entity_id",
       [projectId, memberId],
     );

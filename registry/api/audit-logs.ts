@@ -1,0 +1,78 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import type { Queryable } from "../db/sql";
+import { paging, queryString, setPageHeaders } from "./params";
+import { deny, projectFor, type ProjectAccessDeps } from "./project-access";
+import { parseQuery, whereClause } from "./query";
+
+const COLUMNS: Record<string, string> = {
+  operation: "operation",
+  resource: "resource",
+  resource_type: "resource_type",
+  username: "username",
+  op_time: "op_time",
+  change_ref: "change_ref",
+};
+
+interface AuditRow {
+  id: number;
+  username: string;
+  resource: string;
+  resource_type: string;
+  operation: string;
+  description: string;
+  result: boolean;
+  op_time: Date;
+  client_ip: string;
+  change_ref: string | null;
+}
+
+function toApi(row: AuditRow) {
+  return {
+    id: row.id,
+    username: row.username,
+    resource: row.resource,
+    resource_type: row.resource_type,
+    operation: row.operation,
+    operation_description: row.description,
+    operation_result: row.result,
+    op_time: row.op_time,
+    client_ip: row.client_ip,
+    change_ref: row.change_ref,
+  };
+}
+
+/** Lists records in `scope` (a SQL condition on project_id), newest first, filtered by `q`. */
+async function list(db: Queryable, request: FastifyRequest, reply: FastifyReply, scope: { sql: string; params: unknown[] }) {
+  const page = paging(request.query as Record<string, unknown>);
+  const params = [...scope.params];
+  const conditions = [scope.sql, ...whereClause(parseQuery(queryString(request.query, "q"), Object.keys(COLUMNS)), COLUMNS, params)];
+  const where = ` WHERE ${conditions.join(" AND ")}`;
+  const [{ total }] = await db.query<{ total: number }>(`SELECT count(*)::int AS total FROM audit_logs${where}`, params);
+  const rows = await db.query<AuditRow>(
+    `SELECT * FROM audit_logs${where} ORDER BY op_time DESC, id DESC LIMIT ${page.pageSize} OFFSET ${(page.page - 1) * page.pageSize}`,
+    params,
+  );
+  setPageHeaders(request, reply, page, total);
+  return rows.map(toApi);
+}
+
+/** GET /audit-logs (all for sysadmins; a user's projects where they hold log:list) and GET /projects/{p}/logs. */
+export function registerAuditRoutes(app: FastifyInstance, deps: ProjectAccessDeps & { sql: Queryable }): void {
+  app.get("/api/v2.0/audit-logs", async (request, reply) => {
+    const principal = request.principal;
+    if (principal.kind === "anonymous") deny(principal);
+    if (principal.sysadmin) return list(deps.sql, request, reply, { sql: "TRUE", params: [] });
+    // Harbor: other users see the logs of projects where they may list logs; none → empty, not 403.
+    const projectIds: number[] = [];
+    for (const projectId of await deps.members.projectsOf(principal.id)) {
+      const project = await deps.projects.findById(projectId);
+      if (project && (await deps.authorizer.allows(principal, project, "log", "list"))) projectIds.push(projectId);
+    }
+    return list(deps.sql, request, reply, { sql: "project_id = ANY($1::int[])", params: [projectIds] });
+  });
+
+  app.get<{ Params: { nameOrId: string } }>("/api/v2.0/projects/:nameOrId/logs", async (request, reply) => {
+    const project = await projectFor(deps, request, request.params.nameOrId, "log", "list");
+    return list(deps.sql, request, reply, { sql: "project_id = $1", params: [project.id] });
+  });
+}

@@ -1,0 +1,104 @@
+import type { FastifyRequest } from "fastify";
+import { principalName } from "../auth/principal";
+import type { Queryable, Sql } from "../db/sql";
+
+export type AuditOperation = "create" | "update" | "delete" | "pull";
+export type AuditResourceType = "artifact" | "tag" | "blob" | "project" | "member" | "user";
+
+export interface AuditEntry {
+  projectId: number | null;
+  operation: AuditOperation;
+  resourceType: AuditResourceType;
+  resource: string;
+  description?: string;
+  result?: boolean;
+}
+
+/** Who did it, from where, and why: taken from the request. */
+export interface AuditActor {
+  username: string;
+  clientIp: string;
+  /** X-Berth-Change-Ref: the controller sends the commit (and author) that caused the change. */
+  changeRef: string | null;
+}
+
+const CHANGE_REF_MAX = 512;
+const USERNAME_MAX = 255;
+
+export function actorOf(request: FastifyRequest): AuditActor {
+  const ref = request.headers["x-berth-change-ref"];
+  const changeRef = typeof ref === "string" && ref !== "" ? ref.replace(/\0/g, "").slice(0, CHANGE_REF_MAX) : null;
+  const name = principalName(request.principal);
+  return {
+    username: name.length > USERNAME_MAX ? `${name.slice(0, USERNAME_MAX - 3)}...` : name,
+    clientIp: request.ip,
+    changeRef,
+  };
+}
+
+const INSERT = `INSERT INTO audit_logs (project_id, operation, resource_type, resource, description, result, username, client_ip, change_ref)`;
+
+function values(entry: AuditEntry, actor: AuditActor): unknown[] {
+  return [
+    entry.projectId,
+    entry.operation,
+    entry.resourceType,
+    entry.resource,
+    entry.description ?? `${entry.operation} ${entry.resourceType}: ${entry.resource}`,
+    entry.result ?? true,
+    actor.username,
+    actor.clientIp,
+    actor.changeRef,
+  ];
+}
+
+// Pulls are frequent and change nothing: they are written in batches. A crash loses at most the pulls of the
+// last FLUSH_INTERVAL_MS (or PULL_BATCH_MAX pulls); every change is written in the change's own transaction.
+const FLUSH_INTERVAL_MS = 1000;
+const PULL_BATCH_MAX = 500;
+
+export class AuditLog {
+  private pending: unknown[][] = [];
+  private timer: NodeJS.Timeout | null = null;
+  private flushing: Promise<void> = Promise.resolve();
+
+  constructor(
+    private readonly sql: Sql,
+    private readonly onError: (error: unknown) => void = () => undefined,
+  ) {}
+
+  /** Writes a record inside the caller's transaction, so the change and its record commit (or not) together. */
+  async record(tx: Queryable, entry: AuditEntry, actor: AuditActor): Promise<void> {
+    await tx.query(`${INSERT} VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`, values(entry, actor));
+  }
+
+  /** Queues a pull record; it is written within a second. */
+  recordPull(entry: Omit<AuditEntry, "operation">, actor: AuditActor): void {
+    this.pending.push(values({ ...entry, operation: "pull" }, actor));
+    if (this.pending.length >= PULL_BATCH_MAX) void this.flush();
+    else if (!this.timer) {
+      this.timer = setTimeout(() => void this.flush(), FLUSH_INTERVAL_MS);
+      this.timer.unref();
+    }
+  }
+
+  /** Writes the queued pull records (also called on shutdown). */
+  flush(): Promise<void> {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    const batch = this.pending;
+    this.pending = [];
+    if (batch.length === 0) return this.flushing;
+    this.flushing = this.flushing.then(async () => {
+      const placeholders = batch.map((_, row) => `(${Array.from({ length: 9 }, (_, col) => `$${row * 9 + col + 1}`).join(", ")})`);
+      await this.sql.query(`${INSERT} VALUES ${placeholders.join(", ")}`, batch.flat()).catch(this.onError);
+    });
+    return this.flushing;
+  }
+
+  /** Deletes records older than `days`; returns how many. */
+  async purgeOlderThan(days: number): Promise<number> {
+    const rows = await this.sql.query("DELETE FROM audit_logs WHERE op_time < now() - make_interval(days => $1) RETURNING id", [days]);
+    return rows.length;
+  }
+}

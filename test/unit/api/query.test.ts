@@ -1,0 +1,27 @@
+import { HarborError } from "../../../registry/api/errors";
+import { parseQuery, whereClause } from "../../../registry/api/query";
+
+const KEYS = ["operation", "resource", "op_time"];
+
+describe("Harbor's q= language", () => {
+  it("parses exact, fuzzy, range and list terms and drops keys it cannot filter on", () => {
+    expect(parseQuery("operation=create,resource=~team-a/,op_time=[2026-01-01T00:00:00~],nope=1", KEYS)).toEqual([
+      { key: "operation", kind: "exact", value: "create" },
+      { key: "resource", kind: "fuzzy", value: "team-a/" },
+      { key: "op_time", kind: "range", min: "2026-01-01T00:00:00", max: null },
+    ]);
+    expect(parseQuery("operation={create delete}", KEYS)).toEqual([{ key: "operation", kind: "any", values: ["create", "delete"] }]);
+    expect(parseQuery("resource=\\~literal", KEYS)).toEqual([{ key: "resource", kind: "exact", value: "~literal" }]);
+  });
+
+  it.each(["operation", "=create", "operation=", "op_time=[a~b~c]", "op_time=[a"])("refuses %s with 400", (q) => {
+    expect(() => parseQuery(q, KEYS)).toThrow(HarborError);
+  });
+
+  it("builds parameterised SQL, escaping LIKE wildcards", () => {
+    const params: unknown[] = [];
+    const sql = whereClause(parseQuery("resource=~50%_off,operation={a b}", KEYS), { resource: "r", operation: "o" }, params);
+    expect(sql).toEqual(["r::text ILIKE $1", "o::text = ANY($2::text[])"]);
+    expect(params).toEqual(["%50\\%\\_off%", ["a", "b"]]);
+  });
+});
