@@ -1,12 +1,14 @@
 import Fastify, { LogController, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
 import { registerAuditRoutes } from "./api/audit-logs";
 import { registerMemberRoutes } from "./api/members";
+import { registerUserRoutes } from "./api/users";
+import { UserStore } from "./users/store";
 import { AuditLog } from "./audit/audit-log";
 import { scheduleAuditPurge } from "./audit/retention";
 import { registerProjectRoutes } from "./api/projects";
 import { Authorizer } from "./auth/authorizer";
 import { HarborError, codeForStatus } from "./api/errors";
-import { Authenticator, BadCredentialsError } from "./auth/authenticate";
+import { Authenticator, BadCredentialsError, TooManyAttemptsError } from "./auth/authenticate";
 import { ANONYMOUS, principalName, type Principal } from "./auth/principal";
 import type { Config } from "./config";
 import type { Sql } from "./db/sql";
@@ -110,8 +112,11 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     request.routeLabel = request.routeOptions.url ?? "unmatched";
     request.principal = ANONYMOUS;
     try {
-      request.principal = await authenticator.authenticate(request.headers.authorization);
+      request.principal = await authenticator.authenticate(request.headers.authorization, request.ip);
     } catch (error) {
+      if (error instanceof TooManyAttemptsError) {
+        throw isDistribution(request) ? new OciError("TOOMANYREQUESTS", error.message) : new HarborError("TOO_MANY_REQUEST", error.message);
+      }
       if (!(error instanceof BadCredentialsError)) throw error;
       throw isDistribution(request)
         ? new OciError("UNAUTHORIZED", error.message)
@@ -156,6 +161,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   registerProjectRoutes(app, apiDeps);
   registerMemberRoutes(app, apiDeps);
   registerAuditRoutes(app, apiDeps);
+  registerUserRoutes(app, { ...apiDeps, users: new UserStore(deps.sql), authenticator });
   registerOpsRoutes(app, { sql: deps.sql, store: deps.store, metrics });
   return app;
 }

@@ -1,7 +1,14 @@
 import { createHash } from "node:crypto";
 import type { Queryable } from "../db/sql";
 import { verifyPassword } from "./password";
+import { LoginThrottle } from "./login-throttle";
 import { ANONYMOUS, type Principal } from "./principal";
+
+export class TooManyAttemptsError extends Error {
+  constructor() {
+    super("too many failed logins; try again in a minute");
+  }
+}
 
 export class BadCredentialsError extends Error {
   constructor() {
@@ -10,6 +17,7 @@ export class BadCredentialsError extends Error {
 }
 
 interface CachedLogin {
+  username: string;
   principal: Principal;
   expires: number;
 }
@@ -23,9 +31,12 @@ const CACHE_MAX = 1000;
 export class Authenticator {
   private readonly cache = new Map<string, CachedLogin>();
 
-  constructor(private readonly db: Queryable) {}
+  constructor(
+    private readonly db: Queryable,
+    private readonly throttle = new LoginThrottle(),
+  ) {}
 
-  async authenticate(authorization: string | undefined): Promise<Principal> {
+  async authenticate(authorization: string | undefined, clientAddress = ""): Promise<Principal> {
     if (!authorization) return ANONYMOUS;
     const [scheme, value] = authorization.split(" ", 2);
     if (scheme.toLowerCase() !== "basic" || !value) throw new BadCredentialsError();
@@ -38,10 +49,24 @@ export class Authenticator {
     if (decoded === ":") return ANONYMOUS;
     const colon = decoded.indexOf(":");
     if (colon < 0) throw new BadCredentialsError();
-    const principal = await this.login(decoded.slice(0, colon), decoded.slice(colon + 1));
+    const username = decoded.slice(0, colon);
+    if (this.throttle.isBlocked(username, clientAddress)) throw new TooManyAttemptsError();
+    let principal: Principal;
+    try {
+      principal = await this.login(username, decoded.slice(colon + 1));
+    } catch (error) {
+      if (error instanceof BadCredentialsError) this.throttle.recordFailure(username, clientAddress);
+      throw error;
+    }
+    this.throttle.recordSuccess(username);
     if (this.cache.size >= CACHE_MAX) this.cache.delete(this.cache.keys().next().value!);
-    this.cache.set(key, { principal, expires: Date.now() + CACHE_TTL_MS });
+    this.cache.set(key, { username: decoded.slice(0, colon), principal, expires: Date.now() + CACHE_TTL_MS });
     return principal;
+  }
+
+  /** Drops remembered logins of a user whose password, rights or existence just changed. */
+  forget(username: string): void {
+    for (const [key, login] of this.cache) if (login.username === username) this.cache.delete(key);
   }
 
   private async login(username: string, password: string): Promise<Principal> {

@@ -1,0 +1,221 @@
+import type { FastifyInstance, FastifyRequest } from "fastify";
+import { actorOf, type AuditEntry, type AuditLog } from "../audit/audit-log";
+import type { Authenticator } from "../auth/authenticate";
+import { hashPassword, verifyPassword } from "../auth/password";
+import { canSystem, permissionsIn } from "../auth/rbac";
+import type { Authorizer } from "../auth/authorizer";
+import type { Principal } from "../auth/principal";
+import type { Sql } from "../db/sql";
+import type { MemberStore } from "../projects/members";
+import type { ProjectStore } from "../projects/projects";
+import { passwordProblem, usernameProblem } from "../users/password-policy";
+import type { UserRow, UserStore } from "../users/store";
+import { HarborError } from "./errors";
+import { paging, queryString, setPageHeaders } from "./params";
+import { deny } from "./project-access";
+import { parseQuery } from "./query";
+
+export interface UserRouteDeps {
+  sql: Sql;
+  users: UserStore;
+  audit: AuditLog;
+  authenticator: Authenticator;
+  members: MemberStore;
+  projects: ProjectStore;
+  authorizer: Authorizer;
+}
+
+/** The id of the user created on first start; Harbor refuses to delete or demote it. */
+const BUILT_IN_ADMIN_ID = 1;
+
+function toApi(user: UserRow) {
+  return {
+    user_id: user.id,
+    username: user.username,
+    email: user.email ?? "",
+    realname: user.realname,
+    comment: user.comment,
+    sysadmin_flag: user.sysadmin,
+    creation_time: user.created_at,
+    update_time: user.updated_at,
+  };
+}
+
+function body(request: FastifyRequest): Record<string, unknown> {
+  const value = request.body;
+  if (typeof value !== "object" || value === null || Array.isArray(value)) throw new HarborError("BAD_REQUEST", "request body must be a JSON object");
+  return value as Record<string, unknown>;
+}
+
+function optionalText(value: unknown, field: string, max = 255): string | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== "string" || value.length > max || value.includes("\0")) throw new HarborError("BAD_REQUEST", `${field} must be a string of at most ${max} characters`);
+  return value;
+}
+
+function optionalEmail(value: unknown): string | null | undefined {
+  const email = optionalText(value, "email");
+  if (email === undefined || email === "") return email === "" ? null : undefined;
+  if (!/^[^\s@]+@[^\s@]+$/.test(email)) throw new HarborError("BAD_REQUEST", "email is not a valid address");
+  return email;
+}
+
+function userId(request: FastifyRequest<{ Params: { id: string } }>): number {
+  if (!/^\d{1,9}$/.test(request.params.id)) throw new HarborError("BAD_REQUEST", "user id must be a positive integer");
+  return Number(request.params.id);
+}
+
+function requireSysadmin(principal: Principal): void {
+  if (!canSystem(principal, "user:manage")) deny(principal);
+}
+
+/** Sysadmins may act on anyone; others only on themselves. */
+function requireSelfOrSysadmin(principal: Principal, id: number): void {
+  if (principal.kind === "user" && (principal.sysadmin || principal.id === id)) return;
+  deny(principal);
+}
+
+/** /api/v2.0/users: Harbor's database-auth user management. */
+export function registerUserRoutes(app: FastifyInstance, deps: UserRouteDeps): void {
+  const { users } = deps;
+  const find = async (id: number) => {
+    const user = await users.findById(id);
+    if (!user) throw new HarborError("NOT_FOUND", `user ${id} not found`);
+    return user;
+  };
+  const audited = (request: FastifyRequest, entry: Omit<AuditEntry, "projectId" | "resourceType">) =>
+    deps.audit.record(deps.sql, { ...entry, projectId: null, resourceType: "user" }, actorOf(request));
+
+  app.get("/api/v2.0/users", async (request, reply) => {
+    requireSysadmin(request.principal);
+    const page = paging(request.query as Record<string, unknown>);
+    const [term] = parseQuery(queryString(request.query, "q"), ["username"]);
+    const username = term?.kind === "exact" || term?.kind === "fuzzy" ? { value: term.value, fuzzy: term.kind === "fuzzy" } : undefined;
+    const { rows, total } = await users.list({ username, limit: page.pageSize, offset: (page.page - 1) * page.pageSize });
+    setPageHeaders(request, reply, page, total);
+    return rows.map(toApi);
+  });
+
+  app.post("/api/v2.0/users", async (request, reply) => {
+    requireSysadmin(request.principal);
+    const input = body(request);
+    const problem = usernameProblem(input.username) ?? passwordProblem(input.password);
+    if (problem) throw new HarborError("BAD_REQUEST", problem);
+    const username = input.username as string;
+    const fields = {
+      username,
+      email: optionalEmail(input.email) ?? null,
+      realname: optionalText(input.realname, "realname") ?? "",
+      comment: optionalText(input.comment, "comment", 30) ?? "",
+      passwordHash: await hashPassword(input.password as string),
+    };
+    const id = await deps.sql.transaction(async (tx) => {
+      const created = await users.create(fields, tx);
+      if (created !== null) await deps.audit.record(tx, { projectId: null, operation: "create", resourceType: "user", resource: username }, actorOf(request));
+      return created;
+    });
+    if (id === null) throw new HarborError("CONFLICT", `username ${username} or email is already taken`);
+    return reply.code(201).header("Location", `/api/v2.0/users/${id}`).send();
+  });
+
+  app.get("/api/v2.0/users/current", async (request) => {
+    const principal = request.principal;
+    if (principal.kind === "anonymous") deny(principal);
+    return toApi(await find(principal.id));
+  });
+
+  app.get("/api/v2.0/users/current/permissions", async (request) => {
+    const principal = request.principal;
+    if (principal.kind === "anonymous") deny(principal);
+    const scope = queryString(request.query, "scope") ?? "";
+    const match = /^\/project\/(\d{1,9})$/.exec(scope);
+    if (!match) throw new HarborError("BAD_REQUEST", "scope must be /project/<id>");
+    const project = await deps.projects.findById(Number(match[1]));
+    if (!project) return [];
+    const relative = queryString(request.query, "relative") === "true";
+    return permissionsIn(principal, await deps.authorizer.grantIn(principal, project)).map(({ resource, action }) => ({
+      resource: resource === "project" ? (relative ? "." : scope) : relative ? resource : `${scope}/${resource}`,
+      action,
+    }));
+  });
+
+  app.get("/api/v2.0/users/search", async (request, reply) => {
+    if (request.principal.kind === "anonymous") deny(request.principal);
+    const name = queryString(request.query, "username");
+    if (!name) throw new HarborError("BAD_REQUEST", "username is required");
+    const page = paging(request.query as Record<string, unknown>);
+    const { rows, total } = await users.list({ username: { value: name, fuzzy: true }, limit: page.pageSize, offset: (page.page - 1) * page.pageSize });
+    setPageHeaders(request, reply, page, total);
+    return rows.map((user) => ({ user_id: user.id, username: user.username }));
+  });
+
+  app.get<{ Params: { id: string } }>("/api/v2.0/users/:id", async (request) => {
+    const id = userId(request);
+    requireSelfOrSysadmin(request.principal, id);
+    return toApi(await find(id));
+  });
+
+  app.put<{ Params: { id: string } }>("/api/v2.0/users/:id", async (request, reply) => {
+    const id = userId(request);
+    requireSelfOrSysadmin(request.principal, id);
+    const input = body(request);
+    const user = await find(id);
+    const email = optionalEmail(input.email);
+    if (email && (await users.emailTaken(email, id))) throw new HarborError("CONFLICT", "email is already taken");
+    await users.update(id, { email, realname: optionalText(input.realname, "realname"), comment: optionalText(input.comment, "comment", 30) });
+    await audited(request, { operation: "update", resource: user.username });
+    return reply.code(200).send();
+  });
+
+  app.put<{ Params: { id: string } }>("/api/v2.0/users/:id/password", async (request, reply) => {
+    const id = userId(request);
+    const principal = request.principal;
+    requireSelfOrSysadmin(principal, id);
+    const input = body(request);
+    const user = await find(id);
+    const newPassword = input.new_password;
+    const problem = passwordProblem(newPassword);
+    if (problem) throw new HarborError("BAD_REQUEST", problem);
+    const hash = (await users.passwordHashOf(id))!;
+    // An admin resetting someone else's password needs no old one; everybody changing their own does.
+    const self = principal.kind === "user" && principal.id === id;
+    if (self && (typeof input.old_password !== "string" || !(await verifyPassword(input.old_password, hash)))) {
+      throw new HarborError("FORBIDDEN", "the old password is wrong");
+    }
+    if (await verifyPassword(newPassword as string, hash)) throw new HarborError("BAD_REQUEST", "the new password must differ from the old one");
+    await users.setPasswordHash(id, await hashPassword(newPassword as string));
+    deps.authenticator.forget(user.username);
+    await audited(request, { operation: "update", resource: user.username, description: `change password of ${user.username}` });
+    return reply.code(200).send();
+  });
+
+  app.put<{ Params: { id: string } }>("/api/v2.0/users/:id/sysadmin", async (request, reply) => {
+    const id = userId(request);
+    requireSysadmin(request.principal);
+    const flag = body(request).sysadmin_flag;
+    if (typeof flag !== "boolean") throw new HarborError("BAD_REQUEST", "sysadmin_flag must be a boolean");
+    if (id === BUILT_IN_ADMIN_ID && !flag) throw new HarborError("FORBIDDEN", "the built-in admin cannot be demoted");
+    const user = await find(id);
+    await users.setSysadmin(id, flag);
+    deps.authenticator.forget(user.username);
+    await audited(request, { operation: "update", resource: user.username, description: `set sysadmin of ${user.username} to ${flag}` });
+    return reply.code(200).send();
+  });
+
+  app.delete<{ Params: { id: string } }>("/api/v2.0/users/:id", async (request, reply) => {
+    const id = userId(request);
+    const principal = request.principal;
+    requireSysadmin(principal);
+    if (id === BUILT_IN_ADMIN_ID || (principal.kind === "user" && principal.id === id)) {
+      throw new HarborError("FORBIDDEN", "this user cannot be deleted");
+    }
+    const user = await find(id);
+    await deps.sql.transaction(async (tx) => {
+      await users.delete(id, tx);
+      await deps.audit.record(tx, { projectId: null, operation: "delete", resourceType: "user", resource: user.username }, actorOf(request));
+    });
+    deps.authenticator.forget(user.username);
+    deps.members.forgetAll();
+    return reply.code(200).send();
+  });
+}

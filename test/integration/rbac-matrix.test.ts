@@ -1,0 +1,134 @@
+import { startBerth, type TestBerth } from "../support/berth";
+import { basicAuth, RegistryClient } from "../support/registry-client";
+
+/**
+ * Walks Harbor's permission matrix through the real API: every kind of caller × every action, on a public and a
+ * private project, over /v2 and /api. The expectations are written out here by hand from Harbor's role table,
+ * not derived from registry/auth/rbac.ts, so a wrong row there fails here.
+ */
+type Caller = "anonymous" | "sysadmin" | "projectAdmin" | "maintainer" | "developer" | "guest" | "limitedGuest" | "outsider";
+type Visibility = "public" | "private";
+const ROLE_IDS = { projectAdmin: 1, developer: 2, guest: 3, maintainer: 4, limitedGuest: 5 } as const;
+const PASSWORD = "Matrix-Passw0rd";
+
+interface Action {
+  name: string;
+  /** Who may, per project visibility. */
+  allowed: Record<Visibility, Caller[]>;
+  /** Performs the action as `client` in `project`; returns the HTTP status. */
+  run(client: RegistryClient, project: string, admin: RegistryClient, caseId: string): Promise<number>;
+  /** The status that means "allowed". */
+  ok: number;
+}
+
+const MEMBERS: Caller[] = ["projectAdmin", "maintainer", "developer", "guest", "limitedGuest"];
+const everyone = (visibility: Visibility): Caller[] =>
+  visibility === "public" ? ["anonymous", "outsider", "sysadmin", ...MEMBERS] : ["sysadmin", ...MEMBERS];
+const both = (callers: Caller[]) => ({ public: callers, private: callers });
+
+const ACTIONS: Action[] = [
+  {
+    name: "pull a manifest (/v2)",
+    allowed: { public: everyone("public"), private: everyone("private") },
+    ok: 200,
+    run: async (client, project) => (await client.fetch(`/v2/${project}/app/manifests/v1`)).status,
+  },
+  {
+    name: "push a blob (/v2)",
+    allowed: both(["sysadmin", "projectAdmin", "maintainer", "developer"]),
+    ok: 202,
+    run: async (client, project) => (await client.fetch(`/v2/${project}/app/blobs/uploads/`, { method: "POST" })).status,
+  },
+  {
+    name: "delete a tag (/v2)",
+    allowed: both(["sysadmin", "projectAdmin", "maintainer"]),
+    ok: 202,
+    run: async (client, project, admin, caseId) => {
+      await admin.pushImage(`${project}/app`, caseId, caseId);
+      return (await client.fetch(`/v2/${project}/app/manifests/${caseId}`, { method: "DELETE" })).status;
+    },
+  },
+  {
+    name: "delete an artifact (/v2)",
+    allowed: both(["sysadmin", "projectAdmin", "maintainer"]),
+    ok: 202,
+    run: async (client, project, admin, caseId) => {
+      const { manifestDigest } = await admin.pushImage(`${project}/app`, caseId, caseId);
+      return (await client.fetch(`/v2/${project}/app/manifests/${manifestDigest}`, { method: "DELETE" })).status;
+    },
+  },
+  {
+    name: "list tags (/v2)",
+    allowed: { public: everyone("public"), private: everyone("private") },
+    ok: 200,
+    run: async (client, project) => (await client.fetch(`/v2/${project}/app/tags/list`)).status,
+  },
+  {
+    name: "read the project (/api)",
+    allowed: { public: everyone("public"), private: everyone("private") },
+    ok: 200,
+    run: async (client, project) => (await client.fetch(`/api/v2.0/projects/${project}`)).status,
+  },
+  {
+    name: "list members (/api)",
+    allowed: both(["sysadmin", "projectAdmin", "maintainer", "developer", "guest"]),
+    ok: 200,
+    run: async (client, project) => (await client.fetch(`/api/v2.0/projects/${project}/members`)).status,
+  },
+  {
+    name: "add a member (/api)",
+    allowed: both(["sysadmin", "projectAdmin"]),
+    ok: 201,
+    run: async (client, project, admin, caseId) => {
+      await admin.createUser(caseId, PASSWORD);
+      return (
+        await client.fetch(`/api/v2.0/projects/${project}/members`, {
+          method: "POST",
+          headers: { "Content-Type": "application/json" },
+          body: JSON.stringify({ role_id: 3, member_user: { username: caseId } }),
+        })
+      ).status;
+    },
+  },
+];
+
+const CALLERS: Caller[] = ["anonymous", "outsider", "sysadmin", ...MEMBERS];
+const PROJECTS: Record<Visibility, string> = { public: "matrix-pub", private: "matrix-priv" };
+
+let berth: TestBerth;
+let admin: RegistryClient;
+const clients = new Map<Caller, RegistryClient>();
+
+beforeAll(async () => {
+  berth = await startBerth();
+  admin = new RegistryClient(berth.url);
+  clients.set("sysadmin", admin);
+  clients.set("anonymous", new RegistryClient(berth.url, null));
+  for (const [visibility, project] of Object.entries(PROJECTS)) {
+    await admin.createProject(project, { public: visibility === "public" });
+    await admin.pushImage(`${project}/app`, "v1");
+  }
+  for (const caller of ["outsider", ...MEMBERS] as Caller[]) {
+    const username = caller.toLowerCase();
+    await admin.createUser(username, PASSWORD);
+    clients.set(caller, new RegistryClient(berth.url, basicAuth(username, PASSWORD)));
+    if (caller !== "outsider") {
+      for (const project of Object.values(PROJECTS)) await admin.addMember(project, username, ROLE_IDS[caller as keyof typeof ROLE_IDS]);
+    }
+  }
+});
+afterAll(() => berth.close());
+
+const rows = ACTIONS.flatMap((action) =>
+  (["public", "private"] as Visibility[]).flatMap((visibility) =>
+    CALLERS.map((caller) => ({ action, visibility, caller, allowed: action.allowed[visibility].includes(caller) })),
+  ),
+);
+
+let caseNumber = 0;
+test.each(rows)("$visibility project: $caller → $action.name → allowed=$allowed", async ({ action, visibility, caller, allowed }) => {
+  const caseId = `case${++caseNumber}${caller.toLowerCase()}`;
+  const status = await action.run(clients.get(caller)!, PROJECTS[visibility], admin, caseId);
+  if (allowed) expect(status).toBe(action.ok);
+  else expect(status).toBe(caller === "anonymous" ? 401 : 403);
+});
