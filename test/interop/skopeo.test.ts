@@ -4,7 +4,10 @@ import path from "node:path";
 import { ADMIN_AUTH, ADMIN_CREDS, startBerth, type TestBerth } from "../support/berth";
 import { buildLayer, readBlob, sha256Digest, writeArtifact, writeImage, writeIndex, type WrittenImage } from "../support/oci-image";
 import { copy, deleteImage, inspect, listTags, SkopeoError } from "../support/skopeo";
+import { RegistryClient } from "../support/registry-client";
 import { describeWithTool } from "../support/tools";
+
+const MEMBER_PASSWORD = "Member-Passw0rd";
 
 describeWithTool("skopeo", "skopeo against Berth", () => {
   let berth: TestBerth;
@@ -111,6 +114,21 @@ describeWithTool("skopeo", "skopeo against Berth", () => {
     await expect(deleteImage(`${registry("library/doomed")}:v1`)).rejects.toThrow(SkopeoError);
     await deleteImage(`${registry("library/doomed")}:v1`, ADMIN_CREDS);
     await expect(inspect(`${registry("library/doomed")}:v1`)).rejects.toThrow(/manifest unknown|not found/i);
+  });
+
+  it("lets a developer push but not delete, and a guest pull but not push (members of a private project)", async () => {
+    const admin = new RegistryClient(berth.url);
+    await admin.createProject("team", { public: false });
+    for (const [user, role] of [["dev", 2], ["visitor", 3]] as const) {
+      await admin.createUser(user, MEMBER_PASSWORD);
+      await admin.addMember("team", user, role);
+    }
+    const developer = `dev:${MEMBER_PASSWORD}`;
+    const guest = `visitor:${MEMBER_PASSWORD}`;
+    await copy(`oci:${layout}:v1`, `${registry("team/app")}:v1`, { destCreds: developer });
+    await expect(deleteImage(`${registry("team/app")}:v1`, developer)).rejects.toThrow(/denied|403/i);
+    expect((await inspect(`${registry("team/app")}:v1`, { creds: guest })).Digest).toBe(image.manifestDigest);
+    await expect(copy(`oci:${layout}:v1`, `${registry("team/app")}:v2`, { destCreds: guest })).rejects.toThrow(SkopeoError);
   });
 
   it("refuses a push into a project that does not exist, naming it", async () => {
