@@ -9,6 +9,9 @@ import { registerProjectRoutes } from "./api/projects";
 import { Authorizer } from "./auth/authorizer";
 import { HarborError, codeForStatus } from "./api/errors";
 import { Authenticator, BadCredentialsError, TooManyAttemptsError } from "./auth/authenticate";
+import { TOKEN_SERVICE, TokenService, type TokenAccess } from "./auth/token-service";
+import type { SigningKey } from "./auth/token-keys";
+import { registerTokenRoutes } from "./api/token";
 import { ANONYMOUS, principalName, type Principal } from "./auth/principal";
 import type { Config } from "./config";
 import type { Sql } from "./db/sql";
@@ -28,6 +31,10 @@ declare module "fastify" {
     principal: Principal;
     /** Bounded route name for metrics and logs. */
     routeLabel: string;
+    /** The grants of the bearer token the request carried, or null (Basic or anonymous: the matrix decides). */
+    tokenAccess: TokenAccess[] | null;
+    /** BERTH_PUBLIC_URL, for the token realm. */
+    publicBase: string;
   }
 }
 
@@ -35,6 +42,7 @@ export interface AppDependencies {
   config: Pick<Config, "publicUrl" | "logLevel" | "auditRetentionDays">;
   sql: Sql;
   store: BlobStore;
+  signingKey: SigningKey;
   metrics?: Metrics;
 }
 
@@ -42,6 +50,12 @@ const REDACTED_PATHS = ["req.headers.authorization", "req.headers.cookie", "head
 
 function isDistribution(request: FastifyRequest): boolean {
   return request.url === "/v2" || request.url.startsWith("/v2/");
+}
+
+/** Points a client at the token service (Docker/OCI token auth); Basic credentials are accepted too. */
+function bearerChallenge(request: FastifyRequest, scope: string | undefined): string {
+  const base = request.publicBase || `${request.protocol}://${request.headers.host ?? "localhost"}`;
+  return `Bearer realm="${base}/service/token",service="${TOKEN_SERVICE}"${scope ? `,scope="${scope}"` : ""}`;
 }
 
 /** Turns any error into the body its API speaks: OCI's on /v2, Harbor's on /api and elsewhere. */
@@ -54,7 +68,7 @@ function sendError(error: FastifyError | OciError | HarborError, request: Fastif
   const message = internal ? "internal server error" : error.message;
   let body: unknown;
   if (isDistribution(request)) {
-    if (status === 401) reply.header("WWW-Authenticate", 'Basic realm="Berth"');
+    if (status === 401) reply.header("WWW-Authenticate", bearerChallenge(request, error instanceof OciError ? error.challengeScope : undefined));
     body = error instanceof OciError ? error.toBody() : { errors: [{ code: internal ? "UNKNOWN" : codeForStatus(status), message }] };
   } else {
     body = error instanceof HarborError ? error.toBody() : { errors: [{ code: codeForStatus(status), message }] };
@@ -78,6 +92,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     frameworkErrors: (error, request, reply) => void sendError(error, request, reply),
   });
   const authenticator = new Authenticator(deps.sql);
+  const tokens = new TokenService(deps.signingKey);
   const projects = new ProjectStore(deps.sql);
   const members = new MemberStore(deps.sql);
   const authorizer = new Authorizer(members);
@@ -107,10 +122,27 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   // fastify 5 refuses object defaults (they would be shared by all requests); onRequest sets it.
   app.decorateRequest<Principal>("principal", null as unknown as Principal);
   app.decorateRequest("routeLabel", "");
+  app.decorateRequest<TokenAccess[] | null>("tokenAccess", null);
+  app.decorateRequest("publicBase", "");
 
   app.addHook("onRequest", async (request) => {
     request.routeLabel = request.routeOptions.url ?? "unmatched";
     request.principal = ANONYMOUS;
+    request.tokenAccess = null;
+    request.publicBase = deps.config.publicUrl ?? "";
+    const authorization = request.headers.authorization;
+    if (authorization !== undefined && /^bearer /i.test(authorization)) {
+      if (!isDistribution(request)) throw new HarborError("UNAUTHORIZED", "bearer tokens are accepted on /v2 only; use Basic auth");
+      let verified;
+      try {
+        verified = tokens.verify(authorization.slice(7).trim());
+      } catch {
+        throw new OciError("UNAUTHORIZED", "invalid or expired token");
+      }
+      request.principal = verified.principal;
+      request.tokenAccess = verified.access;
+      return;
+    }
     try {
       request.principal = await authenticator.authenticate(request.headers.authorization, request.ip);
     } catch (error) {
@@ -161,6 +193,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   registerProjectRoutes(app, apiDeps);
   registerMemberRoutes(app, apiDeps);
   registerAuditRoutes(app, apiDeps);
+  registerTokenRoutes(app, { ...apiDeps, tokens });
   registerUserRoutes(app, { ...apiDeps, users: new UserStore(deps.sql), authenticator });
   registerOpsRoutes(app, { sql: deps.sql, store: deps.store, metrics });
   return app;

@@ -1,3 +1,5 @@
+import { createPrivateKey } from "node:crypto";
+import { readFileSync } from "node:fs";
 import path from "node:path";
 
 /** Everything Berth reads from its environment, validated once at start. */
@@ -13,6 +15,8 @@ export interface Config {
   /** Base URL clients reach us at, for Location headers behind a proxy (no trailing slash). */
   publicUrl?: string;
   logLevel: "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
+  /** PEM file with the ES256 key tokens are signed with; unset → generated once and kept in the database. */
+  tokenKeyFile?: string;
   /** Audit records older than this many days are purged; unset keeps them forever. */
   auditRetentionDays?: number;
   controller: ControllerConfig;
@@ -102,6 +106,23 @@ function parseLogLevel(value: string | undefined): Config["logLevel"] {
   return value as Config["logLevel"];
 }
 
+function parseKeyFile(value: string | undefined): string | undefined {
+  if (!value) return undefined;
+  let pem: string;
+  try {
+    pem = readFileSync(value, "utf8");
+  } catch (error) {
+    throw new ConfigError("BERTH_TOKEN_KEY_FILE", `cannot read ${value}: ${(error as Error).message}`);
+  }
+  try {
+    const key = createPrivateKey(pem);
+    if (key.asymmetricKeyType !== "ec" || key.asymmetricKeyDetails?.namedCurve !== "prime256v1") throw new Error("not a P-256 EC key");
+  } catch (error) {
+    throw new ConfigError("BERTH_TOKEN_KEY_FILE", `${value} is not a PEM P-256 (ES256) private key: ${(error as Error).message}`);
+  }
+  return value;
+}
+
 function parseRetentionDays(value: string | undefined): number | undefined {
   if (value === undefined || value === "") return undefined;
   if (!/^\d{1,6}$/.test(value) || Number(value) < 1) {
@@ -129,6 +150,7 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     publicUrl: env.BERTH_PUBLIC_URL ? parseUrl("BERTH_PUBLIC_URL", env.BERTH_PUBLIC_URL, ["http:", "https:"]) : undefined,
     logLevel: parseLogLevel(env.BERTH_LOG_LEVEL),
     auditRetentionDays: parseRetentionDays(env.BERTH_AUDIT_RETENTION_DAYS),
+    tokenKeyFile: parseKeyFile(env.BERTH_TOKEN_KEY_FILE),
     controller: {
       repo: env.BERTH_CONTROLLER_REPO || undefined,
       branch: env.BERTH_CONTROLLER_BRANCH || "main",

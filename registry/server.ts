@@ -2,6 +2,7 @@ import type { FastifyInstance } from "fastify";
 import { buildApp } from "./app";
 import { bootstrap } from "./bootstrap";
 import type { Config } from "./config";
+import { loadSigningKey } from "./auth/token-keys";
 import { migrate } from "./db/migrate";
 import { openDatabase } from "./db/open";
 import type { Sql } from "./db/sql";
@@ -25,7 +26,8 @@ export async function startServer(config: Config, options: { sql?: Sql } = {}): 
     await migrate(sql);
     const { generatedPassword } = await bootstrap(sql, config.adminPassword);
     const store = openBlobStore(config);
-    const app = await buildApp({ config, sql, store });
+    const signingKey = await loadSigningKey(sql, config.tokenKeyFile);
+    const app = await buildApp({ config, sql, store, signingKey });
     const address = await app.listen({ host: config.host, port: config.port });
     return {
       app,

@@ -27,8 +27,39 @@ export interface RepositoryAccess {
   project: ProjectRef;
 }
 
-/** Whether the caller may do `action` in `project` (no error: for mounts and listings). */
-export function mayAccess(deps: AccessDeps, request: FastifyRequest, project: ProjectRef, action: RegistryAction): Promise<boolean> {
+// What a bearer token must list for each /v2 action (Harbor §10.2: every delete needs `delete`).
+const TOKEN_ACTION: Record<RegistryAction, string> = {
+  pull: "pull",
+  push: "push",
+  "delete-manifest": "delete",
+  "delete-tag": "delete",
+  "delete-blob": "delete",
+};
+
+/** What a client asks the token service for when it lacks access (the challenge's scope). */
+const CHALLENGE_ACTIONS: Record<RegistryAction, string> = {
+  pull: "pull",
+  push: "pull,push",
+  "delete-manifest": "delete",
+  "delete-tag": "delete",
+  "delete-blob": "delete",
+};
+
+/**
+ * Whether the caller may do `action` on `repository` in `project` (no error: for mounts and listings). A bearer
+ * token decides alone: its grants were computed from the matrix when it was issued.
+ */
+export async function mayAccess(
+  deps: AccessDeps,
+  request: FastifyRequest,
+  project: ProjectRef,
+  repository: string,
+  action: RegistryAction,
+): Promise<boolean> {
+  if (request.tokenAccess !== null) {
+    const needed = TOKEN_ACTION[action];
+    return request.tokenAccess.some((a) => a.type === "repository" && a.name === repository && (a.actions.includes(needed) || a.actions.includes("*")));
+  }
   const [resource, verb] = PERMISSION[action];
   return deps.authorizer.allows(request.principal, project, resource, verb);
 }
@@ -46,8 +77,13 @@ export async function authorizeRepository(
   const { name, project: projectName } = requireRepositoryName(rawName);
   const project = await deps.projects.findRefByName(projectName);
   const principal = request.principal;
-  if (project && (await mayAccess(deps, request, project, action))) return { name, project };
-  if (principal.kind === "anonymous") throw new OciError("UNAUTHORIZED");
+  if (project && (await mayAccess(deps, request, project, name, action))) return { name, project };
+  if (principal.kind === "anonymous" || request.tokenAccess !== null) {
+    // A token without this action is "insufficient scope": 401 with the scope to ask for, as distribution does.
+    const error = new OciError("UNAUTHORIZED");
+    error.challengeScope = `repository:${name}:${CHALLENGE_ACTIONS[action]}`;
+    throw error;
+  }
   if (!project && principal.sysadmin) {
     throw new OciError("NAME_UNKNOWN", `project ${projectName} does not exist; create it first`, { project: projectName });
   }

@@ -25,6 +25,8 @@ export type OciErrorCode = keyof typeof OCI_ERRORS;
 
 export class OciError extends Error {
   readonly status: number;
+  /** For 401s: the token scope the client should ask for (`repository:<name>:pull,push`). */
+  challengeScope?: string;
 
   constructor(
     readonly code: OciErrorCode,

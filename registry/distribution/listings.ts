@@ -1,5 +1,5 @@
 import type { FastifyReply, FastifyRequest } from "fastify";
-import { authorizeRepository, mayAccess } from "./access";
+import { authorizeRepository } from "./access";
 import type { DistributionContext } from "./context";
 import { requireDigest } from "./digest";
 import { OciError } from "./errors";
@@ -35,10 +35,14 @@ export async function listTags(ctx: DistributionContext, request: FastifyRequest
 export async function catalog(ctx: DistributionContext, request: FastifyRequest, reply: FastifyReply) {
   const principal = request.principal;
   let projectIds: number[] | null = null;
-  if (!(principal.kind === "user" && principal.sysadmin)) {
+  if (request.tokenAccess !== null) {
+    // A bearer token lists the catalog only with a registry:catalog grant (sysadmins), as in Harbor.
+    const granted = request.tokenAccess.some((a) => a.type === "registry" && a.name === "catalog" && a.actions.length > 0);
+    projectIds = granted ? null : [];
+  } else if (!(principal.kind === "user" && principal.sysadmin)) {
     // Only the projects the caller may pull from: the public ones and those it is a member of.
     const { rows } = await ctx.projects.list({ visibleTo: principal.kind === "user" ? principal.id : null, limit: 100000, offset: 0 });
-    const visible = await Promise.all(rows.map((project) => mayAccess(ctx, request, project, "pull")));
+    const visible = await Promise.all(rows.map((project) => ctx.authorizer.allows(principal, project, "repository", "pull")));
     projectIds = rows.filter((_, i) => visible[i]).map((p) => p.id);
   }
   const result = await page(

@@ -52,7 +52,7 @@ export function parseContentRange(header: string | undefined): { start: number; 
 async function tryMount(ctx: DistributionContext, request: FastifyRequest, repositoryId: number, digest: string, from: string) {
   if (!isValidRepositoryName(from) || !from.includes("/")) return false;
   const source = await ctx.projects.findRefByName(from.slice(0, from.indexOf("/")));
-  if (!source || !(await mayAccess(ctx, request, source, "pull"))) return false;
+  if (!source || !(await mayAccess(ctx, request, source, from, "pull"))) return false;
   const sourceId = await ctx.metadata.repositoryId(from);
   const size = sourceId === null ? null : await ctx.metadata.linkedBlobSize(sourceId, digest);
   if (size === null) return false;

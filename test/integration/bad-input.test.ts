@@ -416,7 +416,7 @@ describe("missing or wrong credentials → 401", () => {
     const request = testCase.request();
     const response = await send(request);
     expectError(request, response, testCase);
-    expect(response.headers["www-authenticate"]).toMatch(/^Basic realm=/);
+    expect(response.headers["www-authenticate"]).toMatch(/^Bearer realm="http:\/\/[^"]+\/service\/token",service="berth"/);
   };
   const unauthorized = { status: 401, code: "UNAUTHORIZED" };
   const cases: BadRequestCase[] = [

@@ -29,6 +29,9 @@ describe("loadConfig", () => {
     [{ BERTH_PUBLIC_URL: "registry.example.com" }, "BERTH_PUBLIC_URL", "not a URL"],
     [{ BERTH_ADMIN_PASSWORD: "short" }, "BERTH_ADMIN_PASSWORD", "at least 8"],
     [{ BERTH_LOG_LEVEL: "loud" }, "BERTH_LOG_LEVEL", "one of"],
+    [{ BERTH_TOKEN_KEY_FILE: "/nonexistent/key.pem" }, "BERTH_TOKEN_KEY_FILE", "cannot read"],
+    [{ BERTH_TOKEN_KEY_FILE: __filename }, "BERTH_TOKEN_KEY_FILE", "not a PEM P-256"],
+    [{ BERTH_AUDIT_RETENTION_DAYS: "0" }, "BERTH_AUDIT_RETENTION_DAYS", "at least 1"],
   ])("rejects %j naming %s", (env, variable, reason) => {
     let error: unknown;
     try {

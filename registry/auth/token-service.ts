@@ -1,0 +1,69 @@
+import { randomBytes } from "node:crypto";
+import jwt from "jsonwebtoken";
+import type { Principal } from "./principal";
+import type { SigningKey } from "./token-keys";
+
+/** The `service` clients name when asking for a token, and the token's audience. */
+export const TOKEN_SERVICE = "berth";
+const ISSUER = "berth-token-issuer";
+export const TOKEN_TTL_SECONDS = 1800;
+
+export interface TokenAccess {
+  type: string;
+  name: string;
+  actions: string[];
+}
+
+/**
+ * Parses `scope` parameters (`type:name:actions`, several per parameter separated by spaces). The name may itself
+ * contain ':' (a registry host with a port), so it is everything between the first and the last colon.
+ */
+export function parseScopes(values: string[]): TokenAccess[] {
+  const scopes: TokenAccess[] = [];
+  for (const scope of values.flatMap((v) => v.split(" ")).filter(Boolean)) {
+    const first = scope.indexOf(":");
+    const last = scope.lastIndexOf(":");
+    if (first < 0 || last === first) continue; // malformed: grants nothing, as Harbor does
+    scopes.push({ type: scope.slice(0, first), name: scope.slice(first + 1, last), actions: scope.slice(last + 1).split(",").filter(Boolean) });
+  }
+  return scopes;
+}
+
+export interface VerifiedToken {
+  principal: Principal;
+  access: TokenAccess[];
+}
+
+export class TokenService {
+  constructor(private readonly key: SigningKey) {}
+
+  issue(principal: Principal, access: TokenAccess[]): { token: string; issuedAt: Date } {
+    const issuedAt = new Date();
+    const claims = {
+      access,
+      // Not standard, but lets the registry name the user in audit records without a lookup.
+      uid: principal.kind === "user" ? principal.id : null,
+    };
+    const token = jwt.sign(claims, this.key.privateKey, {
+      algorithm: "ES256",
+      keyid: this.key.kid,
+      issuer: ISSUER,
+      audience: TOKEN_SERVICE,
+      subject: principal.kind === "user" ? principal.username : "",
+      expiresIn: TOKEN_TTL_SECONDS,
+      notBefore: 0,
+      jwtid: randomBytes(12).toString("base64url"),
+    });
+    return { token, issuedAt };
+  }
+
+  /** Verifies signature, issuer, audience and lifetime; throws when any is wrong. */
+  verify(token: string): VerifiedToken {
+    const claims = jwt.verify(token, this.key.publicKey, { algorithms: ["ES256"], issuer: ISSUER, audience: TOKEN_SERVICE }) as jwt.JwtPayload;
+    const access = Array.isArray(claims.access) ? (claims.access as TokenAccess[]) : [];
+    // A token carries exactly the grants it lists: its holder is never a system admin through it.
+    const principal: Principal =
+      typeof claims.uid === "number" && claims.sub ? { kind: "user", id: claims.uid, username: claims.sub, sysadmin: false } : { kind: "anonymous" };
+    return { principal, access };
+  }
+}
