@@ -1,15 +1,15 @@
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import { actorOf, type AuditEntry, type AuditLog } from "../audit/audit-log";
 import type { Authenticator } from "../auth/authenticate";
-import { hashPassword, verifyPassword } from "../auth/password";
+import { hashPassword } from "../auth/password";
 import { canSystem, permissionsIn } from "../auth/rbac";
 import type { Authorizer } from "../auth/authorizer";
 import type { Principal } from "../auth/principal";
-import type { Sql } from "../db/sql";
+import type { Queryable, Sql } from "../db/sql";
 import type { MemberStore } from "../projects/members";
 import type { ProjectStore } from "../projects/projects";
 import { passwordProblem, usernameProblem } from "../users/password-policy";
-import type { UserRow, UserStore } from "../users/store";
+import { isUniqueViolation, type UserRow, type UserStore } from "../users/store";
 import { HarborError } from "./errors";
 import { paging, queryString, setPageHeaders } from "./params";
 import { deny } from "./project-access";
@@ -43,13 +43,17 @@ function toApi(user: UserRow) {
 
 function body(request: FastifyRequest): Record<string, unknown> {
   const value = request.body;
-  if (typeof value !== "object" || value === null || Array.isArray(value)) throw new HarborError("BAD_REQUEST", "request body must be a JSON object");
+  if (typeof value !== "object" || value === null || Array.isArray(value)) {
+    throw new HarborError("BAD_REQUEST", "request body must be a JSON object");
+  }
   return value as Record<string, unknown>;
 }
 
 function optionalText(value: unknown, field: string, max = 255): string | undefined {
   if (value === undefined) return undefined;
-  if (typeof value !== "string" || value.length > max || value.includes("\0")) throw new HarborError("BAD_REQUEST", `${field} must be a string of at most ${max} characters`);
+  if (typeof value !== "string" || value.length > max || value.includes("\0")) {
+    throw new HarborError("BAD_REQUEST", `${field} must be a string of at most ${max} characters`);
+  }
   return value;
 }
 
@@ -83,8 +87,21 @@ export function registerUserRoutes(app: FastifyInstance, deps: UserRouteDeps): v
     if (!user) throw new HarborError("NOT_FOUND", `user ${id} not found`);
     return user;
   };
-  const audited = (request: FastifyRequest, entry: Omit<AuditEntry, "projectId" | "resourceType">) =>
-    deps.audit.record(deps.sql, { ...entry, projectId: null, resourceType: "user" }, actorOf(request));
+  /** Runs a change and, when it happened (truthy result), its audit record in the same transaction. */
+  const auditedChange = <T>(
+    request: FastifyRequest,
+    entry: Pick<AuditEntry, "operation" | "resource" | "description">,
+    change: (tx: Queryable) => Promise<T>,
+  ): Promise<T> =>
+    deps.sql.transaction(async (tx) => {
+      const result = await change(tx);
+      if (result) await deps.audit.record(tx, { ...entry, projectId: null, resourceType: "user" }, actorOf(request));
+      return result;
+    });
+  /** A user deleted between our read and our write is as gone as one that never existed. */
+  const mustHaveChanged = (changed: boolean, id: number) => {
+    if (!changed) throw new HarborError("NOT_FOUND", `user ${id} not found`);
+  };
 
   app.get("/api/v2.0/users", async (request, reply) => {
     requireSysadmin(request.principal);
@@ -109,12 +126,8 @@ export function registerUserRoutes(app: FastifyInstance, deps: UserRouteDeps): v
       comment: optionalText(input.comment, "comment", 30) ?? "",
       passwordHash: await hashPassword(input.password as string),
     };
-    const id = await deps.sql.transaction(async (tx) => {
-      const created = await users.create(fields, tx);
-      if (created !== null) await deps.audit.record(tx, { projectId: null, operation: "create", resourceType: "user", resource: username }, actorOf(request));
-      return created;
-    });
-    if (id === null) throw new HarborError("CONFLICT", `username ${username} or email is already taken`);
+    const id = await auditedChange(request, { operation: "create", resource: username }, (tx) => users.create(fields, tx));
+    if (id === null) throw new HarborError("CONFLICT", `username ${username} or its email is already taken`);
     return reply.code(201).header("Location", `/api/v2.0/users/${id}`).send();
   });
 
@@ -159,11 +172,21 @@ export function registerUserRoutes(app: FastifyInstance, deps: UserRouteDeps): v
     const id = userId(request);
     requireSelfOrSysadmin(request.principal, id);
     const input = body(request);
+    const fields = {
+      email: optionalEmail(input.email),
+      realname: optionalText(input.realname, "realname"),
+      comment: optionalText(input.comment, "comment", 30),
+    };
     const user = await find(id);
-    const email = optionalEmail(input.email);
-    if (email && (await users.emailTaken(email, id))) throw new HarborError("CONFLICT", "email is already taken");
-    await users.update(id, { email, realname: optionalText(input.realname, "realname"), comment: optionalText(input.comment, "comment", 30) });
-    await audited(request, { operation: "update", resource: user.username });
+    if (fields.email && (await users.emailTaken(fields.email, id))) throw new HarborError("CONFLICT", "email is already taken");
+    try {
+      const entry = { operation: "update", resource: user.username } as const;
+      mustHaveChanged(await auditedChange(request, entry, (tx) => users.update(id, fields, tx)), id);
+    } catch (error) {
+      // Someone else took the address between our check and our write: the unique index decided.
+      if (isUniqueViolation(error)) throw new HarborError("CONFLICT", "email is already taken");
+      throw error;
+    }
     return reply.code(200).send();
   });
 
@@ -176,16 +199,19 @@ export function registerUserRoutes(app: FastifyInstance, deps: UserRouteDeps): v
     const newPassword = input.new_password;
     const problem = passwordProblem(newPassword);
     if (problem) throw new HarborError("BAD_REQUEST", problem);
-    const hash = (await users.passwordHashOf(id))!;
     // An admin resetting someone else's password needs no old one; everybody changing their own does.
     const self = principal.kind === "user" && principal.id === id;
-    if (self && (typeof input.old_password !== "string" || !(await verifyPassword(input.old_password, hash)))) {
+    if (self && (typeof input.old_password !== "string" || !(await users.passwordMatches(id, input.old_password)))) {
       throw new HarborError("FORBIDDEN", "the old password is wrong");
     }
-    if (await verifyPassword(newPassword as string, hash)) throw new HarborError("BAD_REQUEST", "the new password must differ from the old one");
-    await users.setPasswordHash(id, await hashPassword(newPassword as string));
+    if (await users.passwordMatches(id, newPassword as string)) {
+      throw new HarborError("BAD_REQUEST", "the new password must differ from the old one");
+    }
+    const passwordHash = await hashPassword(newPassword as string);
+    const description = `change password of ${user.username}`;
+    const entry = { operation: "update", resource: user.username, description } as const;
+    mustHaveChanged(await auditedChange(request, entry, (tx) => users.setPasswordHash(id, passwordHash, tx)), id);
     deps.authenticator.forget(user.username);
-    await audited(request, { operation: "update", resource: user.username, description: `change password of ${user.username}` });
     return reply.code(200).send();
   });
 
@@ -196,9 +222,10 @@ export function registerUserRoutes(app: FastifyInstance, deps: UserRouteDeps): v
     if (typeof flag !== "boolean") throw new HarborError("BAD_REQUEST", "sysadmin_flag must be a boolean");
     if (id === BUILT_IN_ADMIN_ID && !flag) throw new HarborError("FORBIDDEN", "the built-in admin cannot be demoted");
     const user = await find(id);
-    await users.setSysadmin(id, flag);
+    const description = `set sysadmin of ${user.username} to ${flag}`;
+    const entry = { operation: "update", resource: user.username, description } as const;
+    mustHaveChanged(await auditedChange(request, entry, (tx) => users.setSysadmin(id, flag, tx)), id);
     deps.authenticator.forget(user.username);
-    await audited(request, { operation: "update", resource: user.username, description: `set sysadmin of ${user.username} to ${flag}` });
     return reply.code(200).send();
   });
 
@@ -210,10 +237,7 @@ export function registerUserRoutes(app: FastifyInstance, deps: UserRouteDeps): v
       throw new HarborError("FORBIDDEN", "this user cannot be deleted");
     }
     const user = await find(id);
-    await deps.sql.transaction(async (tx) => {
-      await users.delete(id, tx);
-      await deps.audit.record(tx, { projectId: null, operation: "delete", resourceType: "user", resource: user.username }, actorOf(request));
-    });
+    mustHaveChanged(await auditedChange(request, { operation: "delete", resource: user.username }, (tx) => users.delete(id, tx)), id);
     deps.authenticator.forget(user.username);
     deps.members.forgetAll();
     return reply.code(200).send();

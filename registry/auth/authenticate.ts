@@ -6,7 +6,7 @@ import { ANONYMOUS, type Principal } from "./principal";
 
 export class TooManyAttemptsError extends Error {
   constructor() {
-    super("too many failed logins; try again in a minute");
+    super("too many failed logins; try again later");
   }
 }
 

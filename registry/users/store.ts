@@ -1,3 +1,4 @@
+import { verifyPassword } from "../auth/password";
 import type { Queryable } from "../db/sql";
 
 export interface UserRow {
@@ -11,11 +12,25 @@ export interface UserRow {
   updated_at: Date;
 }
 
-// Never selects password_hash: the hash stays in the database and in authenticate.ts.
+export interface NewUser {
+  username: string;
+  email: string | null;
+  realname: string;
+  comment: string;
+  /** From hashPassword, computed before any transaction opens: scrypt is slow and PGlite serialises everything. */
+  passwordHash: string;
+}
+
+// Never selects password_hash into a row: stored hashes stay in the database, this file and authenticate.ts.
 const SELECT_USER = "SELECT id, username, email, realname, comment, sysadmin, created_at, updated_at FROM users";
 
-function escapeLike(value: string): string {
+function containsPattern(value: string): string {
   return `%${value.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+}
+
+/** PostgreSQL's unique_violation (pg and PGlite both report it as `code`). */
+export function isUniqueViolation(error: unknown): boolean {
+  return typeof error === "object" && error !== null && (error as { code?: unknown }).code === "23505";
 }
 
 export class UserStore {
@@ -26,9 +41,10 @@ export class UserStore {
     return row ?? null;
   }
 
-  async passwordHashOf(id: number): Promise<string | null> {
+  /** Whether `password` is the user's current one; false for an unknown user. */
+  async passwordMatches(id: number, password: string): Promise<boolean> {
     const [row] = await this.db.query<{ password_hash: string }>("SELECT password_hash FROM users WHERE id = $1", [id]);
-    return row?.password_hash ?? null;
+    return row !== undefined && (await verifyPassword(password, row.password_hash));
   }
 
   /** Users whose name contains (fuzzy) or equals (exact) `username`, ordered by name. */
@@ -36,27 +52,21 @@ export class UserStore {
     const params: unknown[] = [];
     let where = "";
     if (options.username) {
-      params.push(options.username.fuzzy ? escapeLike(options.username.value) : options.username.value);
-      where = options.username.fuzzy ? " WHERE username ILIKE $1" : " WHERE username = $1";
+      const { value, fuzzy } = options.username;
+      params.push(fuzzy ? containsPattern(value) : value);
+      where = fuzzy ? " WHERE username ILIKE $1" : " WHERE username = $1";
     }
     const [{ total }] = await this.db.query<{ total: number }>(`SELECT count(*)::int AS total FROM users${where}`, params);
+    params.push(options.limit, options.offset);
     const rows = await this.db.query<UserRow>(
-      `${SELECT_USER}${where} ORDER BY username LIMIT ${options.limit} OFFSET ${options.offset}`,
+      `${SELECT_USER}${where} ORDER BY username LIMIT $${params.length - 1} OFFSET $${params.length}`,
       params,
     );
     return { rows, total };
   }
 
-  /** Creates a user; null when the username or email is taken. */
-  async create(
-    user: { username: string; email: string | null; realname: string; comment: string; passwordHash: string },
-    db: Queryable = this.db,
-  ): Promise<number | null> {
-    const taken = await db.query(
-      "SELECT 1 FROM users WHERE username = $1 OR ($2::text IS NOT NULL AND lower(email) = lower($2))",
-      [user.username, user.email],
-    );
-    if (taken.length > 0) return null;
+  /** Creates a user; null when the username or email is taken (the unique indexes decide, races included). */
+  async create(user: NewUser, db: Queryable = this.db): Promise<number | null> {
     const rows = await db.query<{ id: number }>(
       `INSERT INTO users (username, email, realname, comment, password_hash) VALUES ($1, $2, $3, $4, $5)
        ON CONFLICT DO NOTHING RETURNING id`,
@@ -65,8 +75,13 @@ export class UserStore {
     return rows[0]?.id ?? null;
   }
 
-  async update(id: number, fields: { email?: string | null; realname?: string; comment?: string }): Promise<boolean> {
-    const rows = await this.db.query(
+  /** Changes the given profile fields (undefined = keep, email null = clear); false when the user is gone. */
+  async update(
+    id: number,
+    fields: { email?: string | null; realname?: string; comment?: string },
+    db: Queryable = this.db,
+  ): Promise<boolean> {
+    const rows = await db.query(
       `UPDATE users SET email = CASE WHEN $2 THEN $3 ELSE email END, realname = COALESCE($4, realname),
               comment = COALESCE($5, comment), updated_at = now() WHERE id = $1 RETURNING id`,
       [id, fields.email !== undefined, fields.email ?? null, fields.realname ?? null, fields.comment ?? null],
@@ -78,16 +93,17 @@ export class UserStore {
     return (await this.db.query("SELECT 1 FROM users WHERE lower(email) = lower($1) AND id <> $2", [email, exceptId])).length > 0;
   }
 
-  async setPasswordHash(id: number, passwordHash: string): Promise<void> {
-    await this.db.query("UPDATE users SET password_hash = $2, updated_at = now() WHERE id = $1", [id, passwordHash]);
-  }
-
-  async setSysadmin(id: number, sysadmin: boolean): Promise<boolean> {
-    const rows = await this.db.query("UPDATE users SET sysadmin = $2, updated_at = now() WHERE id = $1 RETURNING id", [id, sysadmin]);
+  async setPasswordHash(id: number, passwordHash: string, db: Queryable = this.db): Promise<boolean> {
+    const rows = await db.query("UPDATE users SET password_hash = $2, updated_at = now() WHERE id = $1 RETURNING id", [id, passwordHash]);
     return rows.length > 0;
   }
 
-  /** Deletes a user and their memberships. */
+  async setSysadmin(id: number, sysadmin: boolean, db: Queryable = this.db): Promise<boolean> {
+    const rows = await db.query("UPDATE users SET sysadmin = $2, updated_at = now() WHERE id = $1 RETURNING id", [id, sysadmin]);
+    return rows.length > 0;
+  }
+
+  /** Deletes a user and their memberships; projects they own stay, without an owner. */
   async delete(id: number, db: Queryable = this.db): Promise<boolean> {
     await db.query("DELETE FROM project_members WHERE entity_type = 'u' AND entity_id = $1", [id]);
     const rows = await db.query("DELETE FROM users WHERE id = $1 RETURNING id", [id]);
