@@ -43,7 +43,8 @@ export function registerTokenRoutes(app: FastifyInstance, deps: ProjectAccessDep
           }
         }
       } else if (scope.type === "registry" && scope.name === "catalog") {
-        actions = principal.kind === "user" && principal.sysadmin ? ["*"] : [];
+        // Harbor keeps the requested actions for system admins and empties them for everyone else.
+        actions = principal.kind === "user" && principal.sysadmin ? scope.actions : [];
       }
       access.push({ type: scope.type, name: scope.name, actions });
     }
