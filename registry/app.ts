@@ -108,7 +108,6 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   app.addHook("onClose", () => audit.flush());
   scheduleAuditPurge(app, audit, deps.config.auditRetentionDays);
   const ctx: DistributionContext = {
-    sql: deps.sql,
     audit,
     authorizer,
     store: deps.store,

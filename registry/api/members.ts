@@ -4,15 +4,11 @@ import { actorOf, type AuditEntry, type AuditLog } from "../audit/audit-log";
 import type { Queryable, Sql } from "../db/sql";
 import { toMemberEntity } from "../projects/members";
 import { HarborError } from "./errors";
-import { paging, queryString, setPageHeaders } from "./params";
+import { isJsonObject, jsonObjectBody, paging, queryString, setPageHeaders } from "./params";
 import { projectFor, type ProjectAccessDeps } from "./project-access";
 
 type Params = { nameOrId: string };
 type MemberParams = Params & { memberId: string };
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
-}
 
 function requireRole(value: unknown): RoleId {
   if (!isRoleId(value)) throw new HarborError("BAD_REQUEST", "role_id must be one of 1 (projectAdmin), 2 (developer), 3 (guest), 4 (maintainer), 5 (limitedGuest)");
@@ -32,7 +28,7 @@ async function resolveUser(db: Queryable, body: Record<string, unknown>): Promis
   if (body.member_group !== undefined && body.member_group !== null) {
     throw new HarborError("BAD_REQUEST", "group members are not supported yet; add users");
   }
-  const user = isRecord(body.member_user) ? body.member_user : body;
+  const user = isJsonObject(body.member_user) ? body.member_user : body;
   const userId = user.user_id;
   const username = user.username;
   if (typeof userId === "number" && userId > 0) {
@@ -50,13 +46,8 @@ async function resolveUser(db: Queryable, body: Record<string, unknown>): Promis
 
 /** /api/v2.0/projects/{p}/members: Harbor's member endpoints, checked against the member:* permissions. */
 export function registerMemberRoutes(app: FastifyInstance, deps: ProjectAccessDeps & { sql: Sql; audit: AuditLog }): void {
-  /** Runs a membership change and writes its audit record in one transaction; false when nothing changed. */
   const audited = (request: FastifyRequest, entry: AuditEntry, change: (tx: Queryable) => Promise<boolean>) =>
-    deps.sql.transaction(async (tx) => {
-      const changed = await change(tx);
-      if (changed) await deps.audit.record(tx, entry, actorOf(request));
-      return changed;
-    });
+    deps.audit.change(actorOf(request), entry, change);
   const base = "/api/v2.0/projects/:nameOrId/members";
 
   app.get<{ Params: Params }>(base, async (request, reply) => {
@@ -73,8 +64,7 @@ export function registerMemberRoutes(app: FastifyInstance, deps: ProjectAccessDe
 
   app.post<{ Params: Params }>(base, async (request, reply) => {
     const project = await projectFor(deps, request, request.params.nameOrId, "member", "create");
-    const body = request.body;
-    if (!isRecord(body)) throw new HarborError("BAD_REQUEST", "request body must be a JSON object");
+    const body = jsonObjectBody(request);
     const role = requireRole(body.role_id);
     const userId = await resolveUser(deps.sql, body);
     let id: number | null = null;
@@ -93,8 +83,7 @@ export function registerMemberRoutes(app: FastifyInstance, deps: ProjectAccessDe
 
   app.put<{ Params: MemberParams }>(`${base}/:memberId`, async (request, reply) => {
     const project = await projectFor(deps, request, request.params.nameOrId, "member", "update");
-    const body = request.body;
-    if (!isRecord(body)) throw new HarborError("BAD_REQUEST", "request body must be a JSON object");
+    const body = jsonObjectBody(request);
     const [mid, role] = [memberId(request), requireRole(body.role_id)];
     const entry: AuditEntry = { projectId: project.id, operation: "update", resourceType: "member", resource: `${project.name}/member:${mid}`, description: `set role ${role}` };
     if (!(await audited(request, entry, (tx) => deps.members.updateRole(project.id, mid, role, tx)))) {

@@ -39,6 +39,16 @@ export function setPageHeaders(request: FastifyRequest, reply: FastifyReply, pag
 }
 
 /** A single-valued query parameter; a repeated one or one with NUL (which SQL text refuses) is a bad request. */
+export function isJsonObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+/** The request's JSON body when it is an object; 400 otherwise. */
+export function jsonObjectBody(request: FastifyRequest): Record<string, unknown> {
+  if (!isJsonObject(request.body)) throw new HarborError("BAD_REQUEST", "request body must be a JSON object");
+  return request.body;
+}
+
 export function queryString(query: unknown, key: string): string | undefined {
   const value = (query as Record<string, unknown>)[key];
   if (value === undefined) return undefined;

@@ -4,7 +4,7 @@ import { actorOf, type AuditLog } from "../audit/audit-log";
 import type { Sql } from "../db/sql";
 import { isValidProjectName, type ProjectRow } from "../projects/projects";
 import { HarborError } from "./errors";
-import { paging, queryString, setPageHeaders } from "./params";
+import { isJsonObject, jsonObjectBody, paging, queryString, setPageHeaders } from "./params";
 import { deny, projectFor, type ProjectAccessDeps } from "./project-access";
 
 // Metadata keys a normal project accepts (HARBOR-MODEL §2.3); proxy-cache keys arrive with proxy projects.
@@ -21,13 +21,9 @@ const METADATA_KEYS = new Set([
 const BOOLEAN_KEYS = new Set([...METADATA_KEYS].filter((k) => k !== "severity"));
 const SEVERITIES = new Set(["none", "low", "medium", "high", "critical"]);
 
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
-}
-
 /** Validates ProjectReq.metadata; values are strings ("true"/"false" for flags), as in Harbor. */
 export function normalizeMetadata(input: unknown, legacyPublic: unknown): Record<string, string> {
-  if (input !== undefined && input !== null && !isRecord(input)) throw new HarborError("BAD_REQUEST", "metadata must be an object");
+  if (input !== undefined && input !== null && !isJsonObject(input)) throw new HarborError("BAD_REQUEST", "metadata must be an object");
   const metadata: Record<string, string> = {};
   for (const [key, value] of Object.entries(input ?? {})) {
     if (!METADATA_KEYS.has(key)) continue; // Harbor drops keys that do not apply
@@ -72,8 +68,7 @@ export function registerProjectRoutes(app: FastifyInstance, deps: ProjectAccessD
   const { projects, members } = deps;
   app.post("/api/v2.0/projects", async (request, reply) => {
     if (!canSystem(request.principal, "project:create")) deny(request.principal);
-    const body = request.body;
-    if (!isRecord(body)) throw new HarborError("BAD_REQUEST", "request body must be a JSON object");
+    const body = jsonObjectBody(request);
     const name = body.project_name;
     if (typeof name !== "string" || name === "") throw new HarborError("BAD_REQUEST", "project_name is required");
     if (!isValidProjectName(name)) {
@@ -122,12 +117,8 @@ export function registerProjectRoutes(app: FastifyInstance, deps: ProjectAccessD
 
   app.delete<{ Params: { nameOrId: string } }>("/api/v2.0/projects/:nameOrId", async (request, reply) => {
     const project = await projectFor(deps, request, request.params.nameOrId, "project", "delete");
-    const deleted = await deps.sql.transaction(async (tx) => {
-      const done = await projects.deleteIfEmpty(project.id, tx);
-      const entry = { projectId: project.id, operation: "delete", resourceType: "project", resource: project.name } as const;
-      if (done) await deps.audit.record(tx, entry, actorOf(request));
-      return done;
-    });
+    const entry = { projectId: project.id, operation: "delete", resourceType: "project", resource: project.name } as const;
+    const deleted = await deps.audit.change(actorOf(request), entry, (tx) => projects.deleteIfEmpty(project.id, tx));
     if (!deleted) {
       throw new HarborError("PRECONDITION", `the project ${project.name} contains repositories and cannot be deleted`);
     }

@@ -11,7 +11,7 @@ import type { ProjectStore } from "../projects/projects";
 import { passwordProblem, usernameProblem } from "../users/password-policy";
 import { isUniqueViolation, type UserRow, type UserStore } from "../users/store";
 import { HarborError } from "./errors";
-import { paging, queryString, setPageHeaders } from "./params";
+import { jsonObjectBody, paging, queryString, setPageHeaders } from "./params";
 import { deny } from "./project-access";
 import { parseQuery } from "./query";
 
@@ -39,14 +39,6 @@ function toApi(user: UserRow) {
     creation_time: user.created_at,
     update_time: user.updated_at,
   };
-}
-
-function body(request: FastifyRequest): Record<string, unknown> {
-  const value = request.body;
-  if (typeof value !== "object" || value === null || Array.isArray(value)) {
-    throw new HarborError("BAD_REQUEST", "request body must be a JSON object");
-  }
-  return value as Record<string, unknown>;
 }
 
 function optionalText(value: unknown, field: string, max = 255): string | undefined {
@@ -93,11 +85,7 @@ export function registerUserRoutes(app: FastifyInstance, deps: UserRouteDeps): v
     entry: Pick<AuditEntry, "operation" | "resource" | "description">,
     change: (tx: Queryable) => Promise<T>,
   ): Promise<T> =>
-    deps.sql.transaction(async (tx) => {
-      const result = await change(tx);
-      if (result) await deps.audit.record(tx, { ...entry, projectId: null, resourceType: "user" }, actorOf(request));
-      return result;
-    });
+    deps.audit.change(actorOf(request), { ...entry, projectId: null, resourceType: "user" }, change);
   /** A user deleted between our read and our write is as gone as one that never existed. */
   const mustHaveChanged = (changed: boolean, id: number) => {
     if (!changed) throw new HarborError("NOT_FOUND", `user ${id} not found`);
@@ -115,7 +103,7 @@ export function registerUserRoutes(app: FastifyInstance, deps: UserRouteDeps): v
 
   app.post("/api/v2.0/users", async (request, reply) => {
     requireSysadmin(request.principal);
-    const input = body(request);
+    const input = jsonObjectBody(request);
     const problem = usernameProblem(input.username) ?? passwordProblem(input.password);
     if (problem) throw new HarborError("BAD_REQUEST", problem);
     const username = input.username as string;
@@ -171,7 +159,7 @@ export function registerUserRoutes(app: FastifyInstance, deps: UserRouteDeps): v
   app.put<{ Params: { id: string } }>("/api/v2.0/users/:id", async (request, reply) => {
     const id = userId(request);
     requireSelfOrSysadmin(request.principal, id);
-    const input = body(request);
+    const input = jsonObjectBody(request);
     const fields = {
       email: optionalEmail(input.email),
       realname: optionalText(input.realname, "realname"),
@@ -194,7 +182,7 @@ export function registerUserRoutes(app: FastifyInstance, deps: UserRouteDeps): v
     const id = userId(request);
     const principal = request.principal;
     requireSelfOrSysadmin(principal, id);
-    const input = body(request);
+    const input = jsonObjectBody(request);
     const user = await find(id);
     const newPassword = input.new_password;
     const problem = passwordProblem(newPassword);
@@ -218,7 +206,7 @@ export function registerUserRoutes(app: FastifyInstance, deps: UserRouteDeps): v
   app.put<{ Params: { id: string } }>("/api/v2.0/users/:id/sysadmin", async (request, reply) => {
     const id = userId(request);
     requireSysadmin(request.principal);
-    const flag = body(request).sysadmin_flag;
+    const flag = jsonObjectBody(request).sysadmin_flag;
     if (typeof flag !== "boolean") throw new HarborError("BAD_REQUEST", "sysadmin_flag must be a boolean");
     if (id === BUILT_IN_ADMIN_ID && !flag) throw new HarborError("FORBIDDEN", "the built-in admin cannot be demoted");
     const user = await find(id);

@@ -74,6 +74,18 @@ export class AuditLog {
     await tx.query(`${INSERT} VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`, values(entry, actor));
   }
 
+  /**
+   * Runs `change` in a transaction and, when it changed something (a truthy result), writes its record in that
+   * same transaction: the change and its record commit together or not at all.
+   */
+  change<T>(actor: AuditActor, entry: AuditEntry, change: (tx: Queryable) => Promise<T>): Promise<T> {
+    return this.sql.transaction(async (tx) => {
+      const result = await change(tx);
+      if (result) await this.record(tx, entry, actor);
+      return result;
+    });
+  }
+
   /** Queues a pull record; it is written within a second. */
   recordPull(entry: Omit<AuditEntry, "operation">, actor: AuditActor): void {
     const key = JSON.stringify([actor.username, actor.clientIp, actor.changeRef, entry.resource]);

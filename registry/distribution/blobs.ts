@@ -58,10 +58,7 @@ export async function getBlob(ctx: DistributionContext, request: FastifyRequest,
 /** Unlinks a blob from one repository; its bytes stay until garbage collection finds them unused. */
 export async function deleteBlob(ctx: DistributionContext, request: FastifyRequest, reply: FastifyReply, name: string, rawDigest: string) {
   const { digest, repositoryId, access } = await linkedBlob(ctx, request, name, rawDigest, "delete");
-  await ctx.sql.transaction(async (tx) => {
-    await ctx.metadata.unlinkBlob(repositoryId, digest, tx);
-    const entry = { projectId: access.project.id, operation: "delete", resourceType: "blob", resource: `${access.name}@${digest}` } as const;
-    await ctx.audit.record(tx, entry, actorOf(request));
-  });
+  const entry = { projectId: access.project.id, operation: "delete", resourceType: "blob", resource: `${access.name}@${digest}` } as const;
+  await ctx.audit.change(actorOf(request), entry, (tx) => ctx.metadata.unlinkBlob(repositoryId, digest, tx));
   return reply.code(202).header("Docker-Content-Digest", digest).header("Content-Length", 0).send();
 }

@@ -1,14 +1,12 @@
 import type { BlobStore } from "../storage/blob-store";
 import type { AuditLog } from "../audit/audit-log";
 import type { Authorizer } from "../auth/authorizer";
-import type { Sql } from "../db/sql";
 import type { ProjectStore } from "../projects/projects";
 import type { DistributionMetadata } from "./metadata";
 import type { UploadService } from "./upload-service";
 
 /** What the /v2 handlers need; built once in app.ts. */
 export interface DistributionContext {
-  sql: Sql;
   store: BlobStore;
   audit: AuditLog;
   metadata: DistributionMetadata;

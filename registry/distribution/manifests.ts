@@ -138,20 +138,19 @@ export async function deleteManifest(ctx: DistributionContext, request: FastifyR
   const reference = parseReference(rawReference);
   const access = await authorizeRepository(ctx, request, name, reference.kind === "digest" ? "delete-manifest" : "delete-tag");
   const repositoryId = await ctx.metadata.repositoryId(access.name);
+  const entry = {
+    projectId: access.project.id,
+    operation: "delete",
+    resourceType: reference.kind === "digest" ? "artifact" : "tag",
+    resource: reference.kind === "digest" ? `${access.name}@${reference.digest}` : `${access.name}:${reference.tag}`,
+  } as const;
   const deleted =
     repositoryId !== null &&
-    (await ctx.sql.transaction(async (tx) => {
-      const done =
-        reference.kind === "digest"
-          ? await ctx.metadata.deleteManifest(repositoryId, reference.digest, tx)
-          : await ctx.metadata.deleteTag(repositoryId, reference.tag, tx);
-      if (done) {
-        const resource = reference.kind === "digest" ? `${access.name}@${reference.digest}` : `${access.name}:${reference.tag}`;
-        const resourceType = reference.kind === "digest" ? "artifact" : "tag";
-        await ctx.audit.record(tx, { projectId: access.project.id, operation: "delete", resourceType, resource }, actorOf(request));
-      }
-      return done;
-    }));
+    (await ctx.audit.change(actorOf(request), entry, (tx) =>
+      reference.kind === "digest"
+        ? ctx.metadata.deleteManifest(repositoryId, reference.digest, tx)
+        : ctx.metadata.deleteTag(repositoryId, reference.tag, tx),
+    ));
   if (!deleted) throw new OciError("MANIFEST_UNKNOWN", `manifest ${rawReference} is unknown in ${access.name}`, { reference: rawReference });
   return reply.code(202).header("Content-Length", 0).send();
 }
