@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import type { Queryable } from "../db/sql";
+import { canSystem } from "../auth/rbac";
 import { paging, queryString, setPageHeaders } from "./params";
 import { deny, projectFor, type ProjectAccessDeps } from "./project-access";
 import { parseQuery, whereClause } from "./query";
@@ -61,10 +62,15 @@ export function registerAuditRoutes(app: FastifyInstance, deps: ProjectAccessDep
   app.get("/api/v2.0/audit-logs", async (request, reply) => {
     const principal = request.principal;
     if (principal.kind === "anonymous") deny(principal);
-    if (principal.sysadmin) return list(deps.sql, request, reply, { sql: "TRUE", params: [] });
-    // Harbor: other users see the logs of projects where they may list logs; none → empty, not 403.
+    if (canSystem(principal, "audit-log", "list")) return list(deps.sql, request, reply, { sql: "TRUE", params: [] });
+    if (principal.kind === "robot" && principal.scopes.allProjects.has("log:list")) {
+      return list(deps.sql, request, reply, { sql: "project_id IS NOT NULL", params: [] });
+    }
+    // Harbor: others see the logs of projects where they may list logs; none → empty, not 403.
+    const candidates =
+      principal.kind === "user" ? await deps.members.projectsOf(principal.id) : [...principal.scopes.projects.keys()];
     const projectIds: number[] = [];
-    for (const projectId of await deps.members.projectsOf(principal.id)) {
+    for (const projectId of candidates) {
       const project = await deps.projects.findById(projectId);
       if (project && (await deps.authorizer.allows(principal, project, "log", "list"))) projectIds.push(projectId);
     }

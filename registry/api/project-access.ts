@@ -1,6 +1,6 @@
 import type { FastifyRequest } from "fastify";
 import type { Authorizer } from "../auth/authorizer";
-import type { Principal } from "../auth/principal";
+import { isSysadmin, type Principal } from "../auth/principal";
 import type { ActionName, Resource } from "../auth/rbac";
 import type { MemberStore } from "../projects/members";
 import { isValidProjectName, type ProjectRow, type ProjectStore } from "../projects/projects";
@@ -41,7 +41,7 @@ export async function projectFor(
   const project = await resolveProject(deps.projects, request, nameOrId);
   const principal = request.principal;
   if (project && (await deps.authorizer.allows(principal, project, resource, action))) return project;
-  if (principal.kind === "user" && principal.sysadmin) throw new HarborError("NOT_FOUND", `project ${nameOrId} not found`);
+  if (isSysadmin(principal)) throw new HarborError("NOT_FOUND", `project ${nameOrId} not found`);
   // A member who may see the project but not do this learns it exists: 403, as Harbor answers.
   deny(principal);
 }

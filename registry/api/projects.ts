@@ -67,7 +67,7 @@ function toApi(project: ProjectRow) {
 export function registerProjectRoutes(app: FastifyInstance, deps: ProjectAccessDeps & { sql: Sql; audit: AuditLog }): void {
   const { projects, members } = deps;
   app.post("/api/v2.0/projects", async (request, reply) => {
-    if (!canSystem(request.principal, "project:create")) deny(request.principal);
+    if (!canSystem(request.principal, "project", "create")) deny(request.principal);
     const body = jsonObjectBody(request);
     const name = body.project_name;
     if (typeof name !== "string" || name === "") throw new HarborError("BAD_REQUEST", "project_name is required");
@@ -101,8 +101,7 @@ export function registerProjectRoutes(app: FastifyInstance, deps: ProjectAccessD
     const page = paging(query);
     const principal = request.principal;
     const { rows, total } = await projects.list({
-      // Sysadmins see every project; others the public ones and those they are members of (Harbor).
-      visibleTo: principal.kind === "user" && principal.sysadmin ? "all" : principal.kind === "user" ? principal.id : null,
+      visibleTo: deps.authorizer.visibility(principal),
       name: queryString(query, "name"),
       limit: page.pageSize,
       offset: (page.page - 1) * page.pageSize,

@@ -1,5 +1,5 @@
 import type { FastifyInstance } from "fastify";
-import type { ActionName } from "../auth/rbac";
+import { canSystem, type ActionName } from "../auth/rbac";
 import { TOKEN_SERVICE, TOKEN_TTL_SECONDS, parseScopes, type TokenAccess, type TokenService } from "../auth/token-service";
 import { isValidRepositoryName } from "../distribution/names";
 import { HarborError } from "./errors";
@@ -44,7 +44,7 @@ export function registerTokenRoutes(app: FastifyInstance, deps: ProjectAccessDep
         }
       } else if (scope.type === "registry" && scope.name === "catalog") {
         // Harbor keeps the requested actions for system admins and empties them for everyone else.
-        actions = principal.kind === "user" && principal.sysadmin ? scope.actions : [];
+        actions = canSystem(principal, "catalog", "read") ? scope.actions : [];
       }
       access.push({ type: scope.type, name: scope.name, actions });
     }

@@ -2,9 +2,9 @@ import type { FastifyInstance, FastifyRequest } from "fastify";
 import { actorOf, type AuditEntry, type AuditLog } from "../audit/audit-log";
 import type { Authenticator } from "../auth/authenticate";
 import { hashPassword } from "../auth/password";
-import { canSystem, permissionsIn } from "../auth/rbac";
+import { canSystem, permissionsIn, type ActionName } from "../auth/rbac";
 import type { Authorizer } from "../auth/authorizer";
-import type { Principal } from "../auth/principal";
+import { isSysadmin, type Principal } from "../auth/principal";
 import type { Queryable, Sql } from "../db/sql";
 import type { MemberStore } from "../projects/members";
 import type { ProjectStore } from "../projects/projects";
@@ -61,14 +61,15 @@ function userId(request: FastifyRequest<{ Params: { id: string } }>): number {
   return Number(request.params.id);
 }
 
-function requireSysadmin(principal: Principal): void {
-  if (!canSystem(principal, "user:manage")) deny(principal);
+/** Sysadmins, and system robots granted `user:<action>`. */
+function requireUserManagement(principal: Principal, action: ActionName): void {
+  if (!canSystem(principal, "user", action)) deny(principal);
 }
 
-/** Sysadmins may act on anyone; others only on themselves. */
-function requireSelfOrSysadmin(principal: Principal, id: number): void {
-  if (principal.kind === "user" && (principal.sysadmin || principal.id === id)) return;
-  deny(principal);
+/** Users may act on themselves; user managers on anyone. */
+function requireSelfOrManager(principal: Principal, id: number, action: ActionName): void {
+  if (principal.kind === "user" && principal.id === id) return;
+  requireUserManagement(principal, action);
 }
 
 /** /api/v2.0/users: Harbor's database-auth user management. */
@@ -92,7 +93,7 @@ export function registerUserRoutes(app: FastifyInstance, deps: UserRouteDeps): v
   };
 
   app.get("/api/v2.0/users", async (request, reply) => {
-    requireSysadmin(request.principal);
+    requireUserManagement(request.principal, "list");
     const page = paging(request.query as Record<string, unknown>);
     const [term] = parseQuery(queryString(request.query, "q"), ["username"]);
     const username = term?.kind === "exact" || term?.kind === "fuzzy" ? { value: term.value, fuzzy: term.kind === "fuzzy" } : undefined;
@@ -102,7 +103,7 @@ export function registerUserRoutes(app: FastifyInstance, deps: UserRouteDeps): v
   });
 
   app.post("/api/v2.0/users", async (request, reply) => {
-    requireSysadmin(request.principal);
+    requireUserManagement(request.principal, "create");
     const input = jsonObjectBody(request);
     const problem = usernameProblem(input.username) ?? passwordProblem(input.password);
     if (problem) throw new HarborError("BAD_REQUEST", problem);
@@ -122,6 +123,7 @@ export function registerUserRoutes(app: FastifyInstance, deps: UserRouteDeps): v
   app.get("/api/v2.0/users/current", async (request) => {
     const principal = request.principal;
     if (principal.kind === "anonymous") deny(principal);
+    if (principal.kind === "robot") throw new HarborError("FORBIDDEN", "a robot account is not a user");
     return toApi(await find(principal.id));
   });
 
@@ -152,13 +154,13 @@ export function registerUserRoutes(app: FastifyInstance, deps: UserRouteDeps): v
 
   app.get<{ Params: { id: string } }>("/api/v2.0/users/:id", async (request) => {
     const id = userId(request);
-    requireSelfOrSysadmin(request.principal, id);
+    requireSelfOrManager(request.principal, id, "read");
     return toApi(await find(id));
   });
 
   app.put<{ Params: { id: string } }>("/api/v2.0/users/:id", async (request, reply) => {
     const id = userId(request);
-    requireSelfOrSysadmin(request.principal, id);
+    requireSelfOrManager(request.principal, id, "update");
     const input = jsonObjectBody(request);
     const fields = {
       email: optionalEmail(input.email),
@@ -181,7 +183,7 @@ export function registerUserRoutes(app: FastifyInstance, deps: UserRouteDeps): v
   app.put<{ Params: { id: string } }>("/api/v2.0/users/:id/password", async (request, reply) => {
     const id = userId(request);
     const principal = request.principal;
-    requireSelfOrSysadmin(principal, id);
+    requireSelfOrManager(principal, id, "update");
     const input = jsonObjectBody(request);
     const user = await find(id);
     const newPassword = input.new_password;
@@ -205,7 +207,8 @@ export function registerUserRoutes(app: FastifyInstance, deps: UserRouteDeps): v
 
   app.put<{ Params: { id: string } }>("/api/v2.0/users/:id/sysadmin", async (request, reply) => {
     const id = userId(request);
-    requireSysadmin(request.principal);
+    // Making someone a system admin hands out every permission: only a system admin may, never a robot.
+    if (!isSysadmin(request.principal)) deny(request.principal);
     const flag = jsonObjectBody(request).sysadmin_flag;
     if (typeof flag !== "boolean") throw new HarborError("BAD_REQUEST", "sysadmin_flag must be a boolean");
     if (id === BUILT_IN_ADMIN_ID && !flag) throw new HarborError("FORBIDDEN", "the built-in admin cannot be demoted");
@@ -220,7 +223,7 @@ export function registerUserRoutes(app: FastifyInstance, deps: UserRouteDeps): v
   app.delete<{ Params: { id: string } }>("/api/v2.0/users/:id", async (request, reply) => {
     const id = userId(request);
     const principal = request.principal;
-    requireSysadmin(principal);
+    requireUserManagement(principal, "delete");
     if (id === BUILT_IN_ADMIN_ID || (principal.kind === "user" && principal.id === id)) {
       throw new HarborError("FORBIDDEN", "this user cannot be deleted");
     }

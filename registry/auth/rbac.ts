@@ -1,4 +1,4 @@
-import type { Principal } from "./principal";
+import { isSysadmin, type Principal } from "./principal";
 
 /** Harbor's project roles (role_id). */
 export const ROLES = { projectAdmin: 1, developer: 2, guest: 3, maintainer: 4, limitedGuest: 5 } as const;
@@ -76,10 +76,14 @@ function lettersGrant(letters: Letters | undefined, action: ActionName): boolean
   return false;
 }
 
-/** What a caller brings to a project: its roles there (empty when not a member). */
+/**
+ * What a caller brings to a project: its roles there (empty when not a member), and for robots the
+ * `resource:action` pairs they were granted there (robots have no roles: exactly their list counts).
+ */
 export interface ProjectGrant {
   public: boolean;
   roles: readonly RoleId[];
+  access?: ReadonlySet<string>;
 }
 
 /**
@@ -87,11 +91,25 @@ export interface ProjectGrant {
  * of the caller's roles in the project, plus what a public project grants to everyone.
  */
 export function can(principal: Principal, project: ProjectGrant | null, resource: Resource, action: ActionName): boolean {
-  if (principal.kind === "user" && principal.sysadmin) return true;
+  if (isSysadmin(principal)) return true;
   if (project === null) return false;
   if (project.public && lettersGrant(PUBLIC_GRANTS[resource], action)) return true;
-  if (principal.kind === "anonymous") return false;
+  if (project.access?.has(`${resource}:${action}`)) return true;
   return project.roles.some((role) => lettersGrant(MATRIX[resource][COLUMN[role]], action));
+}
+
+/** Every (resource, action) a role holds in a project. */
+export function roleGrants(role: RoleId): { resource: Resource; action: ActionName }[] {
+  return (Object.keys(MATRIX) as Resource[]).flatMap((resource) =>
+    [...MATRIX[resource][COLUMN[role]]].map((letter) => ({ resource, action: ACTIONS[letter as keyof typeof ACTIONS] })),
+  );
+}
+
+/** Expands a table of letters (see ACTIONS) into (resource, action) pairs. */
+export function pairsOf<R extends string>(table: Partial<Record<R, Letters>>): { resource: R; action: ActionName }[] {
+  return (Object.keys(table) as R[]).flatMap((resource) =>
+    [...(table[resource] as Letters)].map((letter) => ({ resource, action: ACTIONS[letter as keyof typeof ACTIONS] })),
+  );
 }
 
 /** Every (resource, action) the caller holds in the project: GET /users/current/permissions. */
@@ -105,11 +123,18 @@ export function permissionsIn(principal: Principal, project: ProjectGrant): { re
   return granted;
 }
 
-/** System-scope decisions (Harbor's /system/<resource>). */
-export type SystemPermission = "project:create" | "catalog:read" | "user:manage";
+/** System-scope resources (Harbor's /system/<resource>). */
+export type SystemResource =
+  | "audit-log" | "catalog" | "configuration" | "garbage-collection" | "jobservice-monitor" | "label" | "ldap-user"
+  | "preheat-instance" | "project" | "purge-audit" | "quota" | "registry" | "replication" | "replication-adapter"
+  | "replication-policy" | "robot" | "scan-all" | "scanner" | "security-hub" | "system-volumes" | "user" | "user-group";
 
-export function canSystem(principal: Principal, permission: SystemPermission): boolean {
-  if (principal.kind === "user" && principal.sysadmin) return true;
-  // project_creation_restriction = everyone (Harbor's default): any logged-in user may create a project.
-  return permission === "project:create" && principal.kind === "user";
+/**
+ * System-scope decisions. Sysadmins may do everything, system robots what they were granted, and any logged-in
+ * user may create projects (project_creation_restriction = everyone, Harbor's default).
+ */
+export function canSystem(principal: Principal, resource: SystemResource, action: ActionName): boolean {
+  if (isSysadmin(principal)) return true;
+  if (principal.kind === "robot") return principal.scopes.system.has(`${resource}:${action}`);
+  return principal.kind === "user" && resource === "project" && action === "create";
 }

@@ -1,5 +1,6 @@
 import type { FastifyRequest } from "fastify";
 import type { Authorizer } from "../auth/authorizer";
+import { isSysadmin } from "../auth/principal";
 import type { ActionName, Resource } from "../auth/rbac";
 import type { ProjectRef, ProjectStore } from "../projects/projects";
 import { OciError } from "./errors";
@@ -84,7 +85,7 @@ export async function authorizeRepository(
     error.challengeScope = `repository:${name}:${CHALLENGE_ACTIONS[action]}`;
     throw error;
   }
-  if (!project && principal.sysadmin) {
+  if (!project && isSysadmin(principal)) {
     throw new OciError("NAME_UNKNOWN", `project ${projectName} does not exist; create it first`, { project: projectName });
   }
   throw new OciError("DENIED", `requested access to ${name} is denied`);

@@ -1,4 +1,5 @@
 import type { FastifyReply, FastifyRequest } from "fastify";
+import { canSystem } from "../auth/rbac";
 import { authorizeRepository } from "./access";
 import type { DistributionContext } from "./context";
 import { requireDigest } from "./digest";
@@ -39,9 +40,9 @@ export async function catalog(ctx: DistributionContext, request: FastifyRequest,
     // A bearer token lists the catalog only with a registry:catalog grant (sysadmins), as in Harbor.
     const granted = request.tokenAccess.some((a) => a.type === "registry" && a.name === "catalog" && a.actions.length > 0);
     projectIds = granted ? null : [];
-  } else if (!(principal.kind === "user" && principal.sysadmin)) {
-    // Only the projects the caller may pull from: the public ones and those it is a member of.
-    const { rows } = await ctx.projects.list({ visibleTo: principal.kind === "user" ? principal.id : null, limit: 100000, offset: 0 });
+  } else if (!canSystem(principal, "catalog", "read")) {
+    // Only the projects the caller may pull from: the public ones and those it is a member of or was granted.
+    const { rows } = await ctx.projects.list({ visibleTo: ctx.authorizer.visibility(principal), limit: 100000, offset: 0 });
     const visible = await Promise.all(rows.map((project) => ctx.authorizer.allows(principal, project, "repository", "pull")));
     projectIds = rows.filter((_, i) => visible[i]).map((p) => p.id);
   }

@@ -31,6 +31,12 @@ const SELECT_PROJECT = `
            WHERE r.project_id = p.id AND EXISTS (SELECT 1 FROM manifests m WHERE m.repository_id = r.id))::int AS repo_count
     FROM projects p LEFT JOIN users u ON u.id = p.owner_id`;
 
+/**
+ * Which projects a listing shows: every one, the public ones, or the public ones plus those a user is a member of
+ * or a robot holds grants in.
+ */
+export type Visibility = "public" | { all: true } | { userId: number } | { projectIds: number[] };
+
 /** The few columns a permission check needs, without ProjectRow's counts (the hot path of every /v2 request). */
 export type ProjectRef = Pick<ProjectRow, "id" | "name" | "metadata">;
 
@@ -69,18 +75,21 @@ export class ProjectStore {
     return rows[0]?.id ?? null;
   }
 
-  /** `visibleTo`: "all", a user id (public projects and the user's), or null for anonymous (public only). */
-  async list(options: { visibleTo: "all" | number | null; name?: string; limit: number; offset: number }): Promise<{
+  async list(options: { visibleTo: Visibility; name?: string; limit: number; offset: number }): Promise<{
     rows: ProjectRow[];
     total: number;
   }> {
     const where: string[] = [];
     const params: unknown[] = [];
-    if (options.visibleTo === null) where.push(`p.metadata->>'public' = 'true'`);
-    else if (options.visibleTo !== "all") {
-      params.push(options.visibleTo);
+    const visible = options.visibleTo;
+    if (visible === "public") where.push(`p.metadata->>'public' = 'true'`);
+    else if ("userId" in visible) {
+      params.push(visible.userId);
       where.push(`(p.metadata->>'public' = 'true' OR EXISTS (SELECT 1 FROM project_members m
         WHERE m.project_id = p.id AND m.entity_type = 'u' AND m.entity_id = $${params.length}))`);
+    } else if ("projectIds" in visible) {
+      params.push(visible.projectIds);
+      where.push(`(p.metadata->>'public' = 'true' OR p.id = ANY($${params.length}::int[]))`);
     }
     if (options.name) {
       params.push(`%${options.name.replace(/[\\%_]/g, (c) => `\\${c}`)}%`);
