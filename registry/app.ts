@@ -1,9 +1,12 @@
 import Fastify, { LogController, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
 import { registerAuditRoutes } from "./api/audit-logs";
 import { registerMemberRoutes } from "./api/members";
+import { registerRobotRoutes } from "./api/robots";
+import { RobotStore } from "./robots/store";
 import { registerUserRoutes } from "./api/users";
 import { UserStore } from "./users/store";
-import { AuditLog } from "./audit/audit-log";
+import { actorOf, AuditLog } from "./audit/audit-log";
+import { refusedWriteEntry } from "./audit/refused-writes";
 import { scheduleAuditPurge } from "./audit/retention";
 import { registerProjectRoutes } from "./api/projects";
 import { Authorizer } from "./auth/authorizer";
@@ -91,7 +94,8 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     // Errors fastify raises before routing (a malformed %-escape in the path) get the API's error body too.
     frameworkErrors: (error, request, reply) => void sendError(error, request, reply),
   });
-  const authenticator = new Authenticator(deps.sql);
+  const robots = new RobotStore(deps.sql);
+  const authenticator = new Authenticator(deps.sql, robots);
   const tokens = new TokenService(deps.signingKey);
   const projects = new ProjectStore(deps.sql);
   const members = new MemberStore(deps.sql);
@@ -167,6 +171,8 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   });
 
   app.addHook("onResponse", async (request, reply) => {
+    const refused = refusedWriteEntry(request.method, request.url, reply.statusCode);
+    if (refused) audit.queue(refused, actorOf(request));
     const seconds = reply.elapsedTime / 1000;
     metrics.requests.inc({ method: request.method, route: request.routeLabel, status: reply.statusCode });
     metrics.latency.observe({ method: request.method, route: request.routeLabel }, seconds);
@@ -194,6 +200,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   registerAuditRoutes(app, apiDeps);
   registerTokenRoutes(app, { ...apiDeps, tokens });
   registerUserRoutes(app, { ...apiDeps, users: new UserStore(deps.sql), authenticator });
+  registerRobotRoutes(app, { ...apiDeps, robots, authenticator });
   registerOpsRoutes(app, { sql: deps.sql, store: deps.store, metrics });
   return app;
 }

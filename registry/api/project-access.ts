@@ -3,7 +3,7 @@ import type { Authorizer } from "../auth/authorizer";
 import { isSysadmin, type Principal } from "../auth/principal";
 import type { ActionName, Resource } from "../auth/rbac";
 import type { MemberStore } from "../projects/members";
-import { isValidProjectName, type ProjectRow, type ProjectStore } from "../projects/projects";
+import { isValidProjectName, type ProjectRef, type ProjectRow, type ProjectStore } from "../projects/projects";
 import { HarborError } from "./errors";
 
 export interface ProjectAccessDeps {
@@ -39,9 +39,21 @@ export async function projectFor(
   action: ActionName,
 ): Promise<ProjectRow> {
   const project = await resolveProject(deps.projects, request, nameOrId);
-  const principal = request.principal;
-  if (project && (await deps.authorizer.allows(principal, project, resource, action))) return project;
-  if (isSysadmin(principal)) throw new HarborError("NOT_FOUND", `project ${nameOrId} not found`);
+  await authorizeIn(deps, request.principal, project, nameOrId, resource, action);
+  return project!;
+}
+
+/** Passes when `project` exists and the caller may do `action` on its `resource`; refuses as projectFor does. */
+export async function authorizeIn(
+  deps: Pick<ProjectAccessDeps, "authorizer">,
+  principal: Principal,
+  project: ProjectRef | null,
+  label: string,
+  resource: Resource,
+  action: ActionName,
+): Promise<void> {
+  if (project && (await deps.authorizer.allows(principal, project, resource, action))) return;
+  if (isSysadmin(principal)) throw new HarborError("NOT_FOUND", `project ${label} not found`);
   // A member who may see the project but not do this learns it exists: 403, as Harbor answers.
   deny(principal);
 }

@@ -1,3 +1,4 @@
+import { containsPattern } from "../db/sql";
 import { HarborError } from "./errors";
 
 /** One term of Harbor's `q=` language (src/lib/q): exact `k=v`, fuzzy `k=~v`, range `k=[a~b]`, or-list `k={a b}`. */
@@ -60,7 +61,7 @@ export function whereClause(terms: QueryTerm[], columns: Record<string, string>,
       case "exact":
         return `${column}::text = ${add(term.value)}`;
       case "fuzzy":
-        return `${column}::text ILIKE ${add(`%${term.value.replace(/[\\%_]/g, (c) => `\\${c}`)}%`)}`;
+        return `${column}::text ILIKE ${add(containsPattern(term.value))}`;
       case "any":
         return `${column}::text = ANY(${add(term.values)}::text[])`;
       case "range": {

@@ -3,7 +3,7 @@ import { principalName } from "../auth/principal";
 import type { Queryable, Sql } from "../db/sql";
 
 export type AuditOperation = "create" | "update" | "delete" | "pull";
-export type AuditResourceType = "artifact" | "tag" | "blob" | "project" | "member" | "user";
+export type AuditResourceType = "artifact" | "tag" | "blob" | "project" | "member" | "user" | "robot";
 
 export interface AuditEntry {
   projectId: number | null;
@@ -52,15 +52,15 @@ function values(entry: AuditEntry, actor: AuditActor): unknown[] {
   ];
 }
 
-// Pulls are frequent and change nothing: they are written in batches, and identical pulls (same caller, address
-// and artifact) within one batch become one record that says how many there were, so a busy artifact costs one
-// row a second, not one per request. A crash loses at most the pulls of the last FLUSH_INTERVAL_MS; every change
-// is written in the change's own transaction.
+// Pulls and refused writes are frequent and change nothing: they are written in batches, and identical ones (same
+// caller, address, operation and resource) within one batch become one record that says how many there were, so a
+// busy artifact (or a script retrying a forbidden call) costs one row a second, not one per request. A crash loses
+// at most the records of the last FLUSH_INTERVAL_MS; every change is written in the change's own transaction.
 const FLUSH_INTERVAL_MS = 1000;
 const PULL_BATCH_MAX = 500;
 
 export class AuditLog {
-  private pending = new Map<string, { entry: Omit<AuditEntry, "operation">; actor: AuditActor; count: number }>();
+  private pending = new Map<string, { entry: AuditEntry; actor: AuditActor; count: number }>();
   private timer: NodeJS.Timeout | null = null;
   private flushing: Promise<void> = Promise.resolve();
 
@@ -86,9 +86,9 @@ export class AuditLog {
     });
   }
 
-  /** Queues a pull record; it is written within a second. */
-  recordPull(entry: Omit<AuditEntry, "operation">, actor: AuditActor): void {
-    const key = JSON.stringify([actor.username, actor.clientIp, actor.changeRef, entry.resource]);
+  /** Queues a record of something that changed nothing (a pull, a refused write); it is written within a second. */
+  queue(entry: AuditEntry, actor: AuditActor): void {
+    const key = JSON.stringify([actor.username, actor.clientIp, actor.changeRef, entry.operation, entry.result ?? true, entry.resource]);
     const same = this.pending.get(key);
     if (same) same.count += 1;
     else this.pending.set(key, { entry, actor, count: 1 });
@@ -103,12 +103,10 @@ export class AuditLog {
   flush(): Promise<void> {
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
-    const batch = [...this.pending.values()].map(({ entry, actor, count }) =>
-      values(
-        { ...entry, operation: "pull", description: `pull ${entry.resourceType}: ${entry.resource}${count > 1 ? ` (${count} times)` : ""}` },
-        actor,
-      ),
-    );
+    const batch = [...this.pending.values()].map(({ entry, actor, count }) => {
+      const description = entry.description ?? `${entry.operation} ${entry.resourceType}: ${entry.resource}`;
+      return values({ ...entry, description: count > 1 ? `${description} (${count} times)` : description }, actor);
+    });
     this.pending = new Map();
     if (batch.length === 0) return this.flushing;
     this.flushing = this.flushing.then(async () => {

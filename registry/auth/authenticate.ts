@@ -2,6 +2,7 @@ import { createHash } from "node:crypto";
 import type { Queryable } from "../db/sql";
 import { verifyPassword } from "./password";
 import { LoginThrottle } from "./login-throttle";
+import { RobotStore, ROBOT_PREFIX, scopesOf } from "../robots/store";
 import { ANONYMOUS, type Principal } from "./principal";
 
 export class TooManyAttemptsError extends Error {
@@ -11,10 +12,13 @@ export class TooManyAttemptsError extends Error {
 }
 
 export class BadCredentialsError extends Error {
-  constructor() {
-    super("invalid username or password");
+  constructor(message = "invalid username or password") {
+    super(message);
   }
 }
+
+/** The credentials were right but the account may not log in (a disabled or expired robot). */
+export class AccountRefusedError extends BadCredentialsError {}
 
 interface CachedLogin {
   username: string;
@@ -33,6 +37,7 @@ export class Authenticator {
 
   constructor(
     private readonly db: Queryable,
+    private readonly robots = new RobotStore(db),
     private readonly throttle = new LoginThrottle(),
   ) {}
 
@@ -55,7 +60,9 @@ export class Authenticator {
     try {
       principal = await this.login(username, decoded.slice(colon + 1));
     } catch (error) {
-      if (error instanceof BadCredentialsError) this.throttle.recordFailure(username, clientAddress);
+      if (error instanceof BadCredentialsError && !(error instanceof AccountRefusedError)) {
+        this.throttle.recordFailure(username, clientAddress);
+      }
       throw error;
     }
     this.throttle.recordSuccess(username);
@@ -64,17 +71,29 @@ export class Authenticator {
     return principal;
   }
 
-  /** Drops remembered logins of a user whose password, rights or existence just changed. */
+  /** Drops remembered logins of a user or robot (by login name) whose secret, rights or existence just changed. */
   forget(username: string): void {
     for (const [key, login] of this.cache) if (login.username === username) this.cache.delete(key);
   }
 
   private async login(username: string, password: string): Promise<Principal> {
+    if (username.startsWith(ROBOT_PREFIX)) return this.robotLogin(username, password);
     const [user] = await this.db.query<{ id: number; username: string; password_hash: string; sysadmin: boolean }>(
       "SELECT id, username, password_hash, sysadmin FROM users WHERE username = $1",
       [username],
     );
     if (!user || !(await verifyPassword(password, user.password_hash))) throw new BadCredentialsError();
     return { kind: "user", id: user.id, username: user.username, sysadmin: user.sysadmin };
+  }
+
+  private async robotLogin(loginName: string, secret: string): Promise<Principal> {
+    const robot = await this.robots.credentialsOf(loginName.slice(ROBOT_PREFIX.length));
+    if (!robot || !(await verifyPassword(secret, robot.secret_hash))) throw new BadCredentialsError();
+    // Told only to whoever holds the secret, so it leaks nothing and saves a support ticket.
+    if (robot.disabled) throw new AccountRefusedError(`robot account ${loginName} is disabled`);
+    if (robot.expires_at !== -1 && robot.expires_at * 1000 <= Date.now()) {
+      throw new AccountRefusedError(`robot account ${loginName} has expired`);
+    }
+    return { kind: "robot", id: robot.id, name: loginName, scopes: scopesOf(robot.permissions) };
   }
 }

@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import jwt from "jsonwebtoken";
-import type { Principal } from "./principal";
+import { ANONYMOUS, NO_SCOPES, principalName, type Principal } from "./principal";
 import type { SigningKey } from "./token-keys";
 
 /** The `service` clients name when asking for a token, and the token's audience. */
@@ -34,6 +34,14 @@ export interface VerifiedToken {
   access: TokenAccess[];
 }
 
+/** Who a token was issued to; it carries no grants of its own beyond its access list. */
+function principalOf(claims: jwt.JwtPayload): Principal {
+  if (!claims.sub) return ANONYMOUS;
+  if (typeof claims.uid === "number") return { kind: "user", id: claims.uid, username: claims.sub, sysadmin: false };
+  if (typeof claims.robot === "number") return { kind: "robot", id: claims.robot, name: claims.sub, scopes: NO_SCOPES };
+  return ANONYMOUS;
+}
+
 export class TokenService {
   constructor(private readonly key: SigningKey) {}
 
@@ -43,13 +51,14 @@ export class TokenService {
       access,
       // Not standard, but lets the registry name the user in audit records without a lookup.
       uid: principal.kind === "user" ? principal.id : null,
+      robot: principal.kind === "robot" ? principal.id : null,
     };
     const token = jwt.sign(claims, this.key.privateKey, {
       algorithm: "ES256",
       keyid: this.key.kid,
       issuer: ISSUER,
       audience: TOKEN_SERVICE,
-      subject: principal.kind === "user" ? principal.username : "",
+      subject: principal.kind === "anonymous" ? "" : principalName(principal),
       expiresIn: TOKEN_TTL_SECONDS,
       notBefore: 0,
       jwtid: randomBytes(12).toString("base64url"),
@@ -62,8 +71,6 @@ export class TokenService {
     const claims = jwt.verify(token, this.key.publicKey, { algorithms: ["ES256"], issuer: ISSUER, audience: TOKEN_SERVICE }) as jwt.JwtPayload;
     const access = Array.isArray(claims.access) ? (claims.access as TokenAccess[]) : [];
     // A token carries exactly the grants it lists: its holder is never a system admin through it.
-    const principal: Principal =
-      typeof claims.uid === "number" && claims.sub ? { kind: "user", id: claims.uid, username: claims.sub, sysadmin: false } : { kind: "anonymous" };
-    return { principal, access };
+    return { principal: principalOf(claims), access };
   }
 }

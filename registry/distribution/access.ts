@@ -9,12 +9,14 @@ import { requireRepositoryName } from "./names";
 /** What a /v2 request does, in registry terms. */
 export type RegistryAction = "pull" | "push" | "delete-manifest" | "delete-tag" | "delete-blob";
 
-// How each /v2 action reads in Harbor's permission matrix: developers push but cannot delete.
+// How each /v2 action reads in Harbor's permission matrix: developers push but cannot delete. Every /v2 delete is
+// repository:delete, as in Harbor (the management API's artifact and tag deletes check artifact:/tag:delete), so a
+// robot needs repository:delete to delete with a registry client.
 const PERMISSION: Record<RegistryAction, [Resource, ActionName]> = {
   pull: ["repository", "pull"],
   push: ["repository", "push"],
-  "delete-manifest": ["artifact", "delete"],
-  "delete-tag": ["tag", "delete"],
+  "delete-manifest": ["repository", "delete"],
+  "delete-tag": ["repository", "delete"],
   "delete-blob": ["repository", "delete"],
 };
 

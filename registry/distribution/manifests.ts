@@ -68,8 +68,8 @@ export async function getManifest(ctx: DistributionContext, request: FastifyRequ
   sendManifestHeaders(reply, manifest);
   if (request.method === "HEAD") return reply.send();
   ctx.onBytesSent(manifest.size);
-  ctx.audit.recordPull(
-    { projectId: access.project.id, resourceType: "artifact", resource: `${access.name}@${manifest.digest}` },
+  ctx.audit.queue(
+    { projectId: access.project.id, operation: "pull", resourceType: "artifact", resource: `${access.name}@${manifest.digest}` },
     actorOf(request),
   );
   return reply.send(manifest.content);

@@ -1,5 +1,5 @@
 import { CACHE_TTL_MS, ReadCache } from "../db/read-cache";
-import type { Queryable } from "../db/sql";
+import { containsPattern, type Queryable } from "../db/sql";
 import { ROLE_NAMES, type RoleId } from "../auth/rbac";
 
 export interface MemberRow {
@@ -49,7 +49,7 @@ export class MemberStore {
     const params: unknown[] = [projectId];
     let filter = "";
     if (options.entityName) {
-      params.push(`%${options.entityName.replace(/[\\%_]/g, (c) => `\\${c}`)}%`);
+      params.push(containsPattern(options.entityName));
       filter = ` AND u.username ILIKE $2`;
     }
     const [{ total }] = await this.db.query<{ total: number }>(

@@ -1,5 +1,5 @@
 import { verifyPassword } from "../auth/password";
-import type { Queryable } from "../db/sql";
+import { containsPattern, type Queryable } from "../db/sql";
 
 export interface UserRow {
   id: number;
@@ -23,10 +23,6 @@ export interface NewUser {
 
 // Never selects password_hash into a row: stored hashes stay in the database, this file and authenticate.ts.
 const SELECT_USER = "SELECT id, username, email, realname, comment, sysadmin, created_at, updated_at FROM users";
-
-function containsPattern(value: string): string {
-  return `%${value.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
-}
 
 /** PostgreSQL's unique_violation (pg and PGlite both report it as `code`). */
 export function isUniqueViolation(error: unknown): boolean {

@@ -5,8 +5,13 @@ import { basicAuth, RegistryClient } from "../support/registry-client";
  * Walks Harbor's permission matrix through the real API: every kind of caller × every action, on a public and a
  * private project, over /v2 and /api. The expectations are written out here by hand from Harbor's role table,
  * not derived from registry/auth/rbac.ts, so a wrong row there fails here.
+ *
+ * Robots hold exactly their listed grants (plus what a public project gives everyone): the project robot is a CI
+ * pusher of its project, the system robot reads and deletes in every project ("*") and lists members.
  */
-type Caller = "anonymous" | "sysadmin" | "projectAdmin" | "maintainer" | "developer" | "guest" | "limitedGuest" | "outsider";
+type Caller =
+  | "anonymous" | "sysadmin" | "projectAdmin" | "maintainer" | "developer" | "guest" | "limitedGuest" | "outsider"
+  | "projectRobot" | "systemRobot";
 type Visibility = "public" | "private";
 const ROLE_IDS = { projectAdmin: 1, developer: 2, guest: 3, maintainer: 4, limitedGuest: 5 } as const;
 const PASSWORD = "Matrix-Passw0rd";
@@ -22,8 +27,11 @@ interface Action {
 }
 
 const MEMBERS: Caller[] = ["projectAdmin", "maintainer", "developer", "guest", "limitedGuest"];
+const ROBOTS: Caller[] = ["projectRobot", "systemRobot"];
+const PROJECT_ROBOT_GRANTS = ["repository:pull", "repository:push"];
+const SYSTEM_ROBOT_GRANTS = ["repository:pull", "repository:delete", "member:list"];
 const everyone = (visibility: Visibility): Caller[] =>
-  visibility === "public" ? ["anonymous", "outsider", "sysadmin", ...MEMBERS] : ["sysadmin", ...MEMBERS];
+  visibility === "public" ? ["anonymous", "outsider", "sysadmin", ...MEMBERS, ...ROBOTS] : ["sysadmin", ...MEMBERS, ...ROBOTS];
 const both = (callers: Caller[]) => ({ public: callers, private: callers });
 
 const ACTIONS: Action[] = [
@@ -35,13 +43,13 @@ const ACTIONS: Action[] = [
   },
   {
     name: "push a blob (/v2)",
-    allowed: both(["sysadmin", "projectAdmin", "maintainer", "developer"]),
+    allowed: both(["sysadmin", "projectAdmin", "maintainer", "developer", "projectRobot"]),
     ok: 202,
     run: async (client, project) => (await client.fetch(`/v2/${project}/app/blobs/uploads/`, { method: "POST" })).status,
   },
   {
     name: "delete a tag (/v2)",
-    allowed: both(["sysadmin", "projectAdmin", "maintainer"]),
+    allowed: both(["sysadmin", "projectAdmin", "maintainer", "systemRobot"]),
     ok: 202,
     run: async (client, project, admin, caseId) => {
       await admin.pushImage(`${project}/app`, caseId, caseId);
@@ -50,7 +58,7 @@ const ACTIONS: Action[] = [
   },
   {
     name: "delete an artifact (/v2)",
-    allowed: both(["sysadmin", "projectAdmin", "maintainer"]),
+    allowed: both(["sysadmin", "projectAdmin", "maintainer", "systemRobot"]),
     ok: 202,
     run: async (client, project, admin, caseId) => {
       const { manifestDigest } = await admin.pushImage(`${project}/app`, caseId, caseId);
@@ -65,13 +73,13 @@ const ACTIONS: Action[] = [
   },
   {
     name: "read the project (/api)",
-    allowed: { public: everyone("public"), private: everyone("private") },
+    allowed: { public: everyone("public"), private: ["sysadmin", ...MEMBERS] },
     ok: 200,
     run: async (client, project) => (await client.fetch(`/api/v2.0/projects/${project}`)).status,
   },
   {
     name: "list members (/api)",
-    allowed: both(["sysadmin", "projectAdmin", "maintainer", "developer", "guest"]),
+    allowed: both(["sysadmin", "projectAdmin", "maintainer", "developer", "guest", "systemRobot"]),
     ok: 200,
     run: async (client, project) => (await client.fetch(`/api/v2.0/projects/${project}/members`)).status,
   },
@@ -90,24 +98,55 @@ const ACTIONS: Action[] = [
       ).status;
     },
   },
+  {
+    name: "read the project's audit log (/api)",
+    allowed: both(["sysadmin", "projectAdmin"]),
+    ok: 200,
+    run: async (client, project) => (await client.fetch(`/api/v2.0/projects/${project}/logs`)).status,
+  },
+  {
+    name: "create a project robot (/api)",
+    allowed: both(["sysadmin", "projectAdmin"]),
+    ok: 201,
+    run: async (client, project, _admin, caseId) => {
+      const permissions = [{ kind: "project", namespace: project, access: [{ resource: "repository", action: "pull" }] }];
+      const body = { name: caseId, level: "project", duration: 1, permissions };
+      return (
+        await client.fetch("/api/v2.0/robots", { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) })
+      ).status;
+    },
+  },
 ];
 
-const CALLERS: Caller[] = ["anonymous", "outsider", "sysadmin", ...MEMBERS];
+const CALLERS: Caller[] = ["anonymous", "outsider", "sysadmin", ...MEMBERS, ...ROBOTS];
 const PROJECTS: Record<Visibility, string> = { public: "matrix-pub", private: "matrix-priv" };
 
 let berth: TestBerth;
 let admin: RegistryClient;
 const clients = new Map<Caller, RegistryClient>();
+const projectRobots = new Map<Visibility, RegistryClient>();
+const clientFor = (caller: Caller, visibility: Visibility) =>
+  caller === "projectRobot" ? projectRobots.get(visibility)! : clients.get(caller)!;
+
+const access = (grants: string[]) => grants.map((grant) => ({ resource: grant.split(":")[0], action: grant.split(":")[1] }));
+async function robotClient(body: Record<string, unknown>): Promise<RegistryClient> {
+  const robot = await admin.createRobot({ duration: -1, ...body });
+  return new RegistryClient(berth.url, basicAuth(robot.name, robot.secret));
+}
 
 beforeAll(async () => {
   berth = await startBerth();
   admin = new RegistryClient(berth.url);
   clients.set("sysadmin", admin);
   clients.set("anonymous", new RegistryClient(berth.url, null));
-  for (const [visibility, project] of Object.entries(PROJECTS)) {
+  for (const [visibility, project] of Object.entries(PROJECTS) as [Visibility, string][]) {
     await admin.createProject(project, { public: visibility === "public" });
     await admin.pushImage(`${project}/app`, "v1");
+    const permissions = [{ kind: "project", namespace: project, access: access(PROJECT_ROBOT_GRANTS) }];
+    projectRobots.set(visibility, await robotClient({ name: "ci", level: "project", permissions }));
   }
+  const everyProject = [{ kind: "project", namespace: "*", access: access(SYSTEM_ROBOT_GRANTS) }];
+  clients.set("systemRobot", await robotClient({ name: "janitor", level: "system", permissions: everyProject }));
   for (const caller of ["outsider", ...MEMBERS] as Caller[]) {
     const username = caller.toLowerCase();
     await admin.createUser(username, PASSWORD);
@@ -128,7 +167,7 @@ const rows = ACTIONS.flatMap((action) =>
 let caseNumber = 0;
 test.each(rows)("$visibility project: $caller → $action.name → allowed=$allowed", async ({ action, visibility, caller, allowed }) => {
   const caseId = `case${++caseNumber}${caller.toLowerCase()}`;
-  const status = await action.run(clients.get(caller)!, PROJECTS[visibility], admin, caseId);
+  const status = await action.run(clientFor(caller, visibility), PROJECTS[visibility], admin, caseId);
   if (allowed) expect(status).toBe(action.ok);
   else expect(status).toBe(caller === "anonymous" ? 401 : 403);
 });

@@ -134,6 +134,17 @@ describeWithTool("skopeo", "skopeo against Berth", () => {
     await expect(copy(`oci:${layout}:v1`, `${registry("team/app")}:v2`, { destCreds: guest })).rejects.toThrow(SkopeoError);
   });
 
+  it("pushes and pulls as a project robot (robot$project+name, token flow) that may not delete", async () => {
+    const admin = new RegistryClient(berth.url);
+    await admin.createProject("robots-team", { public: false });
+    const access = ["pull", "push"].map((action) => ({ resource: "repository", action }));
+    const robot = await admin.createRobot({ name: "ci", level: "project", duration: 1, permissions: [{ kind: "project", namespace: "robots-team", access }] });
+    const creds = `${robot.name}:${robot.secret}`;
+    await copy(`oci:${layout}:v1`, `${registry("robots-team/app")}:v1`, { destCreds: creds });
+    expect((await inspect(`${registry("robots-team/app")}:v1`, { creds })).Digest).toBe(image.manifestDigest);
+    await expect(deleteImage(`${registry("robots-team/app")}:v1`, creds)).rejects.toThrow(/denied|403|unauthorized/i);
+  });
+
   it("refuses a push into a project that does not exist, naming it", async () => {
     await expect(
       copy(`oci:${layout}:v1`, `${registry("no-such-project/app")}:v1`, { destCreds: ADMIN_CREDS }),

@@ -148,6 +148,24 @@ export class RegistryClient {
     });
     await expectStatus(response, 201);
   }
+
+  /** POST /robots with Harbor's RobotCreate `body`; returns what the server tells only once: id, name, secret. */
+  async createRobot(body: Record<string, unknown>): Promise<CreatedRobot> {
+    const response = await this.fetch("/api/v2.0/robots", {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify(body),
+    });
+    await expectStatus(response, 201);
+    return (await response.json()) as CreatedRobot;
+  }
+}
+
+export interface CreatedRobot {
+  id: number;
+  name: string;
+  secret: string;
+  expires_at: number;
 }
 
 /** Basic credentials for `user:password`. */

@@ -75,6 +75,32 @@ describe("audit log", () => {
     expect(await logs(admin, "/api/v2.0/audit-logs?q=resource=~audited/broken")).toEqual([]);
   });
 
+  it("records refused /api writes as failed operations, visible to system admins only", async () => {
+    await admin.createUser("mallory", "Mallory-Passw0rd");
+    const mallory = new RegistryClient(berth.url, basicAuth("mallory", "Mallory-Passw0rd"));
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const refused = await mallory.fetch("/api/v2.0/projects/audited/members", {
+        method: "POST",
+        headers: { "Content-Type": "application/json" },
+        body: JSON.stringify({ role_id: 1, username: "mallory" }),
+      });
+      expect(refused.status).toBe(403);
+    }
+    // Identical refusals within one batch become one record "(N times)"; a batch boundary may split them.
+    const attempts = (record: AuditRecord) => Number(/\((\d+) times\)$/.exec(record.operation_description)?.[1] ?? 1);
+    let records: AuditRecord[] = [];
+    await waitUntil(async () => {
+      records = await logs(admin, "/api/v2.0/audit-logs?q=username=mallory,resource_type=member");
+      return records.reduce((sum, record) => sum + attempts(record), 0) === 3;
+    }, "three refused member additions in the audit log");
+    for (const record of records) {
+      expect(record).toMatchObject({ operation: "create", operation_result: false, resource: "/projects/audited/members" });
+      expect(record.operation_description).toMatch(/^create member refused with 403: POST \/projects\/audited\/members( \(\d times\))?$/);
+    }
+    const projectLog = await logs(admin, "/api/v2.0/projects/audited/logs?q=username=mallory");
+    expect(projectLog).toEqual([]);
+  });
+
   it("filters with q= (fuzzy, lists, time ranges) and pages with X-Total-Count", async () => {
     expect((await logs(admin, "/api/v2.0/audit-logs?q=resource=~udite")).length).toBeGreaterThan(2);
     expect((await logs(admin, "/api/v2.0/audit-logs?q=operation={delete pull}")).every((r) => ["delete", "pull"].includes(r.operation))).toBe(true);
