@@ -128,7 +128,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   app.decorateRequest<TokenAccess[] | null>("tokenAccess", null);
   app.decorateRequest("publicBase", "");
 
-  app.addHook("onRequest", async (request) => {
+  app.addHook("onRequest", async (request, reply) => {
     request.routeLabel = request.routeOptions.url ?? "unmatched";
     request.principal = ANONYMOUS;
     request.tokenAccess = null;
@@ -150,6 +150,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
       request.principal = await authenticator.authenticate(request.headers.authorization, request.ip);
     } catch (error) {
       if (error instanceof TooManyAttemptsError) {
+        reply.header("Retry-After", String(error.retryAfterSeconds));
         throw isDistribution(request) ? new OciError("TOOMANYREQUESTS", error.message) : new HarborError("TOO_MANY_REQUEST", error.message);
       }
       if (!(error instanceof BadCredentialsError)) throw error;

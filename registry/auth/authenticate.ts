@@ -1,13 +1,13 @@
-import { createHash } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import type { Queryable } from "../db/sql";
-import { verifyPassword } from "./password";
+import { hashPassword, verifyPassword } from "./password";
 import { LoginThrottle } from "./login-throttle";
 import { RobotStore, ROBOT_PREFIX, scopesOf } from "../robots/store";
 import { ANONYMOUS, type Principal } from "./principal";
 
 export class TooManyAttemptsError extends Error {
-  constructor() {
-    super("too many failed logins; try again later");
+  constructor(readonly retryAfterSeconds: number) {
+    super(`too many failed logins; try again in ${retryAfterSeconds} s`);
   }
 }
 
@@ -30,6 +30,17 @@ interface CachedLogin {
 // successful logins briefly, keyed by a hash of the header so no secret is kept in memory.
 const CACHE_TTL_MS = 30_000;
 const CACHE_MAX = 1000;
+
+let unknownAccount: Promise<string> | null = null;
+
+/**
+ * A hash to check passwords of unknown accounts against, so that answering "no such user" costs as much scrypt time
+ * as "wrong password" and response times do not tell which usernames exist.
+ */
+function unknownAccountHash(): Promise<string> {
+  unknownAccount ??= hashPassword(randomBytes(16).toString("hex"));
+  return unknownAccount;
+}
 
 /** Resolves the Authorization header of a request into a Principal. */
 export class Authenticator {
@@ -55,7 +66,8 @@ export class Authenticator {
     const colon = decoded.indexOf(":");
     if (colon < 0) throw new BadCredentialsError();
     const username = decoded.slice(0, colon);
-    if (this.throttle.isBlocked(username, clientAddress)) throw new TooManyAttemptsError();
+    const blockedMs = this.throttle.blockedFor(username, clientAddress);
+    if (blockedMs > 0) throw new TooManyAttemptsError(Math.ceil(blockedMs / 1000));
     let principal: Principal;
     try {
       principal = await this.login(username, decoded.slice(colon + 1));
@@ -82,13 +94,15 @@ export class Authenticator {
       "SELECT id, username, password_hash, sysadmin FROM users WHERE username = $1",
       [username],
     );
-    if (!user || !(await verifyPassword(password, user.password_hash))) throw new BadCredentialsError();
+    const matches = await verifyPassword(password, user?.password_hash ?? (await unknownAccountHash()));
+    if (!user || !matches) throw new BadCredentialsError();
     return { kind: "user", id: user.id, username: user.username, sysadmin: user.sysadmin };
   }
 
   private async robotLogin(loginName: string, secret: string): Promise<Principal> {
     const robot = await this.robots.credentialsOf(loginName.slice(ROBOT_PREFIX.length));
-    if (!robot || !(await verifyPassword(secret, robot.secret_hash))) throw new BadCredentialsError();
+    const matches = await verifyPassword(secret, robot?.secret_hash ?? (await unknownAccountHash()));
+    if (!robot || !matches) throw new BadCredentialsError();
     // Told only to whoever holds the secret, so it leaks nothing and saves a support ticket.
     if (robot.disabled) throw new AccountRefusedError(`robot account ${loginName} is disabled`);
     if (robot.expires_at !== -1 && robot.expires_at * 1000 <= Date.now()) {

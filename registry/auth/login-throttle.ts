@@ -30,8 +30,14 @@ export class LoginThrottle {
   constructor(private readonly now: () => number = Date.now) {}
 
   isBlocked(username: string, address: string): boolean {
+    return this.blockedFor(username, address) > 0;
+  }
+
+  /** How long (ms) attempts for this username or from this address stay refused; 0 when they are not. */
+  blockedFor(username: string, address: string): number {
     const time = this.now();
-    return [userKey(username), addressKey(address)].some((key) => (this.failures.get(key)?.blockedUntil ?? 0) > time);
+    const until = Math.max(...[userKey(username), addressKey(address)].map((key) => this.failures.get(key)?.blockedUntil ?? 0));
+    return Math.max(0, until - time);
   }
 
   recordFailure(username: string, address: string): void {

@@ -237,9 +237,13 @@ describe("failed-login throttling", () => {
     for (let i = 0; i < 5; i++) expect((await as("guesser", `Wrong-${i}-Pass`).fetch("/api/v2.0/users/current")).status).toBe(401);
     const blocked = await as("guesser", PASSWORD).fetch("/api/v2.0/users/current");
     expect(blocked.status).toBe(429);
+    // The first block lasts a minute: the client is told how long to wait.
+    expect(Number(blocked.headers.get("retry-after"))).toBeGreaterThan(0);
+    expect(Number(blocked.headers.get("retry-after"))).toBeLessThanOrEqual(60);
     expect(await errorCode(blocked)).toBe("TOO_MANY_REQUEST");
     const blockedOnV2 = await as("guesser", PASSWORD).fetch("/v2/");
     expect(blockedOnV2.status).toBe(429);
+    expect(blockedOnV2.headers.get("retry-after")).toMatch(/^\d+$/);
     expect(await errorCode(blockedOnV2)).toBe("TOOMANYREQUESTS");
     // Only that username is blocked: others from the same address still get in.
     expect((await as("dave", PASSWORD).fetch("/v2/")).status).toBe(200);

@@ -30,6 +30,8 @@ describe("LoginThrottle", () => {
     failUser(t, "alice", 1);
     expect(t.isBlocked("alice", "10.0.0.9")).toBe(true);
     expect(t.isBlocked("bob", "10.0.0.9")).toBe(false);
+    expect(t.blockedFor("alice", "10.0.0.9")).toBe(MINUTE);
+    expect(t.blockedFor("bob", "10.0.0.9")).toBe(0);
     expect(blockedFor(t, "alice")).toBe(MINUTE);
   });
 
