@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import Fastify, { LogController, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
 import { registerAuditRoutes } from "./api/audit-logs";
 import { registerMemberRoutes } from "./api/members";
@@ -17,6 +18,7 @@ import type { SigningKey } from "./auth/token-keys";
 import { registerTokenRoutes } from "./api/token";
 import { ANONYMOUS, principalName, type Principal } from "./auth/principal";
 import type { Config } from "./config";
+import { NO_EVENTS, type EventPublisher } from "./events/events";
 import type { Sql } from "./db/sql";
 import type { DistributionContext } from "./distribution/context";
 import { OciError } from "./distribution/errors";
@@ -47,6 +49,8 @@ export interface AppDependencies {
   store: BlobStore;
   signingKey: SigningKey;
   metrics?: Metrics;
+  /** Where registry events go; webhooks when not given. */
+  events?: EventPublisher;
 }
 
 const REDACTED_PATHS = ["req.headers.authorization", "req.headers.cookie", "headers.authorization", "password", "*.password"];
@@ -93,6 +97,11 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     requestTimeout: 0,
     // Errors fastify raises before routing (a malformed %-escape in the path) get the API's error body too.
     frameworkErrors: (error, request, reply) => void sendError(error, request, reply),
+    // Harbor echoes the caller's X-Request-Id (or a new one) on every response; log lines carry it as reqId.
+    genReqId: (raw) => {
+      const id = raw.headers["x-request-id"];
+      return typeof id === "string" && /^[\x21-\x7e]{1,128}$/.test(id) ? id : randomUUID();
+    },
   });
   const robots = new RobotStore(deps.sql);
   const authenticator = new Authenticator(deps.sql, robots);
@@ -108,6 +117,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
       metrics.bytesReceived.inc(bytes);
     },
   });
+  const events = deps.events ?? NO_EVENTS;
   const audit = new AuditLog(deps.sql, (error) => app.log.error({ err: error }, "writing pull audit records failed"));
   app.addHook("onClose", () => audit.flush());
   scheduleAuditPurge(app, audit, deps.config.auditRetentionDays);
@@ -118,6 +128,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     metadata,
     projects,
     uploads,
+    events,
     publicUrl: deps.config.publicUrl,
     onBytesSent: (bytes) => metrics.bytesSent.inc(bytes),
   };
@@ -166,7 +177,8 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   app.addHook("preClose", async () => {
     closing = true;
   });
-  app.addHook("onSend", async (_request, reply, payload) => {
+  app.addHook("onSend", async (request, reply, payload) => {
+    reply.header("X-Request-Id", request.id);
     if (closing) reply.header("Connection", "close");
     return payload;
   });

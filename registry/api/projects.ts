@@ -1,53 +1,27 @@
 import type { FastifyInstance } from "fastify";
-import { canSystem, ROLES } from "../auth/rbac";
-import { actorOf, type AuditLog } from "../audit/audit-log";
-import type { Sql } from "../db/sql";
-import { isValidProjectName, type ProjectRow } from "../projects/projects";
+import { canChooseProjectQuota, canSystem, ROLES, type RoleId } from "../auth/rbac";
+import type { Queryable } from "../db/sql";
+import type { Principal } from "../auth/principal";
+import { actorOf } from "../audit/audit-log";
+import {
+  isValidProjectName,
+  PROJECT_COLUMNS,
+  PROJECT_SORT_KEYS,
+  type ProjectFilter,
+  type ProjectOrder,
+  type ProjectRow,
+  type ProjectSortKey,
+} from "../projects/projects";
 import { HarborError } from "./errors";
-import { isJsonObject, jsonObjectBody, paging, queryString, setPageHeaders } from "./params";
+import { jsonObjectBody, paging, queryString, setPageHeaders } from "./params";
 import { deny, projectFor, type ProjectAccessDeps } from "./project-access";
+import { changeMetadata, metadataPatch, normalizeMetadata, registerProjectMetadataRoutes, type ProjectRouteDeps } from "./project-metadata";
+import { parseQuery, whereClause, type QueryTerm } from "./query";
 
-// Metadata keys a normal project accepts (HARBOR-MODEL §2.3); proxy-cache keys arrive with proxy projects.
-const METADATA_KEYS = new Set([
-  "public",
-  "enable_content_trust",
-  "enable_content_trust_cosign",
-  "prevent_vul",
-  "severity",
-  "auto_scan",
-  "auto_sbom_generation",
-  "reuse_sys_cve_allowlist",
-]);
-const BOOLEAN_KEYS = new Set([...METADATA_KEYS].filter((k) => k !== "severity"));
-const SEVERITIES = new Set(["none", "low", "medium", "high", "critical"]);
+type Params = { nameOrId: string };
+type Query = Record<string, unknown>;
 
-/** Validates ProjectReq.metadata; values are strings ("true"/"false" for flags), as in Harbor. */
-export function normalizeMetadata(input: unknown, legacyPublic: unknown): Record<string, string> {
-  if (input !== undefined && input !== null && !isJsonObject(input)) throw new HarborError("BAD_REQUEST", "metadata must be an object");
-  const metadata: Record<string, string> = {};
-  for (const [key, value] of Object.entries(input ?? {})) {
-    if (!METADATA_KEYS.has(key)) continue; // Harbor drops keys that do not apply
-    if (typeof value !== "string") throw new HarborError("BAD_REQUEST", `metadata.${key} must be a string`);
-    const lowered = value.toLowerCase();
-    if (BOOLEAN_KEYS.has(key) && lowered !== "true" && lowered !== "false") {
-      throw new HarborError("BAD_REQUEST", `metadata.${key} must be "true" or "false", got "${value}"`);
-    }
-    if (key === "severity" && !SEVERITIES.has(lowered)) {
-      throw new HarborError("BAD_REQUEST", `metadata.severity must be one of ${[...SEVERITIES].join(", ")}`);
-    }
-    metadata[key] = lowered;
-  }
-  if (metadata.public === undefined) {
-    if (legacyPublic !== undefined && legacyPublic !== null && typeof legacyPublic !== "boolean") {
-      throw new HarborError("BAD_REQUEST", "public must be a boolean");
-    }
-    metadata.public = legacyPublic === true ? "true" : "false";
-  }
-  return metadata;
-}
-
-
-function toApi(project: ProjectRow) {
+function toApi(project: ProjectRow, roleIds: RoleId[]) {
   return {
     project_id: project.id,
     owner_id: project.owner_id ?? 0,
@@ -58,13 +32,123 @@ function toApi(project: ProjectRow) {
     update_time: project.updated_at,
     deleted: false,
     togglable: true,
+    current_user_role_id: roleIds[0] ?? 0,
+    current_user_role_ids: roleIds,
     repo_count: project.repo_count,
     metadata: project.metadata,
     cve_allowlist: { id: 0, project_id: project.id, items: [], creation_time: project.created_at, update_time: project.updated_at },
   };
 }
 
-export function registerProjectRoutes(app: FastifyInstance, deps: ProjectAccessDeps & { sql: Sql; audit: AuditLog }): void {
+/** The caller's roles in the project; robots and anonymous callers hold none. */
+async function roleIdsOf(deps: ProjectAccessDeps, principal: Principal, projectId: number): Promise<RoleId[]> {
+  return principal.kind === "user" ? [...(await deps.members.rolesOf(principal.id, projectId))] : [];
+}
+
+const UNLIMITED = -1;
+// Harbor's upper bound for a storage quota: 1024 TiB.
+const MAX_STORAGE_LIMIT = 1024 ** 5;
+
+/** Who owns a new project: its creator, or for a robot the first system admin, as in Harbor. */
+async function ownerFor(principal: Principal, tx: Queryable): Promise<number | null> {
+  if (principal.kind === "user") return principal.id;
+  const [first] = await tx.query<{ id: number }>("SELECT id FROM users WHERE sysadmin ORDER BY id LIMIT 1");
+  return first?.id ?? null;
+}
+
+/** ProjectReq.storage_limit on create. Harbor uses the default (unlimited) for 0, absent, or a caller who may not choose. */
+function storageLimitOf(value: unknown, principal: Principal): number {
+  if (value === undefined || value === null) return UNLIMITED;
+  if (typeof value !== "number" || !Number.isSafeInteger(value)) throw new HarborError("BAD_REQUEST", "storage_limit must be an integer number of bytes");
+  const limit = value === 0 || !canChooseProjectQuota(principal) ? UNLIMITED : value;
+  if (limit !== UNLIMITED && (limit < 1 || limit > MAX_STORAGE_LIMIT)) {
+    throw new HarborError("BAD_REQUEST", `storage_limit must be -1 (unlimited) or between 1 and ${MAX_STORAGE_LIMIT} bytes, got ${value}`);
+  }
+  return limit;
+}
+
+/** A `true`/`false` query parameter; undefined when absent, 400 for anything else. */
+function booleanParam(query: Query, key: string): boolean | undefined {
+  const value = queryString(query, key);
+  if (value === undefined) return undefined;
+  if (value !== "true" && value !== "false") throw new HarborError("BAD_REQUEST", `${key} must be true or false`);
+  return value === "true";
+}
+
+/** The list's own parameters as q= terms: name= is fuzzy, public= and owner= are exact. */
+function parameterTerms(query: Query): QueryTerm[] {
+  const terms: QueryTerm[] = [];
+  const name = queryString(query, "name");
+  if (name) terms.push({ key: "name", kind: "fuzzy", value: name });
+  const isPublic = booleanParam(query, "public");
+  if (isPublic !== undefined) terms.push({ key: "public", kind: "exact", value: String(isPublic) });
+  const owner = queryString(query, "owner");
+  if (owner) terms.push({ key: "owner", kind: "exact", value: owner });
+  return terms;
+}
+
+function listFilter(query: Query): ProjectFilter {
+  const terms = [...parseQuery(queryString(query, "q"), Object.keys(PROJECT_COLUMNS)), ...parameterTerms(query)];
+  const params: unknown[] = [];
+  return { conditions: whereClause(terms, PROJECT_COLUMNS, params), params };
+}
+
+function isSortKey(key: string): key is ProjectSortKey {
+  return (PROJECT_SORT_KEYS as string[]).includes(key);
+}
+
+/** `sort=name,-creation_time` (a leading `-` sorts descending); a key the list cannot sort by is a 400. */
+function listOrder(sort: string | undefined): ProjectOrder[] {
+  if (sort === undefined || sort === "") return [];
+  return sort.split(",").map((field) => {
+    const descending = field.startsWith("-");
+    const key = descending ? field.slice(1) : field;
+    if (!isSortKey(key)) throw new HarborError("BAD_REQUEST", `cannot sort projects by "${key}"; sort keys: ${PROJECT_SORT_KEYS.join(", ")}`);
+    return { key, descending };
+  });
+}
+
+/** PostgreSQL's "data exception" class: a q= value the column's type cannot hold, e.g. a time range given "abc". */
+function isDataException(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === "string" && code.startsWith("22");
+}
+
+/** Runs a query built from the client's q=, turning a value of the wrong type into the client's 400. */
+async function withClientValues<T>(run: () => Promise<T>): Promise<T> {
+  try {
+    return await run();
+  } catch (error) {
+    if (isDataException(error)) throw new HarborError("BAD_REQUEST", `invalid value in q: ${(error as Error).message}`);
+    throw error;
+  }
+}
+
+function notEmptyMessage(project: ProjectRow): string {
+  return `the project ${project.name} contains repositories and cannot be deleted`;
+}
+
+/** The summary's member counts, for callers who may list the members (as in Harbor). */
+async function memberSummary(deps: ProjectAccessDeps, principal: Principal, project: ProjectRow) {
+  if (!(await deps.authorizer.allows(principal, project, "member", "list"))) return {};
+  const counts = await deps.projects.roleCounts(project.id);
+  return {
+    project_admin_count: counts[ROLES.projectAdmin],
+    maintainer_count: counts[ROLES.maintainer],
+    developer_count: counts[ROLES.developer],
+    guest_count: counts[ROLES.guest],
+    limited_guest_count: counts[ROLES.limitedGuest],
+  };
+}
+
+/** The summary's quota, for callers who may read it (as in Harbor). */
+async function quotaSummary(deps: ProjectAccessDeps, principal: Principal, project: ProjectRow) {
+  if (!(await deps.authorizer.allows(principal, project, "quota", "read"))) return {};
+  const used = await deps.projects.usedStorage(project.id);
+  return { quota: { hard: { storage: project.storage_limit }, used: { storage: used } } };
+}
+
+export function registerProjectRoutes(app: FastifyInstance, deps: ProjectRouteDeps): void {
   const { projects, members } = deps;
   app.post("/api/v2.0/projects", async (request, reply) => {
     if (!canSystem(request.principal, "project", "create")) deny(request.principal);
@@ -75,10 +159,11 @@ export function registerProjectRoutes(app: FastifyInstance, deps: ProjectAccessD
       throw new HarborError("BAD_REQUEST", "project name is not in lower case or contains illegal characters");
     }
     const metadata = normalizeMetadata(body.metadata, body.public);
-    const ownerId = request.principal.kind === "user" ? request.principal.id : null;
+    const storageLimit = storageLimitOf(body.storage_limit, request.principal);
     // The creator administers the new project (Harbor); both rows or neither.
     const id = await deps.sql.transaction(async (tx) => {
-      const created = await projects.create({ name, ownerId, metadata }, tx);
+      const ownerId = await ownerFor(request.principal, tx);
+      const created = await projects.create({ name, ownerId, metadata, storageLimit }, tx);
       if (created === null) return null;
       if (ownerId !== null) await members.addUser(created, ownerId, ROLES.projectAdmin, tx);
       await deps.audit.record(tx, { projectId: created, operation: "create", resourceType: "project", resource: name }, actorOf(request));
@@ -97,30 +182,62 @@ export function registerProjectRoutes(app: FastifyInstance, deps: ProjectAccessD
   });
 
   app.get("/api/v2.0/projects", async (request, reply) => {
-    const query = request.query as Record<string, string | undefined>;
+    const query = request.query as Query;
     const page = paging(query);
     const principal = request.principal;
-    const { rows, total } = await projects.list({
-      visibleTo: deps.authorizer.visibility(principal),
-      name: queryString(query, "name"),
-      limit: page.pageSize,
-      offset: (page.page - 1) * page.pageSize,
-    });
+    booleanParam(query, "with_detail"); // accepted for Harbor's clients: every listing carries the details
+    const { rows, total } = await withClientValues(() =>
+      projects.list({
+        visibleTo: deps.authorizer.visibility(principal),
+        filter: listFilter(query),
+        order: listOrder(queryString(query, "sort")),
+        limit: page.pageSize,
+        offset: (page.page - 1) * page.pageSize,
+      }),
+    );
     setPageHeaders(request, reply, page, total);
-    return rows.map(toApi);
+    return Promise.all(rows.map(async (project) => toApi(project, await roleIdsOf(deps, principal, project.id))));
   });
 
-  app.get<{ Params: { nameOrId: string } }>("/api/v2.0/projects/:nameOrId", async (request) =>
-    toApi(await projectFor(deps, request, request.params.nameOrId, "project", "read")),
-  );
+  app.get<{ Params: Params }>("/api/v2.0/projects/:nameOrId", async (request) => {
+    const project = await projectFor(deps, request, request.params.nameOrId, "project", "read");
+    return toApi(project, await roleIdsOf(deps, request.principal, project.id));
+  });
 
-  app.delete<{ Params: { nameOrId: string } }>("/api/v2.0/projects/:nameOrId", async (request, reply) => {
+  // Harbor's PUT merges: metadata keys the body omits stay, and project_name, storage_limit and registry_id are ignored.
+  app.put<{ Params: Params }>("/api/v2.0/projects/:nameOrId", async (request, reply) => {
+    const project = await projectFor(deps, request, request.params.nameOrId, "project", "update");
+    const body = jsonObjectBody(request);
+    const patch = metadataPatch(body.metadata, body.public);
+    const description = `update project ${project.name}: metadata ${JSON.stringify(patch)}`;
+    const updated = await changeMetadata(deps, request, project, description, (tx) => projects.mergeMetadata(project.id, patch, tx));
+    if (!updated) throw new HarborError("NOT_FOUND", `project ${request.params.nameOrId} not found`);
+    return reply.code(200).send();
+  });
+
+  app.delete<{ Params: Params }>("/api/v2.0/projects/:nameOrId", async (request, reply) => {
     const project = await projectFor(deps, request, request.params.nameOrId, "project", "delete");
     const entry = { projectId: project.id, operation: "delete", resourceType: "project", resource: project.name } as const;
     const deleted = await deps.audit.change(actorOf(request), entry, (tx) => projects.deleteIfEmpty(project.id, tx));
-    if (!deleted) {
-      throw new HarborError("PRECONDITION", `the project ${project.name} contains repositories and cannot be deleted`);
-    }
+    if (!deleted) throw new HarborError("PRECONDITION", notEmptyMessage(project));
+    // After the commit: a check running in between would otherwise cache the project again.
+    projects.forgetRef(project.name);
     return reply.code(200).send();
   });
+
+  app.get<{ Params: Params }>("/api/v2.0/projects/:nameOrId/_deletable", async (request) => {
+    const project = await projectFor(deps, request, request.params.nameOrId, "project", "delete");
+    return project.repo_count > 0 ? { deletable: false, message: notEmptyMessage(project) } : { deletable: true, message: "" };
+  });
+
+  app.get<{ Params: Params }>("/api/v2.0/projects/:nameOrId/summary", async (request) => {
+    const project = await projectFor(deps, request, request.params.nameOrId, "project", "read");
+    const [memberCounts, quota] = await Promise.all([
+      memberSummary(deps, request.principal, project),
+      quotaSummary(deps, request.principal, project),
+    ]);
+    return { repo_count: project.repo_count, ...memberCounts, ...quota };
+  });
+
+  registerProjectMetadataRoutes(app, deps);
 }

@@ -123,6 +123,15 @@ export function permissionsIn(principal: Principal, project: ProjectGrant): { re
   return granted;
 }
 
+/**
+ * Whether the caller may choose a new project's storage limit. Harbor lets its "sysadmins" do so, meaning holders of
+ * system-scope project:create; every user holds that here (creation is open to all), so for users it takes a system
+ * admin, while robots count with the system grant.
+ */
+export function canChooseProjectQuota(principal: Principal): boolean {
+  return principal.kind === "user" ? isSysadmin(principal) : principal.kind === "robot" && canSystem(principal, "project", "create");
+}
+
 /** System-scope resources (Harbor's /system/<resource>). */
 export type SystemResource =
   | "audit-log" | "catalog" | "configuration" | "garbage-collection" | "jobservice-monitor" | "label" | "ldap-user"

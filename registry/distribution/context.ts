@@ -1,6 +1,7 @@
 import type { BlobStore } from "../storage/blob-store";
 import type { AuditLog } from "../audit/audit-log";
 import type { Authorizer } from "../auth/authorizer";
+import type { EventPublisher } from "../events/events";
 import type { ProjectStore } from "../projects/projects";
 import type { DistributionMetadata } from "./metadata";
 import type { UploadService } from "./upload-service";
@@ -13,6 +14,8 @@ export interface DistributionContext {
   projects: ProjectStore;
   authorizer: Authorizer;
   uploads: UploadService;
+  /** Told about pushes, pulls and deletes after they commit (webhooks). */
+  events: EventPublisher;
   publicUrl?: string;
   onBytesSent(bytes: number): void;
 }

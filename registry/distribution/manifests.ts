@@ -1,7 +1,9 @@
 import type { FastifyReply, FastifyRequest } from "fastify";
 import type { Readable } from "node:stream";
 import { actorOf } from "../audit/audit-log";
-import { authorizeRepository } from "./access";
+import type { EventType, RegistryEvent } from "../events/events";
+import { isPublic } from "../projects/projects";
+import { authorizeRepository, type RepositoryAccess } from "./access";
 import type { DistributionContext } from "./context";
 import { digestOf, parseDigest } from "./digest";
 import { OciError } from "./errors";
@@ -60,6 +62,18 @@ function sendManifestHeaders(reply: FastifyReply, manifest: StoredManifest): voi
     .header("ETag", `"${manifest.digest}"`);
 }
 
+/** An artifact event of the repository `access` names, happening now. */
+function artifactEvent(type: EventType, access: RepositoryAccess, operator: string, digest: string, tag: string | null): RegistryEvent {
+  return {
+    type,
+    projectId: access.project.id,
+    operator,
+    occurredAt: new Date(),
+    repository: { name: access.name, public: isPublic(access.project) },
+    resources: [{ digest, tag }],
+  };
+}
+
 export async function getManifest(ctx: DistributionContext, request: FastifyRequest, reply: FastifyReply, name: string, rawReference: string) {
   const access = await authorizeRepository(ctx, request, name, "pull");
   const reference = parsePullReference(rawReference);
@@ -68,10 +82,9 @@ export async function getManifest(ctx: DistributionContext, request: FastifyRequ
   sendManifestHeaders(reply, manifest);
   if (request.method === "HEAD") return reply.send();
   ctx.onBytesSent(manifest.size);
-  ctx.audit.queue(
-    { projectId: access.project.id, operation: "pull", resourceType: "artifact", resource: `${access.name}@${manifest.digest}` },
-    actorOf(request),
-  );
+  const actor = actorOf(request);
+  ctx.audit.queue({ projectId: access.project.id, operation: "pull", resourceType: "artifact", resource: `${access.name}@${manifest.digest}` }, actor);
+  void ctx.events.publish(artifactEvent("PULL_ARTIFACT", access, actor.username, manifest.digest, reference.kind === "tag" ? reference.tag : null));
   return reply.send(manifest.content);
 }
 
@@ -124,6 +137,7 @@ export async function putManifest(ctx: DistributionContext, request: FastifyRequ
         actorOf(request),
       ),
   );
+  await ctx.events.publish(artifactEvent("PUSH_ARTIFACT", access, actorOf(request).username, digest, reference.kind === "tag" ? reference.tag : null));
   if (parsed.subject) reply.header("OCI-Subject", parsed.subject.digest);
   return reply
     .code(201)
@@ -152,5 +166,7 @@ export async function deleteManifest(ctx: DistributionContext, request: FastifyR
         : ctx.metadata.deleteTag(repositoryId, reference.tag, tx),
     ));
   if (!deleted) throw new OciError("MANIFEST_UNKNOWN", `manifest ${rawReference} is unknown in ${access.name}`, { reference: rawReference });
+  // Harbor fires DELETE_ARTIFACT for artifacts, not for a tag removed from one.
+  if (reference.kind === "digest") await ctx.events.publish(artifactEvent("DELETE_ARTIFACT", access, actorOf(request).username, reference.digest, null));
   return reply.code(202).header("Content-Length", 0).send();
 }

@@ -1,3 +1,4 @@
+import { ROLES, type RoleId } from "../auth/rbac";
 import { CACHE_TTL_MS, ReadCache } from "../db/read-cache";
 import type { Queryable } from "../db/sql";
 
@@ -8,6 +9,8 @@ export interface ProjectRow {
   owner_name: string | null;
   metadata: Record<string, string>;
   registry_id: number;
+  /** Bytes; -1 = unlimited. */
+  storage_limit: number;
   created_at: Date;
   updated_at: Date;
   repo_count: number;
@@ -24,12 +27,47 @@ export function isPublic(project: Pick<ProjectRow, "metadata">): boolean {
   return project.metadata.public === "true";
 }
 
+const FROM_PROJECTS = "FROM projects p LEFT JOIN users u ON u.id = p.owner_id";
+
 // A repository counts once it holds a manifest; rows created by an abandoned upload do not.
 const SELECT_PROJECT = `
-  SELECT p.id, p.name, p.owner_id, u.username AS owner_name, p.metadata, p.registry_id, p.created_at, p.updated_at,
+  SELECT p.id, p.name, p.owner_id, u.username AS owner_name, p.metadata, p.registry_id, p.storage_limit,
+         p.created_at, p.updated_at,
          (SELECT count(*) FROM repositories r
            WHERE r.project_id = p.id AND EXISTS (SELECT 1 FROM manifests m WHERE m.repository_id = r.id))::int AS repo_count
-    FROM projects p LEFT JOIN users u ON u.id = p.owner_id`;
+    ${FROM_PROJECTS}`;
+
+/** The SQL behind each key a listing filters on (Harbor's q= keys and the name/public/owner parameters). */
+export const PROJECT_COLUMNS = {
+  name: "p.name",
+  project_id: "p.id",
+  public: "(p.metadata->>'public')",
+  owner: "u.username",
+  creation_time: "p.created_at",
+  update_time: "p.updated_at",
+} as const;
+
+const SORT_COLUMNS = {
+  name: PROJECT_COLUMNS.name,
+  project_id: PROJECT_COLUMNS.project_id,
+  creation_time: PROJECT_COLUMNS.creation_time,
+  update_time: PROJECT_COLUMNS.update_time,
+} as const;
+export type ProjectSortKey = keyof typeof SORT_COLUMNS;
+export const PROJECT_SORT_KEYS = Object.keys(SORT_COLUMNS) as ProjectSortKey[];
+export interface ProjectOrder {
+  key: ProjectSortKey;
+  descending: boolean;
+}
+
+/** Conditions over PROJECT_COLUMNS with their $n parameters, numbered from $1. */
+export interface ProjectFilter {
+  conditions: string[];
+  params: unknown[];
+}
+
+/** How many members hold each role; every role is present. */
+export type RoleCounts = Record<RoleId, number>;
 
 /**
  * Which projects a listing shows: every one, the public ones, or the public ones plus those a user is a member of
@@ -64,50 +102,97 @@ export class ProjectStore {
 
   /** Creates a project; null when the name is taken. */
   async create(
-    input: { name: string; ownerId: number | null; metadata: Record<string, string> },
+    input: { name: string; ownerId: number | null; metadata: Record<string, string>; storageLimit: number },
     db: Queryable = this.db,
   ): Promise<number | null> {
     const rows = await db.query<{ id: number }>(
-      `INSERT INTO projects (name, owner_id, metadata) VALUES ($1, $2, $3)
+      `INSERT INTO projects (name, owner_id, metadata, storage_limit) VALUES ($1, $2, $3, $4)
        ON CONFLICT (name) DO NOTHING RETURNING id`,
-      [input.name, input.ownerId, JSON.stringify(input.metadata)],
+      [input.name, input.ownerId, JSON.stringify(input.metadata), input.storageLimit],
     );
     return rows[0]?.id ?? null;
   }
 
-  async list(options: { visibleTo: Visibility; name?: string; limit: number; offset: number }): Promise<{
+  /** A page of the projects `visibleTo` sees that match `filter`, in `order` (by name when none is given). */
+  async list(options: { visibleTo: Visibility; filter?: ProjectFilter; order?: ProjectOrder[]; limit: number; offset: number }): Promise<{
     rows: ProjectRow[];
     total: number;
   }> {
-    const where: string[] = [];
-    const params: unknown[] = [];
-    const visible = options.visibleTo;
-    if (visible === "public") where.push(`p.metadata->>'public' = 'true'`);
-    else if ("userId" in visible) {
-      params.push(visible.userId);
-      where.push(`(p.metadata->>'public' = 'true' OR EXISTS (SELECT 1 FROM project_members m
-        WHERE m.project_id = p.id AND m.entity_type = 'u' AND m.entity_id = $${params.length}))`);
-    } else if ("projectIds" in visible) {
-      params.push(visible.projectIds);
-      where.push(`(p.metadata->>'public' = 'true' OR p.id = ANY($${params.length}::int[]))`);
-    }
-    if (options.name) {
-      params.push(`%${options.name.replace(/[\\%_]/g, (c) => `\\${c}`)}%`);
-      where.push(`p.name ILIKE $${params.length}`);
-    }
+    const params = [...(options.filter?.params ?? [])];
+    const where = [...(options.filter?.conditions ?? []), ...visibilityConditions(options.visibleTo, params)];
     const clause = where.length ? ` WHERE ${where.join(" AND ")}` : "";
-    const [{ total }] = await this.db.query<{ total: number }>(
-      `SELECT count(*)::int AS total FROM projects p${clause}`,
-      params,
-    );
+    const [{ total }] = await this.db.query<{ total: number }>(`SELECT count(*)::int AS total ${FROM_PROJECTS}${clause}`, params);
     const rows = await this.db.query<ProjectRow>(
-      `${SELECT_PROJECT}${clause} ORDER BY p.name LIMIT ${options.limit} OFFSET ${options.offset}`,
+      `${SELECT_PROJECT}${clause} ORDER BY ${orderBy(options.order ?? [])} LIMIT ${options.limit} OFFSET ${options.offset}`,
       params,
     );
     return { rows, total };
   }
 
-  /** Deletes a project with no repositories. Returns false when it still has some. */
+  /** Merges `patch` into the project's metadata (keys it omits stay); false when the project is gone. */
+  mergeMetadata(id: number, patch: Record<string, string>, db: Queryable): Promise<boolean> {
+    return this.writeMetadata(db, id, "metadata || $2::jsonb", "", [JSON.stringify(patch)]);
+  }
+
+  /** Adds one metadata key; false when the project already has it (or is gone). */
+  addMetadataKey(id: number, key: string, value: string, db: Queryable): Promise<boolean> {
+    return this.writeMetadata(db, id, "metadata || jsonb_build_object($2::text, $3::text)", " AND metadata->$2::text IS NULL", [key, value]);
+  }
+
+  /** Replaces the value of one metadata key; false when the project does not have it. */
+  replaceMetadataKey(id: number, key: string, value: string, db: Queryable): Promise<boolean> {
+    return this.writeMetadata(db, id, "metadata || jsonb_build_object($2::text, $3::text)", " AND metadata->$2::text IS NOT NULL", [key, value]);
+  }
+
+  /** Removes one metadata key; `public` cannot be absent, so removing it makes the project private. */
+  removeMetadataKey(id: number, key: string, db: Queryable): Promise<boolean> {
+    const value = key === "public" ? `metadata || '{"public":"false"}'::jsonb` : "metadata - $2::text";
+    return this.writeMetadata(db, id, value, " AND metadata->$2::text IS NOT NULL", [key]);
+  }
+
+  private async writeMetadata(db: Queryable, id: number, value: string, condition: string, params: unknown[]): Promise<boolean> {
+    const rows = await db.query(
+      `UPDATE projects SET metadata = ${value}, updated_at = now() WHERE id = $1${condition} RETURNING id`,
+      [id, ...params],
+    );
+    return rows.length > 0;
+  }
+
+  /**
+   * Makes this node's permission checks read the project afresh after a change to it has committed (other nodes
+   * see it when their cached copy expires, see ReadCache). Forgetting before the commit would not do: a check
+   * running meanwhile could cache the old row again.
+   */
+  forgetRef(name: string): void {
+    this.refs.delete(name);
+  }
+
+  /** How many members (users and groups) hold each role in the project. */
+  async roleCounts(id: number): Promise<RoleCounts> {
+    const rows = await this.db.query<{ role_id: RoleId; count: number }>(
+      "SELECT role_id, count(*)::int AS count FROM project_members WHERE project_id = $1 GROUP BY role_id",
+      [id],
+    );
+    const counts = Object.fromEntries(Object.values(ROLES).map((role) => [role, 0])) as RoleCounts;
+    for (const row of rows) counts[row.role_id] = row.count;
+    return counts;
+  }
+
+  /**
+   * Bytes the project stores: the sizes of the distinct blobs (configs and layers) its manifests reference, each
+   * counted once however many repositories or manifests share it. Manifests themselves are not counted.
+   */
+  async usedStorage(id: number): Promise<number> {
+    const [row] = await this.db.query<{ used: number }>(
+      `SELECT coalesce(sum(b.size), 0)::bigint AS used FROM blobs b
+        WHERE b.digest IN (SELECT mr.child_digest FROM manifest_references mr JOIN repositories r ON r.id = mr.repository_id
+                            WHERE r.project_id = $1 AND mr.child_kind = 'blob')`,
+      [id],
+    );
+    return row.used;
+  }
+
+  /** Deletes a project with no repositories. Returns false when it still has some. Call forgetRef after the commit. */
   async deleteIfEmpty(id: number, db: Queryable = this.db): Promise<boolean> {
     const rows = await db.query(
       `DELETE FROM projects p WHERE p.id = $1 AND NOT EXISTS (
@@ -115,7 +200,27 @@ export class ProjectStore {
        RETURNING id`,
       [id],
     );
-    this.refs.clear();
     return rows.length > 0;
   }
+}
+
+/** What a caller may list: its conditions, with their parameters appended to `params`. */
+function visibilityConditions(visible: Visibility, params: unknown[]): string[] {
+  if (visible === "public") return [`p.metadata->>'public' = 'true'`];
+  if ("userId" in visible) {
+    params.push(visible.userId);
+    return [`(p.metadata->>'public' = 'true' OR EXISTS (SELECT 1 FROM project_members m
+        WHERE m.project_id = p.id AND m.entity_type = 'u' AND m.entity_id = $${params.length}))`];
+  }
+  if ("projectIds" in visible) {
+    params.push(visible.projectIds);
+    return [`(p.metadata->>'public' = 'true' OR p.id = ANY($${params.length}::int[]))`];
+  }
+  return [];
+}
+
+// The id breaks ties so that pages neither repeat nor skip rows with equal sort values.
+function orderBy(order: ProjectOrder[]): string {
+  const keys = order.length ? order : [{ key: "name" as const, descending: false }];
+  return [...keys.map((o) => `${SORT_COLUMNS[o.key]}${o.descending ? " DESC" : ""}`), "p.id"].join(", ");
 }

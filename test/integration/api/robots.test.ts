@@ -245,6 +245,9 @@ describe("system robots", () => {
   it("creates projects and pushes to any project through the * namespace", async () => {
     const robot = as(ops);
     expect((await robot.fetch("/api/v2.0/projects", json("POST", { project_name: "made-by-robot" }))).status).toBe(201);
+    // A robot owns nothing: the first system admin becomes owner and project admin, as in Harbor.
+    const made = (await (await admin.fetch("/api/v2.0/projects/made-by-robot/members")).json()) as { entity_name: string; role_id: number }[];
+    expect(made).toEqual([expect.objectContaining({ entity_name: "admin", role_id: 1 })]);
     await robot.pushImage("other/app", "v1");
     expect((await robot.fetch("/v2/other/app/tags/list")).status).toBe(200);
   });
