@@ -3,6 +3,7 @@ import Fastify, { LogController, type FastifyError, type FastifyInstance, type F
 import { registerAuditRoutes } from "./api/audit-logs";
 import { registerMemberRoutes } from "./api/members";
 import { registerRobotRoutes } from "./api/robots";
+import { registerQuotaRoutes } from "./api/quotas";
 import { RobotStore } from "./robots/store";
 import { registerUserRoutes } from "./api/users";
 import { UserStore } from "./users/store";
@@ -19,6 +20,7 @@ import { registerTokenRoutes } from "./api/token";
 import { ANONYMOUS, principalName, type Principal } from "./auth/principal";
 import type { Config } from "./config";
 import { NO_EVENTS, type EventPublisher } from "./events/events";
+import { ProjectQuotas } from "./quotas/quotas";
 import type { Sql } from "./db/sql";
 import type { DistributionContext } from "./distribution/context";
 import { OciError } from "./distribution/errors";
@@ -118,6 +120,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     },
   });
   const events = deps.events ?? NO_EVENTS;
+  const quotas = new ProjectQuotas(deps.sql, events);
   const audit = new AuditLog(deps.sql, (error) => app.log.error({ err: error }, "writing pull audit records failed"));
   app.addHook("onClose", () => audit.flush());
   scheduleAuditPurge(app, audit, deps.config.auditRetentionDays);
@@ -129,6 +132,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     projects,
     uploads,
     events,
+    quotas,
     publicUrl: deps.config.publicUrl,
     onBytesSent: (bytes) => metrics.bytesSent.inc(bytes),
   };
@@ -214,6 +218,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   registerTokenRoutes(app, { ...apiDeps, tokens });
   registerUserRoutes(app, { ...apiDeps, users: new UserStore(deps.sql), authenticator });
   registerRobotRoutes(app, { ...apiDeps, robots, authenticator });
+  registerQuotaRoutes(app, { quotas, audit });
   registerOpsRoutes(app, { sql: deps.sql, store: deps.store, metrics });
   return app;
 }

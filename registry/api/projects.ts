@@ -12,6 +12,7 @@ import {
   type ProjectRow,
   type ProjectSortKey,
 } from "../projects/projects";
+import { MAX_STORAGE_LIMIT, UNLIMITED } from "../quotas/quotas";
 import { HarborError } from "./errors";
 import { jsonObjectBody, paging, queryString, setPageHeaders } from "./params";
 import { deny, projectFor, type ProjectAccessDeps } from "./project-access";
@@ -45,9 +46,6 @@ async function roleIdsOf(deps: ProjectAccessDeps, principal: Principal, projectI
   return principal.kind === "user" ? [...(await deps.members.rolesOf(principal.id, projectId))] : [];
 }
 
-const UNLIMITED = -1;
-// Harbor's upper bound for a storage quota: 1024 TiB.
-const MAX_STORAGE_LIMIT = 1024 ** 5;
 
 /** Who owns a new project: its creator, or for a robot the first system admin, as in Harbor. */
 async function ownerFor(principal: Principal, tx: Queryable): Promise<number | null> {

@@ -3,6 +3,7 @@ import type { AuditLog } from "../audit/audit-log";
 import type { Authorizer } from "../auth/authorizer";
 import type { EventPublisher } from "../events/events";
 import type { ProjectStore } from "../projects/projects";
+import type { ProjectQuotas } from "../quotas/quotas";
 import type { DistributionMetadata } from "./metadata";
 import type { UploadService } from "./upload-service";
 
@@ -14,6 +15,8 @@ export interface DistributionContext {
   projects: ProjectStore;
   authorizer: Authorizer;
   uploads: UploadService;
+  /** Storage limits, checked before a blob becomes part of a project. */
+  quotas: ProjectQuotas;
   /** Told about pushes, pulls and deletes after they commit (webhooks). */
   events: EventPublisher;
   publicUrl?: string;

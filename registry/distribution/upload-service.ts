@@ -68,8 +68,17 @@ export class UploadService {
     });
   }
 
-  /** Ends the upload with an optional last chunk, verifies the digest and makes the blob visible. */
-  finish(id: string, repositoryId: number, digest: ParsedDigest, lastChunk: Readable | null): Promise<number> {
+  /**
+   * Ends the upload with an optional last chunk, verifies the digest and makes the blob visible. `admit` may refuse
+   * the verified blob (a quota): the upload is then discarded whole and nothing becomes visible.
+   */
+  finish(
+    id: string,
+    repositoryId: number,
+    digest: ParsedDigest,
+    lastChunk: Readable | null,
+    admit: (size: number) => Promise<void> = async () => undefined,
+  ): Promise<number> {
     return this.exclusive(id, async () => {
       let size = await this.size(id, repositoryId);
       if (lastChunk !== null) size = await this.write(id, size, lastChunk);
@@ -77,6 +86,12 @@ export class UploadService {
       const expected = `${digest.algorithm}:${digest.hex}`;
       if (actual !== expected) {
         throw new OciError("DIGEST_INVALID", `upload content has digest ${actual}, not ${expected}`, { digest: expected });
+      }
+      try {
+        await admit(size);
+      } catch (error) {
+        await this.discard(id);
+        throw error;
       }
       await this.store.commitUpload(id, expected);
       await this.metadata.linkBlob(repositoryId, expected, size);
@@ -89,10 +104,14 @@ export class UploadService {
   async cancel(id: string, repositoryId: number): Promise<void> {
     await this.exclusive(id, async () => {
       await this.requireSession(id, repositoryId);
-      await this.metadata.deleteUpload(id);
-      await this.store.abortUpload(id);
-      this.hashes.delete(id);
+      await this.discard(id);
     });
+  }
+
+  private async discard(id: string): Promise<void> {
+    await this.metadata.deleteUpload(id);
+    await this.store.abortUpload(id);
+    this.hashes.delete(id);
   }
 
   private async requireSession(id: string, repositoryId: number): Promise<void> {

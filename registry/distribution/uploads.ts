@@ -1,6 +1,9 @@
 import type { FastifyReply, FastifyRequest } from "fastify";
 import { Readable } from "node:stream";
-import { authorizeRepository, mayAccess } from "./access";
+import { principalName } from "../auth/principal";
+import { isPublic } from "../projects/projects";
+import { QuotaExceededError } from "../quotas/quotas";
+import { authorizeRepository, mayAccess, type RepositoryAccess } from "./access";
 import type { DistributionContext } from "./context";
 import { parseDigest, requireDigest } from "./digest";
 import { OciError } from "./errors";
@@ -48,14 +51,31 @@ export function parseContentRange(header: string | undefined): { start: number; 
   return { start, end };
 }
 
+/**
+ * The quota check of a blob about to be linked into `access`'s project: refuses with DENIED (403), as Harbor does,
+ * when the project's storage limit would be exceeded.
+ */
+function quotaAdmission(ctx: DistributionContext, request: FastifyRequest, access: RepositoryAccess, digest: string) {
+  return async (size: number): Promise<void> => {
+    const project = { id: access.project.id, name: access.project.name, public: isPublic(access.project) };
+    try {
+      await ctx.quotas.admit(project, { digest, size, operator: principalName(request.principal), repository: access.name });
+    } catch (error) {
+      if (error instanceof QuotaExceededError) throw new OciError("DENIED", error.message);
+      throw error;
+    }
+  };
+}
+
 /** Tries a cross-repository mount; false when the source is unknown or not readable by the caller. */
-async function tryMount(ctx: DistributionContext, request: FastifyRequest, repositoryId: number, digest: string, from: string) {
+async function tryMount(ctx: DistributionContext, request: FastifyRequest, access: RepositoryAccess, repositoryId: number, digest: string, from: string) {
   if (!isValidRepositoryName(from) || !from.includes("/")) return false;
   const source = await ctx.projects.findRefByName(from.slice(0, from.indexOf("/")));
   if (!source || !(await mayAccess(ctx, request, source, from, "pull"))) return false;
   const sourceId = await ctx.metadata.repositoryId(from);
   const size = sourceId === null ? null : await ctx.metadata.linkedBlobSize(sourceId, digest);
   if (size === null) return false;
+  await quotaAdmission(ctx, request, access, digest)(size);
   await ctx.metadata.linkBlob(repositoryId, digest, size);
   return true;
 }
@@ -70,7 +90,7 @@ export async function startUpload(ctx: DistributionContext, request: FastifyRequ
   if (mount !== null && from !== null) {
     const parsed = parseDigest(mount);
     // A mount that cannot be done falls back to an ordinary upload session (202), as the spec asks.
-    if (parsed && (await tryMount(ctx, request, repositoryId, mount, from))) return sendCreated(ctx, reply, access.name, mount);
+    if (parsed && (await tryMount(ctx, request, access, repositoryId, mount, from))) return sendCreated(ctx, reply, access.name, mount);
   }
 
   const monolithicDigest = stringParam(query.digest);
@@ -78,7 +98,8 @@ export async function startUpload(ctx: DistributionContext, request: FastifyRequ
     const digest = requireDigest(monolithicDigest);
     const id = await ctx.uploads.start(repositoryId);
     try {
-      await ctx.uploads.finish(id, repositoryId, digest, hasBody(request) ? chunkOf(request) : Readable.from([]));
+      const admit = quotaAdmission(ctx, request, access, `${digest.algorithm}:${digest.hex}`);
+      await ctx.uploads.finish(id, repositoryId, digest, hasBody(request) ? chunkOf(request) : Readable.from([]), admit);
     } catch (error) {
       await ctx.uploads.cancel(id, repositoryId).catch(() => undefined);
       throw error;
@@ -99,7 +120,7 @@ async function sessionRepository(ctx: DistributionContext, request: FastifyReque
   const access = await authorizeRepository(ctx, request, name, action);
   const repositoryId = await ctx.metadata.repositoryId(access.name);
   if (repositoryId === null) throw new OciError("BLOB_UPLOAD_UNKNOWN", "upload is unknown");
-  return { name: access.name, repositoryId };
+  return { access, name: access.name, repositoryId };
 }
 
 export async function patchUpload(ctx: DistributionContext, request: FastifyRequest, reply: FastifyReply, name: string, id: string) {
@@ -121,7 +142,8 @@ export async function putUpload(ctx: DistributionContext, request: FastifyReques
     const size = await ctx.uploads.size(id, session.repositoryId);
     if (range.start !== size) throw new OciError("RANGE_INVALID", `chunk starts at ${range.start} but the upload has ${size} bytes`);
   }
-  await ctx.uploads.finish(id, session.repositoryId, digest, hasBody(request) ? chunkOf(request) : null);
+  const admit = quotaAdmission(ctx, request, session.access, `${digest.algorithm}:${digest.hex}`);
+  await ctx.uploads.finish(id, session.repositoryId, digest, hasBody(request) ? chunkOf(request) : null, admit);
   return sendCreated(ctx, reply, session.name, `${digest.algorithm}:${digest.hex}`);
 }
 

@@ -1,3 +1,4 @@
+import { projectUsageSql } from "../quotas/quotas";
 import { ROLES, type RoleId } from "../auth/rbac";
 import { CACHE_TTL_MS, ReadCache } from "../db/read-cache";
 import type { Queryable } from "../db/sql";
@@ -178,17 +179,9 @@ export class ProjectStore {
     return counts;
   }
 
-  /**
-   * Bytes the project stores: the sizes of the distinct blobs (configs and layers) its manifests reference, each
-   * counted once however many repositories or manifests share it. Manifests themselves are not counted.
-   */
+  /** Bytes the project stores, as its quota counts them (see projectUsageSql). */
   async usedStorage(id: number): Promise<number> {
-    const [row] = await this.db.query<{ used: number }>(
-      `SELECT coalesce(sum(b.size), 0)::bigint AS used FROM blobs b
-        WHERE b.digest IN (SELECT mr.child_digest FROM manifest_references mr JOIN repositories r ON r.id = mr.repository_id
-                            WHERE r.project_id = $1 AND mr.child_kind = 'blob')`,
-      [id],
-    );
+    const [row] = await this.db.query<{ used: number }>(`SELECT ${projectUsageSql("$1")} AS used`, [id]);
     return row.used;
   }
 

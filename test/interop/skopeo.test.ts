@@ -5,6 +5,7 @@ import { ADMIN_AUTH, ADMIN_CREDS, startBerth, type TestBerth } from "../support/
 import { buildLayer, readBlob, sha256Digest, writeArtifact, writeImage, writeIndex, type WrittenImage } from "../support/oci-image";
 import { copy, deleteImage, inspect, listTags, SkopeoError } from "../support/skopeo";
 import { RegistryClient } from "../support/registry-client";
+import { seededBytes } from "../support/seeded-bytes";
 import { describeWithTool } from "../support/tools";
 
 const MEMBER_PASSWORD = "Member-Passw0rd";
@@ -143,6 +144,30 @@ describeWithTool("skopeo", "skopeo against Berth", () => {
     await copy(`oci:${layout}:v1`, `${registry("robots-team/app")}:v1`, { destCreds: creds });
     expect((await inspect(`${registry("robots-team/app")}:v1`, { creds })).Digest).toBe(image.manifestDigest);
     await expect(deleteImage(`${registry("robots-team/app")}:v1`, creds)).rejects.toThrow(/denied|403|unauthorized/i);
+  });
+
+  it("stops a push at the project's quota: the image that fits lands, the one that does not leaves nothing", async () => {
+    const admin = new RegistryClient(berth.url);
+    const limit = 1024 * 1024;
+    const created = await admin.fetch("/api/v2.0/projects", {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ project_name: "capped", storage_limit: limit }),
+    });
+    const projectId = Number(created.headers.get("location")!.split("/").pop());
+    const used = async () =>
+      ((await (await admin.fetch(`/api/v2.0/quotas/${projectId}`)).json()) as { used: { storage: number } }).used.storage;
+
+    await copy(`oci:${layout}:v1`, `${registry("capped/app")}:v1`, { destCreds: ADMIN_CREDS });
+    const blobs = [image.configDigest, ...image.layerDigests];
+    const sizes = await Promise.all(blobs.map(async (digest) => (await readBlob(layout, digest)).length));
+    expect(await used()).toBe(sizes.reduce((a, b) => a + b, 0));
+
+    const bigLayout = path.join(work, "big");
+    await writeImage(bigLayout, { tag: "v2", layers: [await buildLayer({ "big.bin": seededBytes("quota/big", 2 * limit) })] });
+    await expect(copy(`oci:${bigLayout}:v2`, `${registry("capped/app")}:v2`, { destCreds: ADMIN_CREDS })).rejects.toThrow(/exceed|denied/i);
+    expect(await used()).toBe(sizes.reduce((a, b) => a + b, 0));
+    expect(await listTags(registry("capped/app"), ADMIN_CREDS)).toEqual(["v1"]);
   });
 
   it("refuses a push into a project that does not exist, naming it", async () => {
