@@ -4,6 +4,7 @@ import { registerAuditRoutes } from "./api/audit-logs";
 import { registerMemberRoutes } from "./api/members";
 import { registerRobotRoutes } from "./api/robots";
 import { registerQuotaRoutes } from "./api/quotas";
+import { registerImmutableRuleRoutes } from "./api/immutable-rules";
 import { RobotStore } from "./robots/store";
 import { registerUserRoutes } from "./api/users";
 import { UserStore } from "./users/store";
@@ -21,6 +22,7 @@ import { ANONYMOUS, principalName, type Principal } from "./auth/principal";
 import type { Config } from "./config";
 import { NO_EVENTS, type EventPublisher } from "./events/events";
 import { ProjectQuotas } from "./quotas/quotas";
+import { ImmutableRules } from "./policy/immutable-rules";
 import type { Sql } from "./db/sql";
 import type { DistributionContext } from "./distribution/context";
 import { OciError } from "./distribution/errors";
@@ -121,6 +123,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   });
   const events = deps.events ?? NO_EVENTS;
   const quotas = new ProjectQuotas(deps.sql, events);
+  const immutableRules = new ImmutableRules(deps.sql);
   const audit = new AuditLog(deps.sql, (error) => app.log.error({ err: error }, "writing pull audit records failed"));
   app.addHook("onClose", () => audit.flush());
   scheduleAuditPurge(app, audit, deps.config.auditRetentionDays);
@@ -133,6 +136,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     uploads,
     events,
     quotas,
+    immutableRules,
     publicUrl: deps.config.publicUrl,
     onBytesSent: (bytes) => metrics.bytesSent.inc(bytes),
   };
@@ -219,6 +223,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   registerUserRoutes(app, { ...apiDeps, users: new UserStore(deps.sql), authenticator });
   registerRobotRoutes(app, { ...apiDeps, robots, authenticator });
   registerQuotaRoutes(app, { quotas, audit });
+  registerImmutableRuleRoutes(app, { ...apiDeps, immutableRules });
   registerOpsRoutes(app, { sql: deps.sql, store: deps.store, metrics });
   return app;
 }

@@ -3,6 +3,7 @@ import type { AuditLog } from "../audit/audit-log";
 import type { Authorizer } from "../auth/authorizer";
 import type { EventPublisher } from "../events/events";
 import type { ProjectStore } from "../projects/projects";
+import type { ImmutableRules } from "../policy/immutable-rules";
 import type { ProjectQuotas } from "../quotas/quotas";
 import type { DistributionMetadata } from "./metadata";
 import type { UploadService } from "./upload-service";
@@ -15,6 +16,8 @@ export interface DistributionContext {
   projects: ProjectStore;
   authorizer: Authorizer;
   uploads: UploadService;
+  /** Immutable tag rules, asked before a tag moves or goes. */
+  immutableRules: ImmutableRules;
   /** Storage limits, checked before a blob becomes part of a project. */
   quotas: ProjectQuotas;
   /** Told about pushes, pulls and deletes after they commit (webhooks). */

@@ -4,6 +4,7 @@ import { actorOf } from "../audit/audit-log";
 import type { EventType, RegistryEvent } from "../events/events";
 import { isPublic } from "../projects/projects";
 import { authorizeRepository, type RepositoryAccess } from "./access";
+import { guardTags } from "./immutability";
 import type { DistributionContext } from "./context";
 import { digestOf, parseDigest } from "./digest";
 import { OciError } from "./errors";
@@ -106,6 +107,7 @@ export async function putManifest(ctx: DistributionContext, request: FastifyRequ
   }
 
   const repositoryId = await ctx.metadata.ensureRepository(access.name, access.project.id);
+  if (reference.kind === "tag") await guardTags(ctx, access, repositoryId, { kind: "push", tag: reference.tag, digest });
   const missing = await ctx.metadata.missingReferences(repositoryId, parsed.references);
   if (missing.length > 0) {
     throw new OciError("MANIFEST_BLOB_UNKNOWN", `manifest references ${missing.length} unknown blob(s) or manifest(s): ${missing.slice(0, 5).join(", ")}`, {
@@ -152,6 +154,12 @@ export async function deleteManifest(ctx: DistributionContext, request: FastifyR
   const reference = parseReference(rawReference);
   const access = await authorizeRepository(ctx, request, name, reference.kind === "digest" ? "delete-manifest" : "delete-tag");
   const repositoryId = await ctx.metadata.repositoryId(access.name);
+  await guardTags(
+    ctx,
+    access,
+    repositoryId,
+    reference.kind === "digest" ? { kind: "delete-artifact", digest: reference.digest } : { kind: "delete-tag", tag: reference.tag },
+  );
   const entry = {
     projectId: access.project.id,
     operation: "delete",

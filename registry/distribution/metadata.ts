@@ -217,6 +217,12 @@ export class DistributionMetadata {
     return rows.length > 0;
   }
 
+  /** The tags pointing at a manifest. */
+  async tagsOf(repositoryId: number, digest: string, db: Queryable = this.sql): Promise<string[]> {
+    const rows = await db.query<{ name: string }>("SELECT name FROM tags WHERE repository_id = $1 AND digest = $2 ORDER BY name", [repositoryId, digest]);
+    return rows.map((r) => r.name);
+  }
+
   /** Tags in lexical (byte) order after `last`, at most `limit` (null = all). */
   async listTags(repositoryId: number, last: string | null, limit: number | null): Promise<string[]> {
     const rows = await this.sql.query<{ name: string }>(
