@@ -5,6 +5,10 @@ import { registerMemberRoutes } from "./api/members";
 import { registerRobotRoutes } from "./api/robots";
 import { registerQuotaRoutes } from "./api/quotas";
 import { registerImmutableRuleRoutes } from "./api/immutable-rules";
+import { registerGcRoutes } from "./api/gc";
+import { GarbageCollector } from "./gc/garbage-collector";
+import { registerGcJob } from "./gc/job";
+import { Scheduler } from "./scheduler/scheduler";
 import { RobotStore } from "./robots/store";
 import { registerUserRoutes } from "./api/users";
 import { UserStore } from "./users/store";
@@ -48,7 +52,7 @@ declare module "fastify" {
 }
 
 export interface AppDependencies {
-  config: Pick<Config, "publicUrl" | "logLevel" | "auditRetentionDays">;
+  config: Pick<Config, "publicUrl" | "logLevel" | "auditRetentionDays" | "gcGraceSeconds">;
   sql: Sql;
   store: BlobStore;
   signingKey: SigningKey;
@@ -180,11 +184,17 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   });
 
   // A graceful stop waits for every connection to end: without this, a keep-alive client (docker, skopeo) whose
-  // request finished during the stop would hold the process for the whole keep-alive timeout.
+  // request finished during the stop would hold the process for the whole keep-alive timeout (72 s in fastify).
+  // Responses sent from now on say "Connection: close", and connections that fall idle are closed as they do
+  // (fastify closes the idle ones only once, when the stop begins).
   let closing = false;
+  let idleSweep: NodeJS.Timeout | undefined;
   app.addHook("preClose", async () => {
     closing = true;
+    idleSweep = setInterval(() => app.server.closeIdleConnections(), 200);
+    idleSweep.unref();
   });
+  app.addHook("onClose", async () => clearInterval(idleSweep));
   app.addHook("onSend", async (request, reply, payload) => {
     reply.header("X-Request-Id", request.id);
     if (closing) reply.header("Connection", "close");
@@ -224,6 +234,11 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   registerRobotRoutes(app, { ...apiDeps, robots, authenticator });
   registerQuotaRoutes(app, { quotas, audit });
   registerImmutableRuleRoutes(app, { ...apiDeps, immutableRules });
+  const scheduler = new Scheduler(deps.sql, { onError: (error) => app.log.error({ err: error }, "a scheduled job failed") });
+  registerGcJob(scheduler, new GarbageCollector(deps.sql, deps.store, metadata), deps.config.gcGraceSeconds * 1000);
+  registerGcRoutes(app, { scheduler, audit });
+  app.addHook("onReady", () => scheduler.start());
+  app.addHook("onClose", () => scheduler.stop());
   registerOpsRoutes(app, { sql: deps.sql, store: deps.store, metrics });
   return app;
 }

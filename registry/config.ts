@@ -19,6 +19,8 @@ export interface Config {
   tokenKeyFile?: string;
   /** Audit records older than this many days are purged; unset keeps them forever. */
   auditRetentionDays?: number;
+  /** How long garbage collection leaves unused blobs and manifests alone (pushes in flight). */
+  gcGraceSeconds: number;
   controller: ControllerConfig;
 }
 
@@ -123,10 +125,10 @@ function parseKeyFile(value: string | undefined): string | undefined {
   return value;
 }
 
-function parseRetentionDays(value: string | undefined): number | undefined {
+function parseWholeNumber(name: string, unit: string, value: string | undefined, minimum: number): number | undefined {
   if (value === undefined || value === "") return undefined;
-  if (!/^\d{1,6}$/.test(value) || Number(value) < 1) {
-    throw new ConfigError("BERTH_AUDIT_RETENTION_DAYS", `must be a whole number of days, at least 1, got "${value}"`);
+  if (!/^\d{1,7}$/.test(value) || Number(value) < minimum) {
+    throw new ConfigError(name, `must be a whole number of ${unit}, at least ${minimum}, got "${value}"`);
   }
   return Number(value);
 }
@@ -149,7 +151,8 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     adminPassword,
     publicUrl: env.BERTH_PUBLIC_URL ? parseUrl("BERTH_PUBLIC_URL", env.BERTH_PUBLIC_URL, ["http:", "https:"]) : undefined,
     logLevel: parseLogLevel(env.BERTH_LOG_LEVEL),
-    auditRetentionDays: parseRetentionDays(env.BERTH_AUDIT_RETENTION_DAYS),
+    auditRetentionDays: parseWholeNumber("BERTH_AUDIT_RETENTION_DAYS", "days", env.BERTH_AUDIT_RETENTION_DAYS, 1),
+    gcGraceSeconds: parseWholeNumber("BERTH_GC_GRACE_SECONDS", "seconds", env.BERTH_GC_GRACE_SECONDS, 0) ?? 3600,
     tokenKeyFile: parseKeyFile(env.BERTH_TOKEN_KEY_FILE),
     controller: {
       repo: env.BERTH_CONTROLLER_REPO || undefined,

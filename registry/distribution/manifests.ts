@@ -10,7 +10,7 @@ import { digestOf, parseDigest } from "./digest";
 import { OciError } from "./errors";
 import { locationOf } from "./http";
 import { parseManifest } from "./manifest";
-import type { StoredManifest } from "./metadata";
+import { unknownReferences, type StoredManifest } from "./metadata";
 import { isValidTag } from "./names";
 
 /** Manifests larger than this are refused, as distribution and the spec's guidance do. */
@@ -109,11 +109,7 @@ export async function putManifest(ctx: DistributionContext, request: FastifyRequ
   const repositoryId = await ctx.metadata.ensureRepository(access.name, access.project.id);
   if (reference.kind === "tag") await guardTags(ctx, access, repositoryId, { kind: "push", tag: reference.tag, digest });
   const missing = await ctx.metadata.missingReferences(repositoryId, parsed.references);
-  if (missing.length > 0) {
-    throw new OciError("MANIFEST_BLOB_UNKNOWN", `manifest references ${missing.length} unknown blob(s) or manifest(s): ${missing.slice(0, 5).join(", ")}`, {
-      digests: missing,
-    });
-  }
+  if (missing.length > 0) throw unknownReferences(missing);
   await ctx.metadata.putManifest(
     repositoryId,
     {

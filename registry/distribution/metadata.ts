@@ -1,5 +1,6 @@
 import { CACHE_TTL_MS, ReadCache } from "../db/read-cache";
 import type { Queryable, Sql } from "../db/sql";
+import { OciError } from "./errors";
 
 export interface StoredManifest {
   digest: string;
@@ -89,15 +90,42 @@ export class DistributionMetadata {
     });
   }
 
-  /** Records a committed blob and links it into the repository. */
-  async linkBlob(repositoryId: number, digest: string, size: number): Promise<void> {
+  /**
+   * Records a blob just committed to the store and links it into the repository. Garbage collection removes a blob
+   * under the same per-digest lock, so `stillStored` (asked under the lock) tells whether GC removed the file between
+   * the commit and now: then the upload fails and the client pushes again, rather than a row pointing at nothing.
+   */
+  async recordBlob(repositoryId: number, digest: string, size: number, stillStored: () => Promise<boolean>): Promise<void> {
     await this.sql.transaction(async (tx) => {
-      await tx.query("INSERT INTO blobs (digest, size) VALUES ($1, $2) ON CONFLICT (digest) DO NOTHING", [digest, size]);
+      await lockDigest(tx, digest);
+      if (!(await stillStored())) {
+        throw new OciError("BLOB_UPLOAD_INVALID", `blob ${digest} was garbage-collected while the upload finished; push it again`);
+      }
       await tx.query(
-        "INSERT INTO repository_blobs (repository_id, digest) VALUES ($1, $2) ON CONFLICT DO NOTHING",
-        [repositoryId, digest],
+        "INSERT INTO blobs (digest, size) VALUES ($1, $2) ON CONFLICT (digest) DO UPDATE SET last_used = now()",
+        [digest, size],
       );
+      await this.touchLink(tx, repositoryId, digest);
     });
+  }
+
+  /** Links a blob the registry already holds into another repository (a mount); false when GC just removed it. */
+  async mountBlob(repositoryId: number, digest: string): Promise<boolean> {
+    return this.sql.transaction(async (tx) => {
+      await lockDigest(tx, digest);
+      const touched = await tx.query("UPDATE blobs SET last_used = now() WHERE digest = $1 RETURNING digest", [digest]);
+      if (touched.length === 0) return false;
+      await this.touchLink(tx, repositoryId, digest);
+      return true;
+    });
+  }
+
+  private async touchLink(tx: Queryable, repositoryId: number, digest: string): Promise<void> {
+    await tx.query(
+      `INSERT INTO repository_blobs (repository_id, digest) VALUES ($1, $2)
+       ON CONFLICT (repository_id, digest) DO UPDATE SET last_used = now()`,
+      [repositoryId, digest],
+    );
   }
 
   async unlinkBlob(repositoryId: number, digest: string, db: Queryable = this.sql): Promise<boolean> {
@@ -142,9 +170,11 @@ export class DistributionMetadata {
     alsoInTransaction: (tx: Queryable) => Promise<void> = async () => undefined,
   ): Promise<void> {
     await this.sql.transaction(async (tx) => {
+      await this.touchReferences(tx, repositoryId, manifest.references);
+      // Re-pushing a manifest touches it, so garbage collection (which re-checks last_used as it deletes) keeps it.
       await tx.query(
         `INSERT INTO manifests (repository_id, digest, media_type, size, content, artifact_type, subject_digest, annotations)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (repository_id, digest) DO NOTHING`,
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (repository_id, digest) DO UPDATE SET last_used = now()`,
         [
           repositoryId,
           manifest.digest,
@@ -174,6 +204,35 @@ export class DistributionMetadata {
       await alsoInTransaction(tx);
     });
     if (tag !== null) this.tagDigests.delete(`${repositoryId}/${tag}`);
+  }
+
+  /**
+   * Marks what a manifest being stored refers to as used, inside its transaction. A garbage collection deleting one
+   * of them at the same moment either waits for this transaction and then sees a fresh last_used (and keeps it), or
+   * deleted it first, and then this push fails as if the reference had never been there.
+   */
+  private async touchReferences(tx: Queryable, repositoryId: number, references: ManifestReference[]): Promise<void> {
+    const unique = (kind: ManifestReference["kind"]) => [...new Set(references.filter((r) => r.kind === kind).map((r) => r.digest))];
+    for (const [kind, table] of [["blob", "repository_blobs"], ["manifest", "manifests"]] as const) {
+      const digests = unique(kind);
+      if (digests.length === 0) continue;
+      const touched = await tx.query<{ digest: string }>(
+        `UPDATE ${table} SET last_used = now() WHERE repository_id = $1 AND digest = ANY($2::text[]) RETURNING digest`,
+        [repositoryId, digests],
+      );
+      if (touched.length !== digests.length) {
+        const present = new Set(touched.map((t) => t.digest));
+        const missing = digests.filter((d) => !present.has(d));
+        throw unknownReferences(missing);
+      }
+    }
+  }
+
+  /** Forgets every cached read (garbage collection just removed rows behind the caches' backs). */
+  forgetAll(): void {
+    this.manifests.clear();
+    this.tagDigests.clear();
+    this.blobLinks.clear();
   }
 
   manifestByDigest(repositoryId: number, digest: string): Promise<StoredManifest | null> {
@@ -272,4 +331,16 @@ export class DistributionMetadata {
   async deleteUpload(id: string): Promise<void> {
     await this.sql.query("DELETE FROM uploads WHERE id = $1", [id]);
   }
+}
+
+/** The error for a manifest that refers to blobs or manifests the repository does not hold. */
+export function unknownReferences(missing: string[]): OciError {
+  return new OciError("MANIFEST_BLOB_UNKNOWN", `manifest references ${missing.length} unknown blob(s) or manifest(s): ${missing.slice(0, 5).join(", ")}`, {
+    digests: missing,
+  });
+}
+
+/** Serialises, across nodes, everything that creates or removes the blob `digest` (uploads, mounts, GC). */
+export async function lockDigest(tx: Queryable, digest: string): Promise<void> {
+  await tx.query("SELECT pg_advisory_xact_lock(hashtext($1))", [`blob:${digest}`]);
 }

@@ -94,7 +94,7 @@ export class UploadService {
         throw error;
       }
       await this.store.commitUpload(id, expected);
-      await this.metadata.linkBlob(repositoryId, expected, size);
+      await this.metadata.recordBlob(repositoryId, expected, size, async () => (await this.store.stat(expected)) !== null);
       await this.metadata.deleteUpload(id);
       this.hashes.delete(id);
       return size;

@@ -76,8 +76,7 @@ async function tryMount(ctx: DistributionContext, request: FastifyRequest, acces
   const size = sourceId === null ? null : await ctx.metadata.linkedBlobSize(sourceId, digest);
   if (size === null) return false;
   await quotaAdmission(ctx, request, access, digest)(size);
-  await ctx.metadata.linkBlob(repositoryId, digest, size);
-  return true;
+  return ctx.metadata.mountBlob(repositoryId, digest);
 }
 
 export async function startUpload(ctx: DistributionContext, request: FastifyRequest, reply: FastifyReply, name: string) {

@@ -44,7 +44,7 @@ const TICK_RETENTION = "1 day";
 export class Scheduler {
   readonly executions: ExecutionStore;
   private readonly handlers = new Map<string, JobHandler>();
-  private readonly tasks = new Map<string, { cron: string; task: ScheduledTask }>();
+  private readonly tasks = new Map<string, { cron: string; params: string; task: ScheduledTask }>();
   private readonly running = new Map<number, Running>();
   private timers: NodeJS.Timeout[] = [];
   private readonly coordinator: RunCoordinator;
@@ -89,23 +89,26 @@ export class Scheduler {
     await Promise.all([...this.running.values()].map((run) => run.done));
   }
 
-  /** Sets (or with null removes) the schedule of a job; every node picks it up within syncMs. */
-  async setSchedule(vendorType: string, vendorId: number, cron: string | null): Promise<void> {
+  /** Sets (or with null removes) the schedule of a job and what its runs are given; every node picks it up within syncMs. */
+  async setSchedule(vendorType: string, vendorId: number, cron: string | null, params: Record<string, unknown> = {}): Promise<void> {
     if (cron === null) {
       await this.db.query("DELETE FROM schedules WHERE vendor_type = $1 AND vendor_id = $2", [vendorType, vendorId]);
     } else {
       await this.db.query(
-        `INSERT INTO schedules (vendor_type, vendor_id, cron) VALUES ($1, $2, $3)
-         ON CONFLICT (vendor_type, vendor_id) DO UPDATE SET cron = $3, updated_at = now()`,
-        [vendorType, vendorId, cron],
+        `INSERT INTO schedules (vendor_type, vendor_id, cron, params) VALUES ($1, $2, $3, $4)
+         ON CONFLICT (vendor_type, vendor_id) DO UPDATE SET cron = $3, params = $4, updated_at = now()`,
+        [vendorType, vendorId, cron, JSON.stringify(params)],
       );
     }
     await this.syncSchedules();
   }
 
-  async scheduleOf(vendorType: string, vendorId: number): Promise<string | null> {
-    const [row] = await this.db.query<{ cron: string }>("SELECT cron FROM schedules WHERE vendor_type = $1 AND vendor_id = $2", [vendorType, vendorId]);
-    return row?.cron ?? null;
+  async scheduleOf(vendorType: string, vendorId: number): Promise<{ cron: string; params: Record<string, unknown>; updated_at: Date } | null> {
+    const [row] = await this.db.query<{ cron: string; params: Record<string, unknown>; updated_at: Date }>(
+      "SELECT cron, params, updated_at FROM schedules WHERE vendor_type = $1 AND vendor_id = $2",
+      [vendorType, vendorId],
+    );
+    return row ?? null;
   }
 
   /** Starts a job now and returns its execution id; the job runs in the background. */
@@ -153,17 +156,20 @@ export class Scheduler {
 
   /** Arms a cron task per stored schedule, re-arming changed ones and dropping removed ones. */
   private async syncSchedules(): Promise<void> {
-    const rows = await this.db.query<{ vendor_type: string; vendor_id: number; cron: string }>("SELECT vendor_type, vendor_id, cron FROM schedules");
+    const rows = await this.db.query<{ vendor_type: string; vendor_id: number; cron: string; params: Record<string, unknown> }>(
+      "SELECT vendor_type, vendor_id, cron, params FROM schedules",
+    );
     const wanted = new Map(rows.filter((r) => this.handlers.has(r.vendor_type)).map((r) => [`${r.vendor_type}/${r.vendor_id}`, r]));
     for (const [key, armed] of this.tasks) {
-      if (wanted.get(key)?.cron !== armed.cron) {
+      const row = wanted.get(key);
+      if (row?.cron !== armed.cron || JSON.stringify(row.params) !== armed.params) {
         await armed.task.destroy();
         this.tasks.delete(key);
       }
     }
     for (const [key, row] of wanted) {
       if (this.tasks.has(key)) continue;
-      const task = createTask(row.cron, () => this.run(row.vendor_type, row.vendor_id, "SCHEDULE").then(() => undefined), {
+      const task = createTask(row.cron, () => this.run(row.vendor_type, row.vendor_id, "SCHEDULE", row.params).then(() => undefined), {
         name: `berth:${key}`,
         distributed: true,
         runCoordinator: this.coordinator,
@@ -171,7 +177,7 @@ export class Scheduler {
         unref: true,
       });
       await task.start();
-      this.tasks.set(key, { cron: row.cron, task });
+      this.tasks.set(key, { cron: row.cron, params: JSON.stringify(row.params), task });
     }
   }
 }

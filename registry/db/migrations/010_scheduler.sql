@@ -4,6 +4,8 @@ CREATE TABLE schedules (
   vendor_type text NOT NULL,
   vendor_id   integer NOT NULL,
   cron        text NOT NULL,
+  -- What each scheduled run is given (GC's delete_untagged, dry_run…).
+  params      jsonb NOT NULL DEFAULT '{}'::jsonb,
   created_at  timestamptz NOT NULL DEFAULT now(),
   updated_at  timestamptz NOT NULL DEFAULT now(),
   PRIMARY KEY (vendor_type, vendor_id)

@@ -1,0 +1,204 @@
+import type { Sql } from "../db/sql";
+import type { DistributionMetadata } from "../distribution/metadata";
+import { lockDigest } from "../distribution/metadata";
+import type { BlobStore } from "../storage/blob-store";
+
+export interface GcOptions {
+  /** Only what has been untouched this long goes: a push in flight (blobs uploaded, manifest not yet) is safe. */
+  graceMs: number;
+  /** Also remove manifests no tag, index or live subject refers to (Harbor's delete_untagged). */
+  deleteUntagged: boolean;
+  /** Report what would go, change nothing. */
+  dryRun: boolean;
+  signal?: AbortSignal;
+  log?: (line: string) => Promise<void>;
+}
+
+export interface GcResult {
+  deletedManifests: number;
+  unlinkedBlobs: number;
+  deletedBlobs: number;
+  freedBytes: number;
+  removedUploads: number;
+}
+
+/** A manifest or blob link: its repository and digest. */
+interface ManifestKey {
+  repository_id: number;
+  digest: string;
+}
+
+/** The default grace period: an hour, far longer than any push takes between its first blob and its manifest. */
+export const DEFAULT_GRACE_MS = 60 * 60 * 1000;
+// Upload sessions untouched this long are abandoned (a client that stopped mid-push and never came back).
+const STALE_UPLOAD_MS = 24 * 60 * 60 * 1000;
+// Deleting an index can orphan its children, deleting those their referrers: at most this many rounds per run.
+const MAX_MANIFEST_ROUNDS = 10;
+
+// An untagged manifest nothing refers to: no tag, not the child of an index, not a referrer of a manifest that is
+// still there. Used both to list candidates and, row by row, to re-check them as they are deleted.
+const UNREFERENCED_MANIFEST = `
+  m.last_used < $1
+  AND NOT EXISTS (SELECT 1 FROM tags t WHERE t.repository_id = m.repository_id AND t.digest = m.digest)
+  AND NOT EXISTS (SELECT 1 FROM manifest_references r
+                   WHERE r.repository_id = m.repository_id AND r.child_digest = m.digest AND r.child_kind = 'manifest')
+  AND (m.subject_digest IS NULL OR NOT EXISTS (SELECT 1 FROM manifests s
+                                                WHERE s.repository_id = m.repository_id AND s.digest = m.subject_digest))`;
+
+// A blob link no manifest of its repository refers to.
+const UNREFERENCED_LINK = `
+  rb.last_used < $1
+  AND NOT EXISTS (SELECT 1 FROM manifest_references r
+                   WHERE r.repository_id = rb.repository_id AND r.child_digest = rb.digest AND r.child_kind = 'blob')`;
+
+// The same, for a dry run that pretends the manifests listed in $2 (repository ids) and $3 (digests) are gone.
+const UNREFERENCED_LINK_IF_GONE = `
+  rb.last_used < $1
+  AND NOT EXISTS (SELECT 1 FROM manifest_references r
+                   WHERE r.repository_id = rb.repository_id AND r.child_digest = rb.digest AND r.child_kind = 'blob'
+                     AND (r.repository_id, r.parent_digest) NOT IN (SELECT * FROM unnest($2::bigint[], $3::text[])))`;
+
+// A blob no repository links.
+const UNLINKED_BLOB = `b.last_used < $1 AND NOT EXISTS (SELECT 1 FROM repository_blobs rb WHERE rb.digest = b.digest)`;
+
+/**
+ * Online garbage collection. Every deletion is one small statement that re-checks its own condition, so a push
+ * that touched a row (see DistributionMetadata.touchReferences) while GC looked elsewhere keeps it; blob files are
+ * removed under the same per-digest lock that uploads and mounts take, after the row is gone.
+ */
+export class GarbageCollector {
+  constructor(
+    private readonly sql: Sql,
+    private readonly store: BlobStore,
+    private readonly metadata: DistributionMetadata,
+  ) {}
+
+  async run(options: GcOptions): Promise<GcResult> {
+    const cutoff = new Date(Date.now() - options.graceMs);
+    const log = options.log ?? (async () => undefined);
+    const result: GcResult = { deletedManifests: 0, unlinkedBlobs: 0, deletedBlobs: 0, freedBytes: 0, removedUploads: 0 };
+    await log(`garbage collection${options.dryRun ? " (dry run)" : ""}: removing what has been unused since ${cutoff.toISOString()}`);
+    const doomed = options.deleteUntagged ? await this.sweepManifests(cutoff, options, log) : [];
+    result.deletedManifests = doomed.length;
+    const links = await this.sweepLinks(cutoff, options, log, doomed);
+    result.unlinkedBlobs = links.length;
+    const blobs = await this.sweepBlobs(cutoff, options, log, links);
+    result.deletedBlobs = blobs.count;
+    result.freedBytes = blobs.bytes;
+    if (!options.dryRun) {
+      result.removedUploads = await this.sweepUploads(options);
+      this.metadata.forgetAll();
+    }
+    await log(
+      `done: ${result.deletedManifests} manifest(s), ${result.unlinkedBlobs} blob link(s), ${result.deletedBlobs} blob(s) ` +
+        `(${result.freedBytes} bytes)${options.dryRun ? " would be removed" : " removed"}, ${result.removedUploads} abandoned upload(s)`,
+    );
+    return result;
+  }
+
+  /** Removes unreferenced untagged manifests, round after round; returns them (in a dry run: what would go first). */
+  private async sweepManifests(cutoff: Date, options: GcOptions, log: (line: string) => Promise<void>): Promise<ManifestKey[]> {
+    const removed: ManifestKey[] = [];
+    for (let round = 0; round < MAX_MANIFEST_ROUNDS && !options.signal?.aborted; round++) {
+      const candidates = await this.sql.query<{ repository_id: number; digest: string; name: string }>(
+        `SELECT m.repository_id, m.digest, r.name FROM manifests m JOIN repositories r ON r.id = m.repository_id
+          WHERE ${UNREFERENCED_MANIFEST} ORDER BY m.repository_id, m.digest`,
+        [cutoff],
+      );
+      const before = removed.length;
+      for (const candidate of candidates) {
+        if (options.signal?.aborted) break;
+        const gone = options.dryRun
+          ? 1
+          : (await this.sql.query(`DELETE FROM manifests m WHERE m.repository_id = $2 AND m.digest = $3 AND ${UNREFERENCED_MANIFEST} RETURNING digest`, [
+              cutoff,
+              candidate.repository_id,
+              candidate.digest,
+            ])).length;
+        if (!gone) continue;
+        await log(`manifest ${candidate.name}@${candidate.digest}`);
+        removed.push({ repository_id: candidate.repository_id, digest: candidate.digest });
+      }
+      // A dry run cannot see what deleting this round would orphan next: one round is all it can tell.
+      if (removed.length === before || options.dryRun) break;
+    }
+    return removed;
+  }
+
+  /** Removes blob links no manifest refers to; returns them (a dry run counts the manifests it would remove as gone). */
+  private async sweepLinks(cutoff: Date, options: GcOptions, log: (line: string) => Promise<void>, doomed: ManifestKey[]): Promise<ManifestKey[]> {
+    const candidates = await this.sql.query<{ repository_id: number; digest: string; name: string }>(
+      `SELECT rb.repository_id, rb.digest, r.name FROM repository_blobs rb JOIN repositories r ON r.id = rb.repository_id
+        WHERE ${options.dryRun ? UNREFERENCED_LINK_IF_GONE : UNREFERENCED_LINK} ORDER BY rb.repository_id, rb.digest`,
+      options.dryRun ? [cutoff, doomed.map((m) => m.repository_id), doomed.map((m) => m.digest)] : [cutoff],
+    );
+    const removed: ManifestKey[] = [];
+    for (const candidate of candidates) {
+      if (options.signal?.aborted) break;
+      const gone = options.dryRun
+        ? 1
+        : (await this.sql.query(`DELETE FROM repository_blobs rb WHERE rb.repository_id = $2 AND rb.digest = $3 AND ${UNREFERENCED_LINK} RETURNING digest`, [
+            cutoff,
+            candidate.repository_id,
+            candidate.digest,
+          ])).length;
+      if (!gone) continue;
+      await log(`blob link ${candidate.name}@${candidate.digest}`);
+      removed.push({ repository_id: candidate.repository_id, digest: candidate.digest });
+    }
+    return removed;
+  }
+
+  /** Blobs no repository links any more (in a dry run: also those whose last link this run would remove). */
+  private async sweepBlobs(cutoff: Date, options: GcOptions, log: (line: string) => Promise<void>, unlinked: ManifestKey[]): Promise<{ count: number; bytes: number }> {
+    const condition = options.dryRun
+      ? `b.last_used < $1 AND NOT EXISTS (SELECT 1 FROM repository_blobs rb WHERE rb.digest = b.digest
+                                           AND (rb.repository_id, rb.digest) NOT IN (SELECT * FROM unnest($2::bigint[], $3::text[])))`
+      : UNLINKED_BLOB;
+    const params = options.dryRun ? [cutoff, unlinked.map((l) => l.repository_id), unlinked.map((l) => l.digest)] : [cutoff];
+    const candidates = await this.sql.query<{ digest: string; size: number }>(`SELECT b.digest, b.size FROM blobs b WHERE ${condition} ORDER BY b.digest`, params);
+    let count = 0;
+    let bytes = 0;
+    for (const candidate of candidates) {
+      if (options.signal?.aborted) break;
+      if (!options.dryRun && !(await this.deleteBlob(candidate.digest, cutoff))) continue;
+      await log(`blob ${candidate.digest} (${candidate.size} bytes)`);
+      count += 1;
+      bytes += candidate.size;
+    }
+    return { count, bytes };
+  }
+
+  /** Deletes the blob's row, then its file once the row is surely gone; false when a push claimed it meanwhile. */
+  private async deleteBlob(digest: string, cutoff: Date): Promise<boolean> {
+    const deleted = await this.sql.transaction(async (tx) => {
+      await lockDigest(tx, digest);
+      return (await tx.query(`DELETE FROM blobs b WHERE b.digest = $2 AND ${UNLINKED_BLOB} RETURNING digest`, [cutoff, digest])).length > 0;
+    });
+    if (deleted) await this.deleteFileIfUnrecorded(digest);
+    return deleted;
+  }
+
+  /**
+   * Removes a blob file no row records, under the digest's lock: an upload that committed the same bytes meanwhile
+   * records its row under that lock too, so either it sees the file gone (and fails) or GC sees the row (and keeps).
+   */
+  private async deleteFileIfUnrecorded(digest: string): Promise<void> {
+    await this.sql.transaction(async (tx) => {
+      await lockDigest(tx, digest);
+      const recorded = await tx.query("SELECT 1 FROM blobs WHERE digest = $1", [digest]);
+      if (recorded.length === 0) await this.store.delete(digest);
+    });
+  }
+
+  /** Upload sessions abandoned for a day: their rows and bytes. */
+  private async sweepUploads(options: GcOptions): Promise<number> {
+    const stale = await this.sql.query<{ id: string }>("SELECT id FROM uploads WHERE updated_at < $1", [new Date(Date.now() - STALE_UPLOAD_MS)]);
+    for (const { id } of stale) {
+      if (options.signal?.aborted) break;
+      await this.sql.query("DELETE FROM uploads WHERE id = $1", [id]);
+      await this.store.abortUpload(id);
+    }
+    return stale.length;
+  }
+}

@@ -1,0 +1,190 @@
+import { createHash } from "node:crypto";
+import { readdir } from "node:fs/promises";
+import path from "node:path";
+import { startBerth, type TestBerth } from "../support/berth";
+import { basicAuth, RegistryClient, type PushedImage } from "../support/registry-client";
+import { seededBytes } from "../support/seeded-bytes";
+import { waitUntil } from "../support/wait";
+
+const json = (method: string, body: unknown): RequestInit => ({ method, headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) });
+
+interface GcRun {
+  id: number;
+  job_status: string;
+  job_kind: string;
+  job_parameters: string;
+  metrics: { freedBytes: number; deletedBlobs: number; deletedManifests: number };
+}
+
+async function storedBlobs(berth: TestBerth): Promise<string[]> {
+  const root = path.join(berth.dataDir, "blobs", "blobs", "sha256");
+  const dirs = await readdir(root).catch(() => [] as string[]);
+  return (await Promise.all(dirs.map((dir) => readdir(path.join(root, dir))))).flat().map((hex) => `sha256:${hex}`);
+}
+
+/** Runs GC by hand and waits for it to end. */
+async function collect(admin: RegistryClient, parameters: Record<string, boolean> = {}): Promise<GcRun & { log: string }> {
+  const started = await admin.fetch("/api/v2.0/system/gc/schedule", json("POST", { schedule: { type: "Manual" }, parameters }));
+  expect(started.status).toBe(201);
+  const location = started.headers.get("location")!;
+  let run: GcRun | undefined;
+  await waitUntil(async () => {
+    run = (await (await admin.fetch(location)).json()) as GcRun;
+    return run.job_status !== "Running";
+  }, "garbage collection to finish");
+  const log = await (await admin.fetch(`${location}/log`)).text();
+  return { ...run!, log };
+}
+
+/** Pushes an image whose layer is `size` bytes derived from `seed`. */
+async function pushSized(client: RegistryClient, repository: string, tag: string, seed: string, size: number): Promise<PushedImage & { layerSize: number }> {
+  const config = Buffer.from(JSON.stringify({ architecture: "amd64", os: "linux", seed }));
+  const layer = seededBytes(`${seed}/layer`, size);
+  const configDigest = await client.pushBlob(repository, config);
+  const layerDigest = await client.pushBlob(repository, layer);
+  const manifest = JSON.stringify({
+    schemaVersion: 2,
+    mediaType: "application/vnd.oci.image.manifest.v1+json",
+    config: { mediaType: "application/vnd.oci.image.config.v1+json", digest: configDigest, size: config.length },
+    layers: [{ mediaType: "application/vnd.oci.image.layer.v1.tar+gzip", digest: layerDigest, size: layer.length }],
+  });
+  const response = await client.fetch(`/v2/${repository}/manifests/${tag}`, {
+    method: "PUT",
+    headers: { "Content-Type": "application/vnd.oci.image.manifest.v1+json" },
+    body: manifest,
+  });
+  if (response.status !== 201) throw new Error(`manifest push answered ${response.status}: ${await response.text()}`);
+  const manifestDigest = `sha256:${createHash("sha256").update(manifest).digest("hex")}`;
+  return { manifestDigest, configDigest, layerDigest, layerSize: layer.length + config.length };
+}
+
+describe("garbage collection (grace 0)", () => {
+  let berth: TestBerth;
+  let admin: RegistryClient;
+  beforeAll(async () => {
+    berth = await startBerth({ env: { BERTH_GC_GRACE_SECONDS: "0" } });
+    admin = new RegistryClient(berth.url);
+  });
+  afterAll(() => berth.close());
+
+  it("previews with a dry run, then removes exactly the untagged manifest and the blobs only it used", async () => {
+    const kept = await pushSized(admin, "library/app", "v1", "kept", 300_000);
+    const dropped = await pushSized(admin, "library/app", "v2", "dropped", 200_000);
+    expect((await admin.fetch("/v2/library/app/manifests/v2", { method: "DELETE" })).status).toBe(202);
+    const orphan = await admin.pushBlob("library/app", seededBytes("orphan", 50_000));
+
+    const preview = await collect(admin, { dry_run: true });
+    expect(preview.job_status).toBe("Success");
+    expect(JSON.parse(preview.job_parameters)).toEqual({ delete_untagged: true, dry_run: true });
+    expect(preview.log).toContain(`manifest library/app@${dropped.manifestDigest}`);
+    expect(preview.log).toContain(`blob ${orphan} (50000 bytes)`);
+    expect(preview.metrics.freedBytes).toBe(dropped.layerSize + 50_000);
+    expect(await admin.blobStatus("library/app", orphan)).toBe(200); // nothing changed
+    expect((await admin.fetch(`/v2/library/app/manifests/${dropped.manifestDigest}`, { method: "HEAD" })).status).toBe(200);
+
+    const run = await collect(admin);
+    expect(run.job_status).toBe("Success");
+    expect(run.metrics).toMatchObject({ deletedManifests: 1, deletedBlobs: 3, freedBytes: dropped.layerSize + 50_000 });
+    expect((await admin.fetch(`/v2/library/app/manifests/${dropped.manifestDigest}`, { method: "HEAD" })).status).toBe(404);
+    for (const digest of [dropped.configDigest, dropped.layerDigest, orphan]) expect(await admin.blobStatus("library/app", digest)).toBe(404);
+    const stored = await storedBlobs(berth);
+    expect(stored).not.toContain(dropped.layerDigest);
+    for (const digest of [kept.configDigest, kept.layerDigest]) {
+      expect(stored).toContain(digest);
+      expect(await admin.pulledDigest("library/app", digest)).toBe(digest);
+    }
+    expect((await admin.fetch("/v2/library/app/manifests/v1")).status).toBe(200);
+  });
+
+  it("keeps a blob another repository still uses, and an untagged child of a tagged index", async () => {
+    const one = await pushSized(admin, "library/one", "v1", "shared", 10_000);
+    await pushSized(admin, "library/two", "v1", "shared", 10_000);
+    expect((await admin.fetch("/v2/library/one/manifests/v1", { method: "DELETE" })).status).toBe(202);
+    const child = await pushSized(admin, "library/multi", "child-tmp", "child", 1000);
+    const index = JSON.stringify({
+      schemaVersion: 2,
+      mediaType: "application/vnd.oci.image.index.v1+json",
+      manifests: [{ mediaType: "application/vnd.oci.image.manifest.v1+json", digest: child.manifestDigest, size: 0, platform: { os: "linux", architecture: "amd64" } }],
+    });
+    const put = await admin.fetch("/v2/library/multi/manifests/latest", { method: "PUT", headers: { "Content-Type": "application/vnd.oci.image.index.v1+json" }, body: index });
+    expect(put.status).toBe(201);
+    expect((await admin.fetch("/v2/library/multi/manifests/child-tmp", { method: "DELETE" })).status).toBe(202);
+
+    await collect(admin);
+    expect(await admin.blobStatus("library/one", one.layerDigest)).toBe(404);
+    expect(await admin.pulledDigest("library/two", one.layerDigest)).toBe(one.layerDigest);
+    expect((await admin.fetch(`/v2/library/multi/manifests/${child.manifestDigest}`, { method: "HEAD" })).status).toBe(200);
+  });
+
+  it("never leaves a committed manifest without its blobs while pushes race it", async () => {
+    const pushes: Promise<PushedImage | null>[] = [];
+    let collecting = true;
+    const collector = (async () => {
+      let runs = 0;
+      while (collecting || runs < 2) {
+        await collect(admin);
+        runs += 1;
+      }
+      return runs;
+    })();
+    for (let i = 0; i < 12; i++) {
+      // With no grace period a push may lose its fresh blobs before its manifest lands: then the push fails, which
+      // is allowed; a manifest that was accepted must never point at a removed blob.
+      pushes.push(pushSized(admin, "library/race", `t${i}`, `race-${i}`, 20_000).catch(() => null));
+      if (i % 3 === 0) await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+    const pushed = await Promise.all(pushes);
+    collecting = false;
+    await collector;
+    await collect(admin);
+    const accepted = pushed.filter((p): p is PushedImage => p !== null);
+    for (const image of accepted) {
+      expect((await admin.fetch(`/v2/library/race/manifests/${image.manifestDigest}`, { method: "HEAD" })).status).toBe(200);
+      for (const digest of [image.configDigest, image.layerDigest]) expect(await admin.pulledDigest("library/race", digest)).toBe(digest);
+    }
+  });
+});
+
+describe("garbage collection API", () => {
+  let berth: TestBerth;
+  let admin: RegistryClient;
+  beforeAll(async () => {
+    berth = await startBerth();
+    admin = new RegistryClient(berth.url);
+  });
+  afterAll(() => berth.close());
+
+  it("leaves recent blobs alone with the default grace period", async () => {
+    const orphan = await admin.pushBlob("library/app", seededBytes("recent", 1000));
+    const run = await collect(admin);
+    expect(run.metrics.freedBytes).toBe(0);
+    expect(await admin.blobStatus("library/app", orphan)).toBe(200);
+  });
+
+  it("stores a schedule in Harbor's shape and refuses bad crons naming the field", async () => {
+    const put = await admin.fetch("/api/v2.0/system/gc/schedule", json("PUT", { schedule: { type: "Custom", cron: "0 30 2 * * *" }, parameters: { delete_untagged: false } }));
+    expect(put.status).toBe(200);
+    expect(await (await admin.fetch("/api/v2.0/system/gc/schedule")).json()).toMatchObject({
+      schedule: { type: "Custom", cron: "0 30 2 * * *" },
+      job_parameters: JSON.stringify({ delete_untagged: false, dry_run: false }),
+    });
+    await admin.fetch("/api/v2.0/system/gc/schedule", json("PUT", { schedule: { type: "Daily" } }));
+    expect(((await (await admin.fetch("/api/v2.0/system/gc/schedule")).json()) as { schedule: { type: string } }).schedule.type).toBe("Daily");
+    const bad = await admin.fetch("/api/v2.0/system/gc/schedule", json("PUT", { schedule: { type: "Custom", cron: "0 99 * * * *" } }));
+    expect(bad.status).toBe(400);
+    expect(await bad.text()).toMatch(/minute field/);
+    expect((await admin.fetch("/api/v2.0/system/gc/schedule", json("PUT", { schedule: { type: "Sometimes" } }))).status).toBe(400);
+    expect((await admin.fetch("/api/v2.0/system/gc/schedule", json("PUT", { schedule: { type: "None" } }))).status).toBe(200);
+  });
+
+  it("is for system admins only", async () => {
+    await admin.createUser("someone", "Someone-Passw0rd");
+    const someone = new RegistryClient(berth.url, basicAuth("someone", "Someone-Passw0rd"));
+    expect((await someone.fetch("/api/v2.0/system/gc")).status).toBe(403);
+    expect((await someone.fetch("/api/v2.0/system/gc/schedule", json("POST", { schedule: { type: "Manual" } }))).status).toBe(403);
+    expect((await fetch(`${berth.url}/api/v2.0/system/gc`)).status).toBe(401);
+    const listed = await admin.fetch("/api/v2.0/system/gc");
+    expect(Number(listed.headers.get("x-total-count"))).toBeGreaterThan(0);
+    expect((await admin.fetch("/api/v2.0/system/gc/99999")).status).toBe(404);
+  });
+});
