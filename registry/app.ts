@@ -24,7 +24,10 @@ import type { SigningKey } from "./auth/token-keys";
 import { registerTokenRoutes } from "./api/token";
 import { ANONYMOUS, principalName, type Principal } from "./auth/principal";
 import type { Config } from "./config";
-import { NO_EVENTS, type EventPublisher } from "./events/events";
+import type { EventPublisher } from "./events/events";
+import { registerWebhookRoutes } from "./api/webhooks";
+import { DEFAULT_OUTBOX_OPTIONS, WebhookOutbox } from "./notifications/outbox";
+import { WebhookPolicies } from "./notifications/policies";
 import { ProjectQuotas } from "./quotas/quotas";
 import { ImmutableRules } from "./policy/immutable-rules";
 import type { Sql } from "./db/sql";
@@ -52,7 +55,7 @@ declare module "fastify" {
 }
 
 export interface AppDependencies {
-  config: Pick<Config, "publicUrl" | "logLevel" | "auditRetentionDays" | "gcGraceSeconds">;
+  config: Pick<Config, "publicUrl" | "logLevel" | "auditRetentionDays" | "gcGraceSeconds" | "webhookRetryBaseMs">;
   sql: Sql;
   store: BlobStore;
   signingKey: SigningKey;
@@ -125,7 +128,14 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
       metrics.bytesReceived.inc(bytes);
     },
   });
-  const events = deps.events ?? NO_EVENTS;
+  const webhookPolicies = new WebhookPolicies(deps.sql);
+  const outbox = new WebhookOutbox(deps.sql, webhookPolicies, {
+    ...DEFAULT_OUTBOX_OPTIONS,
+    retryBaseMs: deps.config.webhookRetryBaseMs,
+    host: deps.config.publicUrl ? new URL(deps.config.publicUrl).host : null,
+    onError: (error) => app.log.error({ err: error }, "webhook delivery failed"),
+  });
+  const events = deps.events ?? outbox;
   const quotas = new ProjectQuotas(deps.sql, events);
   const immutableRules = new ImmutableRules(deps.sql);
   const audit = new AuditLog(deps.sql, (error) => app.log.error({ err: error }, "writing pull audit records failed"));
@@ -237,6 +247,9 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   const scheduler = new Scheduler(deps.sql, { onError: (error) => app.log.error({ err: error }, "a scheduled job failed") });
   registerGcJob(scheduler, new GarbageCollector(deps.sql, deps.store, metadata), deps.config.gcGraceSeconds * 1000);
   registerGcRoutes(app, { scheduler, audit });
+  registerWebhookRoutes(app, { ...apiDeps, webhookPolicies, outbox });
+  app.addHook("onReady", async () => outbox.start());
+  app.addHook("onClose", () => outbox.stop());
   app.addHook("onReady", () => scheduler.start());
   app.addHook("onClose", () => scheduler.stop());
   registerOpsRoutes(app, { sql: deps.sql, store: deps.store, metrics });

@@ -21,6 +21,8 @@ export interface Config {
   auditRetentionDays?: number;
   /** How long garbage collection leaves unused blobs and manifests alone (pushes in flight). */
   gcGraceSeconds: number;
+  /** First retry delay of a failed webhook delivery (doubling up to 5 minutes). */
+  webhookRetryBaseMs: number;
   controller: ControllerConfig;
 }
 
@@ -153,6 +155,7 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     logLevel: parseLogLevel(env.BERTH_LOG_LEVEL),
     auditRetentionDays: parseWholeNumber("BERTH_AUDIT_RETENTION_DAYS", "days", env.BERTH_AUDIT_RETENTION_DAYS, 1),
     gcGraceSeconds: parseWholeNumber("BERTH_GC_GRACE_SECONDS", "seconds", env.BERTH_GC_GRACE_SECONDS, 0) ?? 3600,
+    webhookRetryBaseMs: parseWholeNumber("BERTH_WEBHOOK_RETRY_BASE_MS", "milliseconds", env.BERTH_WEBHOOK_RETRY_BASE_MS, 1) ?? 1000,
     tokenKeyFile: parseKeyFile(env.BERTH_TOKEN_KEY_FILE),
     controller: {
       repo: env.BERTH_CONTROLLER_REPO || undefined,
