@@ -26,10 +26,13 @@ import { ANONYMOUS, principalName, type Principal } from "./auth/principal";
 import type { Config } from "./config";
 import type { EventPublisher } from "./events/events";
 import { registerWebhookRoutes } from "./api/webhooks";
+import { registerArtifactRoutes } from "./api/artifacts";
+import { ArtifactStore } from "./artifacts/artifact-store";
 import { DEFAULT_OUTBOX_OPTIONS, WebhookOutbox } from "./notifications/outbox";
 import { WebhookPolicies } from "./notifications/policies";
 import { ProjectQuotas } from "./quotas/quotas";
 import { ImmutableRules } from "./policy/immutable-rules";
+import { PullStats } from "./artifacts/pull-stats";
 import type { Sql } from "./db/sql";
 import type { DistributionContext } from "./distribution/context";
 import { OciError } from "./distribution/errors";
@@ -138,6 +141,8 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   const events = deps.events ?? outbox;
   const quotas = new ProjectQuotas(deps.sql, events);
   const immutableRules = new ImmutableRules(deps.sql);
+  const pullStats = new PullStats(deps.sql, (error) => app.log.error({ err: error }, "writing pull statistics failed"));
+  app.addHook("onClose", () => pullStats.flush());
   const audit = new AuditLog(deps.sql, (error) => app.log.error({ err: error }, "writing pull audit records failed"));
   app.addHook("onClose", () => audit.flush());
   scheduleAuditPurge(app, audit, deps.config.auditRetentionDays);
@@ -151,6 +156,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     events,
     quotas,
     immutableRules,
+    pullStats,
     publicUrl: deps.config.publicUrl,
     onBytesSent: (bytes) => metrics.bytesSent.inc(bytes),
   };
@@ -248,6 +254,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   registerGcJob(scheduler, new GarbageCollector(deps.sql, deps.store, metadata), deps.config.gcGraceSeconds * 1000);
   registerGcRoutes(app, { scheduler, audit });
   registerWebhookRoutes(app, { ...apiDeps, webhookPolicies, outbox });
+  registerArtifactRoutes(app, { ...apiDeps, artifacts: new ArtifactStore(deps.sql), metadata, immutableRules, events });
   app.addHook("onReady", async () => outbox.start());
   app.addHook("onClose", () => outbox.stop());
   app.addHook("onReady", () => scheduler.start());

@@ -1,6 +1,7 @@
 import type { BlobStore } from "../storage/blob-store";
 import type { AuditLog } from "../audit/audit-log";
 import type { Authorizer } from "../auth/authorizer";
+import type { PullStats } from "../artifacts/pull-stats";
 import type { EventPublisher } from "../events/events";
 import type { ProjectStore } from "../projects/projects";
 import type { ImmutableRules } from "../policy/immutable-rules";
@@ -20,6 +21,8 @@ export interface DistributionContext {
   immutableRules: ImmutableRules;
   /** Storage limits, checked before a blob becomes part of a project. */
   quotas: ProjectQuotas;
+  /** Pull counts and times, written in batches. */
+  pullStats: PullStats;
   /** Told about pushes, pulls and deletes after they commit (webhooks). */
   events: EventPublisher;
   publicUrl?: string;

@@ -78,12 +78,14 @@ function artifactEvent(type: EventType, access: RepositoryAccess, operator: stri
 export async function getManifest(ctx: DistributionContext, request: FastifyRequest, reply: FastifyReply, name: string, rawReference: string) {
   const access = await authorizeRepository(ctx, request, name, "pull");
   const reference = parsePullReference(rawReference);
-  const manifest = await findManifest(ctx, await ctx.metadata.repositoryId(access.name), reference);
+  const repositoryId = await ctx.metadata.repositoryId(access.name);
+  const manifest = await findManifest(ctx, repositoryId, reference);
   if (!manifest) throw new OciError("MANIFEST_UNKNOWN", `manifest ${rawReference} is unknown in ${access.name}`, { reference: rawReference });
   sendManifestHeaders(reply, manifest);
   if (request.method === "HEAD") return reply.send();
   ctx.onBytesSent(manifest.size);
   const actor = actorOf(request);
+  ctx.pullStats.record(repositoryId!, manifest.digest);
   ctx.audit.queue({ projectId: access.project.id, operation: "pull", resourceType: "artifact", resource: `${access.name}@${manifest.digest}` }, actor);
   void ctx.events.publish(artifactEvent("PULL_ARTIFACT", access, actor.username, manifest.digest, reference.kind === "tag" ? reference.tag : null));
   return reply.send(manifest.content);

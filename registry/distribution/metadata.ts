@@ -276,6 +276,16 @@ export class DistributionMetadata {
     return rows.length > 0;
   }
 
+  /** Adds a tag to a manifest; false when the repository already has that tag. */
+  async addTag(repositoryId: number, tag: string, digest: string, db: Queryable = this.sql): Promise<boolean> {
+    const rows = await db.query(
+      "INSERT INTO tags (repository_id, name, digest) VALUES ($1, $2, $3) ON CONFLICT (repository_id, name) DO NOTHING RETURNING name",
+      [repositoryId, tag, digest],
+    );
+    this.tagDigests.delete(`${repositoryId}/${tag}`);
+    return rows.length > 0;
+  }
+
   /** The tags pointing at a manifest. */
   async tagsOf(repositoryId: number, digest: string, db: Queryable = this.sql): Promise<string[]> {
     const rows = await db.query<{ name: string }>("SELECT name FROM tags WHERE repository_id = $1 AND digest = $2 ORDER BY name", [repositoryId, digest]);

@@ -1,3 +1,6 @@
+import { createHmac } from "node:crypto";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -7,6 +10,7 @@ import { copy, deleteImage, inspect, listTags, SkopeoError } from "../support/sk
 import { RegistryClient } from "../support/registry-client";
 import { seededBytes } from "../support/seeded-bytes";
 import { describeWithTool } from "../support/tools";
+import { waitUntil } from "../support/wait";
 
 const MEMBER_PASSWORD = "Member-Passw0rd";
 
@@ -168,6 +172,45 @@ describeWithTool("skopeo", "skopeo against Berth", () => {
     await expect(copy(`oci:${bigLayout}:v2`, `${registry("capped/app")}:v2`, { destCreds: ADMIN_CREDS })).rejects.toThrow(/exceed|denied/i);
     expect(await used()).toBe(sizes.reduce((a, b) => a + b, 0));
     expect(await listTags(registry("capped/app"), ADMIN_CREDS)).toEqual(["v1"]);
+  });
+
+  it("tells a webhook about a skopeo push, signed, and lists the artifact with its size and push time", async () => {
+    const received: { body: string; signature: string | undefined }[] = [];
+    const receiver = createServer((request, response) => {
+      let body = "";
+      request.on("data", (chunk) => (body += chunk));
+      request.on("end", () => {
+        received.push({ body, signature: request.headers["x-berth-signature-256"] as string | undefined });
+        response.writeHead(204).end();
+      });
+    });
+    await new Promise<void>((resolve) => receiver.listen(0, "127.0.0.1", resolve));
+    try {
+      const admin = new RegistryClient(berth.url);
+      const address = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/`;
+      const created = await admin.fetch("/api/v2.0/projects/library/webhook/policies", {
+        method: "POST",
+        headers: { "Content-Type": "application/json" },
+        body: JSON.stringify({ name: "ci", event_types: ["PUSH_ARTIFACT"], targets: [{ address, secret: "s3cret" }] }),
+      });
+      expect(created.status).toBe(201);
+      await copy(`oci:${layout}:v1`, `${registry("library/app")}:1.0`, { destCreds: ADMIN_CREDS });
+      await waitUntil(() => received.some((r) => JSON.parse(r.body).event_data.resources[0].tag === "1.0"), "the PUSH_ARTIFACT webhook");
+      const delivery = received.find((r) => JSON.parse(r.body).event_data.resources[0].tag === "1.0")!;
+      expect(delivery.signature).toBe(`sha256=${createHmac("sha256", "s3cret").update(delivery.body).digest("hex")}`);
+      expect(JSON.parse(delivery.body).event_data).toMatchObject({
+        resources: [{ digest: image.manifestDigest, tag: "1.0" }],
+        repository: { repo_full_name: "library/app" },
+      });
+      const artifact = (await (await admin.fetch("/api/v2.0/projects/library/repositories/app/artifacts/1.0")).json()) as { size: number; push_time: string };
+      const blobSizes = await Promise.all([image.configDigest, ...image.layerDigests].map(async (digest) => (await readBlob(layout, digest)).length));
+      expect(artifact.size).toBe(image.descriptor.size + blobSizes.reduce((a, b) => a + b, 0));
+      expect(Date.parse(artifact.push_time)).not.toBeNaN();
+      await admin.fetch(created.headers.get("location")!, { method: "DELETE" });
+    } finally {
+      receiver.closeAllConnections();
+      receiver.close();
+    }
   });
 
   it("refuses a push into a project that does not exist, naming it", async () => {

@@ -1,0 +1,244 @@
+import type { FastifyInstance, FastifyRequest } from "fastify";
+import type { ArtifactRow, ArtifactStore, Page, RepositoryRow } from "../artifacts/artifact-store";
+import { actorOf, type AuditEntry, type AuditLog } from "../audit/audit-log";
+import { principalName } from "../auth/principal";
+import type { ActionName, Resource } from "../auth/rbac";
+import type { Queryable } from "../db/sql";
+import { parseDigest } from "../distribution/digest";
+import { assertTagChangeAllowed, type TagChange } from "../distribution/immutability";
+import type { DistributionMetadata } from "../distribution/metadata";
+import { isValidTag } from "../distribution/names";
+import type { EventPublisher, EventType } from "../events/events";
+import { ImmutableTagError, type ImmutableRules } from "../policy/immutable-rules";
+import { isPublic, type ProjectRow } from "../projects/projects";
+import { HarborError } from "./errors";
+import { jsonObjectBody, paging, queryString, setPageHeaders } from "./params";
+import { projectFor, type ProjectAccessDeps } from "./project-access";
+import { parseQuery, whereClause } from "./query";
+
+export interface ArtifactRouteDeps extends ProjectAccessDeps {
+  artifacts: ArtifactStore;
+  metadata: DistributionMetadata;
+  immutableRules: ImmutableRules;
+  events: EventPublisher;
+  audit: AuditLog;
+}
+
+type RepoParams = { nameOrId: string; repo: string };
+type ArtifactParams = RepoParams & { reference: string };
+
+const REPOSITORY_SORT: Record<string, string> = { name: "name", creation_time: "created_at", update_time: "updated_at", pull_count: "pull_count" };
+const ARTIFACT_SORT: Record<string, string> = { push_time: "push_time", pull_time: "pull_time", size: "size", digest: "digest" };
+
+/** `sort=a,-b` over the allowed keys, as SQL; `fallback` breaks ties so pages neither repeat nor skip rows. */
+function orderBy(sort: string | undefined, keys: Record<string, string>, fallback: string): string {
+  if (!sort) return fallback;
+  const terms = sort.split(",").map((field) => {
+    const descending = field.startsWith("-");
+    const column = keys[descending ? field.slice(1) : field];
+    if (!column) throw new HarborError("BAD_REQUEST", `cannot sort by "${field}"; sort keys: ${Object.keys(keys).join(", ")}`);
+    return `${column} ${descending ? "DESC NULLS LAST" : "ASC NULLS FIRST"}`;
+  });
+  return [...terms, fallback].join(", ");
+}
+
+function pageOf(request: FastifyRequest, filterable: Record<string, string>, sortKeys: Record<string, string>, fallback: string): Page & { page: number; pageSize: number } {
+  const query = request.query as Record<string, unknown>;
+  const { page, pageSize } = paging(query);
+  const params: unknown[] = [];
+  const conditions = whereClause(parseQuery(queryString(query, "q"), Object.keys(filterable)), filterable, params);
+  return { conditions, params, order: orderBy(queryString(query, "sort"), sortKeys, fallback), limit: pageSize, offset: (page - 1) * pageSize, page, pageSize };
+}
+
+/** Harbor encodes a nested repository name twice in paths (`a%252Fb`); fastify has undone one level. */
+function repositoryPath(raw: string): string {
+  try {
+    return decodeURIComponent(raw);
+  } catch {
+    throw new HarborError("BAD_REQUEST", "repository name is not properly encoded");
+  }
+}
+
+function repositoryToApi(row: RepositoryRow) {
+  return {
+    id: row.id,
+    project_id: row.project_id,
+    name: row.name,
+    description: "",
+    artifact_count: row.artifact_count,
+    pull_count: row.pull_count,
+    creation_time: row.created_at,
+    update_time: row.updated_at,
+  };
+}
+
+const IMAGE_CONFIGS = new Set(["application/vnd.oci.image.config.v1+json", "application/vnd.docker.container.image.v1+json"]);
+
+/** Harbor's artifact `type`: an index, an image (its config is an image config), or any other artifact. */
+function artifactKind(row: ArtifactRow): "IMAGE_INDEX" | "IMAGE" | "ARTIFACT" {
+  if (/index|manifest\.list/.test(row.media_type)) return "IMAGE_INDEX";
+  return row.artifact_type === null || IMAGE_CONFIGS.has(row.artifact_type) ? "IMAGE" : "ARTIFACT";
+}
+
+/** Turns an immutable-rule refusal into Harbor's 412. */
+async function guarded(run: () => Promise<void>): Promise<void> {
+  try {
+    await run();
+  } catch (error) {
+    if (error instanceof ImmutableTagError) throw new HarborError("PRECONDITION", error.message);
+    throw error;
+  }
+}
+
+/** /api/v2.0/projects/{p}/repositories/…: browse and clean repositories, artifacts and tags (Harbor's artifact API). */
+export function registerArtifactRoutes(app: FastifyInstance, deps: ArtifactRouteDeps): void {
+  const { artifacts, metadata } = deps;
+  const repos = "/api/v2.0/projects/:nameOrId/repositories";
+
+  /** The project (checked for `resource:action`) and the repository named in the path. */
+  async function repositoryFor(request: FastifyRequest<{ Params: RepoParams }>, resource: Resource, action: ActionName) {
+    const project = await projectFor(deps, request, request.params.nameOrId, resource, action);
+    const name = `${project.name}/${repositoryPath(request.params.repo)}`;
+    const repository = await artifacts.repository(name);
+    if (!repository) throw new HarborError("NOT_FOUND", `repository ${name} not found`);
+    return { project, repository };
+  }
+
+  async function artifactFor(request: FastifyRequest<{ Params: ArtifactParams }>, resource: Resource, action: ActionName) {
+    const { project, repository } = await repositoryFor(request, resource, action);
+    const reference = request.params.reference;
+    const digest = parseDigest(reference) ? reference : (await metadata.manifestByTag(repository.id, reference))?.digest;
+    const artifact = digest ? await artifacts.artifact(repository.id, digest) : null;
+    if (!artifact) throw new HarborError("NOT_FOUND", `artifact ${repository.name}:${reference} not found`);
+    return { project, repository, artifact };
+  }
+
+  /** Artifacts with their tags, children and accessories, as Harbor shows them. */
+  async function artifactsToApi(project: ProjectRow, repository: RepositoryRow, rows: ArtifactRow[]) {
+    const digests = rows.map((row) => row.digest);
+    const [tags, references, accessories] = await Promise.all([
+      artifacts.tags(repository.id, digests),
+      artifacts.references(repository.id, digests),
+      artifacts.accessories(repository.id, digests),
+    ]);
+    const immutable = new Map<string, boolean>();
+    for (const tag of tags) immutable.set(tag.name, (await deps.immutableRules.protecting(project.id, repository.name, tag.name)) !== null);
+    return rows.map((row) => ({
+      type: artifactKind(row),
+      digest: row.digest,
+      media_type: row.media_type,
+      manifest_media_type: row.media_type,
+      artifact_type: row.artifact_type ?? "",
+      size: row.size,
+      push_time: row.push_time,
+      pull_time: row.pull_time,
+      project_id: project.id,
+      repository_id: repository.id,
+      repository_name: repository.name,
+      tags: tags
+        .filter((tag) => tag.digest === row.digest)
+        .map((tag) => ({ name: tag.name, repository_id: repository.id, push_time: tag.created_at, immutable: immutable.get(tag.name) ?? false })),
+      references: references.filter((r) => r.parent === row.digest).map((r) => ({ parent_digest: r.parent, child_digest: r.child, platform: r.platform })),
+      accessories: accessories
+        .filter((a) => a.subject_digest === row.digest)
+        .map((a) => ({ digest: a.digest, artifact_type: a.artifact_type ?? "", size: a.size, subject_artifact_digest: row.digest, creation_time: a.created_at })),
+      labels: [],
+    }));
+  }
+
+  /** A change, its audit record in the same transaction, then this node's caches of the repository forget it. */
+  async function audited(request: FastifyRequest, project: ProjectRow, entry: Omit<AuditEntry, "projectId">, change: (tx: Queryable) => Promise<boolean>) {
+    const changed = await deps.audit.change(actorOf(request), { ...entry, projectId: project.id }, change);
+    metadata.forgetAll();
+    return changed;
+  }
+
+  const deletedEvent = (request: FastifyRequest, project: ProjectRow, repository: string, digest: string, type: EventType = "DELETE_ARTIFACT") =>
+    deps.events.publish({
+      type,
+      projectId: project.id,
+      operator: principalName(request.principal),
+      occurredAt: new Date(),
+      repository: { name: repository, public: isPublic(project) },
+      resources: [{ digest, tag: null }],
+    });
+
+  const guard = (project: ProjectRow, repository: RepositoryRow, change: TagChange) =>
+    guarded(() => assertTagChangeAllowed(deps, project, repository.name, repository.id, change));
+
+  app.get<{ Params: { nameOrId: string } }>(repos, async (request, reply) => {
+    const project = await projectFor(deps, request, request.params.nameOrId, "repository", "list");
+    const page = pageOf(request, { name: "name" }, REPOSITORY_SORT, "name");
+    const { rows, total } = await artifacts.repositories(project.id, page);
+    setPageHeaders(request, reply, page, total);
+    return rows.map(repositoryToApi);
+  });
+
+  app.get<{ Params: RepoParams }>(`${repos}/:repo`, async (request) => repositoryToApi((await repositoryFor(request, "repository", "read")).repository));
+
+  app.delete<{ Params: RepoParams }>(`${repos}/:repo`, async (request, reply) => {
+    const { project, repository } = await repositoryFor(request, "repository", "delete");
+    const digests = await artifacts.digests(repository.id);
+    for (const digest of digests) await guard(project, repository, { kind: "delete-artifact", digest });
+    await audited(request, project, { operation: "delete", resourceType: "repository", resource: repository.name }, async (tx) => {
+      for (const digest of digests) await metadata.deleteManifest(repository.id, digest, tx);
+      return true;
+    });
+    for (const digest of digests) await deletedEvent(request, project, repository.name, digest);
+    return reply.code(200).send();
+  });
+
+  app.get<{ Params: RepoParams }>(`${repos}/:repo/artifacts`, async (request, reply) => {
+    const { project, repository } = await repositoryFor(request, "artifact", "list");
+    const page = pageOf(request, { digest: "m.digest", media_type: "m.media_type" }, ARTIFACT_SORT, "push_time DESC, digest");
+    const { rows, total } = await artifacts.artifacts(repository.id, page);
+    setPageHeaders(request, reply, page, total);
+    return artifactsToApi(project, repository, rows);
+  });
+
+  app.get<{ Params: ArtifactParams }>(`${repos}/:repo/artifacts/:reference`, async (request) => {
+    const { project, repository, artifact } = await artifactFor(request, "artifact", "read");
+    return (await artifactsToApi(project, repository, [artifact]))[0];
+  });
+
+  // The management API checks artifact:delete (the registry API checks repository:delete), as Harbor does.
+  app.delete<{ Params: ArtifactParams }>(`${repos}/:repo/artifacts/:reference`, async (request, reply) => {
+    const { project, repository, artifact } = await artifactFor(request, "artifact", "delete");
+    await guard(project, repository, { kind: "delete-artifact", digest: artifact.digest });
+    const entry = { operation: "delete", resourceType: "artifact", resource: `${repository.name}@${artifact.digest}` } as const;
+    await audited(request, project, entry, (tx) => metadata.deleteManifest(repository.id, artifact.digest, tx));
+    await deletedEvent(request, project, repository.name, artifact.digest);
+    return reply.code(200).send();
+  });
+
+  app.get<{ Params: ArtifactParams }>(`${repos}/:repo/artifacts/:reference/tags`, async (request, reply) => {
+    const { repository, artifact } = await artifactFor(request, "tag", "list");
+    const { page, pageSize } = paging(request.query as Record<string, unknown>);
+    const tags = await artifacts.tags(repository.id, [artifact.digest]);
+    setPageHeaders(request, reply, { page, pageSize }, tags.length);
+    return tags.slice((page - 1) * pageSize, page * pageSize).map((tag) => ({ name: tag.name, repository_id: repository.id, push_time: tag.created_at }));
+  });
+
+  app.post<{ Params: ArtifactParams }>(`${repos}/:repo/artifacts/:reference/tags`, async (request, reply) => {
+    const { project, repository, artifact } = await artifactFor(request, "tag", "create");
+    const name = jsonObjectBody(request).name;
+    if (typeof name !== "string" || !isValidTag(name)) throw new HarborError("BAD_REQUEST", "name must be a valid tag ([A-Za-z0-9_][A-Za-z0-9._-]{0,127})");
+    // Harbor does not move a tag with this endpoint: a tag that exists anywhere in the repository is a conflict.
+    if (await metadata.manifestByTag(repository.id, name)) throw new HarborError("CONFLICT", `tag ${name} already exists in ${repository.name}`);
+    const entry = { operation: "create", resourceType: "tag", resource: `${repository.name}:${name}` } as const;
+    await audited(request, project, entry, (tx) => metadata.addTag(repository.id, name, artifact.digest, tx));
+    return reply.code(201).header("Location", `${request.url.split("?")[0]}/${encodeURIComponent(name)}`).send();
+  });
+
+  app.delete<{ Params: ArtifactParams & { tag: string } }>(`${repos}/:repo/artifacts/:reference/tags/:tag`, async (request, reply) => {
+    const { project, repository, artifact } = await artifactFor(request, "tag", "delete");
+    const tag = request.params.tag;
+    if ((await metadata.manifestByTag(repository.id, tag))?.digest !== artifact.digest) {
+      throw new HarborError("NOT_FOUND", `tag ${tag} is not on ${repository.name}@${artifact.digest}`);
+    }
+    await guard(project, repository, { kind: "delete-tag", tag });
+    const entry = { operation: "delete", resourceType: "tag", resource: `${repository.name}:${tag}` } as const;
+    await audited(request, project, entry, (tx) => metadata.deleteTag(repository.id, tag, tx));
+    return reply.code(200).send();
+  });
+}
