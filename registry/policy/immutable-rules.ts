@@ -27,8 +27,8 @@ export class RuleError extends Error {}
 /** A tag change an immutable rule forbids (412 PRECONDITION on both APIs, as in Harbor). */
 export class ImmutableTagError extends Error {}
 
-const TAG_DECORATIONS = ["matches", "excludes"];
-const REPOSITORY_DECORATIONS = ["repoMatches", "repoExcludes"];
+export const TAG_DECORATIONS = ["matches", "excludes"];
+export const REPOSITORY_DECORATIONS = ["repoMatches", "repoExcludes"];
 const PATTERN_MAX = 1024;
 
 function parseSelector(value: unknown, decorations: string[], where: string): Selector {
@@ -50,7 +50,7 @@ function parseSelector(value: unknown, decorations: string[], where: string): Se
   return { kind, decoration, pattern, ...(typeof extras === "string" && extras !== "" ? { extras } : {}) };
 }
 
-function parseSelectorList(value: unknown, decorations: string[], where: string): Selector[] {
+export function parseSelectorList(value: unknown, decorations: string[], where: string): Selector[] {
   if (!Array.isArray(value) || value.length === 0) throw new RuleError(`${where} needs at least one selector`);
   return value.map((item, i) => parseSelector(item, decorations, `${where}[${i}]`));
 }
@@ -71,7 +71,8 @@ export function parseRuleBody(body: Record<string, unknown>): RuleSelectors & { 
   };
 }
 
-function selects(selector: Selector, value: string): boolean {
+/** Whether a selector picks `value`: a glob match, negated by the excludes decorations. */
+export function selects(selector: Selector, value: string): boolean {
   const matched = picomatch.isMatch(value, selector.pattern, { dot: true });
   return selector.decoration === "matches" || selector.decoration === "repoMatches" ? matched : !matched;
 }
