@@ -62,8 +62,8 @@ const SELECT_ARTIFACT = `
            WHERE r.repository_id = m.repository_id AND r.parent_digest = m.digest AND r.child_kind = 'manifest'), 0))::bigint AS size
     FROM manifests m`;
 
-// Top-level artifacts: not the child of an index, not an accessory (a referrer) of an artifact still there.
-const TOP_LEVEL = `
+// Top-level artifacts (of the manifests aliased m): not the child of an index, not an accessory (a referrer) of an artifact still there.
+export const TOP_LEVEL = `
   NOT EXISTS (SELECT 1 FROM manifest_references c WHERE c.repository_id = m.repository_id AND c.child_digest = m.digest AND c.child_kind = 'manifest')
   AND (m.subject_digest IS NULL OR NOT EXISTS (SELECT 1 FROM manifests s WHERE s.repository_id = m.repository_id AND s.digest = m.subject_digest))`;
 
