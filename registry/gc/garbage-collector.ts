@@ -105,22 +105,13 @@ export class GarbageCollector {
           WHERE ${UNREFERENCED_MANIFEST} ORDER BY m.repository_id, m.digest`,
         [cutoff],
       );
-      const before = removed.length;
-      for (const candidate of candidates) {
-        if (options.signal?.aborted) break;
-        const gone = options.dryRun
-          ? 1
-          : (await this.sql.query(`DELETE FROM manifests m WHERE m.repository_id = $2 AND m.digest = $3 AND ${UNREFERENCED_MANIFEST} RETURNING digest`, [
-              cutoff,
-              candidate.repository_id,
-              candidate.digest,
-            ])).length;
-        if (!gone) continue;
-        await log(`manifest ${candidate.name}@${candidate.digest}`);
-        removed.push({ repository_id: candidate.repository_id, digest: candidate.digest });
-      }
+      const deleted = await this.deleteEach(candidates, cutoff, options, log, {
+        statement: `DELETE FROM manifests m WHERE m.repository_id = $2 AND m.digest = $3 AND ${UNREFERENCED_MANIFEST} RETURNING digest`,
+        label: "manifest",
+      });
+      removed.push(...deleted);
       // A dry run cannot see what deleting this round would orphan next: one round is all it can tell.
-      if (removed.length === before || options.dryRun) break;
+      if (deleted.length === 0 || options.dryRun) break;
     }
     return removed;
   }
@@ -132,18 +123,29 @@ export class GarbageCollector {
         WHERE ${options.dryRun ? UNREFERENCED_LINK_IF_GONE : UNREFERENCED_LINK} ORDER BY rb.repository_id, rb.digest`,
       options.dryRun ? [cutoff, doomed.map((m) => m.repository_id), doomed.map((m) => m.digest)] : [cutoff],
     );
+    return this.deleteEach(candidates, cutoff, options, log, {
+      statement: `DELETE FROM repository_blobs rb WHERE rb.repository_id = $2 AND rb.digest = $3 AND ${UNREFERENCED_LINK} RETURNING digest`,
+      label: "blob link",
+    });
+  }
+
+  /**
+   * Deletes candidates one statement each, the statement re-checking the condition that made them candidates (a
+   * push may have touched one since): returns those actually removed (in a dry run, all of them).
+   */
+  private async deleteEach(
+    candidates: (ManifestKey & { name: string })[],
+    cutoff: Date,
+    options: GcOptions,
+    log: (line: string) => Promise<void>,
+    what: { statement: string; label: string },
+  ): Promise<ManifestKey[]> {
     const removed: ManifestKey[] = [];
     for (const candidate of candidates) {
       if (options.signal?.aborted) break;
-      const gone = options.dryRun
-        ? 1
-        : (await this.sql.query(`DELETE FROM repository_blobs rb WHERE rb.repository_id = $2 AND rb.digest = $3 AND ${UNREFERENCED_LINK} RETURNING digest`, [
-            cutoff,
-            candidate.repository_id,
-            candidate.digest,
-          ])).length;
+      const gone = options.dryRun || (await this.sql.query(what.statement, [cutoff, candidate.repository_id, candidate.digest])).length > 0;
       if (!gone) continue;
-      await log(`blob link ${candidate.name}@${candidate.digest}`);
+      await log(`${what.label} ${candidate.name}@${candidate.digest}`);
       removed.push({ repository_id: candidate.repository_id, digest: candidate.digest });
     }
     return removed;

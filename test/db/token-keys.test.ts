@@ -5,46 +5,9 @@ import path from "node:path";
 import { loadSigningKey } from "../../registry/auth/token-keys";
 import { TokenService } from "../../registry/auth/token-service";
 import { migrate } from "../../registry/db/migrate";
-import { PgSql } from "../../registry/db/pg";
-import { PgliteSql } from "../../registry/db/pglite";
-import type { Sql } from "../../registry/db/sql";
-import { createTestDatabase, testPostgresUrl } from "../support/database";
+import { twoNodeSetups, type Nodes } from "../support/database";
 
-/** Two handles on one database, as two nodes would have (PGlite: one handle stands for both). */
-interface Nodes {
-  a: Sql;
-  b: Sql;
-  cleanup(): Promise<void>;
-}
-
-const setups: [string, () => Promise<Nodes>][] = [
-  [
-    "PGlite",
-    async () => {
-      const sql = await PgliteSql.open();
-      return { a: sql, b: sql, cleanup: () => sql.close() };
-    },
-  ],
-];
-const serverUrl = testPostgresUrl();
-if (serverUrl) {
-  setups.push([
-    "PostgreSQL",
-    async () => {
-      const database = await createTestDatabase(serverUrl);
-      const a = new PgSql(database.url);
-      const b = new PgSql(database.url);
-      return {
-        a,
-        b,
-        cleanup: async () => {
-          await Promise.all([a.close(), b.close()]);
-          await database.drop();
-        },
-      };
-    },
-  ]);
-}
+const setups = twoNodeSetups();
 
 describe.each(setups)("token signing key (%s)", (_name, open) => {
   let nodes: Nodes;

@@ -1,46 +1,10 @@
 import { migrate } from "../../registry/db/migrate";
-import { PgSql } from "../../registry/db/pg";
-import { PgliteSql } from "../../registry/db/pglite";
 import type { Sql } from "../../registry/db/sql";
 import { Scheduler, type JobContext } from "../../registry/scheduler/scheduler";
-import { createTestDatabase, testPostgresUrl } from "../support/database";
+import { twoNodeSetups, type Nodes } from "../support/database";
 import { waitUntil } from "../support/wait";
 
-/** Two handles on one database, as two nodes would have (PGlite: one handle stands for both). */
-interface Nodes {
-  a: Sql;
-  b: Sql;
-  cleanup(): Promise<void>;
-}
-
-const setups: [string, () => Promise<Nodes>][] = [
-  [
-    "PGlite",
-    async () => {
-      const sql = await PgliteSql.open();
-      return { a: sql, b: sql, cleanup: () => sql.close() };
-    },
-  ],
-];
-const serverUrl = testPostgresUrl();
-if (serverUrl) {
-  setups.push([
-    "PostgreSQL",
-    async () => {
-      const database = await createTestDatabase(serverUrl);
-      const a = new PgSql(database.url);
-      const b = new PgSql(database.url);
-      return {
-        a,
-        b,
-        cleanup: async () => {
-          await Promise.all([a.close(), b.close()]);
-          await database.drop();
-        },
-      };
-    },
-  ]);
-}
+const setups = twoNodeSetups();
 
 const FAST = { heartbeatMs: 100, syncMs: 200 };
 

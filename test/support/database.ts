@@ -1,5 +1,8 @@
 import { randomBytes } from "node:crypto";
 import { Client } from "pg";
+import { PgSql } from "../../registry/db/pg";
+import { PgliteSql } from "../../registry/db/pglite";
+import type { Sql } from "../../registry/db/sql";
 
 /**
  * The PostgreSQL server tests may use: BERTH_TEST_DATABASE_URL (CI sets it to the real server on 127.0.0.1:5432).
@@ -39,4 +42,44 @@ export async function createTestDatabase(serverUrl: string): Promise<{ url: stri
       }
     },
   };
+}
+
+/** Two handles on one database, as two nodes would have (PGlite: one handle stands for both). */
+export interface Nodes {
+  a: Sql;
+  b: Sql;
+  cleanup(): Promise<void>;
+}
+
+/** The databases node-level tests run against: embedded PGlite always, PostgreSQL when the test server is set. */
+export function twoNodeSetups(): [string, () => Promise<Nodes>][] {
+  const setups: [string, () => Promise<Nodes>][] = [
+    [
+      "PGlite",
+      async () => {
+        const sql = await PgliteSql.open();
+        return { a: sql, b: sql, cleanup: () => sql.close() };
+      },
+    ],
+  ];
+  const serverUrl = testPostgresUrl();
+  if (serverUrl) {
+    setups.push([
+      "PostgreSQL",
+      async () => {
+        const database = await createTestDatabase(serverUrl);
+        const a = new PgSql(database.url);
+        const b = new PgSql(database.url);
+        return {
+          a,
+          b,
+          cleanup: async () => {
+            await Promise.all([a.close(), b.close()]);
+            await database.drop();
+          },
+        };
+      },
+    ]);
+  }
+  return setups;
 }
