@@ -1,11 +1,13 @@
 #!/usr/bin/env node
 import { ConfigError, loadConfig } from "./config";
 import { startServer } from "./server";
+import { MIGRATE_USAGE, runMigrate } from "./migrate/cli";
 
 const USAGE = `usage: berth <command>
 
 commands:
   serve    run the registry (settings from BERTH_* environment variables; see README.md)
+  migrate  copy repositories from another registry (berth migrate --help)
   help     show this text`;
 
 async function serve(): Promise<void> {
@@ -51,6 +53,12 @@ async function main(argv: string[]): Promise<void> {
   switch (command) {
     case "serve":
       return serve();
+    case "migrate":
+      if (argv.includes("--help") || argv.includes("-h")) {
+        process.stdout.write(`${MIGRATE_USAGE}\n`);
+        return;
+      }
+      process.exit(await runMigrate(argv.slice(1)));
     case "help":
     case "--help":
     case "-h":

@@ -67,7 +67,10 @@ export class RegistryClient {
     });
   }
 
-  /** Pushes a blob in one POST and returns its digest. */
+  /**
+   * Pushes a blob in one POST and returns its digest. A registry that does not take monolithic POSTs
+   * (distribution 2.8 answers 202 and opens a session) gets the bytes in a PUT to the session instead.
+   */
   async pushBlob(repository: string, content: Buffer): Promise<string> {
     const digest = sha256Of(content);
     const response = await this.fetch(`/v2/${repository}/blobs/uploads/?digest=${digest}`, {
@@ -75,6 +78,10 @@ export class RegistryClient {
       headers: { "Content-Type": "application/octet-stream" },
       body: content,
     });
+    if (response.status === 202) {
+      await expectStatus(await this.finishUpload(response.headers.get("location")!, digest, content), 201);
+      return digest;
+    }
     await expectStatus(response, 201);
     return digest;
   }

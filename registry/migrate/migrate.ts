@@ -1,0 +1,108 @@
+import { readFile } from "node:fs/promises";
+import picomatch from "picomatch";
+import { ArtifactCopier } from "../replication/copier";
+import { RemoteRegistry } from "../replication/remote-registry";
+
+export interface MigrateOptions {
+  from: string;
+  /** Destination registry URL; its path, if any, is the namespace (Berth project) repositories land under. */
+  to: string;
+  srcCreds?: string;
+  destCreds?: string;
+  /** Doublestar patterns over source repository names; none = everything. */
+  include: string[];
+  jobs: number;
+  /** Skip tags whose digest the destination already has under that tag. */
+  incremental: boolean;
+  dryRun: boolean;
+  reposFile?: string;
+}
+
+export interface TagOutcome {
+  repository: string;
+  destination: string;
+  tag: string;
+  digest?: string;
+  error?: string;
+}
+
+export interface MigrateReport {
+  copied: TagOutcome[];
+  skipped: TagOutcome[];
+  failed: TagOutcome[];
+  bytes: number;
+  blobsSkipped: number;
+}
+
+/** Told about progress: repositories and tags as they are found and finished, bytes as they move. */
+export interface MigrateProgress {
+  total(tags: number): void;
+  tagDone(outcome: TagOutcome, kind: "copied" | "skipped" | "failed", bytes: number): void;
+}
+
+/** `http://dst:5000/team` → the registry and the namespace `team` ("" for none). */
+export function splitDestination(to: string): { registry: string; namespace: string } {
+  const url = new URL(to);
+  const namespace = url.pathname.replace(/^\/+|\/+$/g, "");
+  return { registry: `${url.protocol}//${url.host}`, namespace };
+}
+
+async function sourceRepositories(source: RemoteRegistry, options: MigrateOptions): Promise<string[]> {
+  const names = options.reposFile
+    ? (await readFile(options.reposFile, "utf8")).split("\n").map((line) => line.trim()).filter((line) => line && !line.startsWith("#"))
+    : await source.catalog();
+  if (options.include.length === 0) return names.sort();
+  const matchers = options.include.map((pattern) => picomatch(pattern, { dot: true }));
+  return names.filter((name) => matchers.some((matches) => matches(name))).sort();
+}
+
+/** Runs `work` over `items` with at most `jobs` at a time. */
+async function inParallel<T>(items: T[], jobs: number, work: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) await work(items[next++]);
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(jobs, items.length)) }, worker));
+}
+
+/**
+ * Copies repositories and their tags from one registry to another (`berth migrate`). Re-running it is cheap and
+ * safe: with `incremental`, a tag the destination already has at the same digest is skipped, and blobs the
+ * destination holds are never sent again, so an interrupted run resumes where it stopped.
+ */
+export async function migrate(options: MigrateOptions, progress: MigrateProgress): Promise<MigrateReport> {
+  const source = new RemoteRegistry(options.from, { credentials: options.srcCreds });
+  const { registry, namespace } = splitDestination(options.to);
+  const destination = new RemoteRegistry(registry, { credentials: options.destCreds });
+  const report: MigrateReport = { copied: [], skipped: [], failed: [], bytes: 0, blobsSkipped: 0 };
+
+  const work: TagOutcome[] = [];
+  for (const repository of await sourceRepositories(source, options)) {
+    const target = namespace ? `${namespace}/${repository}` : repository;
+    for (const tag of (await source.tags(repository)).sort()) work.push({ repository, destination: target, tag });
+  }
+  progress.total(work.length);
+
+  await inParallel(work, options.jobs, async (item) => {
+    const finish = (kind: "copied" | "skipped" | "failed", outcome: TagOutcome, bytes = 0) => {
+      report[kind].push(outcome);
+      report.bytes += bytes;
+      progress.tagDone(outcome, kind, bytes);
+    };
+    try {
+      const digest = await source.manifestDigest(item.repository, item.tag);
+      if (digest === null) return finish("failed", { ...item, error: `${options.from}: ${item.repository}:${item.tag} disappeared from the source` });
+      if (options.incremental && (await destination.manifestDigest(item.destination, item.tag)) === digest) {
+        return finish("skipped", { ...item, digest });
+      }
+      if (options.dryRun) return finish("copied", { ...item, digest });
+      const copier = new ArtifactCopier({ registry: source, repository: item.repository }, { registry: destination, repository: item.destination });
+      await copier.copy(digest, item.tag);
+      report.blobsSkipped += copier.stats.blobsSkipped;
+      finish("copied", { ...item, digest }, copier.stats.bytes);
+    } catch (error) {
+      finish("failed", { ...item, error: error instanceof Error ? error.message : String(error) });
+    }
+  });
+  return report;
+}

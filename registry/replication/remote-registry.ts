@@ -1,0 +1,250 @@
+import { setTimeout as sleep } from "node:timers/promises";
+import { Readable } from "node:stream";
+
+/** Every manifest media type a copy must be able to carry. */
+export const MANIFEST_ACCEPT = [
+  "application/vnd.oci.image.index.v1+json",
+  "application/vnd.oci.image.manifest.v1+json",
+  "application/vnd.docker.distribution.manifest.list.v2+json",
+  "application/vnd.docker.distribution.manifest.v2+json",
+].join(", ");
+
+/** A failure talking to a remote registry, saying which registry, what was asked and what it answered. */
+export class RemoteError extends Error {
+  constructor(
+    message: string,
+    readonly status: number | null,
+    /** Worth retrying: 5xx, 429, timeouts, connection resets. */
+    readonly transient: boolean,
+  ) {
+    super(message);
+  }
+}
+
+export interface RemoteOptions {
+  /** user:password, for Basic auth or the token flow. */
+  credentials?: string;
+  attempts?: number;
+  retryBaseMs?: number;
+  timeoutMs?: number;
+}
+
+export interface FetchedManifest {
+  digest: string;
+  mediaType: string;
+  content: Buffer;
+}
+
+const TRANSIENT_CODES = new Set(["ECONNRESET", "ECONNREFUSED", "EPIPE", "ETIMEDOUT", "UND_ERR_SOCKET", "UND_ERR_CONNECT_TIMEOUT"]);
+
+function isTransientStatus(status: number): boolean {
+  return status === 429 || status >= 500;
+}
+
+/** Parses `Bearer realm="…",service="…",scope="…"`. */
+export function parseChallenge(header: string): Record<string, string> | null {
+  if (!/^bearer\s/i.test(header)) return null;
+  const params: Record<string, string> = {};
+  for (const match of header.slice(7).matchAll(/(\w+)="([^"]*)"/g)) params[match[1]] = match[2];
+  return params.realm ? params : null;
+}
+
+/**
+ * A client for another OCI distribution registry (docker-registry, Harbor, Berth): Basic credentials or the
+ * token flow, bodies streamed both ways, and retries with backoff on transient failures. Errors name the
+ * registry, the request and the answer.
+ */
+export class RemoteRegistry {
+  readonly base: string;
+  private readonly tokens = new Map<string, string>();
+
+  constructor(
+    url: string,
+    private readonly options: RemoteOptions = {},
+  ) {
+    this.base = url.replace(/\/+$/, "");
+  }
+
+  /** GET /v2/: reachable and the credentials are accepted. */
+  async ping(): Promise<void> {
+    await this.request("GET", "/v2/", "registry:catalog:*");
+  }
+
+  async catalog(): Promise<string[]> {
+    const names: string[] = [];
+    let path: string | null = "/v2/_catalog?n=1000";
+    while (path) {
+      const response: Response = await this.request("GET", path, "registry:catalog:*");
+      names.push(...(((await response.json()) as { repositories?: string[] }).repositories ?? []));
+      path = nextLink(response);
+    }
+    return names;
+  }
+
+  async tags(repository: string): Promise<string[]> {
+    const tags: string[] = [];
+    let path: string | null = `/v2/${repository}/tags/list?n=1000`;
+    while (path) {
+      const response: Response = await this.request("GET", path, `repository:${repository}:pull`, { notFound: "empty" });
+      if (response.status === 404) return [];
+      tags.push(...(((await response.json()) as { tags?: string[] | null }).tags ?? []));
+      path = nextLink(response);
+    }
+    return tags;
+  }
+
+  /** The manifest `reference` (tag or digest), or null when the registry does not have it. */
+  async manifest(repository: string, reference: string): Promise<FetchedManifest | null> {
+    const response = await this.request("GET", `/v2/${repository}/manifests/${reference}`, `repository:${repository}:pull`, {
+      headers: { Accept: MANIFEST_ACCEPT },
+      notFound: "empty",
+    });
+    if (response.status === 404) return null;
+    const content = Buffer.from(await response.arrayBuffer());
+    const digest = response.headers.get("docker-content-digest") ?? (reference.includes(":") ? reference : "");
+    return { digest, mediaType: (response.headers.get("content-type") ?? "").split(";")[0], content };
+  }
+
+  /** The digest a tag points at, or null. */
+  async manifestDigest(repository: string, reference: string): Promise<string | null> {
+    const response = await this.request("HEAD", `/v2/${repository}/manifests/${reference}`, `repository:${repository}:pull`, {
+      headers: { Accept: MANIFEST_ACCEPT },
+      notFound: "empty",
+    });
+    return response.status === 404 ? null : response.headers.get("docker-content-digest");
+  }
+
+  async hasBlob(repository: string, digest: string): Promise<boolean> {
+    const response = await this.request("HEAD", `/v2/${repository}/blobs/${digest}`, `repository:${repository}:pull`, { notFound: "empty" });
+    return response.status !== 404;
+  }
+
+  /** The blob as a stream (never buffered whole). */
+  async blob(repository: string, digest: string): Promise<Readable> {
+    const response = await this.request("GET", `/v2/${repository}/blobs/${digest}`, `repository:${repository}:pull`);
+    return Readable.fromWeb(response.body as import("node:stream/web").ReadableStream);
+  }
+
+  /** Uploads a blob from a stream: one POST, then one streamed PUT with the digest. */
+  async pushBlob(repository: string, digest: string, size: number, open: () => Promise<Readable>): Promise<void> {
+    await this.retrying(`upload ${digest} to ${repository}`, async () => {
+      const started = await this.request("POST", `/v2/${repository}/blobs/uploads/`, `repository:${repository}:pull,push`, { attempts: 1 });
+      const location = started.headers.get("location");
+      if (!location) throw new RemoteError(`${this.base}: POST /v2/${repository}/blobs/uploads/ answered without a Location`, started.status, false);
+      const url = new URL(location, `${this.base}/`);
+      url.searchParams.set("digest", digest);
+      const body = await open();
+      await this.request("PUT", url.toString(), `repository:${repository}:pull,push`, {
+        headers: { "Content-Type": "application/octet-stream", "Content-Length": String(size) },
+        body,
+        attempts: 1,
+      });
+    });
+  }
+
+  /** Asks the registry to link a blob it holds in `from` into `repository`; false when it would not. */
+  async mountBlob(repository: string, digest: string, from: string): Promise<boolean> {
+    const response = await this.request("POST", `/v2/${repository}/blobs/uploads/?mount=${digest}&from=${from}`, `repository:${repository}:pull,push repository:${from}:pull`);
+    return response.status === 201;
+  }
+
+  async putManifest(repository: string, reference: string, manifest: FetchedManifest): Promise<void> {
+    await this.request("PUT", `/v2/${repository}/manifests/${reference}`, `repository:${repository}:pull,push`, {
+      headers: { "Content-Type": manifest.mediaType },
+      body: manifest.content,
+    });
+  }
+
+  async deleteManifest(repository: string, digest: string): Promise<void> {
+    await this.request("DELETE", `/v2/${repository}/manifests/${digest}`, `repository:${repository}:delete`, { notFound: "empty" });
+  }
+
+  /** Referrers of `digest` (OCI 1.1 referrers API); empty when the registry does not offer it. */
+  async referrers(repository: string, digest: string): Promise<{ digest: string; mediaType: string }[]> {
+    const response = await this.request("GET", `/v2/${repository}/referrers/${digest}`, `repository:${repository}:pull`, { notFound: "empty" });
+    if (response.status === 404) return [];
+    const index = (await response.json().catch(() => ({}))) as { manifests?: { digest: string; mediaType: string }[] };
+    return index.manifests ?? [];
+  }
+
+  private async retrying<T>(what: string, run: () => Promise<T>): Promise<T> {
+    const attempts = this.options.attempts ?? 4;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await run();
+      } catch (error) {
+        if (!(error instanceof RemoteError) || !error.transient || attempt >= attempts) throw error;
+        await sleep((this.options.retryBaseMs ?? 500) * 2 ** (attempt - 1));
+      }
+    }
+  }
+
+  /**
+   * One request with auth (Basic, or a bearer token fetched on the first 401) and retries of transient failures.
+   * A 404 is an error unless `notFound: "empty"`, then the response is returned for the caller to read.
+   */
+  private request(
+    method: string,
+    path: string,
+    scope: string,
+    options: { headers?: Record<string, string>; body?: Buffer | Readable; notFound?: "error" | "empty"; attempts?: number } = {},
+  ): Promise<Response> {
+    const url = path.startsWith("http") ? path : `${this.base}${path}`;
+    const run = async () => {
+      let response = await this.send(method, url, scope, options);
+      if (response.status === 401) {
+        const challenge = parseChallenge(response.headers.get("www-authenticate") ?? "");
+        if (challenge && !(options.body instanceof Readable)) {
+          await this.fetchToken(challenge, scope);
+          response = await this.send(method, url, scope, options);
+        }
+      }
+      if (response.ok || (response.status === 404 && options.notFound === "empty")) return response;
+      const text = (await response.text().catch(() => "")).slice(0, 500).trim();
+      throw new RemoteError(`${this.base}: ${method} ${new URL(url).pathname} answered ${response.status}${text ? `: ${text}` : ""}`, response.status, isTransientStatus(response.status));
+    };
+    if (options.attempts === 1) return run();
+    return this.retrying(`${method} ${path}`, run);
+  }
+
+  private async send(method: string, url: string, scope: string, options: { headers?: Record<string, string>; body?: Buffer | Readable }): Promise<Response> {
+    const headers: Record<string, string> = { ...options.headers };
+    const token = this.tokens.get(scope);
+    if (token) headers.Authorization = `Bearer ${token}`;
+    else if (this.options.credentials) headers.Authorization = `Basic ${Buffer.from(this.options.credentials).toString("base64")}`;
+    try {
+      return await fetch(url, {
+        method,
+        headers,
+        body: options.body as unknown as RequestInit["body"],
+        redirect: "follow",
+        signal: AbortSignal.timeout(this.options.timeoutMs ?? 300_000),
+        ...(options.body instanceof Readable ? { duplex: "half" } : {}),
+      } as RequestInit);
+    } catch (error) {
+      const cause = (error as { cause?: { code?: string } }).cause;
+      const transient = (error as Error).name === "TimeoutError" || TRANSIENT_CODES.has(cause?.code ?? "");
+      throw new RemoteError(`${this.base}: ${method} ${new URL(url).pathname} failed: ${cause?.code ?? (error as Error).message}`, null, transient);
+    }
+  }
+
+  private async fetchToken(challenge: Record<string, string>, scope: string): Promise<void> {
+    const url = new URL(challenge.realm);
+    if (challenge.service) url.searchParams.set("service", challenge.service);
+    for (const part of scope.split(" ")) url.searchParams.append("scope", part);
+    const headers: Record<string, string> = {};
+    if (this.options.credentials) headers.Authorization = `Basic ${Buffer.from(this.options.credentials).toString("base64")}`;
+    const response = await fetch(url, { headers, signal: AbortSignal.timeout(30_000) });
+    if (!response.ok) throw new RemoteError(`${this.base}: the token service ${url.origin}${url.pathname} answered ${response.status}`, response.status, isTransientStatus(response.status));
+    const body = (await response.json()) as { token?: string; access_token?: string };
+    const token = body.token || body.access_token;
+    if (!token) throw new RemoteError(`${this.base}: the token service returned no token`, response.status, false);
+    this.tokens.set(scope, token);
+  }
+}
+
+/** The next page from an RFC 5988 Link header, as a path. */
+function nextLink(response: Response): string | null {
+  const match = /<([^>]+)>;\s*rel="next"/.exec(response.headers.get("link") ?? "");
+  return match ? match[1] : null;
+}

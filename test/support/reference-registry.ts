@@ -1,0 +1,57 @@
+import { spawn, type ChildProcess } from "node:child_process";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { findTool } from "./tools";
+import { waitUntil } from "./wait";
+
+export interface ReferenceRegistry {
+  url: string;
+  host: string;
+  stop(): Promise<void>;
+}
+
+/** A free TCP port on 127.0.0.1 (docker-registry cannot be told to pick one itself). */
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+/** Starts Debian's docker-registry (distribution 2.8) on 127.0.0.1 with its own temp storage and deletes enabled. */
+export async function startReferenceRegistry(): Promise<ReferenceRegistry> {
+  const binary = findTool("docker-registry");
+  if (!binary) throw new Error("docker-registry is not installed (apt-get install docker-registry)");
+  const dir = await mkdtemp(path.join(tmpdir(), "berth-reference-"));
+  const port = await freePort();
+  const config = path.join(dir, "config.yml");
+  await writeFile(
+    config,
+    [
+      "version: 0.1",
+      "log: {level: warn, accesslog: {disabled: true}}",
+      `storage: {filesystem: {rootdirectory: ${path.join(dir, "data")}}, delete: {enabled: true}, redirect: {disable: true}}`,
+      `http: {addr: "127.0.0.1:${port}"}`,
+      "",
+    ].join("\n"),
+  );
+  const child: ChildProcess = spawn(binary, ["serve", config], { stdio: "ignore" });
+  const killOnExit = () => child.kill("SIGKILL");
+  process.once("exit", killOnExit);
+  const url = `http://127.0.0.1:${port}`;
+  await waitUntil(async () => (await fetch(`${url}/v2/`).catch(() => null))?.status === 200, "docker-registry to start");
+  return {
+    url,
+    host: `127.0.0.1:${port}`,
+    stop: async () => {
+      process.removeListener("exit", killOnExit);
+      const exited = new Promise((resolve) => child.once("exit", resolve));
+      child.kill("SIGTERM");
+      await exited;
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
