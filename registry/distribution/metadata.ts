@@ -102,7 +102,7 @@ export class DistributionMetadata {
         throw new OciError("BLOB_UPLOAD_INVALID", `blob ${digest} was garbage-collected while the upload finished; push it again`);
       }
       await tx.query(
-        "INSERT INTO blobs (digest, size) VALUES ($1, $2) ON CONFLICT (digest) DO UPDATE SET last_used = now()",
+        "INSERT INTO blobs (digest, size) VALUES ($1, $2) ON CONFLICT (digest) DO UPDATE SET last_used = clock_timestamp()",
         [digest, size],
       );
       await this.touchLink(tx, repositoryId, digest);
@@ -113,7 +113,7 @@ export class DistributionMetadata {
   async mountBlob(repositoryId: number, digest: string): Promise<boolean> {
     return this.sql.transaction(async (tx) => {
       await lockDigest(tx, digest);
-      const touched = await tx.query("UPDATE blobs SET last_used = now() WHERE digest = $1 RETURNING digest", [digest]);
+      const touched = await tx.query("UPDATE blobs SET last_used = clock_timestamp() WHERE digest = $1 RETURNING digest", [digest]);
       if (touched.length === 0) return false;
       await this.touchLink(tx, repositoryId, digest);
       return true;
@@ -123,7 +123,7 @@ export class DistributionMetadata {
   private async touchLink(tx: Queryable, repositoryId: number, digest: string): Promise<void> {
     await tx.query(
       `INSERT INTO repository_blobs (repository_id, digest) VALUES ($1, $2)
-       ON CONFLICT (repository_id, digest) DO UPDATE SET last_used = now()`,
+       ON CONFLICT (repository_id, digest) DO UPDATE SET last_used = clock_timestamp()`,
       [repositoryId, digest],
     );
   }
@@ -174,7 +174,7 @@ export class DistributionMetadata {
       // Re-pushing a manifest touches it, so garbage collection (which re-checks last_used as it deletes) keeps it.
       await tx.query(
         `INSERT INTO manifests (repository_id, digest, media_type, size, content, artifact_type, subject_digest, annotations)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (repository_id, digest) DO UPDATE SET last_used = now()`,
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (repository_id, digest) DO UPDATE SET last_used = clock_timestamp()`,
         [
           repositoryId,
           manifest.digest,
@@ -207,7 +207,8 @@ export class DistributionMetadata {
   }
 
   /**
-   * Marks what a manifest being stored refers to as used, inside its transaction. A garbage collection deleting one
+   * Marks what a manifest being stored refers to as used, inside its transaction (at the clock's time, not the
+   * transaction's start: GC compares with its own start). A garbage collection deleting one
    * of them at the same moment either waits for this transaction and then sees a fresh last_used (and keeps it), or
    * deleted it first, and then this push fails as if the reference had never been there.
    */
@@ -217,7 +218,7 @@ export class DistributionMetadata {
       const digests = unique(kind);
       if (digests.length === 0) continue;
       const touched = await tx.query<{ digest: string }>(
-        `UPDATE ${table} SET last_used = now() WHERE repository_id = $1 AND digest = ANY($2::text[]) RETURNING digest`,
+        `UPDATE ${table} SET last_used = clock_timestamp() WHERE repository_id = $1 AND digest = ANY($2::text[]) RETURNING digest`,
         [repositoryId, digests],
       );
       if (touched.length !== digests.length) {

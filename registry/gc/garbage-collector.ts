@@ -28,7 +28,11 @@ interface ManifestKey {
   digest: string;
 }
 
-/** The default grace period: an hour, far longer than any push takes between its first blob and its manifest. */
+/**
+ * The default grace period: an hour, far longer than any push takes between its first blob and its manifest. GC is
+ * only safe against pushes whose transaction touches what it uses within the grace period of GC's start; a grace
+ * period shorter than a push transaction can take (0 in tests) can let GC delete what that push then commits.
+ */
 export const DEFAULT_GRACE_MS = 60 * 60 * 1000;
 // Upload sessions untouched this long are abandoned (a client that stopped mid-push and never came back).
 const STALE_UPLOAD_MS = 24 * 60 * 60 * 1000;
@@ -74,7 +78,8 @@ export class GarbageCollector {
   ) {}
 
   async run(options: GcOptions): Promise<GcResult> {
-    const cutoff = new Date(Date.now() - options.graceMs);
+    // The database's clock, which also stamps every touch: no skew between this process and the server matters.
+    const [{ cutoff }] = await this.sql.query<{ cutoff: Date }>("SELECT clock_timestamp() - make_interval(secs => $1) AS cutoff", [options.graceMs / 1000]);
     const log = options.log ?? (async () => undefined);
     const result: GcResult = { deletedManifests: 0, unlinkedBlobs: 0, deletedBlobs: 0, freedBytes: 0, removedUploads: 0 };
     await log(`garbage collection${options.dryRun ? " (dry run)" : ""}: removing what has been unused since ${cutoff.toISOString()}`);

@@ -116,30 +116,57 @@ describe("garbage collection (grace 0)", () => {
     expect((await admin.fetch(`/v2/library/multi/manifests/${child.manifestDigest}`, { method: "HEAD" })).status).toBe(200);
   });
 
-  it("never leaves a committed manifest without its blobs while pushes race it", async () => {
-    const pushes: Promise<PushedImage | null>[] = [];
+});
+
+describe("garbage collection racing pushes (grace 1 s)", () => {
+  let berth: TestBerth;
+  let admin: RegistryClient;
+  beforeAll(async () => {
+    berth = await startBerth({ env: { BERTH_GC_GRACE_SECONDS: "1" } });
+    admin = new RegistryClient(berth.url);
+  });
+  afterAll(() => berth.close());
+
+  it("never leaves a committed manifest without its blobs, even when the manifest reuses blobs GC is removing", async () => {
+    // Blobs pushed, then left unreferenced past the grace period: GC candidates that manifests now claim.
+    const images = [];
+    for (let i = 0; i < 12; i++) {
+      const config = Buffer.from(JSON.stringify({ architecture: "amd64", os: "linux", seed: `race-${i}` }));
+      const layer = seededBytes(`race-${i}/layer`, 20_000);
+      images.push({ config, layer, configDigest: await admin.pushBlob("library/race", config), layerDigest: await admin.pushBlob("library/race", layer) });
+    }
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+
     let collecting = true;
     const collector = (async () => {
-      let runs = 0;
-      while (collecting || runs < 2) {
-        await collect(admin);
-        runs += 1;
-      }
-      return runs;
+      while (collecting) await collect(admin);
     })();
-    for (let i = 0; i < 12; i++) {
-      // With no grace period a push may lose its fresh blobs before its manifest lands: then the push fails, which
-      // is allowed; a manifest that was accepted must never point at a removed blob.
-      pushes.push(pushSized(admin, "library/race", `t${i}`, `race-${i}`, 20_000).catch(() => null));
-      if (i % 3 === 0) await new Promise((resolve) => setTimeout(resolve, 5));
-    }
-    const pushed = await Promise.all(pushes);
+    const outcomes = await Promise.all(
+      images.map(async (image, i) => {
+        await new Promise((resolve) => setTimeout(resolve, i * 7));
+        const manifest = JSON.stringify({
+          schemaVersion: 2,
+          mediaType: "application/vnd.oci.image.manifest.v1+json",
+          config: { mediaType: "application/vnd.oci.image.config.v1+json", digest: image.configDigest, size: image.config.length },
+          layers: [{ mediaType: "application/vnd.oci.image.layer.v1.tar+gzip", digest: image.layerDigest, size: image.layer.length }],
+        });
+        const response = await admin.fetch(`/v2/library/race/manifests/t${i}`, {
+          method: "PUT",
+          headers: { "Content-Type": "application/vnd.oci.image.manifest.v1+json" },
+          body: manifest,
+        });
+        return { image, status: response.status, body: await response.text() };
+      }),
+    );
     collecting = false;
     await collector;
     await collect(admin);
-    const accepted = pushed.filter((p): p is PushedImage => p !== null);
-    for (const image of accepted) {
-      expect((await admin.fetch(`/v2/library/race/manifests/${image.manifestDigest}`, { method: "HEAD" })).status).toBe(200);
+    for (const { image, status, body } of outcomes) {
+      // A push may lose the race (its blobs were already gone): then it is refused, never half-accepted.
+      if (status !== 201) {
+        expect(body).toMatch(/MANIFEST_BLOB_UNKNOWN/);
+        continue;
+      }
       for (const digest of [image.configDigest, image.layerDigest]) expect(await admin.pulledDigest("library/race", digest)).toBe(digest);
     }
   });
