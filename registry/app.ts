@@ -7,6 +7,8 @@ import { registerQuotaRoutes } from "./api/quotas";
 import { registerImmutableRuleRoutes } from "./api/immutable-rules";
 import { registerGcRoutes } from "./api/gc";
 import { registerRetentionRoutes } from "./api/retentions";
+import { registerRegistryRoutes } from "./api/registries";
+import { RegistryStore } from "./replication/registries";
 import { registerRetentionJob } from "./retention/job";
 import { RetentionStore } from "./retention/store";
 import { GarbageCollector } from "./gc/garbage-collector";
@@ -69,6 +71,9 @@ export interface AppDependencies {
   /** Where registry events go; webhooks when not given. */
   events?: EventPublisher;
 }
+
+/** How often remote registry endpoints are pinged to keep their status current. */
+const REGISTRY_HEALTH_MS = 5 * 60_000;
 
 const REDACTED_PATHS = ["req.headers.authorization", "req.headers.cookie", "headers.authorization", "password", "*.password"];
 
@@ -259,6 +264,12 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   const retention = new RetentionStore(deps.sql);
   registerRetentionJob(scheduler, { sql: deps.sql, retention, projects, metadata, immutableRules, events, audit });
   registerRetentionRoutes(app, { ...apiDeps, retention, scheduler });
+  const registries = new RegistryStore(deps.sql);
+  registerRegistryRoutes(app, { registries, audit });
+  // Endpoint health is re-checked in the background; any node may do it (the result is the same).
+  const healthTimer = setInterval(() => void registries.checkAll().catch((error) => app.log.warn({ err: error }, "registry health checks failed")), REGISTRY_HEALTH_MS);
+  healthTimer.unref();
+  app.addHook("onClose", async () => clearInterval(healthTimer));
   registerWebhookRoutes(app, { ...apiDeps, webhookPolicies, outbox });
   registerArtifactRoutes(app, { ...apiDeps, artifacts: new ArtifactStore(deps.sql), metadata, immutableRules, events });
   app.addHook("onReady", async () => outbox.start());

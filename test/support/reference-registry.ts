@@ -13,7 +13,7 @@ export interface ReferenceRegistry {
 }
 
 /** A free TCP port on 127.0.0.1 (docker-registry cannot be told to pick one itself). */
-async function freePort(): Promise<number> {
+export async function freePort(): Promise<number> {
   const server = createServer();
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const { port } = server.address() as { port: number };
