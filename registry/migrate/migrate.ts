@@ -1,5 +1,5 @@
 import { readFile } from "node:fs/promises";
-import picomatch from "picomatch";
+import { globMatcher } from "../policy/doublestar";
 import { ArtifactCopier } from "../replication/copier";
 import { RemoteRegistry } from "../replication/remote-registry";
 
@@ -52,7 +52,7 @@ async function sourceRepositories(source: RemoteRegistry, options: MigrateOption
     ? (await readFile(options.reposFile, "utf8")).split("\n").map((line) => line.trim()).filter((line) => line && !line.startsWith("#"))
     : await source.catalog();
   if (options.include.length === 0) return names.sort();
-  const matchers = options.include.map((pattern) => picomatch(pattern, { dot: true }));
+  const matchers = options.include.map((pattern) => globMatcher(pattern));
   return names.filter((name) => matchers.some((matches) => matches(name))).sort();
 }
 

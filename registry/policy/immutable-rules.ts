@@ -1,4 +1,4 @@
-import picomatch from "picomatch";
+import { compileGlob, globMatches } from "./doublestar";
 import { CACHE_TTL_MS, ReadCache } from "../db/read-cache";
 import type { Queryable } from "../db/sql";
 
@@ -42,7 +42,7 @@ function parseSelector(value: unknown, decorations: string[], where: string): Se
     throw new RuleError(`${where}.pattern must be a non-empty glob of at most ${PATTERN_MAX} characters`);
   }
   try {
-    picomatch.makeRe(pattern);
+    compileGlob(pattern);
   } catch {
     throw new RuleError(`${where}.pattern ${JSON.stringify(pattern)} is not a valid glob`);
   }
@@ -73,7 +73,7 @@ export function parseRuleBody(body: Record<string, unknown>): RuleSelectors & { 
 
 /** Whether a selector picks `value`: a glob match, negated by the excludes decorations. */
 export function selects(selector: Selector, value: string): boolean {
-  const matched = picomatch.isMatch(value, selector.pattern, { dot: true });
+  const matched = globMatches(value, selector.pattern);
   return selector.decoration === "matches" || selector.decoration === "repoMatches" ? matched : !matched;
 }
 

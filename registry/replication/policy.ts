@@ -1,4 +1,4 @@
-import picomatch from "picomatch";
+import { compileGlob, globMatches } from "../policy/doublestar";
 import { isValidRepositoryName } from "../distribution/names";
 import { harborCronProblem } from "../scheduler/cron";
 
@@ -47,7 +47,7 @@ function registryId(value: unknown, field: string): number | null {
 function pattern(value: unknown, field: string): string {
   if (typeof value !== "string") fail(`${field} must be a doublestar pattern`);
   try {
-    picomatch.makeRe(value);
+    compileGlob(value);
   } catch {
     fail(`${field} ${JSON.stringify(value)} is not a valid pattern`);
   }
@@ -152,8 +152,8 @@ export function destinationRepository(source: string, namespace: string, count: 
 
 /** Whether the policy's filters select `repository:tag` (tag null: an untagged artifact). */
 export function filtersSelect(filters: ReplicationFilters, repository: string, tag: string | null): boolean {
-  if (filters.name && !picomatch.isMatch(repository, filters.name, { dot: true })) return false;
+  if (filters.name && !globMatches(repository, filters.name)) return false;
   if (!filters.tag) return true;
-  const matched = tag === null ? filters.tag.pattern === "" : picomatch.isMatch(tag, filters.tag.pattern, { dot: true });
+  const matched = tag === null ? filters.tag.pattern === "" : globMatches(tag, filters.tag.pattern);
   return filters.tag.decoration === "matches" ? matched : !matched;
 }
