@@ -29,7 +29,12 @@ import type { SigningKey } from "./auth/token-keys";
 import { registerTokenRoutes } from "./api/token";
 import { ANONYMOUS, principalName, type Principal } from "./auth/principal";
 import type { Config } from "./config";
-import type { EventPublisher } from "./events/events";
+import { fanOut, type EventPublisher } from "./events/events";
+import { registerReplicationRoutes } from "./api/replication";
+import { registerReplicationJob } from "./replication/job";
+import { localSide } from "./replication/local-side";
+import { ReplicationStore } from "./replication/store";
+import { ReplicationTriggers } from "./replication/triggers";
 import { registerWebhookRoutes } from "./api/webhooks";
 import { registerArtifactRoutes } from "./api/artifacts";
 import { ArtifactStore } from "./artifacts/artifact-store";
@@ -76,6 +81,14 @@ export interface AppDependencies {
 const REGISTRY_HEALTH_MS = 5 * 60_000;
 
 const REDACTED_PATHS = ["req.headers.authorization", "req.headers.cookie", "headers.authorization", "password", "*.password"];
+
+/** This process's own base URL, from the address it listens on (a wildcard address is reached over loopback). */
+function ownUrl(app: FastifyInstance): string {
+  const address = app.server.address();
+  if (address === null || typeof address === "string") throw new Error("the registry is not listening on a TCP port");
+  const host = address.address === "0.0.0.0" ? "127.0.0.1" : address.address === "::" ? "::1" : address.address;
+  return `http://${host.includes(":") ? `[${host}]` : host}:${address.port}`;
+}
 
 function isDistribution(request: FastifyRequest): boolean {
   return request.url === "/v2" || request.url.startsWith("/v2/");
@@ -146,7 +159,12 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     host: deps.config.publicUrl ? new URL(deps.config.publicUrl).host : null,
     onError: (error) => app.log.error({ err: error }, "webhook delivery failed"),
   });
-  const events = deps.events ?? outbox;
+  const scheduler = new Scheduler(deps.sql, { onError: (error) => app.log.error({ err: error }, "a scheduled job failed") });
+  const replication = new ReplicationStore(deps.sql);
+  const events = fanOut([
+    deps.events ?? outbox,
+    new ReplicationTriggers(replication, scheduler, (error) => app.log.error({ err: error }, "starting event-based replication failed")),
+  ]);
   const quotas = new ProjectQuotas(deps.sql, events);
   const immutableRules = new ImmutableRules(deps.sql);
   const pullStats = new PullStats(deps.sql, (error) => app.log.error({ err: error }, "writing pull statistics failed"));
@@ -258,14 +276,19 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   registerRobotRoutes(app, { ...apiDeps, robots, authenticator });
   registerQuotaRoutes(app, { quotas, audit });
   registerImmutableRuleRoutes(app, { ...apiDeps, immutableRules });
-  const scheduler = new Scheduler(deps.sql, { onError: (error) => app.log.error({ err: error }, "a scheduled job failed") });
   registerGcJob(scheduler, new GarbageCollector(deps.sql, deps.store, metadata), deps.config.gcGraceSeconds * 1000);
   registerGcRoutes(app, { scheduler, audit });
   const retention = new RetentionStore(deps.sql);
   registerRetentionJob(scheduler, { sql: deps.sql, retention, projects, metadata, immutableRules, events, audit });
   registerRetentionRoutes(app, { ...apiDeps, retention, scheduler });
   const registries = new RegistryStore(deps.sql);
-  registerRegistryRoutes(app, { registries, audit });
+  registerRegistryRoutes(app, { registries, audit, usedBy: (id) => replication.usingRegistry(id) });
+  registerReplicationJob(scheduler, {
+    store: replication,
+    registries,
+    local: localSide({ url: () => ownUrl(app), tokens, sql: deps.sql, metadata, projects, members, audit }),
+  });
+  registerReplicationRoutes(app, { store: replication, registries, scheduler, audit });
   // Endpoint health is re-checked in the background; any node may do it (the result is the same).
   const healthTimer = setInterval(() => void registries.checkAll().catch((error) => app.log.warn({ err: error }, "registry health checks failed")), REGISTRY_HEALTH_MS);
   healthTimer.unref();

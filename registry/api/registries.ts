@@ -11,6 +11,8 @@ import { parseQuery } from "./query";
 interface RegistryRouteDeps {
   registries: RegistryStore;
   audit: AuditLog;
+  /** What uses an endpoint (replication policies, proxy cache projects): it cannot be deleted while anything does. */
+  usedBy: (registryId: number) => Promise<string[]>;
 }
 
 type Params = { id: string };
@@ -133,6 +135,8 @@ export function registerRegistryRoutes(app: FastifyInstance, deps: RegistryRoute
 
   app.delete<{ Params: Params }>("/api/v2.0/registries/:id", async (request, reply) => {
     const current = await find(request, "delete");
+    const users = await deps.usedBy(current.id);
+    if (users.length > 0) throw new HarborError("PRECONDITION", `registry ${current.name} is in use by ${users.join(", ")}`);
     await audited(request, "delete", current.name, (tx) => registries.delete(current.id, tx));
     return reply.code(200).send();
   });

@@ -43,3 +43,8 @@ export interface EventPublisher {
 
 /** For contexts that have no listeners (tools, tests of other parts). */
 export const NO_EVENTS: EventPublisher = { publish: async () => undefined };
+
+/** Publishes every event to each of `publishers` (webhooks, replication triggers). */
+export function fanOut(publishers: EventPublisher[]): EventPublisher {
+  return { publish: async (event) => void (await Promise.all(publishers.map((publisher) => publisher.publish(event)))) };
+}

@@ -1,6 +1,7 @@
 import { readFile } from "node:fs/promises";
 import { globMatcher } from "../policy/doublestar";
 import { ArtifactCopier } from "../replication/copier";
+import { inParallel } from "../replication/parallel";
 import { RemoteRegistry } from "../replication/remote-registry";
 
 export interface MigrateOptions {
@@ -54,15 +55,6 @@ async function sourceRepositories(source: RemoteRegistry, options: MigrateOption
   if (options.include.length === 0) return names.sort();
   const matchers = options.include.map((pattern) => globMatcher(pattern));
   return names.filter((name) => matchers.some((matches) => matches(name))).sort();
-}
-
-/** Runs `work` over `items` with at most `jobs` at a time. */
-async function inParallel<T>(items: T[], jobs: number, work: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) await work(items[next++]);
-  };
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(jobs, items.length)) }, worker));
 }
 
 /**

@@ -1,4 +1,5 @@
 import type { FetchedManifest, RemoteRegistry } from "./remote-registry";
+import { throttled } from "./throttle";
 
 export interface CopyEndpoint {
   registry: RemoteRegistry;
@@ -10,7 +11,14 @@ export interface CopyStats {
   manifests: number;
   blobsCopied: number;
   blobsSkipped: number;
+  /** Blobs linked by cross-repository mount instead of being sent (source and destination are one registry). */
+  blobsMounted: number;
   bytes: number;
+}
+
+export interface CopyOptions {
+  /** KB/s for each blob stream; 0 = unlimited. */
+  speedKBps?: number;
 }
 
 interface Descriptor {
@@ -31,12 +39,18 @@ export function referencesOf(manifest: FetchedManifest): { blobs: Descriptor[]; 
  * manifest itself under `tag` (or its digest), so the destination never shows a tag whose content is incomplete.
  */
 export class ArtifactCopier {
-  readonly stats: CopyStats = { manifests: 0, blobsCopied: 0, blobsSkipped: 0, bytes: 0 };
+  readonly stats: CopyStats = { manifests: 0, blobsCopied: 0, blobsSkipped: 0, blobsMounted: 0, bytes: 0 };
 
   constructor(
     private readonly source: CopyEndpoint,
     private readonly destination: CopyEndpoint,
+    private readonly options: CopyOptions = {},
   ) {}
+
+  /** Whether both ends are one registry, where a blob can be mounted instead of sent. */
+  private get sameRegistry(): boolean {
+    return this.source.registry.base === this.destination.registry.base && this.source.repository !== this.destination.repository;
+  }
 
   /** Copies `reference` and returns its digest; null when the source does not have it. */
   async copy(reference: string, tag: string | null): Promise<string | null> {
@@ -68,7 +82,12 @@ export class ArtifactCopier {
       this.stats.blobsSkipped += 1;
       return;
     }
-    await registry.pushBlob(repository, blob.digest, blob.size, () => this.source.registry.blob(this.source.repository, blob.digest));
+    if (this.sameRegistry && (await registry.mountBlob(repository, blob.digest, this.source.repository))) {
+      this.stats.blobsMounted += 1;
+      return;
+    }
+    const speed = this.options.speedKBps ?? 0;
+    await registry.pushBlob(repository, blob.digest, blob.size, async () => throttled(await this.source.registry.blob(this.source.repository, blob.digest), speed));
     this.stats.blobsCopied += 1;
     this.stats.bytes += blob.size;
   }

@@ -27,6 +27,10 @@ export interface RemoteOptions {
   attempts?: number;
   retryBaseMs?: number;
   timeoutMs?: number;
+  /** An Authorization header for a request needing `scope`, instead of credentials (this registry's own side). */
+  authorize?: (scope: string) => string;
+  /** Sent with every request (this registry's own side: the change reference its audit log records). */
+  headers?: Record<string, string>;
 }
 
 export interface FetchedManifest {
@@ -155,8 +159,10 @@ export class RemoteRegistry {
     });
   }
 
-  async deleteManifest(repository: string, digest: string): Promise<void> {
-    await this.request("DELETE", `/v2/${repository}/manifests/${digest}`, `repository:${repository}:delete`, { notFound: "empty" });
+  /** Deletes a manifest by digest, or by tag where the registry supports it (OCI 1.1); false when it was not there. */
+  async deleteManifest(repository: string, reference: string): Promise<boolean> {
+    const response = await this.request("DELETE", `/v2/${repository}/manifests/${reference}`, `repository:${repository}:delete`, { notFound: "empty" });
+    return response.status !== 404;
   }
 
   /** Referrers of `digest` (OCI 1.1 referrers API); empty when the registry does not offer it. */
@@ -208,9 +214,10 @@ export class RemoteRegistry {
   }
 
   private async send(method: string, url: string, scope: string, options: { headers?: Record<string, string>; body?: Buffer | Readable }): Promise<Response> {
-    const headers: Record<string, string> = { ...options.headers };
+    const headers: Record<string, string> = { ...this.options.headers, ...options.headers };
     const token = this.tokens.get(scope);
-    if (token) headers.Authorization = `Bearer ${token}`;
+    if (this.options.authorize) headers.Authorization = this.options.authorize(scope);
+    else if (token) headers.Authorization = `Bearer ${token}`;
     else if (this.options.credentials) headers.Authorization = `Basic ${Buffer.from(this.options.credentials).toString("base64")}`;
     try {
       return await fetch(url, {

@@ -75,13 +75,17 @@ export class ExecutionStore {
     return row ?? null;
   }
 
-  async list(vendorType: string, vendorId: number | null, limit: number, offset: number): Promise<{ rows: ExecutionRow[]; total: number }> {
-    const where = "vendor_type = $1 AND ($2::int IS NULL OR vendor_id = $2)";
-    const [{ total }] = await this.db.query<{ total: number }>(`SELECT count(*)::int AS total FROM executions WHERE ${where}`, [vendorType, vendorId]);
-    const rows = await this.db.query<ExecutionRow>(
-      `SELECT ${COLUMNS} FROM executions WHERE ${where} ORDER BY id DESC LIMIT ${limit} OFFSET ${offset}`,
-      [vendorType, vendorId],
-    );
+  async list(
+    vendorType: string,
+    vendorId: number | null,
+    limit: number,
+    offset: number,
+    filters: { status?: ExecutionStatus; trigger?: Trigger } = {},
+  ): Promise<{ rows: ExecutionRow[]; total: number }> {
+    const where = "vendor_type = $1 AND ($2::int IS NULL OR vendor_id = $2) AND ($3::text IS NULL OR status = $3) AND ($4::text IS NULL OR trigger = $4)";
+    const params = [vendorType, vendorId, filters.status ?? null, filters.trigger ?? null];
+    const [{ total }] = await this.db.query<{ total: number }>(`SELECT count(*)::int AS total FROM executions WHERE ${where}`, params);
+    const rows = await this.db.query<ExecutionRow>(`SELECT ${COLUMNS} FROM executions WHERE ${where} ORDER BY id DESC LIMIT ${limit} OFFSET ${offset}`, params);
     return { rows, total };
   }
 

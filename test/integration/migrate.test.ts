@@ -45,16 +45,7 @@ describeWithTool("docker-registry", "berth migrate from docker-registry", () => 
     // A two-platform index (distribution cannot untag, so its children keep tags of their own).
     const amd = await upstream.pushImage("multi", "amd64", "multi-amd64");
     const arm = await upstream.pushImage("multi", "arm64", "multi-arm64");
-    index = JSON.stringify({
-      schemaVersion: 2,
-      mediaType: "application/vnd.oci.image.index.v1+json",
-      manifests: [
-        { mediaType: OCI_MANIFEST, digest: amd.manifestDigest, size: 400, platform: { os: "linux", architecture: "amd64" } },
-        { mediaType: OCI_MANIFEST, digest: arm.manifestDigest, size: 400, platform: { os: "linux", architecture: "arm64" } },
-      ],
-    });
-    const put = await upstream.fetch("/v2/multi/manifests/latest", { method: "PUT", headers: { "Content-Type": "application/vnd.oci.image.index.v1+json" }, body: index });
-    expect(put.status).toBe(201);
+    index = await upstream.pushIndex("multi", "latest", [amd, arm]);
     await new RegistryClient(berth.url).createProject("mirror", { public: false });
   });
   afterAll(async () => {

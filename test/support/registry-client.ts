@@ -120,6 +120,30 @@ export class RegistryClient {
     return { manifestDigest: sha256Of(manifest), configDigest, layerDigest };
   }
 
+  /** Pushes an OCI index over `images` (one platform each, amd64 then arm64…) under `tag`; returns its JSON. */
+  async pushIndex(repository: string, tag: string, images: PushedImage[]): Promise<string> {
+    const architectures = ["amd64", "arm64", "s390x", "ppc64le"];
+    const index = JSON.stringify({
+      schemaVersion: 2,
+      mediaType: "application/vnd.oci.image.index.v1+json",
+      manifests: images.map((image, i) => ({ mediaType: OCI_MANIFEST, digest: image.manifestDigest, size: 400, platform: { os: "linux", architecture: architectures[i] } })),
+    });
+    const response = await this.fetch(`/v2/${repository}/manifests/${tag}`, {
+      method: "PUT",
+      headers: { "Content-Type": "application/vnd.oci.image.index.v1+json" },
+      body: index,
+    });
+    await expectStatus(response, 201);
+    return index;
+  }
+
+  /** The digest `repository:reference` has here, or null. */
+  async digestOf(repository: string, reference: string): Promise<string | null> {
+    const accept = [OCI_MANIFEST, "application/vnd.oci.image.index.v1+json"].join(", ");
+    const response = await this.fetch(`/v2/${repository}/manifests/${reference}`, { method: "HEAD", headers: { Accept: accept } });
+    return response.status === 200 ? response.headers.get("docker-content-digest") : null;
+  }
+
   /** Upload requests the server is still streaming into storage (its `berth_uploads_in_progress` gauge). */
   async uploadsInProgress(): Promise<number> {
     const metrics = await (await this.fetch("/metrics")).text();
