@@ -35,6 +35,7 @@ import { registerReplicationJob } from "./replication/job";
 import { localSide } from "./replication/local-side";
 import { ReplicationStore } from "./replication/store";
 import { ReplicationTriggers } from "./replication/triggers";
+import { ProxyCache } from "./proxy/proxy-cache";
 import { registerWebhookRoutes } from "./api/webhooks";
 import { registerArtifactRoutes } from "./api/artifacts";
 import { ArtifactStore } from "./artifacts/artifact-store";
@@ -68,7 +69,7 @@ declare module "fastify" {
 }
 
 export interface AppDependencies {
-  config: Pick<Config, "publicUrl" | "logLevel" | "auditRetentionDays" | "gcGraceSeconds" | "webhookRetryBaseMs">;
+  config: Pick<Config, "publicUrl" | "logLevel" | "auditRetentionDays" | "gcGraceSeconds" | "webhookRetryBaseMs" | "proxyCacheTtlSeconds">;
   sql: Sql;
   store: BlobStore;
   signingKey: SigningKey;
@@ -76,6 +77,9 @@ export interface AppDependencies {
   /** Where registry events go; webhooks when not given. */
   events?: EventPublisher;
 }
+
+/** How long caching a proxied manifest waits for the client to pull its blobs before fetching them itself. */
+const PROXY_PATIENCE_MS = 10_000;
 
 /** How often remote registry endpoints are pinged to keep their status current. */
 const REGISTRY_HEALTH_MS = 5 * 60_000;
@@ -172,7 +176,15 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   const audit = new AuditLog(deps.sql, (error) => app.log.error({ err: error }, "writing pull audit records failed"));
   app.addHook("onClose", () => audit.flush());
   scheduleAuditPurge(app, audit, deps.config.auditRetentionDays);
+  const registries = new RegistryStore(deps.sql);
+  const proxy = new ProxyCache(metadata, deps.store, uploads, registries, {
+    ttlMs: deps.config.proxyCacheTtlSeconds * 1000,
+    patienceMs: PROXY_PATIENCE_MS,
+    onError: (error) => app.log.warn({ err: error }, "proxy cache"),
+  });
+  app.addHook("onClose", () => proxy.close());
   const ctx: DistributionContext = {
+    proxy,
     audit,
     authorizer,
     store: deps.store,
@@ -281,8 +293,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   const retention = new RetentionStore(deps.sql);
   registerRetentionJob(scheduler, { sql: deps.sql, retention, projects, metadata, immutableRules, events, audit });
   registerRetentionRoutes(app, { ...apiDeps, retention, scheduler });
-  const registries = new RegistryStore(deps.sql);
-  registerRegistryRoutes(app, { registries, audit, usedBy: (id) => replication.usingRegistry(id) });
+  registerRegistryRoutes(app, { registries, audit, usedBy: async (id) => [...(await replication.usingRegistry(id)), ...(await projects.proxying(id))] });
   registerReplicationJob(scheduler, {
     store: replication,
     registries,

@@ -23,6 +23,8 @@ export interface Config {
   gcGraceSeconds: number;
   /** First retry delay of a failed webhook delivery (doubling up to 5 minutes). */
   webhookRetryBaseMs: number;
+  /** How long a proxy cache project serves a cached tag before asking its upstream whether the tag moved. */
+  proxyCacheTtlSeconds: number;
   controller: ControllerConfig;
 }
 
@@ -156,6 +158,7 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     auditRetentionDays: parseWholeNumber("BERTH_AUDIT_RETENTION_DAYS", "days", env.BERTH_AUDIT_RETENTION_DAYS, 1),
     gcGraceSeconds: parseWholeNumber("BERTH_GC_GRACE_SECONDS", "seconds", env.BERTH_GC_GRACE_SECONDS, 0) ?? 3600,
     webhookRetryBaseMs: parseWholeNumber("BERTH_WEBHOOK_RETRY_BASE_MS", "milliseconds", env.BERTH_WEBHOOK_RETRY_BASE_MS, 1) ?? 1000,
+    proxyCacheTtlSeconds: parseWholeNumber("BERTH_PROXY_CACHE_TTL_SECONDS", "seconds", env.BERTH_PROXY_CACHE_TTL_SECONDS, 0) ?? 60,
     tokenKeyFile: parseKeyFile(env.BERTH_TOKEN_KEY_FILE),
     controller: {
       repo: env.BERTH_CONTROLLER_REPO || undefined,

@@ -47,6 +47,19 @@ async function roleIdsOf(deps: ProjectAccessDeps, principal: Principal, projectI
 }
 
 
+/**
+ * ProjectReq.registry_id on create: a registry endpoint id makes the project a pull-through cache of it. Only those
+ * who may choose quotas (system admins, system robots with project:create) may, as in Harbor.
+ */
+async function proxiedRegistryOf(db: Queryable, value: unknown, principal: Principal): Promise<number> {
+  if (value === undefined || value === null || value === 0) return 0;
+  if (typeof value !== "number" || !Number.isInteger(value) || value < 0) throw new HarborError("BAD_REQUEST", "registry_id must be a registry endpoint id");
+  if (!canChooseProjectQuota(principal)) throw new HarborError("FORBIDDEN", "only system administrators can create proxy cache projects");
+  const [row] = await db.query<{ id: number }>("SELECT id FROM registries WHERE id = $1", [value]);
+  if (!row) throw new HarborError("BAD_REQUEST", `registry ${value} not found`);
+  return value;
+}
+
 /** Who owns a new project: its creator, or for a robot the first system admin, as in Harbor. */
 async function ownerFor(principal: Principal, tx: Queryable): Promise<number | null> {
   if (principal.kind === "user") return principal.id;
@@ -158,10 +171,11 @@ export function registerProjectRoutes(app: FastifyInstance, deps: ProjectRouteDe
     }
     const metadata = normalizeMetadata(body.metadata, body.public);
     const storageLimit = storageLimitOf(body.storage_limit, request.principal);
+    const registryId = await proxiedRegistryOf(deps.sql, body.registry_id, request.principal);
     // The creator administers the new project (Harbor); both rows or neither.
     const id = await deps.sql.transaction(async (tx) => {
       const ownerId = await ownerFor(request.principal, tx);
-      const created = await projects.create({ name, ownerId, metadata, storageLimit }, tx);
+      const created = await projects.create({ name, ownerId, metadata, storageLimit, registryId }, tx);
       if (created === null) return null;
       if (ownerId !== null) await members.addUser(created, ownerId, ROLES.projectAdmin, tx);
       await deps.audit.record(tx, { projectId: created, operation: "create", resourceType: "project", resource: name }, actorOf(request));

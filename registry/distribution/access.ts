@@ -80,7 +80,11 @@ export async function authorizeRepository(
   const { name, project: projectName } = requireRepositoryName(rawName);
   const project = await deps.projects.findRefByName(projectName);
   const principal = request.principal;
-  if (project && (await mayAccess(deps, request, project, name, action))) return { name, project };
+  if (project && (await mayAccess(deps, request, project, name, action))) {
+    // A proxy cache holds only what it fetched from its upstream (Harbor's words).
+    if (action === "push" && project.registry_id > 0) throw new OciError("DENIED", "can not push artifact to a proxy project");
+    return { name, project };
+  }
   if (principal.kind === "anonymous" || request.tokenAccess !== null) {
     // A token without this action is "insufficient scope": 401 with the scope to ask for, as distribution does.
     const error = new OciError("UNAUTHORIZED");

@@ -1,7 +1,7 @@
 import type { FastifyReply, FastifyRequest } from "fastify";
 import type { ByteRange } from "../storage/blob-store";
 import { actorOf } from "../audit/audit-log";
-import { authorizeRepository } from "./access";
+import { authorizeRepository, type RepositoryAccess } from "./access";
 import type { DistributionContext } from "./context";
 import { requireDigest } from "./digest";
 import { OciError } from "./errors";
@@ -37,14 +37,38 @@ async function linkedBlob(ctx: DistributionContext, request: FastifyRequest, nam
   return { digest: canonical, size, repositoryId, access };
 }
 
-export async function getBlob(ctx: DistributionContext, request: FastifyRequest, reply: FastifyReply, name: string, rawDigest: string) {
-  const { digest, size } = await linkedBlob(ctx, request, name, rawDigest, "pull");
-  const range = parseRange(request.headers.range, size);
-  reply
+function sendBlobHeaders(reply: FastifyReply, digest: string): FastifyReply {
+  return reply
     .header("Docker-Content-Digest", digest)
     .header("ETag", `"${digest}"`)
     .header("Accept-Ranges", "bytes")
     .header("Content-Type", "application/octet-stream");
+}
+
+/** A blob of a proxy project that is not cached in its repository: from the cache's store or its upstream, whole. */
+async function getProxiedBlob(ctx: DistributionContext, request: FastifyRequest, reply: FastifyReply, access: RepositoryAccess, digest: string) {
+  const blob = await ctx.proxy.blob(access.project, access.name, digest, request.method === "HEAD");
+  if (!blob) throw new OciError("BLOB_UNKNOWN", `blob ${digest} is unknown`, { digest });
+  sendBlobHeaders(reply, digest).header("Accept-Ranges", "none");
+  if (blob.size !== null) reply.header("Content-Length", blob.size);
+  if (!blob.stream) return reply.send();
+  if (blob.size !== null) ctx.onBytesSent(blob.size);
+  return reply.send(blob.stream);
+}
+
+export async function getBlob(ctx: DistributionContext, request: FastifyRequest, reply: FastifyReply, name: string, rawDigest: string) {
+  let found;
+  try {
+    found = await linkedBlob(ctx, request, name, rawDigest, "pull");
+  } catch (error) {
+    if (!(error instanceof OciError && error.code === "BLOB_UNKNOWN")) throw error;
+    const access = await authorizeRepository(ctx, request, name, "pull");
+    if (access.project.registry_id === 0) throw error;
+    return getProxiedBlob(ctx, request, reply, access, (error.detail as { digest: string }).digest);
+  }
+  const { digest, size } = found;
+  const range = parseRange(request.headers.range, size);
+  sendBlobHeaders(reply, digest);
   const length = range ? range.end - range.start + 1 : size;
   reply.header("Content-Length", length);
   if (range) reply.code(206).header("Content-Range", `bytes ${range.start}-${range.end}/${size}`);

@@ -8,6 +8,7 @@ import type { ImmutableRules } from "../policy/immutable-rules";
 import type { ProjectQuotas } from "../quotas/quotas";
 import type { DistributionMetadata } from "./metadata";
 import type { UploadService } from "./upload-service";
+import type { ProxyCache } from "../proxy/proxy-cache";
 
 /** What the /v2 handlers need; built once in app.ts. */
 export interface DistributionContext {
@@ -25,6 +26,8 @@ export interface DistributionContext {
   pullStats: PullStats;
   /** Told about pushes, pulls and deletes after they commit (webhooks). */
   events: EventPublisher;
+  /** Pull-through caching for proxy projects. */
+  proxy: ProxyCache;
   publicUrl?: string;
   onBytesSent(bytes: number): void;
 }

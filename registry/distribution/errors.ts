@@ -19,6 +19,8 @@ export const OCI_ERRORS = {
   TOOMANYREQUESTS: { status: 429, message: "too many requests" },
   // Not in the spec's table but used by distribution for a bad Range/Content-Range.
   RANGE_INVALID: { status: 416, message: "requested range not satisfiable" },
+  // Not in the spec's table: distribution's code for a service it depends on failing (a proxy cache's upstream).
+  UNAVAILABLE: { status: 503, message: "service unavailable" },
   // Not in the spec's table: Harbor's answer when an immutable tag rule forbids a tag change.
   PRECONDITION: { status: 412, message: "precondition failed" },
 } as const;

@@ -77,7 +77,7 @@ export type RoleCounts = Record<RoleId, number>;
 export type Visibility = "public" | { all: true } | { userId: number } | { projectIds: number[] };
 
 /** The few columns a permission check needs, without ProjectRow's counts (the hot path of every /v2 request). */
-export type ProjectRef = Pick<ProjectRow, "id" | "name" | "metadata">;
+export type ProjectRef = Pick<ProjectRow, "id" | "name" | "metadata" | "registry_id">;
 
 export class ProjectStore {
   private readonly refs = new ReadCache<ProjectRef>({ max: 1000, ttlMs: CACHE_TTL_MS });
@@ -86,7 +86,7 @@ export class ProjectStore {
 
   findRefByName(name: string): Promise<ProjectRef | null> {
     return this.refs.get(name, async () => {
-      const [row] = await this.db.query<ProjectRef>("SELECT id, name, metadata FROM projects WHERE name = $1", [name]);
+      const [row] = await this.db.query<ProjectRef>("SELECT id, name, metadata, registry_id FROM projects WHERE name = $1", [name]);
       return row ?? null;
     });
   }
@@ -103,13 +103,13 @@ export class ProjectStore {
 
   /** Creates a project; null when the name is taken. */
   async create(
-    input: { name: string; ownerId: number | null; metadata: Record<string, string>; storageLimit: number },
+    input: { name: string; ownerId: number | null; metadata: Record<string, string>; storageLimit: number; registryId?: number },
     db: Queryable = this.db,
   ): Promise<number | null> {
     const rows = await db.query<{ id: number }>(
-      `INSERT INTO projects (name, owner_id, metadata, storage_limit) VALUES ($1, $2, $3, $4)
+      `INSERT INTO projects (name, owner_id, metadata, storage_limit, registry_id) VALUES ($1, $2, $3, $4, $5)
        ON CONFLICT (name) DO NOTHING RETURNING id`,
-      [input.name, input.ownerId, JSON.stringify(input.metadata), input.storageLimit],
+      [input.name, input.ownerId, JSON.stringify(input.metadata), input.storageLimit, input.registryId ?? 0],
     );
     return rows[0]?.id ?? null;
   }
@@ -183,6 +183,12 @@ export class ProjectStore {
   async usedStorage(id: number): Promise<number> {
     const [row] = await this.db.query<{ used: number }>(`SELECT ${projectUsageSql("$1")} AS used`, [id]);
     return row.used;
+  }
+
+  /** Names of the proxy cache projects of registry endpoint `registryId`. */
+  async proxying(registryId: number): Promise<string[]> {
+    const rows = await this.db.query<{ name: string }>("SELECT name FROM projects WHERE registry_id = $1 ORDER BY name", [registryId]);
+    return rows.map((r) => `project ${r.name}`);
   }
 
   /** Deletes a project with no repositories. Returns false when it still has some. Call forgetRef after the commit. */

@@ -125,8 +125,22 @@ export class RemoteRegistry {
 
   /** The blob as a stream (never buffered whole). */
   async blob(repository: string, digest: string): Promise<Readable> {
+    return (await this.openBlob(repository, digest)).stream;
+  }
+
+  /** The blob as a stream with its length when the registry says it. */
+  async openBlob(repository: string, digest: string): Promise<{ stream: Readable; size: number | null }> {
     const response = await this.request("GET", `/v2/${repository}/blobs/${digest}`, `repository:${repository}:pull`);
-    return Readable.fromWeb(response.body as import("node:stream/web").ReadableStream);
+    const length = response.headers.get("content-length");
+    return { stream: Readable.fromWeb(response.body as import("node:stream/web").ReadableStream), size: length === null ? null : Number(length) };
+  }
+
+  /** The blob's size, or null when the registry does not have it. */
+  async blobSize(repository: string, digest: string): Promise<number | null> {
+    const response = await this.request("HEAD", `/v2/${repository}/blobs/${digest}`, `repository:${repository}:pull`, { notFound: "empty" });
+    if (response.status === 404) return null;
+    const length = response.headers.get("content-length");
+    return length === null ? null : Number(length);
   }
 
   /** Uploads a blob from a stream: one POST, then one streamed PUT with the digest. */

@@ -1,4 +1,3 @@
-import { createHash } from "node:crypto";
 import { readdir } from "node:fs/promises";
 import path from "node:path";
 import { startBerth, type TestBerth } from "../support/berth";
@@ -37,25 +36,11 @@ async function collect(admin: RegistryClient, parameters: Record<string, boolean
 }
 
 /** Pushes an image whose layer is `size` bytes derived from `seed`. */
+/** An image whose blobs (config and layer) take about `size` bytes, and that size exactly. */
 async function pushSized(client: RegistryClient, repository: string, tag: string, seed: string, size: number): Promise<PushedImage & { layerSize: number }> {
-  const config = Buffer.from(JSON.stringify({ architecture: "amd64", os: "linux", seed }));
-  const layer = seededBytes(`${seed}/layer`, size);
-  const configDigest = await client.pushBlob(repository, config);
-  const layerDigest = await client.pushBlob(repository, layer);
-  const manifest = JSON.stringify({
-    schemaVersion: 2,
-    mediaType: "application/vnd.oci.image.manifest.v1+json",
-    config: { mediaType: "application/vnd.oci.image.config.v1+json", digest: configDigest, size: config.length },
-    layers: [{ mediaType: "application/vnd.oci.image.layer.v1.tar+gzip", digest: layerDigest, size: layer.length }],
-  });
-  const response = await client.fetch(`/v2/${repository}/manifests/${tag}`, {
-    method: "PUT",
-    headers: { "Content-Type": "application/vnd.oci.image.manifest.v1+json" },
-    body: manifest,
-  });
-  if (response.status !== 201) throw new Error(`manifest push answered ${response.status}: ${await response.text()}`);
-  const manifestDigest = `sha256:${createHash("sha256").update(manifest).digest("hex")}`;
-  return { manifestDigest, configDigest, layerDigest, layerSize: layer.length + config.length };
+  const image = await client.pushImage(repository, tag, seed, size);
+  const configSize = Buffer.byteLength(JSON.stringify({ architecture: "amd64", os: "linux", seed }));
+  return { ...image, layerSize: size + configSize };
 }
 
 describe("garbage collection (grace 0)", () => {

@@ -1,4 +1,3 @@
-import { spawn } from "node:child_process";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -6,20 +5,10 @@ import { ADMIN_CREDS, startBerth, type TestBerth } from "../support/berth";
 import { startReferenceRegistry, type ReferenceRegistry } from "../support/reference-registry";
 import { OCI_MANIFEST, RegistryClient, type PushedImage } from "../support/registry-client";
 import { describeWithTool } from "../support/tools";
+import { spawnMigrate } from "../support/berth-migrate";
 
-const MAIN = path.join(__dirname, "..", "..", "dist", "registry", "main.js");
-
-/** Runs the built `berth migrate` and returns its exit code and output. */
-function berthMigrate(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [MAIN, "migrate", ...args], { env: { ...process.env, NODE_OPTIONS: "" }, stdio: ["ignore", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (chunk) => (stdout += chunk));
-    child.stderr.on("data", (chunk) => (stderr += chunk));
-    child.once("exit", (code) => resolve({ code, stdout, stderr }));
-  });
-}
+/** Runs the built `berth migrate` to its end. */
+const berthMigrate = async (args: string[]) => spawnMigrate(args).exited;
 
 interface Report {
   copied: { repository: string; destination: string; tag: string; digest: string }[];

@@ -9,6 +9,9 @@ import { waitUntil } from "./wait";
 export interface ReferenceRegistry {
   url: string;
   host: string;
+  /** Stops serving (the upstream is down) and keeps the content for `resume`. */
+  halt(): Promise<void>;
+  resume(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -38,19 +41,30 @@ export async function startReferenceRegistry(): Promise<ReferenceRegistry> {
       "",
     ].join("\n"),
   );
-  const child: ChildProcess = spawn(binary, ["serve", config], { stdio: "ignore" });
-  const killOnExit = () => child.kill("SIGKILL");
-  process.once("exit", killOnExit);
   const url = `http://127.0.0.1:${port}`;
-  await waitUntil(async () => (await fetch(`${url}/v2/`).catch(() => null))?.status === 200, "docker-registry to start");
+  let child: ChildProcess | null = null;
+  const killOnExit = () => child?.kill("SIGKILL");
+  process.once("exit", killOnExit);
+  const serve = async () => {
+    child = spawn(binary, ["serve", config], { stdio: "ignore" });
+    await waitUntil(async () => (await fetch(`${url}/v2/`).catch(() => null))?.status === 200, "docker-registry to start");
+  };
+  const halt = async () => {
+    if (!child) return;
+    const exited = new Promise((resolve) => child!.once("exit", resolve));
+    child.kill("SIGTERM");
+    await exited;
+    child = null;
+  };
+  await serve();
   return {
     url,
     host: `127.0.0.1:${port}`,
+    halt,
+    resume: serve,
     stop: async () => {
       process.removeListener("exit", killOnExit);
-      const exited = new Promise((resolve) => child.once("exit", resolve));
-      child.kill("SIGTERM");
-      await exited;
+      await halt();
       await rm(dir, { recursive: true, force: true });
     },
   };

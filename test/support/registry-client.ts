@@ -6,6 +6,7 @@ export const OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json";
 
 export interface PushedImage {
   manifestDigest: string;
+  manifestSize: number;
   configDigest: string;
   layerDigest: string;
 }
@@ -100,9 +101,9 @@ export class RegistryClient {
   }
 
   /** Pushes a one-layer OCI image (content derived from `seed`) and tags it. */
-  async pushImage(repository: string, tag: string, seed = repository): Promise<PushedImage> {
+  async pushImage(repository: string, tag: string, seed = repository, layerSize = 1024): Promise<PushedImage> {
     const config = Buffer.from(JSON.stringify({ architecture: "amd64", os: "linux", seed }));
-    const layer = seededBytes(`${seed}/layer`, 1024);
+    const layer = seededBytes(`${seed}/layer`, layerSize);
     const configDigest = await this.pushBlob(repository, config);
     const layerDigest = await this.pushBlob(repository, layer);
     const manifest = JSON.stringify({
@@ -117,7 +118,7 @@ export class RegistryClient {
       body: manifest,
     });
     await expectStatus(response, 201);
-    return { manifestDigest: sha256Of(manifest), configDigest, layerDigest };
+    return { manifestDigest: sha256Of(manifest), manifestSize: Buffer.byteLength(manifest), configDigest, layerDigest };
   }
 
   /** Pushes an OCI index over `images` (one platform each, amd64 then arm64…) under `tag`; returns its JSON. */
@@ -126,7 +127,7 @@ export class RegistryClient {
     const index = JSON.stringify({
       schemaVersion: 2,
       mediaType: "application/vnd.oci.image.index.v1+json",
-      manifests: images.map((image, i) => ({ mediaType: OCI_MANIFEST, digest: image.manifestDigest, size: 400, platform: { os: "linux", architecture: architectures[i] } })),
+      manifests: images.map((image, i) => ({ mediaType: OCI_MANIFEST, digest: image.manifestDigest, size: image.manifestSize, platform: { os: "linux", architecture: architectures[i] } })),
     });
     const response = await this.fetch(`/v2/${repository}/manifests/${tag}`, {
       method: "PUT",
