@@ -2,6 +2,7 @@ import { startBerth, type TestBerth } from "../support/berth";
 import { freePort, startReferenceRegistry, type ReferenceRegistry } from "../support/reference-registry";
 import { OCI_MANIFEST, RegistryClient, type PushedImage } from "../support/registry-client";
 import { describeWithTool } from "../support/tools";
+import { startFlakyProxy } from "../support/flaky-proxy";
 import { waitUntil } from "../support/wait";
 
 const json = (method: string, body: unknown): RequestInit => ({ method, headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) });
@@ -181,6 +182,45 @@ describeWithTool("docker-registry", "replication between Berth and docker-regist
     const [task] = await tasksOf(execution.id);
     expect(task.status).toBe("Failed");
     expect(await taskLog(execution.id, task.id)).toMatch(/mirror\/nginx: dest_namespace_replace_count 5 drops more path components/);
+  });
+
+  it("retries transient upstream failures, and fails fast on a 4xx with the registry, the artifact and the answer", async () => {
+    const failedOnce = new Set<string>();
+    const proxy = await startFlakyProxy(upstream.url, (request) => {
+      const url = request.url ?? "";
+      if (request.method === "GET" && url.includes("/v2/library/redis/blobs/") && !failedOnce.has(url)) {
+        failedOnce.add(url);
+        return { status: 503, body: '{"errors":[{"code":"UNAVAILABLE","message":"injected"}]}' };
+      }
+      if (url.startsWith("/v2/library/nginx/manifests/")) return { status: 403, body: '{"errors":[{"code":"DENIED","message":"pull rate limit reached"}]}' };
+      return null;
+    });
+    try {
+      const flakyId = await created(await admin.fetch("/api/v2.0/registries", json("POST", { name: "flaky", url: proxy.url })));
+      const policyId = await createPolicy({
+        name: "from-flaky",
+        src_registry: { id: flakyId },
+        dest_namespace: "flaky",
+        dest_namespace_replace_count: 1,
+        filters: [
+          { type: "name", value: "library/{nginx,redis}" },
+          { type: "tag", value: "{1.0,7.0}" },
+        ],
+      });
+      const execution = await runPolicy(policyId);
+      expect(execution).toMatchObject({ status: "Failed", total: 2, succeed: 1, failed: 1 });
+      const tasks = await tasksOf(execution.id);
+      const redis = tasks.find((t) => t.src_resource === "library/redis:7.0")!;
+      expect(redis.status).toBe("Succeed");
+      expect(failedOnce.size).toBeGreaterThan(0);
+      expect(await admin.digestOf("flaky/redis", "7.0")).toBe(images.get("library/redis:7.0")!.manifestDigest);
+      const nginx = tasks.find((t) => t.src_resource === "library/nginx:1.0")!;
+      expect(nginx.status).toBe("Failed");
+      expect(await taskLog(execution.id, nginx.id)).toContain(`${proxy.url}: GET /v2/library/nginx/manifests/1.0 answered 403: {"errors":[{"code":"DENIED","message":"pull rate limit reached"}]}`);
+      expect(proxy.seen.filter((line) => line === "GET /v2/library/nginx/manifests/1.0")).toHaveLength(1);
+    } finally {
+      await proxy.close();
+    }
   });
 
   it("fails the execution with the reason when the endpoint is unreachable, and refuses runs of disabled policies", async () => {
