@@ -53,7 +53,8 @@ interface WorkItem {
 
 function sidesOf(policy: ReplicationPolicyInput, endpoint: RegistryRow, local: LocalSide, changeRef: string): { source: Side; destination: Side } {
   const remote = remoteOf(endpoint, 5);
-  const remoteSide: Side = { registry: remote, describe: `${endpoint.name} (${endpoint.url})`, repositories: () => remote.catalog(), prepare: async () => undefined };
+  const describe = `${endpoint.name} (${endpoint.url})`;
+  const remoteSide: Side = { registry: remote, describe, repositories: () => remote.catalog(), prepare: projectMaker(endpoint, describe) };
   const localSide: Side = {
     registry: local.registry(changeRef),
     describe: "this registry",
@@ -61,6 +62,30 @@ function sidesOf(policy: ReplicationPolicyInput, endpoint: RegistryRow, local: L
     prepare: (repository) => local.ensureProject(repository.split("/")[0]),
   };
   return policy.srcRegistryId !== null ? { source: remoteSide, destination: localSide } : { source: localSide, destination: remoteSide };
+}
+
+/**
+ * For Harbor and Berth destinations: creates the project a repository lands in when it does not exist (Harbor's
+ * adapter does the same), once per run. Other registries need no projects.
+ */
+function projectMaker(endpoint: RegistryRow, describe: string): (repository: string) => Promise<void> {
+  if (endpoint.type !== "harbor" && endpoint.type !== "berth") return async () => undefined;
+  const made = new Map<string, Promise<void>>();
+  const headers: Record<string, string> = { "Content-Type": "application/json" };
+  if (endpoint.access_key) headers.Authorization = `Basic ${Buffer.from(`${endpoint.access_key}:${endpoint.access_secret}`).toString("base64")}`;
+  return (repository) => {
+    const project = repository.split("/")[0];
+    let making = made.get(project);
+    if (!making) {
+      making = (async () => {
+        const response = await fetch(`${endpoint.url}/api/v2.0/projects`, { method: "POST", headers, body: JSON.stringify({ project_name: project, metadata: { public: "false" } }), signal: AbortSignal.timeout(15_000) });
+        // 409: it exists already, which is what we want.
+        if (!response.ok && response.status !== 409) throw new RemoteError(`${describe}: creating project ${project} answered ${response.status}: ${(await response.text()).slice(0, 300)}`, response.status, false);
+      })();
+      made.set(project, making);
+    }
+    return making;
+  };
 }
 
 const message = (error: unknown) => (error instanceof Error ? error.message : String(error));

@@ -1,4 +1,4 @@
-import { startBerth, type TestBerth } from "../support/berth";
+import { ADMIN_PASSWORD, startBerth, type TestBerth } from "../support/berth";
 import { freePort, startReferenceRegistry, type ReferenceRegistry } from "../support/reference-registry";
 import { OCI_MANIFEST, RegistryClient, type PushedImage } from "../support/registry-client";
 import { describeWithTool } from "../support/tools";
@@ -165,6 +165,20 @@ describeWithTool("docker-registry", "replication between Berth and docker-regist
 
     expect((await admin.fetch(`/v2/team/app/manifests/${pushed.manifestDigest}`, { method: "DELETE" })).status).toBe(202);
     await waitUntil(async () => (await remote.digestOf("backup/team/app", "v1")) === null, "the deletion to be replicated");
+  });
+
+  it("copies within one registry by mounting blobs, creating the destination project through its API", async () => {
+    await admin.createProject("src", { public: false });
+    const image = await admin.pushImage("src/app", "v1", "src/app:v1");
+    const selfId = await created(
+      await admin.fetch("/api/v2.0/registries", json("POST", { name: "self", type: "berth", url: berth.url, credential: { access_key: "admin", access_secret: ADMIN_PASSWORD } })),
+    );
+    const policyId = await createPolicy({ name: "to-self", dest_registry: { id: selfId }, dest_namespace: "copies", dest_namespace_replace_count: 1, filters: [{ type: "name", value: "src/**" }] });
+    const execution = await runPolicy(policyId);
+    expect(execution.status).toBe("Succeed");
+    const [task] = await tasksOf(execution.id);
+    expect(await taskLog(execution.id, task.id)).toMatch(/0 blob\(s\) sent \(0 bytes\), 0 already there, 2 mounted/);
+    expect(await admin.digestOf("copies/app", "v1")).toBe(image.manifestDigest);
   });
 
   it("fails a task with the registry, the artifact and the upstream's answer, and fails fast on 4xx", async () => {
