@@ -181,6 +181,26 @@ describeWithTool("docker-registry", "replication between Berth and docker-regist
     expect(await admin.digestOf("copies/app", "v1")).toBe(image.manifestDigest);
   });
 
+  it("pushes to a second Berth with the artifact's referrers (signatures, SBOMs)", async () => {
+    const second = await startBerth();
+    try {
+      await admin.createProject("signed", { public: false });
+      const image = await admin.pushImage("signed/app", "v1", "signed/app:v1");
+      const signature = await admin.pushReferrer("signed/app", image, "application/vnd.dev.cosign.signature", "signature-bytes");
+      const secondId = await created(
+        await admin.fetch("/api/v2.0/registries", json("POST", { name: "second", type: "berth", url: second.url, credential: { access_key: "admin", access_secret: ADMIN_PASSWORD } })),
+      );
+      const policyId = await createPolicy({ name: "to-second", dest_registry: { id: secondId }, filters: [{ type: "name", value: "signed/**" }] });
+      expect((await runPolicy(policyId)).status).toBe("Succeed");
+      const target = new RegistryClient(second.url);
+      expect(await target.digestOf("signed/app", "v1")).toBe(image.manifestDigest);
+      const referrers = (await (await target.fetch(`/v2/signed/app/referrers/${image.manifestDigest}`)).json()) as { manifests: { digest: string; artifactType: string }[] };
+      expect(referrers.manifests).toEqual([expect.objectContaining({ digest: signature, artifactType: "application/vnd.dev.cosign.signature" })]);
+    } finally {
+      await second.close();
+    }
+  });
+
   it("fails a task with the registry, the artifact and the upstream's answer, and fails fast on 4xx", async () => {
     // A push-based copy into a namespace the policy cannot place (replace count beyond the path).
     const policyId = await createPolicy({

@@ -138,6 +138,24 @@ export class RegistryClient {
     return index;
   }
 
+  /** Pushes an artifact (a signature, an SBOM) whose subject is `subject`, untagged; returns its digest. */
+  async pushReferrer(repository: string, subject: PushedImage, artifactType: string, content: string): Promise<string> {
+    const config = await this.pushBlob(repository, Buffer.from("{}"));
+    const layer = await this.pushBlob(repository, Buffer.from(content));
+    const manifest = JSON.stringify({
+      schemaVersion: 2,
+      mediaType: OCI_MANIFEST,
+      artifactType,
+      config: { mediaType: "application/vnd.oci.empty.v1+json", digest: config, size: 2 },
+      layers: [{ mediaType: "application/octet-stream", digest: layer, size: Buffer.byteLength(content) }],
+      subject: { mediaType: OCI_MANIFEST, digest: subject.manifestDigest, size: subject.manifestSize },
+    });
+    const digest = sha256Of(manifest);
+    const response = await this.fetch(`/v2/${repository}/manifests/${digest}`, { method: "PUT", headers: { "Content-Type": OCI_MANIFEST }, body: manifest });
+    await expectStatus(response, 201);
+    return digest;
+  }
+
   /** The digest `repository:reference` has here, or null. */
   async digestOf(repository: string, reference: string): Promise<string | null> {
     const accept = [OCI_MANIFEST, "application/vnd.oci.image.index.v1+json"].join(", ");
