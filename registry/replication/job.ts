@@ -2,7 +2,7 @@ import type { JobContext, Scheduler } from "../scheduler/scheduler";
 import { ArtifactCopier } from "./copier";
 import { destinationRepository, filtersSelect, type ReplicationPolicyInput } from "./policy";
 import { remoteOf, type RegistryRow, type RegistryStore } from "./registries";
-import { RemoteError, type RemoteRegistry } from "./remote-registry";
+import { RemoteError, tlsOptions, type RemoteRegistry } from "./remote-registry";
 import type { ReplicationStore, TaskOperation } from "./store";
 import { inParallel } from "./parallel";
 
@@ -78,7 +78,7 @@ function projectMaker(endpoint: RegistryRow, describe: string): (repository: str
     let making = made.get(project);
     if (!making) {
       making = (async () => {
-        const response = await fetch(`${endpoint.url}/api/v2.0/projects`, { method: "POST", headers, body: JSON.stringify({ project_name: project, metadata: { public: "false" } }), signal: AbortSignal.timeout(15_000) });
+        const response = await fetch(`${endpoint.url}/api/v2.0/projects`, { method: "POST", headers, body: JSON.stringify({ project_name: project, metadata: { public: "false" } }), signal: AbortSignal.timeout(15_000), ...tlsOptions(endpoint.insecure) });
         // 409: it exists already, which is what we want.
         if (!response.ok && response.status !== 409) throw new RemoteError(`${describe}: creating project ${project} answered ${response.status}: ${(await response.text()).slice(0, 300)}`, response.status, false);
       })();

@@ -25,13 +25,13 @@ export interface RegistryRow {
 export type RegistryInput = Pick<RegistryRow, "name" | "description" | "type" | "url" | "credential_type" | "access_key" | "access_secret" | "insecure">;
 
 /** A client for the endpoint with its credentials. */
-export function remoteOf(endpoint: Pick<RegistryRow, "url" | "access_key" | "access_secret">, attempts = 1): RemoteRegistry {
+export function remoteOf(endpoint: Pick<RegistryRow, "url" | "access_key" | "access_secret" | "insecure">, attempts = 1): RemoteRegistry {
   const credentials = endpoint.access_key ? `${endpoint.access_key}:${endpoint.access_secret}` : undefined;
-  return new RemoteRegistry(endpoint.url, { credentials, attempts, timeoutMs: 15_000 });
+  return new RemoteRegistry(endpoint.url, { credentials, attempts, timeoutMs: 15_000, insecure: endpoint.insecure });
 }
 
 /** Whether the endpoint answers /v2/ with these credentials: null when healthy, else what went wrong. */
-export async function healthProblem(endpoint: Pick<RegistryRow, "url" | "access_key" | "access_secret">): Promise<string | null> {
+export async function healthProblem(endpoint: Pick<RegistryRow, "url" | "access_key" | "access_secret" | "insecure">): Promise<string | null> {
   try {
     await remoteOf(endpoint).ping();
     return null;

@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { Readable } from "node:stream";
+import { Agent } from "undici";
 
 /** Every manifest media type a copy must be able to carry. */
 export const MANIFEST_ACCEPT = [
@@ -29,6 +30,8 @@ export interface RemoteOptions {
   timeoutMs?: number;
   /** An Authorization header for a request needing `scope`, instead of credentials (this registry's own side). */
   authorize?: (scope: string) => string;
+  /** Skip TLS certificate verification (a registry endpoint's `insecure` switch). */
+  insecure?: boolean;
   /** Sent with every request (this registry's own side: the change reference its audit log records). */
   headers?: Record<string, string>;
 }
@@ -43,6 +46,15 @@ const TRANSIENT_CODES = new Set(["ECONNRESET", "ECONNREFUSED", "EPIPE", "ETIMEDO
 
 function isTransientStatus(status: number): boolean {
   return status === 429 || status >= 500;
+}
+
+// One connection pool for every endpoint that skips certificate checks.
+let insecureAgent: Agent | null = null;
+const insecureDispatcher = () => (insecureAgent ??= new Agent({ connect: { rejectUnauthorized: false } }));
+
+/** fetch options that skip certificate checks when `insecure` (for calls outside this client, e.g. Harbor's /api). */
+export function tlsOptions(insecure: boolean): RequestInit {
+  return insecure ? ({ dispatcher: insecureDispatcher() } as RequestInit) : {};
 }
 
 /** Parses `Bearer realm="…",service="…",scope="…"`. */
@@ -241,6 +253,7 @@ export class RemoteRegistry {
         redirect: "follow",
         signal: AbortSignal.timeout(this.options.timeoutMs ?? 300_000),
         ...(options.body instanceof Readable ? { duplex: "half" } : {}),
+        ...tlsOptions(this.options.insecure ?? false),
       } as RequestInit);
     } catch (error) {
       const cause = (error as { cause?: { code?: string } }).cause;
@@ -255,7 +268,7 @@ export class RemoteRegistry {
     for (const part of scope.split(" ")) url.searchParams.append("scope", part);
     const headers: Record<string, string> = {};
     if (this.options.credentials) headers.Authorization = `Basic ${Buffer.from(this.options.credentials).toString("base64")}`;
-    const response = await fetch(url, { headers, signal: AbortSignal.timeout(30_000) });
+    const response = await fetch(url, { headers, signal: AbortSignal.timeout(30_000), ...tlsOptions(this.options.insecure ?? false) });
     if (!response.ok) throw new RemoteError(`${this.base}: the token service ${url.origin}${url.pathname} answered ${response.status}`, response.status, isTransientStatus(response.status));
     const body = (await response.json()) as { token?: string; access_token?: string };
     const token = body.token || body.access_token;

@@ -68,6 +68,20 @@ describeWithTool("docker-registry", "registry endpoints API", () => {
     expect(await refused.text()).toMatch(/the registry is unhealthy: .*ECONNREFUSED/);
   });
 
+  it("verifies TLS certificates unless the endpoint is marked insecure", async () => {
+    const https = await startReferenceRegistry({ tls: true });
+    try {
+      const refused = await admin.fetch("/api/v2.0/registries/ping", json("POST", { url: https.url }));
+      expect(refused.status).toBe(400);
+      expect(await refused.text()).toMatch(/the registry is unhealthy: .*(SELF_SIGNED|self.signed|CERT)/i);
+      expect((await admin.fetch("/api/v2.0/registries/ping", json("POST", { url: https.url, insecure: true }))).status).toBe(200);
+      const created = await admin.fetch("/api/v2.0/registries", json("POST", { name: "self-signed", url: https.url, insecure: true }));
+      expect((await status(created.headers.get("location")!, "healthy")).status).toBe("healthy");
+    } finally {
+      await https.stop();
+    }
+  });
+
   it("refuses bad input with 400 and non-admins with 403", async () => {
     for (const body of [{ name: "x", url: "ftp://host" }, { name: "", url: upstream.url }, { name: "x", url: upstream.url, type: "quay" }]) {
       expect((await admin.fetch("/api/v2.0/registries", json("POST", body))).status).toBe(400);
