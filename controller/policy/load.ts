@@ -1,0 +1,320 @@
+import { readFile } from "node:fs/promises";
+import path from "node:path";
+import Ajv, { type ErrorObject } from "ajv";
+import addFormats from "ajv-formats";
+import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from "yaml";
+import projectsSchema from "../../policies/schemas/projects.schema.json";
+import membersSchema from "../../policies/schemas/members.schema.json";
+import { harborCronProblem } from "../../registry/scheduler/cron";
+import { compileGlob } from "../../registry/policy/doublestar";
+import { parseSize, type DesiredMember, type DesiredProject, type Policy, type Replication, type RoleName } from "./model";
+
+/** One thing wrong in a policy file, where it is. */
+export interface Problem {
+  file: string;
+  line: number;
+  col: number;
+  message: string;
+}
+
+export function formatProblem(problem: Problem): string {
+  return `${problem.file}:${problem.line}:${problem.col}: ${problem.message}`;
+}
+
+export class PolicyError extends Error {
+  constructor(readonly problems: Problem[]) {
+    super(problems.map(formatProblem).join("\n"));
+  }
+}
+
+/** In file order, then by position. */
+function sortProblems(problems: Problem[]): Problem[] {
+  const order: string[] = Object.values(POLICY_FILES);
+  return [...problems].sort((a, b) => order.indexOf(a.file) - order.indexOf(b.file) || a.line - b.line || a.col - b.col);
+}
+
+export const POLICY_FILES = { projects: "projects.yaml", members: "members.yaml" } as const;
+
+// Harbor's largest storage limit: 1024 TiB.
+const MAX_STORAGE_LIMIT = 1024 * 1024 ** 4;
+
+const ajv = new Ajv({ allErrors: true, strict: true, verbose: true });
+addFormats(ajv);
+const validators = { projects: ajv.compile(projectsSchema), members: ajv.compile(membersSchema) };
+
+/** A parsed policy file: its data and a way to turn a path inside it into file:line:col. */
+class SourceFile {
+  readonly problems: Problem[] = [];
+
+  constructor(
+    readonly name: string,
+    private readonly document: Document,
+    private readonly lines: LineCounter,
+  ) {}
+
+  get data(): Record<string, unknown> {
+    const value = this.document.toJS() as unknown;
+    return typeof value === "object" && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : {};
+  }
+
+  /** Records a problem at the node `at` (a path of keys and indexes), or at its key when `key` is set. */
+  report(at: (string | number)[], message: string, key = false): void {
+    const node = key ? this.keyNode(at) : this.node(at);
+    const offset = node?.range?.[0] ?? 0;
+    const { line, col } = this.lines.linePos(offset);
+    this.problems.push({ file: this.name, line, col, message });
+  }
+
+  private node(at: (string | number)[]): Node | null {
+    // The deepest node that exists along the path: a missing key is reported at its parent.
+    for (let depth = at.length; depth >= 0; depth--) {
+      const node = depth === 0 ? this.document.contents : this.document.getIn(at.slice(0, depth), true);
+      if (node && typeof node === "object" && "range" in node) return node as Node;
+    }
+    return null;
+  }
+
+  private keyNode(at: (string | number)[]): Node | null {
+    const parent = at.length > 1 ? this.document.getIn(at.slice(0, -1), true) : this.document.contents;
+    if (isMap(parent)) {
+      const pair = parent.items.find((item) => isPair(item) && isScalar(item.key) && item.key.value === at[at.length - 1]);
+      if (pair && isScalar(pair.key)) return pair.key;
+    }
+    return this.node(at);
+  }
+}
+
+async function readSource(dir: string, file: string): Promise<SourceFile> {
+  let text = "";
+  try {
+    text = await readFile(path.join(dir, file), "utf8");
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
+  }
+  const lines = new LineCounter();
+  const document = parseDocument(text, { lineCounter: lines, uniqueKeys: true, prettyErrors: false });
+  const source = new SourceFile(file, document, lines);
+  for (const error of [...document.errors, ...document.warnings]) {
+    const { line, col } = lines.linePos(error.pos[0]);
+    source.problems.push({ file, line, col, message: error.message.split("\n")[0] });
+  }
+  return source;
+}
+
+/** JSON pointer `/projects/0/name` → ["projects", 0, "name"]. */
+function pointerPath(pointer: string): (string | number)[] {
+  if (pointer === "") return [];
+  return pointer
+    .slice(1)
+    .split("/")
+    .map((part) => part.replace(/~1/g, "/").replace(/~0/g, "~"))
+    .map((part) => (/^\d+$/.test(part) ? Number(part) : part));
+}
+
+function schemaMessage(error: ErrorObject): string {
+  const where = error.instancePath === "" ? "the file" : error.instancePath.slice(1).replace(/\//g, ".");
+  switch (error.keyword) {
+    case "additionalProperties":
+      return `${where}: unknown field "${(error.params as { additionalProperty: string }).additionalProperty}"`;
+    case "required":
+      return `${where}: missing required field "${(error.params as { missingProperty: string }).missingProperty}"`;
+    case "enum":
+      return `${where}: must be one of ${(error.params as { allowedValues: unknown[] }).allowedValues.map((v) => JSON.stringify(v)).join(", ")}`;
+    case "pattern":
+      // A secret typed into a reference field must not be repeated in logs and pull-request comments.
+      if (/(secret|password)From$/.test(error.instancePath)) return `${where}: must be a reference, env:NAME or file:PATH (never the secret itself)`;
+      return `${where}: ${JSON.stringify(error.data)} does not match ${(error.params as { pattern: string }).pattern}`;
+    default:
+      return `${where}: ${error.message}`;
+  }
+}
+
+function checkSchema(source: SourceFile, validate: (typeof validators)["projects"]): boolean {
+  if (source.problems.length > 0) return false; // YAML syntax errors first: the data is not what the author meant
+  if (validate(source.data)) return true;
+  // oneOf reports each branch; the branch errors say more than "must match exactly one schema".
+  const errors = (validate.errors ?? []).filter((error) => error.keyword !== "oneOf" || validate.errors!.length === 1);
+  const seen = new Set<string>();
+  for (const error of errors) {
+    const message = schemaMessage(error);
+    if (seen.has(message)) continue;
+    seen.add(message);
+    const at = pointerPath(error.instancePath);
+    if (error.keyword === "additionalProperties") {
+      source.report([...at, (error.params as { additionalProperty: string }).additionalProperty], message, true);
+    } else {
+      source.report(at, message);
+    }
+  }
+  return false;
+}
+
+/** Reports every second occurrence of a name (`key` of item i) at that item. */
+function checkUnique<T>(source: SourceFile, items: T[], key: (item: T) => string, at: (index: number) => (string | number)[], what: string): void {
+  const first = new Map<string, number>();
+  items.forEach((item, i) => {
+    const name = key(item);
+    if (first.has(name)) source.report(at(i), `duplicate ${what} "${name}" (first declared at item ${first.get(name)! + 1})`);
+    else first.set(name, i);
+  });
+}
+
+function checkPattern(source: SourceFile, at: (string | number)[], value: string): void {
+  try {
+    compileGlob(value);
+  } catch {
+    source.report(at, `${JSON.stringify(value)} is not a valid doublestar pattern`);
+  }
+  if (/\{[^}]*\s[^}]*\}/.test(value)) source.report(at, `${JSON.stringify(value)}: no spaces inside {a,b} alternatives (they would never match)`);
+}
+
+type Raw = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- schema-validated YAML
+
+function projectsOf(source: SourceFile, raw: Raw, registryNames: Set<string>): { projects: DesiredProject[]; replications: Replication[] } {
+  const projects: DesiredProject[] = [];
+  const replications: Replication[] = [];
+  (raw.projects ?? []).forEach((project: Raw, i: number) => {
+    const at = ["projects", i];
+    const storageLimit = project.storageLimit === undefined ? null : parseSize(project.storageLimit);
+    if (project.storageLimit !== undefined && (storageLimit === null || storageLimit === 0 || storageLimit > MAX_STORAGE_LIMIT)) {
+      source.report([...at, "storageLimit"], `storageLimit ${JSON.stringify(project.storageLimit)} must be -1/unlimited or a size up to 1024TiB`);
+    }
+    (project.immutableTags ?? []).forEach((rule: Raw, r: number) => {
+      checkPattern(source, [...at, "immutableTags", r, "tags"], rule.tags);
+      if (rule.repositories !== undefined) checkPattern(source, [...at, "immutableTags", r, "repositories"], rule.repositories);
+    });
+    if (project.retention) {
+      const schedule = project.retention.schedule ?? "";
+      const problem = schedule === "" ? null : harborCronProblem(schedule);
+      if (problem) source.report([...at, "retention", "schedule"], `retention schedule: ${problem}`);
+      (project.retention.rules as Raw[]).forEach((rule, r) => {
+        const ruleAt = [...at, "retention", "rules", r];
+        if (rule.template !== "always" && typeof rule.params?.[rule.template] !== "number") {
+          source.report(ruleAt, `template ${rule.template} needs params.${rule.template}`);
+        }
+        checkPattern(source, [...ruleAt, "repositories"], rule.repositories);
+        checkPattern(source, [...ruleAt, "tags"], rule.tags);
+      });
+    }
+    (project.replication ?? []).forEach((policy: Raw, r: number) => {
+      const policyAt = [...at, "replication", r];
+      if (!registryNames.has(policy.registry)) source.report([...policyAt, "registry"], `unknown registry "${policy.registry}" (declare it under registries:)`);
+      const trigger = policy.trigger ?? { type: "manual" };
+      if (trigger.type === "scheduled") {
+        const problem = harborCronProblem(trigger.cron ?? "");
+        if (problem) source.report([...policyAt, "trigger"], `replication schedule: ${problem}`);
+      }
+      if (trigger.type === "event_based" && policy.direction !== "push") source.report([...policyAt, "trigger"], "event_based triggers need direction: push (events are this registry's)");
+      const filters = policy.filters ?? {};
+      for (const field of ["repositories", "tags"]) if (filters[field] !== undefined) checkPattern(source, [...policyAt, "filters", field], filters[field]);
+      replications.push({
+        name: policy.name,
+        project: project.name,
+        direction: policy.direction,
+        registry: policy.registry,
+        repositories: filters.repositories ?? "**",
+        tags: filters.tags ?? "**",
+        trigger: { type: trigger.type, cron: trigger.type === "scheduled" ? trigger.cron : "" },
+        destNamespace: policy.destNamespace ?? "",
+        override: policy.override ?? true,
+        deletion: policy.deletion ?? false,
+        enabled: policy.enabled ?? true,
+        speed: policy.speed ?? 0,
+      });
+    });
+    projects.push({
+      name: project.name,
+      public: project.public ?? false,
+      storageLimit: storageLimit ?? null,
+      immutableTags:
+        project.immutableTags === undefined ? null : project.immutableTags.map((rule: Raw) => ({ repositories: rule.repositories ?? "**", tags: rule.tags, disabled: rule.disabled ?? false })),
+      retention:
+        project.retention === undefined
+          ? null
+          : {
+              schedule: project.retention.schedule ?? "",
+              rules: project.retention.rules.map((rule: Raw) => ({
+                template: rule.template,
+                params: rule.params ?? {},
+                repositories: rule.repositories,
+                tags: rule.tags,
+                untagged: rule.untagged ?? true,
+                disabled: rule.disabled ?? false,
+              })),
+            },
+    });
+  });
+  checkUnique(source, projects, (p) => p.name, (i) => ["projects", i, "name"], "project");
+  // Replication policies are system-wide in Harbor: names are unique across projects.
+  const replicationAt: (string | number)[][] = [];
+  (raw.projects ?? []).forEach((project: Raw, i: number) => (project.replication ?? []).forEach((_: unknown, r: number) => replicationAt.push(["projects", i, "replication", r, "name"])));
+  checkUnique(source, replications, (r) => r.name, (i) => replicationAt[i], "replication policy");
+  return { projects, replications };
+}
+
+/**
+ * Reads `projects.yaml` and `members.yaml` from `dir`, checks them against the JSON Schemas and the rules a schema
+ * cannot express (references, duplicates, cron, patterns, sizes), and returns the desired state. Every problem is
+ * reported with its file, line and column; any problem means no policy (nothing is applied from a broken repo).
+ */
+export async function loadPolicy(dir: string): Promise<Policy> {
+  const projectsFile = await readSource(dir, POLICY_FILES.projects);
+  const membersFile = await readSource(dir, POLICY_FILES.members);
+  const projectsValid = checkSchema(projectsFile, validators.projects);
+  const membersValid = checkSchema(membersFile, validators.members);
+  if (!projectsValid || !membersValid) throw new PolicyError(sortProblems([...projectsFile.problems, ...membersFile.problems]));
+
+  const rawProjects = projectsFile.data as Raw;
+  const rawMembers = membersFile.data as Raw;
+  const registries = ((rawProjects.registries ?? []) as Raw[]).map((registry) => ({
+    name: registry.name as string,
+    type: registry.type ?? "docker-registry",
+    url: (registry.url as string).replace(/\/+$/, ""),
+    description: registry.description ?? "",
+    insecure: registry.insecure ?? false,
+    accessKey: registry.credentials?.accessKey ?? "",
+    secretFrom: registry.credentials?.secretFrom ?? null,
+  }));
+  checkUnique(projectsFile, registries, (r) => r.name, (i) => ["registries", i, "name"], "registry");
+  const { projects, replications } = projectsOf(projectsFile, rawProjects, new Set(registries.map((r) => r.name)));
+  const projectNames = new Set(projects.map((p) => p.name));
+
+  const users = ((rawMembers.users ?? []) as Raw[]).map((user) => ({
+    username: user.username as string,
+    email: user.email as string,
+    realname: user.realname ?? "",
+    admin: user.admin ?? false,
+    passwordFrom: user.passwordFrom ?? null,
+  }));
+  checkUnique(membersFile, users, (u) => u.username, (i) => ["users", i, "username"], "user");
+
+  const members: DesiredMember[] = [];
+  const memberProjects = Object.keys(rawMembers.members ?? {});
+  for (const project of memberProjects) {
+    if (!projectNames.has(project)) membersFile.report(["members", project], `unknown project "${project}" (declare it in ${POLICY_FILES.projects})`, true);
+    const entries = rawMembers.members[project] as Raw[];
+    entries.forEach((entry) => members.push({ project, user: entry.user, role: entry.role as RoleName }));
+    checkUnique(membersFile, entries, (e) => e.user, (i) => ["members", project, i, "user"], `member of ${project}`);
+  }
+
+  const robots = ((rawMembers.robots ?? []) as Raw[]).map((robot, i) => {
+    if (!projectNames.has(robot.project)) membersFile.report(["robots", i, "project"], `unknown project "${robot.project}" (declare it in ${POLICY_FILES.projects})`);
+    if (robot.duration === 0) membersFile.report(["robots", i, "duration"], "duration must be -1 (never expires) or a number of days");
+    return { name: robot.name as string, project: robot.project as string, description: robot.description ?? "", access: robot.access, duration: robot.duration ?? -1, secretFrom: robot.secretFrom ?? null };
+  });
+  checkUnique(membersFile, robots, (r) => `${r.project}+${r.name}`, (i) => ["robots", i, "name"], "robot");
+
+  const problems = [...projectsFile.problems, ...membersFile.problems];
+  if (problems.length > 0) throw new PolicyError(sortProblems(problems));
+  const controller = (rawProjects.controller ?? {}) as Raw;
+  return {
+    settings: { prune: controller.prune ?? false, drift: controller.drift ?? "correct", adopt: controller.adopt ?? false, allowDeleteAll: controller.allowDeleteAll ?? false },
+    registries,
+    users,
+    projects,
+    memberProjects,
+    members,
+    robots,
+    replications,
+  };
+}

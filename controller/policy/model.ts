@@ -1,0 +1,117 @@
+/** The desired state the policy files declare, normalized (defaults filled, sizes in bytes, secrets as references). */
+
+export type RoleName = "projectAdmin" | "maintainer" | "developer" | "guest" | "limitedGuest";
+
+/** Harbor's role ids (HARBOR-MODEL §3.1). */
+export const ROLE_IDS: Record<RoleName, number> = { projectAdmin: 1, developer: 2, guest: 3, maintainer: 4, limitedGuest: 5 };
+
+export interface Settings {
+  prune: boolean;
+  drift: "correct" | "warn" | "off";
+  adopt: boolean;
+  allowDeleteAll: boolean;
+}
+
+export interface DesiredRegistry {
+  name: string;
+  type: "docker-registry" | "harbor" | "berth";
+  url: string;
+  description: string;
+  insecure: boolean;
+  accessKey: string;
+  /** `env:NAME` or `file:PATH`; resolved only when applying. */
+  secretFrom: string | null;
+}
+
+export interface ImmutableRule {
+  repositories: string;
+  tags: string;
+  disabled: boolean;
+}
+
+export interface RetentionRule {
+  template: string;
+  params: Record<string, number>;
+  repositories: string;
+  tags: string;
+  untagged: boolean;
+  disabled: boolean;
+}
+
+export interface Retention {
+  /** Harbor's 6-field cron, or "" for manual runs only. */
+  schedule: string;
+  rules: RetentionRule[];
+}
+
+export interface Replication {
+  name: string;
+  project: string;
+  direction: "push" | "pull";
+  registry: string;
+  repositories: string;
+  tags: string;
+  trigger: { type: "manual" | "scheduled" | "event_based"; cron: string };
+  destNamespace: string;
+  override: boolean;
+  deletion: boolean;
+  enabled: boolean;
+  speed: number;
+}
+
+export interface DesiredProject {
+  name: string;
+  public: boolean;
+  /** Bytes, -1 unlimited; null = not managed. */
+  storageLimit: number | null;
+  /** null = not managed (the files do not mention them). */
+  immutableTags: ImmutableRule[] | null;
+  retention: Retention | null;
+}
+
+export interface DesiredUser {
+  username: string;
+  email: string;
+  realname: string;
+  admin: boolean;
+  passwordFrom: string | null;
+}
+
+export interface DesiredMember {
+  project: string;
+  user: string;
+  role: RoleName;
+}
+
+export interface DesiredRobot {
+  name: string;
+  project: string;
+  description: string;
+  access: ("pull" | "push" | "delete")[];
+  duration: number;
+  secretFrom: string | null;
+}
+
+export interface Policy {
+  settings: Settings;
+  registries: DesiredRegistry[];
+  users: DesiredUser[];
+  projects: DesiredProject[];
+  /** Projects whose member list the files declare (a project absent from `members:` keeps its members). */
+  memberProjects: string[];
+  members: DesiredMember[];
+  robots: DesiredRobot[];
+  replications: Replication[];
+}
+
+const UNITS: Record<string, number> = { B: 1, KB: 1e3, MB: 1e6, GB: 1e9, TB: 1e12, KiB: 1024, MiB: 1024 ** 2, GiB: 1024 ** 3, TiB: 1024 ** 4 };
+
+/** `10GiB`, `500MB`, `unlimited`, or a byte count → bytes (-1 = unlimited); null when it is not a size. */
+export function parseSize(value: string | number): number | null {
+  if (typeof value === "number") return Number.isSafeInteger(value) && value >= -1 ? value : null;
+  if (value === "unlimited") return -1;
+  const match = /^(\d+(?:\.\d+)?)\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)$/.exec(value);
+  if (!match) return null;
+  const bytes = Math.round(Number(match[1]) * UNITS[match[2]]);
+  return Number.isSafeInteger(bytes) ? bytes : null;
+}

@@ -1,0 +1,127 @@
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { formatProblem, loadPolicy, PolicyError } from "../../../controller/policy/load";
+import { parseSize } from "../../../controller/policy/model";
+
+const EXAMPLE = path.join(__dirname, "..", "..", "..", "policies");
+
+describe("loadPolicy", () => {
+  let dir: string;
+  beforeEach(async () => {
+    dir = await mkdtemp(path.join(tmpdir(), "berth-policy-"));
+  });
+  afterEach(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  /** The problems of a repo with these files, as file:line:col: message. */
+  async function problemsOf(files: Record<string, string>): Promise<string[]> {
+    for (const [name, text] of Object.entries(files)) await writeFile(path.join(dir, name), text);
+    try {
+      await loadPolicy(dir);
+      return [];
+    } catch (error) {
+      if (!(error instanceof PolicyError)) throw error;
+      return error.problems.map(formatProblem);
+    }
+  }
+
+  it("reads the example repository into the desired state", async () => {
+    const policy = await loadPolicy(EXAMPLE);
+    expect(policy.projects.map((p) => p.name)).toEqual(["dev-team", "platform"]);
+    expect(policy.projects[0]).toMatchObject({ public: false, storageLimit: 10 * 1024 ** 3, immutableTags: [{ repositories: "**", tags: "release-*", disabled: false }] });
+    expect(policy.projects[0].retention).toEqual({
+      schedule: "0 0 3 * * *",
+      rules: [{ template: "latestPushedK", params: { latestPushedK: 10 }, repositories: "**", tags: "**", untagged: true, disabled: false }],
+    });
+    expect(policy.projects[1]).toMatchObject({ public: true, storageLimit: null, immutableTags: null, retention: null });
+    expect(policy.replications).toEqual([
+      expect.objectContaining({ name: "dev-team-to-dr", project: "dev-team", direction: "push", registry: "dr-site", repositories: "**", tags: "v*", trigger: { type: "event_based", cron: "" } }),
+    ]);
+    expect(policy.members).toContainEqual({ project: "dev-team", user: "admin", role: "projectAdmin" });
+    expect(policy.users).toEqual([{ username: "alice", email: "alice@example.com", realname: "", admin: false, passwordFrom: "env:ALICE_INITIAL_PASSWORD" }]);
+    expect(policy.robots).toEqual([{ name: "ci", project: "dev-team", description: "", access: ["pull", "push"], duration: 90, secretFrom: null }]);
+    expect(policy.settings).toEqual({ prune: false, drift: "correct", adopt: false, allowDeleteAll: false });
+  });
+
+  it("reports schema errors in each file with line and column", async () => {
+    const problems = await problemsOf({
+      "projects.yaml": ["projects:", "  - name: Bad_Name", "    public: maybe", "    colour: blue", ""].join("\n"),
+      "members.yaml": ["members:", "  dev:", "    - user: alice", "      role: owner", ""].join("\n"),
+    });
+    expect(problems).toEqual([
+      'projects.yaml:2:11: projects.0.name: "Bad_Name" does not match ^[a-z0-9]+(?:[._-][a-z0-9]+)*$',
+      "projects.yaml:3:13: projects.0.public: must be boolean",
+      'projects.yaml:4:5: projects.0: unknown field "colour"',
+      'members.yaml:4:13: members.dev.0.role: must be one of "projectAdmin", "maintainer", "developer", "guest", "limitedGuest"',
+    ]);
+  });
+
+  it("reports YAML syntax errors with their position and nothing else", async () => {
+    const problems = await problemsOf({ "projects.yaml": "projects:\n  - name: a\n    public: [true\n" });
+    expect(problems).toHaveLength(1);
+    expect(problems[0]).toMatch(/^projects\.yaml:\d+:\d+: /);
+  });
+
+  it("checks what a schema cannot: references, duplicates, cron, patterns, sizes", async () => {
+    const problems = await problemsOf({
+      "projects.yaml": [
+        "registries:",
+        "  - name: dr",
+        "    url: http://dr:5000",
+        "projects:",
+        "  - name: a",
+        "    storageLimit: 2000TiB",
+        "    retention:",
+        '      schedule: "* * * * *"',
+        "      rules:",
+        "        - template: latestPushedK",
+        '          repositories: "**"',
+        '          tags: "{a, b}"',
+        "    replication:",
+        "      - name: r",
+        "        direction: pull",
+        "        registry: elsewhere",
+        "        trigger: { type: event_based }",
+        "  - name: a",
+        "",
+      ].join("\n"),
+      "members.yaml": ["members:", "  ghost:", "    - user: bob", "      role: guest", "    - user: bob", "      role: developer", ""].join("\n"),
+    });
+    expect(problems).toEqual([
+      'projects.yaml:6:19: storageLimit "2000TiB" must be -1/unlimited or a size up to 1024TiB',
+      "projects.yaml:8:17: retention schedule: cron must have 6 fields (second minute hour day-of-month month day-of-week), got 5",
+      "projects.yaml:10:11: template latestPushedK needs params.latestPushedK",
+      'projects.yaml:12:17: "{a, b}": no spaces inside {a,b} alternatives (they would never match)',
+      'projects.yaml:16:19: unknown registry "elsewhere" (declare it under registries:)',
+      "projects.yaml:17:18: event_based triggers need direction: push (events are this registry's)",
+      'projects.yaml:18:11: duplicate project "a" (first declared at item 1)',
+      'members.yaml:2:3: unknown project "ghost" (declare it in projects.yaml)',
+      'members.yaml:5:13: duplicate member of ghost "bob" (first declared at item 1)',
+    ]);
+  });
+
+  it("refuses literal secrets: only env: and file: references", async () => {
+    const problems = await problemsOf({ "members.yaml": "users:\n  - username: bob\n    email: bob@example.com\n    passwordFrom: hunter2\n" });
+    expect(problems).toHaveLength(1);
+    expect(problems[0]).toBe("members.yaml:4:19: users.0.passwordFrom: must be a reference, env:NAME or file:PATH (never the secret itself)");
+  });
+
+  it("treats missing files as empty", async () => {
+    expect(await problemsOf({})).toEqual([]);
+  });
+});
+
+describe("parseSize", () => {
+  it.each([
+    ["10GiB", 10 * 1024 ** 3],
+    ["500MB", 500e6],
+    ["1.5KiB", 1536],
+    ["unlimited", -1],
+    [-1, -1],
+    [1024, 1024],
+    ["10 gigs", null],
+    [1.5, null],
+  ] as const)("%j → %j", (input, expected) => expect(parseSize(input)).toBe(expected));
+});
