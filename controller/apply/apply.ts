@@ -1,0 +1,73 @@
+import type { ApiClient } from "../api-client";
+import { ApiError } from "../api-client";
+import type { Policy } from "../policy/model";
+import type { Change } from "../plan/diff";
+import type { Plan } from "../plan/plan";
+import { projectOf } from "../state/kinds";
+import { execute, IdBook } from "./executors";
+
+export type Outcome = "applied" | "failed" | "skipped";
+
+export interface ChangeResult {
+  kind: Change["kind"];
+  key: string;
+  action: Change["action"];
+  outcome: Outcome;
+  error?: string;
+}
+
+export interface ApplyReport {
+  results: ChangeResult[];
+  notes: string[];
+}
+
+/** The objects a change needs to exist first: its project, and for replication its registry endpoint. */
+function dependencies(change: Change): string[] {
+  const needs: string[] = [];
+  const project = projectOf(change.kind, change.key, change.desired);
+  if (project !== null && change.kind !== "project") needs.push(`project:${project}`);
+  if (change.kind === "replication") needs.push(`registry:${change.desired?.registry as string}`);
+  if (change.kind === "member") needs.push(`user:${change.key.slice(change.key.indexOf("/") + 1)}`);
+  return needs;
+}
+
+/**
+ * Makes the plan's changes in order. A change that fails (after the client's retries of transient errors) is
+ * reported and the run goes on with every change that does not depend on it; blocked changes are not attempted.
+ */
+export async function applyPlan(client: ApiClient, policy: Policy, plan: Plan): Promise<ApplyReport> {
+  const notes: string[] = [];
+  const ctx = { client, policy, live: plan.live, ids: new IdBook(plan.live), note: (message: string) => notes.push(message) };
+  const failed = new Set<string>();
+  const results: ChangeResult[] = [];
+  for (const change of plan.changes) {
+    const base = { kind: change.kind, key: change.key, action: change.action };
+    if (change.blocked) {
+      failed.add(`${change.kind}:${change.key}`);
+      results.push({ ...base, outcome: "skipped", error: change.blocked });
+      continue;
+    }
+    const missing = dependencies(change).find((dependency) => failed.has(dependency));
+    if (missing) {
+      failed.add(`${change.kind}:${change.key}`);
+      results.push({ ...base, outcome: "skipped", error: `${missing.replace(":", " ")} was not applied` });
+      continue;
+    }
+    try {
+      await execute(change, ctx);
+      results.push({ ...base, outcome: "applied" });
+    } catch (error) {
+      failed.add(`${change.kind}:${change.key}`);
+      const message = error instanceof Error ? error.message : String(error);
+      results.push({ ...base, outcome: "failed", error: error instanceof ApiError && error.transient ? `${message} (gave up after retries)` : message });
+    }
+  }
+  return { results, notes };
+}
+
+export function formatReport(report: ApplyReport): string {
+  const lines = report.results.map((r) => `${r.outcome.padEnd(7)} ${r.action} ${r.kind} ${r.key}${r.error ? `: ${r.error}` : ""}`);
+  const count = (outcome: Outcome) => report.results.filter((r) => r.outcome === outcome).length;
+  lines.push(`Applied ${count("applied")}, failed ${count("failed")}, skipped ${count("skipped")}.`);
+  return `${[...lines, ...report.notes.map((n) => `note: ${n}`)].join("\n")}\n`;
+}

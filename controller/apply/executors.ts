@@ -1,0 +1,200 @@
+import { readFile } from "node:fs/promises";
+import { ApiError, type ApiClient } from "../api-client";
+import { ROLE_IDS, type ImmutableRule, type Policy, type Replication, type RetentionRule, type RoleName } from "../policy/model";
+import type { Change } from "../plan/diff";
+import { immutableRuleBody, immutableRuleOf, replicationBody, retentionBody, type HarborImmutableRule } from "../state/harbor-shapes";
+import type { Fields, Kind, LiveState } from "../state/kinds";
+
+/** Resolves `env:NAME` or `file:PATH`; the value is used for one request and never logged or stored. */
+export async function resolveSecret(reference: string): Promise<string> {
+  if (reference.startsWith("env:")) {
+    const value = process.env[reference.slice(4)];
+    if (value === undefined || value === "") throw new Error(`${reference}: the environment variable is not set`);
+    return value;
+  }
+  const file = reference.slice(5);
+  try {
+    return (await readFile(file, "utf8")).trim();
+  } catch (error) {
+    throw new Error(`${reference}: cannot read the file (${(error as NodeJS.ErrnoException).code ?? "error"})`);
+  }
+}
+
+/** Ids learned while applying (objects created earlier in the same run) on top of what was read. */
+export class IdBook {
+  private readonly ids = new Map<string, number>();
+
+  constructor(private readonly live: LiveState) {}
+
+  set(kind: Kind, key: string, id: number): void {
+    this.ids.set(`${kind}:${key}`, id);
+  }
+
+  get(kind: Kind, key: string): number {
+    const id = this.ids.get(`${kind}:${key}`) ?? (this.live[kind].get(key)?.ref.id as number | undefined);
+    if (id === undefined) throw new Error(`${kind} ${key} does not exist in the registry`);
+    return id;
+  }
+}
+
+export interface ApplyContext {
+  client: ApiClient;
+  policy: Policy;
+  live: LiveState;
+  ids: IdBook;
+  /** Notes for the report (a robot secret that was generated, say), never secrets themselves. */
+  note(message: string): void;
+}
+
+const path = (name: string) => encodeURIComponent(name);
+
+async function applyRegistry(change: Change, ctx: ApplyContext): Promise<void> {
+  const declared = ctx.policy.registries.find((r) => r.name === change.key)!;
+  if (change.action === "create") {
+    const secret = declared.secretFrom ? await resolveSecret(declared.secretFrom) : "";
+    const { id } = await ctx.client.post("/registries", {
+      name: declared.name,
+      type: declared.type,
+      url: declared.url,
+      description: declared.description,
+      insecure: declared.insecure,
+      credential: { type: "basic", access_key: declared.accessKey, access_secret: secret },
+    });
+    if (id !== null) ctx.ids.set("registry", change.key, id);
+    return;
+  }
+  await ctx.client.put(`/registries/${ctx.ids.get("registry", change.key)}`, {
+    name: declared.name,
+    type: declared.type,
+    url: declared.url,
+    description: declared.description,
+    insecure: declared.insecure,
+    access_key: declared.accessKey,
+  });
+}
+
+async function applyUser(change: Change, ctx: ApplyContext): Promise<void> {
+  const declared = ctx.policy.users.find((u) => u.username === change.key)!;
+  let id: number;
+  if (change.action === "create") {
+    if (!declared.passwordFrom) throw new Error(`a new user needs passwordFrom (env:NAME or file:PATH) for the initial password`);
+    const password = await resolveSecret(declared.passwordFrom);
+    const created = await ctx.client.post("/users", { username: declared.username, email: declared.email, realname: declared.realname, password });
+    id = created.id!;
+    ctx.ids.set("user", change.key, id);
+  } else {
+    id = ctx.ids.get("user", change.key);
+    if (change.fields.some((f) => f.field === "email" || f.field === "realname")) {
+      await ctx.client.put(`/users/${id}`, { email: declared.email, realname: declared.realname });
+    }
+  }
+  if (change.fields.some((f) => f.field === "admin") && (change.action === "update" || declared.admin)) {
+    await ctx.client.put(`/users/${id}/sysadmin`, { sysadmin_flag: declared.admin });
+  }
+}
+
+async function applyProject(change: Change, ctx: ApplyContext): Promise<void> {
+  const desired = change.desired as Fields;
+  if (change.action === "create") {
+    const { id } = await ctx.client.post("/projects", {
+      project_name: change.key,
+      metadata: { public: String(desired.public) },
+      ...(desired.storageLimit !== undefined ? { storage_limit: desired.storageLimit } : {}),
+    });
+    if (id !== null) ctx.ids.set("project", change.key, id);
+    return;
+  }
+  if (change.fields.some((f) => f.field === "public")) await ctx.client.put(`/projects/${path(change.key)}`, { metadata: { public: String(desired.public) } });
+  if (change.fields.some((f) => f.field === "storageLimit")) {
+    const quotaId = ctx.live.project.get(change.key)?.ref.quotaId;
+    if (quotaId === undefined) throw new Error(`project ${change.key} has no quota to update`);
+    await ctx.client.put(`/quotas/${quotaId}`, { hard: { storage: desired.storageLimit } });
+  }
+}
+
+async function applyMember(change: Change, ctx: ApplyContext): Promise<void> {
+  const [project, user] = change.key.split("/");
+  const roleId = ROLE_IDS[(change.desired as Fields)?.role as RoleName];
+  if (change.action === "create") {
+    try {
+      await ctx.client.post(`/projects/${path(project)}/members`, { role_id: roleId, member_user: { username: user } });
+    } catch (error) {
+      // A project's creator becomes its admin member: created earlier in this run, it has the member already.
+      if (!(error instanceof ApiError && error.status === 409)) throw error;
+      const members = await ctx.client.list<{ id: number; entity_name: string; role_id: number }>(`/projects/${path(project)}/members?entityname=${path(user)}`);
+      const existing = members.find((m) => m.entity_name === user);
+      if (existing && existing.role_id !== roleId) await ctx.client.put(`/projects/${path(project)}/members/${existing.id}`, { role_id: roleId });
+    }
+  } else if (change.action === "update") await ctx.client.put(`/projects/${path(project)}/members/${ctx.live.member.get(change.key)!.ref.id}`, { role_id: roleId });
+  else await ctx.client.delete(`/projects/${path(project)}/members/${ctx.live.member.get(change.key)!.ref.id}`);
+}
+
+async function applyRobot(change: Change, ctx: ApplyContext): Promise<void> {
+  const [project, name] = change.key.split("+");
+  const declared = ctx.policy.robots.find((r) => r.project === project && r.name === name)!;
+  const body = {
+    name,
+    level: "project",
+    description: declared.description,
+    duration: declared.duration,
+    permissions: [{ kind: "project", namespace: project, access: declared.access.map((action) => ({ resource: "repository", action })) }],
+  };
+  let id: number;
+  if (change.action === "create") {
+    const created = await ctx.client.post<{ id: number }>("/robots", body);
+    id = created.body!.id;
+    ctx.ids.set("robot", change.key, id);
+    if (!declared.secretFrom) ctx.note(`robot ${change.key}: a secret was generated and not kept; set secretFrom to choose it, or refresh it with PATCH /api/v2.0/robots/${id}`);
+  } else {
+    id = ctx.ids.get("robot", change.key);
+    await ctx.client.put(`/robots/${id}`, { ...body, name: ctx.live.robot.get(change.key)!.ref.name });
+  }
+  if (declared.secretFrom && change.action === "create") await ctx.client.patch(`/robots/${id}`, { secret: await resolveSecret(declared.secretFrom) });
+}
+
+async function applyImmutability(change: Change, ctx: ApplyContext): Promise<void> {
+  const wanted = ((change.desired as Fields).rules as ImmutableRule[]).map((rule) => JSON.stringify(rule));
+  const current = (ctx.live.immutability.get(change.key)?.ref.rules ?? []) as HarborImmutableRule[];
+  const kept = new Set<string>();
+  for (const rule of current) {
+    const normalized = JSON.stringify(immutableRuleOf(rule));
+    if (wanted.includes(normalized) && !kept.has(normalized)) kept.add(normalized);
+    else await ctx.client.delete(`/projects/${path(change.key)}/immutabletagrules/${rule.id}`);
+  }
+  for (const rule of (change.desired as Fields).rules as ImmutableRule[]) {
+    if (!kept.has(JSON.stringify(rule))) await ctx.client.post(`/projects/${path(change.key)}/immutabletagrules`, immutableRuleBody(rule));
+  }
+}
+
+async function applyRetention(change: Change, ctx: ApplyContext): Promise<void> {
+  const desired = change.desired as { schedule: string; rules: RetentionRule[] };
+  const body = retentionBody(ctx.ids.get("project", change.key), desired.schedule, desired.rules);
+  const existing = ctx.live.project.get(change.key)?.ref.retentionId as number | null | undefined;
+  // Harbor keeps one policy per project: one that exists (made by hand, say) is updated rather than posted again.
+  if (existing) await ctx.client.put(`/retentions/${existing}`, body);
+  else await ctx.client.post("/retentions", body);
+}
+
+async function applyReplication(change: Change, ctx: ApplyContext): Promise<void> {
+  const replication = { name: change.key, ...(change.desired as Omit<Replication, "name">) } as Replication;
+  const body = replicationBody(replication, ctx.ids.get("registry", replication.registry));
+  if (change.action === "create") await ctx.client.post("/replication/policies", body);
+  else await ctx.client.put(`/replication/policies/${ctx.ids.get("replication", change.key)}`, body);
+}
+
+const EXECUTORS: Record<Kind, (change: Change, ctx: ApplyContext) => Promise<void>> = {
+  registry: applyRegistry,
+  user: applyUser,
+  project: applyProject,
+  member: applyMember,
+  robot: applyRobot,
+  immutability: applyImmutability,
+  retention: applyRetention,
+  replication: applyReplication,
+};
+
+/** Makes one planned change through the registry's API. */
+export function execute(change: Change, ctx: ApplyContext): Promise<void> {
+  if (change.action === "delete" && change.kind !== "member") return Promise.reject(new Error(`deleting a ${change.kind} is not supported yet`));
+  return EXECUTORS[change.kind](change, ctx);
+}

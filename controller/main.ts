@@ -1,0 +1,97 @@
+#!/usr/bin/env node
+import { randomUUID } from "node:crypto";
+import { parseArgs } from "node:util";
+import { simpleGit } from "simple-git";
+import { ApiClient } from "./api-client";
+import { applyPlan, formatReport } from "./apply/apply";
+import { formatJson, formatMarkdown, formatText } from "./plan/format";
+import { makePlan } from "./plan/plan";
+import { formatProblem, loadPolicy, PolicyError } from "./policy/load";
+
+const USAGE = `usage: berth-controller <command> [options]
+
+commands:
+  validate --repo DIR                  check projects.yaml and members.yaml (errors as file:line:col)
+  plan     --repo DIR [--format text|markdown|json] [--detailed-exitcode]
+                                       what apply would change (exit 0 none, 2 changes with --detailed-exitcode, 1 error)
+  apply    --repo DIR                  make the registry match the files
+
+The registry: BERTH_REGISTRY_URL, BERTH_REGISTRY_USER, BERTH_REGISTRY_PASSWORD.`;
+
+class UsageError extends Error {}
+
+/** The commit the files come from, for the audit log; null when DIR is not a git work tree. */
+async function commitOf(dir: string): Promise<{ sha: string; author: string } | null> {
+  try {
+    const git = simpleGit(dir);
+    if (!(await git.checkIsRepo())) return null;
+    const log = await git.log({ maxCount: 1 });
+    return log.latest ? { sha: log.latest.hash, author: `${log.latest.author_name} <${log.latest.author_email}>` } : null;
+  } catch {
+    return null;
+  }
+}
+
+function registryClient(changeRef: string): { client: ApiClient; user: string } {
+  const url = process.env.BERTH_REGISTRY_URL;
+  const user = process.env.BERTH_REGISTRY_USER;
+  const password = process.env.BERTH_REGISTRY_PASSWORD;
+  if (!url || !user || !password) throw new UsageError("set BERTH_REGISTRY_URL, BERTH_REGISTRY_USER and BERTH_REGISTRY_PASSWORD");
+  return { client: new ApiClient({ url, username: user, password, changeRef }), user };
+}
+
+async function run(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  if (!command || command === "help" || command === "--help" || command === "-h") {
+    process.stdout.write(`${USAGE}\n`);
+    return command ? 0 : 2;
+  }
+  const { values } = parseArgs({
+    args: rest,
+    options: { repo: { type: "string", default: "." }, format: { type: "string", default: "text" }, "detailed-exitcode": { type: "boolean", default: false } },
+    strict: true,
+  });
+  const dir = values.repo!;
+  const policy = await loadPolicy(dir);
+  if (command === "validate") {
+    process.stdout.write(`${dir}: valid (${policy.projects.length} project(s), ${policy.users.length} user(s), ${policy.members.length} member(s), ${policy.robots.length} robot(s))\n`);
+    return 0;
+  }
+  const commit = await commitOf(dir);
+  const runId = randomUUID();
+  const changeRef = commit ? `commit ${commit.sha} by ${commit.author} (run ${runId})` : `berth-controller run ${runId} from ${dir}`;
+  const { client, user } = registryClient(changeRef);
+  const plan = await makePlan(client, policy, user);
+  if (command === "plan") {
+    const format = values.format;
+    if (format === "markdown") process.stdout.write(formatMarkdown(plan, commit?.sha));
+    else if (format === "json") process.stdout.write(formatJson(plan));
+    else if (format === "text") process.stdout.write(formatText(plan));
+    else throw new UsageError(`--format must be text, markdown or json`);
+    return values["detailed-exitcode"] && plan.changes.length > 0 ? 2 : 0;
+  }
+  if (command === "apply") {
+    process.stdout.write(formatText(plan));
+    if (plan.changes.length === 0) return 0;
+    const report = await applyPlan(client, policy, plan);
+    process.stdout.write(`\n${formatReport(report)}`);
+    return report.results.some((r) => r.outcome !== "applied") ? 1 : 0;
+  }
+  throw new UsageError(`unknown command "${command}"`);
+}
+
+run(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (error) => {
+    if (error instanceof PolicyError) {
+      process.stderr.write(`${error.problems.map(formatProblem).join("\n")}\n${error.problems.length} problem(s); nothing was applied.\n`);
+      process.exit(1);
+    }
+    if (error instanceof UsageError || (error as { code?: string }).code?.startsWith("ERR_PARSE_ARGS")) {
+      process.stderr.write(`berth-controller: ${(error as Error).message}\n${USAGE}\n`);
+      process.exit(2);
+    }
+    process.stderr.write(`berth-controller: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.exit(1);
+  },
+);

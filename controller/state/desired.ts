@@ -1,0 +1,23 @@
+import type { ImmutableRule, Policy, RetentionRule } from "../policy/model";
+import { emptyState, type Fields, type State } from "./kinds";
+
+/** Rules compare as sets: their order in the file does not matter to the registry (OR of rules, any rule protects). */
+export function sortedRules<T extends ImmutableRule | RetentionRule>(rules: T[]): T[] {
+  return [...rules].sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b)));
+}
+
+/** The desired state as comparable fields per object. Secrets are references and never compared (write-only). */
+export function desiredState(policy: Policy): State {
+  const state = emptyState<Fields>();
+  for (const r of policy.registries) state.registry.set(r.name, { type: r.type, url: r.url, description: r.description, insecure: r.insecure, accessKey: r.accessKey });
+  for (const u of policy.users) state.user.set(u.username, { email: u.email, realname: u.realname, admin: u.admin });
+  for (const p of policy.projects) {
+    state.project.set(p.name, { public: p.public, ...(p.storageLimit === null ? {} : { storageLimit: p.storageLimit }) });
+    if (p.immutableTags !== null) state.immutability.set(p.name, { rules: sortedRules(p.immutableTags) });
+    if (p.retention !== null) state.retention.set(p.name, { schedule: p.retention.schedule, rules: sortedRules(p.retention.rules) });
+  }
+  for (const m of policy.members) state.member.set(`${m.project}/${m.user}`, { role: m.role });
+  for (const r of policy.robots) state.robot.set(`${r.project}+${r.name}`, { description: r.description, access: [...r.access].sort(), duration: r.duration });
+  for (const { name, ...replication } of policy.replications) state.replication.set(name, { ...replication });
+  return state;
+}

@@ -1,0 +1,89 @@
+import type { ApiClient } from "../api-client";
+import { ROLE_IDS, type Policy, type RoleName } from "../policy/model";
+import { sortedRules } from "./desired";
+import { immutableRuleOf, replicationOf, retentionRuleOf, type HarborImmutableRule, type HarborReplicationPolicy, type HarborRetentionPolicy } from "./harbor-shapes";
+import { emptyState, type LiveObject, type LiveState } from "./kinds";
+
+const ROLE_NAMES = Object.fromEntries(Object.entries(ROLE_IDS).map(([name, id]) => [id, name])) as Record<number, RoleName>;
+const ROBOT_PREFIX = "robot$";
+
+interface ApiProject {
+  project_id: number;
+  name: string;
+  metadata: Record<string, string>;
+}
+
+/** Runs `work` for every item at once; the client bounds how many requests are in flight. */
+const each = <T>(items: T[], work: (item: T) => Promise<void>) => Promise.all(items.map(work));
+
+/**
+ * Reads back from the registry what the policy declares (and nothing else: the controller never lists "everything"
+ * to decide what to change). A read that fails fails the whole plan: an unknown state is never taken for "absent".
+ */
+export async function readLiveState(client: ApiClient, policy: Policy): Promise<LiveState> {
+  const live = emptyState<LiveObject>();
+
+  const registries = await client.list<{ id: number; name: string; type: string; url: string; description: string; insecure: boolean; credential: { access_key: string } }>("/registries");
+  for (const r of registries) {
+    live.registry.set(r.name, { fields: { type: r.type, url: r.url, description: r.description, insecure: r.insecure, accessKey: r.credential.access_key }, ref: { id: r.id } });
+  }
+
+  const users = await client.list<{ user_id: number; username: string; email: string; realname: string; sysadmin_flag: boolean }>("/users");
+  for (const u of users) live.user.set(u.username, { fields: { email: u.email, realname: u.realname, admin: u.sysadmin_flag }, ref: { id: u.user_id } });
+
+  const projectNames = policy.projects.map((p) => p.name);
+  await each(projectNames, async (name) => {
+    const project = await client.get<ApiProject>(`/projects/${encodeURIComponent(name)}`);
+    if (!project) return;
+    const declared = policy.projects.find((p) => p.name === name)!;
+    const fields: Record<string, unknown> = { public: project.metadata.public === "true" };
+    const ref: Record<string, unknown> = { id: project.project_id, retentionId: Number(project.metadata.retention_id ?? 0) || null };
+    if (declared.storageLimit !== null) {
+      const [quota] = await client.list<{ id: number; hard: { storage: number } }>(`/quotas?reference=project&reference_id=${project.project_id}`);
+      if (quota) {
+        fields.storageLimit = quota.hard.storage;
+        ref.quotaId = quota.id;
+      }
+    }
+    live.project.set(name, { fields, ref });
+
+    if (declared.immutableTags !== null) {
+      const rules = await client.list<HarborImmutableRule>(`/projects/${encodeURIComponent(name)}/immutabletagrules`);
+      live.immutability.set(name, { fields: { rules: sortedRules(rules.map(immutableRuleOf)) }, ref: { projectId: project.project_id, rules } });
+    }
+    if (declared.retention !== null && ref.retentionId) {
+      const retention = await client.get<HarborRetentionPolicy>(`/retentions/${ref.retentionId}`);
+      if (retention) {
+        live.retention.set(name, {
+          fields: { schedule: retention.trigger.settings.cron ?? "", rules: sortedRules(retention.rules.map(retentionRuleOf)) },
+          ref: { id: ref.retentionId, projectId: project.project_id },
+        });
+      }
+    }
+    const robots = await client.list<{ id: number; name: string; description: string; duration: number; permissions: { access: { resource: string; action: string }[] }[] }>(
+      `/robots?q=${encodeURIComponent(`Level=project,ProjectID=${project.project_id}`)}`,
+    );
+    for (const robot of robots) {
+      const access = robot.permissions.flatMap((p) => p.access.filter((a) => a.resource === "repository").map((a) => a.action)).sort();
+      live.robot.set(robot.name.slice(ROBOT_PREFIX.length), { fields: { description: robot.description, access, duration: robot.duration }, ref: { id: robot.id, name: robot.name } });
+    }
+  });
+
+  await each(
+    policy.memberProjects.filter((name) => live.project.has(name)),
+    async (project) => {
+      const members = await client.list<{ id: number; entity_name: string; entity_type: string; role_id: number }>(`/projects/${encodeURIComponent(project)}/members`);
+      for (const m of members.filter((m) => m.entity_type === "u")) {
+        live.member.set(`${project}/${m.entity_name}`, { fields: { role: ROLE_NAMES[m.role_id] ?? `role ${m.role_id}` }, ref: { id: m.id, project } });
+      }
+    },
+  );
+
+  for (const policyRow of await client.list<HarborReplicationPolicy>("/replication/policies")) {
+    const replication = replicationOf(policyRow);
+    if (!replication) continue;
+    const { name, ...fields } = replication;
+    live.replication.set(name, { fields, ref: { id: policyRow.id } });
+  }
+  return live;
+}

@@ -1,0 +1,186 @@
+/**
+ * The built `berth-controller` against a Berth process, with the policy files in a real git repository: plan, apply,
+ * an empty plan after, an edit commit applying exactly that change, a hand-made change put back, retention impact,
+ * an injected 503 that costs nothing, and a broken file that blocks everything.
+ */
+import { execFile, spawn } from "node:child_process";
+import { copyFile, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { promisify } from "node:util";
+import { ADMIN_PASSWORD, prepareEnvironment, spawnBerth, type BerthProcess } from "../support/berth";
+import { startFlakyProxy } from "../support/flaky-proxy";
+import { RegistryClient } from "../support/registry-client";
+
+const MAIN = path.join(__dirname, "..", "..", "dist", "controller", "main.js");
+const EXAMPLE = path.join(__dirname, "..", "..", "policies");
+const git = promisify(execFile);
+
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+let environment: Awaited<ReturnType<typeof prepareEnvironment>>;
+let server: BerthProcess;
+let admin: RegistryClient;
+let repo: string;
+
+/** Runs the built controller on the test repository against `url` (the server unless told otherwise). */
+function controller(args: string[], url = server.url): Promise<Run> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [MAIN, ...args, "--repo", repo], {
+      env: {
+        ...process.env,
+        NODE_OPTIONS: "",
+        BERTH_REGISTRY_URL: url,
+        BERTH_REGISTRY_USER: "admin",
+        BERTH_REGISTRY_PASSWORD: ADMIN_PASSWORD,
+        ALICE_INITIAL_PASSWORD: "Alice-Initial-Passw0rd",
+      },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (chunk) => (stdout += chunk));
+    child.stderr.on("data", (chunk) => (stderr += chunk));
+    child.once("close", (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+/** Commits the repository's files as a named author and returns the commit SHA. */
+async function commit(message: string): Promise<string> {
+  await git("git", ["-C", repo, "add", "-A"]);
+  await git("git", ["-C", repo, "-c", "user.name=Alice Example", "-c", "user.email=alice@example.com", "commit", "-q", "-m", message]);
+  return (await git("git", ["-C", repo, "rev-parse", "HEAD"])).stdout.trim();
+}
+
+async function edit(file: string, change: (text: string) => string): Promise<void> {
+  const target = path.join(repo, file);
+  await writeFile(target, change(await readFile(target, "utf8")));
+}
+
+async function auditRefs(resource: string): Promise<{ operation: string; change_ref: string | null; resource: string }[]> {
+  return (await (await admin.fetch(`/api/v2.0/audit-logs?q=${encodeURIComponent(`resource=~${resource}`)}&page_size=100`)).json()) as never;
+}
+
+beforeAll(async () => {
+  environment = await prepareEnvironment({});
+  server = await spawnBerth(environment.env);
+  admin = new RegistryClient(server.url);
+  repo = await mkdtemp(path.join(tmpdir(), "berth-policies-"));
+  await git("git", ["-C", repo, "init", "-q", "-b", "main"]);
+  for (const file of ["projects.yaml", "members.yaml"]) await copyFile(path.join(EXAMPLE, file), path.join(repo, file));
+  await commit("Initial policies");
+}, 120_000);
+afterAll(async () => {
+  await server?.kill("SIGKILL");
+  await environment?.cleanup();
+  if (repo) await rm(repo, { recursive: true, force: true });
+});
+
+describe("berth-controller against a Berth process", () => {
+  it("validates the example repository", async () => {
+    const run = await controller(["validate"]);
+    expect(run.stderr).toBe("");
+    expect(run.code).toBe(0);
+  });
+
+  it("plans, applies, and then has nothing left to do", async () => {
+    const plan = await controller(["plan", "--detailed-exitcode"]);
+    expect(plan.code).toBe(2);
+    expect(plan.stdout).toMatch(/^Plan: 11 to create, 0 to update, 0 to delete\.$/m);
+    expect(plan.stdout).toContain("+ member dev-team/alice\n    role: \"developer\"");
+    expect(plan.stdout).toContain("alice gains pull, push on dev-team");
+    expect(plan.stdout).toContain("anyone gains pull on platform");
+
+    const apply = await controller(["apply"]);
+    expect(apply.stdout).toMatch(/Applied 11, failed 0, skipped 0\./);
+    expect(apply.code).toBe(0);
+
+    const again = await controller(["plan", "--detailed-exitcode"]);
+    expect(again.stdout).toBe("No changes: the registry matches the files.\n");
+    expect(again.code).toBe(0);
+
+    const project = (await (await admin.fetch("/api/v2.0/projects/dev-team")).json()) as { metadata: Record<string, string> };
+    expect(project.metadata.public).toBe("false");
+    expect(project.metadata.retention_id).toBeDefined();
+  });
+
+  it("applies exactly the change an edit commit makes, with the commit in the audit log", async () => {
+    await edit("members.yaml", (text) => text.replace("    - user: alice\n      role: developer", "    - user: alice\n      role: maintainer"));
+    await edit("projects.yaml", (text) => text.replace("  - name: platform\n    public: true", "  - name: platform\n    public: false"));
+    const sha = await commit("Alice maintains dev-team; platform goes private");
+
+    const plan = await controller(["plan", "--format", "json"]);
+    const parsed = JSON.parse(plan.stdout) as { changes: { kind: string; key: string; action: string; fields: unknown[] }[]; access: unknown[] };
+    expect(parsed.changes.map((c) => `${c.action} ${c.kind} ${c.key}`)).toEqual(["update project platform", "update member dev-team/alice"]);
+    expect(parsed.access).toEqual([
+      { who: "alice", project: "dev-team", gains: ["delete"], loses: [] },
+      { who: "anyone", project: "platform", gains: [], loses: ["pull"] },
+    ]);
+
+    expect((await controller(["apply"])).code).toBe(0);
+    const records = await auditRefs("dev-team");
+    const memberUpdate = records.find((r) => r.operation === "update" && r.change_ref?.includes(sha));
+    expect(memberUpdate?.change_ref).toMatch(new RegExp(`^commit ${sha} by Alice Example <alice@example\\.com> \\(run [0-9a-f-]{36}\\)$`));
+  });
+
+  it("puts back a membership deleted by hand, naming the commit", async () => {
+    const members = (await (await admin.fetch("/api/v2.0/projects/dev-team/members?entityname=alice")).json()) as { id: number; entity_name: string }[];
+    const alice = members.find((m) => m.entity_name === "alice")!;
+    expect((await admin.fetch(`/api/v2.0/projects/dev-team/members/${alice.id}`, { method: "DELETE" })).status).toBe(200);
+
+    const plan = await controller(["plan"]);
+    expect(plan.stdout).toMatch(/^Plan: 1 to create, 0 to update, 0 to delete\.$/m);
+    expect((await controller(["apply"])).code).toBe(0);
+    const sha = (await git("git", ["-C", repo, "rev-parse", "HEAD"])).stdout.trim();
+    const recreated = (await auditRefs("dev-team")).find((r) => r.operation === "create" && r.resource.startsWith("dev-team/user:") && r.change_ref?.includes(sha));
+    expect(recreated).toBeDefined();
+  });
+
+  it("shows in the markdown plan which artifacts a retention change would delete", async () => {
+    const pushed = [];
+    for (const tag of ["v1", "v2", "v3"]) pushed.push(await admin.pushImage("dev-team/app", tag, `app-${tag}`));
+    await edit("projects.yaml", (text) => text.replace("params: { latestPushedK: 10 }", "params: { latestPushedK: 1 }"));
+    await commit("Keep one image per repository");
+    const plan = await controller(["plan", "--format", "markdown"]);
+    expect(plan.code).toBe(0);
+    expect(plan.stdout).toMatch(/^\*\*Plan: 0 to create, 1 to update, 0 to delete\.\*\*$/m);
+    expect(plan.stdout).toContain("dev-team: the new rules would delete 2 artifact(s) now");
+    expect(plan.stdout).toContain(`dev-team/app@${pushed[0].manifestDigest} (v1)`);
+    expect(plan.stdout).toContain(`dev-team/app@${pushed[1].manifestDigest} (v2)`);
+    expect(plan.stdout).not.toContain(pushed[2].manifestDigest);
+    expect(plan.stdout).toContain("<details><summary>Changes</summary>");
+  });
+
+  it("rides out injected 503s without deleting anything, and the retry converges", async () => {
+    let failures = 0;
+    const proxy = await startFlakyProxy(server.url, (request) => {
+      if (failures < 3 && request.method === "GET" && request.url?.startsWith("/api/v2.0/projects/")) {
+        failures += 1;
+        return { status: 503, body: '{"errors":[{"code":"UNAVAILABLE","message":"injected"}]}' };
+      }
+      return null;
+    });
+    try {
+      const apply = await controller(["apply"], proxy.url);
+      expect(apply.code).toBe(0);
+      expect(failures).toBe(3);
+      expect(apply.stdout).not.toMatch(/^\s*applied delete/m);
+      expect((await controller(["plan", "--detailed-exitcode"])).code).toBe(0);
+    } finally {
+      await proxy.close();
+    }
+  });
+
+  it("refuses a broken file with file:line:col and applies nothing", async () => {
+    await edit("projects.yaml", (text) => text.replace("  - name: platform\n    public: false", "  - name: platform\n    public: nope"));
+    const apply = await controller(["apply"]);
+    expect(apply.code).toBe(1);
+    expect(apply.stderr).toMatch(/^projects\.yaml:\d+:\d+: projects\.1\.public: must be boolean$/m);
+    expect(apply.stderr).toContain("nothing was applied");
+    expect(apply.stdout).toBe("");
+  });
+});
