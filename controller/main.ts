@@ -3,7 +3,12 @@ import { randomUUID } from "node:crypto";
 import { parseArgs } from "node:util";
 import { simpleGit } from "simple-git";
 import { ApiClient } from "./api-client";
-import { applyPlan, formatReport } from "./apply/apply";
+import { formatReport } from "./apply/apply";
+import { reconcile } from "./apply/reconcile";
+import { formatHistory } from "./history";
+import { ControllerState, LockedError } from "./state/registry-state";
+import { PlanRefused } from "./plan/plan";
+import { watch } from "./watch/watch";
 import { formatJson, formatMarkdown, formatText } from "./plan/format";
 import { makePlan } from "./plan/plan";
 import { formatProblem, loadPolicy, PolicyError } from "./policy/load";
@@ -15,6 +20,10 @@ commands:
   plan     --repo DIR [--format text|markdown|json] [--detailed-exitcode]
                                        what apply would change (exit 0 none, 2 changes with --detailed-exitcode, 1 error)
   apply    --repo DIR                  make the registry match the files
+  watch                                follow BERTH_CONTROLLER_REPO: apply each new commit, correct drift on
+                                       BERTH_CONTROLLER_SCHEDULE; /healthz, /readyz, /metrics on BERTH_CONTROLLER_ADDR
+  history  [--limit N]                 recent runs (commit, trigger, changes, result)
+  suspend  [--reason TEXT] | resume    pause or resume applying and drift correction (every controller)
 
 The registry: BERTH_REGISTRY_URL, BERTH_REGISTRY_USER, BERTH_REGISTRY_PASSWORD.`;
 
@@ -48,10 +57,28 @@ async function run(argv: string[]): Promise<number> {
   }
   const { values } = parseArgs({
     args: rest,
-    options: { repo: { type: "string", default: "." }, format: { type: "string", default: "text" }, "detailed-exitcode": { type: "boolean", default: false } },
+    options: {
+      repo: { type: "string", default: "." },
+      format: { type: "string", default: "text" },
+      "detailed-exitcode": { type: "boolean", default: false },
+      limit: { type: "string", default: "20" },
+      reason: { type: "string" },
+    },
     strict: true,
   });
   const dir = values.repo!;
+  if (command === "history" || command === "suspend" || command === "resume") {
+    const { client } = registryClient(`berth-controller ${command}`);
+    const state = new ControllerState(client);
+    if (command === "history") {
+      process.stdout.write(formatHistory(await state.runs(Number(values.limit))));
+      return 0;
+    }
+    await state.setSuspended(command === "suspend", values.reason ?? "");
+    process.stdout.write(command === "suspend" ? "suspended: no controller applies or corrects drift until resume\n" : "resumed\n");
+    return 0;
+  }
+  if (command === "watch") return watch();
   const policy = await loadPolicy(dir);
   if (command === "validate") {
     process.stdout.write(`${dir}: valid (${policy.projects.length} project(s), ${policy.users.length} user(s), ${policy.members.length} member(s), ${policy.robots.length} robot(s))\n`);
@@ -61,7 +88,14 @@ async function run(argv: string[]): Promise<number> {
   const runId = randomUUID();
   const changeRef = commit ? `commit ${commit.sha} by ${commit.author} (run ${runId})` : `berth-controller run ${runId} from ${dir}`;
   const { client, user } = registryClient(changeRef);
-  const plan = await makePlan(client, policy, user);
+  if (command === "apply") {
+    const { plan, report } = await reconcile({ client, policy, user, trigger: "manual", commit: commit?.sha ?? "", runId });
+    process.stdout.write(formatText(plan));
+    if (!report) return 0;
+    process.stdout.write(`\n${formatReport(report)}`);
+    return report.results.some((r) => r.outcome !== "applied") ? 1 : 0;
+  }
+  const plan = await makePlan(client, policy, user, await new ControllerState(client).inventory());
   if (command === "plan") {
     const format = values.format;
     if (format === "markdown") process.stdout.write(formatMarkdown(plan, commit?.sha));
@@ -69,13 +103,6 @@ async function run(argv: string[]): Promise<number> {
     else if (format === "text") process.stdout.write(formatText(plan));
     else throw new UsageError(`--format must be text, markdown or json`);
     return values["detailed-exitcode"] && plan.changes.length > 0 ? 2 : 0;
-  }
-  if (command === "apply") {
-    process.stdout.write(formatText(plan));
-    if (plan.changes.length === 0) return 0;
-    const report = await applyPlan(client, policy, plan);
-    process.stdout.write(`\n${formatReport(report)}`);
-    return report.results.some((r) => r.outcome !== "applied") ? 1 : 0;
   }
   throw new UsageError(`unknown command "${command}"`);
 }
@@ -85,6 +112,10 @@ run(process.argv.slice(2)).then(
   (error) => {
     if (error instanceof PolicyError) {
       process.stderr.write(`${error.problems.map(formatProblem).join("\n")}\n${error.problems.length} problem(s); nothing was applied.\n`);
+      process.exit(1);
+    }
+    if (error instanceof LockedError || error instanceof PlanRefused) {
+      process.stderr.write(`berth-controller: refused: ${error.message}\n`);
       process.exit(1);
     }
     if (error instanceof UsageError || (error as { code?: string }).code?.startsWith("ERR_PARSE_ARGS")) {

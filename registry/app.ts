@@ -31,6 +31,7 @@ import { ANONYMOUS, principalName, type Principal } from "./auth/principal";
 import type { Config } from "./config";
 import { fanOut, type EventPublisher } from "./events/events";
 import { registerReplicationRoutes } from "./api/replication";
+import { registerControllerStateRoutes } from "./api/controller-state";
 import { registerReplicationJob } from "./replication/job";
 import { localSide } from "./replication/local-side";
 import { ReplicationStore } from "./replication/store";
@@ -310,6 +311,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   app.addHook("onClose", () => outbox.stop());
   app.addHook("onReady", () => scheduler.start());
   app.addHook("onClose", () => scheduler.stop());
+  registerControllerStateRoutes(app, { sql: deps.sql });
   registerOpsRoutes(app, { sql: deps.sql, store: deps.store, metrics });
   return app;
 }

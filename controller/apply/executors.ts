@@ -125,8 +125,9 @@ async function applyMember(change: Change, ctx: ApplyContext): Promise<void> {
       const existing = members.find((m) => m.entity_name === user);
       if (existing && existing.role_id !== roleId) await ctx.client.put(`/projects/${path(project)}/members/${existing.id}`, { role_id: roleId });
     }
-  } else if (change.action === "update") await ctx.client.put(`/projects/${path(project)}/members/${ctx.live.member.get(change.key)!.ref.id}`, { role_id: roleId });
-  else await ctx.client.delete(`/projects/${path(project)}/members/${ctx.live.member.get(change.key)!.ref.id}`);
+  } else {
+    await ctx.client.put(`/projects/${path(project)}/members/${ctx.live.member.get(change.key)!.ref.id}`, { role_id: roleId });
+  }
 }
 
 async function applyRobot(change: Change, ctx: ApplyContext): Promise<void> {
@@ -193,8 +194,31 @@ const EXECUTORS: Record<Kind, (change: Change, ctx: ApplyContext) => Promise<voi
   replication: applyReplication,
 };
 
+/** Where each prunable kind is deleted. */
+function deletePath(change: Change, ctx: ApplyContext): string {
+  const ref = ctx.live[change.kind].get(change.key)!.ref;
+  switch (change.kind) {
+    case "registry":
+      return `/registries/${ref.id}`;
+    case "user":
+      return `/users/${ref.id}`;
+    case "project":
+      return `/projects/${path(change.key)}`;
+    case "member":
+      return `/projects/${path(change.key.split("/")[0])}/members/${ref.id}`;
+    case "robot":
+      return `/robots/${ref.id}`;
+    case "replication":
+      return `/replication/policies/${ref.id}`;
+    default:
+      throw new Error(`a ${change.kind} is not deleted by the controller`);
+  }
+}
+
 /** Makes one planned change through the registry's API. */
-export function execute(change: Change, ctx: ApplyContext): Promise<void> {
-  if (change.action === "delete" && change.kind !== "member") return Promise.reject(new Error(`deleting a ${change.kind} is not supported yet`));
-  return EXECUTORS[change.kind](change, ctx);
+export async function execute(change: Change, ctx: ApplyContext): Promise<void> {
+  if (change.action === "delete") return ctx.client.delete(deletePath(change, ctx));
+  // Adopting an object that already matches the files is only bookkeeping (the inventory records it).
+  if (change.action === "adopt" && change.fields.length === 0) return;
+  return EXECUTORS[change.kind]({ ...change, action: change.action === "adopt" ? "update" : change.action }, ctx);
 }

@@ -6,7 +6,8 @@ export interface FieldChange {
   after: unknown;
 }
 
-export type Action = "create" | "update" | "delete";
+/** `adopt`: the object exists but the controller did not make it; taking it over (and updating what differs). */
+export type Action = "create" | "update" | "delete" | "adopt";
 
 export interface Change {
   kind: Kind;
@@ -31,15 +32,17 @@ export function fieldChanges(desired: Fields, live: Fields | undefined): FieldCh
 /**
  * Desired vs live, in dependency order: creates and updates kind by kind (registries first, replication last), then
  * deletions in reverse. `deletable` lists the objects the controller may delete (managed ones that left the files,
- * when pruning is on); nothing else is ever deleted.
+ * when pruning is on); nothing else is ever deleted. With a `managed` set (kind:key), an existing object outside it
+ * is planned as an adoption.
  */
-export function diff(desired: State, live: LiveState, deletable: { kind: Kind; key: string }[] = []): Change[] {
+export function diff(desired: State, live: LiveState, deletable: { kind: Kind; key: string }[] = [], managed: Set<string> | null = null): Change[] {
   const changes: Change[] = [];
   for (const kind of KINDS) {
     for (const [key, fields] of desired[kind]) {
       const current = live[kind].get(key);
       const differing = fieldChanges(fields, current?.fields);
       if (!current) changes.push({ kind, key, action: "create", fields: differing, desired: fields });
+      else if (managed !== null && !managed.has(`${kind}:${key}`)) changes.push({ kind, key, action: "adopt", fields: differing, desired: fields });
       else if (differing.length > 0) changes.push({ kind, key, action: "update", fields: differing, desired: fields });
     }
   }

@@ -2,7 +2,7 @@ import type { AccessChange } from "./access";
 import type { Change } from "./diff";
 import { summarize, type Plan } from "./plan";
 
-const SYMBOL = { create: "+", update: "~", delete: "-" } as const;
+const SYMBOL = { create: "+", update: "~", delete: "-", adopt: "=" } as const;
 
 /** GitHub refuses comments over 65 536 characters; the summary must survive the cut. */
 export const MARKDOWN_LIMIT = 60_000;
@@ -10,14 +10,14 @@ export const MARKDOWN_LIMIT = 60_000;
 const show = (value: unknown) => (value === undefined ? "(none)" : JSON.stringify(value));
 
 export function summaryLine(plan: Pick<Plan, "changes">): string {
-  const { create, update, delete: deletes, blocked } = summarize(plan.changes);
+  const { create, update, delete: deletes, adopt, blocked } = summarize(plan.changes);
   if (plan.changes.length === 0) return "No changes: the registry matches the files.";
-  return `Plan: ${create} to create, ${update} to update, ${deletes} to delete${blocked ? `, ${blocked} blocked` : ""}.`;
+  return `Plan: ${create} to create, ${update} to update, ${deletes} to delete${adopt ? `, ${adopt} to adopt` : ""}${blocked ? `, ${blocked} blocked` : ""}.`;
 }
 
 function changeLines(change: Change): string[] {
   const head = `${change.blocked ? "!" : SYMBOL[change.action]} ${change.kind} ${change.key}${change.blocked ? ` (blocked: ${change.blocked})` : ""}`;
-  const fields = change.fields.map((f) => (change.action === "update" ? `    ${f.field}: ${show(f.before)} → ${show(f.after)}` : `    ${f.field}: ${show(change.action === "create" ? f.after : f.before)}`));
+  const fields = change.fields.map((f) => (change.action === "update" || change.action === "adopt" ? `    ${f.field}: ${show(f.before)} → ${show(f.after)}` : `    ${f.field}: ${show(change.action === "create" ? f.after : f.before)}`));
   return [head, ...fields];
 }
 

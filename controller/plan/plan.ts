@@ -1,7 +1,8 @@
 import type { ApiClient } from "../api-client";
 import type { Policy, RetentionRule } from "../policy/model";
 import { desiredState } from "../state/desired";
-import type { LiveState } from "../state/kinds";
+import type { Kind, LiveState } from "../state/kinds";
+import type { InventoryItem } from "../state/registry-state";
 import { readLiveState } from "../state/live";
 import { accessChanges, type AccessChange } from "./access";
 import { diff, type Change } from "./diff";
@@ -19,8 +20,12 @@ export interface PlanSummary {
   create: number;
   update: number;
   delete: number;
+  adopt: number;
   blocked: number;
 }
+
+/** A plan the controller will not carry out (it would delete everything it manages). */
+export class PlanRefused extends Error {}
 
 export function summarize(changes: Change[]): PlanSummary {
   const count = (predicate: (change: Change) => boolean) => changes.filter(predicate).length;
@@ -28,6 +33,7 @@ export function summarize(changes: Change[]): PlanSummary {
     create: count((c) => c.action === "create" && !c.blocked),
     update: count((c) => c.action === "update" && !c.blocked),
     delete: count((c) => c.action === "delete" && !c.blocked),
+    adopt: count((c) => c.action === "adopt" && !c.blocked),
     blocked: count((c) => Boolean(c.blocked)),
   };
 }
@@ -36,6 +42,12 @@ export function summarize(changes: Change[]): PlanSummary {
 function markBlocked(changes: Change[], policy: Policy, live: LiveState, controllerUser: string): void {
   const users = new Set([...live.user.keys(), ...policy.users.map((u) => u.username)]);
   for (const change of changes) {
+    if (change.action === "adopt" && !policy.settings.adopt) {
+      change.blocked = "it exists but the controller did not create it; set controller.adopt: true in projects.yaml to take it over";
+    }
+    if (change.action === "delete" && ((change.kind === "user" && change.key === controllerUser) || change.key.endsWith(`/${controllerUser}`))) {
+      change.blocked = `${controllerUser} is the user the controller applies as: it does not remove its own access`;
+    }
     if (change.kind === "member" && change.action !== "delete") {
       const user = change.key.slice(change.key.indexOf("/") + 1);
       if (!users.has(user)) change.blocked = `user ${user} does not exist (declare it under users: in members.yaml)`;
@@ -51,14 +63,25 @@ function markBlocked(changes: Change[], policy: Policy, live: LiveState, control
 }
 
 /** Desired vs live, with the access each user gains or loses and what retention changes would delete now. */
-export async function makePlan(client: ApiClient, policy: Policy, controllerUser: string): Promise<Plan> {
+/** Kinds the controller prunes; project settings (immutability, retention) left out of the files are just unmanaged. */
+const PRUNABLE: Kind[] = ["registry", "user", "project", "member", "robot", "replication"];
+
+export async function makePlan(client: ApiClient, policy: Policy, controllerUser: string, inventory: InventoryItem[] | null = null): Promise<Plan> {
   const desired = desiredState(policy);
-  const live = await readLiveState(client, policy);
-  const changes = diff(desired, live);
+  const live = await readLiveState(client, policy, inventory ?? []);
+  const deletable = policy.settings.prune && inventory ? inventory.filter((item) => PRUNABLE.includes(item.kind) && !desired[item.kind].has(item.key)) : [];
+  const managed = inventory ? new Set(inventory.map((item) => `${item.kind}:${item.key}`)) : null;
+  const changes = diff(desired, live, deletable, managed);
+  const deleting = changes.filter((c) => c.action === "delete").length;
+  const managedCount = inventory?.filter((item) => PRUNABLE.includes(item.kind)).length ?? 0;
+  if (deleting > 0 && deleting >= managedCount && !policy.settings.allowDeleteAll) {
+    throw new PlanRefused(`the plan would delete every object the controller manages (${deleting}); set controller.allowDeleteAll: true in projects.yaml if that is meant`);
+  }
   markBlocked(changes, policy, live, controllerUser);
   const retention = [];
   for (const change of changes.filter((c) => c.kind === "retention" && live.project.has(c.key))) {
     retention.push({ project: change.key, deletes: await retentionImpact(client, change.key, (change.desired as { rules: RetentionRule[] }).rules) });
   }
-  return { changes, access: accessChanges(desired, live), retention, live };
+  const removing = new Set(changes.filter((c) => c.kind === "member" && c.action === "delete" && !c.blocked).map((c) => c.key));
+  return { changes, access: accessChanges(desired, live, removing), retention, live };
 }

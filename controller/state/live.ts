@@ -2,7 +2,8 @@ import type { ApiClient } from "../api-client";
 import { ROLE_IDS, type Policy, type RoleName } from "../policy/model";
 import { sortedRules } from "./desired";
 import { immutableRuleOf, replicationOf, retentionRuleOf, type HarborImmutableRule, type HarborReplicationPolicy, type HarborRetentionPolicy } from "./harbor-shapes";
-import { emptyState, type LiveObject, type LiveState } from "./kinds";
+import { emptyState, projectOf, type LiveObject, type LiveState } from "./kinds";
+import type { InventoryItem } from "./registry-state";
 
 const ROLE_NAMES = Object.fromEntries(Object.entries(ROLE_IDS).map(([name, id]) => [id, name])) as Record<number, RoleName>;
 const ROBOT_PREFIX = "robot$";
@@ -20,7 +21,7 @@ const each = <T>(items: T[], work: (item: T) => Promise<void>) => Promise.all(it
  * Reads back from the registry what the policy declares (and nothing else: the controller never lists "everything"
  * to decide what to change). A read that fails fails the whole plan: an unknown state is never taken for "absent".
  */
-export async function readLiveState(client: ApiClient, policy: Policy): Promise<LiveState> {
+export async function readLiveState(client: ApiClient, policy: Policy, inventory: InventoryItem[] = []): Promise<LiveState> {
   const live = emptyState<LiveObject>();
 
   const registries = await client.list<{ id: number; name: string; type: string; url: string; description: string; insecure: boolean; credential: { access_key: string } }>("/registries");
@@ -31,14 +32,16 @@ export async function readLiveState(client: ApiClient, policy: Policy): Promise<
   const users = await client.list<{ user_id: number; username: string; email: string; realname: string; sysadmin_flag: boolean }>("/users");
   for (const u of users) live.user.set(u.username, { fields: { email: u.email, realname: u.realname, admin: u.sysadmin_flag }, ref: { id: u.user_id } });
 
-  const projectNames = policy.projects.map((p) => p.name);
+  // Declared projects, and managed ones that left the files (so that pruning can find them).
+  const managedProjects = inventory.map((item) => projectOf(item.kind, item.key, undefined)).filter((p): p is string => p !== null);
+  const projectNames = [...new Set([...policy.projects.map((p) => p.name), ...managedProjects])];
   await each(projectNames, async (name) => {
     const project = await client.get<ApiProject>(`/projects/${encodeURIComponent(name)}`);
     if (!project) return;
-    const declared = policy.projects.find((p) => p.name === name)!;
+    const declared = policy.projects.find((p) => p.name === name);
     const fields: Record<string, unknown> = { public: project.metadata.public === "true" };
     const ref: Record<string, unknown> = { id: project.project_id, retentionId: Number(project.metadata.retention_id ?? 0) || null };
-    if (declared.storageLimit !== null) {
+    if (declared && declared.storageLimit !== null) {
       const [quota] = await client.list<{ id: number; hard: { storage: number } }>(`/quotas?reference=project&reference_id=${project.project_id}`);
       if (quota) {
         fields.storageLimit = quota.hard.storage;
@@ -47,11 +50,11 @@ export async function readLiveState(client: ApiClient, policy: Policy): Promise<
     }
     live.project.set(name, { fields, ref });
 
-    if (declared.immutableTags !== null) {
+    if (declared && declared.immutableTags !== null) {
       const rules = await client.list<HarborImmutableRule>(`/projects/${encodeURIComponent(name)}/immutabletagrules`);
       live.immutability.set(name, { fields: { rules: sortedRules(rules.map(immutableRuleOf)) }, ref: { projectId: project.project_id, rules } });
     }
-    if (declared.retention !== null && ref.retentionId) {
+    if (declared && declared.retention !== null && ref.retentionId) {
       const retention = await client.get<HarborRetentionPolicy>(`/retentions/${ref.retentionId}`);
       if (retention) {
         live.retention.set(name, {
@@ -69,8 +72,9 @@ export async function readLiveState(client: ApiClient, policy: Policy): Promise<
     }
   });
 
+  const memberProjects = new Set([...policy.memberProjects, ...inventory.filter((item) => item.kind === "member").map((item) => item.key.split("/")[0])]);
   await each(
-    policy.memberProjects.filter((name) => live.project.has(name)),
+    [...memberProjects].filter((name) => live.project.has(name)),
     async (project) => {
       const members = await client.list<{ id: number; entity_name: string; entity_type: string; role_id: number }>(`/projects/${encodeURIComponent(project)}/members`);
       for (const m of members.filter((m) => m.entity_type === "u")) {

@@ -175,6 +175,64 @@ describe("berth-controller against a Berth process", () => {
     }
   });
 
+  it("adopts an object made by hand only when the files say so", async () => {
+    await admin.createProject("handmade", { public: false });
+    await edit("projects.yaml", (text) => `${text}  - name: handmade\n    public: true\n`);
+    await commit("Declare the hand-made project");
+    const blocked = await controller(["plan"]);
+    expect(blocked.stdout).toContain("! project handmade (blocked: it exists but the controller did not create it; set controller.adopt: true in projects.yaml to take it over)");
+    expect((await controller(["apply"])).code).toBe(1);
+    expect(((await (await admin.fetch("/api/v2.0/projects/handmade")).json()) as { metadata: { public: string } }).metadata.public).toBe("false");
+
+    await edit("projects.yaml", (text) => `controller:\n  adopt: true\n${text}`);
+    await commit("Adopt what we declare");
+    const adopt = await controller(["apply"]);
+    expect(adopt.stdout).toContain("= project handmade\n    public: false → true");
+    expect(adopt.code).toBe(0);
+    expect((await controller(["plan", "--detailed-exitcode"])).code).toBe(0);
+  });
+
+  it("prunes managed objects that left the files only when pruning is on, and never everything", async () => {
+    await edit("projects.yaml", (text) => text.replace("  - name: handmade\n    public: true\n", ""));
+    await commit("Forget the hand-made project");
+    expect((await controller(["plan", "--detailed-exitcode"])).code).toBe(0); // prune is off: nothing to do
+
+    await edit("projects.yaml", (text) => text.replace("controller:\n  adopt: true\n", "controller:\n  adopt: true\n  prune: true\n"));
+    await commit("Prune");
+    const prune = await controller(["apply"]);
+    expect(prune.stdout).toContain("- project handmade");
+    expect(prune.code).toBe(0);
+    expect((await admin.fetch("/api/v2.0/projects/handmade")).status).toBe(404);
+
+    // Emptying the files with prune on would delete everything the controller manages: refused.
+    const projects = await readFile(path.join(repo, "projects.yaml"), "utf8");
+    const members = await readFile(path.join(repo, "members.yaml"), "utf8");
+    await writeFile(path.join(repo, "projects.yaml"), "controller:\n  prune: true\n");
+    await writeFile(path.join(repo, "members.yaml"), "");
+    const refused = await controller(["apply"]);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/refused: the plan would delete every object the controller manages \(\d+\)/);
+    expect((await admin.fetch("/api/v2.0/projects/dev-team")).status).toBe(200);
+    await writeFile(path.join(repo, "projects.yaml"), projects);
+    await writeFile(path.join(repo, "members.yaml"), members);
+  });
+
+  it("keeps one controller applying at a time, and lists its runs", async () => {
+    expect((await admin.fetch("/api/v2.0/controller/lock", { method: "POST", headers: { "Content-Type": "application/json" }, body: '{"holder":"other-controller","ttl_seconds":60}' })).status).toBe(200);
+    const refused = await controller(["apply"]);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/refused: another controller \(other-controller\) is applying until/);
+    expect((await admin.fetch("/api/v2.0/controller/lock?holder=other-controller", { method: "DELETE" })).status).toBe(200);
+
+    const history = await controller(["history", "--limit", "50"]);
+    expect(history.code).toBe(0);
+    const lines = history.stdout.trim().split("\n");
+    expect(lines[0]).toMatch(/^RUN\s+FINISHED\s+TRIGGER\s+COMMIT\s+CHANGES\s+RESULT$/);
+    expect(lines.slice(1).every((line) => /\smanual\s/.test(line))).toBe(true);
+    expect(lines.some((line) => /\ssuccess$/.test(line))).toBe(true);
+    expect(lines.some((line) => /\sfailed$/.test(line))).toBe(true);
+  });
+
   it("refuses a broken file with file:line:col and applies nothing", async () => {
     await edit("projects.yaml", (text) => text.replace("  - name: platform\n    public: false", "  - name: platform\n    public: nope"));
     const apply = await controller(["apply"]);

@@ -1,0 +1,67 @@
+import { ApiError, type ApiClient } from "../api-client";
+import type { Kind } from "./kinds";
+
+export interface InventoryItem {
+  kind: Kind;
+  key: string;
+  /** Taken over from an object that existed before the controller, rather than created by it. */
+  adopted: boolean;
+}
+
+export type Trigger = "commit" | "schedule" | "manual";
+export type RunResult = "success" | "failed" | "no-op" | "drift";
+
+export interface RunRecord {
+  commit: string;
+  trigger: Trigger;
+  result: RunResult;
+  changes: number;
+  summary: Record<string, unknown>;
+  started_at: string;
+}
+
+export class LockedError extends Error {}
+
+/** What the controller keeps in the registry (/api/v2.0/controller): shared by every controller instance. */
+export class ControllerState {
+  constructor(private readonly client: ApiClient) {}
+
+  async inventory(): Promise<InventoryItem[]> {
+    return (await this.client.get<InventoryItem[]>("/controller/inventory")) ?? [];
+  }
+
+  async saveInventory(items: InventoryItem[]): Promise<void> {
+    await this.client.put("/controller/inventory", { items });
+  }
+
+  /** Takes the apply lock for `ttlSeconds`; LockedError when another controller holds it. */
+  async lock(holder: string, ttlSeconds: number): Promise<void> {
+    try {
+      await this.client.post("/controller/lock", { holder, ttl_seconds: ttlSeconds });
+    } catch (error) {
+      if (error instanceof ApiError && error.status === 409) throw new LockedError(error.message.replace(/^POST \S+ answered 409: /, ""));
+      throw error;
+    }
+  }
+
+  async unlock(holder: string): Promise<void> {
+    await this.client.delete(`/controller/lock?holder=${encodeURIComponent(holder)}`);
+  }
+
+  async suspended(): Promise<{ suspended: boolean; reason: string }> {
+    const status = await this.client.get<{ suspended: boolean; suspend_reason: string }>("/controller/status");
+    return { suspended: status?.suspended ?? false, reason: status?.suspend_reason ?? "" };
+  }
+
+  async setSuspended(suspended: boolean, reason: string): Promise<void> {
+    await this.client.put("/controller/suspend", { suspended, reason });
+  }
+
+  async recordRun(run: RunRecord): Promise<void> {
+    await this.client.post("/controller/runs", run);
+  }
+
+  async runs(limit: number): Promise<(RunRecord & { id: number; finished_at: string })[]> {
+    return (await this.client.get<(RunRecord & { id: number; finished_at: string })[]>(`/controller/runs?page_size=${limit}`)) ?? [];
+  }
+}

@@ -1,0 +1,120 @@
+import type { FastifyInstance, FastifyRequest } from "fastify";
+import { canSystem, type ActionName } from "../auth/rbac";
+import type { Sql } from "../db/sql";
+import { HarborError } from "./errors";
+import { isJsonObject, jsonObjectBody, paging, setPageHeaders } from "./params";
+import { deny } from "./project-access";
+
+/**
+ * /api/v2.0/controller: what the GitOps controller keeps in the registry (Berth's own extension, system admins):
+ * its inventory of managed objects, a lock so one controller applies at a time, the suspend switch, its run history.
+ */
+export function registerControllerStateRoutes(app: FastifyInstance, deps: { sql: Sql }): void {
+  const { sql } = deps;
+  const allow = (request: FastifyRequest, action: ActionName) => {
+    if (!canSystem(request.principal, "configuration", action)) deny(request.principal);
+  };
+  const text = (value: unknown, field: string, max = 1024): string => {
+    if (typeof value !== "string" || value === "" || value.length > max || value.includes("\0")) throw new HarborError("BAD_REQUEST", `${field} must be a non-empty string`);
+    return value;
+  };
+
+  app.get("/api/v2.0/controller/inventory", async (request) => {
+    allow(request, "read");
+    return sql.query("SELECT kind, key, adopted, created_at FROM controller_inventory ORDER BY kind, key");
+  });
+
+  // The whole inventory at once: the controller computes it under its lock (previous − deleted + created + adopted).
+  app.put("/api/v2.0/controller/inventory", async (request, reply) => {
+    allow(request, "update");
+    const items = jsonObjectBody(request).items;
+    if (!Array.isArray(items)) throw new HarborError("BAD_REQUEST", "items must be a list of {kind, key, adopted}");
+    const rows = items.map((item, i) => {
+      if (!isJsonObject(item)) throw new HarborError("BAD_REQUEST", `items[${i}] must be an object`);
+      return { kind: text(item.kind, `items[${i}].kind`, 64), key: text(item.key, `items[${i}].key`), adopted: item.adopted === true };
+    });
+    await sql.transaction(async (tx) => {
+      await tx.query("DELETE FROM controller_inventory");
+      if (rows.length === 0) return;
+      await tx.query(
+        `INSERT INTO controller_inventory (kind, key, adopted)
+         SELECT * FROM unnest($1::text[], $2::text[], $3::boolean[]) ON CONFLICT DO NOTHING`,
+        [rows.map((r) => r.kind), rows.map((r) => r.key), rows.map((r) => r.adopted)],
+      );
+    });
+    return reply.code(200).send();
+  });
+
+  // Taken (or renewed by its holder) when free or lapsed; 409 naming the holder otherwise.
+  app.post("/api/v2.0/controller/lock", async (request) => {
+    allow(request, "update");
+    const body = jsonObjectBody(request);
+    const holder = text(body.holder, "holder", 255);
+    const ttl = body.ttl_seconds ?? 300;
+    if (!Number.isInteger(ttl) || (ttl as number) < 1 || (ttl as number) > 86_400) throw new HarborError("BAD_REQUEST", "ttl_seconds must be 1..86400");
+    const [row] = await sql.query<{ holder: string; until: Date }>(
+      `INSERT INTO controller_lock (name, holder, until) VALUES ('apply', $1, now() + make_interval(secs => $2))
+       ON CONFLICT (name) DO UPDATE SET holder = EXCLUDED.holder, until = EXCLUDED.until
+        WHERE controller_lock.holder = EXCLUDED.holder OR controller_lock.until < now()
+       RETURNING holder, until`,
+      [holder, ttl],
+    );
+    if (row) return { holder: row.holder, until: row.until };
+    const [held] = await sql.query<{ holder: string; until: Date }>("SELECT holder, until FROM controller_lock WHERE name = 'apply'");
+    throw new HarborError("CONFLICT", `another controller (${held?.holder ?? "unknown"}) is applying until ${held?.until.toISOString() ?? "soon"}`);
+  });
+
+  app.delete("/api/v2.0/controller/lock", async (request, reply) => {
+    allow(request, "update");
+    const holder = text((request.query as Record<string, unknown>).holder, "holder", 255);
+    await sql.query("DELETE FROM controller_lock WHERE name = 'apply' AND holder = $1", [holder]);
+    return reply.code(200).send();
+  });
+
+  app.get("/api/v2.0/controller/status", async (request) => {
+    allow(request, "read");
+    const [suspended] = await sql.query<{ value: { suspended: boolean; reason: string } }>("SELECT value FROM controller_flags WHERE name = 'suspend'");
+    const [lock] = await sql.query<{ holder: string; until: Date }>("SELECT holder, until FROM controller_lock WHERE name = 'apply' AND until > now()");
+    return { suspended: suspended?.value.suspended ?? false, suspend_reason: suspended?.value.reason ?? "", lock: lock ?? null };
+  });
+
+  app.put("/api/v2.0/controller/suspend", async (request, reply) => {
+    allow(request, "update");
+    const body = jsonObjectBody(request);
+    if (typeof body.suspended !== "boolean") throw new HarborError("BAD_REQUEST", "suspended must be a boolean");
+    const value = { suspended: body.suspended, reason: typeof body.reason === "string" ? body.reason.slice(0, 500) : "" };
+    await sql.query(
+      "INSERT INTO controller_flags (name, value) VALUES ('suspend', $1) ON CONFLICT (name) DO UPDATE SET value = $1, updated_at = now()",
+      [JSON.stringify(value)],
+    );
+    return reply.code(200).send();
+  });
+
+  app.post("/api/v2.0/controller/runs", async (request, reply) => {
+    allow(request, "update");
+    const body = jsonObjectBody(request);
+    const started = typeof body.started_at === "string" ? new Date(body.started_at) : new Date();
+    if (Number.isNaN(started.getTime())) throw new HarborError("BAD_REQUEST", "started_at must be a time");
+    try {
+      const [row] = await sql.query<{ id: number }>(
+        "INSERT INTO controller_runs (commit, trigger, result, changes, summary, started_at) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+        [typeof body.commit === "string" ? body.commit.slice(0, 200) : "", body.trigger, body.result, Number.isInteger(body.changes) ? body.changes : 0, JSON.stringify(isJsonObject(body.summary) ? body.summary : {}), started],
+      );
+      return reply.code(201).header("Location", `/api/v2.0/controller/runs/${row.id}`).send();
+    } catch (error) {
+      if ((error as { code?: string }).code === "23514") throw new HarborError("BAD_REQUEST", "trigger must be commit|schedule|manual and result success|failed|no-op|drift");
+      throw error;
+    }
+  });
+
+  app.get("/api/v2.0/controller/runs", async (request, reply) => {
+    allow(request, "read");
+    const page = paging(request.query as Record<string, unknown>);
+    const [{ total }] = await sql.query<{ total: number }>("SELECT count(*)::int AS total FROM controller_runs");
+    const rows = await sql.query(
+      `SELECT id, commit, trigger, result, changes, summary, started_at, finished_at FROM controller_runs ORDER BY id DESC LIMIT ${page.pageSize} OFFSET ${(page.page - 1) * page.pageSize}`,
+    );
+    setPageHeaders(request, reply, page, total);
+    return rows;
+  });
+}
