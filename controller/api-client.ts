@@ -18,6 +18,8 @@ export interface ApiClientOptions {
   url: string;
   username: string;
   password: string;
+  /** An Authorization header to send instead of Basic credentials (the embedded controller's internal one). */
+  authorization?: string;
   /** Sent as X-Berth-Change-Ref with every write, so the registry's audit log names the commit behind it. */
   changeRef?: string;
   attempts?: number;
@@ -40,7 +42,7 @@ export class ApiClient {
 
   constructor(private readonly options: ApiClientOptions) {
     this.base = `${options.url.replace(/\/+$/, "")}/api/v2.0`;
-    this.authorization = `Basic ${Buffer.from(`${options.username}:${options.password}`).toString("base64")}`;
+    this.authorization = options.authorization ?? `Basic ${Buffer.from(`${options.username}:${options.password}`).toString("base64")}`;
   }
 
   withChangeRef(changeRef: string): ApiClient {

@@ -1,4 +1,4 @@
-import { randomUUID } from "node:crypto";
+import { randomUUID, timingSafeEqual } from "node:crypto";
 import Fastify, { LogController, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
 import { registerAuditRoutes } from "./api/audit-logs";
 import { registerMemberRoutes } from "./api/members";
@@ -77,6 +77,11 @@ export interface AppDependencies {
   metrics?: Metrics;
   /** Where registry events go; webhooks when not given. */
   events?: EventPublisher;
+  /**
+   * A credential that exists only inside this process (the embedded GitOps controller's way in): requests on /api
+   * with `Authorization: Berth-Internal <secret>` act as `principal`.
+   */
+  internal?: { secret: string; principal: Principal };
 }
 
 /** How long caching a proxied manifest waits for the client to pull its blobs before fetching them itself. */
@@ -93,6 +98,13 @@ function ownUrl(app: FastifyInstance): string {
   if (address === null || typeof address === "string") throw new Error("the registry is not listening on a TCP port");
   const host = address.address === "0.0.0.0" ? "127.0.0.1" : address.address === "::" ? "::1" : address.address;
   return `http://${host.includes(":") ? `[${host}]` : host}:${address.port}`;
+}
+
+/** Whether `authorization` carries this process's internal secret (compared in constant time). */
+function isInternal(authorization: string, secret: string): boolean {
+  const expected = Buffer.from(`Berth-Internal ${secret}`);
+  const given = Buffer.from(authorization);
+  return given.length === expected.length && timingSafeEqual(given, expected);
 }
 
 function isDistribution(request: FastifyRequest): boolean {
@@ -222,6 +234,10 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
       }
       request.principal = verified.principal;
       request.tokenAccess = verified.access;
+      return;
+    }
+    if (deps.internal && authorization !== undefined && !isDistribution(request) && isInternal(authorization, deps.internal.secret)) {
+      request.principal = deps.internal.principal;
       return;
     }
     try {

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { ConfigError, loadConfig } from "./config";
 import { startServer } from "./server";
+import { startEmbeddedController } from "../controller/embedded";
 import { MIGRATE_USAGE, runMigrate } from "./migrate/cli";
 
 const USAGE = `usage: berth <command>
@@ -21,7 +22,8 @@ async function serve(): Promise<void> {
     }
     throw error;
   }
-  const server = await startServer(config);
+  const embedded = config.controller.repo !== "off";
+  const server = await startServer(config, { internalAccess: embedded });
   if (server.generatedAdminPassword) {
     // Printed once, to the terminal only: it is not stored anywhere in clear text.
     process.stdout.write(
@@ -30,13 +32,24 @@ async function serve(): Promise<void> {
     );
   }
   server.app.log.info({ url: server.url, dataDir: config.dataDir, database: server.sql.kind, storage: config.storage.kind }, "berth is ready");
+  const controller = embedded
+    ? await startEmbeddedController({
+        url: server.url,
+        authorization: server.internalAuthorization!,
+        repo: config.controller.repo,
+        branch: config.controller.branch,
+        schedule: config.controller.schedule,
+        dataDir: config.dataDir,
+        log: (level, message) => server.app.log[level]({ component: "controller" }, message),
+      })
+    : null;
 
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;
     stopping = true;
     server.app.log.info({ signal }, "shutting down: finishing in-flight requests");
-    server.close().then(
+    (controller?.stop() ?? Promise.resolve()).then(() => server.close()).then(
       () => process.exit(0),
       (error) => {
         server.app.log.error({ err: error }, "shutdown failed");

@@ -1,4 +1,6 @@
+import { randomBytes } from "node:crypto";
 import type { FastifyInstance } from "fastify";
+import type { Principal } from "./auth/principal";
 import { buildApp } from "./app";
 import { bootstrap } from "./bootstrap";
 import type { Config } from "./config";
@@ -15,25 +17,38 @@ export interface RunningServer {
   url: string;
   /** Set when the admin password was generated on this (first) start. */
   generatedAdminPassword?: string;
+  /** With `internalAccess`: the Authorization header value that acts as a system admin, valid in this process only. */
+  internalAuthorization?: string;
   /** Stops accepting requests, lets in-flight ones finish, then closes the database. */
   close(): Promise<void>;
 }
 
+/**
+ * The embedded controller's identity: a system admin named `system:controller` in audit records (acting through the
+ * first admin account, which owns what it creates), with a secret that never leaves this process.
+ */
+async function internalPrincipal(sql: Sql): Promise<{ secret: string; principal: Principal }> {
+  const [admin] = await sql.query<{ id: number }>("SELECT id FROM users WHERE sysadmin ORDER BY id LIMIT 1");
+  return { secret: randomBytes(32).toString("base64url"), principal: { kind: "user", id: admin.id, username: "system:controller", sysadmin: true } };
+}
+
 /** Opens the database (migrating it), the blob store and the HTTP server, in that order. */
-export async function startServer(config: Config, options: { sql?: Sql } = {}): Promise<RunningServer> {
+export async function startServer(config: Config, options: { sql?: Sql; internalAccess?: boolean } = {}): Promise<RunningServer> {
   const sql = options.sql ?? (await openDatabase(config));
   try {
     await migrate(sql);
     const { generatedPassword } = await bootstrap(sql, config.adminPassword);
     const store = openBlobStore(config);
     const signingKey = await loadSigningKey(sql, config.tokenKeyFile);
-    const app = await buildApp({ config, sql, store, signingKey });
+    const internal = options.internalAccess ? await internalPrincipal(sql) : undefined;
+    const app = await buildApp({ config, sql, store, signingKey, internal });
     const address = await app.listen({ host: config.host, port: config.port });
     return {
       app,
       sql,
       url: address.replace("[::]", "127.0.0.1").replace("0.0.0.0", "127.0.0.1"),
       generatedAdminPassword: generatedPassword,
+      internalAuthorization: internal ? `Berth-Internal ${internal.secret}` : undefined,
       close: async () => {
         await app.close();
         await sql.close();

@@ -29,6 +29,8 @@ async function testEnvironment(extra: Record<string, string>) {
     BERTH_DATA_DIR: dataDir,
     BERTH_ADMIN_PASSWORD: ADMIN_PASSWORD,
     BERTH_LOG_LEVEL: "warn",
+    // The embedded controller would reconcile the example policies into every test server; its own test turns it on.
+    BERTH_CONTROLLER_REPO: "off",
     ...(database ? { BERTH_DATABASE_URL: database.url } : {}),
     ...extra,
   };

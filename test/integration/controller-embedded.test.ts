@@ -1,0 +1,49 @@
+/**
+ * `berth serve` with no controller settings reconciles the bundled example policies into itself (what `npm start`
+ * shows a new user), and `berth-controller plan` against it then has nothing to do.
+ */
+import { spawn } from "node:child_process";
+import path from "node:path";
+import { ADMIN_PASSWORD, prepareEnvironment, spawnBerth, type BerthProcess } from "../support/berth";
+import { RegistryClient } from "../support/registry-client";
+import { waitUntil } from "../support/wait";
+
+const CONTROLLER = path.join(__dirname, "..", "..", "dist", "controller", "main.js");
+const EXAMPLE = path.join(__dirname, "..", "..", "policies");
+
+let environment: Awaited<ReturnType<typeof prepareEnvironment>>;
+let server: BerthProcess;
+
+beforeAll(async () => {
+  environment = await prepareEnvironment({});
+  const { BERTH_CONTROLLER_REPO: _off, ...env } = environment.env;
+  server = await spawnBerth({ ...env, ALICE_INITIAL_PASSWORD: "Alice-Initial-Passw0rd" });
+}, 120_000);
+afterAll(async () => {
+  await server?.kill("SIGKILL");
+  await environment?.cleanup();
+});
+
+it("applies the example policies on start, audited as the controller, and a plan afterwards is empty", async () => {
+  const admin = new RegistryClient(server.url);
+  await waitUntil(async () => {
+    const members = (await (await admin.fetch("/api/v2.0/projects/platform/members")).json().catch(() => [])) as { entity_name: string }[];
+    return Array.isArray(members) && members.some((m) => m.entity_name === "alice");
+  }, "the example to be applied");
+  const project = (await (await admin.fetch("/api/v2.0/projects/platform")).json()) as { metadata: { public: string } };
+  expect(project.metadata.public).toBe("true");
+  const records = (await (await admin.fetch("/api/v2.0/audit-logs?q=resource_type%3Dproject&page_size=100")).json()) as { username: string; resource: string; change_ref: string | null }[];
+  expect(records.find((r) => r.resource === "dev-team")).toMatchObject({ username: "system:controller" });
+
+  const plan = await new Promise<{ code: number | null; stdout: string }>((resolve) => {
+    const child = spawn(process.execPath, [CONTROLLER, "plan", "--repo", EXAMPLE], {
+      env: { ...process.env, NODE_OPTIONS: "", BERTH_REGISTRY_URL: server.url, BERTH_REGISTRY_USER: "admin", BERTH_REGISTRY_PASSWORD: ADMIN_PASSWORD },
+      stdio: ["ignore", "pipe", "inherit"],
+    });
+    let stdout = "";
+    child.stdout.on("data", (chunk) => (stdout += chunk));
+    child.once("close", (code) => resolve({ code, stdout }));
+  });
+  expect(plan.stdout).toBe("No changes: the registry matches the files.\n");
+  expect(plan.code).toBe(0);
+});
