@@ -32,21 +32,24 @@ export async function readLiveState(client: ApiClient, policy: Policy, inventory
   const users = await client.list<{ user_id: number; username: string; email: string; realname: string; sysadmin_flag: boolean }>("/users");
   for (const u of users) live.user.set(u.username, { fields: { email: u.email, realname: u.realname, admin: u.sysadmin_flag }, ref: { id: u.user_id } });
 
-  // Declared projects, and managed ones that left the files (so that pruning can find them).
+  // Declared projects, and managed ones that left the files (so that pruning can find them). One listing of all
+  // projects (and of all quotas, when limits are declared) costs a few pages instead of a request per project.
   const managedProjects = inventory.map((item) => projectOf(item.kind, item.key, undefined)).filter((p): p is string => p !== null);
-  const projectNames = [...new Set([...policy.projects.map((p) => p.name), ...managedProjects])];
-  await each(projectNames, async (name) => {
-    const project = await client.get<ApiProject>(`/projects/${encodeURIComponent(name)}`);
-    if (!project) return;
+  const wanted = new Set([...policy.projects.map((p) => p.name), ...managedProjects]);
+  const projects = (await client.list<ApiProject>("/projects")).filter((project) => wanted.has(project.name));
+  const quotas = policy.projects.some((p) => p.storageLimit !== null)
+    ? new Map((await client.list<{ id: number; ref: { id: number }; hard: { storage: number } }>("/quotas")).map((q) => [q.ref.id, q]))
+    : new Map<number, { id: number; hard: { storage: number } }>();
+  const robotProjects = new Set([...policy.robots.map((r) => r.project), ...inventory.filter((item) => item.kind === "robot").map((item) => item.key.split("+")[0])]);
+  await each(projects, async (project) => {
+    const name = project.name;
     const declared = policy.projects.find((p) => p.name === name);
     const fields: Record<string, unknown> = { public: project.metadata.public === "true" };
     const ref: Record<string, unknown> = { id: project.project_id, retentionId: Number(project.metadata.retention_id ?? 0) || null };
-    if (declared && declared.storageLimit !== null) {
-      const [quota] = await client.list<{ id: number; hard: { storage: number } }>(`/quotas?reference=project&reference_id=${project.project_id}`);
-      if (quota) {
-        fields.storageLimit = quota.hard.storage;
-        ref.quotaId = quota.id;
-      }
+    const quota = quotas.get(project.project_id);
+    if (declared && declared.storageLimit !== null && quota) {
+      fields.storageLimit = quota.hard.storage;
+      ref.quotaId = quota.id;
     }
     live.project.set(name, { fields, ref });
 
@@ -63,6 +66,7 @@ export async function readLiveState(client: ApiClient, policy: Policy, inventory
         });
       }
     }
+    if (!robotProjects.has(name)) return;
     const robots = await client.list<{ id: number; name: string; description: string; duration: number; permissions: { access: { resource: string; action: string }[] }[] }>(
       `/robots?q=${encodeURIComponent(`Level=project,ProjectID=${project.project_id}`)}`,
     );

@@ -140,6 +140,18 @@ describe("berth-controller against a Berth process", () => {
     expect(recreated).toBeDefined();
   });
 
+  it("reports a member whose user does not exist in the plan, and applies the rest", async () => {
+    await edit("members.yaml", (text) => text.replace("  platform:\n", "  platform:\n    - user: ghost\n      role: guest\n"));
+    await commit("Add a member who does not exist");
+    const plan = await controller(["plan"]);
+    expect(plan.stdout).toContain("! member platform/ghost (blocked: user ghost does not exist (declare it under users: in members.yaml))");
+    const apply = await controller(["apply"]);
+    expect(apply.code).toBe(1);
+    expect(apply.stdout).toContain("skipped create member platform/ghost: user ghost does not exist");
+    await edit("members.yaml", (text) => text.replace("    - user: ghost\n      role: guest\n", ""));
+    await commit("Remove the ghost");
+  });
+
   it("shows in the markdown plan which artifacts a retention change would delete", async () => {
     const pushed = [];
     for (const tag of ["v1", "v2", "v3"]) pushed.push(await admin.pushImage("dev-team/app", tag, `app-${tag}`));
