@@ -55,17 +55,23 @@ export class ApiClient {
     return response.status === 404 ? null : ((await response.json()) as T);
   }
 
-  /** Every item of a paged list. */
+  /** Every item of a paged list: the first page says how many there are, the rest are fetched at once. */
   async list<T>(path: string): Promise<T[]> {
-    const items: T[] = [];
     const separator = path.includes("?") ? "&" : "?";
-    for (let page = 1; ; page++) {
-      const response = await this.request("GET", `${path}${separator}page=${page}&page_size=${PAGE_SIZE}`);
-      const batch = (await response.json()) as T[];
-      items.push(...batch);
-      const total = Number(response.headers.get("x-total-count") ?? items.length);
-      if (batch.length < PAGE_SIZE || items.length >= total) return items;
+    const page = async (n: number) => {
+      const response = await this.request("GET", `${path}${separator}page=${n}&page_size=${PAGE_SIZE}`);
+      return { items: (await response.json()) as T[], total: response.headers.get("x-total-count") };
+    };
+    const first = await page(1);
+    if (first.total === null) {
+      // No count: walk the pages one by one until a short one.
+      const items = [...first.items];
+      for (let n = 2, last = first.items; last.length === PAGE_SIZE; n++) items.push(...(last = (await page(n)).items));
+      return items;
     }
+    const pages = Math.ceil(Number(first.total) / PAGE_SIZE);
+    const rest = await Promise.all(Array.from({ length: Math.max(0, pages - 1) }, (_, i) => page(i + 2)));
+    return [first.items, ...rest.map((r) => r.items)].flat();
   }
 
   /** POST; returns the id at the end of the Location header when there is one, and the body. */

@@ -23,15 +23,14 @@ export interface ReconcileOutcome {
   result: RunResult;
 }
 
-/** The inventory after a run: what was created or adopted joins it, what was deleted leaves it; failures change nothing. */
-export function nextInventory(previous: InventoryItem[], report: ApplyReport): InventoryItem[] {
-  const items = new Map(previous.map((item) => [`${item.kind}:${item.key}`, item]));
-  for (const result of report.results.filter((r) => r.outcome === "applied")) {
-    const id = `${result.kind}:${result.key}`;
-    if (result.action === "delete") items.delete(id);
-    else if (!items.has(id)) items.set(id, { kind: result.kind, key: result.key, adopted: result.action === "adopt" });
-  }
-  return [...items.values()];
+/** How a run changes the inventory: what it created or adopted joins it, what it deleted leaves it; failures change nothing. */
+export function inventoryChanges(previous: InventoryItem[], report: ApplyReport): { add: InventoryItem[]; remove: Pick<InventoryItem, "kind" | "key">[] } {
+  const known = new Set(previous.map((item) => `${item.kind}:${item.key}`));
+  const applied = report.results.filter((r) => r.outcome === "applied");
+  return {
+    add: applied.filter((r) => r.action !== "delete" && !known.has(`${r.kind}:${r.key}`)).map((r) => ({ kind: r.kind, key: r.key, adopted: r.action === "adopt" })),
+    remove: applied.filter((r) => r.action === "delete").map((r) => ({ kind: r.kind, key: r.key })),
+  };
 }
 
 /**
@@ -52,7 +51,8 @@ export async function reconcile(options: ReconcileOptions): Promise<ReconcileOut
     else if (options.dryRun) result = "drift";
     else {
       report = await applyPlan(options.client, options.policy, plan);
-      await state.saveInventory(nextInventory(inventory, report));
+      const { add, remove } = inventoryChanges(inventory, report);
+      await state.changeInventory(add, remove);
       result = report.results.every((r) => r.outcome === "applied") ? "success" : "failed";
     }
     await state.recordRun({

@@ -8,6 +8,16 @@ import type { InventoryItem } from "./registry-state";
 const ROLE_NAMES = Object.fromEntries(Object.entries(ROLE_IDS).map(([name, id]) => [id, name])) as Record<number, RoleName>;
 const ROBOT_PREFIX = "robot$";
 
+interface ApiMember {
+  id: number;
+  entity_name: string;
+  entity_type: string;
+  role_id: number;
+}
+
+/** Above this many projects with managed members, all memberships are read in one paged listing. */
+const BULK_MEMBERS_FROM = 20;
+
 interface ApiProject {
   project_id: number;
   name: string;
@@ -77,15 +87,18 @@ export async function readLiveState(client: ApiClient, policy: Policy, inventory
   });
 
   const memberProjects = new Set([...policy.memberProjects, ...inventory.filter((item) => item.kind === "member").map((item) => item.key.split("/")[0])]);
-  await each(
-    [...memberProjects].filter((name) => live.project.has(name)),
-    async (project) => {
-      const members = await client.list<{ id: number; entity_name: string; entity_type: string; role_id: number }>(`/projects/${encodeURIComponent(project)}/members`);
-      for (const m of members.filter((m) => m.entity_type === "u")) {
-        live.member.set(`${project}/${m.entity_name}`, { fields: { role: ROLE_NAMES[m.role_id] ?? `role ${m.role_id}` }, ref: { id: m.id, project } });
-      }
-    },
-  );
+  const addMember = (project: string, m: ApiMember) => {
+    if (m.entity_type !== "u" || !memberProjects.has(project) || !live.project.has(project)) return;
+    live.member.set(`${project}/${m.entity_name}`, { fields: { role: ROLE_NAMES[m.role_id] ?? `role ${m.role_id}` }, ref: { id: m.id, project } });
+  };
+  if (memberProjects.size > BULK_MEMBERS_FROM) {
+    // Many projects: Berth's listing of all memberships at once beats a request per project.
+    for (const m of await client.list<ApiMember & { project: string }>("/controller/members")) addMember(m.project, m);
+  } else {
+    await each([...memberProjects].filter((name) => live.project.has(name)), async (project) => {
+      for (const m of await client.list<ApiMember>(`/projects/${encodeURIComponent(project)}/members`)) addMember(project, m);
+    });
+  }
 
   for (const policyRow of await client.list<HarborReplicationPolicy>("/replication/policies")) {
     const replication = replicationOf(policyRow);

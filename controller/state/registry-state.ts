@@ -27,11 +27,13 @@ export class ControllerState {
   constructor(private readonly client: ApiClient) {}
 
   async inventory(): Promise<InventoryItem[]> {
-    return (await this.client.get<InventoryItem[]>("/controller/inventory")) ?? [];
+    const rows = (await this.client.get<InventoryItem[]>("/controller/inventory")) ?? [];
+    return rows.map(({ kind, key, adopted }) => ({ kind, key, adopted }));
   }
 
-  async saveInventory(items: InventoryItem[]): Promise<void> {
-    await this.client.put("/controller/inventory", { items });
+  async changeInventory(add: InventoryItem[], remove: Pick<InventoryItem, "kind" | "key">[]): Promise<void> {
+    if (add.length === 0 && remove.length === 0) return;
+    await this.client.patch("/controller/inventory", { add, remove });
   }
 
   /** Takes the apply lock for `ttlSeconds`; LockedError when another controller holds it. */

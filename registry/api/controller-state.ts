@@ -24,25 +24,47 @@ export function registerControllerStateRoutes(app: FastifyInstance, deps: { sql:
     return sql.query("SELECT kind, key, adopted, created_at FROM controller_inventory ORDER BY kind, key");
   });
 
-  // The whole inventory at once: the controller computes it under its lock (previous − deleted + created + adopted).
-  app.put("/api/v2.0/controller/inventory", async (request, reply) => {
+  // Changes to the inventory after a run: what the run created or adopted, and what it deleted, in one transaction.
+  app.patch("/api/v2.0/controller/inventory", { bodyLimit: 32 * 1024 * 1024 }, async (request, reply) => {
     allow(request, "update");
-    const items = jsonObjectBody(request).items;
-    if (!Array.isArray(items)) throw new HarborError("BAD_REQUEST", "items must be a list of {kind, key, adopted}");
-    const rows = items.map((item, i) => {
-      if (!isJsonObject(item)) throw new HarborError("BAD_REQUEST", `items[${i}] must be an object`);
-      return { kind: text(item.kind, `items[${i}].kind`, 64), key: text(item.key, `items[${i}].key`), adopted: item.adopted === true };
-    });
+    const body = jsonObjectBody(request);
+    const items = (value: unknown, field: string) => {
+      if (value === undefined) return [];
+      if (!Array.isArray(value)) throw new HarborError("BAD_REQUEST", `${field} must be a list of {kind, key}`);
+      return value.map((item, i) => {
+        if (!isJsonObject(item)) throw new HarborError("BAD_REQUEST", `${field}[${i}] must be an object`);
+        return { kind: text(item.kind, `${field}[${i}].kind`, 64), key: text(item.key, `${field}[${i}].key`), adopted: item.adopted === true };
+      });
+    };
+    const add = items(body.add, "add");
+    const remove = items(body.remove, "remove");
     await sql.transaction(async (tx) => {
-      await tx.query("DELETE FROM controller_inventory");
-      if (rows.length === 0) return;
-      await tx.query(
-        `INSERT INTO controller_inventory (kind, key, adopted)
-         SELECT * FROM unnest($1::text[], $2::text[], $3::boolean[]) ON CONFLICT DO NOTHING`,
-        [rows.map((r) => r.kind), rows.map((r) => r.key), rows.map((r) => r.adopted)],
-      );
+      if (remove.length > 0) {
+        await tx.query("DELETE FROM controller_inventory WHERE (kind, key) IN (SELECT * FROM unnest($1::text[], $2::text[]))", [remove.map((r) => r.kind), remove.map((r) => r.key)]);
+      }
+      if (add.length > 0) {
+        await tx.query(
+          `INSERT INTO controller_inventory (kind, key, adopted)
+           SELECT * FROM unnest($1::text[], $2::text[], $3::boolean[]) ON CONFLICT DO NOTHING`,
+          [add.map((r) => r.kind), add.map((r) => r.key), add.map((r) => r.adopted)],
+        );
+      }
     });
     return reply.code(200).send();
+  });
+
+  // Every user membership of every project, paged: what drift detection reads instead of one request per project.
+  app.get("/api/v2.0/controller/members", async (request, reply) => {
+    allow(request, "read");
+    const page = paging(request.query as Record<string, unknown>);
+    const [{ total }] = await sql.query<{ total: number }>("SELECT count(*)::int AS total FROM project_members WHERE entity_type = 'u'");
+    const rows = await sql.query(
+      `SELECT m.id, p.name AS project, u.username AS entity_name, m.entity_type, m.role_id
+         FROM project_members m JOIN projects p ON p.id = m.project_id JOIN users u ON u.id = m.entity_id
+        WHERE m.entity_type = 'u' ORDER BY m.id LIMIT ${page.pageSize} OFFSET ${(page.page - 1) * page.pageSize}`,
+    );
+    setPageHeaders(request, reply, page, total);
+    return rows;
   });
 
   // Taken (or renewed by its holder) when free or lapsed; 409 naming the holder otherwise.

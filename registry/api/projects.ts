@@ -208,7 +208,8 @@ export function registerProjectRoutes(app: FastifyInstance, deps: ProjectRouteDe
       }),
     );
     setPageHeaders(request, reply, page, total);
-    return Promise.all(rows.map(async (project) => toApi(project, await roleIdsOf(deps, principal, project.id))));
+    const roles = principal.kind === "user" ? await members.rolesIn(principal.id, rows.map((p) => p.id)) : new Map<number, RoleId[]>();
+    return rows.map((project) => toApi(project, roles.get(project.id) ?? []));
   });
 
   app.get<{ Params: Params }>("/api/v2.0/projects/:nameOrId", async (request) => {

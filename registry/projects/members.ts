@@ -36,6 +36,17 @@ export class MemberStore {
     }) as Promise<RoleId[]>;
   }
 
+  /** The user's roles in each of `projectIds` (one query for a page of projects). */
+  async rolesIn(userId: number, projectIds: number[]): Promise<Map<number, RoleId[]>> {
+    const rows = await this.db.query<{ project_id: number; role_id: RoleId }>(
+      "SELECT project_id, role_id FROM project_members WHERE entity_type = 'u' AND entity_id = $1 AND project_id = ANY($2::int[])",
+      [userId, projectIds],
+    );
+    const roles = new Map<number, RoleId[]>(projectIds.map((id) => [id, []]));
+    for (const row of rows) roles.get(row.project_id)!.push(row.role_id);
+    return roles;
+  }
+
   /** Ids of the projects where the user holds any role. */
   async projectsOf(userId: number): Promise<number[]> {
     const rows = await this.db.query<{ project_id: number }>(
