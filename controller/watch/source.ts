@@ -51,7 +51,10 @@ export class GitSource implements PolicySource {
   }
 }
 
-/** A plain directory (the bundled example): its revision is a hash of the policy files' content. */
+/**
+ * A plain directory (the bundled example). Inside a git work tree with the policy files committed as they are, its
+ * revision is that commit; otherwise a hash of the files' content (edited files are not any commit).
+ */
 export class DirectorySource implements PolicySource {
   constructor(private readonly dir: string) {}
 
@@ -60,11 +63,26 @@ export class DirectorySource implements PolicySource {
   }
 
   async fetch(): Promise<Revision> {
+    const committed = await this.cleanCommit();
+    if (committed) return { dir: this.dir, ...committed };
     const hash = createHash("sha256");
     for (const file of Object.values(POLICY_FILES)) {
       hash.update(file);
       hash.update(await readFile(path.join(this.dir, file)).catch(() => Buffer.alloc(0)));
     }
     return { dir: this.dir, id: `content:${hash.digest("hex").slice(0, 16)}`, author: "local files" };
+  }
+
+  private async cleanCommit(): Promise<{ id: string; author: string } | null> {
+    try {
+      const git = simpleGit(this.dir);
+      if (!(await git.checkIsRepo())) return null;
+      const status = await git.raw(["status", "--porcelain", "--", ...Object.values(POLICY_FILES)]);
+      if (status.trim() !== "") return null;
+      const log = await git.log({ maxCount: 1, file: "." });
+      return log.latest ? { id: log.latest.hash, author: `${log.latest.author_name} <${log.latest.author_email}>` } : null;
+    } catch {
+      return null;
+    }
   }
 }

@@ -2,7 +2,8 @@
  * `berth serve` with no controller settings reconciles the bundled example policies into itself (what `npm start`
  * shows a new user), and `berth-controller plan` against it then has nothing to do.
  */
-import { spawn } from "node:child_process";
+import { execFile, spawn } from "node:child_process";
+import { promisify } from "node:util";
 import path from "node:path";
 import { ADMIN_PASSWORD, prepareEnvironment, spawnBerth, type BerthProcess } from "../support/berth";
 import { RegistryClient } from "../support/registry-client";
@@ -17,7 +18,7 @@ let server: BerthProcess;
 beforeAll(async () => {
   environment = await prepareEnvironment({});
   const { BERTH_CONTROLLER_REPO: _off, ...env } = environment.env;
-  server = await spawnBerth({ ...env, ALICE_INITIAL_PASSWORD: "Alice-Initial-Passw0rd" });
+  server = await spawnBerth({ ...env, ALICE_INITIAL_PASSWORD: "Alice-Initial-Passw0rd", BERTH_CONTROLLER_SCHEDULE: "*/2 * * * * *" });
 }, 120_000);
 afterAll(async () => {
   await server?.kill("SIGKILL");
@@ -46,4 +47,21 @@ it("applies the example policies on start, audited as the controller, and a plan
   });
   expect(plan.stdout).toBe("No changes: the registry matches the files.\n");
   expect(plan.code).toBe(0);
+});
+
+it("puts back alice's membership deleted by hand on the next scheduled run, naming the policies' commit", async () => {
+  const admin = new RegistryClient(server.url);
+  const alice = async () =>
+    ((await (await admin.fetch("/api/v2.0/projects/dev-team/members?entityname=alice")).json()) as { id: number; entity_name: string }[]).find((m) => m.entity_name === "alice");
+  await waitUntil(async () => (await alice()) !== undefined, "alice to be a member");
+  expect((await admin.fetch(`/api/v2.0/projects/dev-team/members/${(await alice())!.id}`, { method: "DELETE" })).status).toBe(200);
+  await waitUntil(async () => (await alice()) !== undefined, "the scheduled run to put alice back");
+
+  // The bundled files, committed as they are in this checkout, are known by their commit; edited ones by content.
+  const git = promisify(execFile);
+  const dirty = (await git("git", ["-C", EXAMPLE, "status", "--porcelain", "--", "projects.yaml", "members.yaml"]).catch(() => ({ stdout: "x" }))).stdout.trim() !== "";
+  const revision = dirty ? "content:" : `commit ${(await git("git", ["-C", EXAMPLE, "log", "-1", "--format=%H", "--", "."])).stdout.trim()}`;
+  const records = (await (await admin.fetch("/api/v2.0/audit-logs?q=operation%3Dcreate&page_size=100")).json()) as { resource_type: string; username: string; change_ref: string | null }[];
+  const recreated = records.find((r) => r.resource_type === "member" && r.change_ref?.startsWith(revision) && r.change_ref.includes("schedule"));
+  expect(recreated).toMatchObject({ username: "system:controller" });
 });
