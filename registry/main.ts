@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { ConfigError, loadConfig } from "./config";
 import { startServer } from "./server";
+import { BlobStoreUnavailableError } from "./storage/open";
 import { startEmbeddedController } from "../controller/embedded";
 import { MIGRATE_USAGE, runMigrate } from "./migrate/cli";
 
@@ -23,7 +24,16 @@ async function serve(): Promise<void> {
     throw error;
   }
   const embedded = config.controller.repo !== "off";
-  const server = await startServer(config, { internalAccess: embedded });
+  let server;
+  try {
+    server = await startServer(config, { internalAccess: embedded });
+  } catch (error) {
+    if (error instanceof BlobStoreUnavailableError) {
+      process.stderr.write(`berth: cannot start: ${error.message}\n`);
+      process.exit(2);
+    }
+    throw error;
+  }
   if (server.generatedAdminPassword) {
     // Printed once, to the terminal only: it is not stored anywhere in clear text.
     process.stdout.write(

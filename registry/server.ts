@@ -8,7 +8,7 @@ import { loadSigningKey } from "./auth/token-keys";
 import { migrate } from "./db/migrate";
 import { openDatabase } from "./db/open";
 import type { Sql } from "./db/sql";
-import { openBlobStore } from "./storage/open";
+import { checkBlobStore, openBlobStore } from "./storage/open";
 
 export interface RunningServer {
   app: FastifyInstance;
@@ -39,6 +39,7 @@ export async function startServer(config: Config, options: { sql?: Sql; internal
     await migrate(sql);
     const { generatedPassword } = await bootstrap(sql, config.adminPassword);
     const store = openBlobStore(config);
+    await checkBlobStore(store, config);
     const signingKey = await loadSigningKey(sql, config.tokenKeyFile);
     const internal = options.internalAccess ? await internalPrincipal(sql) : undefined;
     const app = await buildApp({ config, sql, store, signingKey, internal });

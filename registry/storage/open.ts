@@ -2,12 +2,34 @@ import path from "node:path";
 import type { Config } from "../config";
 import type { BlobStore } from "./blob-store";
 import { FilesystemBlobStore } from "./filesystem";
+import { S3BlobStore } from "./s3";
+
+/** The blob store cannot be used as configured (a missing bucket, wrong keys, an unreachable endpoint). */
+export class BlobStoreUnavailableError extends Error {}
 
 /** The configured blob store. */
 export function openBlobStore(config: Pick<Config, "storage" | "dataDir">): BlobStore {
-  if (config.storage.kind === "s3") {
-    // Refuse loudly rather than fall back to disk: silently writing blobs locally would lose them on a second node.
-    throw new Error("BERTH_STORAGE=s3 is not available in this version; use BERTH_STORAGE=fs");
-  }
+  if (config.storage.kind === "s3") return new S3BlobStore(config.storage);
   return new FilesystemBlobStore(path.join(config.dataDir, "blobs"));
+}
+
+/** Checks at start that the store answers, so a wrong setting stops the server with its reason, not a first push. */
+export async function checkBlobStore(store: BlobStore, config: Pick<Config, "storage">): Promise<void> {
+  try {
+    await store.ping();
+  } catch (error) {
+    const name = (error as { name?: string }).name ?? "";
+    const reason = (error as { cause?: { code?: string } }).cause?.code ?? (error as Error).message ?? name;
+    if (config.storage.kind === "s3") {
+      const { endpoint, bucket } = config.storage;
+      const hint =
+        name === "NotFound" || name === "NoSuchBucket"
+          ? `bucket "${bucket}" does not exist at ${endpoint}: create it, or set BERTH_S3_BUCKET`
+          : name === "Forbidden" || name === "InvalidAccessKeyId" || name === "SignatureDoesNotMatch" || name === "AccessDenied"
+            ? `${endpoint} refused the credentials for bucket "${bucket}": check BERTH_S3_ACCESS_KEY and BERTH_S3_SECRET_KEY`
+            : `${endpoint} cannot be used for bucket "${bucket}" (${name || "error"}: ${reason}): check BERTH_S3_ENDPOINT`;
+      throw new BlobStoreUnavailableError(hint);
+    }
+    throw new BlobStoreUnavailableError(`the blob store under BERTH_DATA_DIR cannot be used: ${reason}`);
+  }
 }

@@ -1,0 +1,87 @@
+/**
+ * Berth with its blobs in S3 (s3rver): two processes sharing one PostgreSQL database and one bucket serve the same
+ * registry — an upload started on one finishes on the other, a token from one opens the other — and a wrong bucket
+ * stops the server with its reason and exit code 2.
+ */
+import { spawn } from "node:child_process";
+import path from "node:path";
+import { ADMIN_AUTH, prepareEnvironment, spawnBerth, type BerthProcess } from "../support/berth";
+import { testPostgresUrl } from "../support/database";
+import { RegistryClient } from "../support/registry-client";
+import { startS3, type TestS3 } from "../support/s3";
+import { seededBytes, sha256Of } from "../support/seeded-bytes";
+
+const MAIN = path.join(__dirname, "..", "..", "dist", "registry", "main.js");
+
+function s3Env(s3: TestS3, bucket = s3.settings.bucket): Record<string, string> {
+  return {
+    BERTH_STORAGE: "s3",
+    BERTH_S3_ENDPOINT: s3.settings.endpoint,
+    BERTH_S3_BUCKET: bucket,
+    BERTH_S3_REGION: s3.settings.region,
+    BERTH_S3_ACCESS_KEY: s3.settings.accessKey,
+    BERTH_S3_SECRET_KEY: s3.settings.secretKey,
+  };
+}
+
+let s3: TestS3;
+beforeAll(async () => {
+  s3 = await startS3();
+});
+afterAll(async () => {
+  await s3?.close();
+});
+
+it("refuses to start with a bucket that does not exist, saying so, with exit code 2", async () => {
+  const environment = await prepareEnvironment(s3Env(s3, "no-such-bucket"));
+  try {
+    const { code, stderr } = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
+      const child = spawn(process.execPath, [MAIN, "serve"], { env: { ...process.env, NODE_OPTIONS: "", ...environment.env }, stdio: ["ignore", "ignore", "pipe"] });
+      let stderr = "";
+      child.stderr.on("data", (chunk) => (stderr += chunk));
+      child.once("close", (code) => resolve({ code, stderr }));
+    });
+    expect(code).toBe(2);
+    expect(stderr).toBe(`berth: cannot start: bucket "no-such-bucket" does not exist at ${s3.settings.endpoint}: create it, or set BERTH_S3_BUCKET\n`);
+  } finally {
+    await environment.cleanup();
+  }
+});
+
+// Two processes need a database server; PGlite lives inside one process. Under CI=true the server is mandatory.
+(testPostgresUrl() ? describe : describe.skip)("two nodes on one database and one bucket", () => {
+  let environment: Awaited<ReturnType<typeof prepareEnvironment>>;
+  let nodes: BerthProcess[] = [];
+
+  beforeAll(async () => {
+    environment = await prepareEnvironment(s3Env(s3));
+    nodes = [await spawnBerth(environment.env), await spawnBerth(environment.env)];
+  }, 120_000);
+  afterAll(async () => {
+    await Promise.all(nodes.map((node) => node.kill("SIGKILL")));
+    await environment?.cleanup();
+  });
+
+  it("finishes on one node a chunked upload started on the other, and serves it from both", async () => {
+    const [a, b] = nodes.map((node) => new RegistryClient(node.url));
+    const content = seededBytes("two-nodes", 3 * 1024 * 1024 + 17);
+    const digest = sha256Of(content);
+    const location = await a.startUpload("library/shared");
+    expect((await a.patchChunk(location, content.subarray(0, 1024 * 1024), 0)).status).toBe(202);
+    expect((await b.patchChunk(location, content.subarray(1024 * 1024, 2 * 1024 * 1024), 1024 * 1024)).status).toBe(202);
+    expect(await a.uploadedSize(location)).toBe(2 * 1024 * 1024);
+    expect((await b.finishUpload(location, digest, content.subarray(2 * 1024 * 1024))).status).toBe(201);
+    expect(await a.pulledDigest("library/shared", digest)).toBe(digest);
+    expect(await b.pulledDigest("library/shared", digest)).toBe(digest);
+    const range = await a.fetch(`/v2/library/shared/blobs/${digest}`, { headers: { Range: "bytes=10-19" } });
+    expect(range.status).toBe(206);
+    expect(Buffer.from(await range.arrayBuffer())).toEqual(content.subarray(10, 20));
+  });
+
+  it("accepts on one node a token the other issued", async () => {
+    const token = (await (await fetch(`${nodes[0].url}/service/token?service=berth&scope=repository:library/shared:pull`, { headers: { Authorization: ADMIN_AUTH } })).json()) as { token: string };
+    const onOther = await fetch(`${nodes[1].url}/v2/library/shared/tags/list`, { headers: { Authorization: `Bearer ${token.token}` } });
+    // The repository holds a blob but no manifest yet: its (empty) tag list, not a challenge.
+    expect(onOther.status).toBe(200);
+  });
+});
