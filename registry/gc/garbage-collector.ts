@@ -206,6 +206,18 @@ export class GarbageCollector {
       await this.sql.query("DELETE FROM uploads WHERE id = $1", [id]);
       await this.store.abortUpload(id);
     }
-    return stale.length;
+    // Upload areas no session row knows (a process killed between creating the area and its row), just as old.
+    let orphans = 0;
+    const cutoff = Date.now() - STALE_UPLOAD_MS;
+    for await (const upload of this.store.listUploads()) {
+      if (options.signal?.aborted || upload.modified.getTime() >= cutoff) continue;
+      const [row] = await this.sql.query("SELECT 1 FROM uploads WHERE id = $1", [upload.id]);
+      if (row) continue;
+      await this.store.abortUpload(upload.id);
+      orphans += 1;
+    }
+    // Multipart writes a killed process left open in an object store.
+    await this.store.abortStaleMultipartUploads?.(STALE_UPLOAD_MS);
+    return stale.length + orphans;
   }
 }

@@ -47,6 +47,9 @@ export interface BlobStore {
   /** Ids of all uploads present, with their last modification time (for stale-upload cleanup). */
   listUploads(): AsyncIterable<{ id: string; modified: Date }>;
 
+  /** Object stores: aborts multipart writes older than `olderThanMs` that a killed process left open. */
+  abortStaleMultipartUploads?(olderThanMs: number): Promise<number>;
+
   /** Cheap liveness check for /health. Throws when the store cannot be reached or written. */
   ping(): Promise<void>;
 }
