@@ -2,6 +2,7 @@
 import { ConfigError, loadConfig } from "./config";
 import { startServer } from "./server";
 import { BlobStoreUnavailableError } from "./storage/open";
+import { doctor, formatFindings } from "./doctor";
 import { startEmbeddedController } from "../controller/embedded";
 import { MIGRATE_USAGE, runMigrate } from "./migrate/cli";
 
@@ -10,6 +11,7 @@ const USAGE = `usage: berth <command>
 commands:
   serve    run the registry (settings from BERTH_* environment variables; see README.md)
   migrate  copy repositories from another registry (berth migrate --help)
+  doctor   check the database, migrations, blob store (read and write) and clock; say what to fix (exit 1 if any)
   help     show this text`;
 
 async function serve(): Promise<void> {
@@ -76,6 +78,19 @@ async function main(argv: string[]): Promise<void> {
   switch (command) {
     case "serve":
       return serve();
+    case "doctor": {
+      let config;
+      try {
+        config = loadConfig();
+      } catch (error) {
+        if (!(error instanceof ConfigError)) throw error;
+        process.stderr.write(`berth: invalid configuration: ${error.message}\n`);
+        process.exit(2);
+      }
+      const findings = await doctor(config);
+      process.stdout.write(formatFindings(findings));
+      process.exit(findings.every((f) => f.ok) ? 0 : 1);
+    }
     case "migrate":
       if (argv.includes("--help") || argv.includes("-h")) {
         process.stdout.write(`${MIGRATE_USAGE}\n`);

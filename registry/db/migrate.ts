@@ -46,3 +46,11 @@ export async function migrate(sql: Sql, migrations?: Migration[]): Promise<strin
     return applied;
   });
 }
+
+/** Migrations this build has that the database has not applied (read-only: for `berth doctor`). */
+export async function pendingMigrations(sql: Sql, migrations?: Migration[]): Promise<string[]> {
+  const all = migrations ?? (await loadMigrations());
+  const [table] = await sql.query<{ name: string | null }>("SELECT to_regclass('schema_migrations')::text AS name");
+  const done = new Set(table?.name ? (await sql.query<{ version: number }>("SELECT version FROM schema_migrations")).map((r) => r.version) : []);
+  return all.filter((m) => !done.has(m.version)).map((m) => `${String(m.version).padStart(3, "0")}_${m.name}`);
+}
