@@ -5,7 +5,7 @@
  */
 import { spawn } from "node:child_process";
 import path from "node:path";
-import { ADMIN_AUTH, prepareEnvironment, spawnBerth, type BerthProcess } from "../support/berth";
+import { ADMIN_AUTH, prepareEnvironment, spawnBerth, startBerth, type BerthProcess } from "../support/berth";
 import { testPostgresUrl } from "../support/database";
 import { RegistryClient } from "../support/registry-client";
 import { startS3, type TestS3 } from "../support/s3";
@@ -84,4 +84,26 @@ it("refuses to start with a bucket that does not exist, saying so, with exit cod
     // The repository holds a blob but no manifest yet: its (empty) tag list, not a challenge.
     expect(onOther.status).toBe(200);
   });
+});
+
+it("answers a push with a 5xx the client can retry while the object store is down, shows nothing half-written, and reports it in health", async () => {
+  const outage = await startS3("outage");
+  const berth = await startBerth({ env: s3Env(outage) });
+  try {
+    const admin = new RegistryClient(berth.url);
+    const before = seededBytes("before-outage", 64 * 1024);
+    expect(await admin.pulledDigest("library/outage", await admin.pushBlob("library/outage", before))).toBe(sha256Of(before));
+    await outage.close();
+    const during = seededBytes("during-outage", 64 * 1024);
+    const location = await admin.fetch("/v2/library/outage/blobs/uploads/", { method: "POST" });
+    expect(location.status).toBeGreaterThanOrEqual(500);
+    const monolithic = await admin.fetch(`/v2/library/outage/blobs/uploads/?digest=${sha256Of(during)}`, { method: "POST", body: during, headers: { "Content-Type": "application/octet-stream" } });
+    expect(monolithic.status).toBeGreaterThanOrEqual(500);
+    expect(await admin.blobStatus("library/outage", sha256Of(during))).toBe(404);
+    const health = await admin.fetch("/api/v2.0/health");
+    expect(health.status).toBe(503);
+    expect(JSON.stringify(await health.json())).toMatch(/storage/);
+  } finally {
+    await berth.close();
+  }
 });
