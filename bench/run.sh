@@ -6,6 +6,7 @@
 #       BERTH_ANCHORS   directory of the anchor scripts (default <repo>/../shared/anchors)
 #       BENCH_IMAGES    cache of the generated OCI layouts (default ${TMPDIR:-/tmp}/berth-bench-images; kept)
 #       BENCH_OUT       also write the final table to this file
+#       BENCH_STORAGE   fs (default) or s3: Berth's blobs in s3rver (the reference stays on its filesystem)
 #       BENCH_KEEP      copy the raw results (hyperfine JSON, RSS samples, Berth's log) into this directory
 # bash keeps SECONDS ticking from the value it inherited: read it before anything else happens.
 DUR=$SECONDS
@@ -29,12 +30,13 @@ WORK=$(mktemp -d "${TMPDIR:-/tmp}/berth-bench.XXXXXX")
 export ANCHORS_DIR=$WORK/anchors            # read by the anchor scripts
 mkdir -p "$ANCHORS_DIR" "$IMAGES" "$WORK/pulled" "$WORK/res"
 ln -s "$IMAGES" "$ANCHORS_DIR/images"
-BERTH_PID=""; SAMPLER_PID=""; REF_PORT=""
+BERTH_PID=""; SAMPLER_PID=""; REF_PORT=""; S3_PID=""
 cleanup() {
   local rc=$?
   set +e
   trap - EXIT INT TERM
   [ -n "$SAMPLER_PID" ] && kill "$SAMPLER_PID" 2>/dev/null
+  [ -n "$S3_PID" ] && kill "$S3_PID" 2>/dev/null
   if [ -n "$BERTH_PID" ] && kill -0 "$BERTH_PID" 2>/dev/null; then
     kill "$BERTH_PID" 2>/dev/null
     for _ in $(seq 1 50); do kill -0 "$BERTH_PID" 2>/dev/null || break; sleep 0.1; done
@@ -76,8 +78,22 @@ read -r REF_PORT BERTH_PORT < <(node -e '
 REF=127.0.0.1:$REF_PORT; BERTH=127.0.0.1:$BERTH_PORT
 "$ANCH/reference-registry.sh" start "$REF_PORT" >&2
 mkdir -p "$WORK/berth-data"
+STORAGE_ENV=()
+if [ "${BENCH_STORAGE:-fs}" = s3 ]; then
+  # Berth's blobs in s3rver (a real S3 server in Node). The reference stays on its filesystem: distribution's S3
+  # driver needs ListMultipartUploads, which s3rver answers with 501, so it cannot run against the same server.
+  mkdir -p "$WORK/s3"
+  node -e '
+    const S3rver = require(process.argv[1]);
+    new S3rver({ port: 0, address: "127.0.0.1", silent: true, directory: process.argv[2], configureBuckets: [{ name: "berth-bench" }] })
+      .run().then(({ port }) => console.log(port));' "$ROOT/node_modules/s3rver" "$WORK/s3" >"$WORK/s3.port" &
+  S3_PID=$!
+  for _ in $(seq 1 50); do [ -s "$WORK/s3.port" ] && break; sleep 0.1; done
+  STORAGE_ENV=(BERTH_STORAGE=s3 "BERTH_S3_ENDPOINT=http://127.0.0.1:$(cat "$WORK/s3.port")" BERTH_S3_BUCKET=berth-bench BERTH_S3_ACCESS_KEY=S3RVER BERTH_S3_SECRET_KEY=S3RVER)
+  log "Berth stores blobs in s3rver on port $(cat "$WORK/s3.port") (pid $S3_PID)"
+fi
 env -u BERTH_DATABASE_URL BERTH_ADDR=$BERTH BERTH_DATA_DIR="$WORK/berth-data" BERTH_ADMIN_PASSWORD="$PASS" \
-  BERTH_LOG_LEVEL=warn node "$MAIN" serve >"$WORK/berth.log" 2>&1 &
+  BERTH_LOG_LEVEL=warn BERTH_CONTROLLER_REPO=off "${STORAGE_ENV[@]}" node "$MAIN" serve >"$WORK/berth.log" 2>&1 &
 BERTH_PID=$!
 for i in $(seq 1 300); do
   code=$(curl -s -o /dev/null -w '%{http_code}' "http://$BERTH/v2/" || true)
