@@ -1,4 +1,7 @@
-import { readdir } from "node:fs/promises";
+import { randomUUID } from "node:crypto";
+import { readdir, utimes } from "node:fs/promises";
+import { Readable } from "node:stream";
+import { FilesystemBlobStore } from "../../registry/storage/filesystem";
 import path from "node:path";
 import { startBerth, type TestBerth } from "../support/berth";
 import { basicAuth, RegistryClient, type PushedImage } from "../support/registry-client";
@@ -171,6 +174,22 @@ describe("garbage collection API", () => {
     const run = await collect(admin);
     expect(run.metrics.freedBytes).toBe(0);
     expect(await admin.blobStatus("library/app", orphan)).toBe(200);
+  });
+
+  it("removes upload areas no session knows once they are a day old (a process killed before recording them)", async () => {
+    const store = new FilesystemBlobStore(path.join(berth.dataDir, "blobs"));
+    const [old, recent] = [randomUUID(), randomUUID()];
+    for (const id of [old, recent]) {
+      await store.startUpload(id);
+      await store.appendUpload(id, Readable.from([Buffer.from("abandoned bytes")]));
+    }
+    const twoDaysAgo = new Date(Date.now() - 2 * 86_400_000);
+    await utimes(path.join(berth.dataDir, "blobs", "uploads", old), twoDaysAgo, twoDaysAgo);
+    expect((await collect(admin)).job_status).toBe("Success");
+    const left: string[] = [];
+    for await (const upload of store.listUploads()) left.push(upload.id);
+    expect(left).toContain(recent);
+    expect(left).not.toContain(old);
   });
 
   it("stores a schedule in Harbor's shape and refuses bad crons naming the field", async () => {
