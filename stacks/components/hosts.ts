@@ -1,0 +1,76 @@
+import * as command from "@pulumi/command";
+import * as pulumi from "@pulumi/pulumi";
+import type { StackSettings } from "../config";
+import { controllerEnvironment, registryEnvironment } from "../environment";
+import { hostSetupScript } from "../host-setup";
+import type { StackSecrets } from "../secrets";
+
+export interface BerthHostsArgs {
+  settings: StackSettings;
+  secrets: StackSecrets;
+  /** The SSH key both machines accept (a secret). */
+  sshPrivateKey: pulumi.Input<string>;
+}
+
+/**
+ * Berth on two existing machines (hardware or VMs), set up over SSH with the same script as the AWS hosts: the
+ * PostgreSQL primary and the controller on the first, the replica on the second, MinIO and Berth on both. TLS on
+ * 443 in front of them is the site's (a load balancer or nginx); Berth listens on 5000.
+ */
+export class BerthHosts extends pulumi.ComponentResource {
+  readonly registryUrl: pulumi.Output<string>;
+  readonly controllerStatusUrl: pulumi.Output<string>;
+
+  constructor(name: string, args: BerthHostsArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("berth:stack:Hosts", name, {}, opts);
+    const { settings, secrets } = args;
+    const addresses: [string, string] = [settings.hosts[0].privateAddress, settings.hosts[1].privateAddress];
+    const publicUrl = `https://${settings.domain}`;
+    const controller = { repo: settings.controllerRepo, branch: settings.controllerBranch, schedule: settings.controllerSchedule };
+    let previous: pulumi.Resource | undefined;
+    settings.hosts.slice(0, 2).forEach((host, i) => {
+      const role = i === 0 ? "primary" : "replica";
+      const script = pulumi.secret(
+        pulumi.all([secrets.databasePassword, secrets.replicationPassword, secrets.minioAccessKey, secrets.minioSecretKey, secrets.adminPassword, settings.databaseUrl ?? ""]).apply(
+          ([dbPassword, replicationPassword, minioKey, minioSecret, adminPassword, externalDb]) =>
+            hostSetupScript({
+              role,
+              addresses,
+              registryEnv: registryEnvironment(
+                {
+                  databaseUrl: externalDb || `postgres://berth:${encodeURIComponent(dbPassword)}@${addresses[0]}:5432/berth`,
+                  s3Endpoint: `http://${addresses[i]}:9000`,
+                  bucket: settings.bucket,
+                  s3AccessKey: minioKey,
+                  s3SecretKey: minioSecret,
+                  adminPassword,
+                  publicUrl,
+                },
+                controller,
+              ),
+              controllerEnv: role === "primary" && settings.controllerRepo !== "off" ? controllerEnvironment(`http://${addresses[0]}:5000`, adminPassword, controller) : null,
+              databasePassword: dbPassword,
+              replicationPassword,
+              minioAccessKey: minioKey,
+              minioSecretKey: minioSecret,
+              bucket: settings.bucket,
+            }),
+        ),
+      );
+      // The replica's base backup needs the primary set up first.
+      previous = new command.remote.Command(
+        `${name}-${i + 1}`,
+        {
+          connection: { host: host.address, user: host.user, privateKey: args.sshPrivateKey },
+          create: "sudo bash -s",
+          stdin: script,
+          triggers: [script],
+        },
+        { parent: this, dependsOn: previous ? [previous] : [] },
+      );
+    });
+    this.registryUrl = pulumi.output(publicUrl);
+    this.controllerStatusUrl = pulumi.output(`http://${addresses[0]}:5100/readyz`);
+    this.registerOutputs({ registryUrl: this.registryUrl, controllerStatusUrl: this.controllerStatusUrl });
+  }
+}

@@ -1,0 +1,166 @@
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import type { StackSettings } from "../config";
+import { controllerEnvironment, registryEnvironment, SECRET_VARIABLES } from "../environment";
+import type { StackSecrets } from "../secrets";
+
+export interface BerthKubernetesArgs {
+  settings: StackSettings;
+  secrets: StackSecrets;
+  provider?: k8s.Provider;
+}
+
+const LABELS = { "app.kubernetes.io/name": "berth" };
+
+/** Plain variables as `value`, secret ones through the Secret: no credential ever sits in a pod spec. */
+function containerEnv(env: Record<string, pulumi.Input<string>>, secretName: pulumi.Input<string>) {
+  return Object.entries(env).map(([name, value]) =>
+    SECRET_VARIABLES.includes(name) ? { name, valueFrom: { secretKeyRef: { name: secretName, key: name } } } : { name, value },
+  );
+}
+
+function statefulService(name: string, namespace: pulumi.Input<string>, port: number, opts: pulumi.CustomResourceOptions) {
+  return new k8s.core.v1.Service(name, { metadata: { name, namespace }, spec: { clusterIP: "None", selector: { app: name }, ports: [{ port }] } }, opts);
+}
+
+/**
+ * Berth on Kubernetes: PostgreSQL and MinIO StatefulSets (or an existing database), the registry as a Deployment
+ * with its replicas spread over nodes, a Service and a TLS Ingress, and the controller as a single replica.
+ */
+export class BerthKubernetes extends pulumi.ComponentResource {
+  readonly registryUrl: pulumi.Output<string>;
+  readonly controllerStatusUrl: pulumi.Output<string>;
+
+  constructor(name: string, args: BerthKubernetesArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("berth:stack:Kubernetes", name, {}, opts);
+    const { settings, secrets } = args;
+    const child: pulumi.CustomResourceOptions = { parent: this, provider: args.provider };
+    const namespace = new k8s.core.v1.Namespace(name, { metadata: { name: settings.namespace } }, child).metadata.name;
+
+    // PostgreSQL, unless the stack points at an existing one.
+    let databaseUrl = settings.databaseUrl;
+    if (!databaseUrl) {
+      new k8s.apps.v1.StatefulSet(`${name}-postgres`, {
+        metadata: { name: "postgres", namespace },
+        spec: {
+          serviceName: "postgres",
+          replicas: 1,
+          selector: { matchLabels: { app: "postgres" } },
+          template: {
+            metadata: { labels: { app: "postgres" } },
+            spec: {
+              containers: [
+                {
+                  name: "postgres",
+                  image: "postgres:16",
+                  env: [
+                    { name: "POSTGRES_USER", value: "berth" },
+                    { name: "POSTGRES_DB", value: "berth" },
+                    { name: "POSTGRES_PASSWORD", valueFrom: { secretKeyRef: { name: "berth-postgres", key: "password" } } },
+                  ],
+                  ports: [{ containerPort: 5432 }],
+                  volumeMounts: [{ name: "data", mountPath: "/var/lib/postgresql/data" }],
+                },
+              ],
+            },
+          },
+          volumeClaimTemplates: [{ metadata: { name: "data" }, spec: { accessModes: ["ReadWriteOnce"], resources: { requests: { storage: "20Gi" } } } }],
+        },
+      }, child);
+      new k8s.core.v1.Secret(`${name}-postgres`, { metadata: { name: "berth-postgres", namespace }, stringData: { password: secrets.databasePassword } }, child);
+      statefulService("postgres", namespace, 5432, child);
+      databaseUrl = pulumi.secret(pulumi.interpolate`postgres://berth:${secrets.databasePassword}@postgres:5432/berth`);
+    }
+
+    // MinIO, distributed over four pods (erasure coding).
+    new k8s.core.v1.Secret(`${name}-minio`, { metadata: { name: "berth-minio", namespace }, stringData: { MINIO_ROOT_USER: secrets.minioAccessKey, MINIO_ROOT_PASSWORD: secrets.minioSecretKey } }, child);
+    new k8s.apps.v1.StatefulSet(`${name}-minio`, {
+      metadata: { name: "minio", namespace },
+      spec: {
+        serviceName: "minio",
+        replicas: 4,
+        podManagementPolicy: "Parallel",
+        selector: { matchLabels: { app: "minio" } },
+        template: {
+          metadata: { labels: { app: "minio" } },
+          spec: {
+            containers: [
+              {
+                name: "minio",
+                image: "minio/minio:RELEASE.2025-04-22T22-12-26Z",
+                args: ["server", "http://minio-{0...3}.minio.$(NAMESPACE).svc.cluster.local/data"],
+                env: [{ name: "NAMESPACE", valueFrom: { fieldRef: { fieldPath: "metadata.namespace" } } }],
+                envFrom: [{ secretRef: { name: "berth-minio" } }],
+                ports: [{ containerPort: 9000 }],
+                volumeMounts: [{ name: "data", mountPath: "/data" }],
+              },
+            ],
+          },
+        },
+        volumeClaimTemplates: [{ metadata: { name: "data" }, spec: { accessModes: ["ReadWriteOnce"], resources: { requests: { storage: `${settings.diskGiB}Gi` } } } }],
+      },
+    }, child);
+    statefulService("minio", namespace, 9000, child);
+
+    const publicUrl = `https://${settings.domain}`;
+    const controller = { repo: settings.controllerRepo, branch: settings.controllerBranch, schedule: settings.controllerSchedule };
+    const env = registryEnvironment<pulumi.Input<string>>(
+      { databaseUrl, s3Endpoint: "http://minio:9000", bucket: settings.bucket, s3AccessKey: secrets.minioAccessKey, s3SecretKey: secrets.minioSecretKey, adminPassword: secrets.adminPassword, publicUrl },
+      controller,
+    );
+    const controllerEnv = controllerEnvironment<pulumi.Input<string>>("http://berth:5000", secrets.adminPassword, controller);
+    const secretData: Record<string, pulumi.Input<string>> = {};
+    for (const [key, value] of Object.entries({ ...env, ...controllerEnv })) if (SECRET_VARIABLES.includes(key)) secretData[key] = value;
+    const secret = new k8s.core.v1.Secret(`${name}-settings`, { metadata: { name: "berth-settings", namespace }, stringData: secretData }, child);
+
+    new k8s.apps.v1.Deployment(`${name}-registry`, {
+      metadata: { name: "berth", namespace, labels: LABELS },
+      spec: {
+        replicas: settings.replicas,
+        selector: { matchLabels: LABELS },
+        template: {
+          metadata: { labels: LABELS },
+          spec: {
+            // No two replicas on one node: losing a node leaves a registry serving.
+            affinity: { podAntiAffinity: { requiredDuringSchedulingIgnoredDuringExecution: [{ labelSelector: { matchLabels: LABELS }, topologyKey: "kubernetes.io/hostname" }] } },
+            containers: [
+              {
+                name: "berth",
+                image: settings.image,
+                args: ["serve"],
+                env: containerEnv(env, secret.metadata.name),
+                ports: [{ containerPort: 5000 }],
+                readinessProbe: { httpGet: { path: "/api/v2.0/health", port: 5000 } },
+              },
+            ],
+          },
+        },
+      },
+    }, child);
+    new k8s.core.v1.Service(`${name}-registry`, { metadata: { name: "berth", namespace }, spec: { selector: LABELS, ports: [{ name: "http", port: 5000 }] } }, child);
+    new k8s.networking.v1.Ingress(`${name}-registry`, {
+      metadata: { name: "berth", namespace, annotations: { "nginx.ingress.kubernetes.io/proxy-body-size": "0" } },
+      spec: {
+        tls: [{ hosts: [settings.domain], secretName: settings.certificate ?? "berth-tls" }],
+        rules: [{ host: settings.domain, http: { paths: [{ path: "/", pathType: "Prefix", backend: { service: { name: "berth", port: { number: 5000 } } } }] } }],
+      },
+    }, child);
+
+    new k8s.apps.v1.Deployment(`${name}-controller`, {
+      metadata: { name: "berth-controller", namespace },
+      spec: {
+        replicas: 1,
+        selector: { matchLabels: { app: "berth-controller" } },
+        template: {
+          metadata: { labels: { app: "berth-controller" } },
+          spec: { containers: [{ name: "controller", image: settings.image, command: ["berth-controller", "watch"], env: containerEnv(controllerEnv, secret.metadata.name), ports: [{ containerPort: 5100 }] }] },
+        },
+      },
+    }, child);
+    new k8s.core.v1.Service(`${name}-controller`, { metadata: { name: "berth-controller", namespace }, spec: { selector: { app: "berth-controller" }, ports: [{ port: 5100 }] } }, child);
+
+    this.registryUrl = pulumi.output(publicUrl);
+    this.controllerStatusUrl = pulumi.interpolate`http://berth-controller.${namespace}.svc.cluster.local:5100/readyz`;
+    this.registerOutputs({ registryUrl: this.registryUrl, controllerStatusUrl: this.controllerStatusUrl });
+  }
+}

@@ -1,0 +1,61 @@
+import * as pulumi from "@pulumi/pulumi";
+import { checkPodSpec, checkRegistryReplicas } from "../../stacks/policy/rules";
+import { installMocks, isSecret, reveal, valueOf, type Recorded } from "./mocks";
+
+describe("the kubernetes target (mocked)", () => {
+  let recorded: Recorded[];
+  let outputs: Record<string, pulumi.Output<unknown>>;
+
+  beforeAll(async () => {
+    recorded = installMocks({ target: "kubernetes", domain: "registry.example.com", namespace: "berth", controllerRepo: "https://git.example.com/policies.git" });
+    const { berthStack } = await import("../../stacks/stack");
+    outputs = berthStack() as unknown as Record<string, pulumi.Output<unknown>>;
+    await valueOf(outputs.registryUrl);
+    await pulumi.runtime.disconnect();
+  });
+
+  const ofType = (type: string) => recorded.filter((r) => r.type === type);
+  const deployment = (name: string) => ofType("kubernetes:apps/v1:Deployment").find((d) => d.inputs.metadata.name === name)!;
+
+  it("runs two registry replicas spread over nodes, and one controller", () => {
+    const registry = deployment("berth");
+    expect(registry.inputs.spec.replicas).toBe(2);
+    expect(registry.inputs.spec.template.spec.affinity.podAntiAffinity.requiredDuringSchedulingIgnoredDuringExecution[0].topologyKey).toBe("kubernetes.io/hostname");
+    expect(deployment("berth-controller").inputs.spec.replicas).toBe(1);
+    expect(deployment("berth-controller").inputs.spec.template.spec.containers[0].command).toEqual(["berth-controller", "watch"]);
+  });
+
+  it("has PostgreSQL and MinIO as StatefulSets behind cluster-internal services, and TLS on the ingress", () => {
+    expect(ofType("kubernetes:apps/v1:StatefulSet").map((s) => s.inputs.metadata.name).sort()).toEqual(["minio", "postgres"]);
+    for (const service of ofType("kubernetes:core/v1:Service")) expect(service.inputs.spec.type ?? "ClusterIP").toBe("ClusterIP");
+    const [ingress] = ofType("kubernetes:networking.k8s.io/v1:Ingress");
+    expect(ingress.inputs.spec.tls).toEqual([{ hosts: ["registry.example.com"], secretName: "berth-tls" }]);
+  });
+
+  it("passes credentials only through Secrets, as Pulumi secrets", () => {
+    const env = deployment("berth").inputs.spec.template.spec.containers[0].env as { name: string; value?: string; valueFrom?: unknown }[];
+    const byName = new Map(env.map((e) => [e.name, e]));
+    for (const name of ["BERTH_DATABASE_URL", "BERTH_ADMIN_PASSWORD", "BERTH_S3_SECRET_KEY", "BERTH_S3_ACCESS_KEY"]) {
+      expect(byName.get(name)?.value).toBeUndefined();
+      expect(byName.get(name)?.valueFrom).toEqual({ secretKeyRef: { name: "berth-settings", key: name } });
+    }
+    expect(byName.get("BERTH_STORAGE")?.value).toBe("s3");
+    const settings = ofType("kubernetes:core/v1:Secret").find((s) => s.inputs.metadata.name === "berth-settings")!;
+    // The whole Secret body travels as a Pulumi secret (never shown in a preview or the state in clear).
+    expect(isSecret(settings.inputs.stringData)).toBe(true);
+    const data = reveal<Record<string, string>>(settings.inputs.stringData);
+    expect(Object.keys(data).sort()).toEqual(["BERTH_ADMIN_PASSWORD", "BERTH_DATABASE_URL", "BERTH_REGISTRY_PASSWORD", "BERTH_S3_ACCESS_KEY", "BERTH_S3_SECRET_KEY"]);
+    expect(data.BERTH_DATABASE_URL).toMatch(/^postgres:\/\/berth:generated-test-database-password@postgres:5432\/berth$/);
+    const violations: string[] = [];
+    checkPodSpec(deployment("berth").inputs as never, (m) => violations.push(m));
+    checkRegistryReplicas(recorded.map((r) => ({ type: r.type, name: r.name, props: r.inputs })), (m) => violations.push(m));
+    expect(violations).toEqual([]);
+  });
+
+  it("outputs the registry URL, the admin user and the controller's status URL, the password only as a secret", async () => {
+    expect(await valueOf(outputs.registryUrl)).toBe("https://registry.example.com");
+    expect(outputs.adminUser).toBe("admin");
+    expect(await valueOf(outputs.controllerStatusUrl)).toBe("http://berth-controller.berth.svc.cluster.local:5100/readyz");
+    expect(await pulumi.isSecret(outputs.adminPassword)).toBe(true);
+  });
+});

@@ -1,0 +1,55 @@
+import * as pulumi from "@pulumi/pulumi";
+
+/** A resource the program registered, with its inputs as the engine would receive them. */
+export interface Recorded {
+  type: string;
+  name: string;
+  inputs: Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- provider inputs
+}
+
+/** Pulumi's marker for a secret value inside mocked inputs. */
+const SECRET_SIG = "4dabf18193072939515e22adb298388d";
+
+export function isSecret(value: unknown): boolean {
+  return typeof value === "object" && value !== null && (value as Record<string, unknown>)[SECRET_SIG] === "1b47061264138c4ac30d75fd1eb44270";
+}
+
+/** The plain value of a possibly secret input. */
+export function reveal<T>(value: T | { value: T }): T {
+  return isSecret(value) ? (value as { value: T }).value : (value as T);
+}
+
+/**
+ * Runs the program against mocks (no CLI, no providers, no network): records every resource, answers the invokes
+ * the program makes, and sets the stack's `berth:*` configuration.
+ */
+export function installMocks(config: Record<string, unknown>, stack = "test"): Recorded[] {
+  const recorded: Recorded[] = [];
+  pulumi.runtime.setAllConfig(
+    Object.fromEntries(Object.entries(config).map(([key, value]) => [key.includes(":") ? key : `berth:${key}`, typeof value === "string" ? value : JSON.stringify(value)])),
+  );
+  pulumi.runtime.setMocks(
+    {
+      newResource: (args) => {
+        recorded.push({ type: args.type, name: args.name, inputs: args.inputs });
+        const state: Record<string, unknown> = { ...args.inputs, arn: `arn:aws:mock:::${args.name}`, dnsName: `${args.name}.elb.example.com` };
+        if (args.type === "random:index/randomPassword:RandomPassword") state.result = `generated-${args.name}`;
+        return { id: `${args.name}-id`, state };
+      },
+      call: (args) => {
+        if (args.token === "aws:index/getAvailabilityZones:getAvailabilityZones") return { names: ["eu-central-1a", "eu-central-1b", "eu-central-1c"] };
+        if (args.token === "aws:ec2/getAmi:getAmi") return { id: "ami-0123456789", architecture: "x86_64" };
+        return {};
+      },
+    },
+    "berth",
+    stack,
+    false,
+  );
+  return recorded;
+}
+
+/** Resolves an output (in tests, after mocks). */
+export function valueOf<T>(output: pulumi.Output<T>): Promise<T> {
+  return new Promise((resolve) => output.apply((value) => resolve(value)));
+}
