@@ -10,4 +10,6 @@ module.exports = {
   // PGlite instances hold ~200 MB each and never give it back inside a process.
   workerIdleMemoryLimit: "1GB",
   testTimeout: 60000,
+  // Most integration tests wait on servers and timers, not the CPU: two workers on two cores halve the wall time.
+  maxWorkers: 2,
 };

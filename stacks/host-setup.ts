@@ -16,6 +16,10 @@ export interface HostSetup {
   minioAccessKey: string;
   minioSecretKey: string;
   bucket: string;
+  /** PEM certificate and key for nginx terminating TLS on 443 (the hosts target; on AWS the load balancer does). */
+  tls: { certificate: string; key: string } | null;
+  /** Also serve the registry API on 5000 publicly (through nginx with TLS when `tls` is set). */
+  domain: string;
 }
 
 /** `KEY='value'` lines, quoted for systemd EnvironmentFile and the shell alike. */
@@ -126,6 +130,8 @@ systemctl enable --now minio berth berth-controller`
     : `systemctl daemon-reload
 systemctl enable --now minio berth`
 }
+${setup.tls ? nginxSection(setup.domain, setup.tls) : "# TLS on 443 is terminated in front of this host (a load balancer)."}
+
 # The bucket, once MinIO answers (Berth refuses to start without it and systemd retries it until then).
 until curl -fsS http://${self}:9000/minio/health/live >/dev/null; do sleep 5; done
 [ -x /usr/local/bin/mc ] || { curl -fsSL -o /usr/local/bin/mc https://dl.min.io/client/mc/release/linux-amd64/mc; chmod +x /usr/local/bin/mc; }
@@ -133,4 +139,37 @@ set -a; . /etc/minio/minio.env; set +a
 mc alias set berth http://${self}:9000 "$MINIO_ROOT_USER" "$MINIO_ROOT_PASSWORD" >/dev/null
 mc mb --ignore-existing berth/${setup.bucket} >/dev/null
 `;
+}
+
+/** nginx on 443 with the site's certificate, forwarding to Berth on 127.0.0.1:5000 without a body size limit. */
+function nginxSection(domain: string, tls: { certificate: string; key: string }): string {
+  return `apt-get install -y -qq nginx >/dev/null
+mkdir -p /etc/berth/tls
+install -m 600 /dev/null /etc/berth/tls/key.pem
+cat > /etc/berth/tls/key.pem <<'PEM'
+${tls.key.trim()}
+PEM
+cat > /etc/berth/tls/cert.pem <<'PEM'
+${tls.certificate.trim()}
+PEM
+cat > /etc/nginx/sites-available/berth <<'CONF'
+server {
+  listen 443 ssl;
+  server_name ${domain};
+  ssl_certificate /etc/berth/tls/cert.pem;
+  ssl_certificate_key /etc/berth/tls/key.pem;
+  client_max_body_size 0;
+  proxy_request_buffering off;
+  proxy_buffering off;
+  location / {
+    proxy_pass http://127.0.0.1:5000;
+    proxy_set_header Host $host;
+    proxy_set_header X-Forwarded-Proto https;
+    proxy_read_timeout 900s;
+  }
+}
+CONF
+ln -sf /etc/nginx/sites-available/berth /etc/nginx/sites-enabled/berth
+rm -f /etc/nginx/sites-enabled/default
+systemctl enable nginx && systemctl reload-or-restart nginx`;
 }

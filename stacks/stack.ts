@@ -5,16 +5,24 @@ import { BerthKubernetes } from "./components/kubernetes";
 import { readSettings } from "./config";
 import { stackSecrets } from "./secrets";
 
+/** nginx's certificate and key on the hosts target, when both are configured (secrets). */
+function hostTls(config: pulumi.Config) {
+  const certificate = config.getSecret("tlsCertificate");
+  const key = config.getSecret("tlsKey");
+  return certificate && key ? { certificate, key } : undefined;
+}
+
 /** The Berth stack: one `pulumi up` per environment, on the target its config names (berth:target). */
 export function berthStack() {
-  const settings = readSettings();
+  const config = new pulumi.Config("berth");
+  const settings = readSettings(config);
   const root = new pulumi.ComponentResource("berth:stack:Deployment", pulumi.getStack());
   const secrets = stackSecrets(pulumi.getStack(), root);
   const deployment =
     settings.target === "aws"
       ? new BerthAws("berth", { settings, secrets }, { parent: root })
       : settings.target === "hosts"
-        ? new BerthHosts("berth", { settings, secrets, sshPrivateKey: new pulumi.Config("berth").requireSecret("sshPrivateKey") }, { parent: root })
+        ? new BerthHosts("berth", { settings, secrets, sshPrivateKey: config.requireSecret("sshPrivateKey"), tls: hostTls(config) }, { parent: root })
         : new BerthKubernetes("berth", { settings, secrets }, { parent: root });
   return {
     registryUrl: deployment.registryUrl,

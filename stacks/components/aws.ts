@@ -87,6 +87,8 @@ export class BerthAws extends pulumi.ComponentResource {
               minioAccessKey: minioKey,
               minioSecretKey: minioSecret,
               bucket: settings.bucket,
+              tls: null,
+              domain: settings.domain,
             }),
         ),
       );

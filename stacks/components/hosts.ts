@@ -10,12 +10,14 @@ export interface BerthHostsArgs {
   secrets: StackSecrets;
   /** The SSH key both machines accept (a secret). */
   sshPrivateKey: pulumi.Input<string>;
+  /** The site's certificate and key (PEM, secrets) for nginx on 443; without them TLS is left to the site. */
+  tls?: { certificate: pulumi.Input<string>; key: pulumi.Input<string> };
 }
 
 /**
  * Berth on two existing machines (hardware or VMs), set up over SSH with the same script as the AWS hosts: the
- * PostgreSQL primary and the controller on the first, the replica on the second, MinIO and Berth on both. TLS on
- * 443 in front of them is the site's (a load balancer or nginx); Berth listens on 5000.
+ * PostgreSQL primary and the controller on the first, the replica on the second, MinIO and Berth on both, and nginx
+ * with the site's certificate on 443 when one is configured (otherwise TLS is the site's load balancer's).
  */
 export class BerthHosts extends pulumi.ComponentResource {
   readonly registryUrl: pulumi.Output<string>;
@@ -31,8 +33,9 @@ export class BerthHosts extends pulumi.ComponentResource {
     settings.hosts.slice(0, 2).forEach((host, i) => {
       const role = i === 0 ? "primary" : "replica";
       const script = pulumi.secret(
-        pulumi.all([secrets.databasePassword, secrets.replicationPassword, secrets.minioAccessKey, secrets.minioSecretKey, secrets.adminPassword, settings.databaseUrl ?? ""]).apply(
-          ([dbPassword, replicationPassword, minioKey, minioSecret, adminPassword, externalDb]) =>
+        pulumi
+          .all([secrets.databasePassword, secrets.replicationPassword, secrets.minioAccessKey, secrets.minioSecretKey, secrets.adminPassword, settings.databaseUrl ?? "", args.tls?.certificate ?? "", args.tls?.key ?? ""])
+          .apply(([dbPassword, replicationPassword, minioKey, minioSecret, adminPassword, externalDb, certificate, key]) =>
             hostSetupScript({
               role,
               addresses,
@@ -54,6 +57,8 @@ export class BerthHosts extends pulumi.ComponentResource {
               minioAccessKey: minioKey,
               minioSecretKey: minioSecret,
               bucket: settings.bucket,
+              tls: certificate && key ? { certificate, key } : null,
+              domain: settings.domain,
             }),
         ),
       );

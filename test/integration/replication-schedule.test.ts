@@ -6,7 +6,7 @@ import { waitUntil } from "../support/wait";
 
 const json = (method: string, body: unknown): RequestInit => ({ method, headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) });
 
-// A schedule fires at most once a minute (Harbor's rule), so each step waits for the next minute's run.
+// A schedule fires at most once a minute (Harbor's rule): the test waits for the next minute's run.
 const NEXT_RUN_MS = 90_000;
 
 describeWithTool("docker-registry", "scheduled pull replication", () => {
@@ -40,16 +40,19 @@ describeWithTool("docker-registry", "scheduled pull replication", () => {
     );
     expect(policy.status).toBe(201);
 
-    await waitUntil(async () => (await admin.digestOf("synced/team/app", "1")) === first.manifestDigest, "the first scheduled run", NEXT_RUN_MS);
+    // A manual run brings the project level with the upstream; the schedule must then keep it there.
+    const policyId = Number(policy.headers.get("location")!.split("/").pop());
+    expect((await admin.fetch("/api/v2.0/replication/executions", json("POST", { policy_id: policyId }))).status).toBe(201);
+    await waitUntil(async () => (await admin.digestOf("synced/team/app", "1")) === first.manifestDigest, "the manual run");
     const second = await remote.pushImage("team/app", "2", "app-2");
     expect((await remote.fetch(`/v2/team/app/manifests/${first.manifestDigest}`, { method: "DELETE" })).status).toBe(202);
     await waitUntil(
       async () => (await admin.digestOf("synced/team/app", "2")) === second.manifestDigest && (await admin.digestOf("synced/team/app", "1")) === null,
-      "a later scheduled run to sync the change",
+      "the next scheduled run to sync the change",
       NEXT_RUN_MS,
     );
     const executions = (await (await admin.fetch("/api/v2.0/replication/executions?trigger=scheduled")).json()) as { status: string }[];
-    expect(executions.length).toBeGreaterThanOrEqual(2);
+    expect(executions.length).toBeGreaterThanOrEqual(1);
     expect(executions.every((execution) => execution.status === "Succeed")).toBe(true);
   }, 240_000);
 });

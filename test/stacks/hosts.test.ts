@@ -14,6 +14,8 @@ describe("the hosts target (mocked)", () => {
         { address: "192.0.2.12", user: "admin", privateAddress: "10.0.0.12" },
       ],
       sshPrivateKey: "-----BEGIN OPENSSH PRIVATE KEY-----\nnot-a-real-key\n-----END OPENSSH PRIVATE KEY-----",
+      tlsCertificate: "-----BEGIN CERTIFICATE-----\nnot-a-real-certificate\n-----END CERTIFICATE-----",
+      tlsKey: "-----BEGIN PRIVATE KEY-----\nnot-a-real-key\n-----END PRIVATE KEY-----",
     });
     const { berthStack } = await import("../../stacks/stack");
     await valueOf(berthStack().registryUrl);
@@ -27,6 +29,13 @@ describe("the hosts target (mocked)", () => {
     expect(reveal<string>(commands[0].inputs.stdin)).toContain("pg_conftool set listen_addresses '10.0.0.11'");
     expect(reveal<string>(commands[1].inputs.stdin)).toContain("pg_basebackup -h 10.0.0.11");
     expect(reveal<string>(commands[1].inputs.stdin)).toContain("MINIO_VOLUMES='http://{10.0.0.11,10.0.0.12}:9000/var/lib/minio/data{1...2}'");
+    // TLS on 443 on each host: nginx with the site's certificate in front of Berth's 5000.
+    for (const command of commands) {
+      const script = reveal<string>(command.inputs.stdin);
+      expect(script).toContain("server_name registry.example.com;");
+      expect(script).toContain("proxy_pass http://127.0.0.1:5000;");
+      expect(script).toContain("not-a-real-certificate");
+    }
     const violations: string[] = [];
     checkRegistryReplicas(recorded.map((r) => ({ type: r.type, name: r.name, props: r.inputs })), (m) => violations.push(m));
     expect(violations).toEqual([]);
