@@ -1,8 +1,7 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import type { StackSettings } from "../config";
-import { controllerEnvironment, registryEnvironment } from "../environment";
-import { hostSetupScript } from "../host-setup";
+import { hostScript } from "../host-script";
 import type { StackSecrets } from "../secrets";
 
 export interface BerthAwsArgs {
@@ -60,39 +59,6 @@ export class BerthAws extends pulumi.ComponentResource {
 
     const ami = aws.ec2.getAmiOutput({ mostRecent: true, owners: ["136693071363"], filters: [{ name: "name", values: ["debian-12-amd64-*"] }] }, child);
     const publicUrl = `https://${settings.domain}`;
-    const controller = { repo: settings.controllerRepo, branch: settings.controllerBranch, schedule: settings.controllerSchedule };
-    const [primary] = HOST_ADDRESSES;
-    const userData = (role: "primary" | "replica") =>
-      pulumi.secret(
-        pulumi.all([secrets.databasePassword, secrets.replicationPassword, secrets.minioAccessKey, secrets.minioSecretKey, secrets.adminPassword, settings.databaseUrl ?? ""]).apply(
-          ([dbPassword, replicationPassword, minioKey, minioSecret, adminPassword, externalDb]) =>
-            hostSetupScript({
-              role,
-              addresses: HOST_ADDRESSES,
-              registryEnv: registryEnvironment(
-                {
-                  databaseUrl: externalDb || `postgres://berth:${encodeURIComponent(dbPassword)}@${primary}:5432/berth`,
-                  s3Endpoint: `http://${role === "primary" ? HOST_ADDRESSES[0] : HOST_ADDRESSES[1]}:9000`,
-                  bucket: settings.bucket,
-                  s3AccessKey: minioKey,
-                  s3SecretKey: minioSecret,
-                  adminPassword,
-                  publicUrl,
-                },
-                controller,
-              ),
-              controllerEnv: role === "primary" && settings.controllerRepo !== "off" ? controllerEnvironment(`http://${primary}:5000`, adminPassword, controller) : null,
-              databasePassword: dbPassword,
-              replicationPassword,
-              minioAccessKey: minioKey,
-              minioSecretKey: minioSecret,
-              bucket: settings.bucket,
-              tls: null,
-              domain: settings.domain,
-            }),
-        ),
-      );
-
     const hosts = (["primary", "replica"] as const).map(
       (role, i) =>
         new aws.ec2.Instance(`${name}-${i + 1}`, {
@@ -103,7 +69,7 @@ export class BerthAws extends pulumi.ComponentResource {
           vpcSecurityGroupIds: [hostGroup.id],
           rootBlockDevice: { volumeType: "gp3", volumeSize: settings.diskGiB, encrypted: true },
           metadataOptions: { httpTokens: "required" },
-          userData: userData(role),
+          userData: hostScript(settings, secrets, role, HOST_ADDRESSES),
           tags: { Name: `${name}-${i + 1}`, "berth:role": "registry", "berth:postgres": role },
         }, child),
     );

@@ -1,8 +1,7 @@
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import type { StackSettings } from "../config";
-import { controllerEnvironment, registryEnvironment } from "../environment";
-import { hostSetupScript } from "../host-setup";
+import { hostScript } from "../host-script";
 import type { StackSecrets } from "../secrets";
 
 export interface BerthHostsArgs {
@@ -27,41 +26,9 @@ export class BerthHosts extends pulumi.ComponentResource {
     super("berth:stack:Hosts", name, {}, opts);
     const { settings, secrets } = args;
     const addresses: [string, string] = [settings.hosts[0].privateAddress, settings.hosts[1].privateAddress];
-    const publicUrl = `https://${settings.domain}`;
-    const controller = { repo: settings.controllerRepo, branch: settings.controllerBranch, schedule: settings.controllerSchedule };
     let previous: pulumi.Resource | undefined;
     settings.hosts.slice(0, 2).forEach((host, i) => {
-      const role = i === 0 ? "primary" : "replica";
-      const script = pulumi.secret(
-        pulumi
-          .all([secrets.databasePassword, secrets.replicationPassword, secrets.minioAccessKey, secrets.minioSecretKey, secrets.adminPassword, settings.databaseUrl ?? "", args.tls?.certificate ?? "", args.tls?.key ?? ""])
-          .apply(([dbPassword, replicationPassword, minioKey, minioSecret, adminPassword, externalDb, certificate, key]) =>
-            hostSetupScript({
-              role,
-              addresses,
-              registryEnv: registryEnvironment(
-                {
-                  databaseUrl: externalDb || `postgres://berth:${encodeURIComponent(dbPassword)}@${addresses[0]}:5432/berth`,
-                  s3Endpoint: `http://${addresses[i]}:9000`,
-                  bucket: settings.bucket,
-                  s3AccessKey: minioKey,
-                  s3SecretKey: minioSecret,
-                  adminPassword,
-                  publicUrl,
-                },
-                controller,
-              ),
-              controllerEnv: role === "primary" && settings.controllerRepo !== "off" ? controllerEnvironment(`http://${addresses[0]}:5000`, adminPassword, controller) : null,
-              databasePassword: dbPassword,
-              replicationPassword,
-              minioAccessKey: minioKey,
-              minioSecretKey: minioSecret,
-              bucket: settings.bucket,
-              tls: certificate && key ? { certificate, key } : null,
-              domain: settings.domain,
-            }),
-        ),
-      );
+      const script = hostScript(settings, secrets, i === 0 ? "primary" : "replica", addresses, args.tls);
       // The replica's base backup needs the primary set up first.
       previous = new command.remote.Command(
         `${name}-${i + 1}`,
@@ -74,7 +41,7 @@ export class BerthHosts extends pulumi.ComponentResource {
         { parent: this, dependsOn: previous ? [previous] : [] },
       );
     });
-    this.registryUrl = pulumi.output(publicUrl);
+    this.registryUrl = pulumi.output(`https://${settings.domain}`);
     this.controllerStatusUrl = pulumi.output(`http://${addresses[0]}:5100/readyz`);
     this.registerOutputs({ registryUrl: this.registryUrl, controllerStatusUrl: this.controllerStatusUrl });
   }

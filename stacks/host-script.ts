@@ -1,0 +1,50 @@
+import * as pulumi from "@pulumi/pulumi";
+import type { StackSettings } from "./config";
+import { controllerEnvironment, registryEnvironment } from "./environment";
+import { hostSetupScript } from "./host-setup";
+import type { StackSecrets } from "./secrets";
+
+/**
+ * The setup script of host 1 (`primary`) or host 2 (`replica`) with the stack's settings and secrets filled in, as a
+ * Pulumi secret: the same for the aws target (user data) and the hosts target (SSH stdin).
+ */
+export function hostScript(
+  settings: StackSettings,
+  secrets: StackSecrets,
+  role: "primary" | "replica",
+  addresses: [string, string],
+  tls?: { certificate: pulumi.Input<string>; key: pulumi.Input<string> },
+): pulumi.Output<string> {
+  const [primary] = addresses;
+  const self = role === "primary" ? addresses[0] : addresses[1];
+  const controller = { repo: settings.controllerRepo, branch: settings.controllerBranch, schedule: settings.controllerSchedule };
+  const values = [secrets.databasePassword, secrets.replicationPassword, secrets.minioAccessKey, secrets.minioSecretKey, secrets.adminPassword, settings.databaseUrl ?? "", tls?.certificate ?? "", tls?.key ?? ""];
+  return pulumi.secret(
+    pulumi.all(values).apply(([dbPassword, replicationPassword, minioKey, minioSecret, adminPassword, externalDb, certificate, key]) =>
+      hostSetupScript({
+        role,
+        addresses,
+        registryEnv: registryEnvironment(
+          {
+            databaseUrl: externalDb || `postgres://berth:${encodeURIComponent(dbPassword)}@${primary}:5432/berth`,
+            s3Endpoint: `http://${self}:9000`,
+            bucket: settings.bucket,
+            s3AccessKey: minioKey,
+            s3SecretKey: minioSecret,
+            adminPassword,
+            publicUrl: `https://${settings.domain}`,
+          },
+          controller,
+        ),
+        controllerEnv: role === "primary" && settings.controllerRepo !== "off" ? controllerEnvironment(`http://${primary}:5000`, adminPassword, controller) : null,
+        databasePassword: dbPassword,
+        replicationPassword,
+        minioAccessKey: minioKey,
+        minioSecretKey: minioSecret,
+        bucket: settings.bucket,
+        tls: certificate && key ? { certificate, key } : null,
+        domain: settings.domain,
+      }),
+    ),
+  );
+}
