@@ -51,9 +51,10 @@ export async function readLiveState(client: ApiClient, policy: Policy, inventory
     ? new Map((await client.list<{ id: number; ref: { id: number }; hard: { storage: number } }>("/quotas")).map((q) => [q.ref.id, q]))
     : new Map<number, { id: number; hard: { storage: number } }>();
   const robotProjects = new Set([...policy.robots.map((r) => r.project), ...inventory.filter((item) => item.kind === "robot").map((item) => item.key.split("+")[0])]);
+  const declaredProjects = new Map(policy.projects.map((p) => [p.name, p]));
   await each(projects, async (project) => {
     const name = project.name;
-    const declared = policy.projects.find((p) => p.name === name);
+    const declared = declaredProjects.get(name);
     const fields: Record<string, unknown> = { public: project.metadata.public === "true" };
     const ref: Record<string, unknown> = { id: project.project_id, retentionId: Number(project.metadata.retention_id ?? 0) || null };
     const quota = quotas.get(project.project_id);

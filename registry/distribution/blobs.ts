@@ -27,14 +27,22 @@ export function parseRange(header: string | undefined, size: number): ByteRange 
   return { start, end };
 }
 
-async function linkedBlob(ctx: DistributionContext, request: FastifyRequest, name: string, rawDigest: string, action: "pull" | "delete") {
+/** The caller may do `action` on the repository; the blob's size there, or null when it is not linked there. */
+async function findBlob(ctx: DistributionContext, request: FastifyRequest, name: string, rawDigest: string, action: "pull" | "delete") {
   const access = await authorizeRepository(ctx, request, name, action === "delete" ? "delete-blob" : "pull");
   const digest = requireDigest(rawDigest);
   const canonical = `${digest.algorithm}:${digest.hex}`;
   const repositoryId = await ctx.metadata.repositoryId(access.name);
   const size = repositoryId === null ? null : await ctx.metadata.linkedBlobSize(repositoryId, canonical);
-  if (repositoryId === null || size === null) throw new OciError("BLOB_UNKNOWN", `blob ${canonical} is unknown`, { digest: canonical });
   return { digest: canonical, size, repositoryId, access };
+}
+
+const unknownBlob = (digest: string) => new OciError("BLOB_UNKNOWN", `blob ${digest} is unknown`, { digest });
+
+async function linkedBlob(ctx: DistributionContext, request: FastifyRequest, name: string, rawDigest: string, action: "pull" | "delete") {
+  const found = await findBlob(ctx, request, name, rawDigest, action);
+  if (found.repositoryId === null || found.size === null) throw unknownBlob(found.digest);
+  return { ...found, size: found.size, repositoryId: found.repositoryId };
 }
 
 function sendBlobHeaders(reply: FastifyReply, digest: string): FastifyReply {
@@ -48,7 +56,7 @@ function sendBlobHeaders(reply: FastifyReply, digest: string): FastifyReply {
 /** A blob of a proxy project that is not cached in its repository: from the cache's store or its upstream, whole. */
 async function getProxiedBlob(ctx: DistributionContext, request: FastifyRequest, reply: FastifyReply, access: RepositoryAccess, digest: string) {
   const blob = await ctx.proxy.blob(access.project, access.name, digest, request.method === "HEAD");
-  if (!blob) throw new OciError("BLOB_UNKNOWN", `blob ${digest} is unknown`, { digest });
+  if (!blob) throw unknownBlob(digest);
   sendBlobHeaders(reply, digest).header("Accept-Ranges", "none");
   if (blob.size !== null) reply.header("Content-Length", blob.size);
   if (!blob.stream) return reply.send();
@@ -57,16 +65,11 @@ async function getProxiedBlob(ctx: DistributionContext, request: FastifyRequest,
 }
 
 export async function getBlob(ctx: DistributionContext, request: FastifyRequest, reply: FastifyReply, name: string, rawDigest: string) {
-  let found;
-  try {
-    found = await linkedBlob(ctx, request, name, rawDigest, "pull");
-  } catch (error) {
-    if (!(error instanceof OciError && error.code === "BLOB_UNKNOWN")) throw error;
-    const access = await authorizeRepository(ctx, request, name, "pull");
-    if (access.project.registry_id === 0) throw error;
-    return getProxiedBlob(ctx, request, reply, access, (error.detail as { digest: string }).digest);
+  const { digest, size, access } = await findBlob(ctx, request, name, rawDigest, "pull");
+  if (size === null) {
+    if (access.project.registry_id > 0) return getProxiedBlob(ctx, request, reply, access, digest);
+    throw unknownBlob(digest);
   }
-  const { digest, size } = found;
   const range = parseRange(request.headers.range, size);
   sendBlobHeaders(reply, digest);
   const length = range ? range.end - range.start + 1 : size;

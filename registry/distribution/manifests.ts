@@ -78,12 +78,12 @@ function artifactEvent(type: EventType, access: RepositoryAccess, operator: stri
 export async function getManifest(ctx: DistributionContext, request: FastifyRequest, reply: FastifyReply, name: string, rawReference: string) {
   const access = await authorizeRepository(ctx, request, name, "pull");
   const reference = parsePullReference(rawReference);
-  const manifest =
-    access.project.registry_id > 0
-      ? await ctx.proxy.manifest(access.project, access.name, reference)
-      : await findManifest(ctx, await ctx.metadata.repositoryId(access.name), reference);
+  const proxied = access.project.registry_id > 0;
+  let repositoryId = proxied ? null : await ctx.metadata.repositoryId(access.name);
+  const manifest = proxied ? await ctx.proxy.manifest(access.project, access.name, reference) : await findManifest(ctx, repositoryId, reference);
   if (!manifest) throw new OciError("MANIFEST_UNKNOWN", `manifest ${rawReference} is unknown in ${access.name}`, { reference: rawReference });
-  const repositoryId = await ctx.metadata.repositoryId(access.name);
+  // A proxy pull may have just created the repository.
+  repositoryId ??= await ctx.metadata.repositoryId(access.name);
   sendManifestHeaders(reply, manifest);
   if (request.method === "HEAD") return reply.send();
   ctx.onBytesSent(manifest.size);

@@ -55,7 +55,7 @@ export class ProxyCache {
 
   /** The manifest to serve for `reference` of proxy repository `name`; null when neither the upstream nor the cache has it. */
   async manifest(project: ProjectRef, name: string, reference: PullReference): Promise<StoredManifest | null> {
-    const repositoryId = await this.metadata.ensureRepository(name, project.id);
+    const repositoryId = await this.repositoryOf(project, name);
     const cached =
       reference.kind === "digest" ? await this.metadata.manifestByDigest(repositoryId, reference.digest) : await this.metadata.manifestByTag(repositoryId, reference.tag);
     const freshKey = reference.kind === "tag" ? `${repositoryId}/${reference.tag}` : null;
@@ -99,7 +99,7 @@ export class ProxyCache {
    * have it.
    */
   async blob(project: ProjectRef, name: string, digest: string, head: boolean): Promise<ProxiedBlob | null> {
-    const repositoryId = await this.metadata.ensureRepository(name, project.id);
+    const repositoryId = await this.repositoryOf(project, name);
     const key = `${repositoryId}/${digest}`;
     await this.fetching.get(key)?.catch(() => undefined);
     const local = await this.linkStored(repositoryId, digest);
@@ -141,6 +141,11 @@ export class ProxyCache {
     while (this.caching.size > 0 || this.fetching.size > 0) {
       await Promise.allSettled([...this.caching.values(), ...this.fetching.values()]);
     }
+  }
+
+  /** The repository's id: a cached read on every pull, a write only for the first pull of a repository. */
+  private async repositoryOf(project: ProjectRef, name: string): Promise<number> {
+    return (await this.metadata.repositoryId(name)) ?? this.metadata.ensureRepository(name, project.id);
   }
 
   private async upstreamOf(project: ProjectRef): Promise<RemoteRegistry> {

@@ -60,7 +60,8 @@ export class ArtifactCopier {
     return manifest.digest;
   }
 
-  private async copyManifest(manifest: FetchedManifest, tag: string | null): Promise<void> {
+  /** Copies a manifest the caller already fetched from the source, under `tag` (or its digest). */
+  async copyManifest(manifest: FetchedManifest, tag: string | null): Promise<void> {
     const { blobs, children } = referencesOf(manifest);
     for (const child of children) {
       const fetched = await this.source.registry.manifest(this.source.repository, child.digest);

@@ -159,7 +159,7 @@ async function copyOne(policy: ReplicationPolicyInput, source: Side, destination
     { speedKBps: policy.speed },
   );
   try {
-    await copier.copy(manifest.digest, item.reference.includes(":") ? null : item.reference);
+    await copier.copyManifest(manifest, item.reference.includes(":") ? null : item.reference);
   } catch (error) {
     // The destination keeps an immutable tag; Harbor skips such artifacts rather than failing the run.
     if (error instanceof RemoteError && error.status === 412 && /immutable/i.test(error.message)) {

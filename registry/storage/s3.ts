@@ -143,6 +143,11 @@ export class S3BlobStore implements BlobStore {
   async readUpload(id: string): Promise<Readable> {
     const parts = await this.uploadObjects(id);
     if (parts === null) throw new UploadNotFoundError(id);
+    return this.concatenated(parts);
+  }
+
+  /** The session's part objects read one after another as one stream. */
+  private concatenated(parts: { key: string }[]): Readable {
     const bucket = this.settings.bucket;
     const client = this.client;
     return Readable.from(
@@ -167,7 +172,7 @@ export class S3BlobStore implements BlobStore {
       } else if (size === 0) {
         await this.client.send(new PutObjectCommand({ Bucket: this.settings.bucket, Key: key, Body: Buffer.alloc(0) }));
       } else {
-        await this.putStream(key, await this.readUpload(id));
+        await this.putStream(key, this.concatenated(parts));
       }
     }
     await this.abortUpload(id);
