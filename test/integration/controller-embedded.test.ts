@@ -2,15 +2,15 @@
  * `berth serve` with no controller settings reconciles the bundled example policies into itself (what `npm start`
  * shows a new user), and `berth-controller plan` against it then has nothing to do.
  */
-import { execFile, spawn } from "node:child_process";
+import { execFile } from "node:child_process";
 import { promisify } from "node:util";
-import path from "node:path";
-import { ADMIN_PASSWORD, prepareEnvironment, spawnBerth, type BerthProcess } from "../support/berth";
+import { prepareEnvironment, spawnBerth, type BerthProcess } from "../support/berth";
+import { runCli } from "../support/cli";
+import { controllerEnv, EXAMPLE_POLICIES } from "../support/policy-repo";
 import { RegistryClient } from "../support/registry-client";
 import { waitUntil } from "../support/wait";
 
-const CONTROLLER = path.join(__dirname, "..", "..", "dist", "controller", "main.js");
-const EXAMPLE = path.join(__dirname, "..", "..", "policies");
+const EXAMPLE = EXAMPLE_POLICIES;
 
 let environment: Awaited<ReturnType<typeof prepareEnvironment>>;
 let server: BerthProcess;
@@ -36,15 +36,7 @@ it("applies the example policies on start, audited as the controller, and a plan
   const records = (await (await admin.fetch("/api/v2.0/audit-logs?q=resource_type%3Dproject&page_size=100")).json()) as { username: string; resource: string; change_ref: string | null }[];
   expect(records.find((r) => r.resource === "dev-team")).toMatchObject({ username: "system:controller" });
 
-  const plan = await new Promise<{ code: number | null; stdout: string }>((resolve) => {
-    const child = spawn(process.execPath, [CONTROLLER, "plan", "--repo", EXAMPLE], {
-      env: { ...process.env, NODE_OPTIONS: "", BERTH_REGISTRY_URL: server.url, BERTH_REGISTRY_USER: "admin", BERTH_REGISTRY_PASSWORD: ADMIN_PASSWORD },
-      stdio: ["ignore", "pipe", "inherit"],
-    });
-    let stdout = "";
-    child.stdout.on("data", (chunk) => (stdout += chunk));
-    child.once("close", (code) => resolve({ code, stdout }));
-  });
+  const plan = await runCli("berth-controller", ["plan", "--repo", EXAMPLE], controllerEnv(server.url));
   expect(plan.stdout).toBe("No changes: the registry matches the files.\n");
   expect(plan.code).toBe(0);
 });

@@ -2,18 +2,16 @@
  * `berth-controller watch` as a process: it follows a git repository, applies new commits, puts back changes made
  * by hand on its schedule (with the commit in the audit log), stays away while suspended, parks a broken commit.
  */
-import { execFile, spawn, type ChildProcess } from "node:child_process";
-import { copyFile, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import type { ChildProcess } from "node:child_process";
+import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { promisify } from "node:util";
-import { ADMIN_PASSWORD, prepareEnvironment, spawnBerth, type BerthProcess } from "../support/berth";
+import { prepareEnvironment, spawnBerth, type BerthProcess } from "../support/berth";
+import { runCli, spawnCli } from "../support/cli";
+import { commitAll, controllerEnv, createPolicyRepo, editFile, headOf } from "../support/policy-repo";
 import { RegistryClient } from "../support/registry-client";
 import { waitUntil } from "../support/wait";
 
-const MAIN = path.join(__dirname, "..", "..", "dist", "controller", "main.js");
-const EXAMPLE = path.join(__dirname, "..", "..", "policies");
-const git = promisify(execFile);
 
 let environment: Awaited<ReturnType<typeof prepareEnvironment>>;
 let server: BerthProcess;
@@ -24,24 +22,10 @@ let watcher: ChildProcess;
 let output = "";
 let health: string;
 
-const env = () => ({
-  ...process.env,
-  NODE_OPTIONS: "",
-  BERTH_REGISTRY_URL: server.url,
-  BERTH_REGISTRY_USER: "admin",
-  BERTH_REGISTRY_PASSWORD: ADMIN_PASSWORD,
-  ALICE_INITIAL_PASSWORD: "Alice-Initial-Passw0rd",
-});
-
-async function commit(message: string): Promise<string> {
-  await git("git", ["-C", repo, "add", "-A"]);
-  await git("git", ["-C", repo, "-c", "user.name=Bob Ops", "-c", "user.email=bob@example.com", "commit", "-q", "-m", message]);
-  return (await git("git", ["-C", repo, "rev-parse", "HEAD"])).stdout.trim();
-}
-
-async function edit(file: string, change: (text: string) => string): Promise<void> {
-  await writeFile(path.join(repo, file), change(await readFile(path.join(repo, file), "utf8")));
-}
+const BOB = { name: "Bob Ops", email: "bob@example.com" };
+const env = () => controllerEnv(server.url);
+const commit = (message: string) => commitAll(repo, BOB, message);
+const edit = (file: string, change: (text: string) => string) => editFile(repo, file, change);
 
 async function readyz(): Promise<{ status: number; body: { appliedRevision: string | null; failedRevision: string | null; lastError: string | null; suspended: boolean } }> {
   const response = await fetch(`${health}/readyz`);
@@ -53,31 +37,23 @@ async function aliceMember(): Promise<{ id: number } | undefined> {
   return members.find((m) => m.entity_name === "alice");
 }
 
-function runCli(args: string[]): Promise<number | null> {
-  return new Promise((resolve) => spawn(process.execPath, [MAIN, ...args], { env: env(), stdio: "ignore" }).once("close", resolve));
-}
+const controllerCli = async (args: string[]) => (await runCli("berth-controller", args, env())).code;
 
 beforeAll(async () => {
   environment = await prepareEnvironment({});
   server = await spawnBerth(environment.env);
   admin = new RegistryClient(server.url);
-  repo = await mkdtemp(path.join(tmpdir(), "berth-watch-repo-"));
+  repo = await createPolicyRepo("berth-watch-repo-", BOB);
   work = await mkdtemp(path.join(tmpdir(), "berth-watch-work-"));
-  await git("git", ["-C", repo, "init", "-q", "-b", "main"]);
-  for (const file of ["projects.yaml", "members.yaml"]) await copyFile(path.join(EXAMPLE, file), path.join(repo, file));
-  await commit("Initial policies");
-  watcher = spawn(process.execPath, [MAIN, "watch"], {
-    env: {
-      ...env(),
-      BERTH_CONTROLLER_REPO: repo,
-      BERTH_CONTROLLER_BRANCH: "main",
-      BERTH_CONTROLLER_SCHEDULE: "*/2 * * * * *",
-      BERTH_CONTROLLER_POLL_SECONDS: "0.5",
-      BERTH_CONTROLLER_ADDR: "127.0.0.1:0",
-      BERTH_CONTROLLER_WORKDIR: path.join(work, "clone"),
-    },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
+  watcher = spawnCli("berth-controller", ["watch"], {
+    ...env(),
+    BERTH_CONTROLLER_REPO: repo,
+    BERTH_CONTROLLER_BRANCH: "main",
+    BERTH_CONTROLLER_SCHEDULE: "*/2 * * * * *",
+    BERTH_CONTROLLER_POLL_SECONDS: "0.5",
+    BERTH_CONTROLLER_ADDR: "127.0.0.1:0",
+    BERTH_CONTROLLER_WORKDIR: path.join(work, "clone"),
+  }).child;
   watcher.stdout!.on("data", (chunk) => (output += chunk));
   watcher.stderr!.on("data", (chunk) => (output += chunk));
   await waitUntil(() => /health on (http:\/\/[\d.:]+)/.test(output), "the controller to start");
@@ -92,7 +68,7 @@ afterAll(async () => {
 
 describe("berth-controller watch", () => {
   it("applies the repository's head and reports ready", async () => {
-    const head = (await git("git", ["-C", repo, "rev-parse", "HEAD"])).stdout.trim();
+    const head = await headOf(repo);
     await waitUntil(async () => (await readyz()).body.appliedRevision === head, "the first commit to be applied");
     expect((await readyz()).status).toBe(200);
     expect(await aliceMember()).toBeDefined();
@@ -103,7 +79,7 @@ describe("berth-controller watch", () => {
   });
 
   it("puts back a membership deleted by hand on its schedule, and the audit log names the commit", async () => {
-    const head = (await git("git", ["-C", repo, "rev-parse", "HEAD"])).stdout.trim();
+    const head = await headOf(repo);
     const alice = await aliceMember();
     expect((await admin.fetch(`/api/v2.0/projects/dev-team/members/${alice!.id}`, { method: "DELETE" })).status).toBe(200);
     await waitUntil(async () => (await aliceMember()) !== undefined, "the scheduled run to put alice back");
@@ -122,7 +98,7 @@ describe("berth-controller watch", () => {
   });
 
   it("leaves hand-made changes alone while suspended, and corrects them on resume", async () => {
-    expect(await runCli(["suspend", "--reason", "maintenance"])).toBe(0);
+    expect(await controllerCli(["suspend", "--reason", "maintenance"])).toBe(0);
     await waitUntil(async () => (await readyz()).body.suspended, "the controller to see the suspension");
     const alice = await aliceMember();
     expect((await admin.fetch(`/api/v2.0/projects/dev-team/members/${alice!.id}`, { method: "DELETE" })).status).toBe(200);
@@ -131,7 +107,7 @@ describe("berth-controller watch", () => {
     const before = await ticks();
     await waitUntil(async () => (await ticks()) >= before + 2, "two suspended ticks");
     expect(await aliceMember()).toBeUndefined();
-    expect(await runCli(["resume"])).toBe(0);
+    expect(await controllerCli(["resume"])).toBe(0);
     await waitUntil(async () => (await aliceMember()) !== undefined, "the correction after resume");
   });
 

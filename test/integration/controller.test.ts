@@ -3,63 +3,29 @@
  * an empty plan after, an edit commit applying exactly that change, a hand-made change put back, retention impact,
  * an injected 503 that costs nothing, and a broken file that blocks everything.
  */
-import { execFile, spawn } from "node:child_process";
-import { copyFile, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { readFile, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
-import { promisify } from "node:util";
-import { ADMIN_PASSWORD, prepareEnvironment, spawnBerth, type BerthProcess } from "../support/berth";
+import { prepareEnvironment, spawnBerth, type BerthProcess } from "../support/berth";
+import { runCli, type CliResult } from "../support/cli";
 import { startFlakyProxy } from "../support/flaky-proxy";
+import { commitAll, controllerEnv, createPolicyRepo, editFile, headOf } from "../support/policy-repo";
 import { RegistryClient } from "../support/registry-client";
 
-const MAIN = path.join(__dirname, "..", "..", "dist", "controller", "main.js");
-const EXAMPLE = path.join(__dirname, "..", "..", "policies");
-const git = promisify(execFile);
-
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
 
 let environment: Awaited<ReturnType<typeof prepareEnvironment>>;
 let server: BerthProcess;
 let admin: RegistryClient;
 let repo: string;
 
+const ALICE = { name: "Alice Example", email: "alice@example.com" };
+
 /** Runs the built controller on the test repository against `url` (the server unless told otherwise). */
-function controller(args: string[], url = server.url): Promise<Run> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [MAIN, ...args, "--repo", repo], {
-      env: {
-        ...process.env,
-        NODE_OPTIONS: "",
-        BERTH_REGISTRY_URL: url,
-        BERTH_REGISTRY_USER: "admin",
-        BERTH_REGISTRY_PASSWORD: ADMIN_PASSWORD,
-        ALICE_INITIAL_PASSWORD: "Alice-Initial-Passw0rd",
-      },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (chunk) => (stdout += chunk));
-    child.stderr.on("data", (chunk) => (stderr += chunk));
-    child.once("close", (code) => resolve({ code, stdout, stderr }));
-  });
+function controller(args: string[], url = server.url): Promise<CliResult> {
+  return runCli("berth-controller", [...args, "--repo", repo], controllerEnv(url));
 }
 
-/** Commits the repository's files as a named author and returns the commit SHA. */
-async function commit(message: string): Promise<string> {
-  await git("git", ["-C", repo, "add", "-A"]);
-  await git("git", ["-C", repo, "-c", "user.name=Alice Example", "-c", "user.email=alice@example.com", "commit", "-q", "-m", message]);
-  return (await git("git", ["-C", repo, "rev-parse", "HEAD"])).stdout.trim();
-}
-
-async function edit(file: string, change: (text: string) => string): Promise<void> {
-  const target = path.join(repo, file);
-  await writeFile(target, change(await readFile(target, "utf8")));
-}
+const commit = (message: string) => commitAll(repo, ALICE, message);
+const edit = (file: string, change: (text: string) => string) => editFile(repo, file, change);
 
 async function auditRefs(resource: string): Promise<{ operation: string; change_ref: string | null; resource: string }[]> {
   return (await (await admin.fetch(`/api/v2.0/audit-logs?q=${encodeURIComponent(`resource=~${resource}`)}&page_size=100`)).json()) as never;
@@ -69,10 +35,7 @@ beforeAll(async () => {
   environment = await prepareEnvironment({});
   server = await spawnBerth(environment.env);
   admin = new RegistryClient(server.url);
-  repo = await mkdtemp(path.join(tmpdir(), "berth-policies-"));
-  await git("git", ["-C", repo, "init", "-q", "-b", "main"]);
-  for (const file of ["projects.yaml", "members.yaml"]) await copyFile(path.join(EXAMPLE, file), path.join(repo, file));
-  await commit("Initial policies");
+  repo = await createPolicyRepo("berth-policies-", ALICE);
 }, 120_000);
 afterAll(async () => {
   await server?.kill("SIGKILL");
@@ -135,7 +98,7 @@ describe("berth-controller against a Berth process", () => {
     const plan = await controller(["plan"]);
     expect(plan.stdout).toMatch(/^Plan: 1 to create, 0 to update, 0 to delete\.$/m);
     expect((await controller(["apply"])).code).toBe(0);
-    const sha = (await git("git", ["-C", repo, "rev-parse", "HEAD"])).stdout.trim();
+    const sha = await headOf(repo);
     const recreated = (await auditRefs("dev-team")).find((r) => r.operation === "create" && r.resource.startsWith("dev-team/user:") && r.change_ref?.includes(sha));
     expect(recreated).toBeDefined();
   });

@@ -1,19 +1,9 @@
-import { spawn } from "node:child_process";
-import path from "node:path";
 import { prepareEnvironment } from "../support/berth";
+import { runCli } from "../support/cli";
 import { freePort } from "../support/reference-registry";
 import { startS3, type TestS3 } from "../support/s3";
 
-const MAIN = path.join(__dirname, "..", "..", "dist", "registry", "main.js");
-
-function doctor(env: Record<string, string>): Promise<{ code: number | null; stdout: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [MAIN, "doctor"], { env: { ...process.env, NODE_OPTIONS: "", ...env }, stdio: ["ignore", "pipe", "inherit"] });
-    let stdout = "";
-    child.stdout.on("data", (chunk) => (stdout += chunk));
-    child.once("close", (code) => resolve({ code, stdout }));
-  });
-}
+const doctor = (env: Record<string, string>) => runCli("berth", ["doctor"], env);
 
 describe("berth doctor", () => {
   let s3: TestS3;

@@ -7,7 +7,7 @@ import { OCI_MANIFEST, RegistryClient, type PushedImage } from "../support/regis
 import { sha256Of } from "../support/seeded-bytes";
 import { describeWithTool } from "../support/tools";
 import { waitUntil } from "../support/wait";
-import { spawnMigrate } from "../support/berth-migrate";
+import { spawnCli } from "../support/cli";
 import { inParallel } from "../../registry/replication/parallel";
 
 // 20 repositories × 3 tags: enough tags that a --jobs 1 run is still busy when the first few have landed.
@@ -31,6 +31,7 @@ interface Report {
   blobsSkipped: number;
 }
 
+const spawnMigrate = (args: string[]) => spawnCli("berth", ["migrate", ...args]);
 const key = (repository: string, tag: string) => `${repository}:${tag}`;
 
 describeWithTool("docker-registry", "berth migrate resumes an interrupted run", () => {

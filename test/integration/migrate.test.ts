@@ -5,10 +5,10 @@ import { ADMIN_CREDS, startBerth, type TestBerth } from "../support/berth";
 import { startReferenceRegistry, type ReferenceRegistry } from "../support/reference-registry";
 import { OCI_MANIFEST, RegistryClient, type PushedImage } from "../support/registry-client";
 import { describeWithTool } from "../support/tools";
-import { spawnMigrate } from "../support/berth-migrate";
+import { runCli } from "../support/cli";
 
 /** Runs the built `berth migrate` to its end. */
-const berthMigrate = async (args: string[]) => spawnMigrate(args).exited;
+const berthMigrate = (args: string[]) => runCli("berth", ["migrate", ...args]);
 
 interface Report {
   copied: { repository: string; destination: string; tag: string; digest: string }[];

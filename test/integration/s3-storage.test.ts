@@ -3,15 +3,12 @@
  * registry — an upload started on one finishes on the other, a token from one opens the other — and a wrong bucket
  * stops the server with its reason and exit code 2.
  */
-import { spawn } from "node:child_process";
-import path from "node:path";
 import { ADMIN_AUTH, prepareEnvironment, spawnBerth, startBerth, type BerthProcess } from "../support/berth";
-import { testPostgresUrl } from "../support/database";
+import { runCli } from "../support/cli";
+import { describeWithPostgres } from "../support/database";
 import { RegistryClient } from "../support/registry-client";
 import { startS3, type TestS3 } from "../support/s3";
 import { seededBytes, sha256Of } from "../support/seeded-bytes";
-
-const MAIN = path.join(__dirname, "..", "..", "dist", "registry", "main.js");
 
 function s3Env(s3: TestS3, bucket = s3.settings.bucket): Record<string, string> {
   return {
@@ -35,12 +32,7 @@ afterAll(async () => {
 it("refuses to start with a bucket that does not exist, saying so, with exit code 2", async () => {
   const environment = await prepareEnvironment(s3Env(s3, "no-such-bucket"));
   try {
-    const { code, stderr } = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
-      const child = spawn(process.execPath, [MAIN, "serve"], { env: { ...process.env, NODE_OPTIONS: "", ...environment.env }, stdio: ["ignore", "ignore", "pipe"] });
-      let stderr = "";
-      child.stderr.on("data", (chunk) => (stderr += chunk));
-      child.once("close", (code) => resolve({ code, stderr }));
-    });
+    const { code, stderr } = await runCli("berth", ["serve"], environment.env);
     expect(code).toBe(2);
     expect(stderr).toBe(`berth: cannot start: bucket "no-such-bucket" does not exist at ${s3.settings.endpoint}: create it, or set BERTH_S3_BUCKET\n`);
   } finally {
@@ -48,8 +40,7 @@ it("refuses to start with a bucket that does not exist, saying so, with exit cod
   }
 });
 
-// Two processes need a database server; PGlite lives inside one process. Under CI=true the server is mandatory.
-(testPostgresUrl() ? describe : describe.skip)("two nodes on one database and one bucket", () => {
+describeWithPostgres("two nodes on one database and one bucket", () => {
   let environment: Awaited<ReturnType<typeof prepareEnvironment>>;
   let nodes: BerthProcess[] = [];
 

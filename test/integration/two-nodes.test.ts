@@ -10,7 +10,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { S3BlobStore } from "../../registry/storage/s3";
 import { ADMIN_CREDS, prepareEnvironment, spawnBerth, type BerthProcess } from "../support/berth";
-import { testPostgresUrl } from "../support/database";
+import { describeWithPostgres } from "../support/database";
 import { buildLayer, writeImage, type WrittenImage } from "../support/oci-image";
 import { RegistryClient } from "../support/registry-client";
 import { startS3, type TestS3 } from "../support/s3";
@@ -21,9 +21,7 @@ import { describeWithTool } from "../support/tools";
 
 const PUSHES = 20;
 
-describeWithTool("skopeo", "two nodes behind one address", () => {
-  // Two processes need a database server; PGlite lives inside one process. Under CI=true the server is mandatory.
-  const maybe = testPostgresUrl() ? it : it.skip;
+describeWithTool("skopeo", "two nodes behind one address", () => describeWithPostgres("on one database and one bucket", () => {
   let s3: TestS3;
   let environment: Awaited<ReturnType<typeof prepareEnvironment>>;
   let nodes: BerthProcess[] = [];
@@ -32,7 +30,6 @@ describeWithTool("skopeo", "two nodes behind one address", () => {
   const images: WrittenImage[] = [];
 
   beforeAll(async () => {
-    if (!testPostgresUrl()) return;
     s3 = await startS3();
     environment = await prepareEnvironment({
       BERTH_STORAGE: "s3",
@@ -58,7 +55,7 @@ describeWithTool("skopeo", "two nodes behind one address", () => {
     if (layout) await rm(layout, { recursive: true, force: true });
   });
 
-  maybe(
+  it(
     "keeps every acknowledged push when a node is killed mid-way, and nothing partial is ever visible",
     async () => {
       const target = (i: number) => `docker://${proxy.host}/library/app-${i}:v1`;
@@ -117,4 +114,4 @@ describeWithTool("skopeo", "two nodes behind one address", () => {
     },
     300_000,
   );
-});
+}));

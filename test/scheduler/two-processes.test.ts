@@ -2,7 +2,7 @@ import { spawn } from "node:child_process";
 import path from "node:path";
 import { migrate } from "../../registry/db/migrate";
 import { PgSql } from "../../registry/db/pg";
-import { createTestDatabase, testPostgresUrl } from "../support/database";
+import { createTestDatabase, describeWithPostgres, testPostgresUrl } from "../support/database";
 
 const SCHEDULER = path.join(__dirname, "..", "..", "dist", "registry", "scheduler", "scheduler.js");
 const PG = path.join(__dirname, "..", "..", "dist", "registry", "db", "pg.js");
@@ -34,8 +34,7 @@ function runNode(name: string, databaseUrl: string, ms: number): Promise<void> {
 }
 
 const serverUrl = testPostgresUrl();
-// Two processes need a database server; PGlite lives inside one process. Under CI=true the server is mandatory.
-(serverUrl ? describe : describe.skip)("scheduler on two processes", () => {
+describeWithPostgres("scheduler on two processes", () => {
   it("runs every scheduled tick exactly once", async () => {
     const database = await createTestDatabase(serverUrl!);
     const sql = new PgSql(database.url);

@@ -14,6 +14,16 @@ export function testPostgresUrl(): string | undefined {
   return url;
 }
 
+/**
+ * `describe` for suites that run several processes on one database, which needs a server (PGlite lives inside one
+ * process). Without BERTH_TEST_DATABASE_URL the suite is skipped locally, the reason in its title; under CI=true
+ * `testPostgresUrl` throws instead, so CI never skips it.
+ */
+export function describeWithPostgres(title: string, fn: () => void): void {
+  if (testPostgresUrl()) describe(title, fn);
+  else describe.skip(`${title} [skipped: needs a PostgreSQL server in BERTH_TEST_DATABASE_URL; CI=true requires one]`, fn);
+}
+
 function withDatabase(url: string, database: string): string {
   const parsed = new URL(url);
   parsed.pathname = `/${database}`;
