@@ -179,10 +179,8 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   // A failed run is recorded in its execution (status, message, log); the log line is a pointer to it, not an alarm.
   const scheduler = new Scheduler(deps.sql, { onError: (error) => app.log.warn({ err: error }, "a scheduled job failed") });
   const replication = new ReplicationStore(deps.sql);
-  const events = fanOut([
-    deps.events ?? outbox,
-    new ReplicationTriggers(replication, scheduler, (error) => app.log.error({ err: error }, "starting event-based replication failed")),
-  ]);
+  const triggers = new ReplicationTriggers(replication, scheduler, (error) => app.log.error({ err: error }, "starting event-based replication failed"));
+  const events = fanOut([deps.events ?? outbox, triggers]);
   const quotas = new ProjectQuotas(deps.sql, events);
   const immutableRules = new ImmutableRules(deps.sql);
   const pullStats = new PullStats(deps.sql, (error) => app.log.error({ err: error }, "writing pull statistics failed"));
@@ -317,7 +315,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     registries,
     local: localSide({ url: () => ownUrl(app), tokens, sql: deps.sql, metadata, projects, members, audit }),
   });
-  registerReplicationRoutes(app, { store: replication, registries, scheduler, audit });
+  registerReplicationRoutes(app, { store: replication, registries, scheduler, audit, policiesChanged: () => triggers.forget() });
   // Endpoint health is re-checked in the background; any node may do it (the result is the same).
   const healthTimer = setInterval(() => void registries.checkAll().catch((error) => app.log.warn({ err: error }, "registry health checks failed")), REGISTRY_HEALTH_MS);
   healthTimer.unref();

@@ -19,6 +19,8 @@ export interface ReplicationRouteDeps {
   registries: RegistryStore;
   scheduler: Scheduler;
   audit: AuditLog;
+  /** Told after a policy is created, changed or deleted (event triggers cache the policies). */
+  policiesChanged: () => void;
 }
 
 type Params = { id: string };
@@ -119,6 +121,7 @@ export function registerReplicationRoutes(app: FastifyInstance, deps: Replicatio
 
   /** Scheduled policies run on their cron; event-based ones reconcile hourly; disabled and manual ones never. */
   async function schedule(policyId: number, policy: ReplicationPolicyInput): Promise<void> {
+    deps.policiesChanged();
     const cron = !policy.enabled ? null : policy.trigger.type === "scheduled" ? policy.trigger.cron : policy.trigger.type === "event_based" ? reconcileCron(policyId) : null;
     await scheduler.setSchedule(REPLICATION_JOB, policyId, cron);
   }
@@ -173,6 +176,7 @@ export function registerReplicationRoutes(app: FastifyInstance, deps: Replicatio
     if (running.total > 0) throw new HarborError("PRECONDITION", `replication policy ${stored.id} has a running execution; stop it first`);
     await audited(request, "delete", stored.policy.name, (tx) => store.delete(stored.id, REPLICATION_JOB, tx));
     await scheduler.setSchedule(REPLICATION_JOB, stored.id, null);
+    deps.policiesChanged();
     return reply.code(200).send();
   });
 
