@@ -4,7 +4,7 @@ import { DirectorySource, GitSource, type PolicySource } from "./watch/source";
 import { Watcher } from "./watch/watcher";
 
 /** The example policies shipped with Berth, reconciled by `npm start` when no repository is configured. */
-export const BUNDLED_POLICIES = path.resolve(__dirname, "..", "..", "policies");
+export const BUNDLED_POLICIES = path.resolve(__dirname, "..", "..", "examples", "policies");
 
 export interface EmbeddedControllerOptions {
   /** The registry's own URL and the in-process Authorization it accepts. */

@@ -8,7 +8,7 @@ import { ADMIN_PASSWORD } from "./berth";
 const git = promisify(execFile);
 
 /** The example policy repository shipped with Berth. */
-export const EXAMPLE_POLICIES = path.join(__dirname, "..", "..", "policies");
+export const EXAMPLE_POLICIES = path.join(__dirname, "..", "..", "examples", "policies");
 
 /** A git repository in a temp dir holding a copy of the example policies, committed by `author`. */
 export async function createPolicyRepo(prefix: string, author: { name: string; email: string }): Promise<string> {

@@ -4,7 +4,7 @@ import path from "node:path";
 import { formatProblem, loadPolicy, PolicyError } from "../../../controller/policy/load";
 import { parseSize } from "../../../controller/policy/model";
 
-const EXAMPLE = path.join(__dirname, "..", "..", "..", "policies");
+const EXAMPLE = path.join(__dirname, "..", "..", "..", "examples", "policies");
 
 describe("loadPolicy", () => {
   let dir: string;
