@@ -6,7 +6,10 @@ import { ApiClient } from "./api-client";
 import { formatReport } from "./apply/apply";
 import { reconcile } from "./apply/reconcile";
 import { formatHistory } from "./history";
-import { ControllerState, LockedError } from "./state/registry-state";
+import { formatStatus } from "./status";
+import { ControllerState, describeSource, LockedError, SourceConflictError } from "./state/registry-state";
+import { sameSource } from "../registry/gitops/ownership";
+import { sourceOfDirectory } from "./watch/source";
 import { PlanRefused } from "./plan/plan";
 import { watch } from "./watch/watch";
 import { formatJson, formatMarkdown, formatText } from "./plan/format";
@@ -19,10 +22,14 @@ commands:
   validate --repo DIR                  check projects.yaml and members.yaml (errors as file:line:col)
   plan     --repo DIR [--format text|markdown|json] [--detailed-exitcode]
                                        what apply would change (exit 0 none, 2 changes with --detailed-exitcode, 1 error)
-  apply    --repo DIR                  make the registry match the files
-  watch                                follow BERTH_CONTROLLER_REPO: apply each new commit, correct drift on
+  apply    --repo DIR [--take-over]    make the registry match the files
+  watch    [--take-over]               follow BERTH_CONTROLLER_REPO: apply each new commit, correct drift on
                                        BERTH_CONTROLLER_SCHEDULE; /healthz, /readyz, /metrics on BERTH_CONTROLLER_ADDR
-  history  [--limit N]                 recent runs (commit, trigger, changes, result)
+  status                               the source that manages the registry, its watchers and their errors, the last run
+  history  [--limit N]                 recent runs (source, commit, trigger, changes, result)
+
+One source (repository, branch, directory) manages a registry: the first to apply claims it, and apply or watch
+from another is refused unless --take-over makes it the managing one (recorded in the audit log).
   suspend  [--reason TEXT] | resume    pause or resume applying and drift correction (every controller)
 
 The registry: BERTH_REGISTRY_URL, BERTH_REGISTRY_USER, BERTH_REGISTRY_PASSWORD.`;
@@ -63,13 +70,18 @@ async function run(argv: string[]): Promise<number> {
       "detailed-exitcode": { type: "boolean", default: false },
       limit: { type: "string", default: "20" },
       reason: { type: "string" },
+      "take-over": { type: "boolean", default: false },
     },
     strict: true,
   });
   const dir = values.repo!;
-  if (command === "history" || command === "suspend" || command === "resume") {
+  if (command === "history" || command === "suspend" || command === "resume" || command === "status") {
     const { client } = registryClient(`berth-controller ${command}`);
     const state = new ControllerState(client);
+    if (command === "status") {
+      process.stdout.write(formatStatus(await state.status(), (await state.runs(1))[0]));
+      return 0;
+    }
     if (command === "history") {
       process.stdout.write(formatHistory(await state.runs(Number(values.limit))));
       return 0;
@@ -78,7 +90,7 @@ async function run(argv: string[]): Promise<number> {
     process.stdout.write(command === "suspend" ? "suspended: no controller applies or corrects drift until resume\n" : "resumed\n");
     return 0;
   }
-  if (command === "watch") return watch();
+  if (command === "watch") return watch({ takeOver: values["take-over"]! });
   const policy = await loadPolicy(dir);
   if (command === "validate") {
     process.stdout.write(`${dir}: valid (${policy.projects.length} project(s), ${policy.users.length} user(s), ${policy.members.length} member(s), ${policy.robots.length} robot(s))\n`);
@@ -89,7 +101,8 @@ async function run(argv: string[]): Promise<number> {
   const changeRef = commit ? `commit ${commit.sha} by ${commit.author} (run ${runId})` : `berth-controller run ${runId} from ${dir}`;
   const { client, user } = registryClient(changeRef);
   if (command === "apply") {
-    const { plan, report } = await reconcile({ client, policy, user, trigger: "manual", commit: commit?.sha ?? "", runId });
+    const source = await sourceOfDirectory(dir);
+    const { plan, report } = await reconcile({ client, policy, user, trigger: "manual", commit: commit?.sha ?? "", runId, source, takeOver: values["take-over"] });
     process.stdout.write(formatText(plan));
     if (!report) return 0;
     process.stdout.write(`\n${formatReport(report)}`);
@@ -97,6 +110,11 @@ async function run(argv: string[]): Promise<number> {
   }
   const plan = await makePlan(client, policy, user, await new ControllerState(client).inventory());
   if (command === "plan") {
+    const managing = (await new ControllerState(client).status()).source;
+    const source = await sourceOfDirectory(dir);
+    if (managing && !sameSource(managing, source)) {
+      process.stderr.write(`note: this registry is managed by ${describeSource(managing)}; applying ${describeSource(source)} would be refused without --take-over\n`);
+    }
     const format = values.format;
     if (format === "markdown") process.stdout.write(formatMarkdown(plan, commit?.sha));
     else if (format === "json") process.stdout.write(formatJson(plan));
@@ -114,7 +132,7 @@ run(process.argv.slice(2)).then(
       process.stderr.write(`${error.problems.map(formatProblem).join("\n")}\n${error.problems.length} problem(s); nothing was applied.\n`);
       process.exit(1);
     }
-    if (error instanceof LockedError || error instanceof PlanRefused) {
+    if (error instanceof LockedError || error instanceof PlanRefused || error instanceof SourceConflictError) {
       process.stderr.write(`berth-controller: refused: ${error.message}\n`);
       process.exit(1);
     }

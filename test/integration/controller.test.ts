@@ -3,6 +3,7 @@
  * an empty plan after, an edit commit applying exactly that change, a hand-made change put back, retention impact,
  * an injected 503 that costs nothing, and a broken file that blocks everything.
  */
+import { realpathSync } from "node:fs";
 import { readFile, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { prepareEnvironment, spawnBerth, type BerthProcess } from "../support/berth";
@@ -193,7 +194,7 @@ describe("berth-controller against a Berth process", () => {
   });
 
   it("keeps one controller applying at a time, and lists its runs", async () => {
-    expect((await admin.fetch("/api/v2.0/controller/lock", { method: "POST", headers: { "Content-Type": "application/json" }, body: '{"holder":"other-controller","ttl_seconds":60}' })).status).toBe(200);
+    expect((await admin.fetch("/api/v2.0/controller/lock", { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ holder: "other-controller", ttl_seconds: 60, source: { repo: realpathSync(repo), branch: "main" } }) })).status).toBe(200);
     const refused = await controller(["apply"]);
     expect(refused.code).toBe(1);
     expect(refused.stderr).toMatch(/refused: another controller \(other-controller\) is applying until/);
@@ -202,10 +203,10 @@ describe("berth-controller against a Berth process", () => {
     const history = await controller(["history", "--limit", "50"]);
     expect(history.code).toBe(0);
     const lines = history.stdout.trim().split("\n");
-    expect(lines[0]).toMatch(/^RUN\s+FINISHED\s+TRIGGER\s+COMMIT\s+CHANGES\s+RESULT$/);
-    expect(lines.slice(1).every((line) => /\smanual\s/.test(line))).toBe(true);
-    expect(lines.some((line) => /\ssuccess$/.test(line))).toBe(true);
-    expect(lines.some((line) => /\sfailed$/.test(line))).toBe(true);
+    expect(lines[0]).toMatch(/^RUN\s+FINISHED\s+TRIGGER\s+COMMIT\s+CHANGES\s+RESULT\s+SOURCE$/);
+    expect(lines.slice(1).every((line) => /\smanual\s/.test(line) && line.endsWith(`${realpathSync(repo)} (branch main)`))).toBe(true);
+    expect(lines.some((line) => /\ssuccess\s/.test(line))).toBe(true);
+    expect(lines.some((line) => /\sfailed\s/.test(line))).toBe(true);
   });
 
   it("refuses a broken file with file:line:col and applies nothing", async () => {
