@@ -27,12 +27,12 @@ commands:
                                        BERTH_CONTROLLER_SCHEDULE; /healthz, /readyz, /metrics on BERTH_CONTROLLER_ADDR
   status                               the source that manages the registry, its watchers and their errors, the last run
   history  [--limit N]                 recent runs (source, commit, trigger, changes, result)
-
-One source (repository, branch, directory) manages a registry: the first to apply claims it, and apply or watch
-from another is refused unless --take-over makes it the managing one (recorded in the audit log).
   suspend  [--reason TEXT] | resume    pause or resume applying and drift correction (every controller)
 
-The registry: BERTH_REGISTRY_URL, BERTH_REGISTRY_USER, BERTH_REGISTRY_PASSWORD.`;
+The registry: BERTH_REGISTRY_URL, BERTH_REGISTRY_USER, BERTH_REGISTRY_PASSWORD.
+
+One source (repository, branch, directory) manages a registry: the first to apply claims it, and apply or watch
+from another is refused unless --take-over makes it the managing one (recorded in the audit log).`;
 
 class UsageError extends Error {}
 
