@@ -30,9 +30,22 @@ export function isRemote(repo: string): boolean {
   return /^[a-z][a-z0-9+.-]*:\/\//i.test(repo) || /^[^/\\]+@[^/\\:]+:/.test(repo);
 }
 
+/** A URL without the credentials it may carry (`https://user:token@host/…`): what may be logged and stored. */
+export function redactRepo(repo: string): string {
+  if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(repo)) return repo;
+  try {
+    const url = new URL(repo);
+    url.username = "";
+    url.password = "";
+    return url.toString();
+  } catch {
+    return repo;
+  }
+}
+
 /** One spelling per repository, so the registry can tell whether two controllers follow the same one. */
 export async function normalizeRepo(repo: string): Promise<string> {
-  if (isRemote(repo)) return repo.replace(/\/+$/, "").replace(/\.git$/, "");
+  if (isRemote(repo)) return redactRepo(repo).replace(/\/+$/, "").replace(/\.git$/, "");
   const absolute = path.resolve(repo);
   return (await realpath(absolute).catch(() => absolute)).replace(/\/\.git$/, "");
 }
@@ -66,18 +79,18 @@ export class GitSource implements PolicySource {
   ) {}
 
   describe(): string {
-    return `${this.repo}${this.branch ? `#${this.branch}` : " (its default branch)"}`;
+    return `${redactRepo(this.repo)}${this.branch ? `#${this.branch}` : " (its default branch)"}`;
   }
 
   async fetch(): Promise<Revision> {
     const { defaultBranch, heads } = await remoteHeads(this.repo);
     const branch = this.branch ?? defaultBranch;
-    if (!branch || heads.size === 0) throw new Error(`${this.repo} has no commits yet: commit projects.yaml and members.yaml`);
+    if (!branch || heads.size === 0) throw new Error(`${redactRepo(this.repo)} has no commits yet: commit projects.yaml and members.yaml`);
     const head = heads.get(branch);
     if (!head) {
       const known = [...heads.keys()].join(", ");
       throw new BranchMissingError(
-        `branch "${branch}" does not exist in ${this.repo} (it has ${known}): set BERTH_CONTROLLER_BRANCH to one of them, or unset it to follow the repository's default branch${defaultBranch ? ` (${defaultBranch})` : ""}`,
+        `branch "${branch}" does not exist in ${redactRepo(this.repo)} (it has ${known}): set BERTH_CONTROLLER_BRANCH to one of them, or unset it to follow the repository's default branch${defaultBranch ? ` (${defaultBranch})` : ""}`,
       );
     }
     if (this.current?.id === head) return this.current;

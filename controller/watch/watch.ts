@@ -3,7 +3,7 @@ import { hostname } from "node:os";
 import path from "node:path";
 import { validate as validCron } from "node-cron";
 import { ApiClient } from "../api-client";
-import { GitSource } from "./source";
+import { GitSource, redactRepo } from "./source";
 import { Watcher } from "./watcher";
 
 /** `/healthz` (the process runs), `/readyz` (the last run could read the files and reach the registry), `/metrics`. */
@@ -53,7 +53,7 @@ export async function watch(options: { takeOver: boolean }): Promise<number> {
   const server = healthServer(watcher);
   await new Promise<void>((resolve) => server.listen(Number(port), host, resolve));
   const address = server.address() as { port: number };
-  log("info", `watching ${repo} (branch ${branch ?? "the repository's default"}), drift schedule "${schedule}", health on http://${host}:${address.port}`);
+  log("info", `watching ${redactRepo(repo)} (branch ${branch ?? "the repository's default"}), drift schedule "${schedule}", health on http://${host}:${address.port}`);
   await watcher.start();
   await new Promise<void>((resolve) => {
     process.once("SIGTERM", resolve);

@@ -17,6 +17,8 @@ describe("policy source identity", () => {
 
   it("spells one repository one way", async () => {
     expect(await normalizeRepo("https://git.example.com/policies.git/")).toBe("https://git.example.com/policies");
+    // A token in the URL is never stored in the registry or logged.
+    expect(await normalizeRepo("https://ci:s3cr3t-token@git.example.com/policies.git")).toBe("https://git.example.com/policies");
     const dir = await mkdtemp(path.join(tmpdir(), "berth-source-"));
     try {
       await symlink(dir, `${dir}-link`);
