@@ -1,7 +1,6 @@
 #!/usr/bin/env node
 import { randomUUID } from "node:crypto";
 import { parseArgs } from "node:util";
-import { simpleGit } from "simple-git";
 import { ApiClient } from "./api-client";
 import { formatReport } from "./apply/apply";
 import { reconcile } from "./apply/reconcile";
@@ -15,6 +14,8 @@ import { watch } from "./watch/watch";
 import { formatJson, formatMarkdown, formatText } from "./plan/format";
 import { makePlan } from "./plan/plan";
 import { formatProblem, loadPolicy, PolicyError } from "./policy/load";
+import { commitOf } from "./policy/revision";
+import { secretWarnings } from "./policy/secrets";
 
 const USAGE = `usage: berth-controller <command> [options]
 
@@ -35,18 +36,6 @@ One source (repository, branch, directory) manages a registry: the first to appl
 from another is refused unless --take-over makes it the managing one (recorded in the audit log).`;
 
 class UsageError extends Error {}
-
-/** The commit the files come from, for the audit log; null when DIR is not a git work tree. */
-async function commitOf(dir: string): Promise<{ sha: string; author: string } | null> {
-  try {
-    const git = simpleGit(dir);
-    if (!(await git.checkIsRepo())) return null;
-    const log = await git.log({ maxCount: 1 });
-    return log.latest ? { sha: log.latest.hash, author: `${log.latest.author_name} <${log.latest.author_email}>` } : null;
-  } catch {
-    return null;
-  }
-}
 
 function registryClient(changeRef: string): { client: ApiClient; user: string } {
   const url = process.env.BERTH_REGISTRY_URL;
@@ -93,17 +82,18 @@ async function run(argv: string[]): Promise<number> {
   if (command === "watch") return watch({ takeOver: values["take-over"]! });
   const policy = await loadPolicy(dir);
   if (command === "validate") {
+    process.stderr.write((await secretWarnings(policy)).map((warning) => `${formatProblem(warning)}\n`).join(""));
     process.stdout.write(`${dir}: valid (${policy.projects.length} project(s), ${policy.users.length} user(s), ${policy.members.length} member(s), ${policy.robots.length} robot(s))\n`);
     return 0;
   }
   const commit = await commitOf(dir);
   const runId = randomUUID();
-  const changeRef = commit ? `commit ${commit.sha} by ${commit.author} (run ${runId})` : `berth-controller run ${runId} from ${dir}`;
+  const changeRef = commit ? `commit ${commit.sha}${commit.uncommitted ? " + uncommitted changes" : ""} by ${commit.author} (run ${runId})` : `berth-controller run ${runId} from ${dir}`;
   const { client, user } = registryClient(changeRef);
   if (command === "apply") {
     const source = await sourceOfDirectory(dir);
     const { plan, report } = await reconcile({ client, policy, user, trigger: "manual", commit: commit?.sha ?? "", runId, source, takeOver: values["take-over"] });
-    process.stdout.write(formatText(plan));
+    process.stdout.write(formatText(plan, commit?.sha, commit?.uncommitted));
     if (!report) return 0;
     process.stdout.write(`\n${formatReport(report)}`);
     return report.results.some((r) => r.outcome !== "applied") ? 1 : 0;
@@ -116,9 +106,9 @@ async function run(argv: string[]): Promise<number> {
       process.stderr.write(`note: this registry is managed by ${describeSource(managing)}; applying ${describeSource(source)} would be refused without --take-over\n`);
     }
     const format = values.format;
-    if (format === "markdown") process.stdout.write(formatMarkdown(plan, commit?.sha));
+    if (format === "markdown") process.stdout.write(formatMarkdown(plan, commit?.sha, commit?.uncommitted));
     else if (format === "json") process.stdout.write(formatJson(plan));
-    else if (format === "text") process.stdout.write(formatText(plan));
+    else if (format === "text") process.stdout.write(formatText(plan, commit?.sha, commit?.uncommitted));
     else throw new UsageError(`--format must be text, markdown or json`);
     return values["detailed-exitcode"] && plan.changes.length > 0 ? 2 : 0;
   }
