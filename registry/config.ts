@@ -9,6 +9,8 @@ export interface Config {
   dataDir: string;
   /** Unset → embedded PGlite under `<dataDir>/pg`. */
   databaseUrl?: string;
+  /** PGlite's shared_buffers in MB: its page cache, resident for the process's lifetime. */
+  pgliteSharedBuffersMb: number;
   storage: FsStorageConfig | S3StorageConfig;
   /** Unset → generated on first start and printed once. */
   adminPassword?: string;
@@ -154,6 +156,7 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     databaseUrl: env.BERTH_DATABASE_URL
       ? parseUrl("BERTH_DATABASE_URL", env.BERTH_DATABASE_URL, ["postgres:", "postgresql:"])
       : undefined,
+    pgliteSharedBuffersMb: parseWholeNumber("BERTH_PGLITE_SHARED_BUFFERS_MB", "megabytes", env.BERTH_PGLITE_SHARED_BUFFERS_MB, 1) ?? 16,
     storage: parseStorage(env),
     adminPassword,
     publicUrl: env.BERTH_PUBLIC_URL ? parseUrl("BERTH_PUBLIC_URL", env.BERTH_PUBLIC_URL, ["http:", "https:"]) : undefined,

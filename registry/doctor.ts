@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { Readable } from "node:stream";
 import type { Config } from "./config";
+import { DataDirLockedError } from "./db/data-dir-lock";
 import { pendingMigrations } from "./db/migrate";
 import { openDatabase } from "./db/open";
 import type { Sql } from "./db/sql";
@@ -38,7 +39,7 @@ async function databaseFindings(config: Config, sql: Sql): Promise<Finding[]> {
 }
 
 async function storeFindings(config: Config): Promise<Finding[]> {
-  const store = openBlobStore(config);
+  const store = await openBlobStore(config);
   const where = config.storage.kind === "s3" ? `bucket "${config.storage.bucket}" at ${config.storage.endpoint}` : `${config.dataDir}/blobs`;
   try {
     await checkBlobStore(store, config);
@@ -58,12 +59,17 @@ async function storeFindings(config: Config): Promise<Finding[]> {
   }
 }
 
-/** `berth doctor`: checks what `berth serve` needs and says what is wrong and how to fix it. */
+/**
+ * `berth doctor`: checks what `berth serve` needs and says what is wrong and how to fix it. Throws
+ * DataDirLockedError while a server has the embedded database open.
+ */
 export async function doctor(config: Config): Promise<Finding[]> {
   let sql: Sql;
   try {
-    sql = await openDatabase(config);
+    sql = await openDatabase(config, "doctor");
   } catch (error) {
+    // Not a finding: the database is fine, it is in use; the caller refuses with the holder's pid.
+    if (error instanceof DataDirLockedError) throw error;
     return [{ check: "database", ok: false, detail: (error as Error).message, fix: "check BERTH_DATABASE_URL, that PostgreSQL runs and accepts this user" }, ...(await storeFindings(config))];
   }
   let database: Finding[];

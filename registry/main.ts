@@ -1,10 +1,8 @@
 #!/usr/bin/env node
-import { ConfigError, loadConfig } from "./config";
+import { loadConfig, type Config } from "./config";
 import { startServer } from "./server";
-import { BlobStoreUnavailableError } from "./storage/open";
 import { doctor, formatFindings } from "./doctor";
-import { startEmbeddedController } from "../controller/embedded";
-import { MIGRATE_USAGE, runMigrate } from "./migrate/cli";
+import { describeStartupFailure } from "./startup-failure";
 
 const USAGE = `usage: berth <command>
 
@@ -14,27 +12,30 @@ commands:
   doctor   check the database, migrations, blob store (read and write) and clock; say what to fix (exit 1 if any)
   help     show this text`;
 
-async function serve(): Promise<void> {
-  let config;
+/** One line saying what to change, and the exit code; the stack only when asked for (BERTH_LOG_LEVEL=debug). */
+function refuseToStart(error: unknown, config?: Config): never {
+  const { line, exitCode } = describeStartupFailure(error, config);
+  process.stderr.write(`${line}\n`);
+  if ((config?.logLevel === "debug" || config?.logLevel === "trace") && error instanceof Error) process.stderr.write(`${error.stack}\n`);
+  process.exit(exitCode);
+}
+
+function configOrRefuse(): Config {
   try {
-    config = loadConfig();
+    return loadConfig();
   } catch (error) {
-    if (error instanceof ConfigError) {
-      process.stderr.write(`berth: invalid configuration: ${error.message}\n`);
-      process.exit(2);
-    }
-    throw error;
+    refuseToStart(error);
   }
+}
+
+async function serve(): Promise<void> {
+  const config = configOrRefuse();
   const embedded = config.controller.repo !== "off";
   let server;
   try {
     server = await startServer(config, { internalAccess: embedded });
   } catch (error) {
-    if (error instanceof BlobStoreUnavailableError) {
-      process.stderr.write(`berth: cannot start: ${error.message}\n`);
-      process.exit(2);
-    }
-    throw error;
+    refuseToStart(error, config);
   }
   if (server.generatedAdminPassword) {
     // Printed once, to the terminal only: it is not stored anywhere in clear text.
@@ -44,8 +45,9 @@ async function serve(): Promise<void> {
     );
   }
   server.app.log.info({ url: server.url, dataDir: config.dataDir, database: server.sql.kind, storage: config.storage.kind }, "berth is ready");
+  // Loaded only when on (and `migrate` only for migrate): their YAML, JSON Schema and git modules cost memory.
   const controller = embedded
-    ? await startEmbeddedController({
+    ? await (await import("../controller/embedded")).startEmbeddedController({
         url: server.url,
         authorization: server.internalAuthorization!,
         repo: config.controller.repo,
@@ -75,29 +77,33 @@ async function serve(): Promise<void> {
 }
 
 async function main(argv: string[]): Promise<void> {
-  const command = argv[0] ?? "serve";
+  const command = argv[0];
   switch (command) {
+    case undefined:
+      // Starting a server is a decision: a bare `berth` (a typo, a missing argument in a unit file) only explains.
+      process.stderr.write(`${USAGE}\n`);
+      process.exit(2);
     case "serve":
       return serve();
     case "doctor": {
-      let config;
+      const config = configOrRefuse();
+      let findings;
       try {
-        config = loadConfig();
+        findings = await doctor(config);
       } catch (error) {
-        if (!(error instanceof ConfigError)) throw error;
-        process.stderr.write(`berth: invalid configuration: ${error.message}\n`);
-        process.exit(2);
+        refuseToStart(error, config);
       }
-      const findings = await doctor(config);
       process.stdout.write(formatFindings(findings));
       process.exit(findings.every((f) => f.ok) ? 0 : 1);
     }
-    case "migrate":
+    case "migrate": {
+      const { MIGRATE_USAGE, runMigrate } = await import("./migrate/cli");
       if (argv.includes("--help") || argv.includes("-h")) {
         process.stdout.write(`${MIGRATE_USAGE}\n`);
         return;
       }
       process.exit(await runMigrate(argv.slice(1)));
+    }
     case "help":
     case "--help":
     case "-h":

@@ -38,7 +38,7 @@ export async function startServer(config: Config, options: { sql?: Sql; internal
   try {
     await migrate(sql);
     const { generatedPassword } = await bootstrap(sql, config.adminPassword);
-    const store = openBlobStore(config);
+    const store = await openBlobStore(config);
     await checkBlobStore(store, config);
     const signingKey = await loadSigningKey(sql, config.tokenKeyFile);
     const internal = options.internalAccess ? await internalPrincipal(sql) : undefined;

@@ -1,5 +1,33 @@
+import { execFile } from "node:child_process";
+import { existsSync } from "node:fs";
+import path from "node:path";
+import { promisify } from "node:util";
 import type { PGlite } from "@electric-sql/pglite";
 import type { Queryable, Sql } from "./sql";
+
+export interface PgliteOptions {
+  /** PostgreSQL's page cache inside the wasm heap, in MB; PGlite's default (128) alone costs ~140 MB of RSS. */
+  sharedBuffersMb?: number;
+  /** Called once the database is closed (releases the data dir lock). */
+  onClose?: () => void;
+}
+
+/**
+ * Creates a new database directory in a child process. initdb inside this process would leave its wasm heaps
+ * (~600 MB, a second PGlite instance included) in the resident set long after they are freed; a child gives them
+ * back when it exits, so a first start costs no more memory than a restart.
+ */
+async function initdbInChild(dataDir: string): Promise<void> {
+  const script = "require(process.argv[1]).PGlite.create({ dataDir: process.argv[2] }).then((db) => db.close())";
+  try {
+    await promisify(execFile)(process.execPath, ["-e", script, require.resolve("@electric-sql/pglite"), dataDir], {
+      env: { ...process.env, NODE_OPTIONS: "" },
+    });
+  } catch (error) {
+    const stderr = String((error as { stderr?: string }).stderr ?? "").trim();
+    throw new Error(`cannot create the embedded database in ${dataDir}: ${stderr.split("\n").at(-1) || (error as Error).message}`);
+  }
+}
 
 /**
  * Embedded PostgreSQL (PGlite). PGlite is a single database session, so a transaction must not interleave
@@ -9,13 +37,18 @@ export class PgliteSql implements Sql {
   readonly kind = "pglite";
   private tail: Promise<unknown> = Promise.resolve();
 
-  private constructor(private readonly db: PGlite) {}
+  private constructor(
+    private readonly db: PGlite,
+    private readonly onClose?: () => void,
+  ) {}
 
   /** Opens (or creates) the database in `dataDir`; in memory when dataDir is undefined. */
-  static async open(dataDir?: string): Promise<PgliteSql> {
+  static async open(dataDir?: string, options: PgliteOptions = {}): Promise<PgliteSql> {
     const { PGlite } = await import("@electric-sql/pglite");
-    const db = await PGlite.create(dataDir === undefined ? {} : { dataDir });
-    return new PgliteSql(db);
+    if (dataDir !== undefined && !existsSync(path.join(dataDir, "PG_VERSION"))) await initdbInChild(dataDir);
+    const startParams = options.sharedBuffersMb === undefined ? undefined : [...PGlite.defaultStartParams, "-c", `shared_buffers=${options.sharedBuffersMb}MB`];
+    const db = await PGlite.create({ ...(dataDir === undefined ? {} : { dataDir }), ...(startParams ? { startParams } : {}) });
+    return new PgliteSql(db, options.onClose);
   }
 
   private exclusive<T>(work: () => Promise<T>): Promise<T> {
@@ -53,7 +86,11 @@ export class PgliteSql implements Sql {
   }
 
   async close(): Promise<void> {
-    await this.exclusive(() => this.db.close());
+    try {
+      await this.exclusive(() => this.db.close());
+    } finally {
+      this.onClose?.();
+    }
   }
 }
 

@@ -2,14 +2,16 @@ import path from "node:path";
 import type { Config } from "../config";
 import type { BlobStore } from "./blob-store";
 import { FilesystemBlobStore } from "./filesystem";
-import { S3BlobStore } from "./s3";
 
 /** The blob store cannot be used as configured (a missing bucket, wrong keys, an unreachable endpoint). */
 export class BlobStoreUnavailableError extends Error {}
 
-/** The configured blob store. */
-export function openBlobStore(config: Pick<Config, "storage" | "dataDir">): BlobStore {
-  if (config.storage.kind === "s3") return new S3BlobStore(config.storage);
+/** The configured blob store. The AWS SDK (~25 MB once loaded) is loaded only when the store is S3. */
+export async function openBlobStore(config: Pick<Config, "storage" | "dataDir">): Promise<BlobStore> {
+  if (config.storage.kind === "s3") {
+    const { S3BlobStore } = await import("./s3");
+    return new S3BlobStore(config.storage);
+  }
   return new FilesystemBlobStore(path.join(config.dataDir, "blobs"));
 }
 
