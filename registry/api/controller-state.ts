@@ -1,9 +1,9 @@
 import type { FastifyInstance, FastifyRequest } from "fastify";
-import { canSystem, type ActionName } from "../auth/rbac";
+import type { ActionName } from "../auth/rbac";
 import type { Sql } from "../db/sql";
 import { HarborError } from "./errors";
 import { isJsonObject, jsonObjectBody, paging, setPageHeaders } from "./params";
-import { deny } from "./project-access";
+import { requireSystem } from "./project-access";
 
 /**
  * /api/v2.0/controller: what the GitOps controller keeps in the registry (Berth's own extension, system admins):
@@ -12,7 +12,7 @@ import { deny } from "./project-access";
 export function registerControllerStateRoutes(app: FastifyInstance, deps: { sql: Sql }): void {
   const { sql } = deps;
   const allow = (request: FastifyRequest, action: ActionName) => {
-    if (!canSystem(request.principal, "configuration", action)) deny(request.principal);
+    requireSystem(request.principal, "configuration", action);
   };
   const text = (value: unknown, field: string, max = 1024): string => {
     if (typeof value !== "string" || value === "" || value.length > max || value.includes("\0")) throw new HarborError("BAD_REQUEST", `${field} must be a non-empty string`);

@@ -1,5 +1,5 @@
 import type { FastifyInstance } from "fastify";
-import { canChooseProjectQuota, canSystem, ROLES, type RoleId } from "../auth/rbac";
+import { canChooseProjectQuota, ROLES, type RoleId } from "../auth/rbac";
 import type { Queryable } from "../db/sql";
 import type { Principal } from "../auth/principal";
 import { actorOf } from "../audit/audit-log";
@@ -15,7 +15,7 @@ import {
 import { MAX_STORAGE_LIMIT, UNLIMITED } from "../quotas/quotas";
 import { HarborError } from "./errors";
 import { jsonObjectBody, paging, queryString, setPageHeaders } from "./params";
-import { deny, projectFor, type ProjectAccessDeps } from "./project-access";
+import { projectFor, requireSystem, type ProjectAccessDeps } from "./project-access";
 import { changeMetadata, metadataPatch, normalizeMetadata, registerProjectMetadataRoutes, type ProjectRouteDeps } from "./project-metadata";
 import { parseQuery, whereClause, type QueryTerm } from "./query";
 
@@ -162,7 +162,7 @@ async function quotaSummary(deps: ProjectAccessDeps, principal: Principal, proje
 export function registerProjectRoutes(app: FastifyInstance, deps: ProjectRouteDeps): void {
   const { projects, members } = deps;
   app.post("/api/v2.0/projects", async (request, reply) => {
-    if (!canSystem(request.principal, "project", "create")) deny(request.principal);
+    requireSystem(request.principal, "project", "create");
     const body = jsonObjectBody(request);
     const name = body.project_name;
     if (typeof name !== "string" || name === "") throw new HarborError("BAD_REQUEST", "project_name is required");
