@@ -15,7 +15,8 @@ import {
 import { MAX_STORAGE_LIMIT, UNLIMITED } from "../quotas/quotas";
 import { HarborError } from "./errors";
 import { jsonObjectBody, paging, queryString, setPageHeaders } from "./params";
-import { projectFor, requireSystem, type ProjectAccessDeps } from "./project-access";
+import { deny, projectFor, requireSystem, type ProjectAccessDeps } from "./project-access";
+import { projectTarget } from "../auth/refusal";
 import { changeMetadata, metadataPatch, normalizeMetadata, registerProjectMetadataRoutes, type ProjectRouteDeps } from "./project-metadata";
 import { parseQuery, whereClause, type QueryTerm } from "./query";
 
@@ -186,9 +187,11 @@ export function registerProjectRoutes(app: FastifyInstance, deps: ProjectRouteDe
     return reply.code(201).header("Location", `/api/v2.0/projects/${byName ? name : id}`).send();
   });
 
+  // Harbor's name check before a create: for logged-in callers only, so anonymous ones learn no private name.
   app.head("/api/v2.0/projects", async (request, reply) => {
     const name = queryString(request.query, "project_name");
     if (!name) throw new HarborError("BAD_REQUEST", "project_name is required");
+    if (request.principal.kind === "anonymous") deny(request.principal, "read", projectTarget("project", name));
     const project = isValidProjectName(name) ? await projects.findByName(name) : null;
     return reply.code(project ? 200 : 404).send();
   });
