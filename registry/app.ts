@@ -111,10 +111,14 @@ function isDistribution(request: FastifyRequest): boolean {
   return request.url === "/v2" || request.url.startsWith("/v2/");
 }
 
-/** Points a client at the token service (Docker/OCI token auth); Basic credentials are accepted too. */
+/**
+ * Points a client at the token service (Docker/OCI token auth); Basic credentials are accepted too. Several scopes
+ * go space-separated into one `scope`, and a token that fell short is told so (RFC 6750), as distribution answers.
+ */
 function bearerChallenge(request: FastifyRequest, scope: string | undefined): string {
   const base = request.publicBase || `${request.protocol}://${request.headers.host ?? "localhost"}`;
-  return `Bearer realm="${base}/service/token",service="${TOKEN_SERVICE}"${scope ? `,scope="${scope}"` : ""}`;
+  const insufficient = scope && request.tokenAccess !== null ? ',error="insufficient_scope"' : "";
+  return `Bearer realm="${base}/service/token",service="${TOKEN_SERVICE}"${scope ? `,scope="${scope}"` : ""}${insufficient}`;
 }
 
 /** Turns any error into the body its API speaks: OCI's on /v2, Harbor's on /api and elsewhere. */

@@ -3,6 +3,7 @@ import type { Queryable } from "../db/sql";
 import { canSystem } from "../auth/rbac";
 import { paging, queryString, setPageHeaders } from "./params";
 import { deny, projectFor, type ProjectAccessDeps } from "./project-access";
+import { systemTarget } from "../auth/refusal";
 import { parseQuery, whereClause } from "./query";
 
 const COLUMNS: Record<string, string> = {
@@ -61,7 +62,7 @@ async function list(db: Queryable, request: FastifyRequest, reply: FastifyReply,
 export function registerAuditRoutes(app: FastifyInstance, deps: ProjectAccessDeps & { sql: Queryable }): void {
   app.get("/api/v2.0/audit-logs", async (request, reply) => {
     const principal = request.principal;
-    if (principal.kind === "anonymous") deny(principal);
+    if (principal.kind === "anonymous") deny(principal, "list", systemTarget("audit-log"));
     if (canSystem(principal, "audit-log", "list")) return list(deps.sql, request, reply, { sql: "TRUE", params: [] });
     if (principal.kind === "robot" && principal.scopes.allProjects.has("log:list")) {
       return list(deps.sql, request, reply, { sql: "project_id IS NOT NULL", params: [] });

@@ -1,12 +1,12 @@
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import { actorOf, type AuditLog } from "../audit/audit-log";
-import { canSystem, type ActionName } from "../auth/rbac";
+import type { ActionName } from "../auth/rbac";
 import { principalName } from "../auth/principal";
 import type { Sql } from "../db/sql";
 import { claimSource, describeSource, managingSource, SourceConflict, type PolicySourceId } from "../gitops/ownership";
 import { HarborError } from "./errors";
 import { isJsonObject, jsonObjectBody, paging, setPageHeaders } from "./params";
-import { deny } from "./project-access";
+import { requireSystem } from "./project-access";
 
 /**
  * /api/v2.0/controller: what the GitOps controller keeps in the registry (Berth's own extension, system admins):
@@ -15,7 +15,7 @@ import { deny } from "./project-access";
 export function registerControllerStateRoutes(app: FastifyInstance, deps: { sql: Sql; audit: AuditLog }): void {
   const { sql, audit } = deps;
   const allow = (request: FastifyRequest, action: ActionName) => {
-    if (!canSystem(request.principal, "configuration", action)) deny(request.principal);
+    requireSystem(request.principal, "configuration", action);
   };
   const text = (value: unknown, field: string, max = 1024): string => {
     if (typeof value !== "string" || value === "" || value.length > max || value.includes("\0")) throw new HarborError("BAD_REQUEST", `${field} must be a non-empty string`);

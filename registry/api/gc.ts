@@ -1,13 +1,13 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { actorOf, type AuditLog } from "../audit/audit-log";
-import { canSystem, type ActionName } from "../auth/rbac";
+import type { ActionName } from "../auth/rbac";
 import { GC_JOB, GC_VENDOR_ID, gcParameters } from "../gc/job";
 import { harborCronProblem } from "../scheduler/cron";
 import type { ExecutionRow } from "../scheduler/executions";
 import type { Scheduler } from "../scheduler/scheduler";
 import { HarborError } from "./errors";
 import { isJsonObject, jsonObjectBody, paging, setPageHeaders } from "./params";
-import { deny } from "./project-access";
+import { requireSystem } from "./project-access";
 
 interface GcRouteDeps {
   scheduler: Scheduler;
@@ -38,7 +38,7 @@ function toApi(execution: ExecutionRow) {
 }
 
 function requireGc(request: FastifyRequest, action: ActionName): void {
-  if (!canSystem(request.principal, "garbage-collection", action)) deny(request.principal);
+  requireSystem(request.principal, "garbage-collection", action);
 }
 
 function gcId(request: FastifyRequest<{ Params: { id: string } }>): number {

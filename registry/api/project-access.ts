@@ -1,7 +1,8 @@
 import type { FastifyRequest } from "fastify";
 import type { Authorizer } from "../auth/authorizer";
 import { isSysadmin, type Principal } from "../auth/principal";
-import type { ActionName, Resource } from "../auth/rbac";
+import { canSystem, type ActionName, type Resource, type SystemResource } from "../auth/rbac";
+import { projectTarget, refusal, systemTarget } from "../auth/refusal";
 import type { MemberStore } from "../projects/members";
 import { isValidProjectName, type ProjectRef, type ProjectRow, type ProjectStore } from "../projects/projects";
 import { HarborError } from "./errors";
@@ -12,10 +13,19 @@ export interface ProjectAccessDeps {
   authorizer: Authorizer;
 }
 
-/** 401 for anonymous callers (log in first), 403 for the rest. */
-export function deny(principal: Principal): never {
-  if (principal.kind === "anonymous") throw new HarborError("UNAUTHORIZED", "authentication required");
-  throw new HarborError("FORBIDDEN", "forbidden");
+/**
+ * Every /api refusal: 401 for anonymous callers (log in first), 403 for the rest, with a message naming the caller,
+ * the action and its target (`user alice may not delete artifacts of project dev-team`).
+ */
+export function deny(principal: Principal, action: string, target: string): never {
+  const message = refusal(principal, action, target);
+  if (principal.kind === "anonymous") throw new HarborError("UNAUTHORIZED", message);
+  throw new HarborError("FORBIDDEN", message);
+}
+
+/** Passes when the caller may do `action` on a system-scope resource; refuses as `deny` does otherwise. */
+export function requireSystem(principal: Principal, resource: SystemResource, action: ActionName): void {
+  if (!canSystem(principal, resource, action)) deny(principal, action, systemTarget(resource));
 }
 
 /** Resolves `{project_name_or_id}` as Harbor does (X-Is-Resource-Name forces a name). */
@@ -54,6 +64,7 @@ export async function authorizeIn(
 ): Promise<void> {
   if (project && (await deps.authorizer.allows(principal, project, resource, action))) return;
   if (isSysadmin(principal)) throw new HarborError("NOT_FOUND", `project ${label} not found`);
-  // A member who may see the project but not do this learns it exists: 403, as Harbor answers.
-  deny(principal);
+  // A member who may see the project but not do this learns it exists: 403, as Harbor answers. The message names
+  // the project as the caller did, so it tells others nothing either.
+  deny(principal, action, projectTarget(resource, label));
 }

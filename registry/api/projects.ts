@@ -1,5 +1,5 @@
 import type { FastifyInstance } from "fastify";
-import { canChooseProjectQuota, canSystem, ROLES, type RoleId } from "../auth/rbac";
+import { canChooseProjectQuota, ROLES, type RoleId } from "../auth/rbac";
 import type { Queryable } from "../db/sql";
 import type { Principal } from "../auth/principal";
 import { actorOf } from "../audit/audit-log";
@@ -15,7 +15,8 @@ import {
 import { MAX_STORAGE_LIMIT, UNLIMITED } from "../quotas/quotas";
 import { HarborError } from "./errors";
 import { jsonObjectBody, paging, queryString, setPageHeaders } from "./params";
-import { deny, projectFor, type ProjectAccessDeps } from "./project-access";
+import { deny, projectFor, requireSystem, type ProjectAccessDeps } from "./project-access";
+import { projectTarget } from "../auth/refusal";
 import { changeMetadata, metadataPatch, normalizeMetadata, registerProjectMetadataRoutes, type ProjectRouteDeps } from "./project-metadata";
 import { parseQuery, whereClause, type QueryTerm } from "./query";
 
@@ -162,7 +163,7 @@ async function quotaSummary(deps: ProjectAccessDeps, principal: Principal, proje
 export function registerProjectRoutes(app: FastifyInstance, deps: ProjectRouteDeps): void {
   const { projects, members } = deps;
   app.post("/api/v2.0/projects", async (request, reply) => {
-    if (!canSystem(request.principal, "project", "create")) deny(request.principal);
+    requireSystem(request.principal, "project", "create");
     const body = jsonObjectBody(request);
     const name = body.project_name;
     if (typeof name !== "string" || name === "") throw new HarborError("BAD_REQUEST", "project_name is required");
@@ -186,9 +187,11 @@ export function registerProjectRoutes(app: FastifyInstance, deps: ProjectRouteDe
     return reply.code(201).header("Location", `/api/v2.0/projects/${byName ? name : id}`).send();
   });
 
+  // Harbor's name check before a create: for logged-in callers only, so anonymous ones learn no private name.
   app.head("/api/v2.0/projects", async (request, reply) => {
     const name = queryString(request.query, "project_name");
     if (!name) throw new HarborError("BAD_REQUEST", "project_name is required");
+    if (request.principal.kind === "anonymous") deny(request.principal, "read", projectTarget("project", name));
     const project = isValidProjectName(name) ? await projects.findByName(name) : null;
     return reply.code(project ? 200 : 404).send();
   });

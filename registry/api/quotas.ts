@@ -1,10 +1,10 @@
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import { actorOf, type AuditLog } from "../audit/audit-log";
-import { canSystem, type ActionName } from "../auth/rbac";
+import type { ActionName } from "../auth/rbac";
 import { MAX_STORAGE_LIMIT, UNLIMITED, type ProjectQuotas, type QuotaRow } from "../quotas/quotas";
 import { HarborError } from "./errors";
 import { isJsonObject, jsonObjectBody, paging, queryString, setPageHeaders } from "./params";
-import { deny } from "./project-access";
+import { requireSystem } from "./project-access";
 
 interface QuotaRouteDeps {
   quotas: ProjectQuotas;
@@ -48,7 +48,7 @@ function quotaId(request: FastifyRequest<{ Params: { id: string } }>): number {
 
 /** Quotas are a system resource: sysadmins and system robots granted quota:<action> (project admins read theirs via the summary). */
 function requireQuota(request: FastifyRequest, action: ActionName): void {
-  if (!canSystem(request.principal, "quota", action)) deny(request.principal);
+  requireSystem(request.principal, "quota", action);
 }
 
 /** /api/v2.0/quotas: one storage quota per project (its id is the project's). */

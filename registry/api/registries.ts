@@ -1,11 +1,11 @@
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import { actorOf, type AuditEntry, type AuditLog } from "../audit/audit-log";
-import { canSystem, type ActionName } from "../auth/rbac";
+import type { ActionName } from "../auth/rbac";
 import type { Queryable } from "../db/sql";
 import { healthProblem, REGISTRY_TYPES, type RegistryInput, type RegistryRow, type RegistryStore, type RegistryType } from "../replication/registries";
 import { HarborError } from "./errors";
 import { isJsonObject, jsonObjectBody, paging, queryString, setPageHeaders } from "./params";
-import { deny } from "./project-access";
+import { requireSystem } from "./project-access";
 import { parseQuery } from "./query";
 
 interface RegistryRouteDeps {
@@ -78,7 +78,7 @@ function parseRegistry(body: Record<string, unknown>, current?: RegistryRow): Re
 }
 
 function requireRegistry(request: FastifyRequest, action: ActionName): void {
-  if (!canSystem(request.principal, "registry", action)) deny(request.principal);
+  requireSystem(request.principal, "registry", action);
 }
 
 /** /api/v2.0/registries: the remote endpoints replication and proxy caches use (system admins). */

@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import { actorOf, type AuditLog } from "../audit/audit-log";
-import { canSystem, type ActionName, type SystemResource } from "../auth/rbac";
+import type { ActionName } from "../auth/rbac";
 import { principalName } from "../auth/principal";
 import { REPLICATION_JOB } from "../replication/job";
 import { parseReplicationPolicy, ReplicationPolicyError, type ReplicationPolicyInput } from "../replication/policy";
@@ -11,7 +11,7 @@ import type { Scheduler } from "../scheduler/scheduler";
 import type { Queryable } from "../db/sql";
 import { HarborError } from "./errors";
 import { jsonObjectBody, paging, queryString, setPageHeaders } from "./params";
-import { deny } from "./project-access";
+import { requireSystem } from "./project-access";
 import { parseQuery } from "./query";
 
 export interface ReplicationRouteDeps {
@@ -39,10 +39,6 @@ const TRIGGER_FROM_API = invert(TRIGGER_TO_API);
 function id(value: string, what: string): number {
   if (!/^\d{1,9}$/.test(value)) throw new HarborError("BAD_REQUEST", `${what} must be a positive integer`);
   return Number(value);
-}
-
-function requireSystem(request: FastifyRequest, resource: SystemResource, action: ActionName): void {
-  if (!canSystem(request.principal, resource, action)) deny(request.principal);
 }
 
 /** The local side as Harbor shows it: a registry with id 0. */
@@ -127,7 +123,7 @@ export function registerReplicationRoutes(app: FastifyInstance, deps: Replicatio
   }
 
   async function find(request: FastifyRequest<{ Params: Params }>, action: ActionName): Promise<StoredReplicationPolicy> {
-    requireSystem(request, "replication-policy", action);
+    requireSystem(request.principal, "replication-policy", action);
     const stored = await store.get(id(request.params.id, "policy id"));
     if (!stored) throw new HarborError("NOT_FOUND", `replication policy ${request.params.id} not found`);
     return stored;
@@ -137,7 +133,7 @@ export function registerReplicationRoutes(app: FastifyInstance, deps: Replicatio
     deps.audit.change(actorOf(request), { projectId: null, operation, resourceType: "replication-policy", resource: name }, change);
 
   app.get("/api/v2.0/replication/policies", async (request, reply) => {
-    requireSystem(request, "replication-policy", "list");
+    requireSystem(request.principal, "replication-policy", "list");
     const terms = parseQuery(queryString(request.query, "q"), ["name"]);
     const name = terms[0] && (terms[0].kind === "exact" || terms[0].kind === "fuzzy") ? terms[0].value : queryString(request.query, "name");
     const page = paging(request.query as Record<string, unknown>);
@@ -147,7 +143,7 @@ export function registerReplicationRoutes(app: FastifyInstance, deps: Replicatio
   });
 
   app.post("/api/v2.0/replication/policies", async (request, reply) => {
-    requireSystem(request, "replication-policy", "create");
+    requireSystem(request.principal, "replication-policy", "create");
     const policy = await parseBody(request);
     const created = await audited(request, "create", policy.name, (tx) => store.create(policy, principalName(request.principal), tx));
     if (created === null) throw new HarborError("CONFLICT", `a replication policy named ${policy.name} already exists`);
@@ -181,14 +177,14 @@ export function registerReplicationRoutes(app: FastifyInstance, deps: Replicatio
   });
 
   async function findExecution(request: FastifyRequest<{ Params: Params }>, action: ActionName): Promise<ExecutionRow> {
-    requireSystem(request, "replication", action);
+    requireSystem(request.principal, "replication", action);
     const execution = await scheduler.executions.get(id(request.params.id, "execution id"));
     if (!execution || execution.vendor_type !== REPLICATION_JOB) throw new HarborError("NOT_FOUND", `execution ${request.params.id} not found`);
     return execution;
   }
 
   app.post("/api/v2.0/replication/executions", async (request, reply) => {
-    requireSystem(request, "replication", "create");
+    requireSystem(request.principal, "replication", "create");
     const body = jsonObjectBody(request);
     if (!Number.isInteger(body.policy_id)) throw new HarborError("BAD_REQUEST", "policy_id is required");
     const stored = await store.get(body.policy_id as number);
@@ -199,7 +195,7 @@ export function registerReplicationRoutes(app: FastifyInstance, deps: Replicatio
   });
 
   app.get("/api/v2.0/replication/executions", async (request, reply) => {
-    requireSystem(request, "replication", "list");
+    requireSystem(request.principal, "replication", "list");
     const query = request.query as Record<string, unknown>;
     const policyId = queryString(query, "policy_id");
     const status = queryString(query, "status");

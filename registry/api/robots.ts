@@ -12,7 +12,8 @@ import { ROBOT_PREFIX, type RobotChange, type RobotLevel, type RobotPermission, 
 import { passwordProblem } from "../users/password-policy";
 import { HarborError } from "./errors";
 import { isJsonObject, jsonObjectBody, paging, queryString, setPageHeaders } from "./params";
-import { authorizeIn, deny, type ProjectAccessDeps } from "./project-access";
+import { authorizeIn, deny, requireSystem, type ProjectAccessDeps } from "./project-access";
+import { projectTarget } from "../auth/refusal";
 import { parseQuery } from "./query";
 
 export interface RobotRouteDeps extends ProjectAccessDeps {
@@ -101,7 +102,7 @@ export function registerRobotRoutes(app: FastifyInstance, deps: RobotRouteDeps):
   const { robots } = deps;
 
   /** Checks the shape, the catalogue and the level's rules of `permissions`; resolves project namespaces. */
-  async function parsePermissions(principal: Principal, value: unknown, level: RobotLevel): Promise<RequestedPermission[]> {
+  async function parsePermissions(principal: Principal, value: unknown, level: RobotLevel, action: ActionName): Promise<RequestedPermission[]> {
     if (!Array.isArray(value) || value.length === 0) bad("permissions must be a non-empty array");
     const parsed: RequestedPermission[] = [];
     for (const entry of value) {
@@ -124,7 +125,7 @@ export function registerRobotRoutes(app: FastifyInstance, deps: RobotRouteDeps):
         project = isValidProjectName(namespace) ? await deps.projects.findRefByName(namespace) : null;
         // Only system admins learn that a project does not exist; everyone else gets the answer an existing
         // project they may not manage would give.
-        if (!project) isSysadmin(principal) ? bad(`project ${namespace} not found`) : deny(principal);
+        if (!project) isSysadmin(principal) ? bad(`project ${namespace} not found`) : deny(principal, action, projectTarget("robot", namespace));
       }
       if (parsed.some((p) => p.kind === kind && p.namespace === namespace)) bad(`namespace ${namespace} is listed twice`);
       parsed.push({ kind, namespace, project, projectId: project?.id ?? null, access: pairs });
@@ -155,7 +156,7 @@ export function registerRobotRoutes(app: FastifyInstance, deps: RobotRouteDeps):
   /** The robot-management check: project robots by the caller's rights in their project, system ones by system rights. */
   async function authorizeRobot(principal: Principal, level: RobotLevel, project: ProjectRef | null, label: string, action: ActionName) {
     if (level === "system") {
-      if (!canSystem(principal, "robot", action)) deny(principal);
+      requireSystem(principal, "robot", action);
       return;
     }
     await authorizeIn(deps, principal, project, label, "robot", action);
@@ -166,7 +167,7 @@ export function registerRobotRoutes(app: FastifyInstance, deps: RobotRouteDeps):
     const robot = await robots.findById(Number(request.params.id));
     const principal = request.principal;
     if (!robot) {
-      if (principal.kind === "anonymous") deny(principal);
+      if (principal.kind === "anonymous") deny(principal, action, `robot ${request.params.id}`);
       throw new HarborError("NOT_FOUND", `robot ${request.params.id} not found`);
     }
     const project = robot.project_id === null ? null : await deps.projects.findById(robot.project_id);
@@ -190,7 +191,7 @@ export function registerRobotRoutes(app: FastifyInstance, deps: RobotRouteDeps):
 
   app.post("/api/v2.0/robots", async (request, reply) => {
     const principal = request.principal;
-    if (principal.kind === "anonymous") deny(principal);
+    if (principal.kind === "anonymous") deny(principal, "create", "robot accounts");
     const body = jsonObjectBody(request);
     const level = parseLevel(body.level);
     if (typeof body.name !== "string" || !ROBOT_NAME.test(body.name) || body.name.length > 255) {
@@ -199,7 +200,7 @@ export function registerRobotRoutes(app: FastifyInstance, deps: RobotRouteDeps):
     const description = optionalString(body.description, "description") ?? "";
     const disabled = optionalBoolean(body.disable, "disable") ?? false;
     const duration = body.duration === undefined || body.duration === null ? DEFAULT_DURATION_DAYS : parseDuration(body.duration);
-    const permissions = await parsePermissions(principal, body.permissions, level);
+    const permissions = await parsePermissions(principal, body.permissions, level, "create");
     const project = level === "project" ? permissions[0].project : null;
     await authorizeRobot(principal, level, project, permissions[0].namespace, "create");
     await requireHeld(principal, permissions);
@@ -265,7 +266,7 @@ export function registerRobotRoutes(app: FastifyInstance, deps: RobotRouteDeps):
       duration: body.duration === undefined || body.duration === null ? undefined : parseDuration(body.duration),
     };
     if (Array.isArray(body.permissions) && body.permissions.length > 0) {
-      const permissions = await parsePermissions(request.principal, body.permissions, robot.level);
+      const permissions = await parsePermissions(request.principal, body.permissions, robot.level, "update");
       if (robot.level === "project" && permissions[0].projectId !== robot.project_id) bad("a project robot cannot move to another project");
       await requireHeld(request.principal, permissions);
       change.permissions = permissions;
@@ -307,7 +308,7 @@ export function registerRobotRoutes(app: FastifyInstance, deps: RobotRouteDeps):
   // The catalogue robots' permissions are chosen from; the system part only for those who may manage system robots.
   app.get("/api/v2.0/permissions", async (request) => {
     const principal = request.principal;
-    if (principal.kind === "anonymous") deny(principal);
+    if (principal.kind === "anonymous") deny(principal, "read", "the permission catalogue");
     const catalogue = grantableCatalogue();
     return { system: canSystem(principal, "robot", "read") ? catalogue.system : [], project: catalogue.project };
   });

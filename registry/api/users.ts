@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyRequest } from "fastify";
 import { actorOf, type AuditEntry, type AuditLog } from "../audit/audit-log";
 import type { Authenticator } from "../auth/authenticate";
 import { hashPassword } from "../auth/password";
-import { canSystem, permissionsIn, type ActionName } from "../auth/rbac";
+import { permissionsIn, type ActionName } from "../auth/rbac";
 import type { Authorizer } from "../auth/authorizer";
 import { isSysadmin, type Principal } from "../auth/principal";
 import type { Queryable, Sql } from "../db/sql";
@@ -12,7 +12,8 @@ import { passwordProblem, usernameProblem } from "../users/password-policy";
 import { isUniqueViolation, type UserRow, type UserStore } from "../users/store";
 import { HarborError } from "./errors";
 import { jsonObjectBody, paging, queryString, setPageHeaders } from "./params";
-import { deny } from "./project-access";
+import { deny, requireSystem } from "./project-access";
+import { systemTarget } from "../auth/refusal";
 import { parseQuery } from "./query";
 
 export interface UserRouteDeps {
@@ -63,7 +64,7 @@ function userId(request: FastifyRequest<{ Params: { id: string } }>): number {
 
 /** Sysadmins, and system robots granted `user:<action>`. */
 function requireUserManagement(principal: Principal, action: ActionName): void {
-  if (!canSystem(principal, "user", action)) deny(principal);
+  requireSystem(principal, "user", action);
 }
 
 /** Users may act on themselves; user managers on anyone. */
@@ -122,14 +123,14 @@ export function registerUserRoutes(app: FastifyInstance, deps: UserRouteDeps): v
 
   app.get("/api/v2.0/users/current", async (request) => {
     const principal = request.principal;
-    if (principal.kind === "anonymous") deny(principal);
+    if (principal.kind === "anonymous") deny(principal, "read", "the current user");
     if (principal.kind === "robot") throw new HarborError("FORBIDDEN", "a robot account is not a user");
     return toApi(await find(principal.id));
   });
 
   app.get("/api/v2.0/users/current/permissions", async (request) => {
     const principal = request.principal;
-    if (principal.kind === "anonymous") deny(principal);
+    if (principal.kind === "anonymous") deny(principal, "read", "the current user's permissions");
     const scope = queryString(request.query, "scope") ?? "";
     const match = /^\/project\/(\d{1,9})$/.exec(scope);
     if (!match) throw new HarborError("BAD_REQUEST", "scope must be /project/<id>");
@@ -143,7 +144,7 @@ export function registerUserRoutes(app: FastifyInstance, deps: UserRouteDeps): v
   });
 
   app.get("/api/v2.0/users/search", async (request, reply) => {
-    if (request.principal.kind === "anonymous") deny(request.principal);
+    if (request.principal.kind === "anonymous") deny(request.principal, "search", systemTarget("user"));
     const name = queryString(request.query, "username");
     if (!name) throw new HarborError("BAD_REQUEST", "username is required");
     const page = paging(request.query as Record<string, unknown>);
@@ -208,7 +209,7 @@ export function registerUserRoutes(app: FastifyInstance, deps: UserRouteDeps): v
   app.put<{ Params: { id: string } }>("/api/v2.0/users/:id/sysadmin", async (request, reply) => {
     const id = userId(request);
     // Making someone a system admin hands out every permission: only a system admin may, never a robot.
-    if (!isSysadmin(request.principal)) deny(request.principal);
+    if (!isSysadmin(request.principal)) deny(request.principal, "update", "the system admin flag of users");
     const flag = jsonObjectBody(request).sysadmin_flag;
     if (typeof flag !== "boolean") throw new HarborError("BAD_REQUEST", "sysadmin_flag must be a boolean");
     if (id === BUILT_IN_ADMIN_ID && !flag) throw new HarborError("FORBIDDEN", "the built-in admin cannot be demoted");

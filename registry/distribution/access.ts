@@ -3,6 +3,7 @@ import type { Authorizer } from "../auth/authorizer";
 import { isSysadmin } from "../auth/principal";
 import type { ActionName, Resource } from "../auth/rbac";
 import type { ProjectRef, ProjectStore } from "../projects/projects";
+import { repositoryRefusal } from "../auth/refusal";
 import { OciError } from "./errors";
 import { requireRepositoryName } from "./names";
 
@@ -67,15 +68,34 @@ export async function mayAccess(
   return deps.authorizer.allows(request.principal, project, resource, verb);
 }
 
+/** The scope a client asks the token service for to do `action` on `repository`. */
+export function scopeFor(repository: string, action: RegistryAction): string {
+  return `repository:${repository}:${CHALLENGE_ACTIONS[action]}`;
+}
+
 /**
- * Checks that the caller may do `action` on repository `name`. Anonymous callers are asked to log in (401);
- * authenticated ones are refused (403). Whether a project exists is only told to those who could see it.
+ * "Insufficient scope" for a client that must fetch a token: 401 with the scopes to ask for, in one challenge
+ * (space-separated, as distribution writes several), and Harbor's words for what was refused and who asked.
+ */
+export function tokenRequired(request: FastifyRequest, refused: { repository: string; action: RegistryAction }, scopes: string[]): OciError {
+  const error = new OciError("UNAUTHORIZED", repositoryRefusal(request.principal, refused.repository, TOKEN_ACTION[refused.action]));
+  error.challengeScope = scopes.join(" ");
+  return error;
+}
+
+/**
+ * Checks that the caller may do `action` on repository `name`. Anonymous callers, and bearer tokens without the
+ * action, get 401 with the scope to ask for; callers with Basic credentials get 403. Whether a project exists is
+ * only told to those who could see it: every refusal names the repository as the request did.
+ * `mountFrom`, the source of a cross-repository mount, is asked for in the same challenge (pull), as distribution
+ * does, so the client's next token can cover the mount.
  */
 export async function authorizeRepository(
   deps: AccessDeps,
   request: FastifyRequest,
   rawName: string,
   action: RegistryAction,
+  mountFrom: string | null = null,
 ): Promise<RepositoryAccess> {
   const { name, project: projectName } = requireRepositoryName(rawName);
   const project = await deps.projects.findRefByName(projectName);
@@ -87,12 +107,11 @@ export async function authorizeRepository(
   }
   if (principal.kind === "anonymous" || request.tokenAccess !== null) {
     // A token without this action is "insufficient scope": 401 with the scope to ask for, as distribution does.
-    const error = new OciError("UNAUTHORIZED");
-    error.challengeScope = `repository:${name}:${CHALLENGE_ACTIONS[action]}`;
-    throw error;
+    const scopes = [scopeFor(name, action), ...(mountFrom === null ? [] : [scopeFor(mountFrom, "pull")])];
+    throw tokenRequired(request, { repository: name, action }, scopes);
   }
   if (!project && isSysadmin(principal)) {
     throw new OciError("NAME_UNKNOWN", `project ${projectName} does not exist; create it first`, { project: projectName });
   }
-  throw new OciError("DENIED", `requested access to ${name} is denied`);
+  throw new OciError("DENIED", repositoryRefusal(principal, name, TOKEN_ACTION[action]));
 }

@@ -3,7 +3,7 @@ import { Readable } from "node:stream";
 import { principalName } from "../auth/principal";
 import { isPublic } from "../projects/projects";
 import { QuotaExceededError } from "../quotas/quotas";
-import { authorizeRepository, mayAccess, type RepositoryAccess } from "./access";
+import { authorizeRepository, mayAccess, scopeFor, tokenRequired, type RepositoryAccess } from "./access";
 import type { DistributionContext } from "./context";
 import { parseDigest, requireDigest } from "./digest";
 import { OciError } from "./errors";
@@ -67,9 +67,19 @@ function quotaAdmission(ctx: DistributionContext, request: FastifyRequest, acces
   };
 }
 
+/** The `from` of a mount request when it can name a repository here (anything else just opens a session). */
+function mountSource(query: Query): string | null {
+  const from = stringParam(query.from);
+  return stringParam(query.mount) !== null && from !== null && isValidRepositoryName(from) && from.includes("/") ? from : null;
+}
+
 /** Tries a cross-repository mount; false when the source is unknown or not readable by the caller. */
 async function tryMount(ctx: DistributionContext, request: FastifyRequest, access: RepositoryAccess, repositoryId: number, digest: string, from: string) {
-  if (!isValidRepositoryName(from) || !from.includes("/")) return false;
+  if (request.tokenAccess !== null && !request.tokenAccess.some((grant) => grant.type === "repository" && grant.name === from)) {
+    // The token was issued without `from` in mind: ask for one that covers it too (distribution's challenge for a
+    // mount). A token that names `from` without pull is the token service's "no", and a plain upload follows.
+    throw tokenRequired(request, { repository: from, action: "pull" }, [scopeFor(access.name, "push"), scopeFor(from, "pull")]);
+  }
   const source = await ctx.projects.findRefByName(from.slice(0, from.indexOf("/")));
   if (!source || !(await mayAccess(ctx, request, source, from, "pull"))) return false;
   const sourceId = await ctx.metadata.repositoryId(from);
@@ -80,16 +90,15 @@ async function tryMount(ctx: DistributionContext, request: FastifyRequest, acces
 }
 
 export async function startUpload(ctx: DistributionContext, request: FastifyRequest, reply: FastifyReply, name: string) {
-  const access = await authorizeRepository(ctx, request, name, "push");
   const query = request.query as Query;
+  const from = mountSource(query);
+  const access = await authorizeRepository(ctx, request, name, "push", from);
   const repositoryId = await ctx.metadata.ensureRepository(access.name, access.project.id);
 
   const mount = stringParam(query.mount);
-  const from = stringParam(query.from);
-  if (mount !== null && from !== null) {
-    const parsed = parseDigest(mount);
-    // A mount that cannot be done falls back to an ordinary upload session (202), as the spec asks.
-    if (parsed && (await tryMount(ctx, request, access, repositoryId, mount, from))) return sendCreated(ctx, reply, access.name, mount);
+  // A mount that cannot be done falls back to an ordinary upload session (202), as the spec asks.
+  if (from !== null && mount !== null && parseDigest(mount) && (await tryMount(ctx, request, access, repositoryId, mount, from))) {
+    return sendCreated(ctx, reply, access.name, mount);
   }
 
   const monolithicDigest = stringParam(query.digest);

@@ -13,7 +13,7 @@ export const MIGRATE_USAGE = `usage: berth migrate --from URL --to URL[/project]
   --repos-file FILE     repositories to copy, one per line, instead of the source's _catalog
   --jobs N              tags copied at the same time (default 4)
   --incremental         skip tags the destination already has at the same digest
-  --dry-run             list what would be copied, copy nothing
+  --dry-run             list what would be copied (and projects created), change nothing
   --report FILE         write the final report as JSON`;
 
 class UsageError extends Error {}
@@ -58,6 +58,7 @@ function parseOptions(argv: string[]): MigrateOptions & { report?: string } {
 
 function summary(report: MigrateReport, dryRun: boolean): string {
   const lines = [
+    ...report.projectsCreated.map((project) => `${dryRun ? "would create" : "created"} project ${project} (private)`),
     `${dryRun ? "would copy" : "copied"} ${report.copied.length} tag(s) (${report.bytes} bytes sent, ${report.blobsSkipped} blob(s) already there), ` +
       `skipped ${report.skipped.length} already up to date, failed ${report.failed.length}`,
   ];

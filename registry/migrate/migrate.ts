@@ -2,7 +2,8 @@ import { readFile } from "node:fs/promises";
 import { globMatcher } from "../policy/doublestar";
 import { ArtifactCopier } from "../replication/copier";
 import { inParallel } from "../replication/parallel";
-import { RemoteRegistry } from "../replication/remote-registry";
+import { RemoteProjects } from "../replication/remote-projects";
+import { errorMessage as message, RemoteRegistry } from "../replication/remote-registry";
 
 export interface MigrateOptions {
   from: string;
@@ -28,6 +29,8 @@ export interface TagOutcome {
 }
 
 export interface MigrateReport {
+  /** Projects created at a Harbor or Berth destination (with --dry-run: those that would be). */
+  projectsCreated: string[];
   copied: TagOutcome[];
   skipped: TagOutcome[];
   failed: TagOutcome[];
@@ -58,6 +61,30 @@ async function sourceRepositories(source: RemoteRegistry, options: MigrateOption
 }
 
 /**
+ * Makes sure every project the copies land in exists at a Harbor or Berth destination, creating missing ones
+ * (private) as replication does, before anything is copied; with `dryRun` it only finds those it would create. A
+ * registry without the projects API (docker-registry) is left as it is. Returns the projects that could not be
+ * made, with the reason, so their tags fail with it instead of with a refused push.
+ */
+async function prepareProjects(projects: RemoteProjects, names: string[], dryRun: boolean, report: MigrateReport): Promise<Map<string, string>> {
+  const problems = new Map<string, string>();
+  try {
+    if (names.length === 0 || !(await projects.available())) return problems;
+  } catch (error) {
+    for (const name of names) problems.set(name, message(error));
+    return problems;
+  }
+  for (const name of names) {
+    try {
+      if (dryRun ? !(await projects.exists(name)) : (await projects.ensure(name)) === "created") report.projectsCreated.push(name);
+    } catch (error) {
+      problems.set(name, message(error));
+    }
+  }
+  return problems;
+}
+
+/**
  * Copies repositories and their tags from one registry to another (`berth migrate`). Re-running it is cheap and
  * safe: with `incremental`, a tag the destination already has at the same digest is skipped, and blobs the
  * destination holds are never sent again, so an interrupted run resumes where it stopped.
@@ -66,7 +93,7 @@ export async function migrate(options: MigrateOptions, progress: MigrateProgress
   const source = new RemoteRegistry(options.from, { credentials: options.srcCreds });
   const { registry, namespace } = splitDestination(options.to);
   const destination = new RemoteRegistry(registry, { credentials: options.destCreds });
-  const report: MigrateReport = { copied: [], skipped: [], failed: [], bytes: 0, blobsSkipped: 0 };
+  const report: MigrateReport = { projectsCreated: [], copied: [], skipped: [], failed: [], bytes: 0, blobsSkipped: 0 };
 
   const work: TagOutcome[] = [];
   for (const repository of await sourceRepositories(source, options)) {
@@ -74,6 +101,12 @@ export async function migrate(options: MigrateOptions, progress: MigrateProgress
     for (const tag of (await source.tags(repository)).sort()) work.push({ repository, destination: target, tag });
   }
   progress.total(work.length);
+  const projectOf = (item: TagOutcome) => item.destination.split("/")[0];
+  const projectNames = [...new Set(work.filter((item) => item.destination.includes("/")).map(projectOf))];
+  const projects = new RemoteProjects({ url: registry, credentials: options.destCreds, describe: registry });
+  const projectProblems = await prepareProjects(projects, projectNames, options.dryRun, report);
+  // A project a dry run would create holds nothing yet: there is nothing to compare its tags with.
+  const absent = new Set(options.dryRun ? report.projectsCreated : []);
 
   await inParallel(work, options.jobs, async (item) => {
     const finish = (kind: "copied" | "skipped" | "failed", outcome: TagOutcome, bytes = 0) => {
@@ -81,10 +114,12 @@ export async function migrate(options: MigrateOptions, progress: MigrateProgress
       report.bytes += bytes;
       progress.tagDone(outcome, kind, bytes);
     };
+    const projectProblem = projectProblems.get(projectOf(item));
+    if (projectProblem !== undefined) return finish("failed", { ...item, error: projectProblem });
     try {
       const digest = await source.manifestDigest(item.repository, item.tag);
       if (digest === null) return finish("failed", { ...item, error: `${options.from}: ${item.repository}:${item.tag} disappeared from the source` });
-      if (options.incremental && (await destination.manifestDigest(item.destination, item.tag)) === digest) {
+      if (options.incremental && !absent.has(projectOf(item)) && (await destination.manifestDigest(item.destination, item.tag)) === digest) {
         return finish("skipped", { ...item, digest });
       }
       if (options.dryRun) return finish("copied", { ...item, digest });
@@ -93,7 +128,7 @@ export async function migrate(options: MigrateOptions, progress: MigrateProgress
       report.blobsSkipped += copier.stats.blobsSkipped;
       finish("copied", { ...item, digest }, copier.stats.bytes);
     } catch (error) {
-      finish("failed", { ...item, error: error instanceof Error ? error.message : String(error) });
+      finish("failed", { ...item, error: message(error) });
     }
   });
   return report;

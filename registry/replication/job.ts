@@ -1,8 +1,9 @@
 import type { JobContext, Scheduler } from "../scheduler/scheduler";
 import { ArtifactCopier } from "./copier";
 import { destinationRepository, filtersSelect, type ReplicationPolicyInput } from "./policy";
-import { remoteOf, type RegistryRow, type RegistryStore } from "./registries";
-import { RemoteError, tlsOptions, type RemoteRegistry } from "./remote-registry";
+import { credentialsOf, remoteOf, type RegistryRow, type RegistryStore } from "./registries";
+import { errorMessage as message, RemoteError, type RemoteRegistry } from "./remote-registry";
+import { RemoteProjects } from "./remote-projects";
 import type { ReplicationStore, TaskOperation } from "./store";
 import { inParallel } from "./parallel";
 
@@ -70,25 +71,11 @@ function sidesOf(policy: ReplicationPolicyInput, endpoint: RegistryRow, local: L
  */
 function projectMaker(endpoint: RegistryRow, describe: string): (repository: string) => Promise<void> {
   if (endpoint.type !== "harbor" && endpoint.type !== "berth") return async () => undefined;
-  const made = new Map<string, Promise<void>>();
-  const headers: Record<string, string> = { "Content-Type": "application/json" };
-  if (endpoint.access_key) headers.Authorization = `Basic ${Buffer.from(`${endpoint.access_key}:${endpoint.access_secret}`).toString("base64")}`;
-  return (repository) => {
-    const project = repository.split("/")[0];
-    let making = made.get(project);
-    if (!making) {
-      making = (async () => {
-        const response = await fetch(`${endpoint.url}/api/v2.0/projects`, { method: "POST", headers, body: JSON.stringify({ project_name: project, metadata: { public: "false" } }), signal: AbortSignal.timeout(15_000), ...tlsOptions(endpoint.insecure) });
-        // 409: it exists already, which is what we want.
-        if (!response.ok && response.status !== 409) throw new RemoteError(`${describe}: creating project ${project} answered ${response.status}: ${(await response.text()).slice(0, 300)}`, response.status, false);
-      })();
-      made.set(project, making);
-    }
-    return making;
+  const projects = new RemoteProjects({ url: endpoint.url, credentials: credentialsOf(endpoint), insecure: endpoint.insecure, describe });
+  return async (repository) => {
+    await projects.ensure(repository.split("/")[0]);
   };
 }
-
-const message = (error: unknown) => (error instanceof Error ? error.message : String(error));
 
 /** The copies (and, with `deletion`, tag deletions) a full run of the policy makes. */
 async function planFullRun(

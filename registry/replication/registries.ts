@@ -24,10 +24,14 @@ export interface RegistryRow {
 
 export type RegistryInput = Pick<RegistryRow, "name" | "description" | "type" | "url" | "credential_type" | "access_key" | "access_secret" | "insecure">;
 
+/** The endpoint's credentials as `user:password`, or none. */
+export function credentialsOf(endpoint: Pick<RegistryRow, "access_key" | "access_secret">): string | undefined {
+  return endpoint.access_key ? `${endpoint.access_key}:${endpoint.access_secret}` : undefined;
+}
+
 /** A client for the endpoint with its credentials. */
 export function remoteOf(endpoint: Pick<RegistryRow, "url" | "access_key" | "access_secret" | "insecure">, attempts = 1): RemoteRegistry {
-  const credentials = endpoint.access_key ? `${endpoint.access_key}:${endpoint.access_secret}` : undefined;
-  return new RemoteRegistry(endpoint.url, { credentials, attempts, timeoutMs: 15_000, insecure: endpoint.insecure });
+  return new RemoteRegistry(endpoint.url, { credentials: credentialsOf(endpoint), attempts, timeoutMs: 15_000, insecure: endpoint.insecure });
 }
 
 /** Whether the endpoint answers /v2/ with these credentials: null when healthy, else what went wrong. */

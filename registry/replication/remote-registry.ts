@@ -42,6 +42,11 @@ export interface FetchedManifest {
   content: Buffer;
 }
 
+/** What an error says, for logs and reports (a thrown non-Error as text). */
+export function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
 const TRANSIENT_CODES = new Set(["ECONNRESET", "ECONNREFUSED", "EPIPE", "ETIMEDOUT", "UND_ERR_SOCKET", "UND_ERR_CONNECT_TIMEOUT"]);
 
 function isTransientStatus(status: number): boolean {

@@ -8,6 +8,13 @@ import { MEDIA, type TestBlob } from "./fixtures";
 /** The suite's OCI_NAMESPACE and OCI_CROSSMOUNT_NAMESPACE; the first path segment is Berth's project. */
 // Against an external server (BERTH_CONFORMANCE_URL) each run gets fresh repositories, so runs do not collide.
 const EXTERNAL_URL = process.env.BERTH_CONFORMANCE_URL || undefined;
+/**
+ * How the client authenticates: "basic" sends the credentials with every request; "token" does what the suite's
+ * client (reggie) does: each request goes out bare, and on a 401 it fetches a token for the challenge's scope with
+ * the credentials and sends the request again with it. BERTH_CONFORMANCE_AUTH=token runs every check that way.
+ */
+export type AuthMode = "basic" | "token";
+export const AUTH_MODE: AuthMode = process.env.BERTH_CONFORMANCE_AUTH === "token" ? "token" : "basic";
 const RUN_SUFFIX = EXTERNAL_URL ? `-${Date.now().toString(36)}` : "";
 export const NAMESPACE = `library/conformance${RUN_SUFFIX}`;
 export const CROSSMOUNT_NAMESPACE = `library/crossmount${RUN_SUFFIX}`;
@@ -62,13 +69,38 @@ function relativeLocation(header: string | null, base: string): string {
   return `${url.pathname}${url.search}`;
 }
 
+/** A challenge's `key="value"` parameters, read the way reggie reads them (one regular expression, no unescaping). */
+function challengeParams(header: string): Record<string, string> {
+  return Object.fromEntries([...header.matchAll(/([a-zA-Z]+)="(.+?)"/g)].map((match) => [match[1], match[2]]));
+}
+
 export class RegistryClient {
   constructor(
     private readonly baseUrl: string,
     /** The repository requests go to unless another is named (the suite's OCI_NAMESPACE). */
     readonly name: string,
+    /** Basic credentials: sent with every request ("basic"), or only to the token service ("token"). */
     private readonly authorization: string = ADMIN_AUTH,
+    readonly auth: AuthMode = AUTH_MODE,
   ) {}
+
+  /** The same client authenticating the other way. */
+  withAuth(auth: AuthMode): RegistryClient {
+    return new RegistryClient(this.baseUrl, this.name, this.authorization, auth);
+  }
+
+  /** reggie's retryRequestWithAuth: a token for the challenge's service and scope (sent back as one parameter). */
+  private async tokenFor(challenge: string | null): Promise<string | null> {
+    const params = challengeParams(challenge ?? "");
+    if (!params.realm) return null;
+    const url = new URL(params.realm);
+    url.searchParams.set("service", params.service ?? "");
+    url.searchParams.set("scope", params.scope ?? "");
+    const response = await fetch(url, { headers: { Authorization: this.authorization, Accept: "application/json" } });
+    if (!response.ok) return null;
+    const body = (await response.json()) as { token?: string; access_token?: string };
+    return body.token || body.access_token || null;
+  }
 
   uploadsPath(name = this.name): string {
     return `/v2/${name}/blobs/uploads/`;
@@ -94,11 +126,17 @@ export class RegistryClient {
   async request(method: string, path: string, options: RequestOptions = {}): Promise<RegistryResponse> {
     const url = new URL(path, this.baseUrl);
     for (const [key, value] of Object.entries(options.query ?? {})) url.searchParams.set(key, value);
-    const response = await fetch(url, {
-      method,
-      headers: { Authorization: this.authorization, ...options.headers },
-      body: options.body === undefined ? undefined : new Uint8Array(options.body),
-    });
+    const send = (authorization: string | null) =>
+      fetch(url, {
+        method,
+        headers: { ...(authorization === null ? {} : { Authorization: authorization }), ...options.headers },
+        body: options.body === undefined ? undefined : new Uint8Array(options.body),
+      });
+    let response = await send(this.auth === "basic" ? this.authorization : null);
+    if (this.auth === "token" && response.status === 401) {
+      const token = await this.tokenFor(response.headers.get("www-authenticate"));
+      if (token !== null) response = await send(`Bearer ${token}`);
+    }
     const body = Buffer.from(await response.arrayBuffer());
     const status = response.status;
     return {

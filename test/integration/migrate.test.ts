@@ -83,10 +83,58 @@ describeWithTool("docker-registry", "berth migrate from docker-registry", () => 
     expect(result.stdout).toMatch(/^copied 0 tag\(s\) \(0 bytes sent, 0 blob\(s\) already there\), skipped 9 already up to date, failed 0/);
   });
 
+  it("creates a missing destination project (private) once, before copying; --dry-run only says it would", async () => {
+    const admin = new RegistryClient(berth.url);
+    const exists = async () => (await admin.fetch("/api/v2.0/projects?project_name=fresh", { method: "HEAD" })).status;
+    const preview = await berthMigrate(["--from", source.url, "--to", `${berth.url}/fresh`, "--dest-creds", ADMIN_CREDS, "--include", "team/**", "--incremental", "--dry-run"]);
+    expect(preview.code).toBe(0);
+    expect(preview.stdout).toMatch(/^would create project fresh \(private\)\nwould copy 4 tag\(s\)/);
+    expect(await exists()).toBe(404);
+
+    const result = await berthMigrate(["--from", source.url, "--to", `${berth.url}/fresh`, "--dest-creds", ADMIN_CREDS, "--include", "team/**", "--jobs", "4"]);
+    expect(result.stdout).toMatch(/^created project fresh \(private\)\ncopied 4 tag\(s\)/);
+    expect(result.code).toBe(0);
+    const project = (await (await admin.fetch("/api/v2.0/projects/fresh")).json()) as { metadata: { public: string } };
+    expect(project.metadata.public).toBe("false");
+    expect(await admin.digestOf("fresh/team/api", "2.0")).toBe(pushed.get("team/api:2.0")!.manifestDigest);
+    // One creation for four parallel copies: the audit log has a single project create.
+    const logs = (await (await admin.fetch("/api/v2.0/audit-logs?q=operation=create,resource_type=project,resource=fresh")).json()) as unknown[];
+    expect(logs).toHaveLength(1);
+
+    const again = await berthMigrate(["--from", source.url, "--to", `${berth.url}/fresh`, "--dest-creds", ADMIN_CREDS, "--include", "team/**", "--incremental"]);
+    expect(again.code).toBe(0);
+    expect(again.stdout).toMatch(/^copied 0 tag\(s\)/);
+  });
+
+  it("leaves a destination without projects (docker-registry) as it is", async () => {
+    const plain = await startReferenceRegistry();
+    try {
+      const result = await berthMigrate(["--from", source.url, "--to", `${plain.url}/copies`, "--include", "nginx"]);
+      expect(result.stdout).toMatch(/^copied 2 tag\(s\)/);
+      expect(result.code).toBe(0);
+      expect(await new RegistryClient(plain.url, null).digestOf("copies/nginx", "1.0")).toBe(pushed.get("nginx:1.0")!.manifestDigest);
+    } finally {
+      await plain.stop();
+    }
+  });
+
   it("reports each failure with the registry and what it answered, and exits 1", async () => {
-    const result = await berthMigrate(["--from", source.url, "--to", `${berth.url}/no-such-project`, "--dest-creds", ADMIN_CREDS, "--include", "nginx"]);
-    expect(result.code).toBe(1);
-    expect(result.stdout).toMatch(/failed nginx:1\.0: http:\/\/127\.0\.0\.1:\d+: POST \/v2\/no-such-project\/nginx\/blobs\/uploads\/ answered 404: .*no-such-project does not exist/);
+    const admin = new RegistryClient(berth.url);
+    const reader = await admin.createRobot({
+      name: "reader",
+      level: "project",
+      duration: -1,
+      permissions: [{ kind: "project", namespace: "mirror", access: [{ resource: "repository", action: "pull" }] }],
+    });
+    // mirror/nginx holds every blob already, so the manifest is the first write and the first refusal.
+    const refused = await berthMigrate(["--from", source.url, "--to", destination(), "--dest-creds", `${reader.name}:${reader.secret}`, "--include", "nginx"]);
+    expect(refused.code).toBe(1);
+    expect(refused.stdout).toMatch(
+      /failed nginx:1\.0: http:\/\/127\.0\.0\.1:\d+: PUT \/v2\/mirror\/nginx\/manifests\/1\.0 answered 403: .*unauthorized to access repository: mirror\/nginx, action: push/,
+    );
+    const badProject = await berthMigrate(["--from", source.url, "--to", `${berth.url}/Not_A_Project`, "--dest-creds", ADMIN_CREDS, "--include", "nginx"]);
+    expect(badProject.code).toBe(1);
+    expect(badProject.stdout).toMatch(/failed nginx:1\.0: http:\/\/127\.0\.0\.1:\d+: creating project Not_A_Project answered 400: .*lower case/);
   });
 
   it("refuses bad usage with exit code 2", async () => {

@@ -184,3 +184,56 @@ test.each(rows)("$visibility project: $caller → $action.name → allowed=$allo
   if (allowed) expect(status).toBe(action.ok);
   else expect(status).toBe(caller === "anonymous" ? 401 : 403);
 });
+
+describe("refusals name the caller, the action and the target", () => {
+  const errorOf = async (response: Response) => {
+    const [error] = ((await response.json()) as { errors: Record<string, unknown>[] }).errors;
+    return { status: response.status, ...error };
+  };
+
+  it("a developer's delete on /v2 with Basic credentials: 403 DENIED", async () => {
+    const response = await clientFor("developer", "private").fetch("/v2/matrix-priv/app/manifests/v1", { method: "DELETE" });
+    expect(await errorOf(response)).toEqual({
+      status: 403,
+      code: "DENIED",
+      message: "unauthorized to access repository: matrix-priv/app, action: delete, caller: user developer",
+    });
+  });
+
+  it("a developer's delete on /v2 through the token flow: 401 with the scope to ask for, naming who was refused", async () => {
+    const token = await clientFor("developer", "private").fetch("/service/token?service=berth&scope=repository:matrix-priv/app:delete");
+    const { token: jwt } = (await token.json()) as { token: string };
+    const response = await new RegistryClient(berth.url, `Bearer ${jwt}`).fetch("/v2/matrix-priv/app/manifests/v1", { method: "DELETE" });
+    expect(response.headers.get("www-authenticate")).toMatch(/scope="repository:matrix-priv\/app:delete",error="insufficient_scope"$/);
+    expect(await errorOf(response)).toEqual({
+      status: 401,
+      code: "UNAUTHORIZED",
+      message: "unauthorized to access repository: matrix-priv/app, action: delete, caller: user developer",
+    });
+  });
+
+  it("a developer's artifact delete on /api: 403 FORBIDDEN", async () => {
+    const response = await clientFor("developer", "private").fetch("/api/v2.0/projects/matrix-priv/repositories/app/artifacts/v1", { method: "DELETE" });
+    expect(await errorOf(response)).toEqual({ status: 403, code: "FORBIDDEN", message: "user developer may not delete artifacts of project matrix-priv" });
+  });
+
+  it("names robots by their login name", async () => {
+    const response = await clientFor("projectRobot", "private").fetch("/v2/matrix-priv/app/manifests/v1", { method: "DELETE" });
+    expect(await errorOf(response)).toMatchObject({ status: 403, message: "unauthorized to access repository: matrix-priv/app, action: delete, caller: robot robot$matrix-priv+ci" });
+  });
+
+  it("tells those who may not see a private project nothing about it: the answer is the one for a missing project", async () => {
+    for (const caller of ["anonymous", "outsider"] as Caller[]) {
+      const client = clientFor(caller, "private");
+      for (const path of ["/v2/{p}/app/manifests/v1", "/api/v2.0/projects/{p}", "/api/v2.0/projects/{p}/repositories/app/artifacts/v1"]) {
+        const method = path.startsWith("/v2") ? "GET" : "DELETE";
+        const existing = await errorOf(await client.fetch(path.replace("{p}", "matrix-priv"), { method }));
+        const missing = await errorOf(await client.fetch(path.replace("{p}", "matrix-none"), { method }));
+        expect(existing.status).toBe(caller === "anonymous" ? 401 : 403);
+        expect(JSON.stringify(missing)).toBe(JSON.stringify(existing).replaceAll("matrix-priv", "matrix-none"));
+      }
+    }
+    const anonymous = await errorOf(await clientFor("anonymous", "private").fetch("/api/v2.0/projects/matrix-priv/repositories/app/artifacts/v1", { method: "DELETE" }));
+    expect(anonymous).toEqual({ status: 401, code: "UNAUTHORIZED", message: "anonymous may not delete artifacts of project matrix-priv" });
+  });
+});

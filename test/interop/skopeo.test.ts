@@ -14,6 +14,12 @@ import { waitUntil } from "../support/wait";
 
 const MEMBER_PASSWORD = "Member-Passw0rd";
 
+/** How many `method` requests on `route` Berth answered 201 so far, from its request metrics. */
+function countsFrom(metrics: string, method: string, route: string): number {
+  const line = new RegExp(`^berth_http_requests_total\\{method="${method}",route="${route}",status="201"\\} (\\d+)$`, "m").exec(metrics);
+  return line ? Number(line[1]) : 0;
+}
+
 describeWithTool("skopeo", "skopeo against Berth", () => {
   let berth: TestBerth;
   let work: string;
@@ -21,6 +27,10 @@ describeWithTool("skopeo", "skopeo against Berth", () => {
   let image: WrittenImage;
 
   const registry = (repository: string) => `docker://${berth.host}/${repository}`;
+  const uploadCounts = async () => {
+    const metrics = await (await fetch(`${berth.url}/metrics`)).text();
+    return { mounted: countsFrom(metrics, "POST", "v2:upload-start"), uploaded: countsFrom(metrics, "PUT", "v2:upload") };
+  };
 
   beforeAll(async () => {
     berth = await startBerth();
@@ -137,6 +147,27 @@ describeWithTool("skopeo", "skopeo against Berth", () => {
     await expect(deleteImage(`${registry("team/app")}:v1`, developer)).rejects.toThrow(/denied|403|unauthorized/i);
     expect((await inspect(`${registry("team/app")}:v1`, { creds: guest })).Digest).toBe(image.manifestDigest);
     await expect(copy(`oci:${layout}:v1`, `${registry("team/app")}:v2`, { destCreds: guest })).rejects.toThrow(SkopeoError);
+  });
+
+  it("mounts the layers it pushed before into a repository of another project (same credentials, token flow)", async () => {
+    const admin = new RegistryClient(berth.url);
+    await admin.createUser("mounter", MEMBER_PASSWORD);
+    for (const project of ["mount-from", "mount-into"]) {
+      await admin.createProject(project, { public: false });
+      await admin.addMember(project, "mounter", 2);
+    }
+    const creds = `mounter:${MEMBER_PASSWORD}`;
+    const blobInfoCache = await mkdtemp(path.join(work, "blob-info-cache-"));
+    await copy(`oci:${layout}:v1`, `${registry("mount-from/app")}:v1`, { destCreds: creds, blobInfoCache });
+    const before = await uploadCounts();
+    await copy(`oci:${layout}:v1`, `${registry("mount-into/app")}:v1`, { destCreds: creds, blobInfoCache });
+    const after = await uploadCounts();
+    // Every layer came by mount (POST …?mount=&from= answering 201); nothing was uploaded but what skopeo never
+    // tries to mount (at most the config).
+    expect(after.mounted - before.mounted).toBe(image.layerDigests.length);
+    expect(after.uploaded - before.uploaded).toBeLessThanOrEqual(1);
+    expect((await inspect(`${registry("mount-into/app")}:v1`, { creds })).Digest).toBe(image.manifestDigest);
+    expect(await new RegistryClient(berth.url).pulledDigest("mount-into/app", image.layerDigests[1]!)).toBe(image.layerDigests[1]);
   });
 
   it("pushes and pulls as a project robot (robot$project+name, token flow) that may not delete", async () => {

@@ -23,6 +23,11 @@ export interface CopyOptions {
   all?: boolean;
   /** Fail rather than silently re-encode when the manifest cannot be copied byte for byte. Default true. */
   preserveDigests?: boolean;
+  /**
+   * A blob-info cache directory the caller keeps across copies (instead of a fresh one), so skopeo knows where it
+   * pushed blobs before and mounts them across repositories: for tests that observe mounts.
+   */
+  blobInfoCache?: string;
 }
 
 export interface InspectOptions {
@@ -98,13 +103,16 @@ function execSkopeo(args: string[], env: NodeJS.ProcessEnv): Promise<Buffer> {
   });
 }
 
-/** Runs skopeo with a private blob-info cache that is thrown away afterwards; resolves to its stdout bytes. */
-async function runSkopeo(args: string[]): Promise<Buffer> {
-  const cacheHome = await mkdtemp(path.join(tmpdir(), "berth-skopeo-"));
+/**
+ * Runs skopeo with a private blob-info cache that is thrown away afterwards (or the caller's `keptCache`);
+ * resolves to its stdout bytes.
+ */
+async function runSkopeo(args: string[], keptCache?: string): Promise<Buffer> {
+  const cacheHome = keptCache ?? (await mkdtemp(path.join(tmpdir(), "berth-skopeo-")));
   try {
     return await execSkopeo(["--insecure-policy", ...args], isolatedEnvironment(cacheHome));
   } finally {
-    await rm(cacheHome, { recursive: true, force: true });
+    if (keptCache === undefined) await rm(cacheHome, { recursive: true, force: true });
   }
 }
 
@@ -118,7 +126,7 @@ export async function copy(src: string, dst: string, options: CopyOptions = {}):
     ...(options.preserveDigests ?? true ? ["--preserve-digests"] : []),
     src,
     dst,
-  ]);
+  ], options.blobInfoCache);
 }
 
 function inspectArgs(ref: string, options: InspectOptions & { raw: boolean }): string[] {

@@ -56,9 +56,11 @@ describe("projects API", () => {
     expect(response.headers.get("location")).toBe("/api/v2.0/projects/by-name");
   });
 
-  it("answers HEAD ?project_name= with 200 or 404", async () => {
+  it("answers HEAD ?project_name= with 200 or 404, to logged-in callers only (as Harbor)", async () => {
     expect((await api("/projects?project_name=library", { method: "HEAD" })).status).toBe(200);
     expect((await api("/projects?project_name=absent", { method: "HEAD" })).status).toBe(404);
+    expect((await api("/projects?project_name=library", { method: "HEAD", auth: null })).status).toBe(401);
+    expect((await api("/projects?project_name=absent", { method: "HEAD", auth: null })).status).toBe(401);
   });
 
   it("lists only public projects to anonymous callers, with X-Total-Count", async () => {

@@ -1,20 +1,26 @@
 import { generateKeyPairSync } from "node:crypto";
 import jwt from "jsonwebtoken";
 import { ADMIN_AUTH, startBerth, type TestBerth } from "../../support/berth";
-import { basicAuth, RegistryClient } from "../../support/registry-client";
+import { parseChallenge } from "../../../registry/replication/remote-registry";
+import { basicAuth, RegistryClient, type PushedImage } from "../../support/registry-client";
 
 const PASSWORD = "Token-Passw0rd";
 let berth: TestBerth;
 let admin: RegistryClient;
+let secretImage: PushedImage;
+let hiddenImage: PushedImage;
 
 beforeAll(async () => {
   berth = await startBerth();
   admin = new RegistryClient(berth.url);
-  await admin.createProject("secret", { public: false });
-  await admin.pushImage("secret/app", "v1");
+  // dana develops in secret and team; hidden is a private project she is no member of.
+  for (const project of ["secret", "team", "hidden"]) await admin.createProject(project, { public: false });
+  secretImage = await admin.pushImage("secret/app", "v1");
+  hiddenImage = await admin.pushImage("hidden/app", "v1");
   await admin.pushImage("library/app", "v1");
   await admin.createUser("dana", PASSWORD);
   await admin.addMember("secret", "dana", 2);
+  await admin.addMember("team", "dana", 2);
 });
 afterAll(() => berth.close());
 
@@ -67,8 +73,11 @@ describe("bearer tokens on /v2", () => {
     const denied = await dana.fetch("/v2/secret/app/manifests/v1", { method: "DELETE" });
     expect(denied.status).toBe(401);
     expect(denied.headers.get("www-authenticate")).toBe(
-      `Bearer realm="${berth.url}/service/token",service="berth",scope="repository:secret/app:delete"`,
+      `Bearer realm="${berth.url}/service/token",service="berth",scope="repository:secret/app:delete",error="insufficient_scope"`,
     );
+    expect(await denied.json()).toEqual({
+      errors: [{ code: "UNAUTHORIZED", message: "unauthorized to access repository: secret/app, action: delete, caller: user dana" }],
+    });
     // The token names one repository: another in the same project needs another token.
     expect((await dana.fetch("/v2/secret/other/blobs/uploads/", { method: "POST" })).status).toBe(401);
   });
@@ -91,5 +100,58 @@ describe("bearer tokens on /v2", () => {
   it("are not accepted on /api", async () => {
     const { body } = await tokenFor(basicAuth("dana", PASSWORD), "repository:secret/app:pull");
     expect((await bearer(body.token).fetch("/api/v2.0/users/current")).status).toBe(401);
+  });
+});
+
+describe("cross-repository mounts through the token flow", () => {
+  const dana = basicAuth("dana", PASSWORD);
+  const mount = (client: RegistryClient, from: string, digest: string) =>
+    client.fetch(`/v2/team/app/blobs/uploads/?mount=${digest}&from=${from}`, { method: "POST" });
+  const challengeOf = (response: Response) => parseChallenge(response.headers.get("www-authenticate") ?? "");
+
+  it("challenge for pull on `from` too, so the next token mounts (201)", async () => {
+    const first = await mount(new RegistryClient(berth.url, null), "secret/app", secretImage.layerDigest);
+    expect(first.status).toBe(401);
+    const challenge = challengeOf(first)!;
+    expect(challenge.scope).toBe("repository:team/app:pull,push repository:secret/app:pull");
+    // The conformance suite's client sends the challenge's scope back as one parameter, as is.
+    const { body, access } = await tokenFor(dana, challenge.scope);
+    expect(access).toEqual([
+      { type: "repository", name: "team/app", actions: ["pull", "push"] },
+      { type: "repository", name: "secret/app", actions: ["pull", "push"] },
+    ]);
+    const mounted = await mount(bearer(body.token), "secret/app", secretImage.layerDigest);
+    expect(mounted.status).toBe(201);
+    expect(mounted.headers.get("location")).toMatch(new RegExp(`/v2/team/app/blobs/${secretImage.layerDigest}$`));
+    expect(await new RegistryClient(berth.url, `Bearer ${body.token}`).pulledDigest("team/app", secretImage.layerDigest)).toBe(secretImage.layerDigest);
+  });
+
+  it("asks a token issued without `from` for it (401 insufficient_scope, both scopes)", async () => {
+    const { body } = await tokenFor(dana, "repository:team/app:pull,push");
+    const response = await mount(bearer(body.token), "secret/app", secretImage.configDigest);
+    expect(response.status).toBe(401);
+    expect(response.headers.get("www-authenticate")).toBe(
+      `Bearer realm="${berth.url}/service/token",service="berth",scope="repository:team/app:pull,push repository:secret/app:pull",error="insufficient_scope"`,
+    );
+    expect(((await response.json()) as { errors: { message: string }[] }).errors[0]!.message).toBe(
+      "unauthorized to access repository: secret/app, action: pull, caller: user dana",
+    );
+  });
+
+  it("opens an ordinary upload session (202) when the caller may not pull `from`, telling nothing about it", async () => {
+    for (const from of ["hidden/app", "nothere/app"]) {
+      const challenge = challengeOf(await mount(new RegistryClient(berth.url, null), from, hiddenImage.layerDigest))!;
+      expect(challenge.scope).toBe(`repository:team/app:pull,push repository:${from}:pull`);
+      const { body, access } = await tokenFor(dana, challenge.scope);
+      expect(access).toEqual([
+        { type: "repository", name: "team/app", actions: ["pull", "push"] },
+        { type: "repository", name: from, actions: [] },
+      ]);
+      const response = await mount(bearer(body.token), from, hiddenImage.layerDigest);
+      expect(response.status).toBe(202);
+      expect(response.headers.get("location")).toMatch(/\/v2\/team\/app\/blobs\/uploads\/[^/]+$/);
+    }
+    const { body } = await tokenFor(dana, "repository:team/app:pull");
+    expect((await bearer(body.token).fetch(`/v2/team/app/blobs/${hiddenImage.layerDigest}`, { method: "HEAD" })).status).toBe(404);
   });
 });
