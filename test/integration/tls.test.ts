@@ -13,6 +13,7 @@ import { Agent } from "undici";
 import { ADMIN_AUTH, ADMIN_CREDS, ADMIN_PASSWORD, prepareEnvironment, spawnBerth, startBerth, type BerthProcess, type TestBerth } from "../support/berth";
 import { createTestPki, type IssuedCertificate, type TestPki } from "../support/certificates";
 import { runCli } from "../support/cli";
+import { EXAMPLE_POLICIES } from "../support/policy-repo";
 import { buildLayer, writeImage } from "../support/oci-image";
 import { OCI_MANIFEST, RegistryClient } from "../support/registry-client";
 import { copy, inspect } from "../support/skopeo";
@@ -278,10 +279,10 @@ describeWithTool("openssl", "in-process clients of a Berth whose certificate doe
     await new RegistryClient(source.url).pushImage("library/app", "1.0");
     await new RegistryClient(source.url).pushImage("library/app", "2.0");
     environment = await prepareEnvironment({});
-    const { BERTH_CONTROLLER_REPO: _off, ...env } = environment.env;
     server = await spawnBerth({
-      ...env,
-      // The embedded controller reconciles the bundled example policies, correcting drift every 2 s.
+      ...environment.env,
+      // The embedded controller reconciles the example policies, correcting drift every 2 s.
+      BERTH_CONTROLLER_REPO: EXAMPLE_POLICIES,
       ALICE_INITIAL_PASSWORD: "Alice-Initial-Passw0rd",
       BERTH_CONTROLLER_SCHEDULE: "*/2 * * * * *",
       BERTH_TLS_CERT_FILE: files.certFile,
