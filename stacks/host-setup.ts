@@ -1,10 +1,12 @@
+import path from "node:path";
+import type { TlsFiles } from "./environment";
+
 /**
  * The setup of one Berth host, as one idempotent shell script: cloud-init user data on AWS, a remote command on
  * existing machines, so both targets end up with the same files. Host 1 runs the PostgreSQL primary, host 2 a
  * streaming replica; MinIO runs distributed over both (two drives each); Berth runs on both as a systemd service
  * under its own `berth` user, reading /etc/berth/berth.env (0600). The controller runs on host 1 only.
  */
-import type { TlsFiles } from "./environment";
 export interface HostSetup {
   role: "primary" | "replica";
   /** Private addresses of host 1 and host 2. */
@@ -168,7 +170,7 @@ mc mb --ignore-existing berth/${setup.bucket} >/dev/null
  * its site is removed so that Berth can take the port.
  */
 function tlsFilesSection(tls: { certificate: string; key: string }): string {
-  return `install -d -m 700 -o berth -g berth ${dirname(HOST_TLS_FILES.certFile)}
+  return `install -d -m 700 -o berth -g berth ${path.posix.dirname(HOST_TLS_FILES.certFile)}
 replace_if_changed ${HOST_TLS_FILES.keyFile} 600 berth <<'PEM' || true
 ${tls.key.trim()}
 PEM
@@ -180,5 +182,3 @@ if [ -e /etc/nginx/sites-enabled/berth ]; then
   systemctl reload nginx || true
 fi`;
 }
-
-const dirname = (file: string) => file.slice(0, file.lastIndexOf("/"));
