@@ -97,12 +97,6 @@ class ServedFiles {
       await symlink("..data/tls.key", this.keyFile);
     }
   }
-
-  /** An ACME client's renewal: both files rewritten in place, the certificate first. */
-  async overwrite(chain: Buffer, key: Buffer): Promise<void> {
-    await writeFile(this.certFile, chain);
-    await writeFile(this.keyFile, key);
-  }
 }
 
 describeWithTool("openssl", "Berth serving HTTPS with a certificate for 127.0.0.1 and localhost", () => {
