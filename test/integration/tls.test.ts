@@ -130,9 +130,8 @@ describeWithTool("openssl", "Berth serving HTTPS with a certificate for 127.0.0.
   }, 120_000);
   afterAll(async () => {
     await server?.kill("SIGTERM");
-    await environment?.cleanup();
-    await rm(work, { recursive: true, force: true });
-    await pki?.remove();
+    // Each removal on its own: one that fails (a server that never became ready) must not leave the others behind.
+    await Promise.allSettled([environment?.cleanup(), rm(work, { recursive: true, force: true }), pki?.remove()]);
   });
 
   it("listens on https and says so in its url", () => {
@@ -288,10 +287,7 @@ describeWithTool("openssl", "in-process clients of a Berth whose certificate doe
   }, 120_000);
   afterAll(async () => {
     await server?.kill("SIGTERM");
-    await environment?.cleanup();
-    await source?.close();
-    await rm(work, { recursive: true, force: true });
-    await pki?.remove();
+    await Promise.allSettled([environment?.cleanup(), source?.close(), rm(work, { recursive: true, force: true }), pki?.remove()]);
   });
 
   it("is not trusted for 127.0.0.1 by an ordinary client", async () => {
