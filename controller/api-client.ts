@@ -27,6 +27,8 @@ export interface ApiClientOptions {
   timeoutMs?: number;
   /** How many requests may be in flight at once (reads of many projects run in parallel up to this). */
   concurrency?: number;
+  /** The fetch to use (the embedded controller over TLS: one that trusts the certificate its registry serves). */
+  fetch?: typeof fetch;
 }
 
 const PAGE_SIZE = 100;
@@ -116,7 +118,7 @@ export class ApiClient {
     let response: Response;
     await this.slot();
     try {
-      response = await fetch(`${this.base}${path}`, {
+      response = await (this.options.fetch ?? fetch)(`${this.base}${path}`, {
         method,
         headers,
         body: body === undefined ? undefined : JSON.stringify(body),

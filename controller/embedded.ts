@@ -11,6 +11,8 @@ export interface EmbeddedControllerOptions {
   /** The registry's own URL and the in-process Authorization it accepts. */
   url: string;
   authorization: string;
+  /** How to reach `url` (RunningServer.loopbackFetch: over TLS it trusts the served certificate). */
+  fetch?: typeof fetch;
   /** BERTH_CONTROLLER_REPO: unset = the registry's own repository under the data directory; a path or git URL otherwise. */
   repo: string | undefined;
   /** BERTH_CONTROLLER_BRANCH: unset = the repository's default branch. */
@@ -50,7 +52,7 @@ export async function startEmbeddedController(options: EmbeddedControllerOptions
 }
 
 async function start(options: EmbeddedControllerOptions): Promise<Watcher> {
-  const client = new ApiClient({ url: options.url, username: "system:controller", password: "", authorization: options.authorization });
+  const client = new ApiClient({ url: options.url, username: "system:controller", password: "", authorization: options.authorization, fetch: options.fetch });
   let repo = options.repo;
   if (!repo) {
     repo = path.join(options.dataDir, "policies");

@@ -82,6 +82,8 @@ export interface AppDependencies {
    * with `Authorization: Berth-Internal <secret>` act as `principal`.
    */
   internal?: { secret: string; principal: Principal };
+  /** Serve HTTPS with this certificate chain and key; `loopbackFetch` reaches this server trusting it. */
+  tls?: { cert: Buffer; key: Buffer; loopbackFetch: typeof fetch };
 }
 
 /** How long caching a proxied manifest waits for the client to pull its blobs before fetching them itself. */
@@ -93,11 +95,11 @@ const REGISTRY_HEALTH_MS = 5 * 60_000;
 const REDACTED_PATHS = ["req.headers.authorization", "req.headers.cookie", "headers.authorization", "password", "*.password"];
 
 /** This process's own base URL, from the address it listens on (a wildcard address is reached over loopback). */
-function ownUrl(app: FastifyInstance): string {
+export function ownUrl(app: FastifyInstance, scheme: "http" | "https"): string {
   const address = app.server.address();
   if (address === null || typeof address === "string") throw new Error("the registry is not listening on a TCP port");
   const host = address.address === "0.0.0.0" ? "127.0.0.1" : address.address === "::" ? "::1" : address.address;
-  return `http://${host.includes(":") ? `[${host}]` : host}:${address.port}`;
+  return `${scheme}://${host.includes(":") ? `[${host}]` : host}:${address.port}`;
 }
 
 /** Whether `authorization` carries this process's internal secret (compared in constant time). */
@@ -144,7 +146,9 @@ function sendError(error: FastifyError | OciError | HarborError, request: Fastif
 
 export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> {
   const metrics = deps.metrics ?? new Metrics();
+  // With TLS the instance's raw server is an https.Server; the app code only sees the fastify API either way.
   const app = Fastify({
+    ...(deps.tls ? { https: { cert: deps.tls.cert, key: deps.tls.key } } : {}),
     logger: { level: deps.config.logLevel, redact: { paths: REDACTED_PATHS, censor: "[redacted]" } },
     // One line per request, written by our onResponse hook (with the user, without headers).
     logController: new LogController({ disableRequestLogging: true }),
@@ -158,7 +162,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
       const id = raw.headers["x-request-id"];
       return typeof id === "string" && /^[\x21-\x7e]{1,128}$/.test(id) ? id : randomUUID();
     },
-  });
+  }) as unknown as FastifyInstance;
   const robots = new RobotStore(deps.sql);
   const authenticator = new Authenticator(deps.sql, robots);
   const tokens = new TokenService(deps.signingKey);
@@ -317,7 +321,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   registerReplicationJob(scheduler, {
     store: replication,
     registries,
-    local: localSide({ url: () => ownUrl(app), tokens, sql: deps.sql, metadata, projects, members, audit }),
+    local: localSide({ url: () => ownUrl(app, deps.tls ? "https" : "http"), fetch: deps.tls?.loopbackFetch, tokens, sql: deps.sql, metadata, projects, members, audit }),
   });
   registerReplicationRoutes(app, { store: replication, registries, scheduler, audit, policiesChanged: () => triggers.forget() });
   // Endpoint health is re-checked in the background; any node may do it (the result is the same).

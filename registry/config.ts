@@ -1,6 +1,7 @@
 import { createPrivateKey } from "node:crypto";
 import { readFileSync } from "node:fs";
 import path from "node:path";
+import { CertificatePairError, readCertificatePairSync, type CertificateFiles } from "./tls/certificate-pair";
 
 /** Everything Berth reads from its environment, validated once at start. */
 export interface Config {
@@ -28,6 +29,13 @@ export interface Config {
   /** How long a proxy cache project serves a cached tag before asking its upstream whether the tag moved. */
   proxyCacheTtlSeconds: number;
   controller: ControllerConfig;
+  /** Serve HTTPS with this certificate and key (checked at start, re-read when they change on disk). */
+  tls?: TlsConfig;
+}
+
+export interface TlsConfig extends CertificateFiles {
+  /** How often the two files are checked for a renewed pair. */
+  reloadSeconds: number;
 }
 
 export interface FsStorageConfig {
@@ -142,6 +150,22 @@ function parseWholeNumber(name: string, unit: string, value: string | undefined,
   return Number(value);
 }
 
+function parseTls(env: Env): TlsConfig | undefined {
+  const reloadSeconds = parseWholeNumber("BERTH_TLS_RELOAD_SECONDS", "seconds", env.BERTH_TLS_RELOAD_SECONDS, 1) ?? 10;
+  const certFile = env.BERTH_TLS_CERT_FILE || undefined;
+  const keyFile = env.BERTH_TLS_KEY_FILE || undefined;
+  if (!certFile && !keyFile) return undefined;
+  if (!certFile) throw new ConfigError("BERTH_TLS_CERT_FILE", "is required when BERTH_TLS_KEY_FILE is set (set both to serve HTTPS, or neither)");
+  if (!keyFile) throw new ConfigError("BERTH_TLS_KEY_FILE", "is required when BERTH_TLS_CERT_FILE is set (set both to serve HTTPS, or neither)");
+  try {
+    readCertificatePairSync({ certFile, keyFile });
+  } catch (error) {
+    if (!(error instanceof CertificatePairError)) throw error;
+    throw new ConfigError(error.file === "key" ? "BERTH_TLS_KEY_FILE" : "BERTH_TLS_CERT_FILE", error.message);
+  }
+  return { certFile, keyFile, reloadSeconds };
+}
+
 /** Reads and validates the BERTH_* variables. Throws ConfigError naming the first bad variable. */
 export function loadConfig(env: Env = process.env, cwd: string = process.cwd()): Config {
   const { host, port } = parseAddress(env.BERTH_ADDR || "0.0.0.0:5000");
@@ -166,6 +190,7 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     webhookRetryBaseMs: parseWholeNumber("BERTH_WEBHOOK_RETRY_BASE_MS", "milliseconds", env.BERTH_WEBHOOK_RETRY_BASE_MS, 1) ?? 1000,
     proxyCacheTtlSeconds: parseWholeNumber("BERTH_PROXY_CACHE_TTL_SECONDS", "seconds", env.BERTH_PROXY_CACHE_TTL_SECONDS, 0) ?? 60,
     tokenKeyFile: parseKeyFile(env.BERTH_TOKEN_KEY_FILE),
+    tls: parseTls(env),
     controller: {
       repo: env.BERTH_CONTROLLER_REPO || undefined,
       branch: env.BERTH_CONTROLLER_BRANCH || undefined,

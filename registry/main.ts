@@ -50,6 +50,7 @@ async function serve(): Promise<void> {
     ? await (await import("../controller/embedded")).startEmbeddedController({
         url: server.url,
         authorization: server.internalAuthorization!,
+        fetch: server.loopbackFetch,
         repo: config.controller.repo,
         branch: config.controller.branch,
         schedule: config.controller.schedule,

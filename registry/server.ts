@@ -9,12 +9,18 @@ import { migrate } from "./db/migrate";
 import { openDatabase } from "./db/open";
 import type { Sql } from "./db/sql";
 import { checkBlobStore, openBlobStore } from "./storage/open";
+import { startServingTls, type ServingTls } from "./tls/serving";
 
 export interface RunningServer {
   app: FastifyInstance;
   sql: Sql;
-  /** Where the server listens, e.g. http://127.0.0.1:5000 */
+  /** Where the server listens, e.g. http://127.0.0.1:5000 (https://… with BERTH_TLS_CERT_FILE). */
   url: string;
+  /**
+   * fetch for requests to `url` from inside this process: with TLS it trusts exactly the certificate being served
+   * (which need not name the loopback address), otherwise it is the global fetch.
+   */
+  loopbackFetch: typeof fetch;
   /** Set when the admin password was generated on this (first) start. */
   generatedAdminPassword?: string;
   /** With `internalAccess`: the Authorization header value that acts as a system admin, valid in this process only. */
@@ -35,6 +41,7 @@ async function internalPrincipal(sql: Sql): Promise<{ secret: string; principal:
 /** Opens the database (migrating it), the blob store and the HTTP server, in that order. */
 export async function startServer(config: Config, options: { sql?: Sql; internalAccess?: boolean } = {}): Promise<RunningServer> {
   const sql = options.sql ?? (await openDatabase(config));
+  let tls: ServingTls | undefined;
   try {
     await migrate(sql);
     const { generatedPassword } = await bootstrap(sql, config.adminPassword);
@@ -42,20 +49,26 @@ export async function startServer(config: Config, options: { sql?: Sql; internal
     await checkBlobStore(store, config);
     const signingKey = await loadSigningKey(sql, config.tokenKeyFile);
     const internal = options.internalAccess ? await internalPrincipal(sql) : undefined;
-    const app = await buildApp({ config, sql, store, signingKey, internal });
+    tls = config.tls ? await startServingTls(config.tls) : undefined;
+    const app = await buildApp({ config, sql, store, signingKey, internal, tls });
     const address = await app.listen({ host: config.host, port: config.port });
+    const serving = tls;
+    serving?.watch(app);
     return {
       app,
       sql,
       url: address.replace("[::]", "127.0.0.1").replace("0.0.0.0", "127.0.0.1"),
+      loopbackFetch: serving?.loopbackFetch ?? fetch,
       generatedAdminPassword: generatedPassword,
       internalAuthorization: internal ? `Berth-Internal ${internal.secret}` : undefined,
       close: async () => {
         await app.close();
+        await serving?.close();
         await sql.close();
       },
     };
   } catch (error) {
+    await tls?.close();
     await sql.close().catch(() => undefined);
     throw error;
   }

@@ -20,12 +20,24 @@ export interface ControllerSettings {
   schedule: string;
 }
 
+/** Where a host keeps the certificate chain and key Berth serves when it terminates TLS itself (the hosts target). */
+export interface TlsFiles {
+  certFile: string;
+  keyFile: string;
+}
+
 /** Variables that hold secrets: they go into a Secret (or a 0600 file), never into plain outputs or specs. */
 export const SECRET_VARIABLES = ["BERTH_DATABASE_URL", "BERTH_S3_ACCESS_KEY", "BERTH_S3_SECRET_KEY", "BERTH_ADMIN_PASSWORD", "BERTH_REGISTRY_PASSWORD"];
 
-export function registryEnvironment<T>(endpoints: ServiceEndpoints<T>, controller: ControllerSettings, dataDir = "/var/lib/berth"): Record<string, T | string> {
+/**
+ * Berth's variables. With `tls` Berth terminates TLS itself on 443 with those files (reloaded when they are renewed);
+ * without it, it speaks plain HTTP on 5000 behind whatever terminates TLS in front (a load balancer, an ingress).
+ */
+export function registryEnvironment<T>(endpoints: ServiceEndpoints<T>, controller: ControllerSettings, options: { dataDir?: string; tls?: TlsFiles } = {}): Record<string, T | string> {
+  const { dataDir = "/var/lib/berth", tls } = options;
   return {
-    BERTH_ADDR: "0.0.0.0:5000",
+    BERTH_ADDR: tls ? "0.0.0.0:443" : "0.0.0.0:5000",
+    ...(tls ? { BERTH_TLS_CERT_FILE: tls.certFile, BERTH_TLS_KEY_FILE: tls.keyFile } : {}),
     BERTH_DATA_DIR: dataDir,
     BERTH_DATABASE_URL: endpoints.databaseUrl,
     BERTH_STORAGE: "s3",

@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { StackSettings } from "./config";
 import { controllerEnvironment, registryEnvironment } from "./environment";
-import { hostSetupScript } from "./host-setup";
+import { HOST_TLS_FILES, hostSetupScript } from "./host-setup";
 import type { StackSecrets } from "./secrets";
 
 /**
@@ -20,8 +20,11 @@ export function hostScript(
   const controller = { repo: settings.controllerRepo, branch: settings.controllerBranch, schedule: settings.controllerSchedule };
   const values = [secrets.databasePassword, secrets.replicationPassword, secrets.minioAccessKey, secrets.minioSecretKey, secrets.adminPassword, settings.databaseUrl ?? "", tls?.certificate ?? "", tls?.key ?? ""];
   return pulumi.secret(
-    pulumi.all(values).apply(([dbPassword, replicationPassword, minioKey, minioSecret, adminPassword, externalDb, certificate, key]) =>
-      hostSetupScript({
+    pulumi.all(values).apply(([dbPassword, replicationPassword, minioKey, minioSecret, adminPassword, externalDb, certificate, key]) => {
+      const tlsOnHost = Boolean(certificate && key);
+      // Berth on the primary answers HTTPS for the domain only (its certificate's name), so the controller uses that.
+      const registryUrl = tlsOnHost ? `https://${settings.domain}` : `http://${primary}:5000`;
+      return hostSetupScript({
         role,
         addresses,
         registryEnv: registryEnvironment(
@@ -35,16 +38,16 @@ export function hostScript(
             publicUrl: `https://${settings.domain}`,
           },
           controller,
+          { tls: tlsOnHost ? HOST_TLS_FILES : undefined },
         ),
-        controllerEnv: role === "primary" && settings.controllerRepo !== "off" ? controllerEnvironment(`http://${primary}:5000`, adminPassword, controller) : null,
+        controllerEnv: role === "primary" && settings.controllerRepo !== "off" ? controllerEnvironment(registryUrl, adminPassword, controller) : null,
         databasePassword: dbPassword,
         replicationPassword,
         minioAccessKey: minioKey,
         minioSecretKey: minioSecret,
         bucket: settings.bucket,
-        tls: certificate && key ? { certificate, key } : null,
-        domain: settings.domain,
-      }),
-    ),
+        tls: tlsOnHost ? { certificate, key } : null,
+      });
+    }),
   );
 }

@@ -1,8 +1,11 @@
+import path from "node:path";
+import type { TlsFiles } from "./environment";
+
 /**
  * The setup of one Berth host, as one idempotent shell script: cloud-init user data on AWS, a remote command on
  * existing machines, so both targets end up with the same files. Host 1 runs the PostgreSQL primary, host 2 a
  * streaming replica; MinIO runs distributed over both (two drives each); Berth runs on both as a systemd service
- * reading /etc/berth/berth.env (0600). The controller runs on host 1 only.
+ * under its own `berth` user, reading /etc/berth/berth.env (0600). The controller runs on host 1 only.
  */
 export interface HostSetup {
   role: "primary" | "replica";
@@ -16,11 +19,15 @@ export interface HostSetup {
   minioAccessKey: string;
   minioSecretKey: string;
   bucket: string;
-  /** PEM certificate and key for nginx terminating TLS on 443 (the hosts target; on AWS the load balancer does). */
+  /**
+   * PEM certificate chain and key Berth serves on 443 itself (the hosts target; on AWS the load balancer terminates
+   * TLS). `registryEnv` must then point BERTH_TLS_CERT_FILE/BERTH_TLS_KEY_FILE at HOST_TLS_FILES.
+   */
   tls: { certificate: string; key: string } | null;
-  /** Also serve the registry API on 5000 publicly (through nginx with TLS when `tls` is set). */
-  domain: string;
 }
+
+/** Where the certificate and key go on a host: readable by the `berth` user only. */
+export const HOST_TLS_FILES: TlsFiles = { certFile: "/etc/berth/tls/tls.crt", keyFile: "/etc/berth/tls/tls.key" };
 
 /** `KEY='value'` lines, quoted for systemd EnvironmentFile and the shell alike. */
 export function envFile(env: Record<string, string>): string {
@@ -28,6 +35,9 @@ export function envFile(env: Record<string, string>): string {
     .map(([key, value]) => `${key}='${value.replace(/'/g, "'\\''")}'`)
     .join("\n");
 }
+
+/** Lets the unprivileged berth user listen on 443 (it terminates TLS itself). */
+const BIND_443 = "AmbientCapabilities=CAP_NET_BIND_SERVICE\n";
 
 const quote = (value: string) => `'${value.replace(/'/g, "'\\''")}'`;
 
@@ -90,21 +100,35 @@ Restart=always
 WantedBy=multi-user.target
 UNIT
 
-# Berth, with the same BERTH_* settings on both hosts.
+# Berth, with the same BERTH_* settings on both hosts, as its own user. Files are replaced only when their content
+# changes (renamed into place, so Berth never reads half a certificate); a changed setting restarts Berth, a renewed
+# certificate does not need to (Berth reloads it).
+replace_if_changed() { # target mode owner < content; false when the content was already there
+  local next="$1.next"
+  install -m "$2" -o "$3" -g "$3" /dev/null "$next"
+  cat > "$next"
+  if cmp -s "$next" "$1"; then rm -f "$next"; return 1; fi
+  mv -f "$next" "$1"
+}
+RESTART_BERTH=
+id berth >/dev/null 2>&1 || useradd --system --home-dir /var/lib/berth --shell /usr/sbin/nologin berth
 npm install -g berth >/dev/null
 mkdir -p /etc/berth /var/lib/berth
-install -m 600 /dev/null /etc/berth/berth.env
-cat > /etc/berth/berth.env <<'ENV'
+chown -R berth:berth /var/lib/berth
+${setup.tls ? tlsFilesSection(setup.tls) : "# TLS on 443 is terminated in front of this host (a load balancer)."}
+replace_if_changed /etc/berth/berth.env 600 root <<'ENV' && RESTART_BERTH=1
 ${envFile(setup.registryEnv)}
 ENV
-cat > /etc/systemd/system/berth.service <<'UNIT'
+replace_if_changed /etc/systemd/system/berth.service 644 root <<'UNIT' && RESTART_BERTH=1
 [Unit]
 Description=Berth registry
 After=network-online.target postgresql.service minio.service
 [Service]
+User=berth
+Group=berth
 EnvironmentFile=/etc/berth/berth.env
 ExecStart=/usr/bin/env berth serve
-Restart=always
+${setup.tls ? BIND_443 : ""}Restart=always
 [Install]
 WantedBy=multi-user.target
 UNIT
@@ -130,7 +154,7 @@ systemctl enable --now minio berth berth-controller`
     : `systemctl daemon-reload
 systemctl enable --now minio berth`
 }
-${setup.tls ? nginxSection(setup.domain, setup.tls) : "# TLS on 443 is terminated in front of this host (a load balancer)."}
+[ -z "$RESTART_BERTH" ] || systemctl restart berth
 
 # The bucket, once MinIO answers (Berth refuses to start without it and systemd retries it until then).
 until curl -fsS http://${self}:9000/minio/health/live >/dev/null; do sleep 5; done
@@ -141,35 +165,20 @@ mc mb --ignore-existing berth/${setup.bucket} >/dev/null
 `;
 }
 
-/** nginx on 443 with the site's certificate, forwarding to Berth on 127.0.0.1:5000 without a body size limit. */
-function nginxSection(domain: string, tls: { certificate: string; key: string }): string {
-  return `apt-get install -y -qq nginx >/dev/null
-mkdir -p /etc/berth/tls
-install -m 600 /dev/null /etc/berth/tls/key.pem
-cat > /etc/berth/tls/key.pem <<'PEM'
+/**
+ * The certificate and key as files only the berth user reads. Earlier versions put nginx on 443 in front of Berth:
+ * its site is removed so that Berth can take the port.
+ */
+function tlsFilesSection(tls: { certificate: string; key: string }): string {
+  return `install -d -m 700 -o berth -g berth ${path.posix.dirname(HOST_TLS_FILES.certFile)}
+replace_if_changed ${HOST_TLS_FILES.keyFile} 600 berth <<'PEM' || true
 ${tls.key.trim()}
 PEM
-cat > /etc/berth/tls/cert.pem <<'PEM'
+replace_if_changed ${HOST_TLS_FILES.certFile} 600 berth <<'PEM' || true
 ${tls.certificate.trim()}
 PEM
-cat > /etc/nginx/sites-available/berth <<'CONF'
-server {
-  listen 443 ssl;
-  server_name ${domain};
-  ssl_certificate /etc/berth/tls/cert.pem;
-  ssl_certificate_key /etc/berth/tls/key.pem;
-  client_max_body_size 0;
-  proxy_request_buffering off;
-  proxy_buffering off;
-  location / {
-    proxy_pass http://127.0.0.1:5000;
-    proxy_set_header Host $host;
-    proxy_set_header X-Forwarded-Proto https;
-    proxy_read_timeout 900s;
-  }
-}
-CONF
-ln -sf /etc/nginx/sites-available/berth /etc/nginx/sites-enabled/berth
-rm -f /etc/nginx/sites-enabled/default
-systemctl enable nginx && systemctl reload-or-restart nginx`;
+if [ -e /etc/nginx/sites-enabled/berth ]; then
+  rm -f /etc/nginx/sites-enabled/berth /etc/nginx/sites-available/berth
+  systemctl reload nginx || true
+fi`;
 }

@@ -17,6 +17,8 @@ export const REPLICATOR: Principal = { kind: "robot", id: 0, name: "system:repli
 export interface LocalSideDeps {
   /** This registry's own base URL as this process reaches it (its listening address). */
   url: () => string;
+  /** How to reach it: over TLS, a fetch that trusts the certificate it serves. */
+  fetch?: typeof fetch;
   tokens: TokenService;
   sql: Sql;
   metadata: DistributionMetadata;
@@ -42,7 +44,7 @@ export function localSide(deps: LocalSideDeps): LocalSide {
     return `Bearer ${token}`;
   };
   return {
-    registry: (changeRef) => new RemoteRegistry(deps.url(), { authorize, attempts: 3, headers: { "X-Berth-Change-Ref": changeRef } }),
+    registry: (changeRef) => new RemoteRegistry(deps.url(), { authorize, fetch: deps.fetch, attempts: 3, headers: { "X-Berth-Change-Ref": changeRef } }),
     repositories: () => deps.metadata.catalog({ last: null, limit: null, projectIds: null }),
     async ensureProject(name) {
       if (await deps.projects.findByName(name)) return;

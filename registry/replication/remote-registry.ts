@@ -34,6 +34,8 @@ export interface RemoteOptions {
   insecure?: boolean;
   /** Sent with every request (this registry's own side: the change reference its audit log records). */
   headers?: Record<string, string>;
+  /** The fetch to use (this registry's own side over TLS: one that trusts the certificate it serves). */
+  fetch?: typeof fetch;
 }
 
 export interface FetchedManifest {
@@ -251,7 +253,7 @@ export class RemoteRegistry {
     else if (token) headers.Authorization = `Bearer ${token}`;
     else if (this.options.credentials) headers.Authorization = `Basic ${Buffer.from(this.options.credentials).toString("base64")}`;
     try {
-      return await fetch(url, {
+      return await (this.options.fetch ?? fetch)(url, {
         method,
         headers,
         body: options.body as unknown as RequestInit["body"],
@@ -273,7 +275,7 @@ export class RemoteRegistry {
     for (const part of scope.split(" ")) url.searchParams.append("scope", part);
     const headers: Record<string, string> = {};
     if (this.options.credentials) headers.Authorization = `Basic ${Buffer.from(this.options.credentials).toString("base64")}`;
-    const response = await fetch(url, { headers, signal: AbortSignal.timeout(30_000), ...tlsOptions(this.options.insecure ?? false) });
+    const response = await (this.options.fetch ?? fetch)(url, { headers, signal: AbortSignal.timeout(30_000), ...tlsOptions(this.options.insecure ?? false) });
     if (!response.ok) throw new RemoteError(`${this.base}: the token service ${url.origin}${url.pathname} answered ${response.status}`, response.status, isTransientStatus(response.status));
     const body = (await response.json()) as { token?: string; access_token?: string };
     const token = body.token || body.access_token;

@@ -9,14 +9,15 @@ export interface BerthHostsArgs {
   secrets: StackSecrets;
   /** The SSH key both machines accept (a secret). */
   sshPrivateKey: pulumi.Input<string>;
-  /** The site's certificate and key (PEM, secrets) for nginx on 443; without them TLS is left to the site. */
+  /** The site's certificate chain and key (PEM, secrets) Berth serves on 443; without them TLS is left to the site. */
   tls?: { certificate: pulumi.Input<string>; key: pulumi.Input<string> };
 }
 
 /**
  * Berth on two existing machines (hardware or VMs), set up over SSH with the same script as the AWS hosts: the
- * PostgreSQL primary and the controller on the first, the replica on the second, MinIO and Berth on both, and nginx
- * with the site's certificate on 443 when one is configured (otherwise TLS is the site's load balancer's).
+ * PostgreSQL primary and the controller on the first, the replica on the second, MinIO and Berth on both; with the
+ * site's certificate configured Berth itself serves HTTPS on 443 (otherwise TLS is the site's load balancer's and
+ * Berth speaks HTTP on 5000).
  */
 export class BerthHosts extends pulumi.ComponentResource {
   readonly registryUrl: pulumi.Output<string>;

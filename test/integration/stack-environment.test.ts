@@ -3,41 +3,67 @@
  * `loadConfig` reads, the controller's variables are the documented ones, and a real `berth serve` starts with that
  * environment (the remote services swapped for local ones: s3rver for MinIO, a test database for PostgreSQL).
  */
-import { readFile } from "node:fs/promises";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
 import path from "node:path";
 import { loadConfig } from "../../registry/config";
 import { controllerEnvironment, registryEnvironment } from "../../stacks/environment";
 import { prepareEnvironment, spawnBerth } from "../support/berth";
 import { basicAuth, RegistryClient } from "../support/registry-client";
 import { startS3 } from "../support/s3";
+import { createTestPki } from "../support/certificates";
+import { describeWithTool } from "../support/tools";
 
 const controller = { repo: "https://git.example.com/policies.git", branch: "main", schedule: "*/5 * * * *" };
-const rendered = registryEnvironment(
-  {
-    databaseUrl: "postgres://berth:secret@postgres:5432/berth",
-    s3Endpoint: "http://minio:9000",
-    bucket: "berth-blobs",
-    s3AccessKey: "minio-key",
-    s3SecretKey: "minio-secret",
-    adminPassword: "Rendered-Admin-Passw0rd",
-    publicUrl: "https://registry.example.com",
-  },
-  controller,
-);
+const endpoints = {
+  databaseUrl: "postgres://berth:secret@postgres:5432/berth",
+  s3Endpoint: "http://minio:9000",
+  bucket: "berth-blobs",
+  s3AccessKey: "minio-key",
+  s3SecretKey: "minio-secret",
+  adminPassword: "Rendered-Admin-Passw0rd",
+  publicUrl: "https://registry.example.com",
+};
+const rendered = registryEnvironment(endpoints, controller);
 
-it("renders only variables the registry reads, and the registry accepts their values", () => {
+/** loadConfig over `env`, and the rendered variables it never looked at. */
+function loadRecording(env: Record<string, string>) {
   const read = new Set<string>();
-  const recording = new Proxy(rendered, {
+  const recording = new Proxy(env, {
     get: (target, key: string) => {
       read.add(key);
       return target[key];
     },
   });
   const config = loadConfig(recording as NodeJS.ProcessEnv);
-  expect(Object.keys(rendered).filter((key) => !read.has(key))).toEqual([]);
+  return { config, unread: Object.keys(env).filter((key) => !read.has(key)) };
+}
+
+it("renders only variables the registry reads, and the registry accepts their values", () => {
+  const { config, unread } = loadRecording(rendered as Record<string, string>);
+  expect(unread).toEqual([]);
   expect(config.storage).toEqual({ kind: "s3", endpoint: "http://minio:9000", bucket: "berth-blobs", region: "us-east-1", accessKey: "minio-key", secretKey: "minio-secret" });
   expect(config.publicUrl).toBe("https://registry.example.com");
   expect(config.controller.repo).toBe("off");
+});
+
+describeWithTool("openssl", "where Berth terminates TLS itself (the hosts target)", () => {
+  it("renders the certificate files and port 443, which the registry reads and accepts", async () => {
+    const pki = await createTestPki();
+    const dir = await mkdtemp(path.join(tmpdir(), "berth-stack-tls-"));
+    try {
+      const issued = await pki.issue(["registry.example.com"]);
+      const tls = { certFile: path.join(dir, "tls.crt"), keyFile: path.join(dir, "tls.key") };
+      await writeFile(tls.certFile, issued.chain);
+      await writeFile(tls.keyFile, issued.key);
+      const { config, unread } = loadRecording(registryEnvironment(endpoints, controller, { tls }) as Record<string, string>);
+      expect(unread).toEqual([]);
+      expect(config).toMatchObject({ port: 443, tls: { ...tls, reloadSeconds: 10 } });
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+      await pki.remove();
+    }
+  });
 });
 
 it("renders for the controller only the variables the README documents", async () => {

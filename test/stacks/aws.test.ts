@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { checkInstanceDisks, checkRegistryReplicas, checkSecurityGroup } from "../../stacks/policy/rules";
-import { installMocks, isSecret, reveal, valueOf, type Recorded } from "./mocks";
+import { checkShellSyntax, hostEnvLines, installMocks, isSecret, reveal, valueOf, type Recorded } from "./mocks";
 
 describe("the aws target (mocked)", () => {
   let recorded: Recorded[];
@@ -59,10 +59,17 @@ describe("the aws target (mocked)", () => {
     const [primary, replica] = ofType("aws:ec2/instance:Instance").map((h) => h.inputs.userData);
     expect(isSecret(primary)).toBe(true);
     const [one, two] = [reveal<string>(primary), reveal<string>(replica)];
-    const env = (script: string) => /cat > \/etc\/berth\/berth\.env <<'ENV'\n([\s\S]*?)\nENV/.exec(script)![1].split("\n").filter((l) => !l.startsWith("BERTH_S3_ENDPOINT"));
+    const env = (script: string) => hostEnvLines(script).filter((l) => !l.startsWith("BERTH_S3_ENDPOINT"));
     expect(env(one)).toEqual(env(two));
     expect(env(one)).toContain("BERTH_STORAGE='s3'");
     expect(env(one)).toContain("BERTH_PUBLIC_URL='https://registry.example.com'");
+    // The load balancer terminates TLS: Berth speaks HTTP on 5000 behind it.
+    expect(env(one)).toContain("BERTH_ADDR='0.0.0.0:5000'");
+    expect(env(one).filter((l) => l.startsWith("BERTH_TLS_"))).toEqual([]);
+    expect(one).toContain("User=berth");
+    expect(one).not.toContain("CAP_NET_BIND_SERVICE");
+    checkShellSyntax(one);
+    checkShellSyntax(two);
     expect(one).toContain("pg_conftool set wal_level replica");
     expect(two).toContain("pg_basebackup -h 10.42.1.10 -U replicator");
     expect(one).toContain("berth-controller.service");

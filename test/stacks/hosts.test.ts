@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { checkRegistryReplicas } from "../../stacks/policy/rules";
-import { installMocks, isSecret, reveal, valueOf, type Recorded } from "./mocks";
+import { checkShellSyntax, hostEnvLines, installMocks, isSecret, reveal, valueOf, type Recorded } from "./mocks";
 
 describe("the hosts target (mocked)", () => {
   let recorded: Recorded[];
@@ -16,6 +16,7 @@ describe("the hosts target (mocked)", () => {
       sshPrivateKey: "-----BEGIN OPENSSH PRIVATE KEY-----\nnot-a-real-key\n-----END OPENSSH PRIVATE KEY-----",
       tlsCertificate: "-----BEGIN CERTIFICATE-----\nnot-a-real-certificate\n-----END CERTIFICATE-----",
       tlsKey: "-----BEGIN PRIVATE KEY-----\nnot-a-real-key\n-----END PRIVATE KEY-----",
+      controllerRepo: "https://git.example.com/policies.git",
     });
     const { berthStack } = await import("../../stacks/stack");
     await valueOf(berthStack().registryUrl);
@@ -29,13 +30,21 @@ describe("the hosts target (mocked)", () => {
     expect(reveal<string>(commands[0].inputs.stdin)).toContain("pg_conftool set listen_addresses '10.0.0.11'");
     expect(reveal<string>(commands[1].inputs.stdin)).toContain("pg_basebackup -h 10.0.0.11");
     expect(reveal<string>(commands[1].inputs.stdin)).toContain("MINIO_VOLUMES='http://{10.0.0.11,10.0.0.12}:9000/var/lib/minio/data{1...2}'");
-    // TLS on 443 on each host: nginx with the site's certificate in front of Berth's 5000.
+    // Berth itself serves HTTPS on 443 on each host, with the site's certificate in files only its user reads.
     for (const command of commands) {
       const script = reveal<string>(command.inputs.stdin);
-      expect(script).toContain("server_name registry.example.com;");
-      expect(script).toContain("proxy_pass http://127.0.0.1:5000;");
-      expect(script).toContain("not-a-real-certificate");
+      expect(hostEnvLines(script)).toEqual(
+        expect.arrayContaining(["BERTH_ADDR='0.0.0.0:443'", "BERTH_TLS_CERT_FILE='/etc/berth/tls/tls.crt'", "BERTH_TLS_KEY_FILE='/etc/berth/tls/tls.key'"]),
+      );
+      expect(script).toContain("install -d -m 700 -o berth -g berth /etc/berth/tls");
+      expect(script).toContain("replace_if_changed /etc/berth/tls/tls.crt 600 berth <<'PEM' || true\n-----BEGIN CERTIFICATE-----\nnot-a-real-certificate\n");
+      expect(script).toContain("replace_if_changed /etc/berth/tls/tls.key 600 berth <<'PEM' || true\n-----BEGIN PRIVATE KEY-----\nnot-a-real-key\n");
+      expect(script).toMatch(/\[Service\]\nUser=berth\nGroup=berth\n[\s\S]*AmbientCapabilities=CAP_NET_BIND_SERVICE\n/);
+      expect(script).not.toContain("proxy_pass");
+      checkShellSyntax(script);
     }
+    // The controller on host 1 talks to Berth by the name its certificate holds.
+    expect(reveal<string>(commands[0].inputs.stdin)).toContain("BERTH_REGISTRY_URL='https://registry.example.com'");
     const violations: string[] = [];
     checkRegistryReplicas(recorded.map((r) => ({ type: r.type, name: r.name, props: r.inputs })), (m) => violations.push(m));
     expect(violations).toEqual([]);

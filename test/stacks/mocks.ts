@@ -1,3 +1,4 @@
+import { execFileSync } from "node:child_process";
 import * as pulumi from "@pulumi/pulumi";
 
 /** A resource the program registered, with its inputs as the engine would receive them. */
@@ -52,4 +53,14 @@ export function installMocks(config: Record<string, unknown>, stack = "test"): R
 /** Resolves an output (in tests, after mocks). */
 export function valueOf<T>(output: pulumi.Output<T>): Promise<T> {
   return new Promise((resolve) => output.apply((value) => resolve(value)));
+}
+
+/** The lines of /etc/berth/berth.env a host setup script writes. */
+export function hostEnvLines(script: string): string[] {
+  return /\/etc\/berth\/berth\.env 600 root <<'ENV'[^\n]*\n([\s\S]*?)\nENV/.exec(script)![1].split("\n");
+}
+
+/** `bash -n`: the script parses (nothing runs); throws with bash's message otherwise. */
+export function checkShellSyntax(script: string): void {
+  execFileSync("bash", ["-n"], { input: script, stdio: ["pipe", "ignore", "pipe"] });
 }

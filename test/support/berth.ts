@@ -91,7 +91,7 @@ export async function spawnBerth(env: Record<string, string>): Promise<BerthProc
   const url = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`berth did not start:\n${output}`)), 60_000);
     const onData = () => {
-      const match = /"url":"(http:\/\/[^"]+)"[^\n]*berth is ready/.exec(output);
+      const match = /"url":"(https?:\/\/[^"]+)"[^\n]*berth is ready/.exec(output);
       if (match) {
         clearTimeout(timer);
         resolve(match[1]);

@@ -19,12 +19,14 @@ export class RegistryClient {
   constructor(
     readonly baseUrl: string,
     private readonly authorization: string | null = ADMIN_AUTH,
+    /** Options every request carries, e.g. a `dispatcher` that trusts a test CA for an https Berth. */
+    private readonly defaults: RequestInit = {},
   ) {}
 
   fetch(path: string, init: RequestInit = {}): Promise<Response> {
     const headers = new Headers(init.headers);
     if (this.authorization !== null) headers.set("Authorization", this.authorization);
-    return fetch(new URL(path, this.baseUrl), { ...init, headers });
+    return fetch(new URL(path, this.baseUrl), { ...this.defaults, ...init, headers });
   }
 
   /** Opens an upload session and returns its Location. */

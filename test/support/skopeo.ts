@@ -3,8 +3,9 @@
  *
  * Every call is hermetic:
  * - `--insecure-policy`, so a host without /etc/containers/policy.json still works;
- * - docker:// references get `--tls-verify=false` (test registries listen on plain http://127.0.0.1) and either
- *   the given credentials or `--no-creds`, so credentials from the host's auth files never leak into a test;
+ * - docker:// references get `--tls-verify=false` (test registries listen on plain http://127.0.0.1) unless a test
+ *   asks for verification, and either the given credentials or `--no-creds`, so credentials from the host's auth
+ *   files never leak into a test;
  * - a fresh, private blob-info cache (see `isolatedEnvironment`).
  */
 import { execFile } from "node:child_process";
@@ -15,6 +16,12 @@ import { findTool } from "./tools";
 
 /** `user:password`, as skopeo's `--creds` takes it. */
 export type Creds = string;
+
+/**
+ * How a docker:// side checks the registry's certificate: "off" (plain http test registries; the default), against
+ * the CAs in `certDir` (a directory holding `ca.crt`), or against the system's CAs only ("system").
+ */
+export type TlsVerification = "off" | "system" | { certDir: string };
 
 export interface CopyOptions {
   srcCreds?: Creds;
@@ -28,12 +35,15 @@ export interface CopyOptions {
    * pushed blobs before and mounts them across repositories: for tests that observe mounts.
    */
   blobInfoCache?: string;
+  srcTls?: TlsVerification;
+  destTls?: TlsVerification;
 }
 
 export interface InspectOptions {
   creds?: Creds;
   /** The image config instead of the manifest. */
   config?: boolean;
+  tls?: TlsVerification;
 }
 
 /** The subset of `skopeo inspect`'s JSON the tests use. */
@@ -65,12 +75,13 @@ function redactCreds(args: string[]): string[] {
 const DOCKER_TRANSPORT = "docker://";
 
 /** Flags for one side of a command; `side` is "src-", "dest-" or "" for single-image commands. */
-function registryFlags(ref: string, creds: Creds | undefined, side: "src-" | "dest-" | ""): string[] {
+function registryFlags(ref: string, creds: Creds | undefined, side: "src-" | "dest-" | "", tls: TlsVerification = "off"): string[] {
   if (!ref.startsWith(DOCKER_TRANSPORT)) {
     if (creds !== undefined) throw new Error(`credentials only apply to ${DOCKER_TRANSPORT} references, not ${ref}`);
     return [];
   }
-  return [`--${side}tls-verify=false`, creds !== undefined ? `--${side}creds=${creds}` : `--${side}no-creds`];
+  const verification = tls === "off" ? [`--${side}tls-verify=false`] : tls === "system" ? [] : [`--${side}cert-dir=${tls.certDir}`];
+  return [...verification, creds !== undefined ? `--${side}creds=${creds}` : `--${side}no-creds`];
 }
 
 /**
@@ -120,8 +131,8 @@ export async function copy(src: string, dst: string, options: CopyOptions = {}):
   await runSkopeo([
     "copy",
     "--quiet",
-    ...registryFlags(src, options.srcCreds, "src-"),
-    ...registryFlags(dst, options.destCreds, "dest-"),
+    ...registryFlags(src, options.srcCreds, "src-", options.srcTls),
+    ...registryFlags(dst, options.destCreds, "dest-", options.destTls),
     ...(options.all ? ["--multi-arch=all"] : []),
     ...(options.preserveDigests ?? true ? ["--preserve-digests"] : []),
     src,
@@ -132,7 +143,7 @@ export async function copy(src: string, dst: string, options: CopyOptions = {}):
 function inspectArgs(ref: string, options: InspectOptions & { raw: boolean }): string[] {
   return [
     "inspect",
-    ...registryFlags(ref, options.creds, ""),
+    ...registryFlags(ref, options.creds, "", options.tls),
     ...(options.raw ? ["--raw"] : []),
     ...(options.config ? ["--config"] : []),
     ref,

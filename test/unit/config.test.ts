@@ -32,6 +32,12 @@ describe("loadConfig", () => {
     [{ BERTH_TOKEN_KEY_FILE: "/nonexistent/key.pem" }, "BERTH_TOKEN_KEY_FILE", "cannot read"],
     [{ BERTH_TOKEN_KEY_FILE: __filename }, "BERTH_TOKEN_KEY_FILE", "not a PEM P-256"],
     [{ BERTH_AUDIT_RETENTION_DAYS: "0" }, "BERTH_AUDIT_RETENTION_DAYS", "at least 1"],
+    [{ BERTH_TLS_CERT_FILE: "/etc/berth/tls/cert.pem" }, "BERTH_TLS_KEY_FILE", "required when BERTH_TLS_CERT_FILE is set"],
+    [{ BERTH_TLS_KEY_FILE: "/etc/berth/tls/key.pem" }, "BERTH_TLS_CERT_FILE", "required when BERTH_TLS_KEY_FILE is set"],
+    [{ BERTH_TLS_CERT_FILE: "/nonexistent/cert.pem", BERTH_TLS_KEY_FILE: "/nonexistent/key.pem" }, "BERTH_TLS_CERT_FILE", "cannot read"],
+    [{ BERTH_TLS_CERT_FILE: __filename, BERTH_TLS_KEY_FILE: __filename }, "BERTH_TLS_CERT_FILE", "holds no PEM certificate"],
+    [{ BERTH_TLS_RELOAD_SECONDS: "0" }, "BERTH_TLS_RELOAD_SECONDS", "at least 1"],
+    [{ BERTH_TLS_RELOAD_SECONDS: "soon" }, "BERTH_TLS_RELOAD_SECONDS", "whole number"],
   ])("rejects %j naming %s", (env, variable, reason) => {
     let error: unknown;
     try {
