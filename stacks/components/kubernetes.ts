@@ -2,6 +2,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { StackSettings } from "../config";
 import { controllerEnvironment, registryEnvironment, SECRET_VARIABLES } from "../environment";
+import { IMAGE_DATA_DIR, IMAGE_USER_ID } from "../image";
 import type { StackSecrets } from "../secrets";
 
 export interface BerthKubernetesArgs {
@@ -18,6 +19,17 @@ function containerEnv(env: Record<string, pulumi.Input<string>>, secretName: pul
     SECRET_VARIABLES.includes(name) ? { name, valueFrom: { secretKeyRef: { name: secretName, key: name } } } : { name, value },
   );
 }
+
+/** Berth's pods run as the image's own user; fsGroup makes the data volume theirs. */
+const BERTH_POD_SECURITY = { runAsNonRoot: true, runAsUser: IMAGE_USER_ID, runAsGroup: IMAGE_USER_ID, fsGroup: IMAGE_USER_ID, seccompProfile: { type: "RuntimeDefault" } };
+const BERTH_CONTAINER_SECURITY = { allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] } };
+/**
+ * The image's /data volume as scratch space per pod: blobs live in MinIO and metadata in PostgreSQL, and the
+ * controller's clone of the policy repository is fetched again after a restart.
+ */
+const DATA_VOLUME = { name: "data", emptyDir: {} };
+const DATA_MOUNT = { name: "data", mountPath: IMAGE_DATA_DIR };
+const REGISTRY_HEALTH = { httpGet: { path: "/api/v2.0/health", port: 5000 } };
 
 function statefulService(name: string, namespace: pulumi.Input<string>, port: number, opts: pulumi.CustomResourceOptions) {
   return new k8s.core.v1.Service(name, { metadata: { name, namespace }, spec: { clusterIP: "None", selector: { app: name }, ports: [{ port }] } }, opts);
@@ -107,8 +119,9 @@ export class BerthKubernetes extends pulumi.ComponentResource {
     const env = registryEnvironment<pulumi.Input<string>>(
       { databaseUrl, s3Endpoint: "http://minio:9000", bucket: settings.bucket, s3AccessKey: secrets.minioAccessKey, s3SecretKey: secrets.minioSecretKey, adminPassword: secrets.adminPassword, publicUrl },
       controller,
+      IMAGE_DATA_DIR,
     );
-    const controllerEnv = controllerEnvironment<pulumi.Input<string>>("http://berth:5000", secrets.adminPassword, controller);
+    const controllerEnv = controllerEnvironment<pulumi.Input<string>>("http://berth:5000", secrets.adminPassword, controller, IMAGE_DATA_DIR);
     const secretData: Record<string, pulumi.Input<string>> = {};
     for (const [key, value] of Object.entries({ ...env, ...controllerEnv })) if (SECRET_VARIABLES.includes(key)) secretData[key] = value;
     const secret = new k8s.core.v1.Secret(`${name}-settings`, { metadata: { name: "berth-settings", namespace }, stringData: secretData }, child);
@@ -123,14 +136,23 @@ export class BerthKubernetes extends pulumi.ComponentResource {
           spec: {
             // No two replicas on one node: losing a node leaves a registry serving.
             affinity: { podAntiAffinity: { requiredDuringSchedulingIgnoredDuringExecution: [{ labelSelector: { matchLabels: LABELS }, topologyKey: "kubernetes.io/hostname" }] } },
+            securityContext: BERTH_POD_SECURITY,
+            volumes: [DATA_VOLUME],
             containers: [
               {
                 name: "berth",
                 image: settings.image,
-                args: ["serve"],
+                command: ["berth", "serve"],
                 env: containerEnv(env, secret.metadata.name),
                 ports: [{ containerPort: 5000 }],
-                readinessProbe: { httpGet: { path: "/api/v2.0/health", port: 5000 } },
+                securityContext: BERTH_CONTAINER_SECURITY,
+                volumeMounts: [DATA_MOUNT],
+                // The first start migrates the database: up to five minutes before the other probes begin.
+                startupProbe: { ...REGISTRY_HEALTH, periodSeconds: 5, failureThreshold: 60 },
+                readinessProbe: { ...REGISTRY_HEALTH, periodSeconds: 10 },
+                // Health includes the database and the bucket, and a restart cures neither: liveness only asks
+                // whether the process still accepts connections.
+                livenessProbe: { tcpSocket: { port: 5000 }, periodSeconds: 20 },
               },
             ],
           },
@@ -153,7 +175,23 @@ export class BerthKubernetes extends pulumi.ComponentResource {
         selector: { matchLabels: { app: "berth-controller" } },
         template: {
           metadata: { labels: { app: "berth-controller" } },
-          spec: { containers: [{ name: "controller", image: settings.image, command: ["berth-controller", "watch"], env: containerEnv(controllerEnv, secret.metadata.name), ports: [{ containerPort: 5100 }] }] },
+          spec: {
+            securityContext: BERTH_POD_SECURITY,
+            volumes: [DATA_VOLUME],
+            containers: [
+              {
+                name: "controller",
+                image: settings.image,
+                command: ["berth-controller", "watch"],
+                env: containerEnv(controllerEnv, secret.metadata.name),
+                ports: [{ containerPort: 5100 }],
+                securityContext: BERTH_CONTAINER_SECURITY,
+                volumeMounts: [DATA_MOUNT],
+                // No readiness probe: /readyz fails while a commit is parked, which is when its /metrics matter most.
+                livenessProbe: { httpGet: { path: "/healthz", port: 5100 } },
+              },
+            ],
+          },
         },
       },
     }, child);
