@@ -31,6 +31,15 @@ const DATA_VOLUME = { name: "data", emptyDir: {} };
 const DATA_MOUNT = { name: "data", mountPath: IMAGE_DATA_DIR };
 const REGISTRY_HEALTH = { httpGet: { path: "/api/v2.0/health", port: 5000 } };
 
+/** A pod spec with one container of the image (`berth serve` or `berth-controller watch`), as the image's user. */
+function berthPod(image: string, container: k8s.types.input.core.v1.Container) {
+  return {
+    securityContext: BERTH_POD_SECURITY,
+    volumes: [DATA_VOLUME],
+    containers: [{ ...container, image, securityContext: BERTH_CONTAINER_SECURITY, volumeMounts: [DATA_MOUNT] }],
+  };
+}
+
 function statefulService(name: string, namespace: pulumi.Input<string>, port: number, opts: pulumi.CustomResourceOptions) {
   return new k8s.core.v1.Service(name, { metadata: { name, namespace }, spec: { clusterIP: "None", selector: { app: name }, ports: [{ port }] } }, opts);
 }
@@ -136,25 +145,18 @@ export class BerthKubernetes extends pulumi.ComponentResource {
           spec: {
             // No two replicas on one node: losing a node leaves a registry serving.
             affinity: { podAntiAffinity: { requiredDuringSchedulingIgnoredDuringExecution: [{ labelSelector: { matchLabels: LABELS }, topologyKey: "kubernetes.io/hostname" }] } },
-            securityContext: BERTH_POD_SECURITY,
-            volumes: [DATA_VOLUME],
-            containers: [
-              {
-                name: "berth",
-                image: settings.image,
-                command: ["berth", "serve"],
-                env: containerEnv(env, secret.metadata.name),
-                ports: [{ containerPort: 5000 }],
-                securityContext: BERTH_CONTAINER_SECURITY,
-                volumeMounts: [DATA_MOUNT],
-                // The first start migrates the database: up to five minutes before the other probes begin.
-                startupProbe: { ...REGISTRY_HEALTH, periodSeconds: 5, failureThreshold: 60 },
-                readinessProbe: { ...REGISTRY_HEALTH, periodSeconds: 10 },
-                // Health includes the database and the bucket, and a restart cures neither: liveness only asks
-                // whether the process still accepts connections.
-                livenessProbe: { tcpSocket: { port: 5000 }, periodSeconds: 20 },
-              },
-            ],
+            ...berthPod(settings.image, {
+              name: "berth",
+              command: ["berth", "serve"],
+              env: containerEnv(env, secret.metadata.name),
+              ports: [{ containerPort: 5000 }],
+              // The first start migrates the database: up to five minutes before the other probes begin.
+              startupProbe: { ...REGISTRY_HEALTH, periodSeconds: 5, failureThreshold: 60 },
+              readinessProbe: { ...REGISTRY_HEALTH, periodSeconds: 10 },
+              // Health includes the database and the bucket, and a restart cures neither: liveness only asks whether
+              // the process still accepts connections.
+              livenessProbe: { tcpSocket: { port: 5000 }, periodSeconds: 20 },
+            }),
           },
         },
       },
@@ -175,23 +177,14 @@ export class BerthKubernetes extends pulumi.ComponentResource {
         selector: { matchLabels: { app: "berth-controller" } },
         template: {
           metadata: { labels: { app: "berth-controller" } },
-          spec: {
-            securityContext: BERTH_POD_SECURITY,
-            volumes: [DATA_VOLUME],
-            containers: [
-              {
-                name: "controller",
-                image: settings.image,
-                command: ["berth-controller", "watch"],
-                env: containerEnv(controllerEnv, secret.metadata.name),
-                ports: [{ containerPort: 5100 }],
-                securityContext: BERTH_CONTAINER_SECURITY,
-                volumeMounts: [DATA_MOUNT],
-                // No readiness probe: /readyz fails while a commit is parked, which is when its /metrics matter most.
-                livenessProbe: { httpGet: { path: "/healthz", port: 5100 } },
-              },
-            ],
-          },
+          spec: berthPod(settings.image, {
+            name: "controller",
+            command: ["berth-controller", "watch"],
+            env: containerEnv(controllerEnv, secret.metadata.name),
+            ports: [{ containerPort: 5100 }],
+            // No readiness probe: /readyz fails while a commit is parked, which is when its /metrics matter most.
+            livenessProbe: { httpGet: { path: "/healthz", port: 5100 } },
+          }),
         },
       },
     }, child);
