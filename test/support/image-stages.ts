@@ -53,7 +53,9 @@ export async function importRuntimeBase(podman: Podman, reference: string): Prom
     await symlink("/app/dist/controller/main.js", path.join(root, "usr", "local", "bin", "berth-controller"));
     const tarball = path.join(work, "root.tar");
     await run("tar", ["-C", root, "-cf", tarball, "."]);
-    await podman.run(["import", "--change", "ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", tarball, reference]);
+    // The node image's settings that the final stage inherits or must replace.
+    const settings = ["ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", 'ENTRYPOINT ["docker-entrypoint.sh"]', 'CMD ["node"]'];
+    await podman.run(["import", ...settings.flatMap((setting) => ["--change", setting]), tarball, reference]);
   } finally {
     await rm(work, { recursive: true, force: true });
   }
