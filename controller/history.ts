@@ -10,8 +10,9 @@ export function formatHistory(runs: (RunRecord & { id: number; finished_at: stri
     run.commit ? run.commit.slice(0, 12) : "-",
     String(run.changes),
     run.result,
+    run.source || "-",
   ]);
-  const header = ["RUN", "FINISHED", "TRIGGER", "COMMIT", "CHANGES", "RESULT"];
+  const header = ["RUN", "FINISHED", "TRIGGER", "COMMIT", "CHANGES", "RESULT", "SOURCE"];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
   const line = (cells: string[]) => cells.map((cell, i) => cell.padEnd(widths[i])).join("  ").trimEnd();
   return `${[line(header), ...rows.map(line)].join("\n")}\n`;

@@ -1,17 +1,21 @@
 #!/usr/bin/env node
 import { randomUUID } from "node:crypto";
 import { parseArgs } from "node:util";
-import { simpleGit } from "simple-git";
 import { ApiClient } from "./api-client";
 import { formatReport } from "./apply/apply";
 import { reconcile } from "./apply/reconcile";
 import { formatHistory } from "./history";
-import { ControllerState, LockedError } from "./state/registry-state";
+import { formatStatus } from "./status";
+import { ControllerState, describeSource, LockedError, SourceConflictError } from "./state/registry-state";
+import { sameSource } from "../registry/gitops/ownership";
+import { sourceOfDirectory } from "./watch/source";
 import { PlanRefused } from "./plan/plan";
 import { watch } from "./watch/watch";
 import { formatJson, formatMarkdown, formatText } from "./plan/format";
 import { makePlan } from "./plan/plan";
 import { formatProblem, loadPolicy, PolicyError } from "./policy/load";
+import { commitOf } from "./policy/revision";
+import { secretWarnings } from "./policy/secrets";
 
 const USAGE = `usage: berth-controller <command> [options]
 
@@ -19,27 +23,19 @@ commands:
   validate --repo DIR                  check projects.yaml and members.yaml (errors as file:line:col)
   plan     --repo DIR [--format text|markdown|json] [--detailed-exitcode]
                                        what apply would change (exit 0 none, 2 changes with --detailed-exitcode, 1 error)
-  apply    --repo DIR                  make the registry match the files
-  watch                                follow BERTH_CONTROLLER_REPO: apply each new commit, correct drift on
+  apply    --repo DIR [--take-over]    make the registry match the files
+  watch    [--take-over]               follow BERTH_CONTROLLER_REPO: apply each new commit, correct drift on
                                        BERTH_CONTROLLER_SCHEDULE; /healthz, /readyz, /metrics on BERTH_CONTROLLER_ADDR
-  history  [--limit N]                 recent runs (commit, trigger, changes, result)
+  status                               the source that manages the registry, its watchers and their errors, the last run
+  history  [--limit N]                 recent runs (source, commit, trigger, changes, result)
   suspend  [--reason TEXT] | resume    pause or resume applying and drift correction (every controller)
 
-The registry: BERTH_REGISTRY_URL, BERTH_REGISTRY_USER, BERTH_REGISTRY_PASSWORD.`;
+The registry: BERTH_REGISTRY_URL, BERTH_REGISTRY_USER, BERTH_REGISTRY_PASSWORD.
+
+One source (repository, branch, directory) manages a registry: the first to apply claims it, and apply or watch
+from another is refused unless --take-over makes it the managing one (recorded in the audit log).`;
 
 class UsageError extends Error {}
-
-/** The commit the files come from, for the audit log; null when DIR is not a git work tree. */
-async function commitOf(dir: string): Promise<{ sha: string; author: string } | null> {
-  try {
-    const git = simpleGit(dir);
-    if (!(await git.checkIsRepo())) return null;
-    const log = await git.log({ maxCount: 1 });
-    return log.latest ? { sha: log.latest.hash, author: `${log.latest.author_name} <${log.latest.author_email}>` } : null;
-  } catch {
-    return null;
-  }
-}
 
 function registryClient(changeRef: string): { client: ApiClient; user: string } {
   const url = process.env.BERTH_REGISTRY_URL;
@@ -63,13 +59,18 @@ async function run(argv: string[]): Promise<number> {
       "detailed-exitcode": { type: "boolean", default: false },
       limit: { type: "string", default: "20" },
       reason: { type: "string" },
+      "take-over": { type: "boolean", default: false },
     },
     strict: true,
   });
   const dir = values.repo!;
-  if (command === "history" || command === "suspend" || command === "resume") {
+  if (command === "history" || command === "suspend" || command === "resume" || command === "status") {
     const { client } = registryClient(`berth-controller ${command}`);
     const state = new ControllerState(client);
+    if (command === "status") {
+      process.stdout.write(formatStatus(await state.status(), (await state.runs(1))[0]));
+      return 0;
+    }
     if (command === "history") {
       process.stdout.write(formatHistory(await state.runs(Number(values.limit))));
       return 0;
@@ -78,29 +79,36 @@ async function run(argv: string[]): Promise<number> {
     process.stdout.write(command === "suspend" ? "suspended: no controller applies or corrects drift until resume\n" : "resumed\n");
     return 0;
   }
-  if (command === "watch") return watch();
+  if (command === "watch") return watch({ takeOver: values["take-over"]! });
   const policy = await loadPolicy(dir);
   if (command === "validate") {
+    process.stderr.write((await secretWarnings(policy)).map((warning) => `${formatProblem(warning)}\n`).join(""));
     process.stdout.write(`${dir}: valid (${policy.projects.length} project(s), ${policy.users.length} user(s), ${policy.members.length} member(s), ${policy.robots.length} robot(s))\n`);
     return 0;
   }
   const commit = await commitOf(dir);
   const runId = randomUUID();
-  const changeRef = commit ? `commit ${commit.sha} by ${commit.author} (run ${runId})` : `berth-controller run ${runId} from ${dir}`;
+  const changeRef = commit ? `commit ${commit.sha}${commit.uncommitted ? " + uncommitted changes" : ""} by ${commit.author} (run ${runId})` : `berth-controller run ${runId} from ${dir}`;
   const { client, user } = registryClient(changeRef);
   if (command === "apply") {
-    const { plan, report } = await reconcile({ client, policy, user, trigger: "manual", commit: commit?.sha ?? "", runId });
-    process.stdout.write(formatText(plan));
+    const source = await sourceOfDirectory(dir);
+    const { plan, report } = await reconcile({ client, policy, user, trigger: "manual", commit: commit?.sha ?? "", runId, source, takeOver: values["take-over"] });
+    process.stdout.write(formatText(plan, commit?.sha, commit?.uncommitted));
     if (!report) return 0;
     process.stdout.write(`\n${formatReport(report)}`);
     return report.results.some((r) => r.outcome !== "applied") ? 1 : 0;
   }
   const plan = await makePlan(client, policy, user, await new ControllerState(client).inventory());
   if (command === "plan") {
+    const managing = (await new ControllerState(client).status()).source;
+    const source = await sourceOfDirectory(dir);
+    if (managing && !sameSource(managing, source)) {
+      process.stderr.write(`note: this registry is managed by ${describeSource(managing)}; applying ${describeSource(source)} would be refused without --take-over\n`);
+    }
     const format = values.format;
-    if (format === "markdown") process.stdout.write(formatMarkdown(plan, commit?.sha));
+    if (format === "markdown") process.stdout.write(formatMarkdown(plan, commit?.sha, commit?.uncommitted));
     else if (format === "json") process.stdout.write(formatJson(plan));
-    else if (format === "text") process.stdout.write(formatText(plan));
+    else if (format === "text") process.stdout.write(formatText(plan, commit?.sha, commit?.uncommitted));
     else throw new UsageError(`--format must be text, markdown or json`);
     return values["detailed-exitcode"] && plan.changes.length > 0 ? 2 : 0;
   }
@@ -114,7 +122,7 @@ run(process.argv.slice(2)).then(
       process.stderr.write(`${error.problems.map(formatProblem).join("\n")}\n${error.problems.length} problem(s); nothing was applied.\n`);
       process.exit(1);
     }
-    if (error instanceof LockedError || error instanceof PlanRefused) {
+    if (error instanceof LockedError || error instanceof PlanRefused || error instanceof SourceConflictError) {
       process.stderr.write(`berth-controller: refused: ${error.message}\n`);
       process.exit(1);
     }

@@ -326,7 +326,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   app.addHook("onClose", () => outbox.stop());
   app.addHook("onReady", () => scheduler.start());
   app.addHook("onClose", () => scheduler.stop());
-  registerControllerStateRoutes(app, { sql: deps.sql });
+  registerControllerStateRoutes(app, { sql: deps.sql, audit });
   registerOpsRoutes(app, { sql: deps.sql, store: deps.store, metrics });
   return app;
 }

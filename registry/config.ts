@@ -43,8 +43,11 @@ export interface S3StorageConfig {
 
 export interface ControllerConfig {
   repo?: string;
-  branch: string;
+  /** Unset → the repository's default branch. */
+  branch?: string;
   schedule: string;
+  /** How often the embedded controller checks its repository; unset → 2 s for a path, 30 s for a URL. */
+  pollSeconds?: number;
   registryUrl?: string;
   registryUser?: string;
   registryPassword?: string;
@@ -167,7 +170,8 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     tokenKeyFile: parseKeyFile(env.BERTH_TOKEN_KEY_FILE),
     controller: {
       repo: env.BERTH_CONTROLLER_REPO || undefined,
-      branch: env.BERTH_CONTROLLER_BRANCH || "main",
+      branch: env.BERTH_CONTROLLER_BRANCH || undefined,
+      pollSeconds: parseWholeNumber("BERTH_CONTROLLER_POLL_SECONDS", "seconds", env.BERTH_CONTROLLER_POLL_SECONDS, 1),
       schedule: env.BERTH_CONTROLLER_SCHEDULE || "*/5 * * * *",
       registryUrl: env.BERTH_REGISTRY_URL || undefined,
       registryUser: env.BERTH_REGISTRY_USER || undefined,

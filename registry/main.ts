@@ -51,6 +51,7 @@ async function serve(): Promise<void> {
         repo: config.controller.repo,
         branch: config.controller.branch,
         schedule: config.controller.schedule,
+        pollSeconds: config.controller.pollSeconds,
         dataDir: config.dataDir,
         log: (level, message) => server.app.log[level]({ component: "controller" }, message),
       })

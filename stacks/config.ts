@@ -61,7 +61,8 @@ export function readSettings(config = new pulumi.Config("berth")): StackSettings
     namespace: config.get("namespace") ?? "berth",
     image: config.get("image") ?? DEFAULT_IMAGE,
     controllerRepo: config.get("controllerRepo") ?? "off",
-    controllerBranch: config.get("controllerBranch") ?? "main",
+    // "" follows the repository's default branch (its HEAD).
+    controllerBranch: config.get("controllerBranch") ?? "",
     controllerSchedule: config.get("controllerSchedule") ?? "*/5 * * * *",
     bucket: config.get("bucket") ?? "berth-blobs",
   };

@@ -3,7 +3,7 @@ import { ApiError } from "../api-client";
 import type { Policy } from "../policy/model";
 import type { Change } from "../plan/diff";
 import type { Plan } from "../plan/plan";
-import { projectOf } from "../state/kinds";
+import { dependenciesOf } from "../plan/dependencies";
 import { execute, IdBook } from "./executors";
 import { inParallel } from "../../registry/replication/parallel";
 
@@ -20,16 +20,6 @@ export interface ChangeResult {
 export interface ApplyReport {
   results: ChangeResult[];
   notes: string[];
-}
-
-/** The objects a change needs to exist first: its project, and for replication its registry endpoint. */
-function dependencies(change: Change): string[] {
-  const needs: string[] = [];
-  const project = projectOf(change.kind, change.key, change.desired);
-  if (project !== null && change.kind !== "project") needs.push(`project:${project}`);
-  if (change.kind === "replication") needs.push(`registry:${change.desired?.registry as string}`);
-  if (change.kind === "member") needs.push(`user:${change.key.slice(change.key.indexOf("/") + 1)}`);
-  return needs;
 }
 
 /** How many changes of one kind are made at once (they never depend on each other). */
@@ -67,7 +57,7 @@ export async function applyPlan(client: ApiClient, policy: Policy, plan: Plan): 
       results.set(change, { ...base, outcome: "skipped", error: change.blocked });
       return;
     }
-    const missing = dependencies(change).find((dependency) => failed.has(dependency));
+    const missing = dependenciesOf(change).find((dependency) => failed.has(dependency));
     if (missing) {
       failed.add(`${change.kind}:${change.key}`);
       results.set(change, { ...base, outcome: "skipped", error: `${missing.replace(":", " ")} was not applied` });

@@ -1,24 +1,9 @@
-import { readFile } from "node:fs/promises";
 import { ApiError, type ApiClient } from "../api-client";
 import { ROLE_IDS, type ImmutableRule, type Policy, type Replication, type RetentionRule, type RoleName } from "../policy/model";
 import type { Change } from "../plan/diff";
+import { resolveSecret } from "../policy/secrets";
 import { immutableRuleBody, immutableRuleOf, replicationBody, retentionBody, type HarborImmutableRule } from "../state/harbor-shapes";
 import type { Fields, Kind, LiveState } from "../state/kinds";
-
-/** Resolves `env:NAME` or `file:PATH`; the value is used for one request and never logged or stored. */
-export async function resolveSecret(reference: string): Promise<string> {
-  if (reference.startsWith("env:")) {
-    const value = process.env[reference.slice(4)];
-    if (value === undefined || value === "") throw new Error(`${reference}: the environment variable is not set`);
-    return value;
-  }
-  const file = reference.slice(5);
-  try {
-    return (await readFile(file, "utf8")).trim();
-  } catch (error) {
-    throw new Error(`${reference}: cannot read the file (${(error as NodeJS.ErrnoException).code ?? "error"})`);
-  }
-}
 
 /** Ids learned while applying (objects created earlier in the same run) on top of what was read. */
 export class IdBook {
@@ -142,15 +127,17 @@ async function applyRobot(change: Change, ctx: ApplyContext): Promise<void> {
   };
   let id: number;
   if (change.action === "create") {
+    // Read first: a robot created with a generated secret because its own could not be read would be half-made.
+    const secret = declared.secretFrom ? await resolveSecret(declared.secretFrom) : null;
     const created = await ctx.client.post<{ id: number }>("/robots", body);
     id = created.body!.id;
     ctx.ids.set("robot", change.key, id);
-    if (!declared.secretFrom) ctx.note(`robot ${change.key}: a secret was generated and not kept; set secretFrom to choose it, or refresh it with PATCH /api/v2.0/robots/${id}`);
+    if (secret !== null) await ctx.client.patch(`/robots/${id}`, { secret });
+    else ctx.note(`robot ${change.key}: a secret was generated and not kept; set secretFrom to choose it, or refresh it with PATCH /api/v2.0/robots/${id}`);
   } else {
     id = ctx.ids.get("robot", change.key);
     await ctx.client.put(`/robots/${id}`, { ...body, name: ctx.live.robot.get(change.key)!.ref.name });
   }
-  if (declared.secretFrom && change.action === "create") await ctx.client.patch(`/robots/${id}`, { secret: await resolveSecret(declared.secretFrom) });
 }
 
 async function applyImmutability(change: Change, ctx: ApplyContext): Promise<void> {

@@ -2,7 +2,7 @@ import { hostname } from "node:os";
 import type { ApiClient } from "../api-client";
 import type { Policy } from "../policy/model";
 import { makePlan, summarize, type Plan } from "../plan/plan";
-import { ControllerState, type InventoryItem, type RunResult, type Trigger } from "../state/registry-state";
+import { ControllerState, describeSource, type InventoryItem, type PolicySourceId, type RunResult, type Trigger } from "../state/registry-state";
 import { applyPlan, type ApplyReport } from "./apply";
 
 export interface ReconcileOptions {
@@ -13,6 +13,10 @@ export interface ReconcileOptions {
   trigger: Trigger;
   commit: string;
   runId: string;
+  /** Where the files come from: only the registry's managing source may apply. */
+  source: PolicySourceId;
+  /** Make `source` the managing one (audited by the registry). */
+  takeOver?: boolean;
   /** Plan only (drift: warn). */
   dryRun?: boolean;
 }
@@ -34,14 +38,15 @@ export function inventoryChanges(previous: InventoryItem[], report: ApplyReport)
 }
 
 /**
- * One controller run: under the registry-wide lock (two controllers never apply at once), plan against live state
+ * One controller run: under the registry-wide lock (two controllers never apply at once), taken only by the source
+ * that manages the registry (two sources never undo each other), plan against live state
  * with the inventory, apply, record what is now managed, and write the run to the history.
  */
 export async function reconcile(options: ReconcileOptions): Promise<ReconcileOutcome> {
   const state = new ControllerState(options.client);
   const holder = `${hostname()}:${process.pid}:${options.runId}`;
   const started = new Date().toISOString();
-  await state.lock(holder, 600);
+  await state.lock(holder, 600, options.source, options.takeOver);
   try {
     const inventory = await state.inventory();
     const plan = await makePlan(options.client, options.policy, options.user, inventory);
@@ -57,6 +62,7 @@ export async function reconcile(options: ReconcileOptions): Promise<ReconcileOut
     }
     await state.recordRun({
       commit: options.commit,
+      source: describeSource(options.source),
       trigger: options.trigger,
       result,
       changes: plan.changes.length,

@@ -4,6 +4,8 @@ export interface FieldChange {
   field: string;
   before: unknown;
   after: unknown;
+  /** A whole list item (a rule) that comes or goes, in a change's `detail`. */
+  item?: "added" | "removed";
 }
 
 /** `adopt`: the object exists but the controller did not make it; taking it over (and updating what differs). */
@@ -16,6 +18,8 @@ export interface Change {
   /** Field-level before → after (creates: every field from undefined; deletes: every field to undefined). */
   fields: FieldChange[];
   desired?: Fields;
+  /** `fields` for reading, where they differ: rule lists item by item and field by field, named as in the files. */
+  detail?: FieldChange[];
   /** Why this change cannot be made (reported in the plan, not discovered halfway through an apply). */
   blocked?: string;
 }

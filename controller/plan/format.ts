@@ -1,5 +1,5 @@
 import type { AccessChange } from "./access";
-import type { Change } from "./diff";
+import type { Change, FieldChange } from "./diff";
 import { summarize, type Plan } from "./plan";
 
 const SYMBOL = { create: "+", update: "~", delete: "-", adopt: "=" } as const;
@@ -15,10 +15,16 @@ export function summaryLine(plan: Pick<Plan, "changes">): string {
   return `Plan: ${create} to create, ${update} to update, ${deletes} to delete${adopt ? `, ${adopt} to adopt` : ""}${blocked ? `, ${blocked} blocked` : ""}.`;
 }
 
+function fieldLine(change: Change, f: FieldChange): string {
+  if (change.action === "create") return `    ${f.field}: ${show(f.after)}`;
+  if (change.action === "delete") return `    ${f.field}: ${show(f.before)}`;
+  if (f.item) return `    ${f.field}: ${f.item} ${show(f.item === "added" ? f.after : f.before)}`;
+  return `    ${f.field}: ${show(f.before)} → ${show(f.after)}`;
+}
+
 function changeLines(change: Change): string[] {
   const head = `${change.blocked ? "!" : SYMBOL[change.action]} ${change.kind} ${change.key}${change.blocked ? ` (blocked: ${change.blocked})` : ""}`;
-  const fields = change.fields.map((f) => (change.action === "update" || change.action === "adopt" ? `    ${f.field}: ${show(f.before)} → ${show(f.after)}` : `    ${f.field}: ${show(change.action === "create" ? f.after : f.before)}`));
-  return [head, ...fields];
+  return [head, ...(change.detail ?? change.fields).map((f) => fieldLine(change, f))];
 }
 
 function accessLine(change: AccessChange): string {
@@ -33,35 +39,80 @@ function retentionLines(plan: Plan): string[] {
   ]);
 }
 
-export function formatText(plan: Plan): string {
-  const lines = [summaryLine(plan)];
+/** Said first when the files are not HEAD's: the plan is of edits that no commit holds yet. */
+const uncommittedLine = (commit: string) => `From uncommitted changes on top of ${commit.slice(0, 12)} (the policy files differ from that commit)`;
+
+/** `commit`: HEAD of the repository the files are in; `uncommitted`: the files differ from it. */
+export function formatText(plan: Plan, commit?: string, uncommitted = false): string {
+  const lines = [...(commit && uncommitted ? [uncommittedLine(commit)] : []), summaryLine(plan)];
   if (plan.changes.length) lines.push("", ...plan.changes.flatMap(changeLines));
   if (plan.access.length) lines.push("", "Effective access changes:", ...plan.access.map((a) => `  ${accessLine(a)}`));
   if (plan.retention.length) lines.push("", "Retention impact:", ...retentionLines(plan).map((l) => `  ${l}`));
   return `${lines.join("\n")}\n`;
 }
 
-/** For a pull-request comment: the summary first, details folded, cut to fit with the cut said. */
-export function formatMarkdown(plan: Plan, commit?: string): string {
-  const header = [`### Berth plan${commit ? ` for \`${commit.slice(0, 12)}\`` : ""}`, "", `**${summaryLine(plan)}**`];
-  const sections: string[] = [];
-  if (plan.changes.length) sections.push(["<details><summary>Changes</summary>", "", "```diff", ...plan.changes.flatMap(changeLines), "```", "</details>"].join("\n"));
-  if (plan.access.length) {
-    sections.push(["#### Effective access changes", "", "| who | project | gains | loses |", "| --- | --- | --- | --- |", ...plan.access.map((a) => `| ${a.who} | ${a.project} | ${a.gains.join(", ") || "—"} | ${a.loses.join(", ") || "—"} |`)].join("\n"));
-  }
-  if (plan.retention.length) sections.push(["#### Retention impact", "", "```", ...retentionLines(plan), "```"].join("\n"));
-  let text = [...header, "", ...sections].join("\n");
-  if (text.length > MARKDOWN_LIMIT) {
-    const note = "\n\n_The plan was cut to fit a comment; run `berth-controller plan` for all of it._\n";
-    const cut = text.slice(0, MARKDOWN_LIMIT - note.length - 20);
-    // Close a code block the cut left open, so the note renders as text.
-    const open = (cut.match(/```/g) ?? []).length % 2 === 1;
-    text = `${cut}${open ? "\n```\n</details>" : ""}${note}`;
-  }
-  return `${text}\n`;
+/** A code fence longer than any run of backticks in `lines`, so that no line can close it. */
+function fenced(lines: string[], info = ""): string {
+  const longest = Math.max(0, ...lines.map((line) => Math.max(0, ...(line.match(/`+/g) ?? []).map((run) => run.length))));
+  const fence = "`".repeat(Math.max(3, longest + 1));
+  return [`${fence}${info}`, ...lines, fence].join("\n");
 }
 
+/** An HTML block ends only at a blank line: one before and after keeps the markdown around it markdown. */
+const folded = (summary: string, body: string) => `<details><summary>${summary}</summary>\n\n${body}\n\n</details>`;
+
+const CUT_NOTE = "_The plan was cut to fit a comment; run `berth-controller plan` for all of it._";
+
+/** `lines` ended with what a cut left open closed (the code fence, each <details>) and the note saying so. */
+function closeCut(lines: string[]): string {
+  let fence: string | null = null;
+  let openDetails = 0;
+  for (const line of lines) {
+    const run = /^`{3,}/.exec(line)?.[0];
+    if (fence === null && run) fence = run;
+    else if (fence !== null && line === fence) fence = null;
+    else if (fence === null && line.startsWith("<details>")) openDetails += 1;
+    else if (fence === null && line === "</details>") openDetails -= 1;
+  }
+  const closing = [...(fence === null ? [] : [fence]), ...Array.from({ length: openDetails }, () => ["", "</details>"]).flat()];
+  return [...lines, ...closing, "", CUT_NOTE].join("\n");
+}
+
+/** Cuts `text` at a line boundary to fit MARKDOWN_LIMIT, still valid markdown. */
+function cutToFit(text: string): string {
+  if (text.length <= MARKDOWN_LIMIT) return text;
+  const kept: string[] = [];
+  let length = 0;
+  for (const line of text.split("\n")) {
+    if (length + line.length + 1 > MARKDOWN_LIMIT - CUT_NOTE.length) break;
+    kept.push(line);
+    length += line.length + 1;
+  }
+  let cut = closeCut(kept);
+  while (cut.length > MARKDOWN_LIMIT) {
+    kept.pop();
+    cut = closeCut(kept);
+  }
+  return cut;
+}
+
+/**
+ * For a pull-request comment (CommonMark, as GitHub renders it): the summary first, details folded, cut to fit
+ * with the cut said. `commit` and `uncommitted` as for formatText.
+ */
+export function formatMarkdown(plan: Plan, commit?: string, uncommitted = false): string {
+  const title = `### Berth plan${commit ? ` for \`${commit.slice(0, 12)}\`${uncommitted ? " + uncommitted changes" : ""}` : ""}`;
+  const blocks = [title, `**${summaryLine(plan)}**`];
+  if (plan.changes.length) blocks.push(folded("Changes", fenced(plan.changes.flatMap(changeLines), "diff")));
+  if (plan.access.length) {
+    blocks.push("#### Effective access changes", ["| who | project | gains | loses |", "| --- | --- | --- | --- |", ...plan.access.map((a) => `| ${a.who} | ${a.project} | ${a.gains.join(", ") || "—"} | ${a.loses.join(", ") || "—"} |`)].join("\n"));
+  }
+  if (plan.retention.length) blocks.push("#### Retention impact", fenced(retentionLines(plan)));
+  return `${cutToFit(blocks.join("\n\n"))}\n`;
+}
+
+/** Everything, for tools: changes keep their whole before and after (the detail lines are for reading). */
 export function formatJson(plan: Plan): string {
-  const { live: _live, ...rest } = plan;
-  return `${JSON.stringify({ summary: summarize(plan.changes), ...rest }, null, 2)}\n`;
+  const { live: _live, changes, ...rest } = plan;
+  return `${JSON.stringify({ summary: summarize(changes), changes: changes.map(({ detail: _detail, ...change }) => change), ...rest }, null, 2)}\n`;
 }

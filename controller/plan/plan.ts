@@ -5,6 +5,9 @@ import type { Kind, LiveState } from "../state/kinds";
 import type { InventoryItem } from "../state/registry-state";
 import { readLiveState } from "../state/live";
 import { accessChanges, type AccessChange } from "./access";
+import { blockDependents } from "./dependencies";
+import { ruleDetails } from "./rule-changes";
+import { blockUnreadableSecrets } from "./secrets";
 import { diff, type Change } from "./diff";
 import { retentionImpact, type DoomedArtifact } from "./retention-impact";
 
@@ -78,8 +81,14 @@ export async function makePlan(client: ApiClient, policy: Policy, controllerUser
     throw new PlanRefused(`the plan would delete every object the controller manages (${deleting}); set controller.allowDeleteAll: true in projects.yaml if that is meant`);
   }
   markBlocked(changes, policy, live, controllerUser);
+  await blockUnreadableSecrets(changes, policy);
+  blockDependents(changes);
+  for (const change of changes) {
+    const detail = ruleDetails(change, policy);
+    if (detail) change.detail = detail;
+  }
   const retention = [];
-  for (const change of changes.filter((c) => c.kind === "retention" && live.project.has(c.key))) {
+  for (const change of changes.filter((c) => c.kind === "retention" && !c.blocked && live.project.has(c.key))) {
     retention.push({ project: change.key, deletes: await retentionImpact(client, change.key, (change.desired as { rules: RetentionRule[] }).rules) });
   }
   const removing = new Set(changes.filter((c) => c.kind === "member" && c.action === "delete" && !c.blocked).map((c) => c.key));

@@ -1,4 +1,4 @@
-import { readFile } from "node:fs/promises";
+import { access, readFile, stat } from "node:fs/promises";
 import path from "node:path";
 import Ajv, { type ErrorObject } from "ajv";
 import addFormats from "ajv-formats";
@@ -7,18 +7,25 @@ import projectsSchema from "../../policies/schemas/projects.schema.json";
 import membersSchema from "../../policies/schemas/members.schema.json";
 import { harborCronProblem } from "../../registry/scheduler/cron";
 import { compileGlob } from "../../registry/policy/doublestar";
-import { parseSize, type DesiredMember, type DesiredProject, type Policy, type Replication, type RoleName } from "./model";
+import { parseSize, type DesiredMember, type DesiredProject, type Policy, type Replication, type RoleName, type SecretReference } from "./model";
 
-/** One thing wrong in a policy file, where it is. */
-export interface Problem {
+/** A position in a policy file (1-based). */
+export interface Position {
   file: string;
   line: number;
   col: number;
+}
+
+/** One thing wrong in a policy file, where it is; line 0 for the repository as a whole (`file` is its directory). */
+export interface Problem extends Position {
   message: string;
+  /** A warning does not stop anything (a secret that this machine cannot read, say). */
+  severity?: "warning";
 }
 
 export function formatProblem(problem: Problem): string {
-  return `${problem.file}:${problem.line}:${problem.col}: ${problem.message}`;
+  const where = problem.line > 0 ? `${problem.file}:${problem.line}:${problem.col}` : problem.file;
+  return `${where}: ${problem.severity === "warning" ? "warning: " : ""}${problem.message}`;
 }
 
 export class PolicyError extends Error {
@@ -59,10 +66,13 @@ class SourceFile {
 
   /** Records a problem at the node `at` (a path of keys and indexes), or at its key when `key` is set. */
   report(at: (string | number)[], message: string, key = false): void {
+    this.problems.push({ ...this.position(at, key), message });
+  }
+
+  position(at: (string | number)[], key = false): Position {
     const node = key ? this.keyNode(at) : this.node(at);
-    const offset = node?.range?.[0] ?? 0;
-    const { line, col } = this.lines.linePos(offset);
-    this.problems.push({ file: this.name, line, col, message });
+    const { line, col } = this.lines.linePos(node?.range?.[0] ?? 0);
+    return { file: this.name, line, col };
   }
 
   private node(at: (string | number)[]): Node | null {
@@ -253,11 +263,47 @@ function projectsOf(source: SourceFile, raw: Raw, registryNames: Set<string>): {
 }
 
 /**
+ * Why `dir` is not a policy repository at all, or null: it must be a directory holding at least one of the files (a
+ * mistyped path must not read as "nothing declared").
+ */
+async function repositoryProblem(dir: string): Promise<Problem | null> {
+  const problem = (message: string): Problem => ({ file: dir, line: 0, col: 0, message });
+  try {
+    if (!(await stat(dir)).isDirectory()) return problem("not a directory");
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    return problem(code === "ENOENT" ? "no such directory" : `cannot read the directory (${code ?? (error as Error).message})`);
+  }
+  const present = await Promise.all(Object.values(POLICY_FILES).map((file) => access(path.join(dir, file)).then(() => true, () => false)));
+  if (!present.includes(true)) return problem(`neither ${POLICY_FILES.projects} nor ${POLICY_FILES.members} is there: not a policy repository`);
+  return null;
+}
+
+/** Where the files refer to secrets, and what each is for. */
+function secretReferences(
+  projectsFile: SourceFile,
+  membersFile: SourceFile,
+  { registries, users, robots }: Pick<Policy, "registries" | "users" | "robots">,
+): SecretReference[] {
+  const references: SecretReference[] = [];
+  const add = (kind: SecretReference["kind"], key: string, reference: string | null, source: SourceFile, at: (string | number)[]) => {
+    if (reference) references.push({ kind, key, reference, field: at.join("."), ...source.position(at, true) });
+  };
+  registries.forEach((r, i) => add("registry", r.name, r.secretFrom, projectsFile, ["registries", i, "credentials", "secretFrom"]));
+  users.forEach((u, i) => add("user", u.username, u.passwordFrom, membersFile, ["users", i, "passwordFrom"]));
+  robots.forEach((r, i) => add("robot", `${r.project}+${r.name}`, r.secretFrom, membersFile, ["robots", i, "secretFrom"]));
+  return references;
+}
+
+/**
  * Reads `projects.yaml` and `members.yaml` from `dir`, checks them against the JSON Schemas and the rules a schema
  * cannot express (references, duplicates, cron, patterns, sizes), and returns the desired state. Every problem is
- * reported with its file, line and column; any problem means no policy (nothing is applied from a broken repo).
+ * reported with its file, line and column; any problem means no policy (nothing is applied from a broken repo). A
+ * directory that does not exist, or holds neither file, is a problem too.
  */
 export async function loadPolicy(dir: string): Promise<Policy> {
+  const notRepository = await repositoryProblem(dir);
+  if (notRepository) throw new PolicyError([notRepository]);
   const projectsFile = await readSource(dir, POLICY_FILES.projects);
   const membersFile = await readSource(dir, POLICY_FILES.members);
   const projectsValid = checkSchema(projectsFile, validators.projects);
@@ -316,5 +362,6 @@ export async function loadPolicy(dir: string): Promise<Policy> {
     members,
     robots,
     replications,
+    secrets: secretReferences(projectsFile, membersFile, { registries, users, robots }),
   };
 }

@@ -92,6 +92,20 @@ export interface DesiredRobot {
   secretFrom: string | null;
 }
 
+/** A secret reference in the files, where it is, and the object that needs it (when that object is created). */
+export interface SecretReference {
+  kind: "registry" | "user" | "robot";
+  /** The object's key in a plan: `alice`, `dev-team+ci`, `dr-site`. */
+  key: string;
+  /** `env:NAME` or `file:PATH`. */
+  reference: string;
+  /** Its path in the file, `users.0.passwordFrom`. */
+  field: string;
+  file: string;
+  line: number;
+  col: number;
+}
+
 export interface Policy {
   settings: Settings;
   registries: DesiredRegistry[];
@@ -102,6 +116,7 @@ export interface Policy {
   members: DesiredMember[];
   robots: DesiredRobot[];
   replications: Replication[];
+  secrets: SecretReference[];
 }
 
 const UNITS: Record<string, number> = { B: 1, KB: 1e3, MB: 1e6, GB: 1e9, TB: 1e12, KiB: 1024, MiB: 1024 ** 2, GiB: 1024 ** 3, TiB: 1024 ** 4 };

@@ -1,8 +1,9 @@
 import { createServer, type Server } from "node:http";
+import { hostname } from "node:os";
 import path from "node:path";
 import { validate as validCron } from "node-cron";
 import { ApiClient } from "../api-client";
-import { GitSource } from "./source";
+import { GitSource, redactRepo } from "./source";
 import { Watcher } from "./watcher";
 
 /** `/healthz` (the process runs), `/readyz` (the last run could read the files and reach the registry), `/metrics`. */
@@ -29,7 +30,7 @@ function required(name: string): string {
 }
 
 /** `berth-controller watch`: runs until SIGTERM or SIGINT. */
-export async function watch(): Promise<number> {
+export async function watch(options: { takeOver: boolean }): Promise<number> {
   const repo = required("BERTH_CONTROLLER_REPO");
   const schedule = process.env.BERTH_CONTROLLER_SCHEDULE || "*/5 * * * *";
   if (!validCron(schedule)) throw new Error(`BERTH_CONTROLLER_SCHEDULE: "${schedule}" is not a cron expression`);
@@ -37,8 +38,11 @@ export async function watch(): Promise<number> {
   const client = new ApiClient({ url: required("BERTH_REGISTRY_URL"), username: user, password: required("BERTH_REGISTRY_PASSWORD") });
   const workDir = process.env.BERTH_CONTROLLER_WORKDIR || path.resolve(process.env.BERTH_DATA_DIR || "./data", "controller", "repo");
   const log = (level: string, message: string) => process.stdout.write(`${JSON.stringify({ level, time: new Date().toISOString(), msg: message })}\n`);
+  const branch = process.env.BERTH_CONTROLLER_BRANCH || undefined;
   const watcher = new Watcher({
-    source: new GitSource(repo, process.env.BERTH_CONTROLLER_BRANCH || "main", workDir),
+    name: `${hostname()} (berth-controller watch)`,
+    source: new GitSource(repo, branch, workDir),
+    takeOver: options.takeOver,
     client,
     user,
     schedule,
@@ -49,7 +53,7 @@ export async function watch(): Promise<number> {
   const server = healthServer(watcher);
   await new Promise<void>((resolve) => server.listen(Number(port), host, resolve));
   const address = server.address() as { port: number };
-  log("info", `watching ${repo} (branch ${process.env.BERTH_CONTROLLER_BRANCH || "main"}), drift schedule "${schedule}", health on http://${host}:${address.port}`);
+  log("info", `watching ${redactRepo(repo)} (branch ${branch ?? "the repository's default"}), drift schedule "${schedule}", health on http://${host}:${address.port}`);
   await watcher.start();
   await new Promise<void>((resolve) => {
     process.once("SIGTERM", resolve);

@@ -5,11 +5,15 @@ import { ApiError, type ApiClient } from "../api-client";
 import { reconcile } from "../apply/reconcile";
 import { PlanRefused } from "../plan/plan";
 import { formatProblem, loadPolicy, PolicyError } from "../policy/load";
-import { ControllerState, LockedError, type Trigger } from "../state/registry-state";
-import type { PolicySource, Revision } from "./source";
+import { ControllerState, describeSource, LockedError, SourceConflictError, type Trigger, type WatcherReport } from "../state/registry-state";
+import { BranchMissingError, type PolicySource, type Revision } from "./source";
 
 export interface WatcherOptions {
+  /** How this watcher is known in `berth-controller status` (host and program). */
+  name: string;
   source: PolicySource;
+  /** Make this watcher's source the registry's managing one at its first run (audited by the registry). */
+  takeOver?: boolean;
   client: ApiClient;
   /** The user the controller applies as. */
   user: string;
@@ -59,8 +63,14 @@ export class Watcher {
   private busy: Promise<void> = Promise.resolve();
   private backoffMs = 0;
   private stopped = false;
+  private takeOver: boolean;
+  private sourceName: string;
+  private reported = "";
 
-  constructor(private readonly options: WatcherOptions) {}
+  constructor(private readonly options: WatcherOptions) {
+    this.takeOver = options.takeOver ?? false;
+    this.sourceName = options.source.describe();
+  }
 
   async start(): Promise<void> {
     const state = new ControllerState(this.options.client);
@@ -97,7 +107,13 @@ export class Watcher {
 
   private schedulePoll(delayMs: number): void {
     if (this.stopped) return;
-    this.timer = setTimeout(() => void this.enqueue(() => this.poll()).finally(() => this.schedulePoll(this.backoffMs || this.options.pollMs)), delayMs);
+    this.timer = setTimeout(
+      () =>
+        void this.enqueue(() => this.poll())
+          .then(() => this.report())
+          .finally(() => this.schedulePoll(this.backoffMs || this.options.pollMs)),
+      delayMs,
+    );
     this.timer.unref();
   }
 
@@ -106,9 +122,15 @@ export class Watcher {
     try {
       revision = await this.options.source.fetch();
     } catch (error) {
-      this.fail(`fetching ${this.options.source.describe()} failed: ${(error as Error).message}`, true);
+      this.status.revision = null;
+      if (error instanceof BranchMissingError) {
+        // A setting to fix, not an outage: said at error level, and checked again at the normal pace.
+        this.status.lastError = error.message;
+        this.options.log("error", error.message);
+      } else this.fail(`fetching ${this.options.source.describe()} failed: ${(error as Error).message}`, true);
       return;
     }
+    this.sourceName = describeSource(revision.source);
     this.status.revision = revision.id;
     if (revision.id === this.status.appliedRevision || revision.id === this.status.failedRevision) return;
     await this.run("commit", revision);
@@ -147,6 +169,8 @@ export class Watcher {
         trigger,
         commit: revision.id,
         runId,
+        source: revision.source,
+        takeOver: this.takeOver,
         dryRun: trigger === "schedule" && policy.settings.drift === "warn",
       });
       result = outcome.result;
@@ -161,12 +185,14 @@ export class Watcher {
       else if (outcome.plan.changes.length) this.options.log("info", `corrected drift: ${outcome.plan.changes.map((c) => `${c.action} ${c.kind} ${c.key}`).join(", ")}`);
       this.status.appliedRevision = revision.id;
       this.status.failedRevision = null;
+      this.takeOver = false;
       this.status.lastError = null;
       this.applied.reset();
       this.applied.set({ revision: revision.id }, 1);
       this.backoffMs = 0;
     } catch (error) {
       if (error instanceof PolicyError) this.fail(`${revision.id}: ${error.problems.map(formatProblem).join("; ")}`, false, revision.id, trigger);
+      else if (error instanceof SourceConflictError) this.fail(`${revision.id}: refused: ${error.message}`, false, revision.id, trigger);
       else if (error instanceof LockedError) this.fail(`another controller is applying: ${error.message}`, true);
       else if (error instanceof PlanRefused) this.fail(`${revision.id}: ${error.message}`, false, revision.id, trigger);
       else this.fail(`${revision.id}: ${(error as Error).message}`, !(error instanceof ApiError) || error.transient);
@@ -175,6 +201,24 @@ export class Watcher {
       this.runs.inc({ trigger, result });
       this.duration.observe({ trigger, result }, Number(process.hrtime.bigint() - started) / 1e9);
     }
+  }
+
+  /** Tells the registry what this watcher sees, when that changed: `berth-controller status` shows it. */
+  private async report(): Promise<void> {
+    const report: WatcherReport = {
+      source: this.sourceName,
+      revision: this.status.revision,
+      appliedRevision: this.status.appliedRevision,
+      lastResult: this.status.lastResult,
+      lastError: this.status.lastError,
+      ready: this.status.revision !== null && this.status.lastError === null,
+    };
+    const text = JSON.stringify(report);
+    if (text === this.reported) return;
+    await new ControllerState(this.options.client).reportWatcher(this.options.name, report).then(
+      () => void (this.reported = text),
+      () => undefined, // the registry is unreachable: the next poll reports again
+    );
   }
 
   /** Transient failures are retried with growing pauses; others park the revision until a new one arrives. */

@@ -1,6 +1,9 @@
 import type { FastifyInstance, FastifyRequest } from "fastify";
+import { actorOf, type AuditLog } from "../audit/audit-log";
 import { canSystem, type ActionName } from "../auth/rbac";
+import { principalName } from "../auth/principal";
 import type { Sql } from "../db/sql";
+import { claimSource, describeSource, managingSource, SourceConflict, type PolicySourceId } from "../gitops/ownership";
 import { HarborError } from "./errors";
 import { isJsonObject, jsonObjectBody, paging, setPageHeaders } from "./params";
 import { deny } from "./project-access";
@@ -9,14 +12,19 @@ import { deny } from "./project-access";
  * /api/v2.0/controller: what the GitOps controller keeps in the registry (Berth's own extension, system admins):
  * its inventory of managed objects, a lock so one controller applies at a time, the suspend switch, its run history.
  */
-export function registerControllerStateRoutes(app: FastifyInstance, deps: { sql: Sql }): void {
-  const { sql } = deps;
+export function registerControllerStateRoutes(app: FastifyInstance, deps: { sql: Sql; audit: AuditLog }): void {
+  const { sql, audit } = deps;
   const allow = (request: FastifyRequest, action: ActionName) => {
     if (!canSystem(request.principal, "configuration", action)) deny(request.principal);
   };
   const text = (value: unknown, field: string, max = 1024): string => {
     if (typeof value !== "string" || value === "" || value.length > max || value.includes("\0")) throw new HarborError("BAD_REQUEST", `${field} must be a non-empty string`);
     return value;
+  };
+  const sourceOf = (value: unknown): PolicySourceId => {
+    if (!isJsonObject(value)) throw new HarborError("BAD_REQUEST", "source must be an object {repo, branch, dir}");
+    const optional = (field: "branch" | "dir") => (value[field] === undefined || value[field] === "" ? "" : text(value[field], `source.${field}`, 255));
+    return { repo: text(value.repo, "source.repo"), branch: optional("branch"), dir: optional("dir") };
   };
 
   app.get("/api/v2.0/controller/inventory", async (request) => {
@@ -67,23 +75,43 @@ export function registerControllerStateRoutes(app: FastifyInstance, deps: { sql:
     return rows;
   });
 
-  // Taken (or renewed by its holder) when free or lapsed; 409 naming the holder otherwise.
+  // Taken (or renewed by its holder) when free or lapsed, 409 naming the holder otherwise; and only by the source that
+  // manages this registry (the first one to apply claims it), 412 naming it otherwise unless `take_over` (audited).
   app.post("/api/v2.0/controller/lock", async (request) => {
     allow(request, "update");
     const body = jsonObjectBody(request);
     const holder = text(body.holder, "holder", 255);
+    const source = sourceOf(body.source);
     const ttl = body.ttl_seconds ?? 300;
     if (!Number.isInteger(ttl) || (ttl as number) < 1 || (ttl as number) > 86_400) throw new HarborError("BAD_REQUEST", "ttl_seconds must be 1..86400");
-    const [row] = await sql.query<{ holder: string; until: Date }>(
-      `INSERT INTO controller_lock (name, holder, until) VALUES ('apply', $1, now() + make_interval(secs => $2))
-       ON CONFLICT (name) DO UPDATE SET holder = EXCLUDED.holder, until = EXCLUDED.until
-        WHERE controller_lock.holder = EXCLUDED.holder OR controller_lock.until < now()
-       RETURNING holder, until`,
-      [holder, ttl],
-    );
-    if (row) return { holder: row.holder, until: row.until };
-    const [held] = await sql.query<{ holder: string; until: Date }>("SELECT holder, until FROM controller_lock WHERE name = 'apply'");
-    throw new HarborError("CONFLICT", `another controller (${held?.holder ?? "unknown"}) is applying until ${held?.until.toISOString() ?? "soon"}`);
+    return sql.transaction(async (tx) => {
+      let claim;
+      try {
+        claim = await claimSource(tx, source, body.take_over === true, `${principalName(request.principal)} (${holder})`);
+      } catch (error) {
+        if (error instanceof SourceConflict) throw new HarborError("PRECONDITION", error.message);
+        throw error;
+      }
+      const [row] = await tx.query<{ holder: string; until: Date }>(
+        `INSERT INTO controller_lock (name, holder, until) VALUES ('apply', $1, now() + make_interval(secs => $2))
+         ON CONFLICT (name) DO UPDATE SET holder = EXCLUDED.holder, until = EXCLUDED.until
+          WHERE controller_lock.holder = EXCLUDED.holder OR controller_lock.until < now()
+         RETURNING holder, until`,
+        [holder, ttl],
+      );
+      if (!row) {
+        const [held] = await tx.query<{ holder: string; until: Date }>("SELECT holder, until FROM controller_lock WHERE name = 'apply'");
+        throw new HarborError("CONFLICT", `another controller (${held?.holder ?? "unknown"}) is applying until ${held?.until.toISOString() ?? "soon"}`);
+      }
+      if (claim.outcome !== "same") {
+        const description =
+          claim.outcome === "taken-over"
+            ? `controller source taken over: ${describeSource(claim.previous)} -> ${describeSource(source)}`
+            : `controller source claimed: ${describeSource(source)}`;
+        await audit.record(tx, { projectId: null, operation: claim.outcome === "claimed" ? "create" : "update", resourceType: "controller-source", resource: describeSource(source), description }, actorOf(request));
+      }
+      return { holder: row.holder, until: row.until, source_claim: claim.outcome };
+    });
   });
 
   app.delete("/api/v2.0/controller/lock", async (request, reply) => {
@@ -97,7 +125,23 @@ export function registerControllerStateRoutes(app: FastifyInstance, deps: { sql:
     allow(request, "read");
     const [suspended] = await sql.query<{ value: { suspended: boolean; reason: string } }>("SELECT value FROM controller_flags WHERE name = 'suspend'");
     const [lock] = await sql.query<{ holder: string; until: Date }>("SELECT holder, until FROM controller_lock WHERE name = 'apply' AND until > now()");
-    return { suspended: suspended?.value.suspended ?? false, suspend_reason: suspended?.value.reason ?? "", lock: lock ?? null };
+    const watchers = await sql.query("SELECT name, status, updated_at FROM controller_watchers ORDER BY updated_at DESC LIMIT 20");
+    return { suspended: suspended?.value.suspended ?? false, suspend_reason: suspended?.value.reason ?? "", lock: lock ?? null, source: await managingSource(sql), watchers };
+  });
+
+  // What a running watcher last saw (its source, revision, last error): `berth-controller status` shows it, so a
+  // watcher that cannot apply (a missing branch, another managing source) is visible from the registry.
+  app.put<{ Params: { name: string } }>("/api/v2.0/controller/watchers/:name", async (request, reply) => {
+    allow(request, "update");
+    const name = text(request.params.name, "name", 255);
+    const body = jsonObjectBody(request);
+    const status = JSON.stringify(body);
+    if (status.length > 16 * 1024) throw new HarborError("BAD_REQUEST", "a watcher status is at most 16 KiB");
+    await sql.query(
+      "INSERT INTO controller_watchers (name, status) VALUES ($1, $2) ON CONFLICT (name) DO UPDATE SET status = EXCLUDED.status, updated_at = now()",
+      [name, status],
+    );
+    return reply.code(200).send();
   });
 
   app.put("/api/v2.0/controller/suspend", async (request, reply) => {
@@ -119,8 +163,8 @@ export function registerControllerStateRoutes(app: FastifyInstance, deps: { sql:
     if (Number.isNaN(started.getTime())) throw new HarborError("BAD_REQUEST", "started_at must be a time");
     try {
       const [row] = await sql.query<{ id: number }>(
-        "INSERT INTO controller_runs (commit, trigger, result, changes, summary, started_at) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
-        [typeof body.commit === "string" ? body.commit.slice(0, 200) : "", body.trigger, body.result, Number.isInteger(body.changes) ? body.changes : 0, JSON.stringify(isJsonObject(body.summary) ? body.summary : {}), started],
+        "INSERT INTO controller_runs (commit, trigger, result, changes, summary, started_at, source) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+        [typeof body.commit === "string" ? body.commit.slice(0, 200) : "", body.trigger, body.result, Number.isInteger(body.changes) ? body.changes : 0, JSON.stringify(isJsonObject(body.summary) ? body.summary : {}), started, typeof body.source === "string" ? body.source.slice(0, 1024) : ""],
       );
       return reply.code(201).header("Location", `/api/v2.0/controller/runs/${row.id}`).send();
     } catch (error) {
@@ -134,7 +178,7 @@ export function registerControllerStateRoutes(app: FastifyInstance, deps: { sql:
     const page = paging(request.query as Record<string, unknown>);
     const [{ total }] = await sql.query<{ total: number }>("SELECT count(*)::int AS total FROM controller_runs");
     const rows = await sql.query(
-      `SELECT id, commit, trigger, result, changes, summary, started_at, finished_at FROM controller_runs ORDER BY id DESC LIMIT ${page.pageSize} OFFSET ${(page.page - 1) * page.pageSize}`,
+      `SELECT id, commit, source, trigger, result, changes, summary, started_at, finished_at FROM controller_runs ORDER BY id DESC LIMIT ${page.pageSize} OFFSET ${(page.page - 1) * page.pageSize}`,
     );
     setPageHeaders(request, reply, page, total);
     return rows;

@@ -116,6 +116,19 @@ const ACTIONS: Action[] = [
       ).status;
     },
   },
+  {
+    name: "read the GitOps controller's status (/api)",
+    allowed: both(["sysadmin"]),
+    ok: 200,
+    run: async (client) => (await client.fetch("/api/v2.0/controller/status")).status,
+  },
+  {
+    name: "report a GitOps watcher's state (/api)",
+    allowed: both(["sysadmin"]),
+    ok: 200,
+    run: async (client, _project, _admin, caseId) =>
+      (await client.fetch(`/api/v2.0/controller/watchers/${caseId}`, { method: "PUT", headers: { "Content-Type": "application/json" }, body: '{"ready":true}' })).status,
+  },
 ];
 
 const CALLERS: Caller[] = ["anonymous", "outsider", "sysadmin", ...MEMBERS, ...ROBOTS];

@@ -10,10 +10,10 @@ const git = promisify(execFile);
 /** The example policy repository shipped with Berth. */
 export const EXAMPLE_POLICIES = path.join(__dirname, "..", "..", "examples", "policies");
 
-/** A git repository in a temp dir holding a copy of the example policies, committed by `author`. */
-export async function createPolicyRepo(prefix: string, author: { name: string; email: string }): Promise<string> {
+/** A git repository in a temp dir holding a copy of the example policies, committed by `author` on `branch`. */
+export async function createPolicyRepo(prefix: string, author: { name: string; email: string }, branch = "main"): Promise<string> {
   const dir = await mkdtemp(path.join(tmpdir(), prefix));
-  await git("git", ["-C", dir, "init", "-q", "-b", "main"]);
+  await git("git", ["-C", dir, "init", "-q", "-b", branch]);
   for (const file of ["projects.yaml", "members.yaml"]) await copyFile(path.join(EXAMPLE_POLICIES, file), path.join(dir, file));
   await commitAll(dir, author, "Initial policies");
   return dir;

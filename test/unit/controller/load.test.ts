@@ -108,8 +108,35 @@ describe("loadPolicy", () => {
     expect(problems[0]).toBe("members.yaml:4:19: users.0.passwordFrom: must be a reference, env:NAME or file:PATH (never the secret itself)");
   });
 
-  it("treats missing files as empty", async () => {
-    expect(await problemsOf({})).toEqual([]);
+  it("treats one missing file as empty", async () => {
+    expect(await problemsOf({ "members.yaml": "users: []\n" })).toEqual([]);
+    await rm(path.join(dir, "members.yaml"));
+    expect(await problemsOf({ "projects.yaml": "projects: []\n" })).toEqual([]);
+  });
+
+  it("refuses a directory that does not exist, is a file, or holds neither file, naming it", async () => {
+    expect(await problemsOf({})).toEqual([`${dir}: neither projects.yaml nor members.yaml is there: not a policy repository`]);
+    const missing = path.join(dir, "nonexistent");
+    await expect(loadPolicy(missing)).rejects.toThrow(new PolicyError([{ file: missing, line: 0, col: 0, message: "no such directory" }]));
+    await writeFile(path.join(dir, "projects.yaml"), "projects: []\n");
+    await expect(loadPolicy(path.join(dir, "projects.yaml"))).rejects.toThrow(`${path.join(dir, "projects.yaml")}: not a directory`);
+  });
+
+  it("records where each secret reference is and what needs it", async () => {
+    await writeFile(
+      path.join(dir, "projects.yaml"),
+      ["registries:", "  - name: dr", "    url: http://dr:5000", "    credentials:", "      accessKey: pusher", "      secretFrom: file:/run/secrets/dr", "projects:", "  - name: a", ""].join("\n"),
+    );
+    await writeFile(
+      path.join(dir, "members.yaml"),
+      ["users:", "  - username: bob", "    email: bob@example.com", "    passwordFrom: env:BOB_PASSWORD", "robots:", "  - name: ci", "    project: a", "    access: [pull]", "    secretFrom: env:CI_SECRET", ""].join("\n"),
+    );
+    const policy = await loadPolicy(dir);
+    expect(policy.secrets).toEqual([
+      { kind: "registry", key: "dr", reference: "file:/run/secrets/dr", field: "registries.0.credentials.secretFrom", file: "projects.yaml", line: 6, col: 7 },
+      { kind: "user", key: "bob", reference: "env:BOB_PASSWORD", field: "users.0.passwordFrom", file: "members.yaml", line: 4, col: 5 },
+      { kind: "robot", key: "a+ci", reference: "env:CI_SECRET", field: "robots.0.secretFrom", file: "members.yaml", line: 9, col: 5 },
+    ]);
   });
 });
 
