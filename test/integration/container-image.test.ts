@@ -6,15 +6,16 @@
  * image's user, with chroot.
  */
 import { execFile } from "node:child_process";
-import { readdir, stat } from "node:fs/promises";
+import { mkdir, readdir, stat } from "node:fs/promises";
 import path from "node:path";
 import { promisify } from "node:util";
 import packageJson from "../../package.json";
 import { IMAGE_DATA_DIR, IMAGE_USER_ID } from "../../stacks/image";
-import { spawnBerth, type BerthProcess } from "../support/berth";
+import { ADMIN_AUTH, ADMIN_PASSWORD, spawnBerth, type BerthProcess } from "../support/berth";
 import { importRuntimeBase, prepareBuildStage } from "../support/image-stages";
 import { Podman, type ImageInspection } from "../support/podman";
 import { describeWithTool, findTool } from "../support/tools";
+import { waitUntil } from "../support/wait";
 
 const REPO = path.join(__dirname, "..", "..");
 const TAG = `localhost/${packageJson.name}:${packageJson.version}`;
@@ -44,6 +45,12 @@ describeWithTool("podman", "the container image (Containerfile, final stage buil
     }
     image = await podman.inspectImage(TAG);
     root = await podman.imageRoot(TAG);
+    // What a container engine gives every container and chroot does not: the OCI runtime's default devices (git
+    // opens /dev/null and reads /dev/urandom).
+    await mkdir(path.join(root, "dev"), { recursive: true });
+    for (const [name, minor] of Object.entries({ null: 3, zero: 5, full: 7, random: 8, urandom: 9 })) {
+      await promisify(execFile)("mknod", ["-m", "666", path.join(root, "dev", name), "c", "1", String(minor)]);
+    }
   }, 240_000);
 
   afterAll(async () => {
@@ -91,8 +98,7 @@ describeWithTool("podman", "the container image (Containerfile, final stage buil
   });
 
   it("holds only what the server needs, owned by root, with /data owned by its user", async () => {
-    expect((await readdir(path.join(root, "app"))).sort()).toEqual(["dist", "examples", "node_modules", "package.json"]);
-    expect((await readdir(path.join(root, "app", "examples"))).sort()).toEqual(["policies"]);
+    expect((await readdir(path.join(root, "app"))).sort()).toEqual(["dist", "node_modules", "package.json"]);
     expect((await readdir(path.join(root, "app", "node_modules"))).filter((name) => ["jest", "@swc", "s3rver", "tar-stream", "markdown-it"].includes(name))).toEqual([]);
     expect(await readdir(path.join(root, "app", "dist", "registry", "db", "migrations"))).toContain("001_init.sql");
     for (const main of ["registry", "controller"]) {
@@ -103,17 +109,24 @@ describeWithTool("podman", "the container image (Containerfile, final stage buil
     expect({ uid: data.uid, gid: data.gid }).toEqual({ uid: IMAGE_USER_ID, gid: IMAGE_USER_ID });
   });
 
-  it("serves /api/v2.0/health from its command, writes /data as its user, and its healthcheck follows the server", async () => {
-    // The image's own command and settings; only the address is the loopback's (an ephemeral port), and the
-    // controller is off because the stand-in base has no git.
-    server = await spawnBerth({}, inImage(image.Config.Cmd!, { BERTH_ADDR: "127.0.0.1:0", BERTH_CONTROLLER_REPO: "off", BERTH_ADMIN_PASSWORD: "Image-Admin-12345" }));
+  it("serves /api/v2.0/health from its command, keeps its policy repository in /data as its user, and its healthcheck follows the server", async () => {
+    // The image's own command and settings; only the address is the loopback's (an ephemeral port).
+    server = await spawnBerth({}, inImage(image.Config.Cmd!, { BERTH_ADDR: "127.0.0.1:0", BERTH_ADMIN_PASSWORD: ADMIN_PASSWORD }));
     const port = new URL(server.url).port;
     const response = await fetch(`${server.url}/api/v2.0/health`);
     expect(response.status).toBe(200);
     expect(await response.json()).toMatchObject({ status: "healthy" });
-    const written = await readdir(path.join(root, IMAGE_DATA_DIR));
-    expect(written.length).toBeGreaterThan(0);
-    for (const name of written) expect((await stat(path.join(root, IMAGE_DATA_DIR, name))).uid).toBe(IMAGE_USER_ID);
+
+    // The first start made the registry's policy repository with git, and the embedded controller cloned and applied it.
+    const runs = async () => (await (await fetch(`${server!.url}/api/v2.0/controller/runs`, { headers: { Authorization: ADMIN_AUTH } })).json()) as { result: string }[];
+    await waitUntil(async () => (await runs()).length > 0, "the embedded controller recorded a run", 90_000).catch((error) => {
+      throw new Error(`${(error as Error).message}; berth said:\n${server!.output()}`);
+    });
+    expect((await runs()).map((run) => run.result)).not.toContain("failed");
+    expect(server.output()).not.toMatch(/did not start/);
+    for (const written of ["policies/.git", "controller/repo/.git", ...(await readdir(path.join(root, IMAGE_DATA_DIR)))]) {
+      expect((await stat(path.join(root, IMAGE_DATA_DIR, written))).uid).toBe(IMAGE_USER_ID);
+    }
 
     // The image's BERTH_ADDR form (a wildcard address) with the server's port.
     const healthy = await healthcheck(`0.0.0.0:${port}`);
@@ -126,5 +139,5 @@ describeWithTool("podman", "the container image (Containerfile, final stage buil
     const down = await healthcheck(`0.0.0.0:${port}`);
     expect(down.stdout).toMatch(/^unreachable: .*ECONNREFUSED/);
     expect(down.code).toBe(1);
-  });
+  }, 180_000);
 });

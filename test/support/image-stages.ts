@@ -29,18 +29,24 @@ async function place(root: string, source: string, target = source): Promise<voi
 }
 
 /**
- * The `runtime-base` stage without git and ca-certificates: this machine's node (at /usr/local/bin, as in the node
- * image) with the libraries it links, /usr/bin/env for the commands' `#!/usr/bin/env node`, the berth user and
- * group, /data owned by them, and the `berth`/`berth-controller` links. Imported as `reference`.
+ * The `runtime-base` stage from this machine's binaries: node (at /usr/local/bin, as in the node image), git with
+ * its helpers and /bin/sh (local clones run git-upload-pack through it), /usr/bin/env for the commands'
+ * `#!/usr/bin/env node`, each with the libraries it links; the berth user and group, /data owned by them, and the
+ * `berth`/`berth-controller` links. No ca-certificates: the test reaches nothing over https. Imported as `reference`.
  */
 export async function importRuntimeBase(podman: Podman, reference: string): Promise<void> {
   const work = await mkdtemp(path.join(tmpdir(), "berth-runtime-base-"));
   try {
     const root = path.join(work, "root");
-    const env = "/usr/bin/env";
+    const binaries = ["/usr/bin/env", "/usr/bin/git", "/bin/sh"];
     await place(root, process.execPath, "/usr/local/bin/node");
-    await place(root, env);
-    for (const library of new Set([...(await sharedLibraries(process.execPath)), ...(await sharedLibraries(env))])) await place(root, library);
+    for (const binary of binaries) await place(root, binary);
+    const libraries = await Promise.all([process.execPath, ...binaries].map(sharedLibraries));
+    for (const library of new Set(libraries.flat())) await place(root, library);
+    await mkdir(path.join(root, "usr", "lib"), { recursive: true });
+    await mkdir(path.join(root, "usr", "share", "git-core"), { recursive: true });
+    await run("cp", ["-a", "/usr/lib/git-core", path.join(root, "usr", "lib")]);
+    await run("cp", ["-a", "/usr/share/git-core/templates", path.join(root, "usr", "share", "git-core")]);
     const id = IMAGE_USER_ID;
     await mkdir(path.join(root, "etc"));
     await writeFile(path.join(root, "etc", "passwd"), `root:x:0:0:root:/root:/usr/sbin/nologin\nberth:x:${id}:${id}::/app:/usr/sbin/nologin\n`);
@@ -70,14 +76,14 @@ async function productionPackages(): Promise<string[]> {
 
 /**
  * The `build` stage's /app, from this checkout (dist/ from `npm run build`) instead of a fresh `npm ci`: package.json,
- * dist/, examples/policies/ and node_modules with only the production packages (as `npm prune --omit=dev` leaves
- * it), all hard links. Returns the directory to pass as `--build-context build=`.
+ * dist/ and node_modules with only the production packages (as `npm prune --omit=dev` leaves it), all hard links.
+ * Returns the directory to pass as `--build-context build=`.
  */
 export async function prepareBuildStage(): Promise<{ dir: string; remove(): Promise<void> }> {
   const dir = await mkdtemp(path.join(tmpdir(), "berth-build-stage-"));
   const app = path.join(dir, "app");
   await mkdir(app);
-  const sources = ["package.json", "dist", "examples/policies", ...(await productionPackages())];
+  const sources = ["package.json", "dist", ...(await productionPackages())];
   // --parents keeps each source's path below the checkout; -l links instead of copying, where one file system allows.
   await run("cp", ["-al", "--parents", ...sources, app], { cwd: REPO }).catch(() => run("cp", ["-a", "--parents", ...sources, app], { cwd: REPO }));
   return { dir, remove: () => rm(dir, { recursive: true, force: true }) };
