@@ -83,6 +83,11 @@ function parseAddress(value: string): { host: string; port: number } {
   return { host, port };
 }
 
+/** The address `berth serve` listens on (also read by the container healthcheck, which must find that server). */
+export function listenAddress(env: Env): { host: string; port: number } {
+  return parseAddress(env.BERTH_ADDR || "0.0.0.0:5000");
+}
+
 function parseUrl(variable: string, value: string, protocols: string[]): string {
   let url: URL;
   try {
@@ -168,7 +173,7 @@ function parseTls(env: Env): TlsConfig | undefined {
 
 /** Reads and validates the BERTH_* variables. Throws ConfigError naming the first bad variable. */
 export function loadConfig(env: Env = process.env, cwd: string = process.cwd()): Config {
-  const { host, port } = parseAddress(env.BERTH_ADDR || "0.0.0.0:5000");
+  const { host, port } = listenAddress(env);
   const adminPassword = env.BERTH_ADMIN_PASSWORD || undefined;
   if (adminPassword !== undefined && adminPassword.length < 8) {
     throw new ConfigError("BERTH_ADMIN_PASSWORD", "must be at least 8 characters");

@@ -1,4 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
+import { DEFAULT_IMAGE } from "./image";
 
 export type Target = "aws" | "hosts" | "kubernetes";
 
@@ -58,7 +59,7 @@ export function readSettings(config = new pulumi.Config("berth")): StackSettings
     databaseUrl: config.getSecret("databaseUrl"),
     hosts,
     namespace: config.get("namespace") ?? "berth",
-    image: config.get("image") ?? "ghcr.io/berth/berth:0.1.0",
+    image: config.get("image") ?? DEFAULT_IMAGE,
     controllerRepo: config.get("controllerRepo") ?? "off",
     // "" follows the repository's default branch (its HEAD).
     controllerBranch: config.get("controllerBranch") ?? "",

@@ -57,7 +57,7 @@ export function registryEnvironment<T>(endpoints: ServiceEndpoints<T>, controlle
 }
 
 /** `berth-controller watch` against the registry it belongs to. */
-export function controllerEnvironment<T>(registryUrl: string, adminPassword: T, controller: ControllerSettings): Record<string, T | string> {
+export function controllerEnvironment<T>(registryUrl: string, adminPassword: T, controller: ControllerSettings, dataDir = "/var/lib/berth-controller"): Record<string, T | string> {
   return {
     BERTH_REGISTRY_URL: registryUrl,
     BERTH_REGISTRY_USER: "admin",
@@ -66,6 +66,6 @@ export function controllerEnvironment<T>(registryUrl: string, adminPassword: T, 
     BERTH_CONTROLLER_BRANCH: controller.branch,
     BERTH_CONTROLLER_SCHEDULE: controller.schedule,
     BERTH_CONTROLLER_ADDR: "0.0.0.0:5100",
-    BERTH_DATA_DIR: "/var/lib/berth-controller",
+    BERTH_DATA_DIR: dataDir,
   };
 }

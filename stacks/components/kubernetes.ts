@@ -2,6 +2,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { StackSettings } from "../config";
 import { controllerEnvironment, registryEnvironment, SECRET_VARIABLES } from "../environment";
+import { IMAGE_DATA_DIR, IMAGE_USER_ID } from "../image";
 import type { StackSecrets } from "../secrets";
 
 export interface BerthKubernetesArgs {
@@ -17,6 +18,26 @@ function containerEnv(env: Record<string, pulumi.Input<string>>, secretName: pul
   return Object.entries(env).map(([name, value]) =>
     SECRET_VARIABLES.includes(name) ? { name, valueFrom: { secretKeyRef: { name: secretName, key: name } } } : { name, value },
   );
+}
+
+/** Berth's pods run as the image's own user; fsGroup makes the data volume theirs. */
+const BERTH_POD_SECURITY = { runAsNonRoot: true, runAsUser: IMAGE_USER_ID, runAsGroup: IMAGE_USER_ID, fsGroup: IMAGE_USER_ID, seccompProfile: { type: "RuntimeDefault" } };
+const BERTH_CONTAINER_SECURITY = { allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] } };
+/**
+ * The image's /data volume as scratch space per pod: blobs live in MinIO and metadata in PostgreSQL, and the
+ * controller's clone of the policy repository is fetched again after a restart.
+ */
+const DATA_VOLUME = { name: "data", emptyDir: {} };
+const DATA_MOUNT = { name: "data", mountPath: IMAGE_DATA_DIR };
+const REGISTRY_HEALTH = { httpGet: { path: "/api/v2.0/health", port: 5000 } };
+
+/** A pod spec with one container of the image (`berth serve` or `berth-controller watch`), as the image's user. */
+function berthPod(image: string, container: k8s.types.input.core.v1.Container) {
+  return {
+    securityContext: BERTH_POD_SECURITY,
+    volumes: [DATA_VOLUME],
+    containers: [{ ...container, image, securityContext: BERTH_CONTAINER_SECURITY, volumeMounts: [DATA_MOUNT] }],
+  };
 }
 
 function statefulService(name: string, namespace: pulumi.Input<string>, port: number, opts: pulumi.CustomResourceOptions) {
@@ -107,8 +128,9 @@ export class BerthKubernetes extends pulumi.ComponentResource {
     const env = registryEnvironment<pulumi.Input<string>>(
       { databaseUrl, s3Endpoint: "http://minio:9000", bucket: settings.bucket, s3AccessKey: secrets.minioAccessKey, s3SecretKey: secrets.minioSecretKey, adminPassword: secrets.adminPassword, publicUrl },
       controller,
+      IMAGE_DATA_DIR,
     );
-    const controllerEnv = controllerEnvironment<pulumi.Input<string>>("http://berth:5000", secrets.adminPassword, controller);
+    const controllerEnv = controllerEnvironment<pulumi.Input<string>>("http://berth:5000", secrets.adminPassword, controller, IMAGE_DATA_DIR);
     const secretData: Record<string, pulumi.Input<string>> = {};
     for (const [key, value] of Object.entries({ ...env, ...controllerEnv })) if (SECRET_VARIABLES.includes(key)) secretData[key] = value;
     const secret = new k8s.core.v1.Secret(`${name}-settings`, { metadata: { name: "berth-settings", namespace }, stringData: secretData }, child);
@@ -123,16 +145,18 @@ export class BerthKubernetes extends pulumi.ComponentResource {
           spec: {
             // No two replicas on one node: losing a node leaves a registry serving.
             affinity: { podAntiAffinity: { requiredDuringSchedulingIgnoredDuringExecution: [{ labelSelector: { matchLabels: LABELS }, topologyKey: "kubernetes.io/hostname" }] } },
-            containers: [
-              {
-                name: "berth",
-                image: settings.image,
-                args: ["serve"],
-                env: containerEnv(env, secret.metadata.name),
-                ports: [{ containerPort: 5000 }],
-                readinessProbe: { httpGet: { path: "/api/v2.0/health", port: 5000 } },
-              },
-            ],
+            ...berthPod(settings.image, {
+              name: "berth",
+              command: ["berth", "serve"],
+              env: containerEnv(env, secret.metadata.name),
+              ports: [{ containerPort: 5000 }],
+              // The first start migrates the database: up to five minutes before the other probes begin.
+              startupProbe: { ...REGISTRY_HEALTH, periodSeconds: 5, failureThreshold: 60 },
+              readinessProbe: { ...REGISTRY_HEALTH, periodSeconds: 10 },
+              // Health includes the database and the bucket, and a restart cures neither: liveness only asks whether
+              // the process still accepts connections.
+              livenessProbe: { tcpSocket: { port: 5000 }, periodSeconds: 20 },
+            }),
           },
         },
       },
@@ -153,7 +177,14 @@ export class BerthKubernetes extends pulumi.ComponentResource {
         selector: { matchLabels: { app: "berth-controller" } },
         template: {
           metadata: { labels: { app: "berth-controller" } },
-          spec: { containers: [{ name: "controller", image: settings.image, command: ["berth-controller", "watch"], env: containerEnv(controllerEnv, secret.metadata.name), ports: [{ containerPort: 5100 }] }] },
+          spec: berthPod(settings.image, {
+            name: "controller",
+            command: ["berth-controller", "watch"],
+            env: containerEnv(controllerEnv, secret.metadata.name),
+            ports: [{ containerPort: 5100 }],
+            // No readiness probe: /readyz fails while a commit is parked, which is when its /metrics matter most.
+            livenessProbe: { httpGet: { path: "/healthz", port: 5100 } },
+          }),
         },
       },
     }, child);

@@ -1,5 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { checkPodSpec, checkRegistryReplicas } from "../../stacks/policy/rules";
+import packageJson from "../../package.json";
 import { installMocks, isSecret, reveal, valueOf, type Recorded } from "./mocks";
 
 describe("the kubernetes target (mocked)", () => {
@@ -23,6 +24,29 @@ describe("the kubernetes target (mocked)", () => {
     expect(registry.inputs.spec.template.spec.affinity.podAntiAffinity.requiredDuringSchedulingIgnoredDuringExecution[0].topologyKey).toBe("kubernetes.io/hostname");
     expect(deployment("berth-controller").inputs.spec.replicas).toBe(1);
     expect(deployment("berth-controller").inputs.spec.template.spec.containers[0].command).toEqual(["berth-controller", "watch"]);
+  });
+
+  it("runs the image `npm run image` builds, as the image's non-root user, with its /data volume and health probes", () => {
+    for (const name of ["berth", "berth-controller"]) {
+      const pod = deployment(name).inputs.spec.template.spec;
+      const [container] = pod.containers;
+      // The tag `npm run image` gives: package.json's name and version.
+      expect(container.image).toBe(`berth:${packageJson.version}`);
+      expect(pod.securityContext).toMatchObject({ runAsNonRoot: true, runAsUser: 10001, runAsGroup: 10001, fsGroup: 10001 });
+      expect(container.securityContext).toEqual({ allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] } });
+      expect(pod.volumes).toEqual([{ name: "data", emptyDir: {} }]);
+      expect(container.volumeMounts).toEqual([{ name: "data", mountPath: "/data" }]);
+      expect(container.env).toContainEqual({ name: "BERTH_DATA_DIR", value: "/data" });
+    }
+    const registry = deployment("berth").inputs.spec.template.spec.containers[0];
+    expect(registry.command).toEqual(["berth", "serve"]);
+    const health = { httpGet: { path: "/api/v2.0/health", port: 5000 } };
+    expect(registry.startupProbe).toMatchObject(health);
+    expect(registry.readinessProbe).toMatchObject(health);
+    expect(registry.livenessProbe).toMatchObject({ tcpSocket: { port: 5000 } });
+    expect(registry.env).toContainEqual({ name: "BERTH_ADDR", value: "0.0.0.0:5000" });
+    const controller = deployment("berth-controller").inputs.spec.template.spec.containers[0];
+    expect(controller.livenessProbe).toEqual({ httpGet: { path: "/healthz", port: 5100 } });
   });
 
   it("has PostgreSQL and MinIO as StatefulSets behind cluster-internal services, and TLS on the ingress", () => {

@@ -69,9 +69,12 @@ export interface BerthProcess {
 const VERBOSE_LEVELS = new Set(["info", "debug", "trace"]);
 const MAIN = path.join(__dirname, "..", "..", "dist", "registry", "main.js");
 
-/** Runs the built `berth serve` (dist/, from `npm run build`) as a child process, for crash and restart tests. */
-export async function spawnBerth(env: Record<string, string>): Promise<BerthProcess> {
-  const child = spawn(process.execPath, [MAIN, "serve"], {
+/**
+ * Runs the built `berth serve` (dist/, from `npm run build`) as a child process, for crash and restart tests, or
+ * `command` when given (the same server started another way, e.g. inside a container image's root filesystem).
+ */
+export async function spawnBerth(env: Record<string, string>, command: string[] = [process.execPath, MAIN, "serve"]): Promise<BerthProcess> {
+  const child = spawn(command[0], command.slice(1), {
     // Readiness is read from the "berth is ready" line, so the level must be at least info.
     env: { ...process.env, NODE_OPTIONS: "", ...env, BERTH_LOG_LEVEL: VERBOSE_LEVELS.has(env.BERTH_LOG_LEVEL) ? env.BERTH_LOG_LEVEL : "info" },
     stdio: ["ignore", "pipe", "pipe"],

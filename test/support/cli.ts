@@ -5,6 +5,8 @@ import path from "node:path";
 const PROGRAMS = {
   berth: path.join(__dirname, "..", "..", "dist", "registry", "main.js"),
   "berth-controller": path.join(__dirname, "..", "..", "dist", "controller", "main.js"),
+  /** The container image's HEALTHCHECK command. */
+  healthcheck: path.join(__dirname, "..", "..", "dist", "registry", "ops", "healthcheck.js"),
 };
 
 export interface CliResult {

@@ -18,7 +18,7 @@ export interface ReferenceRegistry {
 }
 
 /** A throwaway self-signed certificate for 127.0.0.1 (cert.pem, key.pem in `dir`), for an https upstream. */
-async function selfSignedCertificate(dir: string): Promise<void> {
+export async function selfSignedCertificate(dir: string): Promise<void> {
   await promisify(execFile)("openssl", [
     "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-days", "1",
     "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
