@@ -70,7 +70,7 @@ declare module "fastify" {
 }
 
 export interface AppDependencies {
-  config: Pick<Config, "publicUrl" | "logLevel" | "auditRetentionDays" | "gcGraceSeconds" | "webhookRetryBaseMs" | "proxyCacheTtlSeconds">;
+  config: Pick<Config, "publicUrl" | "logLevel" | "auditRetentionDays" | "gcGraceSeconds" | "webhookRetryBaseMs" | "proxyCacheTtlSeconds" | "maxManifestReferences">;
   sql: Sql;
   store: BlobStore;
   signingKey: SigningKey;
@@ -216,6 +216,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     immutableRules,
     pullStats,
     publicUrl: deps.config.publicUrl,
+    maxManifestReferences: deps.config.maxManifestReferences,
     onBytesSent: (bytes) => metrics.bytesSent.inc(bytes),
   };
 

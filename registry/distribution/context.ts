@@ -29,5 +29,7 @@ export interface DistributionContext {
   /** Pull-through caching for proxy projects. */
   proxy: ProxyCache;
   publicUrl?: string;
+  /** BERTH_MAX_MANIFEST_REFERENCES: distinct blobs and manifests one pushed manifest may refer to. */
+  maxManifestReferences: number;
   onBytesSent(bytes: number): void;
 }

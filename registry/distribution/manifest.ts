@@ -122,5 +122,22 @@ export function parseManifest(content: Buffer, contentType: string | undefined):
       references.push({ digest: descriptor(child, `manifests[${i}]`).digest, kind: "manifest" });
     });
   }
-  return { mediaType, references, subject, artifactType, annotations: annotations(body.annotations, "annotations") };
+  return { mediaType, references: distinct(references), subject, artifactType, annotations: annotations(body.annotations, "annotations") };
+}
+
+/** One entry per digest and kind, in first-seen order: a layer listed 27 000 times is one reference. */
+function distinct(references: ManifestReference[]): ManifestReference[] {
+  const byKey = new Map<string, ManifestReference>();
+  for (const reference of references) if (!byKey.has(`${reference.kind}:${reference.digest}`)) byKey.set(`${reference.kind}:${reference.digest}`, reference);
+  return [...byKey.values()];
+}
+
+/** Refuses a manifest that refers to more distinct blobs and manifests than `limit` (each is a row the push writes). */
+export function assertReferenceLimit(parsed: ParsedManifest, limit: number): void {
+  if (parsed.references.length <= limit) return;
+  throw new OciError(
+    "MANIFEST_INVALID",
+    `manifest refers to ${parsed.references.length} distinct blobs and manifests; at most ${limit} are accepted (BERTH_MAX_MANIFEST_REFERENCES)`,
+    { limit, references: parsed.references.length },
+  );
 }

@@ -9,7 +9,7 @@ import type { DistributionContext } from "./context";
 import { digestOf, parseDigest } from "./digest";
 import { OciError } from "./errors";
 import { locationOf } from "./http";
-import { parseManifest } from "./manifest";
+import { assertReferenceLimit, parseManifest } from "./manifest";
 import { unknownReferences, type StoredManifest } from "./metadata";
 import { isValidTag } from "./names";
 
@@ -103,6 +103,7 @@ export async function putManifest(ctx: DistributionContext, request: FastifyRequ
   }
   const content = await readLimited(request.raw, MAX_MANIFEST_BYTES);
   const parsed = parseManifest(content, request.headers["content-type"]);
+  assertReferenceLimit(parsed, ctx.maxManifestReferences);
 
   // The digest of what was sent, in the algorithm the client named when it pushed by digest.
   const algorithm = reference.kind === "digest" ? parseDigest(reference.digest)!.algorithm : "sha256";

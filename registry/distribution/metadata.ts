@@ -186,11 +186,12 @@ export class DistributionMetadata {
           manifest.annotations === null ? null : JSON.stringify(manifest.annotations),
         ],
       );
-      for (const reference of manifest.references) {
+      // One statement for every reference: a statement each made a many-layer manifest hold the database for seconds.
+      if (manifest.references.length > 0) {
         await tx.query(
           `INSERT INTO manifest_references (repository_id, parent_digest, child_digest, child_kind)
-           VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING`,
-          [repositoryId, manifest.digest, reference.digest, reference.kind],
+           SELECT $1, $2, child.digest, child.kind FROM unnest($3::text[], $4::text[]) AS child(digest, kind) ON CONFLICT DO NOTHING`,
+          [repositoryId, manifest.digest, manifest.references.map((r) => r.digest), manifest.references.map((r) => r.kind)],
         );
       }
       if (tag !== null) {
