@@ -18,6 +18,7 @@ import { RobotStore } from "./robots/store";
 import { registerUserRoutes } from "./api/users";
 import { UserStore } from "./users/store";
 import { actorOf, AuditLog } from "./audit/audit-log";
+import { limitSlowClients } from "./ops/slow-clients";
 import { refusedWriteEntry } from "./audit/refused-writes";
 import { scheduleAuditPurge } from "./audit/retention";
 import { registerProjectRoutes } from "./api/projects";
@@ -70,7 +71,7 @@ declare module "fastify" {
 }
 
 export interface AppDependencies {
-  config: Pick<Config, "publicUrl" | "logLevel" | "auditRetentionDays" | "gcGraceSeconds" | "webhookRetryBaseMs" | "proxyCacheTtlSeconds" | "maxManifestReferences">;
+  config: Pick<Config, "publicUrl" | "logLevel" | "auditRetentionDays" | "gcGraceSeconds" | "webhookRetryBaseMs" | "proxyCacheTtlSeconds" | "maxManifestReferences" | "bodyTimeoutSeconds" | "idleTimeoutSeconds">;
   sql: Sql;
   store: BlobStore;
   signingKey: SigningKey;
@@ -153,7 +154,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     // One line per request, written by our onResponse hook (with the user, without headers).
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: 1024 * 1024,
-    // Blob uploads can be slow and large: no request timeout; idle sockets still time out.
+    // Blob uploads can be slow and large: no request timeout for all; limitSlowClients sets the deadlines that apply.
     requestTimeout: 0,
     // Errors fastify raises before routing (a malformed %-escape in the path) get the API's error body too.
     frameworkErrors: (error, request, reply) => void sendError(error, request, reply),
@@ -163,6 +164,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
       return typeof id === "string" && /^[\x21-\x7e]{1,128}$/.test(id) ? id : randomUUID();
     },
   }) as unknown as FastifyInstance;
+  limitSlowClients(app, deps.config);
   const robots = new RobotStore(deps.sql);
   const authenticator = new Authenticator(deps.sql, robots);
   const tokens = new TokenService(deps.signingKey);

@@ -28,6 +28,10 @@ export interface Config {
   webhookRetryBaseMs: number;
   /** How long a proxy cache project serves a cached tag before asking its upstream whether the tag moved. */
   proxyCacheTtlSeconds: number;
+  /** An /api or /service request must arrive whole within this many seconds. */
+  bodyTimeoutSeconds: number;
+  /** A connection with no traffic either way for this many seconds is closed. */
+  idleTimeoutSeconds: number;
   /** Distinct blobs and manifests one manifest may refer to (every reference is a row written with the push). */
   maxManifestReferences: number;
   controller: ControllerConfig;
@@ -196,6 +200,8 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     gcGraceSeconds: parseWholeNumber("BERTH_GC_GRACE_SECONDS", "seconds", env.BERTH_GC_GRACE_SECONDS, 0) ?? 3600,
     webhookRetryBaseMs: parseWholeNumber("BERTH_WEBHOOK_RETRY_BASE_MS", "milliseconds", env.BERTH_WEBHOOK_RETRY_BASE_MS, 1) ?? 1000,
     proxyCacheTtlSeconds: parseWholeNumber("BERTH_PROXY_CACHE_TTL_SECONDS", "seconds", env.BERTH_PROXY_CACHE_TTL_SECONDS, 0) ?? 60,
+    bodyTimeoutSeconds: parseWholeNumber("BERTH_BODY_TIMEOUT_SECONDS", "seconds", env.BERTH_BODY_TIMEOUT_SECONDS, 1) ?? 30,
+    idleTimeoutSeconds: parseWholeNumber("BERTH_IDLE_TIMEOUT_SECONDS", "seconds", env.BERTH_IDLE_TIMEOUT_SECONDS, 1) ?? 60,
     maxManifestReferences: parseWholeNumber("BERTH_MAX_MANIFEST_REFERENCES", "references", env.BERTH_MAX_MANIFEST_REFERENCES, 1) ?? 5000,
     tokenKeyFile: parseKeyFile(env.BERTH_TOKEN_KEY_FILE),
     tls: parseTls(env),
