@@ -70,8 +70,10 @@ declare module "fastify" {
   }
 }
 
+const UPLOAD_PURGE_INTERVAL_MS = 60 * 60 * 1000;
+
 export interface AppDependencies {
-  config: Pick<Config, "publicUrl" | "logLevel" | "auditRetentionDays" | "gcGraceSeconds" | "webhookRetryBaseMs" | "proxyCacheTtlSeconds" | "maxManifestReferences" | "bodyTimeoutSeconds" | "idleTimeoutSeconds">;
+  config: Pick<Config, "publicUrl" | "logLevel" | "auditRetentionDays" | "gcGraceSeconds" | "webhookRetryBaseMs" | "proxyCacheTtlSeconds" | "maxManifestReferences" | "bodyTimeoutSeconds" | "idleTimeoutSeconds" | "maxUploadsPerUser" | "uploadPurgeAgeSeconds">;
   sql: Sql;
   store: BlobStore;
   signingKey: SigningKey;
@@ -219,6 +221,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     pullStats,
     publicUrl: deps.config.publicUrl,
     maxManifestReferences: deps.config.maxManifestReferences,
+    maxUploadsPerUser: deps.config.maxUploadsPerUser,
     onBytesSent: (bytes) => metrics.bytesSent.inc(bytes),
   };
 
@@ -315,7 +318,15 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   registerRobotRoutes(app, { ...apiDeps, robots, authenticator });
   registerQuotaRoutes(app, { quotas, audit });
   registerImmutableRuleRoutes(app, { ...apiDeps, immutableRules });
-  registerGcJob(scheduler, new GarbageCollector(deps.sql, deps.store, metadata), deps.config.gcGraceSeconds * 1000);
+  const gc = new GarbageCollector(deps.sql, deps.store, metadata, deps.config.uploadPurgeAgeSeconds * 1000);
+  registerGcJob(scheduler, gc, deps.config.gcGraceSeconds * 1000);
+  // Abandoned upload sessions go every hour whatever the GC schedule (which is none by default), hash state with them.
+  const purgeTimer = setInterval(
+    () => void gc.purgeUploads().then(({ sessions }) => uploads.forget(sessions), (error) => app.log.warn({ err: error }, "purging abandoned uploads failed")),
+    UPLOAD_PURGE_INTERVAL_MS,
+  );
+  purgeTimer.unref();
+  app.addHook("onClose", async () => clearInterval(purgeTimer));
   registerGcRoutes(app, { scheduler, audit });
   const retention = new RetentionStore(deps.sql);
   registerRetentionJob(scheduler, { sql: deps.sql, retention, projects, metadata, immutableRules, events, audit });

@@ -28,6 +28,10 @@ export interface Config {
   webhookRetryBaseMs: number;
   /** How long a proxy cache project serves a cached tag before asking its upstream whether the tag moved. */
   proxyCacheTtlSeconds: number;
+  /** Open upload sessions one caller (user, robot) may hold. */
+  maxUploadsPerUser: number;
+  /** Upload sessions untouched this long are purged (hourly, whatever the GC schedule). */
+  uploadPurgeAgeSeconds: number;
   /** An /api or /service request must arrive whole within this many seconds. */
   bodyTimeoutSeconds: number;
   /** A connection with no traffic either way for this many seconds is closed. */
@@ -177,6 +181,16 @@ function parseTls(env: Env): TlsConfig | undefined {
   return { certFile, keyFile, reloadSeconds };
 }
 
+const DURATION_UNITS: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86_400 };
+
+/** `90s`, `30m`, `24h`, `7d` → seconds. */
+function parseDuration(name: string, value: string | undefined, fallback: number): number {
+  if (value === undefined || value === "") return fallback;
+  const match = /^(\d{1,6})(s|m|h|d)$/.exec(value);
+  if (!match || Number(match[1]) === 0) throw new ConfigError(name, `must be a duration such as 90m, 24h or 7d, got "${value}"`);
+  return Number(match[1]) * DURATION_UNITS[match[2]];
+}
+
 /** Reads and validates the BERTH_* variables. Throws ConfigError naming the first bad variable. */
 export function loadConfig(env: Env = process.env, cwd: string = process.cwd()): Config {
   const { host, port } = listenAddress(env);
@@ -200,6 +214,8 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     gcGraceSeconds: parseWholeNumber("BERTH_GC_GRACE_SECONDS", "seconds", env.BERTH_GC_GRACE_SECONDS, 0) ?? 3600,
     webhookRetryBaseMs: parseWholeNumber("BERTH_WEBHOOK_RETRY_BASE_MS", "milliseconds", env.BERTH_WEBHOOK_RETRY_BASE_MS, 1) ?? 1000,
     proxyCacheTtlSeconds: parseWholeNumber("BERTH_PROXY_CACHE_TTL_SECONDS", "seconds", env.BERTH_PROXY_CACHE_TTL_SECONDS, 0) ?? 60,
+    maxUploadsPerUser: parseWholeNumber("BERTH_MAX_UPLOADS_PER_USER", "sessions", env.BERTH_MAX_UPLOADS_PER_USER, 1) ?? 500,
+    uploadPurgeAgeSeconds: parseDuration("BERTH_UPLOAD_PURGE_AGE", env.BERTH_UPLOAD_PURGE_AGE, 24 * 3600),
     bodyTimeoutSeconds: parseWholeNumber("BERTH_BODY_TIMEOUT_SECONDS", "seconds", env.BERTH_BODY_TIMEOUT_SECONDS, 1) ?? 30,
     idleTimeoutSeconds: parseWholeNumber("BERTH_IDLE_TIMEOUT_SECONDS", "seconds", env.BERTH_IDLE_TIMEOUT_SECONDS, 1) ?? 60,
     maxManifestReferences: parseWholeNumber("BERTH_MAX_MANIFEST_REFERENCES", "references", env.BERTH_MAX_MANIFEST_REFERENCES, 1) ?? 5000,

@@ -31,5 +31,7 @@ export interface DistributionContext {
   publicUrl?: string;
   /** BERTH_MAX_MANIFEST_REFERENCES: distinct blobs and manifests one pushed manifest may refer to. */
   maxManifestReferences: number;
+  /** BERTH_MAX_UPLOADS_PER_USER: open upload sessions one caller may hold. */
+  maxUploadsPerUser: number;
   onBytesSent(bytes: number): void;
 }

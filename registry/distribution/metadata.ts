@@ -327,8 +327,13 @@ export class DistributionMetadata {
   }
 
   // Upload sessions: the row binds a session id to its repository so any node can continue it.
-  async createUpload(id: string, repositoryId: number): Promise<void> {
-    await this.sql.query("INSERT INTO uploads (id, repository_id) VALUES ($1, $2)", [id, repositoryId]);
+  async createUpload(id: string, repositoryId: number, owner: string): Promise<void> {
+    await this.sql.query("INSERT INTO uploads (id, repository_id, owner) VALUES ($1, $2, $3)", [id, repositoryId, owner]);
+  }
+
+  async openUploads(owner: string): Promise<number> {
+    const [row] = await this.sql.query<{ open: number }>("SELECT count(*)::int AS open FROM uploads WHERE owner = $1", [owner]);
+    return row.open;
   }
 
   async uploadRepository(id: string): Promise<number | null> {

@@ -35,10 +35,17 @@ export class UploadService {
     private readonly observer: TransferObserver = { started: () => undefined, ended: () => undefined },
   ) {}
 
-  async start(repositoryId: number): Promise<string> {
+  /**
+   * Opens a session for `owner` (who asks: a user, a robot, the proxy). With `limit`, an owner who already holds that
+   * many open sessions is refused with 429 until some finish, are cancelled or are purged.
+   */
+  async start(repositoryId: number, owner: string, limit?: number): Promise<string> {
+    if (limit !== undefined && (await this.metadata.openUploads(owner)) >= limit) {
+      throw new OciError("TOOMANYREQUESTS", `${owner} has ${limit} upload sessions open already (BERTH_MAX_UPLOADS_PER_USER): finish or cancel some first`, { limit });
+    }
     const id = randomUUID();
     await this.store.startUpload(id);
-    await this.metadata.createUpload(id, repositoryId);
+    await this.metadata.createUpload(id, repositoryId, owner);
     this.hashes.set(id, { hash: createHash("sha256"), size: 0 });
     return id;
   }
@@ -99,6 +106,11 @@ export class UploadService {
       this.hashes.delete(id);
       return size;
     });
+  }
+
+  /** Drops the running hashes of sessions that were purged (their rows and bytes are gone). */
+  forget(ids: string[]): void {
+    for (const id of ids) this.hashes.delete(id);
   }
 
   async cancel(id: string, repositoryId: number): Promise<void> {

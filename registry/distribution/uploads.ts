@@ -104,7 +104,8 @@ export async function startUpload(ctx: DistributionContext, request: FastifyRequ
   const monolithicDigest = stringParam(query.digest);
   if (monolithicDigest !== null) {
     const digest = requireDigest(monolithicDigest);
-    const id = await ctx.uploads.start(repositoryId);
+    // Opened and finished within this request: not one of the caller's open sessions.
+    const id = await ctx.uploads.start(repositoryId, principalName(request.principal));
     try {
       const admit = quotaAdmission(ctx, request, access, `${digest.algorithm}:${digest.hex}`);
       await ctx.uploads.finish(id, repositoryId, digest, hasBody(request) ? chunkOf(request) : Readable.from([]), admit);
@@ -115,7 +116,7 @@ export async function startUpload(ctx: DistributionContext, request: FastifyRequ
     return sendCreated(ctx, reply, access.name, monolithicDigest);
   }
 
-  const id = await ctx.uploads.start(repositoryId);
+  const id = await ctx.uploads.start(repositoryId, principalName(request.principal), ctx.maxUploadsPerUser);
   if (hasBody(request)) {
     // Not in the spec, but distribution accepts a first chunk on POST; keep it rather than drop bytes.
     const size = await ctx.uploads.append(id, repositoryId, chunkOf(request), 0);

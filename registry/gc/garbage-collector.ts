@@ -35,7 +35,7 @@ interface ManifestKey {
  */
 export const DEFAULT_GRACE_MS = 60 * 60 * 1000;
 // Upload sessions untouched this long are abandoned (a client that stopped mid-push and never came back).
-const STALE_UPLOAD_MS = 24 * 60 * 60 * 1000;
+export const DEFAULT_UPLOAD_PURGE_MS = 24 * 60 * 60 * 1000;
 // Deleting an index can orphan its children, deleting those their referrers: at most this many rounds per run.
 const MAX_MANIFEST_ROUNDS = 10;
 
@@ -75,6 +75,7 @@ export class GarbageCollector {
     private readonly sql: Sql,
     private readonly store: BlobStore,
     private readonly metadata: DistributionMetadata,
+    private readonly uploadPurgeMs: number = DEFAULT_UPLOAD_PURGE_MS,
   ) {}
 
   async run(options: GcOptions): Promise<GcResult> {
@@ -91,7 +92,8 @@ export class GarbageCollector {
     result.deletedBlobs = blobs.count;
     result.freedBytes = blobs.bytes;
     if (!options.dryRun) {
-      result.removedUploads = await this.sweepUploads(options);
+      const purged = await this.purgeUploads(options.signal);
+      result.removedUploads = purged.sessions.length + purged.orphans;
       this.metadata.forgetAll();
     }
     await log(
@@ -198,8 +200,13 @@ export class GarbageCollector {
     });
   }
 
-  /** Upload sessions abandoned for a day: their rows and bytes. */
-  private async sweepUploads(options: GcOptions): Promise<number> {
+  /**
+   * Upload sessions abandoned for `uploadPurgeMs` (a day by default): their rows and bytes, and upload areas no
+   * session knows. Runs with every GC and on its own every hour.
+   */
+  async purgeUploads(signal?: AbortSignal): Promise<{ sessions: string[]; orphans: number }> {
+    const options = { signal };
+    const STALE_UPLOAD_MS = this.uploadPurgeMs;
     const stale = await this.sql.query<{ id: string }>("SELECT id FROM uploads WHERE updated_at < $1", [new Date(Date.now() - STALE_UPLOAD_MS)]);
     for (const { id } of stale) {
       if (options.signal?.aborted) break;
@@ -218,6 +225,6 @@ export class GarbageCollector {
     }
     // Multipart writes a killed process left open in an object store.
     await this.store.abortStaleMultipartUploads?.(STALE_UPLOAD_MS);
-    return stale.length + orphans;
+    return { sessions: stale.map((row) => row.id), orphans };
   }
 }

@@ -173,7 +173,7 @@ export class ProxyCache {
 
   /** Streams `source` into an upload of the repository and commits it after verifying the digest. */
   private async storeBlob(repositoryId: number, digest: string, source: Readable): Promise<void> {
-    const id = await this.uploads.start(repositoryId);
+    const id = await this.uploads.start(repositoryId, "system:proxy-cache");
     try {
       await this.uploads.append(id, repositoryId, source, 0);
       await this.uploads.finish(id, repositoryId, parseDigest(digest)!, null);

@@ -73,3 +73,14 @@ describe("loadConfig", () => {
     expect(loadConfig({ BERTH_PUBLIC_URL: "https://registry.example.com/" }).publicUrl).toBe("https://registry.example.com");
   });
 });
+
+describe("upload limits", () => {
+  const base = { BERTH_DATA_DIR: "/tmp/berth-config-test" };
+  it("reads BERTH_UPLOAD_PURGE_AGE as a duration and BERTH_MAX_UPLOADS_PER_USER as a count", () => {
+    expect(loadConfig({ ...base }).uploadPurgeAgeSeconds).toBe(86_400);
+    expect(loadConfig({ ...base }).maxUploadsPerUser).toBe(500);
+    expect(loadConfig({ ...base, BERTH_UPLOAD_PURGE_AGE: "90m" }).uploadPurgeAgeSeconds).toBe(5400);
+    expect(() => loadConfig({ ...base, BERTH_UPLOAD_PURGE_AGE: "1 day" })).toThrow('BERTH_UPLOAD_PURGE_AGE: must be a duration such as 90m, 24h or 7d, got "1 day"');
+    expect(() => loadConfig({ ...base, BERTH_MAX_UPLOADS_PER_USER: "0" })).toThrow(/BERTH_MAX_UPLOADS_PER_USER/);
+  });
+});
