@@ -1,5 +1,5 @@
 import { createHash, randomUUID, type Hash } from "node:crypto";
-import { pipeline, type Readable } from "node:stream";
+import { finished, pipeline, Transform, type Readable, type TransformCallback } from "node:stream";
 import { pipeline as pipelineAsync } from "node:stream/promises";
 import type { BlobStore } from "../storage/blob-store";
 import { HashingStream, type ParsedDigest } from "./digest";
@@ -10,6 +10,26 @@ import type { DistributionMetadata } from "./metadata";
 export interface TransferObserver {
   started(): void;
   ended(bytes: number): void;
+}
+
+/** Passes at most `limit` bytes; one more fails the stream, so the store discards the chunk. */
+class SizeCap extends Transform {
+  exceeded = false;
+  private passed = 0;
+
+  constructor(private readonly limit: number) {
+    super();
+  }
+
+  override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
+    this.passed += chunk.length;
+    if (this.passed > this.limit) {
+      this.exceeded = true;
+      callback(new Error("size cap exceeded"));
+      return;
+    }
+    callback(null, chunk);
+  }
 }
 
 /** The shape of the ids start() hands out (randomUUID). */
@@ -62,7 +82,7 @@ export class UploadService {
    * Appends a chunk. `expectedStart` is where the client says it starts (from Content-Range); a chunk that
    * does not continue the upload where it ends is refused with 416, and the upload is unchanged.
    */
-  append(id: string, repositoryId: number, source: Readable, expectedStart: number | null): Promise<number> {
+  append(id: string, repositoryId: number, source: Readable, expectedStart: number | null, maxSize: number | null = null): Promise<number> {
     return this.exclusive(id, async () => {
       const size = await this.size(id, repositoryId);
       if (expectedStart !== null && expectedStart !== size) {
@@ -71,7 +91,7 @@ export class UploadService {
           size,
         });
       }
-      return this.write(id, size, source);
+      return this.write(id, size, source, maxSize);
     });
   }
 
@@ -132,19 +152,33 @@ export class UploadService {
     if (owner !== repositoryId) throw new OciError("BLOB_UPLOAD_UNKNOWN", `upload ${id.slice(0, 100)} is unknown`);
   }
 
-  private async write(id: string, size: number, source: Readable): Promise<number> {
+  /** With `maxSize`, a chunk that would take the session past it is cut and refused (DENIED), the session unchanged. */
+  private async write(id: string, size: number, source: Readable, maxSize: number | null = null): Promise<number> {
     const running = this.hashes.get(id);
     const hash = running && running.size === size ? running.hash : createHash("sha256");
     // Without a matching running hash, hashing now would miss the earlier bytes: catch up at the end instead.
     const catchUp = !(running && running.size === size);
     this.hashes.delete(id); // until the write succeeds, the hash may hold bytes the store discarded
     const tap = new HashingStream(hash);
+    const cap = maxSize === null ? null : new SizeCap(maxSize - size);
     // pipeline passes a client's disconnect on to `tap` as an error, so the store discards the partial chunk.
-    pipeline(source, tap, () => undefined);
+    if (cap) {
+      // Not pipeline(source, cap, …): a refused chunk must leave the request alive so the client gets the 403.
+      pipeline(cap, tap, () => undefined);
+      source.pipe(cap);
+      finished(source, (error) => error && cap.destroy(error));
+      cap.once("error", () => {
+        source.unpipe(cap);
+        source.resume();
+      });
+    } else pipeline(source, tap, () => undefined);
     let newSize: number;
     this.observer.started();
     try {
       newSize = await this.store.appendUpload(id, tap);
+    } catch (error) {
+      if (cap?.exceeded) throw new OciError("DENIED", `the upload would exceed the project's storage quota (${maxSize} bytes left for this upload)`, { limit: maxSize });
+      throw error;
     } finally {
       this.observer.ended(tap.bytes);
     }

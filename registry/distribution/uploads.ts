@@ -139,7 +139,8 @@ export async function patchUpload(ctx: DistributionContext, request: FastifyRequ
   if (range && length !== null && range.end - range.start + 1 !== length) {
     throw new OciError("RANGE_INVALID", `Content-Range covers ${range.end - range.start + 1} bytes but Content-Length is ${length}`);
   }
-  const size = await ctx.uploads.append(id, session.repositoryId, chunkOf(request), range?.start ?? null);
+  const headroom = await ctx.quotas.headroom(session.access.project.id);
+  const size = await ctx.uploads.append(id, session.repositoryId, chunkOf(request), range?.start ?? null, headroom);
   return sendProgress(ctx, reply, 202, session.name, id, size);
 }
 

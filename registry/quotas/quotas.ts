@@ -56,6 +56,18 @@ export class ProjectQuotas {
   ) {}
 
   /**
+   * How many more bytes the project may take (null: no limit). An upload whose session grows past it is cut as the
+   * bytes arrive, rather than stored whole and refused only when it is finished.
+   */
+  async headroom(projectId: number): Promise<number | null> {
+    const [row] = await this.db.query<{ storage_limit: number; used: number }>(
+      `SELECT p.storage_limit, CASE WHEN p.storage_limit < 0 THEN 0 ELSE ${projectUsageSql("p.id")} END AS used FROM projects p WHERE p.id = $1`,
+      [projectId],
+    );
+    return !row || row.storage_limit < 0 ? null : Math.max(0, row.storage_limit - row.used);
+  }
+
+  /**
    * Lets blob `digest` of `size` bytes into the project, or refuses with QuotaExceededError (and a QUOTA_EXCEED
    * event) when that would take usage over the limit. A blob the project already holds adds nothing. Concurrent
    * pushes into one project are each checked against usage before the others land, so together they may overshoot

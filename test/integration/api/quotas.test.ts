@@ -64,9 +64,12 @@ describe("storage quotas", () => {
     expect(before.length).toBeGreaterThan(0);
     const big = seededBytes("quota/b", 6 * MiB);
     const location = await admin.startUpload("capped/one");
-    expect((await admin.patchChunk(location, big, 0)).status).toBe(202);
+    // As a chunk it is refused as it arrives (what is left is 4 MiB); as the closing PUT's body, once verified.
+    const chunk = await admin.patchChunk(location, big, 0);
+    expect(chunk.status).toBe(403);
+    expect(((await chunk.json()) as { errors: { code: string }[] }).errors[0].code).toBe("DENIED");
     const digest = `sha256:${createHash("sha256").update(big).digest("hex")}`;
-    const refused = await admin.finishUpload(location, digest);
+    const refused = await admin.finishUpload(location, digest, big);
     expect(refused.status).toBe(403);
     const body = (await refused.json()) as { errors: { code: string; message: string }[] };
     expect(body.errors[0].code).toBe("DENIED");
