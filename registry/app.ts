@@ -24,6 +24,7 @@ import { registerProjectRoutes } from "./api/projects";
 import { Authorizer } from "./auth/authorizer";
 import { HarborError, codeForStatus } from "./api/errors";
 import { Authenticator, BadCredentialsError, TooManyAttemptsError } from "./auth/authenticate";
+import { LoginThrottle } from "./auth/login-throttle";
 import { TOKEN_SERVICE, TokenService, type TokenAccess } from "./auth/token-service";
 import type { SigningKey } from "./auth/token-keys";
 import { registerTokenRoutes } from "./api/token";
@@ -70,7 +71,7 @@ declare module "fastify" {
 }
 
 export interface AppDependencies {
-  config: Pick<Config, "publicUrl" | "logLevel" | "auditRetentionDays" | "gcGraceSeconds" | "webhookRetryBaseMs" | "proxyCacheTtlSeconds">;
+  config: Pick<Config, "publicUrl" | "logLevel" | "auditRetentionDays" | "gcGraceSeconds" | "webhookRetryBaseMs" | "proxyCacheTtlSeconds" | "loginThrottle" | "trustedProxies">;
   sql: Sql;
   store: BlobStore;
   signingKey: SigningKey;
@@ -153,6 +154,8 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     // One line per request, written by our onResponse hook (with the user, without headers).
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: 1024 * 1024,
+    // request.ip (login throttling, audit records) is the client behind our own proxies, never a client's claim.
+    trustProxy: deps.config.trustedProxies.length > 0 ? deps.config.trustedProxies : false,
     // Blob uploads can be slow and large: no request timeout; idle sockets still time out.
     requestTimeout: 0,
     // Errors fastify raises before routing (a malformed %-escape in the path) get the API's error body too.
@@ -164,7 +167,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     },
   }) as unknown as FastifyInstance;
   const robots = new RobotStore(deps.sql);
-  const authenticator = new Authenticator(deps.sql, robots);
+  const authenticator = new Authenticator(deps.sql, robots, new LoginThrottle(deps.config.loginThrottle));
   const tokens = new TokenService(deps.signingKey);
   const projects = new ProjectStore(deps.sql);
   const members = new MemberStore(deps.sql);
