@@ -25,6 +25,7 @@ import { registerProjectRoutes } from "./api/projects";
 import { Authorizer } from "./auth/authorizer";
 import { HarborError, codeForStatus } from "./api/errors";
 import { Authenticator, BadCredentialsError, TooManyAttemptsError } from "./auth/authenticate";
+import { LoginThrottle } from "./auth/login-throttle";
 import { TOKEN_SERVICE, TokenService, type TokenAccess } from "./auth/token-service";
 import type { SigningKey } from "./auth/token-keys";
 import { registerTokenRoutes } from "./api/token";
@@ -73,7 +74,11 @@ declare module "fastify" {
 const UPLOAD_PURGE_INTERVAL_MS = 60 * 60 * 1000;
 
 export interface AppDependencies {
-  config: Pick<Config, "publicUrl" | "logLevel" | "auditRetentionDays" | "gcGraceSeconds" | "webhookRetryBaseMs" | "proxyCacheTtlSeconds" | "maxManifestReferences" | "bodyTimeoutSeconds" | "idleTimeoutSeconds" | "maxUploadsPerUser" | "uploadPurgeAgeSeconds">;
+  config: Pick<
+    Config,
+    | "publicUrl" | "logLevel" | "auditRetentionDays" | "gcGraceSeconds" | "webhookRetryBaseMs" | "proxyCacheTtlSeconds" | "maxManifestReferences"
+    | "bodyTimeoutSeconds" | "idleTimeoutSeconds" | "maxUploadsPerUser" | "uploadPurgeAgeSeconds" | "loginThrottle" | "trustedProxies"
+  >;
   sql: Sql;
   store: BlobStore;
   signingKey: SigningKey;
@@ -156,6 +161,8 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     // One line per request, written by our onResponse hook (with the user, without headers).
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: 1024 * 1024,
+    // request.ip (login throttling, audit records) is the client behind our own proxies, never a client's claim.
+    trustProxy: deps.config.trustedProxies.length > 0 ? deps.config.trustedProxies : false,
     // Blob uploads can be slow and large: no request timeout for all; limitSlowClients sets the deadlines that apply.
     requestTimeout: 0,
     // Errors fastify raises before routing (a malformed %-escape in the path) get the API's error body too.
@@ -168,7 +175,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   }) as unknown as FastifyInstance;
   limitSlowClients(app, deps.config);
   const robots = new RobotStore(deps.sql);
-  const authenticator = new Authenticator(deps.sql, robots);
+  const authenticator = new Authenticator(deps.sql, robots, new LoginThrottle(deps.config.loginThrottle));
   const tokens = new TokenService(deps.signingKey);
   const projects = new ProjectStore(deps.sql);
   const members = new MemberStore(deps.sql);

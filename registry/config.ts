@@ -1,6 +1,8 @@
 import { createPrivateKey } from "node:crypto";
 import { readFileSync } from "node:fs";
+import { isIP } from "node:net";
 import path from "node:path";
+import { DEFAULT_LOGIN_THROTTLE_LIMITS, type LoginThrottleLimits } from "./auth/login-throttle";
 import { CertificatePairError, readCertificatePairSync, type CertificateFiles } from "./tls/certificate-pair";
 
 /** Everything Berth reads from its environment, validated once at start. */
@@ -39,6 +41,13 @@ export interface Config {
   /** Distinct blobs and manifests one manifest may refer to (every reference is a row written with the push). */
   maxManifestReferences: number;
   controller: ControllerConfig;
+  /** When failed logins block further attempts, per (username, client address) and per client address. */
+  loginThrottle: LoginThrottleLimits;
+  /**
+   * Addresses and CIDRs of the proxies and load balancers in front of Berth: only their `X-Forwarded-For` is
+   * believed (the client is the right-most address outside these ranges). Empty → the socket's peer is the client.
+   */
+  trustedProxies: string[];
   /** Serve HTTPS with this certificate and key (checked at start, re-read when they change on disk). */
   tls?: TlsConfig;
 }
@@ -165,6 +174,40 @@ function parseWholeNumber(name: string, unit: string, value: string | undefined,
   return Number(value);
 }
 
+/** One CIDR (`10.0.0.0/16`, `fd00::/8`) or a single address, as the proxy-addr module behind fastify's trustProxy takes them. */
+function parseCidr(value: string): string {
+  const [address, prefix, ...rest] = value.split("/");
+  const family = isIP(address);
+  const bits = family === 4 ? 32 : 128;
+  const validPrefix = prefix === undefined || (/^\d{1,3}$/.test(prefix) && Number(prefix) <= bits);
+  if (family === 0 || !validPrefix || rest.length > 0) {
+    throw new ConfigError("BERTH_TRUSTED_PROXIES", `"${value}" is not an IP address or CIDR (for example 10.0.0.0/16 or 127.0.0.1/32)`);
+  }
+  return value;
+}
+
+function parseTrustedProxies(value: string | undefined): string[] {
+  if (!value?.trim()) return [];
+  return value.split(",").map((entry) => parseCidr(entry.trim()));
+}
+
+function parseLoginThrottle(env: Env): LoginThrottleLimits {
+  const defaults = DEFAULT_LOGIN_THROTTLE_LIMITS;
+  const seconds = (name: string, fallbackMs: number) => (parseWholeNumber(name, "seconds", env[name], 1) ?? fallbackMs / 1000) * 1000;
+  const limits: LoginThrottleLimits = {
+    failuresPerUser: parseWholeNumber("BERTH_LOGIN_FAILURES_PER_USER", "failures", env.BERTH_LOGIN_FAILURES_PER_USER, 1) ?? defaults.failuresPerUser,
+    failuresPerAddress:
+      parseWholeNumber("BERTH_LOGIN_FAILURES_PER_ADDRESS", "failures", env.BERTH_LOGIN_FAILURES_PER_ADDRESS, 1) ?? defaults.failuresPerAddress,
+    windowMs: seconds("BERTH_LOGIN_WINDOW_SECONDS", defaults.windowMs),
+    firstBlockMs: seconds("BERTH_LOGIN_BLOCK_SECONDS", defaults.firstBlockMs),
+    maxBlockMs: seconds("BERTH_LOGIN_MAX_BLOCK_SECONDS", defaults.maxBlockMs),
+  };
+  if (limits.maxBlockMs < limits.firstBlockMs) {
+    throw new ConfigError("BERTH_LOGIN_MAX_BLOCK_SECONDS", `must be at least BERTH_LOGIN_BLOCK_SECONDS (${limits.firstBlockMs / 1000})`);
+  }
+  return limits;
+}
+
 function parseTls(env: Env): TlsConfig | undefined {
   const reloadSeconds = parseWholeNumber("BERTH_TLS_RELOAD_SECONDS", "seconds", env.BERTH_TLS_RELOAD_SECONDS, 1) ?? 10;
   const certFile = env.BERTH_TLS_CERT_FILE || undefined;
@@ -221,6 +264,8 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     maxManifestReferences: parseWholeNumber("BERTH_MAX_MANIFEST_REFERENCES", "references", env.BERTH_MAX_MANIFEST_REFERENCES, 1) ?? 5000,
     tokenKeyFile: parseKeyFile(env.BERTH_TOKEN_KEY_FILE),
     tls: parseTls(env),
+    loginThrottle: parseLoginThrottle(env),
+    trustedProxies: parseTrustedProxies(env.BERTH_TRUSTED_PROXIES),
     controller: {
       repo: env.BERTH_CONTROLLER_REPO || undefined,
       branch: env.BERTH_CONTROLLER_BRANCH || undefined,

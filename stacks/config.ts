@@ -18,6 +18,11 @@ export interface StackSettings {
   domain: string;
   /** CIDRs allowed to reach 443 (and 5000 when exposed). */
   allowedCidrs: string[];
+  /**
+   * CIDRs of what forwards requests to Berth (an ingress controller's pods on kubernetes): their X-Forwarded-For is
+   * believed. The aws target always trusts its VPC (the ALB); a host serving TLS itself trusts nobody.
+   */
+  trustedProxies: string[];
   /** Also expose the registry API port 5000 (behind the same allow-list). */
   exposeApiPort: boolean;
   /** Registry hosts or replicas: at least two. */
@@ -51,6 +56,7 @@ export function readSettings(config = new pulumi.Config("berth")): StackSettings
     target: target as Target,
     domain: config.require("domain"),
     allowedCidrs: config.getObject<string[]>("allowedCidrs") ?? ["0.0.0.0/0"],
+    trustedProxies: config.getObject<string[]>("trustedProxies") ?? [],
     exposeApiPort: config.getBoolean("exposeApiPort") ?? false,
     replicas,
     instanceType: config.get("instanceType") ?? "c6i.xlarge",

@@ -29,15 +29,23 @@ export interface TlsFiles {
 /** Variables that hold secrets: they go into a Secret (or a 0600 file), never into plain outputs or specs. */
 export const SECRET_VARIABLES = ["BERTH_DATABASE_URL", "BERTH_S3_ACCESS_KEY", "BERTH_S3_SECRET_KEY", "BERTH_ADMIN_PASSWORD", "BERTH_REGISTRY_PASSWORD"];
 
+export interface RegistryEnvironmentOptions {
+  dataDir?: string;
+  tls?: TlsFiles;
+  /** CIDRs of the load balancer or ingress in front, whose X-Forwarded-For names the client (login throttling, audit). */
+  trustedProxies?: string[];
+}
+
 /**
  * Berth's variables. With `tls` Berth terminates TLS itself on 443 with those files (reloaded when they are renewed);
  * without it, it speaks plain HTTP on 5000 behind whatever terminates TLS in front (a load balancer, an ingress).
  */
-export function registryEnvironment<T>(endpoints: ServiceEndpoints<T>, controller: ControllerSettings, options: { dataDir?: string; tls?: TlsFiles } = {}): Record<string, T | string> {
-  const { dataDir = "/var/lib/berth", tls } = options;
+export function registryEnvironment<T>(endpoints: ServiceEndpoints<T>, controller: ControllerSettings, options: RegistryEnvironmentOptions = {}): Record<string, T | string> {
+  const { dataDir = "/var/lib/berth", tls, trustedProxies = [] } = options;
   return {
     BERTH_ADDR: tls ? "0.0.0.0:443" : "0.0.0.0:5000",
     ...(tls ? { BERTH_TLS_CERT_FILE: tls.certFile, BERTH_TLS_KEY_FILE: tls.keyFile } : {}),
+    ...(trustedProxies.length > 0 ? { BERTH_TRUSTED_PROXIES: trustedProxies.join(",") } : {}),
     BERTH_DATA_DIR: dataDir,
     BERTH_DATABASE_URL: endpoints.databaseUrl,
     BERTH_STORAGE: "s3",

@@ -38,7 +38,7 @@ export function hostScript(
             publicUrl: `https://${settings.domain}`,
           },
           controller,
-          { tls: tlsOnHost ? HOST_TLS_FILES : undefined },
+          tlsOnHost ? { tls: HOST_TLS_FILES } : { trustedProxies: settings.trustedProxies },
         ),
         controllerEnv: role === "primary" && settings.controllerRepo !== "off" ? controllerEnvironment(registryUrl, adminPassword, controller) : null,
         databasePassword: dbPassword,

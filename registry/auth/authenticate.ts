@@ -77,7 +77,7 @@ export class Authenticator {
       }
       throw error;
     }
-    this.throttle.recordSuccess(username);
+    this.throttle.recordSuccess(username, clientAddress);
     if (this.cache.size >= CACHE_MAX) this.cache.delete(this.cache.keys().next().value!);
     this.cache.set(key, { username: decoded.slice(0, colon), principal, expires: Date.now() + CACHE_TTL_MS });
     return principal;

@@ -69,7 +69,8 @@ export class BerthAws extends pulumi.ComponentResource {
           vpcSecurityGroupIds: [hostGroup.id],
           rootBlockDevice: { volumeType: "gp3", volumeSize: settings.diskGiB, encrypted: true },
           metadataOptions: { httpTokens: "required" },
-          userData: hostScript(settings, secrets, role, HOST_ADDRESSES),
+          // Requests arrive from the ALB's nodes, inside the VPC: their X-Forwarded-For names the client.
+          userData: hostScript({ ...settings, trustedProxies: [VPC_CIDR] }, secrets, role, HOST_ADDRESSES),
           tags: { Name: `${name}-${i + 1}`, "berth:role": "registry", "berth:postgres": role },
         }, child),
     );

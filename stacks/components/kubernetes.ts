@@ -128,7 +128,7 @@ export class BerthKubernetes extends pulumi.ComponentResource {
     const env = registryEnvironment<pulumi.Input<string>>(
       { databaseUrl, s3Endpoint: "http://minio:9000", bucket: settings.bucket, s3AccessKey: secrets.minioAccessKey, s3SecretKey: secrets.minioSecretKey, adminPassword: secrets.adminPassword, publicUrl },
       controller,
-      { dataDir: IMAGE_DATA_DIR },
+      { dataDir: IMAGE_DATA_DIR, trustedProxies: settings.trustedProxies },
     );
     const controllerEnv = controllerEnvironment<pulumi.Input<string>>("http://berth:5000", secrets.adminPassword, controller, IMAGE_DATA_DIR);
     const secretData: Record<string, pulumi.Input<string>> = {};

@@ -47,6 +47,13 @@ it("renders only variables the registry reads, and the registry accepts their va
   expect(config.controller.repo).toBe("off");
 });
 
+it("renders the proxies in front as BERTH_TRUSTED_PROXIES, which the registry reads and accepts, and nothing without them", () => {
+  const { config, unread } = loadRecording(registryEnvironment(endpoints, controller, { trustedProxies: ["10.42.0.0/16", "fd00::/8"] }) as Record<string, string>);
+  expect(unread).toEqual([]);
+  expect(config.trustedProxies).toEqual(["10.42.0.0/16", "fd00::/8"]);
+  expect(rendered).not.toHaveProperty("BERTH_TRUSTED_PROXIES");
+});
+
 describeWithTool("openssl", "where Berth terminates TLS itself (the hosts target)", () => {
   it("renders the certificate files and port 443, which the registry reads and accepts", async () => {
     const pki = await createTestPki();

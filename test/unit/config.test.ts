@@ -32,6 +32,14 @@ describe("loadConfig", () => {
     [{ BERTH_TOKEN_KEY_FILE: "/nonexistent/key.pem" }, "BERTH_TOKEN_KEY_FILE", "cannot read"],
     [{ BERTH_TOKEN_KEY_FILE: __filename }, "BERTH_TOKEN_KEY_FILE", "not a PEM P-256"],
     [{ BERTH_AUDIT_RETENTION_DAYS: "0" }, "BERTH_AUDIT_RETENTION_DAYS", "at least 1"],
+    [{ BERTH_TRUSTED_PROXIES: "10.0.0.0/33" }, "BERTH_TRUSTED_PROXIES", "not an IP address or CIDR"],
+    [{ BERTH_TRUSTED_PROXIES: "10.0.0.0/16, proxy.internal" }, "BERTH_TRUSTED_PROXIES", '"proxy.internal"'],
+    [{ BERTH_TRUSTED_PROXIES: "10.0.0.0/16,," }, "BERTH_TRUSTED_PROXIES", "not an IP address or CIDR"],
+    [{ BERTH_LOGIN_FAILURES_PER_USER: "0" }, "BERTH_LOGIN_FAILURES_PER_USER", "at least 1"],
+    [{ BERTH_LOGIN_FAILURES_PER_ADDRESS: "many" }, "BERTH_LOGIN_FAILURES_PER_ADDRESS", "whole number"],
+    [{ BERTH_LOGIN_WINDOW_SECONDS: "0" }, "BERTH_LOGIN_WINDOW_SECONDS", "at least 1"],
+    [{ BERTH_LOGIN_BLOCK_SECONDS: "1.5" }, "BERTH_LOGIN_BLOCK_SECONDS", "whole number"],
+    [{ BERTH_LOGIN_BLOCK_SECONDS: "600", BERTH_LOGIN_MAX_BLOCK_SECONDS: "300" }, "BERTH_LOGIN_MAX_BLOCK_SECONDS", "at least BERTH_LOGIN_BLOCK_SECONDS"],
     [{ BERTH_TLS_CERT_FILE: "/etc/berth/tls/cert.pem" }, "BERTH_TLS_KEY_FILE", "required when BERTH_TLS_CERT_FILE is set"],
     [{ BERTH_TLS_KEY_FILE: "/etc/berth/tls/key.pem" }, "BERTH_TLS_CERT_FILE", "required when BERTH_TLS_KEY_FILE is set"],
     [{ BERTH_TLS_CERT_FILE: "/nonexistent/cert.pem", BERTH_TLS_KEY_FILE: "/nonexistent/key.pem" }, "BERTH_TLS_CERT_FILE", "cannot read"],
@@ -67,6 +75,21 @@ describe("loadConfig", () => {
       accessKey: "ak",
       secretKey: "sk",
     });
+  });
+
+  it("trusts no proxy and throttles logins with the documented limits by default", () => {
+    const config = loadConfig({});
+    expect(config.trustedProxies).toEqual([]);
+    expect(config.loginThrottle).toEqual({ failuresPerUser: 5, failuresPerAddress: 100, windowMs: 300_000, firstBlockMs: 60_000, maxBlockMs: 900_000 });
+  });
+
+  it("reads BERTH_TRUSTED_PROXIES as addresses and CIDRs of both families", () => {
+    expect(loadConfig({ BERTH_TRUSTED_PROXIES: " 10.0.0.0/16,127.0.0.1 , fd00::/8" }).trustedProxies).toEqual(["10.0.0.0/16", "127.0.0.1", "fd00::/8"]);
+  });
+
+  it("reads the login limits", () => {
+    const env = { BERTH_LOGIN_FAILURES_PER_USER: "3", BERTH_LOGIN_FAILURES_PER_ADDRESS: "50", BERTH_LOGIN_WINDOW_SECONDS: "60", BERTH_LOGIN_BLOCK_SECONDS: "30", BERTH_LOGIN_MAX_BLOCK_SECONDS: "120" };
+    expect(loadConfig(env).loginThrottle).toEqual({ failuresPerUser: 3, failuresPerAddress: 50, windowMs: 60_000, firstBlockMs: 30_000, maxBlockMs: 120_000 });
   });
 
   it("strips a trailing slash from BERTH_PUBLIC_URL", () => {
