@@ -124,7 +124,7 @@ export function registerRetentionRoutes(app: FastifyInstance, deps: RetentionRou
     return reply.code(200).send();
   });
 
-  // Harbor: triggering a run needs tag-retention update.
+  // Harbor: triggering a run needs tag-retention update (maintainers and project admins here, see rbac.ts).
   app.post<{ Params: Params }>("/api/v2.0/retentions/:id/executions", async (request, reply) => {
     const { stored } = await policyFor(request, "update");
     const body = request.body === undefined || request.body === null ? {} : jsonObjectBody(request);

@@ -162,17 +162,24 @@ export function registerRobotRoutes(app: FastifyInstance, deps: RobotRouteDeps):
     await authorizeIn(deps, principal, project, label, "robot", action);
   }
 
+  /** Whether the caller may do `action` on this robot: system robots by system rights, others by project rights. */
+  async function mayManage(principal: Principal, robot: RobotRow, action: ActionName): Promise<boolean> {
+    if (robot.level === "system") return canSystem(principal, "robot", action);
+    const project = robot.project_id === null ? null : await deps.projects.findById(robot.project_id);
+    return deps.authorizer.allows(principal, project, "robot", action);
+  }
+
+  /**
+   * The robot `id` when the caller may do `action` on it. Otherwise 404 to system admins, and to everyone else the
+   * same refusal whether or not the id exists, so robot ids cannot be probed.
+   */
   async function robotFor(request: FastifyRequest<{ Params: { id: string } }>, action: ActionName): Promise<RobotRow> {
     if (!/^\d{1,9}$/.test(request.params.id)) bad("robot id must be a positive integer");
     const robot = await robots.findById(Number(request.params.id));
     const principal = request.principal;
-    if (!robot) {
-      if (principal.kind === "anonymous") deny(principal, action, `robot ${request.params.id}`);
-      throw new HarborError("NOT_FOUND", `robot ${request.params.id} not found`);
-    }
-    const project = robot.project_id === null ? null : await deps.projects.findById(robot.project_id);
-    await authorizeRobot(principal, robot.level, project, String(robot.project_id), action);
-    return robot;
+    if (robot && (await mayManage(principal, robot, action))) return robot;
+    if (isSysadmin(principal)) throw new HarborError("NOT_FOUND", `robot ${request.params.id} not found`);
+    deny(principal, action, `robot ${request.params.id}`);
   }
 
   /** Writes a robot change and its audit record in one transaction, then drops cached logins of the robot. */

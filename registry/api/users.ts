@@ -2,14 +2,14 @@ import type { FastifyInstance, FastifyRequest } from "fastify";
 import { actorOf, type AuditEntry, type AuditLog } from "../audit/audit-log";
 import type { Authenticator } from "../auth/authenticate";
 import { hashPassword } from "../auth/password";
-import { permissionsIn, type ActionName } from "../auth/rbac";
+import { canSystem, permissionsIn, type ActionName } from "../auth/rbac";
 import type { Authorizer } from "../auth/authorizer";
 import { isSysadmin, type Principal } from "../auth/principal";
 import type { Queryable, Sql } from "../db/sql";
 import type { MemberStore } from "../projects/members";
 import type { ProjectStore } from "../projects/projects";
 import { passwordProblem, usernameProblem } from "../users/password-policy";
-import { isUniqueViolation, type UserRow, type UserStore } from "../users/store";
+import type { UserRow, UserStore } from "../users/store";
 import { HarborError } from "./errors";
 import { jsonObjectBody, paging, queryString, setPageHeaders } from "./params";
 import { deny, requireSystem } from "./project-access";
@@ -67,10 +67,20 @@ function requireUserManagement(principal: Principal, action: ActionName): void {
   requireSystem(principal, "user", action);
 }
 
+const isSelf = (principal: Principal, id: number) => principal.kind === "user" && principal.id === id;
+
 /** Users may act on themselves; user managers on anyone. */
 function requireSelfOrManager(principal: Principal, id: number, action: ActionName): void {
-  if (principal.kind === "user" && principal.id === id) return;
+  if (isSelf(principal, id)) return;
   requireUserManagement(principal, action);
+}
+
+/**
+ * A system admin's account is changed by system admins only: a robot granted user:update or user:delete could
+ * otherwise take it over or remove it.
+ */
+function requireSysadminToTouch(principal: Principal, user: UserRow, action: ActionName): void {
+  if (user.sysadmin && !isSysadmin(principal) && !isSelf(principal, user.id)) deny(principal, action, "system admins");
 }
 
 /** /api/v2.0/users: Harbor's database-auth user management. */
@@ -91,6 +101,14 @@ export function registerUserRoutes(app: FastifyInstance, deps: UserRouteDeps): v
   /** A user deleted between our read and our write is as gone as one that never existed. */
   const mustHaveChanged = (changed: boolean, id: number) => {
     if (!changed) throw new HarborError("NOT_FOUND", `user ${id} not found`);
+  };
+  /**
+   * Refuses an email another account holds, but only to callers who may list users and so see the addresses
+   * anyway; for everyone else the answer must not tell which addresses are in use (emails are not unique).
+   */
+  const refuseTakenEmail = async (principal: Principal, email: string | null | undefined, exceptId: number) => {
+    if (!email || !canSystem(principal, "user", "list")) return;
+    if (await users.emailTaken(email, exceptId)) throw new HarborError("CONFLICT", "email is already taken");
   };
 
   app.get("/api/v2.0/users", async (request, reply) => {
@@ -116,8 +134,9 @@ export function registerUserRoutes(app: FastifyInstance, deps: UserRouteDeps): v
       comment: optionalText(input.comment, "comment", 30) ?? "",
       passwordHash: await hashPassword(input.password as string),
     };
+    await refuseTakenEmail(request.principal, fields.email, 0);
     const id = await auditedChange(request, { operation: "create", resource: username }, (tx) => users.create(fields, tx));
-    if (id === null) throw new HarborError("CONFLICT", `username ${username} or its email is already taken`);
+    if (id === null) throw new HarborError("CONFLICT", `username ${username} is already taken`);
     return reply.code(201).header("Location", `/api/v2.0/users/${id}`).send();
   });
 
@@ -143,8 +162,11 @@ export function registerUserRoutes(app: FastifyInstance, deps: UserRouteDeps): v
     }));
   });
 
+  // Harbor lets every user search; here only those who hand out memberships (project admins) or manage users may.
   app.get("/api/v2.0/users/search", async (request, reply) => {
-    if (request.principal.kind === "anonymous") deny(request.principal, "search", systemTarget("user"));
+    const principal = request.principal;
+    const allowed = canSystem(principal, "user", "list") || (principal.kind === "user" && (await deps.members.administersAny(principal.id)));
+    if (!allowed) deny(principal, "search", systemTarget("user"));
     const name = queryString(request.query, "username");
     if (!name) throw new HarborError("BAD_REQUEST", "username is required");
     const page = paging(request.query as Record<string, unknown>);
@@ -169,29 +191,25 @@ export function registerUserRoutes(app: FastifyInstance, deps: UserRouteDeps): v
       comment: optionalText(input.comment, "comment", 30),
     };
     const user = await find(id);
-    if (fields.email && (await users.emailTaken(fields.email, id))) throw new HarborError("CONFLICT", "email is already taken");
-    try {
-      const entry = { operation: "update", resource: user.username } as const;
-      mustHaveChanged(await auditedChange(request, entry, (tx) => users.update(id, fields, tx)), id);
-    } catch (error) {
-      // Someone else took the address between our check and our write: the unique index decided.
-      if (isUniqueViolation(error)) throw new HarborError("CONFLICT", "email is already taken");
-      throw error;
-    }
+    requireSysadminToTouch(request.principal, user, "update");
+    await refuseTakenEmail(request.principal, fields.email, id);
+    const entry = { operation: "update", resource: user.username } as const;
+    mustHaveChanged(await auditedChange(request, entry, (tx) => users.update(id, fields, tx)), id);
     return reply.code(200).send();
   });
 
   app.put<{ Params: { id: string } }>("/api/v2.0/users/:id/password", async (request, reply) => {
     const id = userId(request);
     const principal = request.principal;
-    requireSelfOrManager(principal, id, "update");
+    const self = isSelf(principal, id);
+    // Setting someone else's password is logging in as them: only a system admin may, never a robot.
+    if (!self && !isSysadmin(principal)) deny(principal, "update", "the passwords of other users");
     const input = jsonObjectBody(request);
     const user = await find(id);
     const newPassword = input.new_password;
     const problem = passwordProblem(newPassword);
     if (problem) throw new HarborError("BAD_REQUEST", problem);
     // An admin resetting someone else's password needs no old one; everybody changing their own does.
-    const self = principal.kind === "user" && principal.id === id;
     if (self && (typeof input.old_password !== "string" || !(await users.passwordMatches(id, input.old_password)))) {
       throw new HarborError("FORBIDDEN", "the old password is wrong");
     }
@@ -229,6 +247,7 @@ export function registerUserRoutes(app: FastifyInstance, deps: UserRouteDeps): v
       throw new HarborError("FORBIDDEN", "this user cannot be deleted");
     }
     const user = await find(id);
+    requireSysadminToTouch(principal, user, "delete");
     mustHaveChanged(await auditedChange(request, { operation: "delete", resource: user.username }, (tx) => users.delete(id, tx)), id);
     deps.authenticator.forget(user.username);
     deps.members.forgetAll();

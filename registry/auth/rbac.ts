@@ -31,6 +31,8 @@ export type Resource =
 
 // Harbor's role → permission matrix (HARBOR-MODEL §3.4, from rbac_role.go), one letter per action (see ACTIONS;
 // P = pull, W = push). Columns: projectAdmin, maintainer, developer, guest, limitedGuest.
+// One deliberate difference: Harbor lets developers write and run tag retention, and a retention run deletes
+// artifacts, which developers may not do otherwise; here they only read it.
 const MATRIX: Record<Resource, [Letters, Letters, Letters, Letters, Letters]> = {
   project:               ["RUD",      "R",        "R",       "R",   "R"],
   member:                ["CRUDL",    "RL",       "RL",      "RL",  ""],
@@ -44,7 +46,7 @@ const MATRIX: Record<Resource, [Letters, Letters, Letters, Letters, Letters]> = 
   "artifact-label":      ["CD",       "CD",       "CD",      "",    ""],
   "artifact-addition":   ["R",        "R",        "R",       "R",   "R"],
   accessory:             ["L",        "L",        "L",       "L",   "L"],
-  "tag-retention":       ["CRUDLO",   "CRUDLO",   "CRUDLO",  "",    ""],
+  "tag-retention":       ["CRUDLO",   "CRUDLO",   "RL",      "",    ""],
   "immutable-tag":       ["CUDL",     "CUDL",     "",        "",    ""],
   configuration:         ["RU",       "R",        "R",       "R",   "R"],
   robot:                 ["CRUDL",    "RL",       "RL",      "RL",  ""],

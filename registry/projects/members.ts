@@ -1,6 +1,6 @@
 import { CACHE_TTL_MS, ReadCache } from "../db/read-cache";
 import { containsPattern, type Queryable } from "../db/sql";
-import { ROLE_NAMES, type RoleId } from "../auth/rbac";
+import { ROLE_NAMES, ROLES, type RoleId } from "../auth/rbac";
 
 export interface MemberRow {
   id: number;
@@ -54,6 +54,15 @@ export class MemberStore {
       [userId],
     );
     return rows.map((r) => r.project_id);
+  }
+
+  /** Whether the user is a project admin of at least one project. */
+  async administersAny(userId: number): Promise<boolean> {
+    const rows = await this.db.query(
+      "SELECT 1 FROM project_members WHERE entity_type = 'u' AND entity_id = $1 AND role_id = $2 LIMIT 1",
+      [userId, ROLES.projectAdmin],
+    );
+    return rows.length > 0;
   }
 
   async list(projectId: number, options: { entityName?: string; limit: number; offset: number }) {

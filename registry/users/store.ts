@@ -24,11 +24,6 @@ export interface NewUser {
 // Never selects password_hash into a row: stored hashes stay in the database, this file and authenticate.ts.
 const SELECT_USER = "SELECT id, username, email, realname, comment, sysadmin, created_at, updated_at FROM users";
 
-/** PostgreSQL's unique_violation (pg and PGlite both report it as `code`). */
-export function isUniqueViolation(error: unknown): boolean {
-  return typeof error === "object" && error !== null && (error as { code?: unknown }).code === "23505";
-}
-
 export class UserStore {
   constructor(private readonly db: Queryable) {}
 
@@ -61,7 +56,7 @@ export class UserStore {
     return { rows, total };
   }
 
-  /** Creates a user; null when the username or email is taken (the unique indexes decide, races included). */
+  /** Creates a user; null when the username is taken (the unique index decides, races included). */
   async create(user: NewUser, db: Queryable = this.db): Promise<number | null> {
     const rows = await db.query<{ id: number }>(
       `INSERT INTO users (username, email, realname, comment, password_hash) VALUES ($1, $2, $3, $4, $5)

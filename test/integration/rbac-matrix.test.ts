@@ -34,6 +34,33 @@ const everyone = (visibility: Visibility): Caller[] =>
   visibility === "public" ? ["anonymous", "outsider", "sysadmin", ...MEMBERS, ...ROBOTS] : ["sysadmin", ...MEMBERS, ...ROBOTS];
 const both = (callers: Caller[]) => ({ public: callers, private: callers });
 
+const JSON_HEADERS = { "Content-Type": "application/json" };
+const projectIdOf = async (admin: RegistryClient, project: string) =>
+  ((await (await admin.fetch(`/api/v2.0/projects/${project}`)).json()) as { project_id: number }).project_id;
+const retentionPolicy = (projectId: number, days: number) => ({
+  algorithm: "or",
+  scope: { level: "project", ref: projectId },
+  trigger: { kind: "Schedule", settings: { cron: "" } },
+  rules: [
+    {
+      template: "nDaysSinceLastPush",
+      params: { nDaysSinceLastPush: days },
+      tag_selectors: [{ kind: "doublestar", decoration: "matches", pattern: "**" }],
+      scope_selectors: { repository: [{ kind: "doublestar", decoration: "repoMatches", pattern: "**" }] },
+    },
+  ],
+});
+/** The project's retention policy (one per project), created by the admin the first time a row needs it. */
+const retentionPolicies = new Map<string, string>();
+async function retentionPolicyOf(admin: RegistryClient, project: string): Promise<string> {
+  if (!retentionPolicies.has(project)) {
+    const body = JSON.stringify(retentionPolicy(await projectIdOf(admin, project), 30));
+    const created = await admin.fetch("/api/v2.0/retentions", { method: "POST", headers: JSON_HEADERS, body });
+    retentionPolicies.set(project, created.headers.get("location")!);
+  }
+  return retentionPolicies.get(project)!;
+}
+
 const ACTIONS: Action[] = [
   {
     name: "pull a manifest (/v2)",
@@ -115,6 +142,43 @@ const ACTIONS: Action[] = [
         await client.fetch("/api/v2.0/robots", { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) })
       ).status;
     },
+  },
+  // Stricter than Harbor, whose developers may write and run retention (and so delete artifacts).
+  {
+    name: "create a retention policy (/api)",
+    allowed: both(["sysadmin", "projectAdmin", "maintainer"]),
+    ok: 201,
+    run: async (client, project, admin) => {
+      // Runs before the rows below create the project's one policy; a policy created here is removed at once.
+      const body = JSON.stringify(retentionPolicy(await projectIdOf(admin, project), 30));
+      const created = await client.fetch("/api/v2.0/retentions", { method: "POST", headers: JSON_HEADERS, body });
+      if (created.status === 201) await admin.fetch(created.headers.get("location")!, { method: "DELETE" });
+      return created.status;
+    },
+  },
+  {
+    name: "change a retention policy (/api)",
+    allowed: both(["sysadmin", "projectAdmin", "maintainer"]),
+    ok: 200,
+    run: async (client, project, admin) => {
+      const body = JSON.stringify(retentionPolicy(await projectIdOf(admin, project), 60));
+      return (await client.fetch(await retentionPolicyOf(admin, project), { method: "PUT", headers: JSON_HEADERS, body })).status;
+    },
+  },
+  {
+    name: "run a retention policy (/api)",
+    allowed: both(["sysadmin", "projectAdmin", "maintainer"]),
+    ok: 201,
+    run: async (client, project, admin) => {
+      const location = await retentionPolicyOf(admin, project);
+      return (await client.fetch(`${location}/executions`, { method: "POST", headers: JSON_HEADERS, body: '{"dry_run":true}' })).status;
+    },
+  },
+  {
+    name: "read a retention policy (/api)",
+    allowed: both(["sysadmin", "projectAdmin", "maintainer", "developer"]),
+    ok: 200,
+    run: async (client, project, admin) => (await client.fetch(await retentionPolicyOf(admin, project))).status,
   },
   {
     name: "read the GitOps controller's status (/api)",

@@ -28,7 +28,7 @@ beforeAll(async () => {
   admin = new RegistryClient(berth.url);
   const created = await admin.fetch("/api/v2.0/projects", json("POST", { project_name: "kept" }));
   projectId = Number(created.headers.get("location")!.split("/").pop());
-  for (const [user, role] of [["dev", 2], ["visitor", 3]] as const) {
+  for (const [user, role] of [["keeper", 4], ["dev", 2], ["visitor", 3]] as const) {
     await admin.createUser(user, PASSWORD);
     await admin.addMember("kept", user, role);
   }
@@ -43,9 +43,9 @@ describe("retention policies API", () => {
     expect(metadata.templates.map((t) => t.rule_template)).toEqual(["latestPushedK", "latestPulledN", "nDaysSinceLastPush", "nDaysSinceLastPull", "always"]);
   });
 
-  it("lets a developer create the project's one policy, with its schedule, and read it back", async () => {
-    const dev = new RegistryClient(berth.url, basicAuth("dev", PASSWORD));
-    const created = await dev.fetch("/api/v2.0/retentions", json("POST", policy(projectId)));
+  it("lets a maintainer create the project's one policy, with its schedule, and read it back", async () => {
+    const keeper = new RegistryClient(berth.url, basicAuth("keeper", PASSWORD));
+    const created = await keeper.fetch("/api/v2.0/retentions", json("POST", policy(projectId)));
     expect(created.status).toBe(201);
     location = created.headers.get("location")!;
     expect(await (await admin.fetch(location)).json()).toMatchObject({ algorithm: "or", scope: { ref: projectId }, trigger: { settings: { cron: "0 0 3 * * *" } }, rules: [{ template: "nDaysSinceLastPush" }] });
@@ -67,6 +67,24 @@ describe("retention policies API", () => {
       expect(response.status).toBe(status);
       expect(await response.text()).toMatch(message);
     }
+  });
+
+  // Unlike Harbor: a run deletes artifacts, which developers may not do, so they only read retention.
+  it("lets developers read the policy and its runs but not create, change, delete or run it", async () => {
+    const dev = new RegistryClient(berth.url, basicAuth("dev", PASSWORD));
+    expect((await dev.fetch(location)).status).toBe(200);
+    expect((await dev.fetch(`${location}/executions`)).status).toBe(200);
+    for (const [path, init] of [
+      ["/api/v2.0/retentions", json("POST", policy(projectId))],
+      [location, json("PUT", policy(projectId, { rules: [{ ...policy(projectId).rules[0], template: "always", params: {} }] }))],
+      [`${location}/executions`, json("POST", { dry_run: false })],
+      [location, { method: "DELETE" }],
+    ] as const) {
+      const refused = await dev.fetch(path, init);
+      expect([path, init.method, refused.status]).toEqual([path, init.method, 403]);
+    }
+    const runs = (await (await admin.fetch(`${location}/executions`)).json()) as unknown[];
+    expect(runs).toEqual([]);
   });
 
   it("keeps guests out of writes and runs; anonymous callers must log in", async () => {

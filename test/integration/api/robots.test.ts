@@ -113,6 +113,24 @@ describe("robot accounts: create and read", () => {
     expect((await admin.fetch("/api/v2.0/robots", json("POST", body))).status).toBe(201);
   });
 
+  it("answers a caller who may not see a robot the same whether its id exists or not; system admins get 404", async () => {
+    const hidden = await admin.createRobot(projectRobot("hidden", "other", PUSHER));
+    const bob = new RegistryClient(berth.url, basicAuth("bob", PASSWORD));
+    const missing = 999_999;
+    for (const client of [alice, bob]) {
+      for (const [method, body] of [["GET"], ["PUT", { name: "x", level: "project" }], ["PATCH", {}], ["DELETE"]] as const) {
+        const init = body ? json(method, body) : { method };
+        const existing = await client.fetch(`/api/v2.0/robots/${hidden.id}`, init);
+        const absent = await client.fetch(`/api/v2.0/robots/${missing}`, init);
+        expect(existing.status).toBe(403);
+        expect(absent.status).toBe(403);
+        expect((await absent.text()).replace(String(missing), "ID")).toBe((await existing.text()).replace(String(hidden.id), "ID"));
+      }
+    }
+    expect((await admin.fetch(`/api/v2.0/robots/${missing}`)).status).toBe(404);
+    expect((await admin.fetch(`/api/v2.0/robots/${hidden.id}`)).status).toBe(200);
+  });
+
   it("lists project robots by ProjectID to members who may list robots, system robots to admins", async () => {
     const listed = await alice.fetch(`/api/v2.0/robots?q=Level=project,ProjectID=${projectId}`);
     expect(listed.status).toBe(200);

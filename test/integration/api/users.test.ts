@@ -1,4 +1,4 @@
-import { startBerth, type TestBerth } from "../../support/berth";
+import { ADMIN_PASSWORD, startBerth, type TestBerth } from "../../support/berth";
 import { basicAuth, RegistryClient } from "../../support/registry-client";
 
 let berth: TestBerth;
@@ -127,7 +127,9 @@ describe("users API", () => {
     expect((await anonymous().fetch("/api/v2.0/users/current")).status).toBe(401);
   });
 
-  it("searches users by name for any logged-in caller, paged", async () => {
+  it("searches users by name for project admins, paged", async () => {
+    await admin.createProject("search-team", { public: false });
+    await admin.addMember("search-team", "carol", 1);
     const found = await carol.fetch("/api/v2.0/users/search?username=A&page_size=1");
     expect(await found.json()).toEqual([{ user_id: 1, username: "admin" }]);
     expect(found.headers.get("x-total-count")).toBe("3");
@@ -159,8 +161,8 @@ describe("users API", () => {
     expect(user).toMatchObject({ realname: "Carol C.", comment: "on call", email: "carol@example.com" });
   });
 
-  it("refuses a profile update with a taken or invalid email, or a body that is not an object", async () => {
-    expect((await carol.fetch(`/api/v2.0/users/${carolId}`, json("PUT", { email: "Dave@Example.com" }))).status).toBe(409);
+  it("refuses a user manager a profile update with a taken email; refuses an invalid email, or a body that is not an object", async () => {
+    expect((await admin.fetch(`/api/v2.0/users/${carolId}`, json("PUT", { email: "Dave@Example.com" }))).status).toBe(409);
     expect((await carol.fetch(`/api/v2.0/users/${carolId}`, json("PUT", { email: "nope" }))).status).toBe(400);
     expect((await carol.fetch(`/api/v2.0/users/${carolId}`, raw("PUT", "{"))).status).toBe(400);
     expect((await carol.fetch(`/api/v2.0/users/${carolId}`, raw("PUT", "null"))).status).toBe(400);
@@ -228,6 +230,64 @@ describe("users API", () => {
     const count = (operation: string) => records.filter((r) => r.operation === operation).length;
     // create; profile update, own password change, admin reset, promote, demote; delete
     expect([count("create"), count("update"), count("delete")]).toEqual([1, 5, 1]);
+  });
+});
+
+describe("what users and robots may not do to others' accounts", () => {
+  const ids: Record<string, number> = {};
+  let userManager: RecordingClient;
+  let puller: RecordingClient;
+  const robotClient = async (body: Record<string, unknown>) => {
+    const robot = await admin.createRobot({ duration: -1, ...body });
+    return new RecordingClient(berth.url, basicAuth(robot.name, robot.secret));
+  };
+
+  beforeAll(async () => {
+    for (const name of ["erin", "fred", "gina", "pam"]) ids[name] = await admin.createUser(name, PASSWORD);
+    await admin.fetch(`/api/v2.0/users/${ids.fred}/sysadmin`, json("PUT", { sysadmin_flag: true }));
+    await admin.createProject("pam-team", { public: false });
+    await admin.addMember("pam-team", "pam", 1);
+    const grants = ["read", "update", "delete"].map((action) => ({ resource: "user", action }));
+    userManager = await robotClient({ name: "user-manager", level: "system", permissions: [{ kind: "system", namespace: "/", access: grants }] });
+    const pull = [{ kind: "project", namespace: "pam-team", access: [{ resource: "repository", action: "pull" }] }];
+    puller = await robotClient({ name: "puller", level: "project", permissions: pull });
+  });
+
+  it("lets no robot set a password, and only system admins touch a system admin's account", async () => {
+    for (const id of [1, ids.fred, ids.erin]) {
+      const reset = await userManager.fetch(`/api/v2.0/users/${id}/password`, json("PUT", { new_password: "Taken-0ver!" }));
+      expect([id, reset.status, await errorCode(reset)]).toEqual([id, 403, "FORBIDDEN"]);
+    }
+    expect((await as("admin", ADMIN_PASSWORD).fetch("/api/v2.0/users")).status).toBe(200);
+    for (const id of [1, ids.fred]) {
+      expect((await userManager.fetch(`/api/v2.0/users/${id}`, json("PUT", { email: "robot@example.com" }))).status).toBe(403);
+      expect((await userManager.fetch(`/api/v2.0/users/${id}`, { method: "DELETE" })).status).toBe(403);
+    }
+    const fred = (await (await admin.fetch(`/api/v2.0/users/${ids.fred}`)).json()) as { email: string; sysadmin_flag: boolean };
+    expect(fred).toMatchObject({ email: "fred@example.com", sysadmin_flag: true });
+    expect((await as("erin", PASSWORD).fetch(`/api/v2.0/users/${ids.fred}/password`, json("PUT", { new_password: "Taken-0ver!" }))).status).toBe(403);
+    // The robot still manages ordinary accounts, and a system admin still resets passwords.
+    expect((await userManager.fetch(`/api/v2.0/users/${ids.erin}`, json("PUT", { realname: "Erin E." }))).status).toBe(200);
+    expect((await userManager.fetch(`/api/v2.0/users/${ids.gina}`, { method: "DELETE" })).status).toBe(200);
+    expect((await admin.fetch(`/api/v2.0/users/${ids.fred}/password`, json("PUT", { new_password: NEW_PASSWORD }))).status).toBe(200);
+  });
+
+  it("searches usernames for system admins and project admins only", async () => {
+    expect((await as("erin", PASSWORD).fetch("/api/v2.0/users/search?username=a")).status).toBe(403);
+    expect((await puller.fetch("/api/v2.0/users/search?username=a")).status).toBe(403);
+    const found = await as("pam", PASSWORD).fetch("/api/v2.0/users/search?username=erin");
+    expect(await found.json()).toEqual([{ user_id: ids.erin, username: "erin" }]);
+    expect((await admin.fetch("/api/v2.0/users/search?username=erin")).status).toBe(200);
+  });
+
+  it("answers a self-service email change the same whether another account holds the address or not", async () => {
+    const erin = as("erin", PASSWORD);
+    const taken = await erin.fetch(`/api/v2.0/users/${ids.erin}`, json("PUT", { email: "PAM@example.com" }));
+    const free = await erin.fetch(`/api/v2.0/users/${ids.erin}`, json("PUT", { email: "nobody-has-this@example.com" }));
+    expect([taken.status, await taken.text()]).toEqual([free.status, await free.text()]);
+    expect(taken.status).toBe(200);
+    expect((await erin.fetch(`/api/v2.0/users/${ids.erin}`, json("PUT", { email: "pam@example.com" }))).status).toBe(200);
+    expect(((await (await erin.fetch("/api/v2.0/users/current")).json()) as { email: string }).email).toBe("pam@example.com");
   });
 });
 
