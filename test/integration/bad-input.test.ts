@@ -562,6 +562,32 @@ describe("bytes PostgreSQL cannot store, and URLs that do not decode → 4xx, no
   it.each(cases)("$name", runCase);
 });
 
+describe("q= ranges and query parameters that would break an answer → 400 or a clean answer, not 500", () => {
+  const asAdmin = (path: string): RawRequest => ({ method: "GET", path: `/api/v2.0${path}`, headers: ADMIN });
+  const badRequest = { status: 400, code: "BAD_REQUEST" };
+  const cases: BadRequestCase[] = [
+    { name: "an audit-log time range that is not a time", request: () => asAdmin("/audit-logs?q=op_time%3D%5Babc~%5D"), ...badRequest },
+    { name: "a project's audit-log range past 31 February", request: () => asAdmin("/projects/full/logs?q=op_time=[2026-02-31~]"), ...badRequest },
+    { name: "a project creation_time range that is not a time", request: () => asAdmin("/projects?q=creation_time=[abc~]"), ...badRequest },
+    { name: "a project_id range that is not a number", request: () => asAdmin("/projects?q=project_id=[x~]"), ...badRequest },
+  ];
+  it.each(cases)("$name", runCase);
+
+  it("builds the Link header from re-encoded parameters: CR/LF, non-Latin-1 text and `>; rel=` stay inside one URL", async () => {
+    const hostile = { crlf: "a\r\nLink: </evil>; rel=\"next\"", bidi: "\u202Etxt.exe", angle: '>; rel="prev", </evil' };
+    const query = new URLSearchParams({ page_size: "1", ...hostile }).toString();
+    const first = await send(asAdmin(`/projects?${query}`));
+    expect(first.status).toBe(200);
+    const link = String(first.headers.link);
+    expect(link).toMatch(/^<\/api\/v2\.0\/projects\?[^<>"\s]*>; rel="next"$/);
+    const next = new URLSearchParams(link.slice(link.indexOf("?") + 1, link.indexOf(">")));
+    expect({ ...Object.fromEntries(next), page: next.get("page") }).toEqual({ ...hostile, page_size: "1", page: "2" });
+    const second = await send(asAdmin(link.slice(1, link.indexOf(">")).replace("/api/v2.0", "")));
+    expect(second.status).toBe(200);
+    expect(String(second.headers.link).split(" , ").map((entry) => entry.replace(/^<[^>]*>/, ""))).toEqual(['; rel="prev"', '; rel="next"']);
+  });
+});
+
 // Runs last (jest keeps file order): every request above was counted by route and status.
 it("answered none of the requests in this file with a 5xx", async () => {
   const metrics = await (await admin.fetch("/metrics")).text();
