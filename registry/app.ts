@@ -29,6 +29,7 @@ import type { SigningKey } from "./auth/token-keys";
 import { registerTokenRoutes } from "./api/token";
 import { ANONYMOUS, principalName, type Principal } from "./auth/principal";
 import type { Config } from "./config";
+import { isHostAndPort } from "./api/host-header";
 import { fanOut, type EventPublisher } from "./events/events";
 import { registerReplicationRoutes } from "./api/replication";
 import { registerControllerStateRoutes } from "./api/controller-state";
@@ -230,6 +231,10 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     request.principal = ANONYMOUS;
     request.tokenAccess = null;
     request.publicBase = deps.config.publicUrl ?? "";
+    const host = request.headers.host;
+    if (!deps.config.publicUrl && host !== undefined && !isHostAndPort(host)) {
+      throw new HarborError("BAD_REQUEST", "the Host header must be a host name or address with an optional port");
+    }
     const authorization = request.headers.authorization;
     if (authorization !== undefined && /^bearer /i.test(authorization)) {
       if (!isDistribution(request)) throw new HarborError("UNAUTHORIZED", "bearer tokens are accepted on /v2 only; use Basic auth");

@@ -588,6 +588,34 @@ describe("q= ranges and query parameters that would break an answer → 400 or a
   });
 });
 
+describe("a Host header that is not a host[:port] → 400, never copied into the token realm", () => {
+  it.each([
+    'evil" , Bearer realm="http://attacker.example',
+    "registry.example/service/token?x=",
+    "a b",
+    "host,other",
+    "[::1",
+  ])("Host: %s", async (host) => {
+    for (const path of ["/v2/", "/api/v2.0/projects"]) {
+      const response = await send({ method: "GET", path, headers: { Host: host } });
+      expect({ path, status: response.status, challenge: response.headers["www-authenticate"], body: response.json() }).toEqual({
+        path,
+        status: 400,
+        challenge: undefined,
+        body: { errors: [{ code: "BAD_REQUEST", message: expect.stringContaining("Host header") }] },
+      });
+    }
+  });
+
+  it.each(["registry.example:5000", "registry.example", "10.0.0.7:443", "[::1]:5000", "my_registry"])("Host: %s names the realm", async (host) => {
+    const response = await send({ method: "GET", path: "/v2/", headers: { Host: host } });
+    expect({ status: response.status, challenge: response.headers["www-authenticate"] }).toEqual({
+      status: 401,
+      challenge: `Bearer realm="http://${host}/service/token",service="berth"`,
+    });
+  });
+});
+
 // Runs last (jest keeps file order): every request above was counted by route and status.
 it("answered none of the requests in this file with a 5xx", async () => {
   const metrics = await (await admin.fetch("/metrics")).text();
