@@ -30,6 +30,7 @@ import { registerTokenRoutes } from "./api/token";
 import { ANONYMOUS, principalName, type Principal } from "./auth/principal";
 import type { Config } from "./config";
 import { isHostAndPort } from "./api/host-header";
+import { responseSecurityHeaders } from "./api/security-headers";
 import { fanOut, type EventPublisher } from "./events/events";
 import { registerReplicationRoutes } from "./api/replication";
 import { registerControllerStateRoutes } from "./api/controller-state";
@@ -278,8 +279,10 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     idleSweep.unref();
   });
   app.addHook("onClose", async () => clearInterval(idleSweep));
+  const securityHeaders = responseSecurityHeaders(deps.tls !== undefined);
   app.addHook("onSend", async (request, reply, payload) => {
     reply.header("X-Request-Id", request.id);
+    reply.headers(securityHeaders);
     if (closing) reply.header("Connection", "close");
     return payload;
   });

@@ -616,6 +616,52 @@ describe("a Host header that is not a host[:port] → 400, never copied into the
   });
 });
 
+describe("browser hardening headers", () => {
+  it("are on every answer (JSON, errors, blobs), without HSTS over plain HTTP", async () => {
+    const requests: RawRequest[] = [
+      { method: "GET", path: "/v2/", headers: ADMIN },
+      { method: "GET", path: `/v2/${REPO}/blobs/${blob.digest}`, headers: ADMIN },
+      { method: "GET", path: "/v2/" },
+      { method: "GET", path: "/api/v2.0/projects", headers: ADMIN },
+      { method: "GET", path: "/api/v2.0/nothing-here", headers: ADMIN },
+    ];
+    for (const request of requests) {
+      const { headers, status } = await send(request);
+      expect({ path: request.path, status, nosniff: headers["x-content-type-options"], frame: headers["x-frame-options"], csp: headers["content-security-policy"], hsts: headers["strict-transport-security"] }).toEqual({
+        path: request.path,
+        status: expect.any(Number),
+        nosniff: "nosniff",
+        frame: "DENY",
+        csp: "default-src 'none'; frame-ancestors 'none'",
+        hsts: undefined,
+      });
+    }
+  });
+});
+
+describe("names that look like other names", () => {
+  const createUser = (username: string): RawRequest => ({
+    method: "POST",
+    path: "/api/v2.0/users",
+    headers: { ...ADMIN, "Content-Type": "application/json" },
+    body: JSON.stringify({ username, password: "Passw0rd-long", email: `${randomUUID()}@example.com`, realname: "x" }),
+  });
+  const createProject = (name: string): RawRequest => ({
+    method: "POST",
+    path: "/api/v2.0/projects",
+    headers: { ...ADMIN, "Content-Type": "application/json" },
+    body: JSON.stringify({ project_name: name }),
+  });
+  const cases: BadRequestCase[] = [
+    { name: "a username with a right-to-left override", request: () => createUser("admin\u202Egnp.exe"), status: 400, code: "BAD_REQUEST", message: expect.stringContaining("Cf") },
+    { name: "a username with a zero-width space", request: () => createUser("ad\u200Bmin"), status: 400, code: "BAD_REQUEST", message: expect.stringContaining("Cf") },
+    { name: "a username with a tab", request: () => createUser("ad\tmin"), status: 400, code: "BAD_REQUEST", message: expect.stringContaining("Cc") },
+    { name: "a project name with a right-to-left override", request: () => createProject("team\u202Ea"), status: 400, code: "BAD_REQUEST" },
+    { name: "a project name with a zero-width space", request: () => createProject("te\u200Bam"), status: 400, code: "BAD_REQUEST" },
+  ];
+  it.each(cases)("$name", runCase);
+});
+
 // Runs last (jest keeps file order): every request above was counted by route and status.
 it("answered none of the requests in this file with a 5xx", async () => {
   const metrics = await (await admin.fetch("/metrics")).text();
