@@ -31,6 +31,8 @@ import type { SigningKey } from "./auth/token-keys";
 import { registerTokenRoutes } from "./api/token";
 import { ANONYMOUS, principalName, type Principal } from "./auth/principal";
 import type { Config } from "./config";
+import { isHostAndPort } from "./api/host-header";
+import { responseSecurityHeaders } from "./api/security-headers";
 import { fanOut, type EventPublisher } from "./events/events";
 import { registerReplicationRoutes } from "./api/replication";
 import { registerControllerStateRoutes } from "./api/controller-state";
@@ -78,6 +80,7 @@ export interface AppDependencies {
     Config,
     | "publicUrl" | "logLevel" | "auditRetentionDays" | "gcGraceSeconds" | "webhookRetryBaseMs" | "proxyCacheTtlSeconds" | "maxManifestReferences"
     | "bodyTimeoutSeconds" | "idleTimeoutSeconds" | "maxUploadsPerUser" | "uploadPurgeAgeSeconds" | "loginThrottle" | "trustedProxies"
+    | "tokenTtlSeconds"
   >;
   sql: Sql;
   store: BlobStore;
@@ -176,7 +179,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   limitSlowClients(app, deps.config);
   const robots = new RobotStore(deps.sql);
   const authenticator = new Authenticator(deps.sql, robots, new LoginThrottle(deps.config.loginThrottle));
-  const tokens = new TokenService(deps.signingKey);
+  const tokens = new TokenService(deps.signingKey, deps.config.tokenTtlSeconds);
   const projects = new ProjectStore(deps.sql);
   const members = new MemberStore(deps.sql);
   const authorizer = new Authorizer(members);
@@ -243,6 +246,10 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     request.principal = ANONYMOUS;
     request.tokenAccess = null;
     request.publicBase = deps.config.publicUrl ?? "";
+    const host = request.headers.host;
+    if (!deps.config.publicUrl && host !== undefined && !isHostAndPort(host)) {
+      throw new HarborError("BAD_REQUEST", "the Host header must be a host name or address with an optional port");
+    }
     const authorization = request.headers.authorization;
     if (authorization !== undefined && /^bearer /i.test(authorization)) {
       if (!isDistribution(request)) throw new HarborError("UNAUTHORIZED", "bearer tokens are accepted on /v2 only; use Basic auth");
@@ -286,8 +293,10 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     idleSweep.unref();
   });
   app.addHook("onClose", async () => clearInterval(idleSweep));
+  const securityHeaders = responseSecurityHeaders(deps.tls !== undefined);
   app.addHook("onSend", async (request, reply, payload) => {
     reply.header("X-Request-Id", request.id);
+    reply.headers(securityHeaders);
     if (closing) reply.header("Connection", "close");
     return payload;
   });

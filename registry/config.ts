@@ -3,6 +3,7 @@ import { readFileSync } from "node:fs";
 import { isIP } from "node:net";
 import path from "node:path";
 import { DEFAULT_LOGIN_THROTTLE_LIMITS, type LoginThrottleLimits } from "./auth/login-throttle";
+import { DEFAULT_TOKEN_TTL_SECONDS } from "./auth/token-service";
 import { CertificatePairError, readCertificatePairSync, type CertificateFiles } from "./tls/certificate-pair";
 
 /** Everything Berth reads from its environment, validated once at start. */
@@ -22,6 +23,8 @@ export interface Config {
   logLevel: "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
   /** PEM file with the ES256 key tokens are signed with; unset → generated once and kept in the database. */
   tokenKeyFile?: string;
+  /** Lifetime of issued bearer tokens: how long a revoked member or robot may keep using one. */
+  tokenTtlSeconds: number;
   /** Audit records older than this many days are purged; unset keeps them forever. */
   auditRetentionDays?: number;
   /** How long garbage collection leaves unused blobs and manifests alone (pushes in flight). */
@@ -208,6 +211,13 @@ function parseLoginThrottle(env: Env): LoginThrottleLimits {
   return limits;
 }
 
+/** Long enough for a client between challenge and request, short enough that revocation takes effect soon. */
+function parseTokenTtl(value: string | undefined): number {
+  const seconds = parseWholeNumber("BERTH_TOKEN_TTL_SECONDS", "seconds", value, 30) ?? DEFAULT_TOKEN_TTL_SECONDS;
+  if (seconds > 3600) throw new ConfigError("BERTH_TOKEN_TTL_SECONDS", `must be at most 3600 seconds (1 hour), got "${value}"`);
+  return seconds;
+}
+
 function parseTls(env: Env): TlsConfig | undefined {
   const reloadSeconds = parseWholeNumber("BERTH_TLS_RELOAD_SECONDS", "seconds", env.BERTH_TLS_RELOAD_SECONDS, 1) ?? 10;
   const certFile = env.BERTH_TLS_CERT_FILE || undefined;
@@ -263,6 +273,7 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     idleTimeoutSeconds: parseWholeNumber("BERTH_IDLE_TIMEOUT_SECONDS", "seconds", env.BERTH_IDLE_TIMEOUT_SECONDS, 1) ?? 60,
     maxManifestReferences: parseWholeNumber("BERTH_MAX_MANIFEST_REFERENCES", "references", env.BERTH_MAX_MANIFEST_REFERENCES, 1) ?? 5000,
     tokenKeyFile: parseKeyFile(env.BERTH_TOKEN_KEY_FILE),
+    tokenTtlSeconds: parseTokenTtl(env.BERTH_TOKEN_TTL_SECONDS),
     tls: parseTls(env),
     loginThrottle: parseLoginThrottle(env),
     trustedProxies: parseTrustedProxies(env.BERTH_TRUSTED_PROXIES),

@@ -4,7 +4,7 @@ import { canSystem } from "../auth/rbac";
 import { paging, queryString, setPageHeaders } from "./params";
 import { deny, projectFor, type ProjectAccessDeps } from "./project-access";
 import { systemTarget } from "../auth/refusal";
-import { parseQuery, whereClause } from "./query";
+import { parseQuery, whereClause, type RangeKinds } from "./query";
 
 const COLUMNS: Record<string, string> = {
   operation: "operation",
@@ -14,6 +14,7 @@ const COLUMNS: Record<string, string> = {
   op_time: "op_time",
   change_ref: "change_ref",
 };
+const RANGES: RangeKinds = { op_time: "time" };
 
 interface AuditRow {
   id: number;
@@ -47,7 +48,7 @@ function toApi(row: AuditRow) {
 async function list(db: Queryable, request: FastifyRequest, reply: FastifyReply, scope: { sql: string; params: unknown[] }) {
   const page = paging(request.query as Record<string, unknown>);
   const params = [...scope.params];
-  const conditions = [scope.sql, ...whereClause(parseQuery(queryString(request.query, "q"), Object.keys(COLUMNS)), COLUMNS, params)];
+  const conditions = [scope.sql, ...whereClause(parseQuery(queryString(request.query, "q"), Object.keys(COLUMNS)), COLUMNS, params, RANGES)];
   const where = ` WHERE ${conditions.join(" AND ")}`;
   const [{ total }] = await db.query<{ total: number }>(`SELECT count(*)::int AS total FROM audit_logs${where}`, params);
   const rows = await db.query<AuditRow>(

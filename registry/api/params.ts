@@ -22,15 +22,23 @@ export function paging(query: Record<string, unknown>): Paging {
   return { page, pageSize };
 }
 
-/** `X-Total-Count` and Harbor's `Link` header (relative URLs, entries joined by " , "). */
+/** Characters a path may keep in a `Link` URL; anything else (quotes, `<>`, spaces, non-ASCII) is percent-encoded. */
+const UNSAFE_PATH_CHARACTER = /[^A-Za-z0-9\-._~!$&'()*+,;=:@/%]/gu;
+
+/**
+ * `X-Total-Count` and Harbor's `Link` header (relative URLs, entries joined by " , "). The URLs are built from the
+ * parsed parameters, re-encoded: a caller's CR/LF, non-Latin-1 text or `>; rel=` can neither break the header nor
+ * add entries to it (Harbor decodes them back in, which is how both go wrong).
+ */
 export function setPageHeaders(request: FastifyRequest, reply: FastifyReply, paging: Paging, total: number): void {
   reply.header("X-Total-Count", total);
-  const [path, search = ""] = request.url.split("?", 2);
+  const [rawPath, search = ""] = request.url.split("?", 2);
+  const path = rawPath.replace(UNSAFE_PATH_CHARACTER, (character) => encodeURIComponent(character));
   const linkTo = (page: number) => {
     const params = new URLSearchParams(search);
     params.set("page", String(page));
     params.set("page_size", String(paging.pageSize));
-    return `<${path}?${decodeURIComponent(params.toString())}>`;
+    return `<${path}?${params.toString()}>`;
   };
   const links: string[] = [];
   if (paging.page > 1 && (paging.page - 1) * paging.pageSize < total) links.push(`${linkTo(paging.page - 1)}; rel="prev"`);

@@ -6,6 +6,7 @@ import { actorOf } from "../audit/audit-log";
 import {
   isValidProjectName,
   PROJECT_COLUMNS,
+  PROJECT_RANGE_KINDS,
   PROJECT_SORT_KEYS,
   type ProjectFilter,
   type ProjectOrder,
@@ -102,7 +103,7 @@ function parameterTerms(query: Query): QueryTerm[] {
 function listFilter(query: Query): ProjectFilter {
   const terms = [...parseQuery(queryString(query, "q"), Object.keys(PROJECT_COLUMNS)), ...parameterTerms(query)];
   const params: unknown[] = [];
-  return { conditions: whereClause(terms, PROJECT_COLUMNS, params), params };
+  return { conditions: whereClause(terms, PROJECT_COLUMNS, params, PROJECT_RANGE_KINDS), params };
 }
 
 function isSortKey(key: string): key is ProjectSortKey {

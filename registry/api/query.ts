@@ -49,8 +49,46 @@ export function parseQuery(q: string | undefined, filterable: readonly string[])
     .filter((term) => filterable.includes(term.key));
 }
 
-/** Turns terms into a SQL condition over `columns[key]`, appending the values to `params`. */
-export function whereClause(terms: QueryTerm[], columns: Record<string, string>, params: unknown[]): string[] {
+/** How a key's range bounds are read: a time or a whole number; a key not listed compares as text. */
+export type RangeKinds = Record<string, "time" | "integer">;
+
+const TIME = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.\d{1,6})?)?)?(?:Z|[+-]\d{2}(?::?\d{2})?)?$/;
+
+/** A calendar date and clock time that exist (no 31 February, no hour 25), in a form PostgreSQL reads. */
+function isTime(value: string): boolean {
+  const match = TIME.exec(value);
+  if (!match) return false;
+  const [year, month, day, hour = 0, minute = 0, second = 0] = match.slice(1).map((part) => (part === undefined ? 0 : Number(part)));
+  const date = new Date(Date.UTC(year, month - 1, day, hour, minute, second));
+  return (
+    year >= 1 &&
+    date.getUTCFullYear() === year &&
+    date.getUTCMonth() === month - 1 &&
+    date.getUTCDate() === day &&
+    date.getUTCHours() === hour &&
+    date.getUTCMinutes() === minute &&
+    date.getUTCSeconds() === second
+  );
+}
+
+/** The SQL cast of a range bound, after checking it has the key's kind: 400 for a bound PostgreSQL would refuse. */
+function rangeBound(key: string, value: string, kind: RangeKinds[string] | undefined): string {
+  if (kind === "time") {
+    if (!isTime(value)) bad(`${key} range bounds must be times like 2026-01-31T12:00:00, got "${value}"`);
+    return "::timestamptz";
+  }
+  if (kind === "integer") {
+    if (!/^-?\d{1,15}$/.test(value)) bad(`${key} range bounds must be whole numbers, got "${value}"`);
+    return "::bigint";
+  }
+  return "";
+}
+
+/**
+ * Turns terms into a SQL condition over `columns[key]`, appending the values to `params`. Ranges over the keys in
+ * `rangeKinds` compare as times or numbers; any other range compares the column as text.
+ */
+export function whereClause(terms: QueryTerm[], columns: Record<string, string>, params: unknown[], rangeKinds: RangeKinds = {}): string[] {
   const add = (value: unknown) => {
     params.push(value);
     return `$${params.length}`;
@@ -65,9 +103,11 @@ export function whereClause(terms: QueryTerm[], columns: Record<string, string>,
       case "any":
         return `${column}::text = ANY(${add(term.values)}::text[])`;
       case "range": {
+        const kind = rangeKinds[term.key];
+        const compared = kind === undefined ? `${column}::text` : column;
         const bounds: string[] = [];
-        if (term.min !== null) bounds.push(`${column} >= ${add(term.min)}`);
-        if (term.max !== null) bounds.push(`${column} <= ${add(term.max)}`);
+        if (term.min !== null) bounds.push(`${compared} >= ${add(term.min)}${rangeBound(term.key, term.min, kind)}`);
+        if (term.max !== null) bounds.push(`${compared} <= ${add(term.max)}${rangeBound(term.key, term.max, kind)}`);
         return bounds.length ? `(${bounds.join(" AND ")})` : "TRUE";
       }
     }

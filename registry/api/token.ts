@@ -1,6 +1,6 @@
 import type { FastifyInstance } from "fastify";
 import { canSystem, type ActionName } from "../auth/rbac";
-import { TOKEN_SERVICE, TOKEN_TTL_SECONDS, parseScopes, type TokenAccess, type TokenService } from "../auth/token-service";
+import { TOKEN_SERVICE, parseScopes, type TokenAccess, type TokenService } from "../auth/token-service";
 import { isValidRepositoryName } from "../distribution/names";
 import { HarborError } from "./errors";
 import type { ProjectAccessDeps } from "./project-access";
@@ -49,7 +49,7 @@ export function registerTokenRoutes(app: FastifyInstance, deps: ProjectAccessDep
       access.push({ type: scope.type, name: scope.name, actions });
     }
     const { token, issuedAt } = deps.tokens.issue(principal, access);
-    return { token, access_token: token, expires_in: TOKEN_TTL_SECONDS, issued_at: issuedAt.toISOString() };
+    return { token, access_token: token, expires_in: deps.tokens.ttlSeconds, issued_at: issuedAt.toISOString() };
   });
 
   app.post("/service/token", async () => {

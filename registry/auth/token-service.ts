@@ -1,12 +1,14 @@
 import { randomBytes } from "node:crypto";
 import jwt from "jsonwebtoken";
 import { ANONYMOUS, NO_SCOPES, principalName, type Principal } from "./principal";
+import { hasLowS, withLowS } from "./es256-signature";
 import type { SigningKey } from "./token-keys";
 
 /** The `service` clients name when asking for a token, and the token's audience. */
 export const TOKEN_SERVICE = "berth";
 const ISSUER = "berth-token-issuer";
-export const TOKEN_TTL_SECONDS = 1800;
+/** How long a token lives unless BERTH_TOKEN_TTL_SECONDS says otherwise: the longest a revoked grant outlives its revocation. */
+export const DEFAULT_TOKEN_TTL_SECONDS = 300;
 
 export interface TokenAccess {
   type: string;
@@ -43,7 +45,11 @@ function principalOf(claims: jwt.JwtPayload): Principal {
 }
 
 export class TokenService {
-  constructor(private readonly key: SigningKey) {}
+  constructor(
+    private readonly key: SigningKey,
+    /** Every token's lifetime; a removed member or disabled robot keeps a token's grants at most this long. */
+    readonly ttlSeconds: number = DEFAULT_TOKEN_TTL_SECONDS,
+  ) {}
 
   issue(principal: Principal, access: TokenAccess[]): { token: string; issuedAt: Date } {
     const issuedAt = new Date();
@@ -53,22 +59,25 @@ export class TokenService {
       uid: principal.kind === "user" ? principal.id : null,
       robot: principal.kind === "robot" ? principal.id : null,
     };
-    const token = jwt.sign(claims, this.key.privateKey, {
+    const signed = jwt.sign(claims, this.key.privateKey, {
       algorithm: "ES256",
       keyid: this.key.kid,
       issuer: ISSUER,
       audience: TOKEN_SERVICE,
       subject: principal.kind === "anonymous" ? "" : principalName(principal),
-      expiresIn: TOKEN_TTL_SECONDS,
+      expiresIn: this.ttlSeconds,
       notBefore: 0,
       jwtid: randomBytes(12).toString("base64url"),
     });
-    return { token, issuedAt };
+    return { token: withLowS(signed), issuedAt };
   }
 
-  /** Verifies signature, issuer, audience and lifetime; throws when any is wrong. */
+  /** Verifies signature (low-S only), issuer, audience and lifetime (`exp` required); throws when any is wrong. */
   verify(token: string): VerifiedToken {
+    if (!hasLowS(token)) throw new jwt.JsonWebTokenError("invalid signature: not a low-S ES256 signature");
     const claims = jwt.verify(token, this.key.publicKey, { algorithms: ["ES256"], issuer: ISSUER, audience: TOKEN_SERVICE }) as jwt.JwtPayload;
+    // jsonwebtoken accepts a token without `exp` as valid forever; ours always carry one.
+    if (typeof claims.exp !== "number") throw new jwt.JsonWebTokenError("jwt exp required");
     const access = Array.isArray(claims.access) ? (claims.access as TokenAccess[]) : [];
     // A token carries exactly the grants it lists: its holder is never a system admin through it.
     return { principal: principalOf(claims), access };

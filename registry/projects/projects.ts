@@ -47,6 +47,8 @@ export const PROJECT_COLUMNS = {
   creation_time: "p.created_at",
   update_time: "p.updated_at",
 } as const;
+/** How `q=` ranges over PROJECT_COLUMNS are read (the others compare as text). */
+export const PROJECT_RANGE_KINDS = { project_id: "integer", creation_time: "time", update_time: "time" } as const;
 
 const SORT_COLUMNS = {
   name: PROJECT_COLUMNS.name,

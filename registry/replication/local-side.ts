@@ -2,7 +2,7 @@ import type { AuditLog } from "../audit/audit-log";
 import type { Principal } from "../auth/principal";
 import { NO_SCOPES } from "../auth/principal";
 import { ROLES } from "../auth/rbac";
-import { parseScopes, TOKEN_TTL_SECONDS, type TokenService } from "../auth/token-service";
+import { parseScopes, type TokenService } from "../auth/token-service";
 import type { DistributionMetadata } from "../distribution/metadata";
 import type { MemberStore } from "../projects/members";
 import { isValidProjectName, type ProjectStore } from "../projects/projects";
@@ -40,7 +40,7 @@ export function localSide(deps: LocalSideDeps): LocalSide {
     const access = parseScopes([scope]).map((grant) => ({ ...grant, actions: grant.type === "repository" ? ["pull", "push", "delete"] : grant.actions }));
     const { token } = deps.tokens.issue(REPLICATOR, access);
     // Renewed well before it lapses, so a long copy never carries an expired token.
-    minted.set(scope, { token, until: Date.now() + (TOKEN_TTL_SECONDS * 1000) / 2 });
+    minted.set(scope, { token, until: Date.now() + (deps.tokens.ttlSeconds * 1000) / 2 });
     return `Bearer ${token}`;
   };
   return {

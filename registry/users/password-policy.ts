@@ -21,11 +21,17 @@ export function passwordProblem(password: unknown): string | null {
 // Harbor refuses these characters in usernames, and `robot$` names belong to robot accounts. NUL is refused too:
 // PostgreSQL text cannot hold it.
 const FORBIDDEN_USERNAME_CHARS = /[,"~#%$\0]/;
+// Control and format characters (U+202E right-to-left override, U+200B zero-width space…) make one name look like
+// another in lists, logs and audit records.
+const INVISIBLE_OR_CONTROL = /[\p{Cc}\p{Cf}]/u;
 
 /** Harbor's username rule (it lives beside the password rule: both decide which credentials may exist). */
 export function usernameProblem(username: unknown): string | null {
   if (typeof username !== "string" || username.length < 1 || username.length > 255) return "username must be 1 to 255 characters";
   if (username.startsWith("robot$")) return "usernames starting with robot$ are reserved for robot accounts";
   if (FORBIDDEN_USERNAME_CHARS.test(username)) return 'username must not contain any of , " ~ # % $';
+  if (INVISIBLE_OR_CONTROL.test(username)) {
+    return "username must not contain control or invisible formatting characters (Unicode Cc, Cf: U+202E, U+200B…)";
+  }
   return null;
 }

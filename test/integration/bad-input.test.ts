@@ -562,6 +562,106 @@ describe("bytes PostgreSQL cannot store, and URLs that do not decode → 4xx, no
   it.each(cases)("$name", runCase);
 });
 
+describe("q= ranges and query parameters that would break an answer → 400 or a clean answer, not 500", () => {
+  const asAdmin = (path: string): RawRequest => ({ method: "GET", path: `/api/v2.0${path}`, headers: ADMIN });
+  const badRequest = { status: 400, code: "BAD_REQUEST" };
+  const cases: BadRequestCase[] = [
+    { name: "an audit-log time range that is not a time", request: () => asAdmin("/audit-logs?q=op_time%3D%5Babc~%5D"), ...badRequest },
+    { name: "a project's audit-log range past 31 February", request: () => asAdmin("/projects/full/logs?q=op_time=[2026-02-31~]"), ...badRequest },
+    { name: "a project creation_time range that is not a time", request: () => asAdmin("/projects?q=creation_time=[abc~]"), ...badRequest },
+    { name: "a project_id range that is not a number", request: () => asAdmin("/projects?q=project_id=[x~]"), ...badRequest },
+  ];
+  it.each(cases)("$name", runCase);
+
+  it("builds the Link header from re-encoded parameters: CR/LF, non-Latin-1 text and `>; rel=` stay inside one URL", async () => {
+    const hostile = { crlf: "a\r\nLink: </evil>; rel=\"next\"", bidi: "\u202Etxt.exe", angle: '>; rel="prev", </evil' };
+    const query = new URLSearchParams({ page_size: "1", ...hostile }).toString();
+    const first = await send(asAdmin(`/projects?${query}`));
+    expect(first.status).toBe(200);
+    const link = String(first.headers.link);
+    expect(link).toMatch(/^<\/api\/v2\.0\/projects\?[^<>"\s]*>; rel="next"$/);
+    const next = new URLSearchParams(link.slice(link.indexOf("?") + 1, link.indexOf(">")));
+    expect({ ...Object.fromEntries(next), page: next.get("page") }).toEqual({ ...hostile, page_size: "1", page: "2" });
+    const second = await send(asAdmin(link.slice(1, link.indexOf(">")).replace("/api/v2.0", "")));
+    expect(second.status).toBe(200);
+    expect(String(second.headers.link).split(" , ").map((entry) => entry.replace(/^<[^>]*>/, ""))).toEqual(['; rel="prev"', '; rel="next"']);
+  });
+});
+
+describe("a Host header that is not a host[:port] → 400, never copied into the token realm", () => {
+  it.each([
+    'evil" , Bearer realm="http://attacker.example',
+    "registry.example/service/token?x=",
+    "a b",
+    "host,other",
+    "[::1",
+  ])("Host: %s", async (host) => {
+    for (const path of ["/v2/", "/api/v2.0/projects"]) {
+      const response = await send({ method: "GET", path, headers: { Host: host } });
+      expect({ path, status: response.status, challenge: response.headers["www-authenticate"], body: response.json() }).toEqual({
+        path,
+        status: 400,
+        challenge: undefined,
+        body: { errors: [{ code: "BAD_REQUEST", message: expect.stringContaining("Host header") }] },
+      });
+    }
+  });
+
+  it.each(["registry.example:5000", "registry.example", "10.0.0.7:443", "[::1]:5000", "my_registry"])("Host: %s names the realm", async (host) => {
+    const response = await send({ method: "GET", path: "/v2/", headers: { Host: host } });
+    expect({ status: response.status, challenge: response.headers["www-authenticate"] }).toEqual({
+      status: 401,
+      challenge: `Bearer realm="http://${host}/service/token",service="berth"`,
+    });
+  });
+});
+
+describe("browser hardening headers", () => {
+  it("are on every answer (JSON, errors, blobs), without HSTS over plain HTTP", async () => {
+    const requests: RawRequest[] = [
+      { method: "GET", path: "/v2/", headers: ADMIN },
+      { method: "GET", path: `/v2/${REPO}/blobs/${blob.digest}`, headers: ADMIN },
+      { method: "GET", path: "/v2/" },
+      { method: "GET", path: "/api/v2.0/projects", headers: ADMIN },
+      { method: "GET", path: "/api/v2.0/nothing-here", headers: ADMIN },
+    ];
+    for (const request of requests) {
+      const { headers, status } = await send(request);
+      expect({ path: request.path, status, nosniff: headers["x-content-type-options"], frame: headers["x-frame-options"], csp: headers["content-security-policy"], hsts: headers["strict-transport-security"] }).toEqual({
+        path: request.path,
+        status: expect.any(Number),
+        nosniff: "nosniff",
+        frame: "DENY",
+        csp: "default-src 'none'; frame-ancestors 'none'",
+        hsts: undefined,
+      });
+    }
+  });
+});
+
+describe("names that look like other names", () => {
+  const createUser = (username: string): RawRequest => ({
+    method: "POST",
+    path: "/api/v2.0/users",
+    headers: { ...ADMIN, "Content-Type": "application/json" },
+    body: JSON.stringify({ username, password: "Passw0rd-long", email: `${randomUUID()}@example.com`, realname: "x" }),
+  });
+  const createProject = (name: string): RawRequest => ({
+    method: "POST",
+    path: "/api/v2.0/projects",
+    headers: { ...ADMIN, "Content-Type": "application/json" },
+    body: JSON.stringify({ project_name: name }),
+  });
+  const cases: BadRequestCase[] = [
+    { name: "a username with a right-to-left override", request: () => createUser("admin\u202Egnp.exe"), status: 400, code: "BAD_REQUEST", message: expect.stringContaining("Cf") },
+    { name: "a username with a zero-width space", request: () => createUser("ad\u200Bmin"), status: 400, code: "BAD_REQUEST", message: expect.stringContaining("Cf") },
+    { name: "a username with a tab", request: () => createUser("ad\tmin"), status: 400, code: "BAD_REQUEST", message: expect.stringContaining("Cc") },
+    { name: "a project name with a right-to-left override", request: () => createProject("team\u202Ea"), status: 400, code: "BAD_REQUEST" },
+    { name: "a project name with a zero-width space", request: () => createProject("te\u200Bam"), status: 400, code: "BAD_REQUEST" },
+  ];
+  it.each(cases)("$name", runCase);
+});
+
 // Runs last (jest keeps file order): every request above was counted by route and status.
 it("answered none of the requests in this file with a 5xx", async () => {
   const metrics = await (await admin.fetch("/metrics")).text();

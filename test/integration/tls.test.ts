@@ -138,6 +138,12 @@ describeWithTool("openssl", "Berth serving HTTPS with a certificate for 127.0.0.
     expect(server.url).toMatch(/^https:\/\/127\.0\.0\.1:\d+$/);
   });
 
+  it("tells browsers to keep to https (HSTS) on every answer", async () => {
+    for (const path of ["/v2/", "/api/v2.0/projects", "/api/v2.0/nothing-here"]) {
+      expect((await admin.fetch(path)).headers.get("strict-transport-security")).toBe("max-age=31536000");
+    }
+  });
+
   it("refuses to start, naming the variable, with a key that is not the certificate's or only one of the two files", async () => {
     const other = await pki.issue(["127.0.0.1"]);
     const otherKey = path.join(work, "other.key");

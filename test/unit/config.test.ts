@@ -7,6 +7,8 @@ describe("loadConfig", () => {
     expect(config).toMatchObject({ host: "0.0.0.0", port: 5000, dataDir: path.resolve("/srv/berth/data"), storage: { kind: "fs" } });
     expect(config.databaseUrl).toBeUndefined();
     expect(config.adminPassword).toBeUndefined();
+    expect(config.tokenTtlSeconds).toBe(300);
+    expect(loadConfig({ BERTH_TOKEN_TTL_SECONDS: "3600" }).tokenTtlSeconds).toBe(3600);
   });
 
   it.each([
@@ -46,6 +48,9 @@ describe("loadConfig", () => {
     [{ BERTH_TLS_CERT_FILE: __filename, BERTH_TLS_KEY_FILE: __filename }, "BERTH_TLS_CERT_FILE", "holds no PEM certificate"],
     [{ BERTH_TLS_RELOAD_SECONDS: "0" }, "BERTH_TLS_RELOAD_SECONDS", "at least 1"],
     [{ BERTH_TLS_RELOAD_SECONDS: "soon" }, "BERTH_TLS_RELOAD_SECONDS", "whole number"],
+    [{ BERTH_TOKEN_TTL_SECONDS: "29" }, "BERTH_TOKEN_TTL_SECONDS", "at least 30"],
+    [{ BERTH_TOKEN_TTL_SECONDS: "3601" }, "BERTH_TOKEN_TTL_SECONDS", "at most 3600"],
+    [{ BERTH_TOKEN_TTL_SECONDS: "5m" }, "BERTH_TOKEN_TTL_SECONDS", "whole number"],
   ])("rejects %j naming %s", (env, variable, reason) => {
     let error: unknown;
     try {

@@ -2,6 +2,7 @@ import { generateKeyPairSync } from "node:crypto";
 import jwt from "jsonwebtoken";
 import { ADMIN_AUTH, startBerth, type TestBerth } from "../../support/berth";
 import { parseChallenge } from "../../../registry/replication/remote-registry";
+import { flipS } from "../../support/ecdsa";
 import { basicAuth, RegistryClient, type PushedImage } from "../../support/registry-client";
 
 const PASSWORD = "Token-Passw0rd";
@@ -56,6 +57,12 @@ describe("GET /service/token", () => {
     expect((await bearer(body.token).fetch("/v2/_catalog")).status).toBe(200);
   });
 
+  it("issues tokens that live 5 minutes and says so in expires_in", async () => {
+    const { body } = await tokenFor(basicAuth("dana", PASSWORD), "repository:secret/app:pull");
+    const claims = jwt.decode(body.token) as jwt.JwtPayload;
+    expect({ expires_in: body.expires_in, lifetime: claims.exp! - claims.iat! }).toEqual({ expires_in: 300, lifetime: 300 });
+  });
+
   it("refuses an unknown service, anonymous callers without scope, bad credentials and POST", async () => {
     expect((await new RegistryClient(berth.url, null).fetch("/service/token?service=other&scope=repository:a/b:pull")).status).toBe(400);
     expect((await tokenFor(null)).status).toBe(401);
@@ -95,6 +102,12 @@ describe("bearer tokens on /v2", () => {
     const claims = JSON.parse(Buffer.from(payload!, "base64url").toString());
     const expired = [header, Buffer.from(JSON.stringify({ ...claims, exp: 1 })).toString("base64url"), signature].join(".");
     expect((await bearer(expired).fetch("/v2/secret/app/manifests/v1")).status).toBe(401);
+  });
+
+  it("reject the high-S twin of a valid token", async () => {
+    const { body } = await tokenFor(basicAuth("dana", PASSWORD), "repository:secret/app:pull");
+    expect((await bearer(body.token).fetch("/v2/secret/app/manifests/v1")).status).toBe(200);
+    expect((await bearer(flipS(body.token)).fetch("/v2/secret/app/manifests/v1")).status).toBe(401);
   });
 
   it("are not accepted on /api", async () => {

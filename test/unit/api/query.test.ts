@@ -24,4 +24,23 @@ describe("Harbor's q= language", () => {
     expect(sql).toEqual(["r::text ILIKE $1", "o::text = ANY($2::text[])"]);
     expect(params).toEqual(["%50\\%\\_off%", ["a", "b"]]);
   });
+
+  it("compares time and number ranges as such, and any other range as text", () => {
+    const params: unknown[] = [];
+    const sql = whereClause(
+      parseQuery("op_time=[2026-01-01T00:00:00~2026-02-28 12:30:00Z],resource=[a~b],operation=[~5]", KEYS),
+      { op_time: "t", resource: "r", operation: "o" },
+      params,
+      { op_time: "time", operation: "integer" },
+    );
+    expect(sql).toEqual(["(t >= $1::timestamptz AND t <= $2::timestamptz)", "(r::text >= $3 AND r::text <= $4)", "(o <= $5::bigint)"]);
+    expect(params).toEqual(["2026-01-01T00:00:00", "2026-02-28 12:30:00Z", "a", "b", "5"]);
+  });
+
+  it.each(["op_time=[abc~]", "op_time=[~2026-02-31]", "op_time=[2026-01-01T25:00:00~]", "op_time=[12~]", "operation=[1.5~]", "operation=[x~]"])(
+    "refuses the range %s with 400 before PostgreSQL sees it",
+    (q) => {
+      expect(() => whereClause(parseQuery(q, KEYS), { op_time: "t", operation: "o" }, [], { op_time: "time", operation: "integer" })).toThrow(HarborError);
+    },
+  );
 });

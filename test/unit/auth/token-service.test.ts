@@ -1,7 +1,12 @@
 import { createPublicKey, generateKeyPairSync } from "node:crypto";
 import jwt from "jsonwebtoken";
 import type { SigningKey } from "../../../registry/auth/token-keys";
-import { TOKEN_TTL_SECONDS, TokenService } from "../../../registry/auth/token-service";
+import { DEFAULT_TOKEN_TTL_SECONDS, TokenService } from "../../../registry/auth/token-service";
+import { flipS, P256_ORDER, signatureS } from "../../support/ecdsa";
+
+const HALF_ORDER = P256_ORDER >> 1n;
+const TOKEN_TTL_SECONDS = DEFAULT_TOKEN_TTL_SECONDS;
+const lowS = (token: string) => (signatureS(token) > HALF_ORDER ? flipS(token) : token);
 
 function testKey(kid: string): SigningKey {
   const { privateKey } = generateKeyPairSync("ec", { namedCurve: "P-256" });
@@ -44,7 +49,7 @@ describe("TokenService", () => {
 
   it("rejects tokens signed by another key, for another audience, or expired", () => {
     expect(() => tokens.verify(new TokenService(testKey("k1")).issue(ALICE, ACCESS).token)).toThrow();
-    const otherAudience = jwt.sign({ access: ACCESS }, key.privateKey, { algorithm: "ES256", issuer: "berth-token-issuer", audience: "other" });
+    const otherAudience = lowS(jwt.sign({ access: ACCESS }, key.privateKey, { algorithm: "ES256", issuer: "berth-token-issuer", audience: "other" }));
     expect(() => tokens.verify(otherAudience)).toThrow(/audience/);
     const { token } = tokens.issue(ALICE, ACCESS);
     jest.useFakeTimers({ now: Date.now() + (TOKEN_TTL_SECONDS + 1) * 1000 });
@@ -54,5 +59,31 @@ describe("TokenService", () => {
   it("rejects an unsigned token (alg none)", () => {
     const unsigned = jwt.sign({ access: ACCESS, uid: 7 }, "", { algorithm: "none", issuer: "berth-token-issuer", audience: "berth", subject: "alice" });
     expect(() => tokens.verify(unsigned)).toThrow();
+  });
+
+  it("lives 5 minutes by default, or the lifetime it was given", () => {
+    const lifetime = (service: TokenService) => {
+      const claims = jwt.decode(service.issue(ALICE, ACCESS).token) as jwt.JwtPayload;
+      return claims.exp! - claims.iat!;
+    };
+    expect(lifetime(tokens)).toBe(300);
+    expect(lifetime(new TokenService(key, 60))).toBe(60);
+  });
+
+  it("rejects a correctly signed token without exp", () => {
+    const forever = lowS(jwt.sign({ access: ACCESS, uid: 7 }, key.privateKey, { algorithm: "ES256", issuer: "berth-token-issuer", audience: "berth", subject: "alice" }));
+    expect(() => jwt.verify(forever, key.publicKey)).not.toThrow();
+    expect(() => tokens.verify(forever)).toThrow(/exp/);
+  });
+
+  it("signs only low-S signatures and rejects the high-S twin of a valid token", () => {
+    // ECDSA picks s at random on either side of n/2: 40 tokens leave a 2^-40 chance that none needed flipping.
+    const issued = Array.from({ length: 40 }, () => tokens.issue(ALICE, ACCESS).token);
+    for (const token of issued) {
+      expect(signatureS(token) <= HALF_ORDER).toBe(true);
+      const twin = flipS(token);
+      expect(() => jwt.verify(twin, key.publicKey, { algorithms: ["ES256"] })).not.toThrow();
+      expect(() => tokens.verify(twin)).toThrow(/low-S/);
+    }
   });
 });

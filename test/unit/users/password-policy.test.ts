@@ -37,6 +37,9 @@ describe("usernameProblem (Harbor's rule)", () => {
     ["a robot$ prefix", "robot$ci"],
     ...[",", '"', "~", "#", "%", "$", "\0"].map((c): [string, unknown] => [`the character ${JSON.stringify(c)}`, `al${c}ice`]),
     ["a number", 42],
+    ...["\u202E", "\u202D", "\u200B", "\u200F", "\u2066", "\uFEFF", "\u0007", "\t", "\n", "\u0085"].map(
+      (c): [string, unknown] => [`the control or format character U+${c.codePointAt(0)!.toString(16).toUpperCase().padStart(4, "0")}`, `al${c}ice`],
+    ),
   ])("refuses %s", (_case, username) => {
     expect(usernameProblem(username)).not.toBeNull();
   });
