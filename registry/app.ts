@@ -19,6 +19,7 @@ import { registerUserRoutes } from "./api/users";
 import { UserStore } from "./users/store";
 import { actorOf, AuditLog } from "./audit/audit-log";
 import { limitSlowClients } from "./ops/slow-clients";
+import { loggableUrl } from "./ops/loggable-url";
 import { refusedWriteEntry } from "./audit/refused-writes";
 import { scheduleAuditPurge } from "./audit/retention";
 import { registerProjectRoutes } from "./api/projects";
@@ -308,7 +309,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     metrics.requests.inc({ method: request.method, route: request.routeLabel, status: reply.statusCode });
     metrics.latency.observe({ method: request.method, route: request.routeLabel }, seconds);
     request.log.info(
-      { method: request.method, url: request.url, status: reply.statusCode, ms: Math.round(reply.elapsedTime), user: principalName(request.principal) },
+      { method: request.method, url: loggableUrl(request.url), status: reply.statusCode, ms: Math.round(reply.elapsedTime), user: principalName(request.principal) },
       "request",
     );
   });
