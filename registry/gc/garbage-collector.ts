@@ -205,26 +205,24 @@ export class GarbageCollector {
    * session knows. Runs with every GC and on its own every hour.
    */
   async purgeUploads(signal?: AbortSignal): Promise<{ sessions: string[]; orphans: number }> {
-    const options = { signal };
-    const STALE_UPLOAD_MS = this.uploadPurgeMs;
-    const stale = await this.sql.query<{ id: string }>("SELECT id FROM uploads WHERE updated_at < $1", [new Date(Date.now() - STALE_UPLOAD_MS)]);
+    const cutoff = Date.now() - this.uploadPurgeMs;
+    const stale = await this.sql.query<{ id: string }>("SELECT id FROM uploads WHERE updated_at < $1", [new Date(cutoff)]);
     for (const { id } of stale) {
-      if (options.signal?.aborted) break;
+      if (signal?.aborted) break;
       await this.sql.query("DELETE FROM uploads WHERE id = $1", [id]);
       await this.store.abortUpload(id);
     }
     // Upload areas no session row knows (a process killed between creating the area and its row), just as old.
     let orphans = 0;
-    const cutoff = Date.now() - STALE_UPLOAD_MS;
     for await (const upload of this.store.listUploads()) {
-      if (options.signal?.aborted || upload.modified.getTime() >= cutoff) continue;
+      if (signal?.aborted || upload.modified.getTime() >= cutoff) continue;
       const [row] = await this.sql.query("SELECT 1 FROM uploads WHERE id = $1", [upload.id]);
       if (row) continue;
       await this.store.abortUpload(upload.id);
       orphans += 1;
     }
     // Multipart writes a killed process left open in an object store.
-    await this.store.abortStaleMultipartUploads?.(STALE_UPLOAD_MS);
+    await this.store.abortStaleMultipartUploads?.(this.uploadPurgeMs);
     return { sessions: stale.map((row) => row.id), orphans };
   }
 }
