@@ -19,6 +19,7 @@ import { registerUserRoutes } from "./api/users";
 import { UserStore } from "./users/store";
 import { actorOf, AuditLog } from "./audit/audit-log";
 import { limitSlowClients } from "./ops/slow-clients";
+import { limitAnonymousClients } from "./ops/anonymous-limits";
 import { loggableUrl } from "./ops/loggable-url";
 import { refusedWriteEntry } from "./audit/refused-writes";
 import { scheduleAuditPurge } from "./audit/retention";
@@ -81,7 +82,7 @@ export interface AppDependencies {
     Config,
     | "publicUrl" | "logLevel" | "auditRetentionDays" | "gcGraceSeconds" | "webhookRetryBaseMs" | "proxyCacheTtlSeconds" | "maxManifestReferences"
     | "bodyTimeoutSeconds" | "idleTimeoutSeconds" | "maxUploadsPerUser" | "uploadPurgeAgeSeconds" | "loginThrottle" | "trustedProxies"
-    | "tokenTtlSeconds"
+    | "tokenTtlSeconds" | "anonymousLimits"
   >;
   sql: Sql;
   store: BlobStore;
@@ -177,7 +178,9 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
       return typeof id === "string" && /^[\x21-\x7e]{1,128}$/.test(id) ? id : randomUUID();
     },
   }) as unknown as FastifyInstance;
-  limitSlowClients(app, deps.config);
+  // Null-safe: a request refused before authentication ran has no principal yet, and is not limited as anonymous.
+  const isAnonymous = (request: FastifyRequest) => request.principal?.kind === "anonymous";
+  limitSlowClients(app, { ...deps.config, anonymousBodyTimeoutSeconds: deps.config.anonymousLimits.bodyTimeoutSeconds }, isAnonymous);
   const robots = new RobotStore(deps.sql);
   const authenticator = new Authenticator(deps.sql, robots, new LoginThrottle(deps.config.loginThrottle));
   const tokens = new TokenService(deps.signingKey, deps.config.tokenTtlSeconds);
@@ -281,6 +284,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
         : new HarborError("UNAUTHORIZED", error.message);
     }
   });
+  limitAnonymousClients(app, deps.config.anonymousLimits, isAnonymous);
 
   // A graceful stop waits for every connection to end: without this, a keep-alive client (docker, skopeo) whose
   // request finished during the stop would hold the process for the whole keep-alive timeout (72 s in fastify).
@@ -366,6 +370,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   app.addHook("onReady", () => scheduler.start());
   app.addHook("onClose", () => scheduler.stop());
   registerControllerStateRoutes(app, { sql: deps.sql, audit });
-  registerOpsRoutes(app, { sql: deps.sql, store: deps.store, metrics });
+  // /metrics is not served here but on BERTH_METRICS_ADDR (server.ts): the registry port answers it 404.
+  registerOpsRoutes(app, { sql: deps.sql, store: deps.store });
   return app;
 }

@@ -28,7 +28,7 @@ describeWithTool("skopeo", "skopeo against Berth", () => {
 
   const registry = (repository: string) => `docker://${berth.host}/${repository}`;
   const uploadCounts = async () => {
-    const metrics = await (await fetch(`${berth.url}/metrics`)).text();
+    const metrics = await (await fetch(`${berth.metricsUrl}/metrics`)).text();
     return { mounted: countsFrom(metrics, "POST", "v2:upload-start"), uploaded: countsFrom(metrics, "PUT", "v2:upload") };
   };
 
@@ -76,7 +76,7 @@ describeWithTool("skopeo", "skopeo against Berth", () => {
     const raw = await inspect(`${registry("library/app")}:v1`, { raw: true });
     expect(sha256Digest(raw)).toBe(image.manifestDigest);
     // skopeo followed the Bearer challenge: it fetched tokens rather than sending Basic credentials on /v2.
-    const metrics = await (await fetch(`${berth.url}/metrics`)).text();
+    const metrics = await (await fetch(`${berth.metricsUrl}/metrics`)).text();
     expect(metrics).toMatch(/berth_http_requests_total\{method="GET",route="\/service\/token",status="200"\} [1-9]/);
   });
 

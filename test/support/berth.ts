@@ -14,6 +14,8 @@ export interface TestBerth {
   url: string;
   /** host:port, for docker:// references */
   host: string;
+  /** Where GET /metrics answers (its own ephemeral port); unset with BERTH_METRICS_ADDR=off. */
+  metricsUrl?: string;
   dataDir: string;
   databaseUrl?: string;
   close(): Promise<void>;
@@ -26,6 +28,8 @@ async function testEnvironment(extra: Record<string, string>) {
   const database = serverUrl ? await createTestDatabase(serverUrl) : undefined;
   const env: Record<string, string> = {
     BERTH_ADDR: "127.0.0.1:0",
+    // Metrics on an ephemeral port too: servers of parallel suites (and two nodes of one test) must not collide on 9090.
+    BERTH_METRICS_ADDR: "127.0.0.1:0",
     BERTH_DATA_DIR: dataDir,
     BERTH_ADMIN_PASSWORD: ADMIN_PASSWORD,
     BERTH_LOG_LEVEL: "warn",
@@ -48,6 +52,7 @@ export async function startBerth(options: { env?: Record<string, string> } = {})
   return {
     url: server.url,
     host: new URL(server.url).host,
+    metricsUrl: server.metricsUrl,
     dataDir,
     databaseUrl,
     close: async () => {
@@ -61,6 +66,8 @@ export interface BerthProcess {
   child: ChildProcess;
   url: string;
   host: string;
+  /** From the "berth is ready" line; unset with BERTH_METRICS_ADDR=off. */
+  metricsUrl?: string;
   output(): string;
   /** Sends a signal and waits for the process to exit. */
   kill(signal: NodeJS.Signals): Promise<void>;
@@ -76,7 +83,7 @@ const MAIN = path.join(__dirname, "..", "..", "dist", "registry", "main.js");
 export async function spawnBerth(env: Record<string, string>, command: string[] = [process.execPath, MAIN, "serve"]): Promise<BerthProcess> {
   const child = spawn(command[0], command.slice(1), {
     // Readiness is read from the "berth is ready" line, so the level must be at least info.
-    env: { ...process.env, NODE_OPTIONS: "", ...env, BERTH_LOG_LEVEL: VERBOSE_LEVELS.has(env.BERTH_LOG_LEVEL) ? env.BERTH_LOG_LEVEL : "info" },
+    env: { ...process.env, NODE_OPTIONS: "", BERTH_METRICS_ADDR: "127.0.0.1:0", ...env, BERTH_LOG_LEVEL: VERBOSE_LEVELS.has(env.BERTH_LOG_LEVEL) ? env.BERTH_LOG_LEVEL : "info" },
     stdio: ["ignore", "pipe", "pipe"],
   });
   let output = "";
@@ -91,13 +98,14 @@ export async function spawnBerth(env: Record<string, string>, command: string[] 
       resolve();
     }),
   );
-  const url = await new Promise<string>((resolve, reject) => {
+  const { url, metricsUrl } = await new Promise<{ url: string; metricsUrl?: string }>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`berth did not start:\n${output}`)), 60_000);
     const onData = () => {
       const match = /"url":"(https?:\/\/[^"]+)"[^\n]*berth is ready/.exec(output);
       if (match) {
         clearTimeout(timer);
-        resolve(match[1]);
+        const metrics = /"metricsUrl":"(http:\/\/[^"]+)"[^\n]*berth is ready/.exec(output);
+        resolve({ url: match[1], metricsUrl: metrics?.[1] });
       }
     };
     child.stdout!.on("data", onData);
@@ -110,6 +118,7 @@ export async function spawnBerth(env: Record<string, string>, command: string[] 
     child,
     url,
     host: new URL(url).host,
+    metricsUrl,
     output: () => output,
     kill: async (signal) => {
       child.kill(signal);
