@@ -8,6 +8,7 @@ import { loadSigningKey } from "./auth/token-keys";
 import { migrate } from "./db/migrate";
 import { openDatabase } from "./db/open";
 import type { Sql } from "./db/sql";
+import type { Resolver } from "./outbound/address-guard";
 import { checkBlobStore, openBlobStore } from "./storage/open";
 import { startServingTls, type ServingTls } from "./tls/serving";
 
@@ -39,7 +40,7 @@ async function internalPrincipal(sql: Sql): Promise<{ secret: string; principal:
 }
 
 /** Opens the database (migrating it), the blob store and the HTTP server, in that order. */
-export async function startServer(config: Config, options: { sql?: Sql; internalAccess?: boolean } = {}): Promise<RunningServer> {
+export async function startServer(config: Config, options: { sql?: Sql; internalAccess?: boolean; resolve?: Resolver } = {}): Promise<RunningServer> {
   const sql = options.sql ?? (await openDatabase(config));
   let tls: ServingTls | undefined;
   try {
@@ -50,7 +51,7 @@ export async function startServer(config: Config, options: { sql?: Sql; internal
     const signingKey = await loadSigningKey(sql, config.tokenKeyFile);
     const internal = options.internalAccess ? await internalPrincipal(sql) : undefined;
     tls = config.tls ? await startServingTls(config.tls) : undefined;
-    const app = await buildApp({ config, sql, store, signingKey, internal, tls });
+    const app = await buildApp({ config, sql, store, signingKey, internal, tls, embeddedController: config.controller.repo !== "off", resolve: options.resolve });
     const address = await app.listen({ host: config.host, port: config.port });
     const serving = tls;
     serving?.watch(app);

@@ -1,4 +1,4 @@
-import { ADMIN_PASSWORD, startBerth, type TestBerth } from "../support/berth";
+import { ADMIN_PASSWORD, startBerth, type TestBerth, RECEIVERS_ON_LOOPBACK } from "../support/berth";
 import { freePort, startReferenceRegistry, type ReferenceRegistry } from "../support/reference-registry";
 import { OCI_MANIFEST, RegistryClient, type PushedImage } from "../support/registry-client";
 import { describeWithTool } from "../support/tools";
@@ -57,7 +57,7 @@ describeWithTool("docker-registry", "replication between Berth and docker-regist
   const taskLog = async (executionId: number, taskId: number) => (await admin.fetch(`/api/v2.0/replication/executions/${executionId}/tasks/${taskId}/log`)).text();
 
   beforeAll(async () => {
-    [berth, upstream] = await Promise.all([startBerth(), startReferenceRegistry()]);
+    [berth, upstream] = await Promise.all([startBerth({ env: RECEIVERS_ON_LOOPBACK }), startReferenceRegistry()]);
     admin = new RegistryClient(berth.url);
     remote = new RegistryClient(upstream.url, null);
     for (const reference of ["library/nginx:1.0", "library/nginx:2.0", "library/redis:7.0", "other/tool:1.0"]) {

@@ -1,7 +1,7 @@
 import { createHmac } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { spawnBerth, startBerth, prepareEnvironment, ADMIN_AUTH, type TestBerth } from "../../support/berth";
+import { spawnBerth, startBerth, prepareEnvironment, ADMIN_AUTH, type TestBerth, RECEIVERS_ON_LOOPBACK } from "../../support/berth";
 import { basicAuth, RegistryClient } from "../../support/registry-client";
 import { waitUntil } from "../../support/wait";
 
@@ -60,7 +60,7 @@ describe("webhooks", () => {
   const POLICIES = "/api/v2.0/projects/library/webhook/policies";
 
   beforeAll(async () => {
-    berth = await startBerth({ env: { BERTH_WEBHOOK_RETRY_BASE_MS: "50" } });
+    berth = await startBerth({ env: { ...RECEIVERS_ON_LOOPBACK, BERTH_WEBHOOK_RETRY_BASE_MS: "50" } });
     admin = new RegistryClient(berth.url);
     receiver = new Receiver();
     await receiver.start();
@@ -202,7 +202,7 @@ describe("webhooks across a restart", () => {
     await receiver.start();
     let up = false;
     receiver.respond = (_count, response) => (up ? response.writeHead(200).end() : response.writeHead(503).end());
-    const environment = await prepareEnvironment({ BERTH_WEBHOOK_RETRY_BASE_MS: "200" });
+    const environment = await prepareEnvironment({ ...RECEIVERS_ON_LOOPBACK, BERTH_WEBHOOK_RETRY_BASE_MS: "200" });
     try {
       const first = await spawnBerth(environment.env);
       const admin = new RegistryClient(first.url, ADMIN_AUTH);
