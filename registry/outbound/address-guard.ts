@@ -19,10 +19,10 @@ export const systemResolver: Resolver = async (hostname) => (await dnsLookup(hos
  * the host). Private ranges are not here: CI servers and other registries live there (BERTH_OUTBOUND_DENY adds them).
  */
 const ALWAYS_REFUSED: { rule: string; cidrs: string[] }[] = [
-  { rule: "loopback address", cidrs: ["127.0.0.0/8", "::1/128"] },
-  { rule: "link-local address (cloud metadata)", cidrs: ["169.254.0.0/16", "fe80::/10"] },
-  { rule: "cloud metadata address", cidrs: ["fd00:ec2::254/128", "100.100.100.200/32"] },
-  { rule: "unspecified address", cidrs: ["0.0.0.0/8", "::/128"] },
+  { rule: "a loopback address", cidrs: ["127.0.0.0/8", "::1/128"] },
+  { rule: "a link-local address (cloud metadata)", cidrs: ["169.254.0.0/16", "fe80::/10"] },
+  { rule: "a cloud metadata address", cidrs: ["fd00:ec2::254/128", "100.100.100.200/32"] },
+  { rule: "an unspecified address", cidrs: ["0.0.0.0/8", "::/128"] },
 ];
 
 /** An outbound request this registry will not make; the message names the target, the address and the rule. */
@@ -33,7 +33,7 @@ export class OutboundRefused extends Error {
     readonly address: string,
     readonly rule: string,
   ) {
-    super(`${target} resolves to ${address}, a ${rule}: outbound requests there are refused`);
+    super(`${target}${address === target ? " is" : ` resolves to ${address},`} ${rule}: outbound requests there are refused`);
   }
 }
 
@@ -72,7 +72,7 @@ export class OutboundGuard {
 
   constructor(private readonly options: OutboundGuardOptions) {
     for (const { rule, cidrs } of ALWAYS_REFUSED) this.refused.add(rule, cidrs);
-    this.refused.add("range listed in BERTH_OUTBOUND_DENY", options.deny);
+    this.refused.add("an address in BERTH_OUTBOUND_DENY", options.deny);
     this.allowed.add("allowed", options.allow);
     this.resolve = options.resolve ?? systemResolver;
     this.publicHost = options.publicUrl ? hostKey(new URL(options.publicUrl)) : null;
@@ -82,7 +82,7 @@ export class OutboundGuard {
   async check(target: string | URL): Promise<ResolvedAddress[]> {
     const url = typeof target === "string" ? new URL(target) : target;
     const label = url.host;
-    if (url.protocol !== "http:" && url.protocol !== "https:") throw new OutboundRefused(label, url.protocol, "scheme other than http and https");
+    if (url.protocol !== "http:" && url.protocol !== "https:") throw new OutboundRefused(label, url.protocol, "a scheme other than http and https");
     if (this.publicHost !== null && hostKey(url) === this.publicHost) throw new OutboundRefused(label, url.host, "the registry's own public address (BERTH_PUBLIC_URL)");
     const hostname = url.hostname.replace(/^\[|\]$/g, "");
     const port = Number(url.port) || defaultPort(url.protocol);

@@ -288,6 +288,7 @@ export class RemoteRegistry {
   }
 
   private async fetchOnce(method: string, url: string, headers: Record<string, string>, body: Buffer | Readable | undefined): Promise<Response> {
+    await this.checkTarget(`${method} ${new URL(url).pathname}`, url);
     try {
       return await (this.options.fetch ?? fetch)(url, {
         method,
@@ -307,6 +308,20 @@ export class RemoteRegistry {
   private dispatcher(): RequestInit {
     const insecure = this.options.insecure ?? false;
     return this.options.guard ? ({ dispatcher: guardedDispatcher(this.options.guard, insecure) } as RequestInit) : tlsOptions(insecure);
+  }
+
+  /**
+   * Refuses a target the guard refuses before anything is sent, with an error that says so. The guarded connector
+   * checks again when it opens a connection (the address connected to is the one it checked).
+   */
+  private async checkTarget(what: string, url: string | URL): Promise<void> {
+    if (!this.options.guard) return;
+    try {
+      await this.options.guard.check(url);
+    } catch (error) {
+      if (error instanceof OutboundRefused) throw new RemoteError(`${this.base}: ${what} refused: ${error.message}`, null, false);
+      // A name that does not resolve: the fetch fails on it and says so, as before.
+    }
   }
 
   private fetchFailure(what: string, error: unknown): RemoteError {
@@ -335,6 +350,7 @@ export class RemoteRegistry {
     if (this.options.credentials && credentialsMayGoTo(url, new URL(this.base))) {
       headers.Authorization = `Basic ${Buffer.from(this.options.credentials).toString("base64")}`;
     }
+    await this.checkTarget(`the token service ${url.origin}${url.pathname}`, url);
     let response: Response;
     try {
       response = await (this.options.fetch ?? fetch)(url, { headers, redirect: "manual", signal: AbortSignal.timeout(30_000), ...this.dispatcher() });

@@ -68,8 +68,8 @@ describe("the outbound address guard", () => {
 
   it("refuses ranges listed in BERTH_OUTBOUND_DENY and exempts those in BERTH_OUTBOUND_ALLOW", async () => {
     const strict = guardWith({ "ci.internal": ["10.0.0.5"] }, { deny: ["10.0.0.0/8", "fd00::/8"] });
-    expect((await refusalOf(strict, "http://ci.internal/"))!.rule).toBe("range listed in BERTH_OUTBOUND_DENY");
-    expect((await refusalOf(strict, "http://[fd00::5]/"))!.rule).toBe("range listed in BERTH_OUTBOUND_DENY");
+    expect((await refusalOf(strict, "http://ci.internal/"))!.rule).toBe("an address in BERTH_OUTBOUND_DENY");
+    expect((await refusalOf(strict, "http://[fd00::5]/"))!.rule).toBe("an address in BERTH_OUTBOUND_DENY");
     const loopback = guardWith({}, { allow: ["127.0.0.0/8"] });
     expect(await refusalOf(loopback, "http://127.0.0.1:9000/")).toBeNull();
     expect(await refusalOf(loopback, "http://169.254.169.254/")).not.toBeNull();
