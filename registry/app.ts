@@ -47,6 +47,10 @@ import { registerWebhookRoutes } from "./api/webhooks";
 import { registerArtifactRoutes } from "./api/artifacts";
 import { ArtifactStore } from "./artifacts/artifact-store";
 import { DEFAULT_OUTBOX_OPTIONS, WebhookOutbox } from "./notifications/outbox";
+import { OutboundGuard, type Resolver } from "./outbound/address-guard";
+import { ownEndpoints } from "./outbound/own-endpoints";
+import { ProjectCreationRule } from "./projects/creation-restriction";
+import { registerConfigurationRoutes } from "./api/configurations";
 import { WebhookPolicies } from "./notifications/policies";
 import { ProjectQuotas } from "./quotas/quotas";
 import { ImmutableRules } from "./policy/immutable-rules";
@@ -82,8 +86,12 @@ export interface AppDependencies {
     Config,
     | "publicUrl" | "logLevel" | "auditRetentionDays" | "gcGraceSeconds" | "webhookRetryBaseMs" | "proxyCacheTtlSeconds" | "maxManifestReferences"
     | "bodyTimeoutSeconds" | "idleTimeoutSeconds" | "maxUploadsPerUser" | "uploadPurgeAgeSeconds" | "loginThrottle" | "trustedProxies"
-    | "tokenTtlSeconds" | "anonymousLimits"
+    | "tokenTtlSeconds" | "anonymousLimits" | "outboundDeny" | "outboundAllow" | "webhookMaxTargets" | "projectCreationRestriction"
   >;
+  /** How outbound requests resolve host names (tests answer with chosen addresses); the system resolver by default. */
+  resolve?: Resolver;
+  /** The embedded GitOps controller runs (BERTH_CONTROLLER_REPO is not "off"): projects come from policy files. */
+  embeddedController?: boolean;
   sql: Sql;
   store: BlobStore;
   signingKey: SigningKey;
@@ -195,11 +203,20 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
       metrics.bytesReceived.inc(bytes);
     },
   });
+  // Webhooks, registry endpoints, token realms and redirects: never this host, cloud metadata, or a denied range.
+  const guard = new OutboundGuard({
+    deny: deps.config.outboundDeny,
+    allow: deps.config.outboundAllow,
+    own: () => ownEndpoints(app.server.address()),
+    publicUrl: deps.config.publicUrl,
+    resolve: deps.resolve,
+  });
   const webhookPolicies = new WebhookPolicies(deps.sql);
   const outbox = new WebhookOutbox(deps.sql, webhookPolicies, {
     ...DEFAULT_OUTBOX_OPTIONS,
     retryBaseMs: deps.config.webhookRetryBaseMs,
     host: deps.config.publicUrl ? new URL(deps.config.publicUrl).host : null,
+    guard,
     onError: (error) => app.log.error({ err: error }, "webhook delivery failed"),
   });
   // A failed run is recorded in its execution (status, message, log); the log line is a pointer to it, not an alarm.
@@ -214,7 +231,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   const audit = new AuditLog(deps.sql, (error) => app.log.error({ err: error }, "writing pull audit records failed"));
   app.addHook("onClose", () => audit.flush());
   scheduleAuditPurge(app, audit, deps.config.auditRetentionDays);
-  const registries = new RegistryStore(deps.sql);
+  const registries = new RegistryStore(deps.sql, guard);
   const proxy = new ProxyCache(metadata, deps.store, uploads, registries, {
     ttlMs: deps.config.proxyCacheTtlSeconds * 1000,
     patienceMs: PROXY_PATIENCE_MS,
@@ -331,7 +348,9 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
 
   await app.register(async (v2) => registerDistributionRoutes(v2, ctx));
   const apiDeps = { sql: deps.sql, audit, projects, members, authorizer };
-  registerProjectRoutes(app, apiDeps);
+  const creationRule = new ProjectCreationRule(deps.sql, deps.config.projectCreationRestriction, deps.embeddedController ?? false);
+  registerProjectRoutes(app, { ...apiDeps, creationRule });
+  registerConfigurationRoutes(app, { creationRule });
   registerMemberRoutes(app, apiDeps);
   registerAuditRoutes(app, apiDeps);
   registerTokenRoutes(app, { ...apiDeps, tokens });
@@ -363,7 +382,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   const healthTimer = setInterval(() => void registries.checkAll().catch((error) => app.log.warn({ err: error }, "registry health checks failed")), REGISTRY_HEALTH_MS);
   healthTimer.unref();
   app.addHook("onClose", async () => clearInterval(healthTimer));
-  registerWebhookRoutes(app, { ...apiDeps, webhookPolicies, outbox });
+  registerWebhookRoutes(app, { ...apiDeps, webhookPolicies, outbox, guard, maxTargets: deps.config.webhookMaxTargets });
   registerArtifactRoutes(app, { ...apiDeps, artifacts: new ArtifactStore(deps.sql), metadata, immutableRules, events });
   app.addHook("onReady", async () => outbox.start());
   app.addHook("onClose", () => outbox.stop());

@@ -58,7 +58,17 @@ export interface Config {
   trustedProxies: string[];
   /** Serve HTTPS with this certificate and key (checked at start, re-read when they change on disk). */
   tls?: TlsConfig;
+  /** Ranges outbound requests (webhooks, registry endpoints) may not reach, besides loopback, link-local, unspecified. */
+  outboundDeny: string[];
+  /** Ranges exempted from those refusals (receivers on this host); the registry's own listening address never is. */
+  outboundAllow: string[];
+  /** Targets one webhook policy may have (each event is one delivery per target). */
+  webhookMaxTargets: number;
+  /** Harbor's project_creation_restriction; unset → adminonly when a policy source manages the registry, else everyone. */
+  projectCreationRestriction?: ProjectCreationRestriction;
 }
+
+export type ProjectCreationRestriction = "adminonly" | "everyone";
 
 export interface TlsConfig extends CertificateFiles {
   /** How often the two files are checked for a renewed pair. */
@@ -197,20 +207,29 @@ function parseWholeNumber(name: string, unit: string, value: string | undefined,
 }
 
 /** One CIDR (`10.0.0.0/16`, `fd00::/8`) or a single address, as the proxy-addr module behind fastify's trustProxy takes them. */
-function parseCidr(value: string): string {
+function parseCidr(value: string, variable = "BERTH_TRUSTED_PROXIES"): string {
   const [address, prefix, ...rest] = value.split("/");
   const family = isIP(address);
   const bits = family === 4 ? 32 : 128;
   const validPrefix = prefix === undefined || (/^\d{1,3}$/.test(prefix) && Number(prefix) <= bits);
   if (family === 0 || !validPrefix || rest.length > 0) {
-    throw new ConfigError("BERTH_TRUSTED_PROXIES", `"${value}" is not an IP address or CIDR (for example 10.0.0.0/16 or 127.0.0.1/32)`);
+    throw new ConfigError(variable, `"${value}" is not an IP address or CIDR (for example 10.0.0.0/16 or 127.0.0.1/32)`);
   }
   return value;
 }
 
-function parseTrustedProxies(value: string | undefined): string[] {
+/** A comma-separated list of addresses and CIDRs; empty when unset. */
+function parseCidrList(variable: string, value: string | undefined): string[] {
   if (!value?.trim()) return [];
-  return value.split(",").map((entry) => parseCidr(entry.trim()));
+  return value.split(",").map((entry) => parseCidr(entry.trim(), variable));
+}
+
+function parseProjectCreationRestriction(value: string | undefined): ProjectCreationRestriction | undefined {
+  if (value === undefined || value === "") return undefined;
+  if (value !== "adminonly" && value !== "everyone") {
+    throw new ConfigError("BERTH_PROJECT_CREATION_RESTRICTION", `must be "adminonly" or "everyone", got "${value}"`);
+  }
+  return value;
 }
 
 function parseLoginThrottle(env: Env): LoginThrottleLimits {
@@ -314,7 +333,11 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     tls: parseTls(env),
     loginThrottle: parseLoginThrottle(env),
     anonymousLimits: parseAnonymousLimits(env, bodyTimeoutSeconds),
-    trustedProxies: parseTrustedProxies(env.BERTH_TRUSTED_PROXIES),
+    trustedProxies: parseCidrList("BERTH_TRUSTED_PROXIES", env.BERTH_TRUSTED_PROXIES),
+    outboundDeny: parseCidrList("BERTH_OUTBOUND_DENY", env.BERTH_OUTBOUND_DENY),
+    outboundAllow: parseCidrList("BERTH_OUTBOUND_ALLOW", env.BERTH_OUTBOUND_ALLOW),
+    webhookMaxTargets: parseWholeNumber("BERTH_WEBHOOK_MAX_TARGETS", "targets", env.BERTH_WEBHOOK_MAX_TARGETS, 1) ?? 10,
+    projectCreationRestriction: parseProjectCreationRestriction(env.BERTH_PROJECT_CREATION_RESTRICTION),
     controller: {
       repo: env.BERTH_CONTROLLER_REPO || undefined,
       branch: env.BERTH_CONTROLLER_BRANCH || undefined,

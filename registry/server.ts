@@ -10,6 +10,7 @@ import { openDatabase } from "./db/open";
 import type { Sql } from "./db/sql";
 import { Metrics } from "./ops/metrics";
 import { startMetricsListener, type MetricsListener } from "./ops/metrics-listener";
+import type { Resolver } from "./outbound/address-guard";
 import { checkBlobStore, openBlobStore } from "./storage/open";
 import { startServingTls, type ServingTls } from "./tls/serving";
 
@@ -43,7 +44,7 @@ async function internalPrincipal(sql: Sql): Promise<{ secret: string; principal:
 }
 
 /** Opens the database (migrating it), the blob store, the metrics listener and the HTTP server, in that order. */
-export async function startServer(config: Config, options: { sql?: Sql; internalAccess?: boolean } = {}): Promise<RunningServer> {
+export async function startServer(config: Config, options: { sql?: Sql; internalAccess?: boolean; resolve?: Resolver } = {}): Promise<RunningServer> {
   const sql = options.sql ?? (await openDatabase(config));
   let tls: ServingTls | undefined;
   let metricsListener: MetricsListener | undefined;
@@ -58,7 +59,7 @@ export async function startServer(config: Config, options: { sql?: Sql; internal
     const metrics = new Metrics();
     // Before the registry port: a taken metrics port stops the start before any client is served.
     metricsListener = config.metricsAddress ? await startMetricsListener(metrics, config.metricsAddress.host, config.metricsAddress.port) : undefined;
-    const app = await buildApp({ config, sql, store, signingKey, internal, tls, metrics });
+    const app = await buildApp({ config, sql, store, signingKey, internal, tls, metrics, embeddedController: config.controller.repo !== "off", resolve: options.resolve });
     const address = await app.listen({ host: config.host, port: config.port });
     const metricsServing = metricsListener;
     const serving = tls;

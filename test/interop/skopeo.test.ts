@@ -4,7 +4,7 @@ import type { AddressInfo } from "node:net";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { ADMIN_AUTH, ADMIN_CREDS, startBerth, type TestBerth } from "../support/berth";
+import { ADMIN_AUTH, ADMIN_CREDS, startBerth, type TestBerth, RECEIVERS_ON_LOOPBACK } from "../support/berth";
 import { buildLayer, readBlob, sha256Digest, writeArtifact, writeImage, writeIndex, type WrittenImage } from "../support/oci-image";
 import { copy, deleteImage, inspect, listTags, SkopeoError } from "../support/skopeo";
 import { RegistryClient } from "../support/registry-client";
@@ -33,7 +33,7 @@ describeWithTool("skopeo", "skopeo against Berth", () => {
   };
 
   beforeAll(async () => {
-    berth = await startBerth();
+    berth = await startBerth({ env: RECEIVERS_ON_LOOPBACK });
     work = await mkdtemp(path.join(tmpdir(), "berth-interop-"));
     layout = path.join(work, "source");
     const layers = [

@@ -3,6 +3,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { loadConfig } from "../../registry/config";
+import type { Resolver } from "../../registry/outbound/address-guard";
 import { startServer } from "../../registry/server";
 import { createTestDatabase, testPostgresUrl } from "./database";
 
@@ -20,6 +21,12 @@ export interface TestBerth {
   databaseUrl?: string;
   close(): Promise<void>;
 }
+
+/**
+ * For servers whose webhooks, registry endpoints or proxy caches point at test receivers on 127.0.0.1, which the
+ * outbound guard refuses by default (tests of the guard itself leave this out).
+ */
+export const RECEIVERS_ON_LOOPBACK = { BERTH_OUTBOUND_ALLOW: "127.0.0.0/8" };
 
 /** The environment a test Berth runs with: its own temp data dir and database, admin password fixed. */
 async function testEnvironment(extra: Record<string, string>) {
@@ -46,9 +53,9 @@ async function testEnvironment(extra: Record<string, string>) {
 }
 
 /** Starts Berth in this process on an ephemeral port. */
-export async function startBerth(options: { env?: Record<string, string> } = {}): Promise<TestBerth> {
+export async function startBerth(options: { env?: Record<string, string>; resolve?: Resolver } = {}): Promise<TestBerth> {
   const { env, dataDir, databaseUrl, cleanup } = await testEnvironment(options.env ?? {});
-  const server = await startServer(loadConfig(env));
+  const server = await startServer(loadConfig(env), { resolve: options.resolve });
   return {
     url: server.url,
     host: new URL(server.url).host,

@@ -37,6 +37,10 @@ describe("loadConfig", () => {
     [{ BERTH_TRUSTED_PROXIES: "10.0.0.0/33" }, "BERTH_TRUSTED_PROXIES", "not an IP address or CIDR"],
     [{ BERTH_TRUSTED_PROXIES: "10.0.0.0/16, proxy.internal" }, "BERTH_TRUSTED_PROXIES", '"proxy.internal"'],
     [{ BERTH_TRUSTED_PROXIES: "10.0.0.0/16,," }, "BERTH_TRUSTED_PROXIES", "not an IP address or CIDR"],
+    [{ BERTH_OUTBOUND_DENY: "10.0.0.0/8, intranet" }, "BERTH_OUTBOUND_DENY", '"intranet"'],
+    [{ BERTH_OUTBOUND_ALLOW: "127.0.0.1/40" }, "BERTH_OUTBOUND_ALLOW", "not an IP address or CIDR"],
+    [{ BERTH_WEBHOOK_MAX_TARGETS: "0" }, "BERTH_WEBHOOK_MAX_TARGETS", "at least 1"],
+    [{ BERTH_PROJECT_CREATION_RESTRICTION: "admins" }, "BERTH_PROJECT_CREATION_RESTRICTION", 'must be "adminonly" or "everyone"'],
     [{ BERTH_LOGIN_FAILURES_PER_USER: "0" }, "BERTH_LOGIN_FAILURES_PER_USER", "at least 1"],
     [{ BERTH_LOGIN_FAILURES_PER_ADDRESS: "many" }, "BERTH_LOGIN_FAILURES_PER_ADDRESS", "whole number"],
     [{ BERTH_LOGIN_WINDOW_SECONDS: "0" }, "BERTH_LOGIN_WINDOW_SECONDS", "at least 1"],
@@ -98,6 +102,18 @@ describe("loadConfig", () => {
 
   it("reads BERTH_TRUSTED_PROXIES as addresses and CIDRs of both families", () => {
     expect(loadConfig({ BERTH_TRUSTED_PROXIES: " 10.0.0.0/16,127.0.0.1 , fd00::/8" }).trustedProxies).toEqual(["10.0.0.0/16", "127.0.0.1", "fd00::/8"]);
+  });
+
+  it("guards outbound requests with no extra ranges, 10 webhook targets, and no fixed project creation rule by default", () => {
+    const config = loadConfig({});
+    expect([config.outboundDeny, config.outboundAllow, config.webhookMaxTargets, config.projectCreationRestriction]).toEqual([[], [], 10, undefined]);
+    const set = loadConfig({
+      BERTH_OUTBOUND_DENY: "10.0.0.0/8,fd00::/8",
+      BERTH_OUTBOUND_ALLOW: "127.0.0.1",
+      BERTH_WEBHOOK_MAX_TARGETS: "3",
+      BERTH_PROJECT_CREATION_RESTRICTION: "everyone",
+    });
+    expect([set.outboundDeny, set.outboundAllow, set.webhookMaxTargets, set.projectCreationRestriction]).toEqual([["10.0.0.0/8", "fd00::/8"], ["127.0.0.1"], 3, "everyone"]);
   });
 
   it("reads the login limits", () => {
