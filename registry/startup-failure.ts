@@ -1,5 +1,6 @@
 import { ConfigError, type Config } from "./config";
 import { DataDirLockedError } from "./db/data-dir-lock";
+import { SecretKeyMismatchError } from "./secrets/secret-box";
 import { BlobStoreUnavailableError } from "./storage/open";
 
 /** What `berth` prints (one line, no stack) and exits with when it cannot start. */
@@ -23,6 +24,7 @@ function formatAddress(host: string, port: number): string {
 export function describeStartupFailure(error: unknown, config?: Pick<Config, "host" | "port">): StartupFailure {
   if (error instanceof ConfigError) return { line: `berth: invalid configuration: ${error.message}`, exitCode: 2 };
   if (error instanceof DataDirLockedError) return { line: `berth: ${error.message}`, exitCode: 2 };
+  if (error instanceof SecretKeyMismatchError) return { line: `berth: cannot start: ${error.message}`, exitCode: 2 };
   if (error instanceof BlobStoreUnavailableError) return { line: `berth: cannot start: ${error.message}`, exitCode: 2 };
   const { code, syscall } = error as NodeJS.ErrnoException;
   if (config && syscall === "listen" && code && code in LISTEN_ERRORS) {

@@ -1,4 +1,5 @@
 import { containsPattern, type Queryable } from "../db/sql";
+import type { SecretBox } from "../secrets/secret-box";
 import { RemoteRegistry } from "./remote-registry";
 
 /** Registry types Berth talks to: any OCI v2 registry works as docker-registry. */
@@ -46,21 +47,28 @@ export async function healthProblem(endpoint: Pick<RegistryRow, "url" | "access_
 
 const COLUMNS = "id, name, description, type, url, credential_type, access_key, access_secret, insecure, status, status_message, checked_at, created_at, updated_at";
 
-/** Registry endpoints and their last known health. */
+/** Registry endpoints and their last known health. Their secrets are encrypted in the database, plain here. */
 export class RegistryStore {
-  constructor(private readonly db: Queryable) {}
+  constructor(
+    private readonly db: Queryable,
+    private readonly secrets: SecretBox,
+  ) {}
+
+  private opened(row: RegistryRow): RegistryRow {
+    return { ...row, access_secret: this.secrets.open(row.access_secret) };
+  }
 
   async list(name: string | undefined, limit: number, offset: number): Promise<{ rows: RegistryRow[]; total: number }> {
     const params = [name ? containsPattern(name) : null];
     const where = "($1::text IS NULL OR name ILIKE $1)";
     const [{ total }] = await this.db.query<{ total: number }>(`SELECT count(*)::int AS total FROM registries WHERE ${where}`, params);
     const rows = await this.db.query<RegistryRow>(`SELECT ${COLUMNS} FROM registries WHERE ${where} ORDER BY id LIMIT ${limit} OFFSET ${offset}`, params);
-    return { rows, total };
+    return { rows: rows.map((row) => this.opened(row)), total };
   }
 
   async get(id: number): Promise<RegistryRow | null> {
     const [row] = await this.db.query<RegistryRow>(`SELECT ${COLUMNS} FROM registries WHERE id = $1`, [id]);
-    return row ?? null;
+    return row ? this.opened(row) : null;
   }
 
   /** Creates an endpoint; null when the name is taken. */
@@ -68,7 +76,7 @@ export class RegistryStore {
     const [row] = await db.query<{ id: number }>(
       `INSERT INTO registries (name, description, type, url, credential_type, access_key, access_secret, insecure)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (name) DO NOTHING RETURNING id`,
-      [input.name, input.description, input.type, input.url, input.credential_type, input.access_key, input.access_secret, input.insecure],
+      [input.name, input.description, input.type, input.url, input.credential_type, input.access_key, this.secrets.seal(input.access_secret), input.insecure],
     );
     return row?.id ?? null;
   }
@@ -77,7 +85,7 @@ export class RegistryStore {
     const rows = await db.query(
       `UPDATE registries SET name = $2, description = $3, type = $4, url = $5, credential_type = $6, access_key = $7, access_secret = $8,
               insecure = $9, status = 'unknown', status_message = '', updated_at = now() WHERE id = $1 RETURNING id`,
-      [id, input.name, input.description, input.type, input.url, input.credential_type, input.access_key, input.access_secret, input.insecure],
+      [id, input.name, input.description, input.type, input.url, input.credential_type, input.access_key, this.secrets.seal(input.access_secret), input.insecure],
     );
     return rows.length > 0;
   }
