@@ -137,6 +137,7 @@ describe("data at rest", () => {
     }
     expect(await exposed(environment.dataDir)).toEqual([]);
     expect((await lstat(keyFile())).mode & 0o777).toBe(0o600);
+    expect((await runCli("berth", ["doctor"], env)).stdout).toContain(`ok   secret key: ${keyFile()} (mode 0600) is the key the database's secrets are encrypted with`);
 
     const stored = await withDatabase(storedSecrets);
     const pem = readSecretBox(keyFile()).open(stored.signingKey);
@@ -198,6 +199,9 @@ describe("data at rest", () => {
       expect(code).toBe(2);
       expect(output).toMatch(/^berth: cannot start: BERTH_SECRET_KEY_FILE: the database was set up with another secret key; the key in \S+secretkey is not the one/m);
       expect(output).not.toMatch(/\n\s+at /);
+      const doctor = await runCli("berth", ["doctor"], env);
+      expect(doctor.code).toBe(1);
+      expect(doctor.stdout).toContain(`FAIL secret key: ${keyFile()} is not the key the database's secrets were encrypted with\n     fix: give this node the same BERTH_SECRET_KEY_FILE as the others`);
     } finally {
       await writeFile(keyFile(), original, { mode: 0o600 });
     }
