@@ -55,7 +55,7 @@ export class PgliteSql implements Sql {
     if (dataDir !== undefined && !existsSync(path.join(dataDir, "PG_VERSION"))) await initdbInChild(dataDir);
     const startParams = options.sharedBuffersMb === undefined ? undefined : [...PGlite.defaultStartParams, "-c", `shared_buffers=${options.sharedBuffersMb}MB`];
     const db = await PGlite.create({ ...(dataDir === undefined ? {} : { dataDir }), ...(startParams ? { startParams } : {}) });
-    if (dataDir !== undefined) await privatizeTree(dataDir);
+    if (dataDir !== undefined) privatizeTree(dataDir);
     return new PgliteSql(db, options.onClose, dataDir);
   }
 
@@ -96,7 +96,7 @@ export class PgliteSql implements Sql {
   async close(): Promise<void> {
     try {
       await this.exclusive(() => this.db.close());
-      if (this.dataDir !== undefined) await privatizeTree(this.dataDir);
+      if (this.dataDir !== undefined) privatizeTree(this.dataDir);
     } finally {
       this.onClose?.();
     }
