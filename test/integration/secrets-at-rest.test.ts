@@ -8,7 +8,7 @@ import { openDatabase } from "../../registry/db/open";
 import type { Sql } from "../../registry/db/sql";
 import { PRIVATE_MARKER } from "../../registry/secrets/private-data-dir";
 import { newSecretKeyText, readSecretBox } from "../../registry/secrets/secret-key";
-import { prepareEnvironment, spawnBerth } from "../support/berth";
+import { prepareEnvironment, RECEIVERS_ON_LOOPBACK, spawnBerth } from "../support/berth";
 import { runCli } from "../support/cli";
 import { RegistryClient } from "../support/registry-client";
 import { waitUntil } from "../support/wait";
@@ -98,7 +98,7 @@ describe("data at rest", () => {
   };
 
   beforeAll(async () => {
-    environment = await prepareEnvironment({});
+    environment = await prepareEnvironment({ ...RECEIVERS_ON_LOOPBACK });
     // The key a first start generates in the data directory (the test environment's shared key file is for two nodes).
     env = { ...environment.env };
     delete env.BERTH_SECRET_KEY_FILE;
