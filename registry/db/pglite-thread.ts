@@ -108,9 +108,10 @@ export class PgliteThread {
     if (this.exited) return Promise.reject(this.exited);
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
+      // Throws (and nothing is pending) when a parameter cannot be copied to the thread, e.g. a function.
+      this.worker.postMessage({ ...request, id });
       if (this.pending.size === 0) this.worker.ref();
       this.pending.set(id, { resolve, reject });
-      this.worker.postMessage({ ...request, id });
     });
   }
 

@@ -41,3 +41,8 @@ it("refuses statements once closed, with an error that says so", async () => {
   await other.close();
   await expect(other.query("SELECT 1")).rejects.toThrow("the embedded database is closed");
 });
+
+it("refuses a parameter that cannot reach the thread, and goes on serving", async () => {
+  await expect(sql.query("SELECT $1::text AS v", [() => "a function"])).rejects.toThrow(/could not be cloned/);
+  expect(await sql.query("SELECT $1::text AS v", ["still here"])).toEqual([{ v: "still here" }]);
+});
