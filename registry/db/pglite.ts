@@ -2,8 +2,8 @@ import { execFile } from "node:child_process";
 import { existsSync } from "node:fs";
 import path from "node:path";
 import { promisify } from "node:util";
-import type { PGlite } from "@electric-sql/pglite";
 import { privatizeTree } from "../secrets/private-data-dir";
+import { PgliteThread } from "./pglite-thread";
 import type { Queryable, Sql } from "./sql";
 
 export interface PgliteOptions {
@@ -31,30 +31,28 @@ async function initdbInChild(dataDir: string): Promise<void> {
 }
 
 /**
- * Embedded PostgreSQL (PGlite). Its files live in a 0700 directory, so no other user can reach them; their own modes
- * are trimmed to 0600 on open and on close as well, because PGlite's file system layer chmods files that PostgreSQL
- * creates through fopen (initdb's, pg_internal.init, the statistics file) to 0666 whatever the umask, and a backup
- * copied elsewhere would carry those modes.
+ * Embedded PostgreSQL (PGlite), run in a worker thread (see pglite-thread.ts). Its files live in a 0700 directory, so
+ * no other user can reach them; their own modes are trimmed to 0600 on open and on close as well, because PGlite's
+ * file system layer chmods files that PostgreSQL creates through fopen (initdb's, pg_internal.init, the statistics
+ * file) to 0666 whatever the umask, and a backup copied elsewhere would carry those modes.
  *
- * PGlite is a single database session, so a transaction must not interleave
- * with other statements: every statement and every transaction runs one at a time through `exclusive`.
+ * PGlite is a single database session, so a transaction must not interleave with other statements: every statement
+ * and every transaction runs one at a time through `exclusive`.
  */
 export class PgliteSql implements Sql {
   readonly kind = "pglite";
   private tail: Promise<unknown> = Promise.resolve();
 
   private constructor(
-    private readonly db: PGlite,
+    private readonly db: PgliteThread,
     private readonly onClose?: () => void,
     private readonly dataDir?: string,
   ) {}
 
   /** Opens (or creates) the database in `dataDir`; in memory when dataDir is undefined. */
   static async open(dataDir?: string, options: PgliteOptions = {}): Promise<PgliteSql> {
-    const { PGlite } = await import("@electric-sql/pglite");
     if (dataDir !== undefined && !existsSync(path.join(dataDir, "PG_VERSION"))) await initdbInChild(dataDir);
-    const startParams = options.sharedBuffersMb === undefined ? undefined : [...PGlite.defaultStartParams, "-c", `shared_buffers=${options.sharedBuffersMb}MB`];
-    const db = await PGlite.create({ ...(dataDir === undefined ? {} : { dataDir }), ...(startParams ? { startParams } : {}) });
+    const db = await PgliteThread.open({ dataDir, sharedBuffersMb: options.sharedBuffersMb });
     if (dataDir !== undefined) privatizeTree(dataDir);
     return new PgliteSql(db, options.onClose, dataDir);
   }
@@ -66,13 +64,8 @@ export class PgliteSql implements Sql {
   }
 
   private async run<R>(text: string, params?: readonly unknown[]): Promise<R[]> {
-    if (params === undefined) {
-      // The simple protocol, like pg without parameters: allows several statements (migrations).
-      const results = await this.db.exec(text);
-      return ((results.at(-1)?.rows ?? []) as R[]).map((row) => normalizeRow(row));
-    }
-    const result = await this.db.query<R>(text, params as unknown[]);
-    return result.rows.map((row) => normalizeRow(row));
+    const rows = await (params === undefined ? this.db.send({ op: "exec", text }) : this.db.send({ op: "query", text, params }));
+    return rows.map((row) => normalizeRow(row as R));
   }
 
   query<R = Record<string, unknown>>(text: string, params?: readonly unknown[]): Promise<R[]> {
@@ -81,13 +74,13 @@ export class PgliteSql implements Sql {
 
   transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
     return this.exclusive(async () => {
-      await this.db.exec("BEGIN");
+      await this.run("BEGIN");
       try {
         const value = await fn({ query: (text, params) => this.run(text, params) });
-        await this.db.exec("COMMIT");
+        await this.run("COMMIT");
         return value;
       } catch (error) {
-        await this.db.exec("ROLLBACK").catch(() => undefined);
+        await this.run("ROLLBACK").catch(() => undefined);
         throw error;
       }
     });
@@ -103,7 +96,7 @@ export class PgliteSql implements Sql {
   }
 }
 
-/** PGlite returns BIGINT as bigint and BYTEA as Uint8Array; match what the pg adapter returns. */
+/** PGlite returns BIGINT as bigint and BYTEA as bytes (a Uint8Array once it crossed from the thread); match what the pg adapter returns. */
 function normalizeRow<R>(row: R): R {
   const record = row as Record<string, unknown>;
   for (const key of Object.keys(record)) {

@@ -77,6 +77,23 @@ describe.each(adapters)("Sql adapter: $name", (adapter) => {
     expect(row.text).toBe("é");
   });
 
+  it("round-trips a 4 MB BYTEA with every byte value intact", async () => {
+    const bytes = Buffer.alloc(4 * 1024 * 1024);
+    for (let i = 0; i < bytes.length; i++) bytes[i] = (i * 7 + (i >> 8)) & 0xff;
+    const [row] = await sql.query<{ bytes: Buffer; length: number }>("SELECT $1::bytea AS bytes, length($1::bytea) AS length", [bytes]);
+    expect(row.length).toBe(bytes.length);
+    expect(Buffer.isBuffer(row.bytes)).toBe(true);
+    expect(row.bytes.equals(bytes)).toBe(true);
+  });
+
+  it("keeps a database error's SQLSTATE, constraint and detail", async () => {
+    await sql.query("INSERT INTO blobs (digest, size) VALUES ($1, 1)", ["sha256:twice"]);
+    const error = await sql.query("INSERT INTO blobs (digest, size) VALUES ($1, 1)", ["sha256:twice"]).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(Error);
+    expect(error).toMatchObject({ code: "23505", constraint: "blobs_pkey", detail: expect.stringContaining("sha256:twice") });
+    expect((error as Error).message).toMatch(/duplicate key/);
+  });
+
   it("commits a transaction as a whole", async () => {
     await sql.transaction(async (tx) => {
       await tx.query("INSERT INTO blobs (digest, size) VALUES ($1, 1)", ["sha256:commit-a"]);
