@@ -14,7 +14,7 @@ import { ADMIN_AUTH, startBerth, type TestBerth } from "../support/berth";
 import type { RawRequest, RawResponse } from "../support/raw-http";
 import { basicAuth, RegistryClient } from "../support/registry-client";
 import { seededBytes, sha256Of } from "../support/seeded-bytes";
-import { bodyCase, bodyEndpoints, bodyHeaders, listRequest } from "./support/api-arbitraries";
+import { bodyCase, bodyEndpoints, bodyHeaders, listRequest, type BodyEndpoint } from "./support/api-arbitraries";
 import {
   digest as digestArbitrary,
   manifestCase,
@@ -67,6 +67,27 @@ const perProperty = new Map<string, number>();
 let image: { config: Descriptor; layer: Descriptor; manifest: Descriptor };
 let layerBytes: Buffer;
 let apiProject: { name: string; id: number };
+/** PUT endpoints of resources made from the create templates, each with its own GET answer as template. */
+let updates: BodyEndpoint[] = [];
+
+/**
+ * Creates one of each resource from its template and returns the update endpoints of those that exist afterwards:
+ * clients update by GET, change, PUT, so the GET answer is the template.
+ */
+async function updateEndpoints(admin: RegistryClient): Promise<BodyEndpoint[]> {
+  const found: BodyEndpoint[] = [];
+  for (const endpoint of bodyEndpoints(apiProject, USER)) {
+    if (endpoint.method !== "POST") continue;
+    const body = JSON.stringify({ ...endpoint.template, ...(endpoint.path.endsWith("/projects") ? { project_name: "fuzz-updated" } : {}) });
+    const created = await admin.fetch(endpoint.path, { method: "POST", headers: { "Content-Type": "application/json" }, body });
+    const location = created.headers.get("location");
+    if (created.status !== 201 || !location) throw new Error(`creating ${endpoint.path} for the update fuzz: ${created.status} ${await created.text()}`);
+    const current = await admin.fetch(location);
+    if (current.status !== 200) continue; // a resource Harbor has no GET of one for
+    found.push({ method: "PUT", path: location, template: (await current.json()) as Record<string, unknown> });
+  }
+  return found;
+}
 
 beforeAll(async () => {
   process.stdout.write(`fuzz: FUZZ_SEED=${settings.seed} FUZZ_RUNS=${settings.requests} (repeat with: ${reproduceCommand(settings)})\n`);
@@ -88,6 +109,7 @@ beforeAll(async () => {
   expect(pushed.layerDigest).toBe(sha256Of(layerBytes));
   const project = (await (await admin.fetch(`/api/v2.0/projects/${API_PROJECT}`)).json()) as { project_id: number };
   apiProject = { name: API_PROJECT, id: project.project_id };
+  updates = await updateEndpoints(admin);
   rssAtStart = process.memoryUsage().rss;
 }, 120_000);
 
@@ -400,7 +422,7 @@ describe("/api", () => {
   }, timeoutOf("lists"));
 
   it("JSON bodies of the create and update endpoints: random shapes get Harbor's error body, never a 5xx", async () => {
-    const endpoints = () => bodyEndpoints(apiProject, USER);
+    const endpoints = () => [...bodyEndpoints(apiProject, USER), ...updates];
     const arbitrary = fc
       .record({ who: fc.oneof({ weight: 4, arbitrary: fc.constant<Caller>("admin") }, { weight: 1, arbitrary: caller }), index: fc.nat() })
       .chain(({ who, index }) => {

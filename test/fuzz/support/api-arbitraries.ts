@@ -1,5 +1,5 @@
 import fc from "fast-check";
-import { anyJson, deepNesting, deepValue, mutate, type Mutation } from "./distribution-arbitraries";
+import { anyJson, deepNesting, deepValue, encodeAny, mutate, textUnit, type Mutation } from "./distribution-arbitraries";
 
 /**
  * Generators for /api requests: list endpoints with Harbor's `q=`, `sort=` and paging, and the JSON bodies of the
@@ -28,7 +28,7 @@ export const LIST_ENDPOINTS = (project: string): { path: string; keys: string[] 
 
 const word = fc.oneof(
   fc.stringMatching(/^[a-z0-9._-]{1,12}$/),
-  fc.string({ unit: "grapheme", maxLength: 10 }),
+  fc.string({ unit: textUnit, maxLength: 10 }),
   fc.constantFrom("", " ", "'", '"', "\\", "%", "_", "*", "\0", "~", ",", "=", "[", "]", "{", "}", "(", ")", "2026-01-31T12:00:00", "2026-02-31", "-1", "99999999999999999999", "1e9", "true"),
 );
 
@@ -65,7 +65,7 @@ const pageValue = fc.oneof(
 
 /** How a query value is written into the URL: encoded as a client library would, or raw as a hand would type it. */
 const encoded = (value: string) =>
-  fc.constantFrom("encoded", "raw").map((how) => (how === "encoded" ? encodeURIComponent(value) : value.replace(/[^\u0021-\u00ff]|[#&]/gu, encodeURIComponent)));
+  fc.constantFrom("encoded", "raw").map((how) => (how === "encoded" ? encodeAny(value) : value.replace(/[^\u0021-\u00ff]|[#&]/gu, encodeAny)));
 
 /** A list request: path and a query string built from `q`, `sort`, `page`, `page_size` (each maybe repeated). */
 export const listRequest = (project: string) =>
@@ -113,7 +113,7 @@ export function keepLocal(value: unknown): unknown {
   return value;
 }
 
-interface BodyEndpoint {
+export interface BodyEndpoint {
   method: "POST" | "PUT";
   path: string;
   template: Record<string, unknown>;
@@ -151,7 +151,7 @@ export function bodyEndpoints(project: { name: string; id: number }, username: s
 
 const key = fc.oneof(
   fc.constantFrom("name", "project_name", "metadata", "public", "role_id", "member_user", "username", "level", "duration", "permissions", "targets", "address", "scope", "rules", "trigger", "params", "cron", "url", "type", "__proto__", "constructor", "storage_limit"),
-  fc.string({ maxLength: 12 }),
+  fc.string({ unit: textUnit, maxLength: 12 }),
 );
 
 /** A change to a template: a field at a path (known names and indexes) removed or replaced by anything. */
@@ -176,8 +176,8 @@ export function bodyCase(template: Record<string, unknown>): fc.Arbitrary<BodyCa
   const json = "application/json";
   return fc.oneof(
     { weight: 6, arbitrary: fc.array(bodyMutation, { minLength: 1, maxLength: 4 }).map((changes) => ({ contentType: json, body: JSON.stringify(keepLocal(changes.reduce<unknown>((doc, change) => mutate(doc, change as Mutation), template))) ?? "null" })) },
-    { weight: 1, arbitrary: fc.record({ extra: fc.dictionary(fc.string({ maxLength: 10 }), anyJson, { maxKeys: 5 }) }).map(({ extra }) => ({ contentType: json, body: JSON.stringify(keepLocal({ ...template, ...extra })) })) },
-    { weight: 2, arbitrary: fc.jsonValue({ maxDepth: 4 }).map((value) => ({ contentType: json, body: JSON.stringify(keepLocal(value)) ?? "null" })) },
+    { weight: 1, arbitrary: fc.record({ extra: fc.dictionary(fc.string({ unit: textUnit, maxLength: 10 }), anyJson, { maxKeys: 5 }) }).map(({ extra }) => ({ contentType: json, body: JSON.stringify(keepLocal({ ...template, ...extra })) })) },
+    { weight: 2, arbitrary: fc.jsonValue({ maxDepth: 4, stringUnit: textUnit }).map((value) => ({ contentType: json, body: JSON.stringify(keepLocal(value)) ?? "null" })) },
     { weight: 1, arbitrary: deepNesting.map((body) => ({ contentType: json, body })) },
     { weight: 1, arbitrary: fc.tuple(fc.string({ unit: "binary", maxLength: 100 }), fc.constantFrom(json, "application/json; charset=latin1", "text/plain", "application/x-www-form-urlencoded", "multipart/form-data", "")).map(([body, contentType]) => ({ contentType, body })) },
     { weight: 1, arbitrary: fc.constantFrom("", "{", "null", "[]", "1", '"x"', '{"a":', "\ufeff{}", '{"__proto__":{"admin":true}}').map((body) => ({ contentType: json, body })) },

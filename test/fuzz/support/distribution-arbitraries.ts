@@ -5,9 +5,23 @@ import fc from "fast-check";
  * and manifests. Each mixes values the spec allows with the ways clients (and attackers) get them wrong.
  */
 
+/**
+ * Percent-encodes any text, lone surrogates included (as the bytes WTF-8 gives them, which are not UTF-8: a server
+ * decoding them as UTF-8 must refuse them cleanly). encodeURIComponent throws on those.
+ */
+export function encodeAny(text: string): string {
+  return text.replace(/[\ud800-\udbff][\udc00-\udfff]|[\s\S]/gu, (character) => {
+    const code = character.charCodeAt(0);
+    if (character.length === 1 && code >= 0xd800 && code <= 0xdfff) {
+      return [0xe0 | (code >> 12), 0x80 | ((code >> 6) & 0x3f), 0x80 | (code & 0x3f)].map((byte) => `%${byte.toString(16).toUpperCase()}`).join("");
+    }
+    return encodeURIComponent(character);
+  });
+}
+
 /** Bytes Node's HTTP client sends in a path as they are (it refuses anything outside U+0021–U+00FF). */
 function pathSafe(text: string): string {
-  return text.replace(/[^\u0021-\u00ff]/gu, (character) => encodeURIComponent(character));
+  return text.replace(/[^\u0021-\u00ff]/gu, (character) => encodeAny(character));
 }
 
 const component = fc.stringMatching(/^[a-z0-9]{1,8}(?:(?:\.|_|__|-{1,2})[a-z0-9]{1,6}){0,2}$/);
@@ -33,7 +47,7 @@ export const invalidName = (project: string) =>
     component.map((name) => `/${project}/${name}`),
     fc.integer({ min: 250, max: 2000 }).map((length) => `${project}/${"a".repeat(length)}`),
     fc.integer({ min: 60, max: 300 }).map((depth) => `${project}/${Array(depth).fill("x").join("/")}`),
-    fc.string({ unit: "grapheme", minLength: 1, maxLength: 12 }).map((text) => `${project}/${encodeURIComponent(text)}`),
+    fc.string({ unit: "grapheme", minLength: 1, maxLength: 12 }).map((text) => `${project}/${encodeAny(text)}`),
     fc.string({ unit: "binary", minLength: 1, maxLength: 12 }).map((text) => `${project}/${pathSafe(text)}`),
     fc.constantFrom(
       `${project}%2Fapp`,
@@ -72,7 +86,7 @@ export const digest = fc.oneof(
   hex(64).map((h) => `:${h}`),
   hex(64).map((h) => h),
   fc.constantFrom("sha256:", "sha256", ":", "sha256:%00", "sha256:%zz", "sha256%3A" + "a".repeat(64), "sha256:" + "g".repeat(64)),
-  fc.string({ unit: "binary", maxLength: 80 }).map((text) => encodeURIComponent(text)),
+  fc.string({ unit: "binary", maxLength: 80 }).map((text) => encodeAny(text)),
 );
 
 const tag = fc.stringMatching(/^[a-zA-Z0-9_][a-zA-Z0-9._-]{0,40}$/);
@@ -86,7 +100,7 @@ export const reference = (known: string[]) =>
     { weight: 1, arbitrary: fc.integer({ min: 128, max: 400 }).map((length) => "t".repeat(length)) },
     { weight: 1, arbitrary: tag.map((t) => `.${t}`) },
     { weight: 1, arbitrary: tag.map((t) => `-${t}`) },
-    { weight: 1, arbitrary: fc.string({ unit: "binary", minLength: 1, maxLength: 20 }).map((text) => encodeURIComponent(text)) },
+    { weight: 1, arbitrary: fc.string({ unit: "binary", minLength: 1, maxLength: 20 }).map((text) => encodeAny(text)) },
     { weight: 1, arbitrary: fc.constantFrom("latest", "%00", "%2e%2e", "a%2Fb", "%", "..", "v1%20", "ä") },
   );
 
@@ -186,8 +200,15 @@ export interface Descriptor {
   size: number;
 }
 
+/** Characters for generated text: mostly ASCII, any code point (lone surrogates too), and the ones databases refuse. */
+export const textUnit = fc.oneof(
+  { weight: 6, arbitrary: fc.integer({ min: 0x20, max: 0x7e }).map((code) => String.fromCharCode(code)) },
+  { weight: 2, arbitrary: fc.integer({ min: 0, max: 0x10ffff }).map((code) => String.fromCodePoint(code)) },
+  { weight: 1, arbitrary: fc.constantFrom("\u0000", "\ud800", "\udfff", "\u202e", "\u00ff", "\ufeff", "\\", '"', "%", "😀") },
+);
+
 /** JSON values of any shape, for replacing a field. */
-export const anyJson = fc.jsonValue({ maxDepth: 3 });
+export const anyJson = fc.jsonValue({ maxDepth: 3, stringUnit: textUnit });
 
 /** Nesting deep enough to hurt a recursive parser or walker, still under the size limits. */
 export const deepNesting = fc
@@ -263,13 +284,18 @@ export function manifestCase(image: { config: Descriptor; layer: Descriptor; man
     body: JSON.stringify({ ...manifest, layers: Array(count).fill(image.layer) }),
     valid: false,
   }));
+  // Just under and just over the 4 MiB manifests may have (the padding is an annotation, so the JSON stays valid).
+  const huge = fc.constantFrom(-64, 1).map((overLimit) => {
+    const shell = JSON.stringify({ ...manifest, annotations: { pad: "" } });
+    return { contentType: OCI_MANIFEST, body: JSON.stringify({ ...manifest, annotations: { pad: "x".repeat(4 * 1024 * 1024 - shell.length + overLimit) } }), valid: false };
+  });
   const raw = (body: fc.Arbitrary<string>) => fc.tuple(body, fc.option(mediaType, { nil: null })).map(([text, type]) => ({ contentType: type, body: text, valid: false }));
   return fc.oneof(
     { weight: 2, arbitrary: asIs(manifest, OCI_MANIFEST) },
     { weight: 1, arbitrary: asIs(index, OCI_INDEX) },
     { weight: 5, arbitrary: mutated(manifest) },
     { weight: 2, arbitrary: mutated(index) },
-    { weight: 1, arbitrary: many },
+    { weight: 1, arbitrary: fc.oneof({ weight: 9, arbitrary: many }, { weight: 1, arbitrary: huge }) },
     { weight: 1, arbitrary: raw(anyJson.map((value) => JSON.stringify(value) ?? "null")) },
     { weight: 1, arbitrary: raw(deepNesting) },
     { weight: 1, arbitrary: raw(fc.string({ unit: "binary", maxLength: 200 })) },
