@@ -16,7 +16,7 @@ trap cleanup EXIT
 log() { printf '[bench %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 
 [ -f "$ROOT/dist/controller/main.js" ] || (cd "$ROOT" && npm run build >/dev/null)
-BERTH_ADDR=127.0.0.1:$PORT BERTH_DATA_DIR=$WORK/data BERTH_ADMIN_PASSWORD=$PASS BERTH_CONTROLLER_REPO=off BERTH_LOG_LEVEL=warn \
+BERTH_ADDR=127.0.0.1:$PORT BERTH_METRICS_ADDR=off BERTH_DATA_DIR=$WORK/data BERTH_ADMIN_PASSWORD=$PASS BERTH_CONTROLLER_REPO=off BERTH_LOG_LEVEL=warn \
   node "$ROOT/dist/registry/main.js" serve >"$WORK/berth.log" 2>&1 &
 BERTH_PID=$!
 for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$PORT/api/v2.0/health" >/dev/null && break; sleep 0.2; done

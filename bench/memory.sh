@@ -36,7 +36,7 @@ mb() { jq -r '[.rss, .heapUsed, .external, .arrayBuffers] | map(. / 1e6 | floor 
 measure() {
   local label=$1 dir=$2 controller=$3 logf=$WORK/$1-$3.log port
   port=$(node -e 'const s = require("net").createServer().listen(0, "127.0.0.1", () => { console.log(s.address().port); s.close(); })')
-  local env=(BERTH_ADDR=127.0.0.1:$port BERTH_DATA_DIR=$dir BERTH_ADMIN_PASSWORD=Memory-Bench-1 BERTH_LOG_LEVEL=info
+  local env=(BERTH_ADDR=127.0.0.1:$port BERTH_METRICS_ADDR=off BERTH_DATA_DIR=$dir BERTH_ADMIN_PASSWORD=Memory-Bench-1 BERTH_LOG_LEVEL=info
     ALICE_INITIAL_PASSWORD=Alice-Passw0rd-1)
   [ "$controller" = off ] && env+=(BERTH_CONTROLLER_REPO=off)
   local started=$SECONDS

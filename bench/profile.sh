@@ -22,7 +22,9 @@ PASS=profile-pass; CREDS=admin:$PASS
 PORT=$(node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})')
 REG=127.0.0.1:$PORT
 T_SPAWN=$(date +%s.%N)
+# As run.sh: no anonymous rate limit, no metrics listener.
 env -u BERTH_DATABASE_URL BERTH_ADDR=$REG BERTH_DATA_DIR="$WORK/data" BERTH_ADMIN_PASSWORD=$PASS BERTH_LOG_LEVEL=warn \
+  BERTH_ANONYMOUS_RATE_PER_SECOND=0 BERTH_METRICS_ADDR=off \
   node --cpu-prof --cpu-prof-dir="$WORK/prof" "$ROOT/dist/registry/main.js" serve >"$WORK/log" 2>&1 &
 PID=$!
 for _ in $(seq 1 300); do curl -s -o /dev/null "http://$REG/v2/" && break; kill -0 "$PID" 2>/dev/null || { cat "$WORK/log" >&2; exit 1; }; sleep 0.1; done

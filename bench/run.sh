@@ -92,8 +92,10 @@ if [ "${BENCH_STORAGE:-fs}" = s3 ]; then
   STORAGE_ENV=(BERTH_STORAGE=s3 "BERTH_S3_ENDPOINT=http://127.0.0.1:$(cat "$WORK/s3.port")" BERTH_S3_BUCKET=berth-bench BERTH_S3_ACCESS_KEY=S3RVER BERTH_S3_SECRET_KEY=S3RVER)
   log "Berth stores blobs in s3rver on port $(cat "$WORK/s3.port") (pid $S3_PID)"
 fi
+# No anonymous rate limit (the reference registry has none: the comparison measures throughput, not policy) and no
+# metrics listener (nothing here scrapes it; its default port could be taken on a shared machine).
 env -u BERTH_DATABASE_URL BERTH_ADDR=$BERTH BERTH_DATA_DIR="$WORK/berth-data" BERTH_ADMIN_PASSWORD="$PASS" \
-  BERTH_LOG_LEVEL=warn BERTH_CONTROLLER_REPO=off "${STORAGE_ENV[@]}" node "$MAIN" serve >"$WORK/berth.log" 2>&1 &
+  BERTH_ANONYMOUS_RATE_PER_SECOND=0 BERTH_METRICS_ADDR=off BERTH_LOG_LEVEL=warn BERTH_CONTROLLER_REPO=off "${STORAGE_ENV[@]}" node "$MAIN" serve >"$WORK/berth.log" 2>&1 &
 BERTH_PID=$!
 for i in $(seq 1 300); do
   code=$(curl -s -o /dev/null -w '%{http_code}' "http://$BERTH/v2/" || true)

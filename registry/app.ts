@@ -19,6 +19,7 @@ import { registerUserRoutes } from "./api/users";
 import { UserStore } from "./users/store";
 import { actorOf, AuditLog } from "./audit/audit-log";
 import { limitSlowClients } from "./ops/slow-clients";
+import { limitAnonymousClients } from "./ops/anonymous-limits";
 import { loggableUrl } from "./ops/loggable-url";
 import { answerUnparsableRequest } from "./ops/unparsable-requests";
 import { refusedWriteEntry } from "./audit/refused-writes";
@@ -47,6 +48,10 @@ import { registerWebhookRoutes } from "./api/webhooks";
 import { registerArtifactRoutes } from "./api/artifacts";
 import { ArtifactStore } from "./artifacts/artifact-store";
 import { DEFAULT_OUTBOX_OPTIONS, WebhookOutbox } from "./notifications/outbox";
+import { OutboundGuard, type Resolver } from "./outbound/address-guard";
+import { ownEndpoints } from "./outbound/own-endpoints";
+import { ProjectCreationRule } from "./projects/creation-restriction";
+import { registerConfigurationRoutes } from "./api/configurations";
 import { WebhookPolicies } from "./notifications/policies";
 import { ProjectQuotas } from "./quotas/quotas";
 import { ImmutableRules } from "./policy/immutable-rules";
@@ -82,8 +87,12 @@ export interface AppDependencies {
     Config,
     | "publicUrl" | "logLevel" | "auditRetentionDays" | "gcGraceSeconds" | "webhookRetryBaseMs" | "proxyCacheTtlSeconds" | "maxManifestReferences"
     | "bodyTimeoutSeconds" | "idleTimeoutSeconds" | "maxUploadsPerUser" | "uploadPurgeAgeSeconds" | "loginThrottle" | "trustedProxies"
-    | "tokenTtlSeconds"
+    | "tokenTtlSeconds" | "anonymousLimits" | "outboundDeny" | "outboundAllow" | "webhookMaxTargets" | "projectCreationRestriction"
   >;
+  /** How outbound requests resolve host names (tests answer with chosen addresses); the system resolver by default. */
+  resolve?: Resolver;
+  /** The embedded GitOps controller runs (BERTH_CONTROLLER_REPO is not "off"): projects come from policy files. */
+  embeddedController?: boolean;
   sql: Sql;
   store: BlobStore;
   signingKey: SigningKey;
@@ -180,7 +189,9 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
       return typeof id === "string" && /^[\x21-\x7e]{1,128}$/.test(id) ? id : randomUUID();
     },
   }) as unknown as FastifyInstance;
-  limitSlowClients(app, deps.config);
+  // Null-safe: a request refused before authentication ran has no principal yet, and is not limited as anonymous.
+  const isAnonymous = (request: FastifyRequest) => request.principal?.kind === "anonymous";
+  limitSlowClients(app, { ...deps.config, anonymousBodyTimeoutSeconds: deps.config.anonymousLimits.bodyTimeoutSeconds }, isAnonymous);
   const robots = new RobotStore(deps.sql);
   const authenticator = new Authenticator(deps.sql, robots, new LoginThrottle(deps.config.loginThrottle));
   const tokens = new TokenService(deps.signingKey, deps.config.tokenTtlSeconds);
@@ -195,11 +206,20 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
       metrics.bytesReceived.inc(bytes);
     },
   });
+  // Webhooks, registry endpoints, token realms and redirects: never this host, cloud metadata, or a denied range.
+  const guard = new OutboundGuard({
+    deny: deps.config.outboundDeny,
+    allow: deps.config.outboundAllow,
+    own: () => ownEndpoints(app.server.address()),
+    publicUrl: deps.config.publicUrl,
+    resolve: deps.resolve,
+  });
   const webhookPolicies = new WebhookPolicies(deps.sql);
   const outbox = new WebhookOutbox(deps.sql, webhookPolicies, {
     ...DEFAULT_OUTBOX_OPTIONS,
     retryBaseMs: deps.config.webhookRetryBaseMs,
     host: deps.config.publicUrl ? new URL(deps.config.publicUrl).host : null,
+    guard,
     onError: (error) => app.log.error({ err: error }, "webhook delivery failed"),
   });
   // A failed run is recorded in its execution (status, message, log); the log line is a pointer to it, not an alarm.
@@ -214,7 +234,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   const audit = new AuditLog(deps.sql, (error) => app.log.error({ err: error }, "writing pull audit records failed"));
   app.addHook("onClose", () => audit.flush());
   scheduleAuditPurge(app, audit, deps.config.auditRetentionDays);
-  const registries = new RegistryStore(deps.sql);
+  const registries = new RegistryStore(deps.sql, guard);
   const proxy = new ProxyCache(metadata, deps.store, uploads, registries, {
     ttlMs: deps.config.proxyCacheTtlSeconds * 1000,
     patienceMs: PROXY_PATIENCE_MS,
@@ -284,6 +304,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
         : new HarborError("UNAUTHORIZED", error.message);
     }
   });
+  limitAnonymousClients(app, deps.config.anonymousLimits, isAnonymous);
 
   // A graceful stop waits for every connection to end: without this, a keep-alive client (docker, skopeo) whose
   // request finished during the stop would hold the process for the whole keep-alive timeout (72 s in fastify).
@@ -330,7 +351,9 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
 
   await app.register(async (v2) => registerDistributionRoutes(v2, ctx));
   const apiDeps = { sql: deps.sql, audit, projects, members, authorizer };
-  registerProjectRoutes(app, apiDeps);
+  const creationRule = new ProjectCreationRule(deps.sql, deps.config.projectCreationRestriction, deps.embeddedController ?? false);
+  registerProjectRoutes(app, { ...apiDeps, creationRule });
+  registerConfigurationRoutes(app, { creationRule });
   registerMemberRoutes(app, apiDeps);
   registerAuditRoutes(app, apiDeps);
   registerTokenRoutes(app, { ...apiDeps, tokens });
@@ -362,13 +385,14 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   const healthTimer = setInterval(() => void registries.checkAll().catch((error) => app.log.warn({ err: error }, "registry health checks failed")), REGISTRY_HEALTH_MS);
   healthTimer.unref();
   app.addHook("onClose", async () => clearInterval(healthTimer));
-  registerWebhookRoutes(app, { ...apiDeps, webhookPolicies, outbox });
+  registerWebhookRoutes(app, { ...apiDeps, webhookPolicies, outbox, guard, maxTargets: deps.config.webhookMaxTargets });
   registerArtifactRoutes(app, { ...apiDeps, artifacts: new ArtifactStore(deps.sql), metadata, immutableRules, events });
   app.addHook("onReady", async () => outbox.start());
   app.addHook("onClose", () => outbox.stop());
   app.addHook("onReady", () => scheduler.start());
   app.addHook("onClose", () => scheduler.stop());
   registerControllerStateRoutes(app, { sql: deps.sql, audit });
-  registerOpsRoutes(app, { sql: deps.sql, store: deps.store, metrics });
+  // /metrics is not served here but on BERTH_METRICS_ADDR (server.ts): the registry port answers it 404.
+  registerOpsRoutes(app, { sql: deps.sql, store: deps.store });
   return app;
 }

@@ -4,12 +4,15 @@ import { isIP } from "node:net";
 import path from "node:path";
 import { DEFAULT_LOGIN_THROTTLE_LIMITS, type LoginThrottleLimits } from "./auth/login-throttle";
 import { DEFAULT_TOKEN_TTL_SECONDS } from "./auth/token-service";
+import { DEFAULT_ANONYMOUS_LIMITS, type AnonymousLimits } from "./ops/anonymous-limits";
 import { CertificatePairError, readCertificatePairSync, type CertificateFiles } from "./tls/certificate-pair";
 
 /** Everything Berth reads from its environment, validated once at start. */
 export interface Config {
   host: string;
   port: number;
+  /** Where `GET /metrics` is served (BERTH_METRICS_ADDR); unset when `off`. Never on the registry's own port. */
+  metricsAddress?: { host: string; port: number };
   dataDir: string;
   /** Unset → embedded PGlite under `<dataDir>/pg`. */
   databaseUrl?: string;
@@ -46,6 +49,8 @@ export interface Config {
   controller: ControllerConfig;
   /** When failed logins block further attempts, per (username, client address) and per client address. */
   loginThrottle: LoginThrottleLimits;
+  /** What requests without credentials may send and how often, per client address. */
+  anonymousLimits: AnonymousLimits;
   /**
    * Addresses and CIDRs of the proxies and load balancers in front of Berth: only their `X-Forwarded-For` is
    * believed (the client is the right-most address outside these ranges). Empty → the socket's peer is the client.
@@ -53,7 +58,17 @@ export interface Config {
   trustedProxies: string[];
   /** Serve HTTPS with this certificate and key (checked at start, re-read when they change on disk). */
   tls?: TlsConfig;
+  /** Ranges outbound requests (webhooks, registry endpoints) may not reach, besides loopback, link-local, unspecified. */
+  outboundDeny: string[];
+  /** Ranges exempted from those refusals (receivers on this host); the registry's own listening address never is. */
+  outboundAllow: string[];
+  /** Targets one webhook policy may have (each event is one delivery per target). */
+  webhookMaxTargets: number;
+  /** Harbor's project_creation_restriction; unset → adminonly when a policy source manages the registry, else everyone. */
+  projectCreationRestriction?: ProjectCreationRestriction;
 }
+
+export type ProjectCreationRestriction = "adminonly" | "everyone";
 
 export interface TlsConfig extends CertificateFiles {
   /** How often the two files are checked for a renewed pair. */
@@ -95,12 +110,12 @@ type Env = Record<string, string | undefined>;
 
 const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
 
-function parseAddress(value: string): { host: string; port: number } {
+function parseAddress(value: string, variable = "BERTH_ADDR", example = "0.0.0.0:5000"): { host: string; port: number } {
   // host:port, [v6]:port, or :port (all interfaces)
   const match = /^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]*):(\d{1,5})$/.exec(value);
-  if (!match) throw new ConfigError("BERTH_ADDR", `"${value}" is not host:port (for example 0.0.0.0:5000)`);
+  if (!match) throw new ConfigError(variable, `"${value}" is not host:port (for example ${example})`);
   const port = Number(match[2]);
-  if (port > 65535) throw new ConfigError("BERTH_ADDR", `port ${port} is above 65535`);
+  if (port > 65535) throw new ConfigError(variable, `port ${port} is above 65535`);
   const host = match[1] === "" ? "0.0.0.0" : match[1].replace(/^\[|\]$/g, "");
   return { host, port };
 }
@@ -108,6 +123,20 @@ function parseAddress(value: string): { host: string; port: number } {
 /** The address `berth serve` listens on (also read by the container healthcheck, which must find that server). */
 export function listenAddress(env: Env): { host: string; port: number } {
   return parseAddress(env.BERTH_ADDR || "0.0.0.0:5000");
+}
+
+/**
+ * BERTH_METRICS_ADDR: loopback by default, so metrics stay on the machine unless the operator opens them (the
+ * Kubernetes stack binds all interfaces for Prometheus' pod scraping); `off` serves none.
+ */
+function parseMetricsAddress(env: Env, main: { host: string; port: number }): Config["metricsAddress"] {
+  const value = env.BERTH_METRICS_ADDR || "127.0.0.1:9090";
+  if (value === "off") return undefined;
+  const address = parseAddress(value, "BERTH_METRICS_ADDR", "127.0.0.1:9090, or off");
+  if (address.port !== 0 && address.port === main.port) {
+    throw new ConfigError("BERTH_METRICS_ADDR", `port ${address.port} is BERTH_ADDR's; metrics need a port of their own (or off)`);
+  }
+  return address;
 }
 
 function parseUrl(variable: string, value: string, protocols: string[]): string {
@@ -178,20 +207,29 @@ function parseWholeNumber(name: string, unit: string, value: string | undefined,
 }
 
 /** One CIDR (`10.0.0.0/16`, `fd00::/8`) or a single address, as the proxy-addr module behind fastify's trustProxy takes them. */
-function parseCidr(value: string): string {
+function parseCidr(value: string, variable = "BERTH_TRUSTED_PROXIES"): string {
   const [address, prefix, ...rest] = value.split("/");
   const family = isIP(address);
   const bits = family === 4 ? 32 : 128;
   const validPrefix = prefix === undefined || (/^\d{1,3}$/.test(prefix) && Number(prefix) <= bits);
   if (family === 0 || !validPrefix || rest.length > 0) {
-    throw new ConfigError("BERTH_TRUSTED_PROXIES", `"${value}" is not an IP address or CIDR (for example 10.0.0.0/16 or 127.0.0.1/32)`);
+    throw new ConfigError(variable, `"${value}" is not an IP address or CIDR (for example 10.0.0.0/16 or 127.0.0.1/32)`);
   }
   return value;
 }
 
-function parseTrustedProxies(value: string | undefined): string[] {
+/** A comma-separated list of addresses and CIDRs; empty when unset. */
+function parseCidrList(variable: string, value: string | undefined): string[] {
   if (!value?.trim()) return [];
-  return value.split(",").map((entry) => parseCidr(entry.trim()));
+  return value.split(",").map((entry) => parseCidr(entry.trim(), variable));
+}
+
+function parseProjectCreationRestriction(value: string | undefined): ProjectCreationRestriction | undefined {
+  if (value === undefined || value === "") return undefined;
+  if (value !== "adminonly" && value !== "everyone") {
+    throw new ConfigError("BERTH_PROJECT_CREATION_RESTRICTION", `must be "adminonly" or "everyone", got "${value}"`);
+  }
+  return value;
 }
 
 function parseLoginThrottle(env: Env): LoginThrottleLimits {
@@ -207,6 +245,22 @@ function parseLoginThrottle(env: Env): LoginThrottleLimits {
   };
   if (limits.maxBlockMs < limits.firstBlockMs) {
     throw new ConfigError("BERTH_LOGIN_MAX_BLOCK_SECONDS", `must be at least BERTH_LOGIN_BLOCK_SECONDS (${limits.firstBlockMs / 1000})`);
+  }
+  return limits;
+}
+
+function parseAnonymousLimits(env: Env, bodyTimeoutSeconds: number): AnonymousLimits {
+  const defaults = DEFAULT_ANONYMOUS_LIMITS;
+  const limits: AnonymousLimits = {
+    bodyLimitBytes: parseWholeNumber("BERTH_ANONYMOUS_BODY_LIMIT_BYTES", "bytes", env.BERTH_ANONYMOUS_BODY_LIMIT_BYTES, 0) ?? defaults.bodyLimitBytes,
+    bodyTimeoutSeconds:
+      parseWholeNumber("BERTH_ANONYMOUS_BODY_TIMEOUT_SECONDS", "seconds", env.BERTH_ANONYMOUS_BODY_TIMEOUT_SECONDS, 1) ??
+      Math.min(defaults.bodyTimeoutSeconds, bodyTimeoutSeconds),
+    ratePerSecond: parseWholeNumber("BERTH_ANONYMOUS_RATE_PER_SECOND", "requests per second", env.BERTH_ANONYMOUS_RATE_PER_SECOND, 0) ?? defaults.ratePerSecond,
+    burst: parseWholeNumber("BERTH_ANONYMOUS_RATE_BURST", "requests", env.BERTH_ANONYMOUS_RATE_BURST, 1) ?? defaults.burst,
+  };
+  if (limits.bodyTimeoutSeconds > bodyTimeoutSeconds) {
+    throw new ConfigError("BERTH_ANONYMOUS_BODY_TIMEOUT_SECONDS", `must be at most BERTH_BODY_TIMEOUT_SECONDS (${bodyTimeoutSeconds})`);
   }
   return limits;
 }
@@ -247,6 +301,7 @@ function parseDuration(name: string, value: string | undefined, fallback: number
 /** Reads and validates the BERTH_* variables. Throws ConfigError naming the first bad variable. */
 export function loadConfig(env: Env = process.env, cwd: string = process.cwd()): Config {
   const { host, port } = listenAddress(env);
+  const bodyTimeoutSeconds = parseWholeNumber("BERTH_BODY_TIMEOUT_SECONDS", "seconds", env.BERTH_BODY_TIMEOUT_SECONDS, 1) ?? 30;
   const adminPassword = env.BERTH_ADMIN_PASSWORD || undefined;
   if (adminPassword !== undefined && adminPassword.length < 8) {
     throw new ConfigError("BERTH_ADMIN_PASSWORD", "must be at least 8 characters");
@@ -254,6 +309,7 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
   return {
     host,
     port,
+    metricsAddress: parseMetricsAddress(env, { host, port }),
     dataDir: path.resolve(cwd, env.BERTH_DATA_DIR || "./data"),
     databaseUrl: env.BERTH_DATABASE_URL
       ? parseUrl("BERTH_DATABASE_URL", env.BERTH_DATABASE_URL, ["postgres:", "postgresql:"])
@@ -269,14 +325,19 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     proxyCacheTtlSeconds: parseWholeNumber("BERTH_PROXY_CACHE_TTL_SECONDS", "seconds", env.BERTH_PROXY_CACHE_TTL_SECONDS, 0) ?? 60,
     maxUploadsPerUser: parseWholeNumber("BERTH_MAX_UPLOADS_PER_USER", "sessions", env.BERTH_MAX_UPLOADS_PER_USER, 1) ?? 500,
     uploadPurgeAgeSeconds: parseDuration("BERTH_UPLOAD_PURGE_AGE", env.BERTH_UPLOAD_PURGE_AGE, 24 * 3600),
-    bodyTimeoutSeconds: parseWholeNumber("BERTH_BODY_TIMEOUT_SECONDS", "seconds", env.BERTH_BODY_TIMEOUT_SECONDS, 1) ?? 30,
+    bodyTimeoutSeconds,
     idleTimeoutSeconds: parseWholeNumber("BERTH_IDLE_TIMEOUT_SECONDS", "seconds", env.BERTH_IDLE_TIMEOUT_SECONDS, 1) ?? 60,
     maxManifestReferences: parseWholeNumber("BERTH_MAX_MANIFEST_REFERENCES", "references", env.BERTH_MAX_MANIFEST_REFERENCES, 1) ?? 5000,
     tokenKeyFile: parseKeyFile(env.BERTH_TOKEN_KEY_FILE),
     tokenTtlSeconds: parseTokenTtl(env.BERTH_TOKEN_TTL_SECONDS),
     tls: parseTls(env),
     loginThrottle: parseLoginThrottle(env),
-    trustedProxies: parseTrustedProxies(env.BERTH_TRUSTED_PROXIES),
+    anonymousLimits: parseAnonymousLimits(env, bodyTimeoutSeconds),
+    trustedProxies: parseCidrList("BERTH_TRUSTED_PROXIES", env.BERTH_TRUSTED_PROXIES),
+    outboundDeny: parseCidrList("BERTH_OUTBOUND_DENY", env.BERTH_OUTBOUND_DENY),
+    outboundAllow: parseCidrList("BERTH_OUTBOUND_ALLOW", env.BERTH_OUTBOUND_ALLOW),
+    webhookMaxTargets: parseWholeNumber("BERTH_WEBHOOK_MAX_TARGETS", "targets", env.BERTH_WEBHOOK_MAX_TARGETS, 1) ?? 10,
+    projectCreationRestriction: parseProjectCreationRestriction(env.BERTH_PROJECT_CREATION_RESTRICTION),
     controller: {
       repo: env.BERTH_CONTROLLER_REPO || undefined,
       branch: env.BERTH_CONTROLLER_BRANCH || undefined,

@@ -8,6 +8,9 @@ import { loadSigningKey } from "./auth/token-keys";
 import { migrate } from "./db/migrate";
 import { openDatabase } from "./db/open";
 import type { Sql } from "./db/sql";
+import { Metrics } from "./ops/metrics";
+import { startMetricsListener, type MetricsListener } from "./ops/metrics-listener";
+import type { Resolver } from "./outbound/address-guard";
 import { checkBlobStore, openBlobStore } from "./storage/open";
 import { startServingTls, type ServingTls } from "./tls/serving";
 
@@ -16,6 +19,8 @@ export interface RunningServer {
   sql: Sql;
   /** Where the server listens, e.g. http://127.0.0.1:5000 (https://… with BERTH_TLS_CERT_FILE). */
   url: string;
+  /** Where `GET /metrics` answers (BERTH_METRICS_ADDR, the port actually bound); unset when metrics are off. */
+  metricsUrl?: string;
   /**
    * fetch for requests to `url` from inside this process: with TLS it trusts exactly the certificate being served
    * (which need not name the loopback address), otherwise it is the global fetch.
@@ -38,10 +43,11 @@ async function internalPrincipal(sql: Sql): Promise<{ secret: string; principal:
   return { secret: randomBytes(32).toString("base64url"), principal: { kind: "user", id: admin.id, username: "system:controller", sysadmin: true } };
 }
 
-/** Opens the database (migrating it), the blob store and the HTTP server, in that order. */
-export async function startServer(config: Config, options: { sql?: Sql; internalAccess?: boolean } = {}): Promise<RunningServer> {
+/** Opens the database (migrating it), the blob store, the metrics listener and the HTTP server, in that order. */
+export async function startServer(config: Config, options: { sql?: Sql; internalAccess?: boolean; resolve?: Resolver } = {}): Promise<RunningServer> {
   const sql = options.sql ?? (await openDatabase(config));
   let tls: ServingTls | undefined;
+  let metricsListener: MetricsListener | undefined;
   try {
     await migrate(sql);
     const { generatedPassword } = await bootstrap(sql, config.adminPassword);
@@ -50,24 +56,31 @@ export async function startServer(config: Config, options: { sql?: Sql; internal
     const signingKey = await loadSigningKey(sql, config.tokenKeyFile);
     const internal = options.internalAccess ? await internalPrincipal(sql) : undefined;
     tls = config.tls ? await startServingTls(config.tls) : undefined;
-    const app = await buildApp({ config, sql, store, signingKey, internal, tls });
+    const metrics = new Metrics();
+    // Before the registry port: a taken metrics port stops the start before any client is served.
+    metricsListener = config.metricsAddress ? await startMetricsListener(metrics, config.metricsAddress.host, config.metricsAddress.port) : undefined;
+    const app = await buildApp({ config, sql, store, signingKey, internal, tls, metrics, embeddedController: config.controller.repo !== "off", resolve: options.resolve });
     const address = await app.listen({ host: config.host, port: config.port });
+    const metricsServing = metricsListener;
     const serving = tls;
     serving?.watch(app);
     return {
       app,
       sql,
       url: address.replace("[::]", "127.0.0.1").replace("0.0.0.0", "127.0.0.1"),
+      metricsUrl: metricsServing?.url,
       loopbackFetch: serving?.loopbackFetch ?? fetch,
       generatedAdminPassword: generatedPassword,
       internalAuthorization: internal ? `Berth-Internal ${internal.secret}` : undefined,
       close: async () => {
+        await metricsServing?.close();
         await app.close();
         await serving?.close();
         await sql.close();
       },
     };
   } catch (error) {
+    await metricsListener?.close();
     await tls?.close();
     await sql.close().catch(() => undefined);
     throw error;

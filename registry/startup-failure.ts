@@ -1,5 +1,6 @@
 import { ConfigError, type Config } from "./config";
 import { DataDirLockedError } from "./db/data-dir-lock";
+import { MetricsListenError } from "./ops/metrics-listener";
 import { BlobStoreUnavailableError } from "./storage/open";
 
 /** What `berth` prints (one line, no stack) and exits with when it cannot start. */
@@ -24,6 +25,10 @@ export function describeStartupFailure(error: unknown, config?: Pick<Config, "ho
   if (error instanceof ConfigError) return { line: `berth: invalid configuration: ${error.message}`, exitCode: 2 };
   if (error instanceof DataDirLockedError) return { line: `berth: ${error.message}`, exitCode: 2 };
   if (error instanceof BlobStoreUnavailableError) return { line: `berth: cannot start: ${error.message}`, exitCode: 2 };
+  if (error instanceof MetricsListenError) {
+    const reason = (error.code && LISTEN_ERRORS[error.code]) || (error.cause as Error).message;
+    return { line: `berth: cannot listen on ${formatAddress(error.host, error.port)} (BERTH_METRICS_ADDR; off serves no metrics): ${reason}`, exitCode: 2 };
+  }
   const { code, syscall } = error as NodeJS.ErrnoException;
   if (config && syscall === "listen" && code && code in LISTEN_ERRORS) {
     return { line: `berth: cannot listen on ${formatAddress(config.host, config.port)} (BERTH_ADDR): ${LISTEN_ERRORS[code]}`, exitCode: 2 };

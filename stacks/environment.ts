@@ -34,6 +34,11 @@ export interface RegistryEnvironmentOptions {
   tls?: TlsFiles;
   /** CIDRs of the load balancer or ingress in front, whose X-Forwarded-For names the client (login throttling, audit). */
   trustedProxies?: string[];
+  /**
+   * BERTH_METRICS_ADDR, for a target whose Prometheus scrapes from elsewhere (a pod's IP); unset keeps the default,
+   * loopback port 9090, where a scraper on the same host reaches it and nothing outside does.
+   */
+  metricsAddress?: string;
 }
 
 /**
@@ -41,9 +46,10 @@ export interface RegistryEnvironmentOptions {
  * without it, it speaks plain HTTP on 5000 behind whatever terminates TLS in front (a load balancer, an ingress).
  */
 export function registryEnvironment<T>(endpoints: ServiceEndpoints<T>, controller: ControllerSettings, options: RegistryEnvironmentOptions = {}): Record<string, T | string> {
-  const { dataDir = "/var/lib/berth", tls, trustedProxies = [] } = options;
+  const { dataDir = "/var/lib/berth", tls, trustedProxies = [], metricsAddress } = options;
   return {
     BERTH_ADDR: tls ? "0.0.0.0:443" : "0.0.0.0:5000",
+    ...(metricsAddress ? { BERTH_METRICS_ADDR: metricsAddress } : {}),
     ...(tls ? { BERTH_TLS_CERT_FILE: tls.certFile, BERTH_TLS_KEY_FILE: tls.keyFile } : {}),
     ...(trustedProxies.length > 0 ? { BERTH_TRUSTED_PROXIES: trustedProxies.join(",") } : {}),
     BERTH_DATA_DIR: dataDir,

@@ -1,5 +1,7 @@
 import type { FastifyInstance } from "fastify";
-import { canChooseProjectQuota, ROLES, type RoleId } from "../auth/rbac";
+import { canChooseProjectQuota, canCreateProject, ROLES, type RoleId } from "../auth/rbac";
+import { systemTarget } from "../auth/refusal";
+import type { ProjectCreationRule } from "../projects/creation-restriction";
 import type { Queryable } from "../db/sql";
 import type { Principal } from "../auth/principal";
 import { actorOf } from "../audit/audit-log";
@@ -161,10 +163,10 @@ async function quotaSummary(deps: ProjectAccessDeps, principal: Principal, proje
   return { quota: { hard: { storage: project.storage_limit }, used: { storage: used } } };
 }
 
-export function registerProjectRoutes(app: FastifyInstance, deps: ProjectRouteDeps): void {
+export function registerProjectRoutes(app: FastifyInstance, deps: ProjectRouteDeps & { creationRule: ProjectCreationRule }): void {
   const { projects, members } = deps;
   app.post("/api/v2.0/projects", async (request, reply) => {
-    requireSystem(request.principal, "project", "create");
+    if (!canCreateProject(request.principal, await deps.creationRule.current())) deny(request.principal, "create", systemTarget("project"));
     const body = jsonObjectBody(request);
     const name = body.project_name;
     if (typeof name !== "string" || name === "") throw new HarborError("BAD_REQUEST", "project_name is required");

@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyRequest } from "fastify";
 import { actorOf, type AuditEntry, type AuditLog } from "../audit/audit-log";
 import type { ActionName } from "../auth/rbac";
 import type { Queryable } from "../db/sql";
-import { healthProblem, REGISTRY_TYPES, type RegistryInput, type RegistryRow, type RegistryStore, type RegistryType } from "../replication/registries";
+import { REGISTRY_TYPES, type RegistryInput, type RegistryRow, type RegistryStore, type RegistryType } from "../replication/registries";
 import { HarborError } from "./errors";
 import { isJsonObject, jsonObjectBody, paging, queryString, setPageHeaders } from "./params";
 import { requireSystem } from "./project-access";
@@ -87,6 +87,13 @@ export function registerRegistryRoutes(app: FastifyInstance, deps: RegistryRoute
   // Health is checked after the answer, never in it: an unreachable endpoint can still be saved (and fixed later).
   const checkLater = (id: number) => void registries.check(id).catch((error) => app.log.warn({ err: error }, "registry health check failed"));
 
+  /** An endpoint whose address the outbound guard refuses is not saved (or pinged): 400 naming the address and rule. */
+  const refuseGuarded = async (input: RegistryInput) => {
+    const refusal = await registries.refusal(input.url);
+    if (refusal !== null) bad(`url: ${refusal}`);
+    return input;
+  };
+
   const find = async (request: FastifyRequest<{ Params: Params }>, action: ActionName) => {
     requireRegistry(request, action);
     if (!/^\d{1,9}$/.test(request.params.id)) bad("registry id must be a positive integer");
@@ -111,7 +118,7 @@ export function registerRegistryRoutes(app: FastifyInstance, deps: RegistryRoute
 
   app.post("/api/v2.0/registries", async (request, reply) => {
     requireRegistry(request, "create");
-    const input = parseRegistry(jsonObjectBody(request));
+    const input = await refuseGuarded(parseRegistry(jsonObjectBody(request)));
     const id = await audited(request, "create", input.name, (tx) => registries.create(input, tx));
     if (id === null) throw new HarborError("CONFLICT", `a registry named ${input.name} already exists`);
     checkLater(id);
@@ -122,7 +129,7 @@ export function registerRegistryRoutes(app: FastifyInstance, deps: RegistryRoute
 
   app.put<{ Params: Params }>("/api/v2.0/registries/:id", async (request, reply) => {
     const current = await find(request, "update");
-    const input = parseRegistry(jsonObjectBody(request), current);
+    const input = await refuseGuarded(parseRegistry(jsonObjectBody(request), current));
     try {
       await audited(request, "update", input.name, (tx) => registries.update(current.id, input, tx));
     } catch (error) {
@@ -147,8 +154,8 @@ export function registerRegistryRoutes(app: FastifyInstance, deps: RegistryRoute
     const body = jsonObjectBody(request);
     const stored = typeof body.id === "number" ? await registries.get(body.id) : null;
     if (typeof body.id === "number" && !stored) throw new HarborError("NOT_FOUND", `registry ${body.id} not found`);
-    const endpoint = stored ?? parseRegistry({ name: "ping", ...body });
-    const problem = await healthProblem(endpoint);
+    const endpoint = stored ?? (await refuseGuarded(parseRegistry({ name: "ping", ...body })));
+    const problem = await registries.healthProblem(endpoint);
     if (problem) throw new HarborError("BAD_REQUEST", `the registry is unhealthy: ${problem}`);
     return reply.code(200).send();
   });

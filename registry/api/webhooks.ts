@@ -1,12 +1,13 @@
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import { actorOf, type AuditEntry, type AuditLog } from "../audit/audit-log";
-import { principalName } from "../auth/principal";
+import { isSysadmin, principalName, type Principal } from "../auth/principal";
 import type { ActionName } from "../auth/rbac";
 import type { Queryable } from "../db/sql";
 import { EVENT_TYPES } from "../events/events";
 import type { AttemptRow, DeliveryRow, WebhookOutbox } from "../notifications/outbox";
 import { PAYLOAD_FORMATS } from "../notifications/payloads";
-import { parsePolicy, PolicyError, type WebhookPolicies, type WebhookPolicy } from "../notifications/policies";
+import { checkTargets, parsePolicy, PolicyError, type WebhookPolicies, type WebhookPolicy } from "../notifications/policies";
+import type { OutboundGuard } from "../outbound/address-guard";
 import type { ProjectRow } from "../projects/projects";
 import { HarborError } from "./errors";
 import { jsonObjectBody, paging, setPageHeaders } from "./params";
@@ -16,6 +17,9 @@ export interface WebhookRouteDeps extends ProjectAccessDeps {
   webhookPolicies: WebhookPolicies;
   outbox: WebhookOutbox;
   audit: AuditLog;
+  guard: OutboundGuard;
+  /** BERTH_WEBHOOK_MAX_TARGETS. */
+  maxTargets: number;
 }
 
 type ProjectParams = { nameOrId: string };
@@ -45,13 +49,21 @@ function toApi(policy: WebhookPolicy) {
   };
 }
 
-function executionToApi(delivery: DeliveryRow) {
+/**
+ * A failure as the caller may see it: the receiver's words (its answer body) only for system admins, since the
+ * receiver can be any host a project admin named, and its answer is not theirs to read through this registry.
+ */
+function outcome(error: string, answer: string, principal: Principal): string {
+  return answer !== "" && isSysadmin(principal) ? `${error}: ${answer}` : error;
+}
+
+function executionToApi(delivery: DeliveryRow, principal: Principal) {
   return {
     id: delivery.id,
     vendor_type: "WEBHOOK",
     vendor_id: delivery.policy_id,
     status: delivery.status,
-    status_message: delivery.last_error,
+    status_message: outcome(delivery.last_error, delivery.last_answer, principal),
     trigger: "EVENT",
     extra_attrs: { event_type: delivery.event_type, address: delivery.address },
     metrics: { attempts: delivery.attempts },
@@ -60,12 +72,12 @@ function executionToApi(delivery: DeliveryRow) {
   };
 }
 
-function taskToApi(attempt: AttemptRow, index: number) {
+function taskToApi(attempt: AttemptRow, index: number, principal: Principal) {
   return {
     id: attempt.id,
     execution_id: attempt.delivery_id,
     status: attempt.error === "" ? "Success" : "Error",
-    status_message: attempt.error,
+    status_message: outcome(attempt.error, attempt.answer, principal),
     run_count: index + 1,
     extra_attrs: { status_code: attempt.status_code },
     creation_time: attempt.started_at,
@@ -80,9 +92,11 @@ function numericParam(value: string, what: string): number {
   return Number(value);
 }
 
-function parseBody(request: FastifyRequest, previous?: WebhookPolicy) {
+async function parseBody(request: FastifyRequest, deps: Pick<WebhookRouteDeps, "guard" | "maxTargets">, previous?: WebhookPolicy) {
   try {
-    return parsePolicy(jsonObjectBody(request), previous);
+    const input = parsePolicy(jsonObjectBody(request), deps.maxTargets, previous);
+    await checkTargets(input, deps.guard);
+    return input;
   } catch (error) {
     if (error instanceof PolicyError) throw new HarborError("BAD_REQUEST", error.message);
     throw error;
@@ -126,7 +140,7 @@ export function registerWebhookRoutes(app: FastifyInstance, deps: WebhookRouteDe
 
   app.post<{ Params: ProjectParams }>(`${base}/policies`, async (request, reply) => {
     const target = await project(request, "create");
-    const input = parseBody(request);
+    const input = await parseBody(request, deps);
     const id = await audited(request, target, "create", input.name, (tx) => policies.create(target.id, input, principalName(request.principal), tx));
     if (id === null) throw new HarborError("CONFLICT", `a webhook policy named ${input.name} already exists in ${target.name}`);
     return reply.code(201).header("Location", `/api/v2.0/projects/${request.params.nameOrId}/webhook/policies/${id}`).send();
@@ -136,7 +150,7 @@ export function registerWebhookRoutes(app: FastifyInstance, deps: WebhookRouteDe
 
   app.put<{ Params: PolicyParams }>(`${base}/policies/:id`, async (request, reply) => {
     const { target, policy } = await policyFor(request, "update");
-    const input = parseBody(request, policy);
+    const input = await parseBody(request, deps, policy);
     try {
       await audited(request, target, "update", input.name, (tx) => policies.update(target.id, policy.id, input, tx));
     } catch (error) {
@@ -157,7 +171,7 @@ export function registerWebhookRoutes(app: FastifyInstance, deps: WebhookRouteDe
     const page = paging(request.query as Record<string, unknown>);
     const { rows, total } = await outbox.deliveries(policy.id, page.pageSize, (page.page - 1) * page.pageSize);
     setPageHeaders(request, reply, page, total);
-    return rows.map(executionToApi);
+    return rows.map((row) => executionToApi(row, request.principal));
   });
 
   const deliveryFor = async (request: FastifyRequest<{ Params: PolicyParams & { eid: string } }>) => {
@@ -169,14 +183,14 @@ export function registerWebhookRoutes(app: FastifyInstance, deps: WebhookRouteDe
 
   app.get<{ Params: PolicyParams & { eid: string } }>(`${base}/policies/:id/executions/:eid/tasks`, async (request) => {
     const delivery = await deliveryFor(request);
-    return (await outbox.attempts(delivery.id)).map(taskToApi);
+    return (await outbox.attempts(delivery.id)).map((attempt, i) => taskToApi(attempt, i, request.principal));
   });
 
   app.get<{ Params: PolicyParams & { eid: string; tid: string } }>(`${base}/policies/:id/executions/:eid/tasks/:tid/log`, async (request, reply) => {
     const delivery = await deliveryFor(request);
     const attempt = (await outbox.attempts(delivery.id)).find((a) => a.id === numericParam(request.params.tid, "task id"));
     if (!attempt) throw new HarborError("NOT_FOUND", `task ${request.params.tid} not found`);
-    const outcome = attempt.error === "" ? `delivered (${attempt.status_code})` : `failed: ${attempt.error}`;
-    return reply.type("text/plain; charset=utf-8").send(`${attempt.started_at.toISOString()} POST ${delivery.address} ${delivery.event_type}: ${outcome}\n`);
+    const result = attempt.error === "" ? `delivered (${attempt.status_code})` : `failed: ${outcome(attempt.error, attempt.answer, request.principal)}`;
+    return reply.type("text/plain; charset=utf-8").send(`${attempt.started_at.toISOString()} POST ${delivery.address} ${delivery.event_type}: ${result}\n`);
   });
 }

@@ -1,3 +1,4 @@
+import type { ProjectCreationRestriction } from "../config";
 import { isSysadmin, type Principal } from "./principal";
 
 /** Harbor's project roles (role_id). */
@@ -127,8 +128,8 @@ export function permissionsIn(principal: Principal, project: ProjectGrant): { re
 
 /**
  * Whether the caller may choose a new project's storage limit. Harbor lets its "sysadmins" do so, meaning holders of
- * system-scope project:create; every user holds that here (creation is open to all), so for users it takes a system
- * admin, while robots count with the system grant.
+ * system-scope project:create; users may create projects under project_creation_restriction=everyone without
+ * holding it, so for users it takes a system admin, while robots count with the system grant.
  */
 export function canChooseProjectQuota(principal: Principal): boolean {
   return principal.kind === "user" ? isSysadmin(principal) : principal.kind === "robot" && canSystem(principal, "project", "create");
@@ -140,12 +141,18 @@ export type SystemResource =
   | "preheat-instance" | "project" | "purge-audit" | "quota" | "registry" | "replication" | "replication-adapter"
   | "replication-policy" | "robot" | "scan-all" | "scanner" | "security-hub" | "system-volumes" | "user" | "user-group";
 
-/**
- * System-scope decisions. Sysadmins may do everything, system robots what they were granted, and any logged-in
- * user may create projects (project_creation_restriction = everyone, Harbor's default).
- */
+/** System-scope decisions. Sysadmins may do everything, system robots what they were granted, other users nothing. */
 export function canSystem(principal: Principal, resource: SystemResource, action: ActionName): boolean {
   if (isSysadmin(principal)) return true;
   if (principal.kind === "robot") return principal.scopes.system.has(`${resource}:${action}`);
-  return principal.kind === "user" && resource === "project" && action === "create";
+  return false;
+}
+
+/**
+ * Who may create a project: those holding system-scope project:create (system admins, system robots granted it),
+ * and under project_creation_restriction=everyone (Harbor's default) any logged-in user.
+ */
+export function canCreateProject(principal: Principal, restriction: ProjectCreationRestriction): boolean {
+  if (canSystem(principal, "project", "create")) return true;
+  return restriction === "everyone" && principal.kind === "user";
 }

@@ -1,5 +1,6 @@
 import type { Queryable } from "../db/sql";
 import type { EventPublisher, RegistryEvent } from "../events/events";
+import type { OutboundGuard } from "../outbound/address-guard";
 import { postJson } from "./http-post";
 import { renderPayload, signature, SIGNATURE_HEADER } from "./payloads";
 import type { WebhookPolicies, WebhookTarget } from "./policies";
@@ -18,10 +19,12 @@ export interface OutboxOptions {
   pollMs: number;
   /** Registry host for resource URLs (from BERTH_PUBLIC_URL), or null. */
   host: string | null;
+  /** Decides which addresses deliveries may go to, at each attempt. */
+  guard: OutboundGuard;
   onError: (error: unknown) => void;
 }
 
-export const DEFAULT_OUTBOX_OPTIONS: Omit<OutboxOptions, "host" | "onError"> = {
+export const DEFAULT_OUTBOX_OPTIONS: Omit<OutboxOptions, "host" | "guard" | "onError"> = {
   retryBaseMs: 1000,
   maxDelayMs: 5 * 60_000,
   maxAttempts: 8,
@@ -46,6 +49,8 @@ export interface DeliveryRow {
   status: "Pending" | "Running" | "Success" | "Error";
   attempts: number;
   last_error: string;
+  /** The receiver's words with the last failure: for system admins only. */
+  last_answer: string;
   created_at: Date;
   finished_at: Date | null;
   address: string;
@@ -58,6 +63,8 @@ export interface AttemptRow {
   finished_at: Date;
   status_code: number | null;
   error: string;
+  /** The receiver's words: for system admins only. */
+  answer: string;
 }
 
 /** The delay before attempt `attempt + 1` after `attempt` failures: base · 2^(attempt−1), capped. */
@@ -159,13 +166,19 @@ export class WebhookOutbox implements EventPublisher {
     if (target.auth_header) headers.Authorization = target.auth_header;
     if (target.secret) headers[SIGNATURE_HEADER] = signature(delivery.payload, target.secret);
     const startedAt = new Date();
-    const result = await postJson(target.address, delivery.payload, headers, { timeoutMs: this.options.timeoutMs, skipCertVerify: target.skip_cert_verify });
+    const result = await postJson(target.address, delivery.payload, headers, {
+      timeoutMs: this.options.timeoutMs,
+      skipCertVerify: target.skip_cert_verify,
+      guard: this.options.guard,
+    });
+    const answer = result.answer.replace(/\0/g, "");
     try {
-      await this.db.query("INSERT INTO webhook_attempts (delivery_id, started_at, status_code, error) VALUES ($1, $2, $3, $4)", [
+      await this.db.query("INSERT INTO webhook_attempts (delivery_id, started_at, status_code, error, answer) VALUES ($1, $2, $3, $4, $5)", [
         delivery.id,
         startedAt,
         result.status,
         result.error.replace(/\0/g, ""),
+        answer,
       ]);
     } catch (error) {
       // The policy (and with it this delivery) was deleted while the request was out: nothing left to record.
@@ -175,19 +188,20 @@ export class WebhookOutbox implements EventPublisher {
     const attempts = delivery.attempts + 1;
     if (result.error === "") {
       await this.db.query(
-        "UPDATE webhook_deliveries SET status = 'Success', attempts = $2, last_error = '', lease_until = NULL, finished_at = now() WHERE id = $1",
+        "UPDATE webhook_deliveries SET status = 'Success', attempts = $2, last_error = '', last_answer = '', lease_until = NULL, finished_at = now() WHERE id = $1",
         [delivery.id, attempts],
       );
-    } else if (attempts >= this.options.maxAttempts) {
+    } else if (result.refused || attempts >= this.options.maxAttempts) {
+      // A refused address stays refused: no point trying it again.
       await this.db.query(
-        "UPDATE webhook_deliveries SET status = 'Error', attempts = $2, last_error = $3, lease_until = NULL, finished_at = now() WHERE id = $1",
-        [delivery.id, attempts, result.error],
+        "UPDATE webhook_deliveries SET status = 'Error', attempts = $2, last_error = $3, last_answer = $4, lease_until = NULL, finished_at = now() WHERE id = $1",
+        [delivery.id, attempts, result.error, answer],
       );
     } else {
       await this.db.query(
-        `UPDATE webhook_deliveries SET status = 'Pending', attempts = $2, last_error = $3, lease_until = NULL,
-                next_attempt_at = now() + make_interval(secs => $4) WHERE id = $1`,
-        [delivery.id, attempts, result.error, retryDelay(attempts, this.options) / 1000],
+        `UPDATE webhook_deliveries SET status = 'Pending', attempts = $2, last_error = $3, last_answer = $4, lease_until = NULL,
+                next_attempt_at = now() + make_interval(secs => $5) WHERE id = $1`,
+        [delivery.id, attempts, result.error, answer, retryDelay(attempts, this.options) / 1000],
       );
     }
   }
@@ -195,7 +209,7 @@ export class WebhookOutbox implements EventPublisher {
   async deliveries(policyId: number, limit: number, offset: number): Promise<{ rows: DeliveryRow[]; total: number }> {
     const [{ total }] = await this.db.query<{ total: number }>("SELECT count(*)::int AS total FROM webhook_deliveries WHERE policy_id = $1", [policyId]);
     const rows = await this.db.query<DeliveryRow>(
-      `SELECT id, policy_id, event_type, status, attempts, last_error, created_at, finished_at, target->>'address' AS address
+      `SELECT id, policy_id, event_type, status, attempts, last_error, last_answer, created_at, finished_at, target->>'address' AS address
          FROM webhook_deliveries WHERE policy_id = $1 ORDER BY id DESC LIMIT ${limit} OFFSET ${offset}`,
       [policyId],
     );
@@ -204,7 +218,7 @@ export class WebhookOutbox implements EventPublisher {
 
   async delivery(policyId: number, id: number): Promise<DeliveryRow | null> {
     const [row] = await this.db.query<DeliveryRow>(
-      `SELECT id, policy_id, event_type, status, attempts, last_error, created_at, finished_at, target->>'address' AS address
+      `SELECT id, policy_id, event_type, status, attempts, last_error, last_answer, created_at, finished_at, target->>'address' AS address
          FROM webhook_deliveries WHERE policy_id = $1 AND id = $2`,
       [policyId, id],
     );
@@ -213,7 +227,7 @@ export class WebhookOutbox implements EventPublisher {
 
   attempts(deliveryId: number): Promise<AttemptRow[]> {
     return this.db.query<AttemptRow>(
-      "SELECT id, delivery_id, started_at, finished_at, status_code, error FROM webhook_attempts WHERE delivery_id = $1 ORDER BY id",
+      "SELECT id, delivery_id, started_at, finished_at, status_code, error, answer FROM webhook_attempts WHERE delivery_id = $1 ORDER BY id",
       [deliveryId],
     );
   }

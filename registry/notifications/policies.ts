@@ -1,6 +1,7 @@
 import { CACHE_TTL_MS, ReadCache } from "../db/read-cache";
 import type { Queryable } from "../db/sql";
 import { EVENT_TYPES, isEventType, type EventType } from "../events/events";
+import { OutboundRefused, type OutboundGuard } from "../outbound/address-guard";
 import { PAYLOAD_FORMATS, type PayloadFormat } from "./payloads";
 
 export interface WebhookTarget {
@@ -80,8 +81,11 @@ function parseTarget(value: unknown, where: string, previous: WebhookTarget | un
   };
 }
 
-/** Validates a WebhookPolicy body (Harbor: at least one target and one known event type). */
-export function parsePolicy(body: Record<string, unknown>, previous?: WebhookPolicy): PolicyInput {
+/**
+ * Validates a WebhookPolicy body (Harbor: at least one target and one known event type). At most `maxTargets`
+ * targets: every event becomes one delivery per target, each retried, so targets multiply outbound traffic.
+ */
+export function parsePolicy(body: Record<string, unknown>, maxTargets: number, previous?: WebhookPolicy): PolicyInput {
   const { name, description, enabled, event_types, targets } = body;
   if (typeof name !== "string" || name.trim() === "" || name.length > NAME_MAX || name.includes("\0")) fail("name is required (at most 255 characters)");
   if (description !== undefined && description !== null && typeof description !== "string") fail("description must be a string");
@@ -89,6 +93,7 @@ export function parsePolicy(body: Record<string, unknown>, previous?: WebhookPol
   if (!Array.isArray(event_types) || event_types.length === 0) fail("event_types needs at least one event type");
   for (const type of event_types) if (!isEventType(type)) fail(`unknown event type ${JSON.stringify(type)}; known: ${EVENT_TYPES.join(", ")}`);
   if (!Array.isArray(targets) || targets.length === 0) fail("targets needs at least one target");
+  if (targets.length > maxTargets) fail(`a policy may have at most ${maxTargets} targets (BERTH_WEBHOOK_MAX_TARGETS), got ${targets.length}`);
   return {
     name,
     description: (description as string | undefined) ?? "",
@@ -96,6 +101,20 @@ export function parsePolicy(body: Record<string, unknown>, previous?: WebhookPol
     event_types: [...new Set(event_types as EventType[])],
     targets: targets.map((target, i) => parseTarget(target, `targets[${i}]`, previous?.targets[i])),
   };
+}
+
+/**
+ * Refuses targets whose address the guard refuses now (loopback, metadata, …). A name that does not resolve yet is
+ * accepted: every delivery is checked again when it is sent.
+ */
+export async function checkTargets(input: PolicyInput, guard: OutboundGuard): Promise<void> {
+  for (const [i, target] of input.targets.entries()) {
+    try {
+      await guard.check(target.address);
+    } catch (error) {
+      if (error instanceof OutboundRefused) fail(`targets[${i}].address: ${error.message}`);
+    }
+  }
 }
 
 const COLUMNS = "id, project_id, name, description, enabled, event_types, targets, creator, created_at, updated_at";

@@ -1,7 +1,6 @@
 import type { FastifyInstance } from "fastify";
 import type { Sql } from "../db/sql";
 import type { BlobStore } from "../storage/blob-store";
-import type { Metrics } from "./metrics";
 
 type ComponentStatus = { name: string; status: "healthy" | "unhealthy"; error?: string };
 
@@ -14,8 +13,8 @@ async function check(name: string, probe: () => Promise<unknown>): Promise<Compo
   }
 }
 
-/** `GET /api/v2.0/health` in Harbor's shape, and `GET /metrics` for Prometheus. */
-export function registerOpsRoutes(app: FastifyInstance, deps: { sql: Sql; store: BlobStore; metrics: Metrics }): void {
+/** `GET /api/v2.0/health` in Harbor's shape (metrics have their own listener: metrics-listener.ts). */
+export function registerOpsRoutes(app: FastifyInstance, deps: { sql: Sql; store: BlobStore }): void {
   app.get("/api/v2.0/health", async (_request, reply) => {
     const components = await Promise.all([
       check("database", () => deps.sql.query("SELECT 1")),
@@ -23,9 +22,5 @@ export function registerOpsRoutes(app: FastifyInstance, deps: { sql: Sql; store:
     ]);
     const healthy = components.every((c) => c.status === "healthy");
     return reply.code(healthy ? 200 : 503).send({ status: healthy ? "healthy" : "unhealthy", components });
-  });
-
-  app.get("/metrics", async (_request, reply) => {
-    return reply.header("Content-Type", deps.metrics.registry.contentType).send(await deps.metrics.registry.metrics());
   });
 }

@@ -1,10 +1,13 @@
-import type { FastifyInstance } from "fastify";
+import type { IncomingMessage } from "node:http";
+import type { FastifyInstance, FastifyRequest } from "fastify";
 
 export interface SlowClientLimits {
   /** The whole of an /api or /service request (headers and body) must arrive within this many seconds. */
   bodyTimeoutSeconds: number;
   /** A request body (an upload chunk included) that sends nothing for this many seconds is ended. */
   idleTimeoutSeconds: number;
+  /** The same deadline for a request without credentials (at most bodyTimeoutSeconds). */
+  anonymousBodyTimeoutSeconds: number;
 }
 
 const TIMEOUT_BODY = JSON.stringify({ errors: [{ code: "REQUEST_TIMEOUT", message: "the request body did not arrive in time" }] });
@@ -21,21 +24,42 @@ function endSlowRequest(socket: import("node:net").Socket): void {
  * the body deadline, as Node's requestTimeout would do if it could be set per route. Once a body is in, the server
  * may take its time (a re-hash, a server-side copy) without the client's connection being cut.
  */
-export function limitSlowClients(app: FastifyInstance, limits: SlowClientLimits): void {
+export function limitSlowClients(app: FastifyInstance, limits: SlowClientLimits, isAnonymous: (request: FastifyRequest) => boolean): void {
+  // The body deadline of each request still arriving, so that it can be brought forward once the caller is known.
+  const deadlines = new WeakMap<IncomingMessage, { startedAt: number; timer: NodeJS.Timeout }>();
+  const expire = (raw: IncomingMessage) => () => !raw.complete && endSlowRequest(raw.socket);
+
+  // Set before any other hook runs (authentication included), so the time those take counts against the client.
   app.addHook("onRequest", async (request) => {
     const raw = request.raw;
     if (raw.complete) return; // no body to wait for
     const socket = raw.socket;
     const idle = () => (request.url.startsWith("/v2") ? socket.destroy() : endSlowRequest(socket));
     socket.setTimeout(limits.idleTimeoutSeconds * 1000, idle);
-    const deadline = request.url.startsWith("/v2") ? null : setTimeout(() => !raw.complete && endSlowRequest(socket), limits.bodyTimeoutSeconds * 1000);
-    deadline?.unref();
+    if (!request.url.startsWith("/v2")) {
+      const timer = setTimeout(expire(raw), limits.bodyTimeoutSeconds * 1000);
+      timer.unref();
+      deadlines.set(raw, { startedAt: Date.now(), timer });
+    }
     const done = () => {
-      if (deadline) clearTimeout(deadline);
+      const deadline = deadlines.get(raw);
+      if (deadline) clearTimeout(deadline.timer);
+      deadlines.delete(raw);
       socket.setTimeout(0);
       socket.removeListener("timeout", idle);
     };
     raw.once("end", done);
     raw.once("close", done);
+  });
+
+  // After authentication: a caller without credentials gets the shorter deadline, counted from the same start.
+  app.addHook("preParsing", async (request, _reply, payload) => {
+    const deadline = deadlines.get(request.raw);
+    if (!deadline || !isAnonymous(request) || limits.anonymousBodyTimeoutSeconds >= limits.bodyTimeoutSeconds) return payload;
+    clearTimeout(deadline.timer);
+    const remaining = Math.max(0, deadline.startedAt + limits.anonymousBodyTimeoutSeconds * 1000 - Date.now());
+    deadline.timer = setTimeout(expire(request.raw), remaining);
+    deadline.timer.unref();
+    return payload;
   });
 }

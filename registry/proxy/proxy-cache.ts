@@ -7,7 +7,7 @@ import { OciError } from "../distribution/errors";
 import { parseManifest } from "../distribution/manifest";
 import type { DistributionMetadata, StoredManifest } from "../distribution/metadata";
 import type { UploadService } from "../distribution/upload-service";
-import { remoteOf, type RegistryStore } from "../replication/registries";
+import type { RegistryStore } from "../replication/registries";
 import { RemoteError, type FetchedManifest, type RemoteRegistry } from "../replication/remote-registry";
 import type { BlobStore } from "../storage/blob-store";
 
@@ -28,6 +28,9 @@ export interface ProxiedBlob {
 }
 
 const message = (error: unknown) => (error instanceof Error ? error.message : String(error));
+
+/** What a pulling client is told of an upstream failure: the status, not the upstream's words (which the log keeps). */
+const brief = (error: unknown) => (error instanceof RemoteError ? error.brief : "the upstream registry could not be reached");
 
 /**
  * Pull-through caching for proxy projects (a project with a registry endpoint, `registry_id`): `project/a/b` is the
@@ -78,7 +81,8 @@ export class ProxyCache {
       }
     } catch (error) {
       if (cached) return cached; // the upstream is down or failing: what was pulled before still is
-      throw new OciError("UNAVAILABLE", `${name}: the upstream registry failed and nothing is cached: ${message(error)}`);
+      this.options.onError(new Error(`${name}: the upstream failed: ${message(error)}`));
+      throw new OciError("UNAVAILABLE", `${name}: the upstream registry failed and nothing is cached: ${brief(error)}`);
     }
     if (!fetched) return null;
 
@@ -126,7 +130,8 @@ export class ProxyCache {
       return { size, stream: toClient };
     } catch (error) {
       if (error instanceof RemoteError && error.status === 404) return null;
-      throw new OciError("UNAVAILABLE", `${name}: the upstream registry failed and ${digest} is not cached: ${message(error)}`, { digest });
+      this.options.onError(new Error(`${name}: the upstream failed: ${message(error)}`));
+      throw new OciError("UNAVAILABLE", `${name}: the upstream registry failed and ${digest} is not cached: ${brief(error)}`, { digest });
     }
   }
 
@@ -152,7 +157,7 @@ export class ProxyCache {
     const endpoint = await this.registries.get(project.registry_id);
     if (!endpoint) throw new OciError("NAME_UNKNOWN", `proxy project ${project.name}: its registry endpoint ${project.registry_id} no longer exists`);
     // One attempt: a client waits on this, and a cached copy is the fallback.
-    return remoteOf(endpoint, 1);
+    return this.registries.remote(endpoint, 1);
   }
 
   /** Links a blob the store already holds into the repository; its size, or null when it is not stored. */

@@ -1,7 +1,7 @@
 import type { JobContext, Scheduler } from "../scheduler/scheduler";
 import { ArtifactCopier } from "./copier";
 import { destinationRepository, filtersSelect, type ReplicationPolicyInput } from "./policy";
-import { credentialsOf, remoteOf, type RegistryRow, type RegistryStore } from "./registries";
+import { credentialsOf, type RegistryRow, type RegistryStore } from "./registries";
 import { errorMessage as message, RemoteError, type RemoteRegistry } from "./remote-registry";
 import { RemoteProjects } from "./remote-projects";
 import type { ReplicationStore, TaskOperation } from "./store";
@@ -52,10 +52,16 @@ interface WorkItem {
   reference: string;
 }
 
-function sidesOf(policy: ReplicationPolicyInput, endpoint: RegistryRow, local: LocalSide, changeRef: string): { source: Side; destination: Side } {
-  const remote = remoteOf(endpoint, 5);
+function sidesOf(
+  policy: ReplicationPolicyInput,
+  endpoint: RegistryRow,
+  registries: RegistryStore,
+  local: LocalSide,
+  changeRef: string,
+): { source: Side; destination: Side } {
+  const remote = registries.remote(endpoint, 5);
   const describe = `${endpoint.name} (${endpoint.url})`;
-  const remoteSide: Side = { registry: remote, describe, repositories: () => remote.catalog(), prepare: projectMaker(endpoint, describe) };
+  const remoteSide: Side = { registry: remote, describe, repositories: () => remote.catalog(), prepare: projectMaker(endpoint, describe, registries) };
   const localSide: Side = {
     registry: local.registry(changeRef),
     describe: "this registry",
@@ -69,9 +75,9 @@ function sidesOf(policy: ReplicationPolicyInput, endpoint: RegistryRow, local: L
  * For Harbor and Berth destinations: creates the project a repository lands in when it does not exist (Harbor's
  * adapter does the same), once per run. Other registries need no projects.
  */
-function projectMaker(endpoint: RegistryRow, describe: string): (repository: string) => Promise<void> {
+function projectMaker(endpoint: RegistryRow, describe: string, registries: RegistryStore): (repository: string) => Promise<void> {
   if (endpoint.type !== "harbor" && endpoint.type !== "berth") return async () => undefined;
-  const projects = new RemoteProjects({ url: endpoint.url, credentials: credentialsOf(endpoint), insecure: endpoint.insecure, describe });
+  const projects = new RemoteProjects({ url: endpoint.url, credentials: credentialsOf(endpoint), insecure: endpoint.insecure, describe, guard: registries.guard });
   return async (repository) => {
     await projects.ensure(repository.split("/")[0]);
   };
@@ -184,7 +190,7 @@ export function registerReplicationJob(scheduler: Scheduler, deps: ReplicationJo
     const endpointId = (policy.srcRegistryId ?? policy.destRegistryId)!;
     const endpoint = await deps.registries.get(endpointId);
     if (!endpoint) throw new Error(`registry endpoint ${endpointId} no longer exists`);
-    const { source, destination } = sidesOf(policy, endpoint, deps.local, `replication policy ${stored.id} (${policy.name}), execution ${job.executionId}`);
+    const { source, destination } = sidesOf(policy, endpoint, deps.registries, deps.local, `replication policy ${stored.id} (${policy.name}), execution ${job.executionId}`);
     const event = job.extra.event as ReplicationEvent | undefined;
 
     const { items, problems } = event ? { items: planEvent(policy, event), problems: [] } : await planFullRun(policy, source, destination, job);

@@ -1,4 +1,5 @@
 import { containsPattern, type Queryable } from "../db/sql";
+import { OutboundRefused, type OutboundGuard } from "../outbound/address-guard";
 import { RemoteRegistry } from "./remote-registry";
 
 /** Registry types Berth talks to: any OCI v2 registry works as docker-registry. */
@@ -29,26 +30,42 @@ export function credentialsOf(endpoint: Pick<RegistryRow, "access_key" | "access
   return endpoint.access_key ? `${endpoint.access_key}:${endpoint.access_secret}` : undefined;
 }
 
-/** A client for the endpoint with its credentials. */
-export function remoteOf(endpoint: Pick<RegistryRow, "url" | "access_key" | "access_secret" | "insecure">, attempts = 1): RemoteRegistry {
-  return new RemoteRegistry(endpoint.url, { credentials: credentialsOf(endpoint), attempts, timeoutMs: 15_000, insecure: endpoint.insecure });
-}
-
-/** Whether the endpoint answers /v2/ with these credentials: null when healthy, else what went wrong. */
-export async function healthProblem(endpoint: Pick<RegistryRow, "url" | "access_key" | "access_secret" | "insecure">): Promise<string | null> {
-  try {
-    await remoteOf(endpoint).ping();
-    return null;
-  } catch (error) {
-    return error instanceof Error ? error.message : String(error);
-  }
-}
+type Endpoint = Pick<RegistryRow, "url" | "access_key" | "access_secret" | "insecure">;
 
 const COLUMNS = "id, name, description, type, url, credential_type, access_key, access_secret, insecure, status, status_message, checked_at, created_at, updated_at";
 
 /** Registry endpoints and their last known health. */
 export class RegistryStore {
-  constructor(private readonly db: Queryable) {}
+  constructor(
+    private readonly db: Queryable,
+    /** Every connection to an endpoint (and its token realm, and redirects) is checked by it. */
+    readonly guard: OutboundGuard,
+  ) {}
+
+  /** A client for the endpoint with its credentials. */
+  remote(endpoint: Endpoint, attempts = 1): RemoteRegistry {
+    return new RemoteRegistry(endpoint.url, { credentials: credentialsOf(endpoint), attempts, timeoutMs: 15_000, insecure: endpoint.insecure, guard: this.guard });
+  }
+
+  /** Whether the endpoint answers /v2/ with these credentials: null when healthy, else what went wrong. */
+  async healthProblem(endpoint: Endpoint): Promise<string | null> {
+    try {
+      await this.remote(endpoint).ping();
+      return null;
+    } catch (error) {
+      return error instanceof Error ? error.message : String(error);
+    }
+  }
+
+  /** Why the guard refuses the endpoint's address now, or null (a name that does not resolve yet is not refused). */
+  async refusal(url: string): Promise<string | null> {
+    try {
+      await this.guard.check(url);
+      return null;
+    } catch (error) {
+      return error instanceof OutboundRefused ? error.message : null;
+    }
+  }
 
   async list(name: string | undefined, limit: number, offset: number): Promise<{ rows: RegistryRow[]; total: number }> {
     const params = [name ? containsPattern(name) : null];
@@ -90,7 +107,7 @@ export class RegistryStore {
   async check(id: number): Promise<void> {
     const endpoint = await this.get(id);
     if (!endpoint) return;
-    const problem = await healthProblem(endpoint);
+    const problem = await this.healthProblem(endpoint);
     await this.db.query("UPDATE registries SET status = $2, status_message = $3, checked_at = now() WHERE id = $1", [
       id,
       problem === null ? "healthy" : "unhealthy",

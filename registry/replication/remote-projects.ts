@@ -1,4 +1,6 @@
-import { RemoteError, tlsOptions } from "./remote-registry";
+import type { OutboundGuard } from "../outbound/address-guard";
+import { guardedDispatcher } from "../outbound/guarded-dispatcher";
+import { RemoteError, remoteText, tlsOptions } from "./remote-registry";
 
 export interface ProjectsEndpoint {
   url: string;
@@ -7,6 +9,8 @@ export interface ProjectsEndpoint {
   insecure?: boolean;
   /** How errors name the registry, e.g. `harbor-eu (https://…)`. */
   describe: string;
+  /** Checks every address connected to (unset for the operator's own `berth migrate`). */
+  guard?: OutboundGuard;
 }
 
 const TIMEOUT_MS = 15_000;
@@ -69,8 +73,10 @@ export class RemoteProjects {
         headers,
         body,
         signal: AbortSignal.timeout(TIMEOUT_MS),
-        ...tlsOptions(this.endpoint.insecure ?? false),
-      });
+        // The credentials are for this host: a redirect is an answer like any other, not followed.
+        redirect: "manual",
+        ...(this.endpoint.guard ? { dispatcher: guardedDispatcher(this.endpoint.guard, this.endpoint.insecure ?? false) } : tlsOptions(this.endpoint.insecure ?? false)),
+      } as RequestInit);
     } catch (error) {
       const cause = (error as { cause?: { code?: string } }).cause;
       throw new RemoteError(`${this.endpoint.describe}: ${method} ${path.split("?", 1)[0]} failed: ${cause?.code ?? (error as Error).message}`, null, true);
@@ -78,7 +84,7 @@ export class RemoteProjects {
   }
 
   private async failure(what: string, response: Response): Promise<RemoteError> {
-    const text = (await response.text().catch(() => "")).slice(0, 300).trim();
+    const text = remoteText(await response.text().catch(() => ""));
     return new RemoteError(`${this.endpoint.describe}: ${what} answered ${response.status}${text ? `: ${text}` : ""}`, response.status, response.status >= 500 || response.status === 429);
   }
 }

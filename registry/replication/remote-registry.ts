@@ -1,6 +1,8 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { Readable } from "node:stream";
 import { Agent } from "undici";
+import { hostKey, OutboundRefused, type OutboundGuard } from "../outbound/address-guard";
+import { guardedDispatcher } from "../outbound/guarded-dispatcher";
 
 /** Every manifest media type a copy must be able to carry. */
 export const MANIFEST_ACCEPT = [
@@ -20,7 +22,24 @@ export class RemoteError extends Error {
   ) {
     super(message);
   }
+
+  /** What may be told to anyone (a client pulling through a proxy cache): the status, never the remote's words. */
+  get brief(): string {
+    return this.status === null ? "the remote registry could not be reached" : `the remote registry answered ${this.status}`;
+  }
 }
+
+// Enough of a remote's answer to explain a failure, on one line; the remote chooses these words, so not more.
+const REMOTE_TEXT_MAX = 200;
+
+/** A remote's answer body as it goes into an error message: one line, at most 200 characters. */
+export function remoteText(text: string): string {
+  const line = text.replace(/[\u0000-\u001f\u007f\s]+/g, " ").trim();
+  return line.length > REMOTE_TEXT_MAX ? `${line.slice(0, REMOTE_TEXT_MAX)}…` : line;
+}
+
+// Registries send blob downloads to storage elsewhere (S3, a CDN): a few hops, never a chain without end.
+const MAX_REDIRECTS = 5;
 
 export interface RemoteOptions {
   /** user:password, for Basic auth or the token flow. */
@@ -36,6 +55,8 @@ export interface RemoteOptions {
   headers?: Record<string, string>;
   /** The fetch to use (this registry's own side over TLS: one that trusts the certificate it serves). */
   fetch?: typeof fetch;
+  /** Checks every address connected to (endpoint, token realm, redirect targets); unset only for this registry's own side. */
+  guard?: OutboundGuard;
 }
 
 export interface FetchedManifest {
@@ -239,7 +260,7 @@ export class RemoteRegistry {
         }
       }
       if (response.ok || (response.status === 404 && options.notFound === "empty")) return response;
-      const text = (await response.text().catch(() => "")).slice(0, 500).trim();
+      const text = remoteText(await response.text().catch(() => ""));
       throw new RemoteError(`${this.base}: ${method} ${new URL(url).pathname} answered ${response.status}${text ? `: ${text}` : ""}`, response.status, isTransientStatus(response.status));
     };
     if (options.attempts === 1) return run();
@@ -252,36 +273,101 @@ export class RemoteRegistry {
     if (this.options.authorize) headers.Authorization = this.options.authorize(scope);
     else if (token) headers.Authorization = `Bearer ${token}`;
     else if (this.options.credentials) headers.Authorization = `Basic ${Buffer.from(this.options.credentials).toString("base64")}`;
+    let current = url;
+    for (let hop = 0; ; hop++) {
+      const response = await this.fetchOnce(method, current, headers, options.body);
+      const location = response.headers.get("location");
+      // Only reads follow redirects (an upload's body cannot be sent twice); 201/202 Locations are not redirects.
+      if (![301, 302, 303, 307, 308].includes(response.status) || !location || (method !== "GET" && method !== "HEAD") || hop >= MAX_REDIRECTS) return response;
+      await response.body?.cancel();
+      const next = new URL(location, current);
+      // Credentials stay with the host they are for: a redirect elsewhere (blob storage) goes without them.
+      if (hostKey(next) !== hostKey(new URL(current)) || next.protocol !== new URL(current).protocol) delete headers.Authorization;
+      current = next.toString();
+    }
+  }
+
+  private async fetchOnce(method: string, url: string, headers: Record<string, string>, body: Buffer | Readable | undefined): Promise<Response> {
+    await this.checkTarget(`${method} ${new URL(url).pathname}`, url);
     try {
       return await (this.options.fetch ?? fetch)(url, {
         method,
         headers,
-        body: options.body as unknown as RequestInit["body"],
-        redirect: "follow",
+        body: body as unknown as RequestInit["body"],
+        redirect: "manual",
         signal: AbortSignal.timeout(this.options.timeoutMs ?? 300_000),
-        ...(options.body instanceof Readable ? { duplex: "half" } : {}),
-        ...tlsOptions(this.options.insecure ?? false),
+        ...(body instanceof Readable ? { duplex: "half" } : {}),
+        ...this.dispatcher(),
       } as RequestInit);
     } catch (error) {
-      const cause = (error as { cause?: { code?: string } }).cause;
-      const transient = (error as Error).name === "TimeoutError" || TRANSIENT_CODES.has(cause?.code ?? "");
-      throw new RemoteError(`${this.base}: ${method} ${new URL(url).pathname} failed: ${cause?.code ?? (error as Error).message}`, null, transient);
+      throw this.fetchFailure(`${method} ${new URL(url).pathname}`, error);
     }
   }
 
+  /** The connection pool to use: the guard's (which checks each address) or, for this registry's own side, none. */
+  private dispatcher(): RequestInit {
+    const insecure = this.options.insecure ?? false;
+    return this.options.guard ? ({ dispatcher: guardedDispatcher(this.options.guard, insecure) } as RequestInit) : tlsOptions(insecure);
+  }
+
+  /**
+   * Refuses a target the guard refuses before anything is sent, with an error that says so. The guarded connector
+   * checks again when it opens a connection (the address connected to is the one it checked).
+   */
+  private async checkTarget(what: string, url: string | URL): Promise<void> {
+    if (!this.options.guard) return;
+    try {
+      await this.options.guard.check(url);
+    } catch (error) {
+      if (error instanceof OutboundRefused) throw new RemoteError(`${this.base}: ${what} refused: ${error.message}`, null, false);
+      // A name that does not resolve: the fetch fails on it and says so, as before.
+    }
+  }
+
+  private fetchFailure(what: string, error: unknown): RemoteError {
+    const cause = (error as { cause?: { code?: string } }).cause;
+    if (cause instanceof OutboundRefused) return new RemoteError(`${this.base}: ${what} refused: ${cause.message}`, null, false);
+    const transient = (error as Error).name === "TimeoutError" || TRANSIENT_CODES.has(cause?.code ?? "");
+    return new RemoteError(`${this.base}: ${what} failed: ${cause?.code ?? (error as Error).message}`, null, transient);
+  }
+
+  /**
+   * Fetches a bearer token from the realm the registry named. The stored credentials go there only when the realm
+   * is on the endpoint's own host (same name and port) or is https: a registry's 401 must not be able to send them
+   * in clear text to any host it likes. Elsewhere the token is asked for anonymously (enough for public pulls).
+   */
   private async fetchToken(challenge: Record<string, string>, scope: string): Promise<void> {
-    const url = new URL(challenge.realm);
+    let url: URL;
+    try {
+      url = new URL(challenge.realm);
+    } catch {
+      throw new RemoteError(`${this.base}: the token realm ${JSON.stringify(remoteText(challenge.realm))} is not a URL`, null, false);
+    }
+    if (url.protocol !== "http:" && url.protocol !== "https:") throw new RemoteError(`${this.base}: the token realm must be http or https, got ${url.protocol}`, null, false);
     if (challenge.service) url.searchParams.set("service", challenge.service);
     for (const part of scope.split(" ")) url.searchParams.append("scope", part);
     const headers: Record<string, string> = {};
-    if (this.options.credentials) headers.Authorization = `Basic ${Buffer.from(this.options.credentials).toString("base64")}`;
-    const response = await (this.options.fetch ?? fetch)(url, { headers, signal: AbortSignal.timeout(30_000), ...tlsOptions(this.options.insecure ?? false) });
+    if (this.options.credentials && credentialsMayGoTo(url, new URL(this.base))) {
+      headers.Authorization = `Basic ${Buffer.from(this.options.credentials).toString("base64")}`;
+    }
+    await this.checkTarget(`the token service ${url.origin}${url.pathname}`, url);
+    let response: Response;
+    try {
+      response = await (this.options.fetch ?? fetch)(url, { headers, redirect: "manual", signal: AbortSignal.timeout(30_000), ...this.dispatcher() });
+    } catch (error) {
+      throw this.fetchFailure(`the token service ${url.origin}${url.pathname}`, error);
+    }
     if (!response.ok) throw new RemoteError(`${this.base}: the token service ${url.origin}${url.pathname} answered ${response.status}`, response.status, isTransientStatus(response.status));
-    const body = (await response.json()) as { token?: string; access_token?: string };
+    const body = (await response.json().catch(() => ({}))) as { token?: string; access_token?: string };
     const token = body.token || body.access_token;
     if (!token) throw new RemoteError(`${this.base}: the token service returned no token`, response.status, false);
     this.tokens.set(scope, token);
   }
+}
+
+/** Whether an endpoint's credentials may be sent to `realm`: the endpoint's own host (name and port), or any https. */
+export function credentialsMayGoTo(realm: URL, endpoint: URL): boolean {
+  return realm.protocol === "https:" || (hostKey(realm) === hostKey(endpoint) && realm.protocol === endpoint.protocol);
 }
 
 /** The next page from an RFC 5988 Link header, as a path. */

@@ -30,6 +30,12 @@ const BERTH_CONTAINER_SECURITY = { allowPrivilegeEscalation: false, capabilities
 const DATA_VOLUME = { name: "data", emptyDir: {} };
 const DATA_MOUNT = { name: "data", mountPath: IMAGE_DATA_DIR };
 const REGISTRY_HEALTH = { httpGet: { path: "/api/v2.0/health", port: 5000 } };
+/**
+ * /metrics has a port of its own (BERTH_METRICS_ADDR), open on the pod's IP for Prometheus' pod discovery (the
+ * usual prometheus.io annotations) but in no Service: the Service, and the ingress behind it, only know 5000.
+ */
+const METRICS_PORT = 9090;
+const PROMETHEUS_ANNOTATIONS = { "prometheus.io/scrape": "true", "prometheus.io/port": String(METRICS_PORT), "prometheus.io/path": "/metrics" };
 
 /** A pod spec with one container of the image (`berth serve` or `berth-controller watch`), as the image's user. */
 function berthPod(image: string, container: k8s.types.input.core.v1.Container) {
@@ -128,7 +134,7 @@ export class BerthKubernetes extends pulumi.ComponentResource {
     const env = registryEnvironment<pulumi.Input<string>>(
       { databaseUrl, s3Endpoint: "http://minio:9000", bucket: settings.bucket, s3AccessKey: secrets.minioAccessKey, s3SecretKey: secrets.minioSecretKey, adminPassword: secrets.adminPassword, publicUrl },
       controller,
-      { dataDir: IMAGE_DATA_DIR, trustedProxies: settings.trustedProxies },
+      { dataDir: IMAGE_DATA_DIR, trustedProxies: settings.trustedProxies, metricsAddress: `0.0.0.0:${METRICS_PORT}` },
     );
     const controllerEnv = controllerEnvironment<pulumi.Input<string>>("http://berth:5000", secrets.adminPassword, controller, IMAGE_DATA_DIR);
     const secretData: Record<string, pulumi.Input<string>> = {};
@@ -141,7 +147,7 @@ export class BerthKubernetes extends pulumi.ComponentResource {
         replicas: settings.replicas,
         selector: { matchLabels: LABELS },
         template: {
-          metadata: { labels: LABELS },
+          metadata: { labels: LABELS, annotations: PROMETHEUS_ANNOTATIONS },
           spec: {
             // No two replicas on one node: losing a node leaves a registry serving.
             affinity: { podAntiAffinity: { requiredDuringSchedulingIgnoredDuringExecution: [{ labelSelector: { matchLabels: LABELS }, topologyKey: "kubernetes.io/hostname" }] } },
@@ -149,7 +155,7 @@ export class BerthKubernetes extends pulumi.ComponentResource {
               name: "berth",
               command: ["berth", "serve"],
               env: containerEnv(env, secret.metadata.name),
-              ports: [{ containerPort: 5000 }],
+              ports: [{ containerPort: 5000 }, { name: "metrics", containerPort: METRICS_PORT }],
               // The first start migrates the database: up to five minutes before the other probes begin.
               startupProbe: { ...REGISTRY_HEALTH, periodSeconds: 5, failureThreshold: 60 },
               readinessProbe: { ...REGISTRY_HEALTH, periodSeconds: 10 },

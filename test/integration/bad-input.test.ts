@@ -675,7 +675,7 @@ describe("names that look like other names", () => {
 
 // Runs last (jest keeps file order): every request above was counted by route and status.
 it("answered none of the requests in this file with a 5xx", async () => {
-  const metrics = await (await admin.fetch("/metrics")).text();
+  const metrics = await (await fetch(`${berth.metricsUrl}/metrics`)).text();
   expect(metrics).toMatch(/berth_http_requests_total\{/);
   expect(metrics.split("\n").filter((line) => /^berth_http_requests_total\{.*status="5\d\d"/.test(line))).toEqual([]);
 });

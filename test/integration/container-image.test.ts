@@ -111,7 +111,7 @@ describeWithTool("podman", "the container image (Containerfile, final stage buil
 
   it("serves /api/v2.0/health from its command, keeps its policy repository in /data as its user, and its healthcheck follows the server", async () => {
     // The image's own command and settings; only the address is the loopback's (an ephemeral port).
-    server = await spawnBerth({}, inImage(image.Config.Cmd!, { BERTH_ADDR: "127.0.0.1:0", BERTH_ADMIN_PASSWORD: ADMIN_PASSWORD }));
+    server = await spawnBerth({}, inImage(image.Config.Cmd!, { BERTH_ADDR: "127.0.0.1:0", BERTH_METRICS_ADDR: "127.0.0.1:0", BERTH_ADMIN_PASSWORD: ADMIN_PASSWORD }));
     const port = new URL(server.url).port;
     const response = await fetch(`${server.url}/api/v2.0/health`);
     expect(response.status).toBe(200);

@@ -10,7 +10,7 @@ import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
-import { ADMIN_PASSWORD, prepareEnvironment, spawnBerth, type BerthProcess } from "../support/berth";
+import { ADMIN_PASSWORD, prepareEnvironment, spawnBerth, type BerthProcess, RECEIVERS_ON_LOOPBACK } from "../support/berth";
 import { runCli, spawnCli } from "../support/cli";
 import { commitAll, controllerEnv, createPolicyRepo, editFile, headOf } from "../support/policy-repo";
 import { RegistryClient } from "../support/registry-client";
@@ -30,7 +30,7 @@ const names = async (path: string, field: string) => (await json<Record<string, 
 const cli = (args: string[]) => runCli("berth-controller", args, controllerEnv(server.url));
 
 beforeAll(async () => {
-  environment = await prepareEnvironment({});
+  environment = await prepareEnvironment(RECEIVERS_ON_LOOPBACK);
   const { BERTH_CONTROLLER_REPO: _off, ...env } = environment.env;
   server = await spawnBerth(env);
   admin = new RegistryClient(server.url);
@@ -123,7 +123,7 @@ describe("a repository of its own choosing", () => {
 
   it("follows a plain `git init` repository on master with no branch setting", async () => {
     repo = await createPolicyRepo("berth-master-policies-", CAROL, "master");
-    secondEnvironment = await prepareEnvironment({ BERTH_CONTROLLER_REPO: repo, ALICE_INITIAL_PASSWORD: "Alice-Initial-Passw0rd" });
+    secondEnvironment = await prepareEnvironment({ ...RECEIVERS_ON_LOOPBACK, BERTH_CONTROLLER_REPO: repo, ALICE_INITIAL_PASSWORD: "Alice-Initial-Passw0rd" });
     second = await spawnBerth(secondEnvironment.env);
     const client = new RegistryClient(second.url);
     await waitUntil(async () => (await client.fetch("/api/v2.0/projects/platform")).status === 200, "the master branch to be applied");

@@ -6,7 +6,7 @@ import type { ChildProcess } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { prepareEnvironment, spawnBerth, type BerthProcess } from "../support/berth";
+import { prepareEnvironment, spawnBerth, type BerthProcess, RECEIVERS_ON_LOOPBACK } from "../support/berth";
 import { runCli, spawnCli } from "../support/cli";
 import { commitAll, controllerEnv, createPolicyRepo, editFile, headOf } from "../support/policy-repo";
 import { RegistryClient } from "../support/registry-client";
@@ -40,7 +40,7 @@ async function aliceMember(): Promise<{ id: number } | undefined> {
 const controllerCli = async (args: string[]) => (await runCli("berth-controller", args, env())).code;
 
 beforeAll(async () => {
-  environment = await prepareEnvironment({});
+  environment = await prepareEnvironment(RECEIVERS_ON_LOOPBACK);
   server = await spawnBerth(environment.env);
   admin = new RegistryClient(server.url);
   repo = await createPolicyRepo("berth-watch-repo-", BOB);

@@ -9,7 +9,7 @@ import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import MarkdownIt from "markdown-it";
-import { prepareEnvironment, spawnBerth, type BerthProcess } from "../support/berth";
+import { prepareEnvironment, spawnBerth, type BerthProcess, RECEIVERS_ON_LOOPBACK } from "../support/berth";
 import { runCli, type CliResult } from "../support/cli";
 import { startFlakyProxy } from "../support/flaky-proxy";
 import { commitAll, controllerEnv, createPolicyRepo, editFile, headOf } from "../support/policy-repo";
@@ -39,7 +39,7 @@ async function auditRefs(resource: string): Promise<{ operation: string; change_
 }
 
 beforeAll(async () => {
-  environment = await prepareEnvironment({});
+  environment = await prepareEnvironment(RECEIVERS_ON_LOOPBACK);
   server = await spawnBerth(environment.env);
   admin = new RegistryClient(server.url);
   repo = await createPolicyRepo("berth-policies-", ALICE);

@@ -193,6 +193,20 @@ const ACTIONS: Action[] = [
     run: async (client, _project, _admin, caseId) =>
       (await client.fetch(`/api/v2.0/controller/watchers/${caseId}`, { method: "PUT", headers: { "Content-Type": "application/json" }, body: '{"ready":true}' })).status,
   },
+  {
+    // The matrix server runs with BERTH_PROJECT_CREATION_RESTRICTION=adminonly (under everyone, any user may).
+    name: "create a project (/api, adminonly)",
+    allowed: both(["sysadmin"]),
+    ok: 201,
+    run: async (client, _project, _admin, caseId) =>
+      (await client.fetch("/api/v2.0/projects", { method: "POST", headers: JSON_HEADERS, body: JSON.stringify({ project_name: `new-${caseId}` }) })).status,
+  },
+  {
+    name: "read the configurations (/api)",
+    allowed: both(["sysadmin"]),
+    ok: 200,
+    run: async (client) => (await client.fetch("/api/v2.0/configurations")).status,
+  },
 ];
 
 const CALLERS: Caller[] = ["anonymous", "outsider", "sysadmin", ...MEMBERS, ...ROBOTS];
@@ -212,7 +226,7 @@ async function robotClient(body: Record<string, unknown>): Promise<RegistryClien
 }
 
 beforeAll(async () => {
-  berth = await startBerth();
+  berth = await startBerth({ env: { BERTH_PROJECT_CREATION_RESTRICTION: "adminonly" } });
   admin = new RegistryClient(berth.url);
   clients.set("sysadmin", admin);
   clients.set("anonymous", new RegistryClient(berth.url, null));

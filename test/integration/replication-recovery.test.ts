@@ -1,4 +1,4 @@
-import { prepareEnvironment, spawnBerth, type BerthProcess } from "../support/berth";
+import { prepareEnvironment, spawnBerth, type BerthProcess, RECEIVERS_ON_LOOPBACK } from "../support/berth";
 import { startReferenceRegistry, type ReferenceRegistry } from "../support/reference-registry";
 import { RegistryClient, type PushedImage } from "../support/registry-client";
 import { describeWithTool } from "../support/tools";
@@ -19,7 +19,7 @@ describeWithTool("docker-registry", "replication when Berth is killed mid-run", 
   let image: PushedImage;
 
   beforeAll(async () => {
-    [upstream, environment] = await Promise.all([startReferenceRegistry(), prepareEnvironment({})]);
+    [upstream, environment] = await Promise.all([startReferenceRegistry(), prepareEnvironment(RECEIVERS_ON_LOOPBACK)]);
     image = await new RegistryClient(upstream.url, null).pushImage("big/app", "1", "big", 4 * 1024 * 1024);
   });
   afterAll(async () => {

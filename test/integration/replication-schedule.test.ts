@@ -1,4 +1,4 @@
-import { startBerth, type TestBerth } from "../support/berth";
+import { startBerth, type TestBerth, RECEIVERS_ON_LOOPBACK } from "../support/berth";
 import { startReferenceRegistry, type ReferenceRegistry } from "../support/reference-registry";
 import { RegistryClient } from "../support/registry-client";
 import { describeWithTool } from "../support/tools";
@@ -14,7 +14,7 @@ describeWithTool("docker-registry", "scheduled pull replication", () => {
   let upstream: ReferenceRegistry;
 
   beforeAll(async () => {
-    [berth, upstream] = await Promise.all([startBerth(), startReferenceRegistry()]);
+    [berth, upstream] = await Promise.all([startBerth({ env: RECEIVERS_ON_LOOPBACK }), startReferenceRegistry()]);
   });
   afterAll(async () => {
     await Promise.all([berth?.close(), upstream?.stop()]);

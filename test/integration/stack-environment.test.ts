@@ -47,6 +47,14 @@ it("renders only variables the registry reads, and the registry accepts their va
   expect(config.controller.repo).toBe("off");
 });
 
+it("leaves metrics on the registry's loopback default unless the target asks for an address, which the registry accepts", () => {
+  expect(rendered).not.toHaveProperty("BERTH_METRICS_ADDR");
+  expect(loadConfig(rendered as Record<string, string>).metricsAddress).toEqual({ host: "127.0.0.1", port: 9090 });
+  const { config, unread } = loadRecording(registryEnvironment(endpoints, controller, { metricsAddress: "0.0.0.0:9090" }) as Record<string, string>);
+  expect(unread).toEqual([]);
+  expect(config.metricsAddress).toEqual({ host: "0.0.0.0", port: 9090 });
+});
+
 it("renders the proxies in front as BERTH_TRUSTED_PROXIES, which the registry reads and accepts, and nothing without them", () => {
   const { config, unread } = loadRecording(registryEnvironment(endpoints, controller, { trustedProxies: ["10.42.0.0/16", "fd00::/8"] }) as Record<string, string>);
   expect(unread).toEqual([]);

@@ -1,3 +1,4 @@
+import { createServer } from "node:net";
 import { ADMIN_PASSWORD, prepareEnvironment, spawnBerth, type BerthProcess } from "../support/berth";
 
 /** Runs a child `berth serve` and always stops it, whatever the test does. */
@@ -50,6 +51,32 @@ describe("berth serve", () => {
       });
     } finally {
       await cleanup();
+    }
+  });
+
+  it("says where metrics are served when ready, and serves them there only", async () => {
+    const { env, cleanup } = await prepareEnvironment({});
+    try {
+      await withServer(env, async (server) => {
+        expect(server.metricsUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+        expect((await fetch(`${server.metricsUrl}/metrics`)).status).toBe(200);
+        expect((await fetch(`${server.url}/metrics`)).status).toBe(404);
+      });
+    } finally {
+      await cleanup();
+    }
+  });
+
+  it("exits with code 2 naming BERTH_METRICS_ADDR when the metrics port is taken", async () => {
+    const holder = createServer();
+    await new Promise<void>((resolve) => holder.listen(0, "127.0.0.1", resolve));
+    const { port } = holder.address() as { port: number };
+    const { env, cleanup } = await prepareEnvironment({ BERTH_METRICS_ADDR: `127.0.0.1:${port}` });
+    try {
+      await expect(spawnBerth(env)).rejects.toThrow(new RegExp(`exited with 2[\\s\\S]*cannot listen on 127\\.0\\.0\\.1:${port} \\(BERTH_METRICS_ADDR`));
+    } finally {
+      await cleanup();
+      await new Promise<void>((resolve) => holder.close(() => resolve()));
     }
   });
 

@@ -10,7 +10,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { connect } from "node:tls";
 import { Agent } from "undici";
-import { ADMIN_AUTH, ADMIN_CREDS, ADMIN_PASSWORD, prepareEnvironment, spawnBerth, startBerth, type BerthProcess, type TestBerth } from "../support/berth";
+import { ADMIN_AUTH, ADMIN_CREDS, ADMIN_PASSWORD, prepareEnvironment, spawnBerth, startBerth, type BerthProcess, type TestBerth, RECEIVERS_ON_LOOPBACK } from "../support/berth";
 import { createTestPki, type IssuedCertificate, type TestPki } from "../support/certificates";
 import { runCli } from "../support/cli";
 import { EXAMPLE_POLICIES } from "../support/policy-repo";
@@ -123,7 +123,7 @@ describeWithTool("openssl", "Berth serving HTTPS with a certificate for 127.0.0.
     await mkdir(files.dir);
     served = await pki.issue(["127.0.0.1", "localhost"]);
     await files.install(served);
-    environment = await prepareEnvironment({});
+    environment = await prepareEnvironment(RECEIVERS_ON_LOOPBACK);
     server = await spawnBerth({ ...environment.env, BERTH_TLS_CERT_FILE: files.certFile, BERTH_TLS_KEY_FILE: files.keyFile, BERTH_TLS_RELOAD_SECONDS: "1" });
     port = Number(new URL(server.url).port);
     admin = new RegistryClient(server.url, ADMIN_AUTH, trusting(root));
@@ -279,7 +279,7 @@ describeWithTool("openssl", "in-process clients of a Berth whose certificate doe
     source = await startBerth();
     await new RegistryClient(source.url).pushImage("library/app", "1.0");
     await new RegistryClient(source.url).pushImage("library/app", "2.0");
-    environment = await prepareEnvironment({});
+    environment = await prepareEnvironment(RECEIVERS_ON_LOOPBACK);
     server = await spawnBerth({
       ...environment.env,
       // The embedded controller reconciles the example policies, correcting drift every 2 s.

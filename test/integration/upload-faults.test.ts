@@ -40,7 +40,7 @@ async function sendAndVanish(interruption: Interruption): Promise<void> {
   await request.write(interruption.sent);
   await waitUntil(interruption.serverIsReading, `the server reads the ${interruption.method} body`);
   request.disconnect();
-  await waitUntil(async () => (await admin.uploadsInProgress()) === 0, "the server has let go of the upload");
+  await waitUntil(async () => (await admin.uploadsInProgress(berth.metricsUrl!)) === 0, "the server has let go of the upload");
 }
 
 describe("a client that disconnects mid-PATCH", () => {
@@ -112,7 +112,7 @@ describe("a client that disconnects mid monolithic POST", () => {
       path: `/v2/${REPO}/blobs/uploads/?digest=${digest}`,
       headers: { "Content-Length": blob.length },
       sent: blob.subarray(0, MiB),
-      serverIsReading: async () => (await admin.uploadsInProgress()) > 0,
+      serverIsReading: async () => (await admin.uploadsInProgress(berth.metricsUrl!)) > 0,
     });
     // The session behind a monolithic POST is the server's own: it drops it once the body fails.
     await waitUntil(async () => (await uploadFiles(berth.dataDir)).length === 0, "the abandoned session is dropped");

@@ -4,7 +4,7 @@ import type { AddressInfo } from "node:net";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { ADMIN_AUTH, ADMIN_CREDS, startBerth, type TestBerth } from "../support/berth";
+import { ADMIN_AUTH, ADMIN_CREDS, startBerth, type TestBerth, RECEIVERS_ON_LOOPBACK } from "../support/berth";
 import { buildLayer, readBlob, sha256Digest, writeArtifact, writeImage, writeIndex, type WrittenImage } from "../support/oci-image";
 import { copy, deleteImage, inspect, listTags, SkopeoError } from "../support/skopeo";
 import { RegistryClient } from "../support/registry-client";
@@ -28,12 +28,12 @@ describeWithTool("skopeo", "skopeo against Berth", () => {
 
   const registry = (repository: string) => `docker://${berth.host}/${repository}`;
   const uploadCounts = async () => {
-    const metrics = await (await fetch(`${berth.url}/metrics`)).text();
+    const metrics = await (await fetch(`${berth.metricsUrl}/metrics`)).text();
     return { mounted: countsFrom(metrics, "POST", "v2:upload-start"), uploaded: countsFrom(metrics, "PUT", "v2:upload") };
   };
 
   beforeAll(async () => {
-    berth = await startBerth();
+    berth = await startBerth({ env: RECEIVERS_ON_LOOPBACK });
     work = await mkdtemp(path.join(tmpdir(), "berth-interop-"));
     layout = path.join(work, "source");
     const layers = [
@@ -76,7 +76,7 @@ describeWithTool("skopeo", "skopeo against Berth", () => {
     const raw = await inspect(`${registry("library/app")}:v1`, { raw: true });
     expect(sha256Digest(raw)).toBe(image.manifestDigest);
     // skopeo followed the Bearer challenge: it fetched tokens rather than sending Basic credentials on /v2.
-    const metrics = await (await fetch(`${berth.url}/metrics`)).text();
+    const metrics = await (await fetch(`${berth.metricsUrl}/metrics`)).text();
     expect(metrics).toMatch(/berth_http_requests_total\{method="GET",route="\/service\/token",status="200"\} [1-9]/);
   });
 

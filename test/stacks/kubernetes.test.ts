@@ -49,6 +49,18 @@ describe("the kubernetes target (mocked)", () => {
     expect(controller.livenessProbe).toEqual({ httpGet: { path: "/healthz", port: 5100 } });
   });
 
+  it("serves metrics on the pod's port 9090 for Prometheus' pod discovery, which no Service or ingress reaches", () => {
+    const template = deployment("berth").inputs.spec.template;
+    const [registry] = template.spec.containers;
+    expect(registry.env).toContainEqual({ name: "BERTH_METRICS_ADDR", value: "0.0.0.0:9090" });
+    expect(registry.ports).toContainEqual({ name: "metrics", containerPort: 9090 });
+    expect(template.metadata.annotations).toEqual({ "prometheus.io/scrape": "true", "prometheus.io/port": "9090", "prometheus.io/path": "/metrics" });
+    const service = ofType("kubernetes:core/v1:Service").find((s) => s.inputs.metadata.name === "berth")!;
+    expect(service.inputs.spec.ports).toEqual([{ name: "http", port: 5000 }]);
+    const [ingress] = ofType("kubernetes:networking.k8s.io/v1:Ingress");
+    expect(ingress.inputs.spec.rules[0].http.paths.map((p: { backend: { service: { port: { number: number } } } }) => p.backend.service.port.number)).toEqual([5000]);
+  });
+
   it("has PostgreSQL and MinIO as StatefulSets behind cluster-internal services, and TLS on the ingress", () => {
     expect(ofType("kubernetes:apps/v1:StatefulSet").map((s) => s.inputs.metadata.name).sort()).toEqual(["minio", "postgres"]);
     for (const service of ofType("kubernetes:core/v1:Service")) expect(service.inputs.spec.type ?? "ClusterIP").toBe("ClusterIP");

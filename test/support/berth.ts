@@ -3,6 +3,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { loadConfig } from "../../registry/config";
+import type { Resolver } from "../../registry/outbound/address-guard";
 import { startServer } from "../../registry/server";
 import { createTestDatabase, testPostgresUrl } from "./database";
 
@@ -14,10 +15,18 @@ export interface TestBerth {
   url: string;
   /** host:port, for docker:// references */
   host: string;
+  /** Where GET /metrics answers (its own ephemeral port); unset with BERTH_METRICS_ADDR=off. */
+  metricsUrl?: string;
   dataDir: string;
   databaseUrl?: string;
   close(): Promise<void>;
 }
+
+/**
+ * For servers whose webhooks, registry endpoints or proxy caches point at test receivers on 127.0.0.1, which the
+ * outbound guard refuses by default (tests of the guard itself leave this out).
+ */
+export const RECEIVERS_ON_LOOPBACK = { BERTH_OUTBOUND_ALLOW: "127.0.0.0/8" };
 
 /** The environment a test Berth runs with: its own temp data dir and database, admin password fixed. */
 async function testEnvironment(extra: Record<string, string>) {
@@ -26,6 +35,8 @@ async function testEnvironment(extra: Record<string, string>) {
   const database = serverUrl ? await createTestDatabase(serverUrl) : undefined;
   const env: Record<string, string> = {
     BERTH_ADDR: "127.0.0.1:0",
+    // Metrics on an ephemeral port too: servers of parallel suites (and two nodes of one test) must not collide on 9090.
+    BERTH_METRICS_ADDR: "127.0.0.1:0",
     BERTH_DATA_DIR: dataDir,
     BERTH_ADMIN_PASSWORD: ADMIN_PASSWORD,
     BERTH_LOG_LEVEL: "warn",
@@ -42,12 +53,13 @@ async function testEnvironment(extra: Record<string, string>) {
 }
 
 /** Starts Berth in this process on an ephemeral port. */
-export async function startBerth(options: { env?: Record<string, string> } = {}): Promise<TestBerth> {
+export async function startBerth(options: { env?: Record<string, string>; resolve?: Resolver } = {}): Promise<TestBerth> {
   const { env, dataDir, databaseUrl, cleanup } = await testEnvironment(options.env ?? {});
-  const server = await startServer(loadConfig(env));
+  const server = await startServer(loadConfig(env), { resolve: options.resolve });
   return {
     url: server.url,
     host: new URL(server.url).host,
+    metricsUrl: server.metricsUrl,
     dataDir,
     databaseUrl,
     close: async () => {
@@ -61,6 +73,8 @@ export interface BerthProcess {
   child: ChildProcess;
   url: string;
   host: string;
+  /** From the "berth is ready" line; unset with BERTH_METRICS_ADDR=off. */
+  metricsUrl?: string;
   output(): string;
   /** Sends a signal and waits for the process to exit. */
   kill(signal: NodeJS.Signals): Promise<void>;
@@ -76,7 +90,7 @@ const MAIN = path.join(__dirname, "..", "..", "dist", "registry", "main.js");
 export async function spawnBerth(env: Record<string, string>, command: string[] = [process.execPath, MAIN, "serve"]): Promise<BerthProcess> {
   const child = spawn(command[0], command.slice(1), {
     // Readiness is read from the "berth is ready" line, so the level must be at least info.
-    env: { ...process.env, NODE_OPTIONS: "", ...env, BERTH_LOG_LEVEL: VERBOSE_LEVELS.has(env.BERTH_LOG_LEVEL) ? env.BERTH_LOG_LEVEL : "info" },
+    env: { ...process.env, NODE_OPTIONS: "", BERTH_METRICS_ADDR: "127.0.0.1:0", ...env, BERTH_LOG_LEVEL: VERBOSE_LEVELS.has(env.BERTH_LOG_LEVEL) ? env.BERTH_LOG_LEVEL : "info" },
     stdio: ["ignore", "pipe", "pipe"],
   });
   let output = "";
@@ -91,13 +105,14 @@ export async function spawnBerth(env: Record<string, string>, command: string[] 
       resolve();
     }),
   );
-  const url = await new Promise<string>((resolve, reject) => {
+  const { url, metricsUrl } = await new Promise<{ url: string; metricsUrl?: string }>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`berth did not start:\n${output}`)), 60_000);
     const onData = () => {
       const match = /"url":"(https?:\/\/[^"]+)"[^\n]*berth is ready/.exec(output);
       if (match) {
         clearTimeout(timer);
-        resolve(match[1]);
+        const metrics = /"metricsUrl":"(http:\/\/[^"]+)"[^\n]*berth is ready/.exec(output);
+        resolve({ url: match[1], metricsUrl: metrics?.[1] });
       }
     };
     child.stdout!.on("data", onData);
@@ -110,6 +125,7 @@ export async function spawnBerth(env: Record<string, string>, command: string[] 
     child,
     url,
     host: new URL(url).host,
+    metricsUrl,
     output: () => output,
     kill: async (signal) => {
       child.kill(signal);

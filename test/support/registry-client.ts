@@ -165,9 +165,9 @@ export class RegistryClient {
     return response.status === 200 ? response.headers.get("docker-content-digest") : null;
   }
 
-  /** Upload requests the server is still streaming into storage (its `berth_uploads_in_progress` gauge). */
-  async uploadsInProgress(): Promise<number> {
-    const metrics = await (await this.fetch("/metrics")).text();
+  /** Upload requests the server is still streaming into storage (its `berth_uploads_in_progress` gauge, from `metricsUrl`). */
+  async uploadsInProgress(metricsUrl: string): Promise<number> {
+    const metrics = await (await fetch(`${metricsUrl}/metrics`)).text();
     return Number(/^berth_uploads_in_progress (\d+)$/m.exec(metrics)![1]);
   }
 

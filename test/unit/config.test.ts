@@ -37,6 +37,10 @@ describe("loadConfig", () => {
     [{ BERTH_TRUSTED_PROXIES: "10.0.0.0/33" }, "BERTH_TRUSTED_PROXIES", "not an IP address or CIDR"],
     [{ BERTH_TRUSTED_PROXIES: "10.0.0.0/16, proxy.internal" }, "BERTH_TRUSTED_PROXIES", '"proxy.internal"'],
     [{ BERTH_TRUSTED_PROXIES: "10.0.0.0/16,," }, "BERTH_TRUSTED_PROXIES", "not an IP address or CIDR"],
+    [{ BERTH_OUTBOUND_DENY: "10.0.0.0/8, intranet" }, "BERTH_OUTBOUND_DENY", '"intranet"'],
+    [{ BERTH_OUTBOUND_ALLOW: "127.0.0.1/40" }, "BERTH_OUTBOUND_ALLOW", "not an IP address or CIDR"],
+    [{ BERTH_WEBHOOK_MAX_TARGETS: "0" }, "BERTH_WEBHOOK_MAX_TARGETS", "at least 1"],
+    [{ BERTH_PROJECT_CREATION_RESTRICTION: "admins" }, "BERTH_PROJECT_CREATION_RESTRICTION", 'must be "adminonly" or "everyone"'],
     [{ BERTH_LOGIN_FAILURES_PER_USER: "0" }, "BERTH_LOGIN_FAILURES_PER_USER", "at least 1"],
     [{ BERTH_LOGIN_FAILURES_PER_ADDRESS: "many" }, "BERTH_LOGIN_FAILURES_PER_ADDRESS", "whole number"],
     [{ BERTH_LOGIN_WINDOW_SECONDS: "0" }, "BERTH_LOGIN_WINDOW_SECONDS", "at least 1"],
@@ -51,6 +55,14 @@ describe("loadConfig", () => {
     [{ BERTH_TOKEN_TTL_SECONDS: "29" }, "BERTH_TOKEN_TTL_SECONDS", "at least 30"],
     [{ BERTH_TOKEN_TTL_SECONDS: "3601" }, "BERTH_TOKEN_TTL_SECONDS", "at most 3600"],
     [{ BERTH_TOKEN_TTL_SECONDS: "5m" }, "BERTH_TOKEN_TTL_SECONDS", "whole number"],
+    [{ BERTH_METRICS_ADDR: "9090" }, "BERTH_METRICS_ADDR", "host:port"],
+    [{ BERTH_METRICS_ADDR: "127.0.0.1:99999" }, "BERTH_METRICS_ADDR", "above 65535"],
+    [{ BERTH_ADDR: "0.0.0.0:9090" }, "BERTH_METRICS_ADDR", "a port of their own"],
+    [{ BERTH_ANONYMOUS_BODY_LIMIT_BYTES: "16k" }, "BERTH_ANONYMOUS_BODY_LIMIT_BYTES", "whole number"],
+    [{ BERTH_ANONYMOUS_BODY_TIMEOUT_SECONDS: "0" }, "BERTH_ANONYMOUS_BODY_TIMEOUT_SECONDS", "at least 1"],
+    [{ BERTH_ANONYMOUS_BODY_TIMEOUT_SECONDS: "60" }, "BERTH_ANONYMOUS_BODY_TIMEOUT_SECONDS", "at most BERTH_BODY_TIMEOUT_SECONDS (30)"],
+    [{ BERTH_ANONYMOUS_RATE_PER_SECOND: "-1" }, "BERTH_ANONYMOUS_RATE_PER_SECOND", "whole number"],
+    [{ BERTH_ANONYMOUS_RATE_BURST: "0" }, "BERTH_ANONYMOUS_RATE_BURST", "at least 1"],
   ])("rejects %j naming %s", (env, variable, reason) => {
     let error: unknown;
     try {
@@ -92,9 +104,36 @@ describe("loadConfig", () => {
     expect(loadConfig({ BERTH_TRUSTED_PROXIES: " 10.0.0.0/16,127.0.0.1 , fd00::/8" }).trustedProxies).toEqual(["10.0.0.0/16", "127.0.0.1", "fd00::/8"]);
   });
 
+  it("guards outbound requests with no extra ranges, 10 webhook targets, and no fixed project creation rule by default", () => {
+    const config = loadConfig({});
+    expect([config.outboundDeny, config.outboundAllow, config.webhookMaxTargets, config.projectCreationRestriction]).toEqual([[], [], 10, undefined]);
+    const set = loadConfig({
+      BERTH_OUTBOUND_DENY: "10.0.0.0/8,fd00::/8",
+      BERTH_OUTBOUND_ALLOW: "127.0.0.1",
+      BERTH_WEBHOOK_MAX_TARGETS: "3",
+      BERTH_PROJECT_CREATION_RESTRICTION: "everyone",
+    });
+    expect([set.outboundDeny, set.outboundAllow, set.webhookMaxTargets, set.projectCreationRestriction]).toEqual([["10.0.0.0/8", "fd00::/8"], ["127.0.0.1"], 3, "everyone"]);
+  });
+
   it("reads the login limits", () => {
     const env = { BERTH_LOGIN_FAILURES_PER_USER: "3", BERTH_LOGIN_FAILURES_PER_ADDRESS: "50", BERTH_LOGIN_WINDOW_SECONDS: "60", BERTH_LOGIN_BLOCK_SECONDS: "30", BERTH_LOGIN_MAX_BLOCK_SECONDS: "120" };
     expect(loadConfig(env).loginThrottle).toEqual({ failuresPerUser: 3, failuresPerAddress: 50, windowMs: 60_000, firstBlockMs: 30_000, maxBlockMs: 120_000 });
+  });
+
+  it("serves metrics on loopback port 9090 by default, elsewhere when told, or not at all", () => {
+    expect(loadConfig({}).metricsAddress).toEqual({ host: "127.0.0.1", port: 9090 });
+    expect(loadConfig({ BERTH_METRICS_ADDR: ":9100" }).metricsAddress).toEqual({ host: "0.0.0.0", port: 9100 });
+    expect(loadConfig({ BERTH_METRICS_ADDR: "127.0.0.1:0", BERTH_ADDR: "127.0.0.1:0" }).metricsAddress).toEqual({ host: "127.0.0.1", port: 0 });
+    expect(loadConfig({ BERTH_METRICS_ADDR: "off" }).metricsAddress).toBeUndefined();
+  });
+
+  it("limits requests without credentials with the documented defaults, or the variables", () => {
+    expect(loadConfig({}).anonymousLimits).toEqual({ bodyLimitBytes: 16_384, bodyTimeoutSeconds: 10, ratePerSecond: 50, burst: 200 });
+    // The anonymous deadline never outlasts everyone's.
+    expect(loadConfig({ BERTH_BODY_TIMEOUT_SECONDS: "5" }).anonymousLimits.bodyTimeoutSeconds).toBe(5);
+    const env = { BERTH_ANONYMOUS_BODY_LIMIT_BYTES: "0", BERTH_ANONYMOUS_BODY_TIMEOUT_SECONDS: "3", BERTH_ANONYMOUS_RATE_PER_SECOND: "0", BERTH_ANONYMOUS_RATE_BURST: "5" };
+    expect(loadConfig(env).anonymousLimits).toEqual({ bodyLimitBytes: 0, bodyTimeoutSeconds: 3, ratePerSecond: 0, burst: 5 });
   });
 
   it("strips a trailing slash from BERTH_PUBLIC_URL", () => {

@@ -1,6 +1,7 @@
 import { createServer, type Server } from "node:net";
 import { ConfigError } from "../../registry/config";
 import { DataDirLockedError } from "../../registry/db/data-dir-lock";
+import { MetricsListenError } from "../../registry/ops/metrics-listener";
 import { BlobStoreUnavailableError } from "../../registry/storage/open";
 import { describeStartupFailure } from "../../registry/startup-failure";
 
@@ -39,6 +40,14 @@ describe("describeStartupFailure", () => {
     expect(describeStartupFailure(error, { host: "192.0.2.1", port }).line).toBe(
       `berth: cannot listen on 192.0.2.1:${port} (BERTH_ADDR): address not available on this host`,
     );
+  });
+
+  it("names BERTH_METRICS_ADDR, not BERTH_ADDR, when the metrics port is taken", async () => {
+    const error = new MetricsListenError("127.0.0.1", port, "EADDRINUSE", await listenError("127.0.0.1", port));
+    expect(describeStartupFailure(error, { host: "0.0.0.0", port: 5000 })).toEqual({
+      line: `berth: cannot listen on 127.0.0.1:${port} (BERTH_METRICS_ADDR; off serves no metrics): address already in use`,
+      exitCode: 2,
+    });
   });
 
   it("writes IPv6 hosts in brackets", () => {

@@ -451,9 +451,9 @@ describe("operations endpoints", () => {
     });
   });
 
-  it("exposes Prometheus metrics with request counts by route", async () => {
+  it("exposes Prometheus metrics with request counts by route on the metrics address", async () => {
     await fetch(`${berth.url}/v2/`, { headers: { Authorization: ADMIN_AUTH } });
-    const text = await (await fetch(`${berth.url}/metrics`)).text();
+    const text = await (await fetch(`${berth.metricsUrl}/metrics`)).text();
     expect(text).toMatch(/berth_http_requests_total\{method="GET",route="\/v2\/",status="200"\} \d+/);
     expect(text).toContain("berth_uploads_in_progress");
     expect(text).toContain("berth_blob_bytes_received_total");

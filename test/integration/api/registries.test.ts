@@ -1,4 +1,4 @@
-import { startBerth, type TestBerth } from "../../support/berth";
+import { startBerth, type TestBerth, RECEIVERS_ON_LOOPBACK } from "../../support/berth";
 import { freePort, startReferenceRegistry, type ReferenceRegistry } from "../../support/reference-registry";
 import { basicAuth, RegistryClient } from "../../support/registry-client";
 import { describeWithTool } from "../../support/tools";
@@ -20,7 +20,7 @@ describeWithTool("docker-registry", "registry endpoints API", () => {
   let admin: RegistryClient;
 
   beforeAll(async () => {
-    [berth, upstream] = await Promise.all([startBerth(), startReferenceRegistry()]);
+    [berth, upstream] = await Promise.all([startBerth({ env: RECEIVERS_ON_LOOPBACK }), startReferenceRegistry()]);
     admin = new RegistryClient(berth.url);
   });
   afterAll(async () => {

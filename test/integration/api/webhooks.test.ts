@@ -1,7 +1,7 @@
 import { createHmac } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { spawnBerth, startBerth, prepareEnvironment, ADMIN_AUTH, type TestBerth } from "../../support/berth";
+import { spawnBerth, startBerth, prepareEnvironment, ADMIN_AUTH, type TestBerth, RECEIVERS_ON_LOOPBACK } from "../../support/berth";
 import { basicAuth, RegistryClient } from "../../support/registry-client";
 import { waitUntil } from "../../support/wait";
 
@@ -60,7 +60,7 @@ describe("webhooks", () => {
   const POLICIES = "/api/v2.0/projects/library/webhook/policies";
 
   beforeAll(async () => {
-    berth = await startBerth({ env: { BERTH_WEBHOOK_RETRY_BASE_MS: "50" } });
+    berth = await startBerth({ env: { ...RECEIVERS_ON_LOOPBACK, BERTH_WEBHOOK_RETRY_BASE_MS: "50" } });
     admin = new RegistryClient(berth.url);
     receiver = new Receiver();
     await receiver.start();
@@ -119,6 +119,42 @@ describe("webhooks", () => {
     expect(log).toMatch(/POST http:\/\/127\.0\.0\.1:\d+\/hook PUSH_ARTIFACT: failed: receiver answered 500/);
     expect(receiver.received).toHaveLength(3);
     await admin.fetch(location, { method: "DELETE" });
+  });
+
+  it("shows the receiver's answer to system admins only; a project admin sees the status code", async () => {
+    receiver.respond = (_count, response) => response.writeHead(500).end("internal: db at 10.0.0.7 is down");
+    await admin.createUser("hooker", "Hooker-Passw0rd");
+    await admin.addMember("library", "hooker", 1);
+    const hooker = new RegistryClient(berth.url, basicAuth("hooker", "Hooker-Passw0rd"));
+    const created = await hooker.fetch(POLICIES, json("POST", policy(receiver.url, { name: "answers" })));
+    expect(created.status).toBe(201);
+    const location = created.headers.get("location")!;
+    await admin.pushImage("library/app", "1.9");
+    const [execution] = await waitForExecutions(admin, location, (e) => (e[0]?.metrics.attempts ?? 0) >= 1);
+    const tasksUrl = `${location}/executions/${execution.id}/tasks`;
+    type Task = { id: number; status_message: string };
+    const [asAdmin] = (await (await admin.fetch(tasksUrl)).json()) as Task[];
+    const [asProjectAdmin] = (await (await hooker.fetch(tasksUrl)).json()) as Task[];
+    expect(asAdmin.status_message).toBe("receiver answered 500: internal: db at 10.0.0.7 is down");
+    expect(asProjectAdmin.status_message).toBe("receiver answered 500");
+    const [executionSeen] = (await (await hooker.fetch(`${location}/executions`)).json()) as { status_message: string }[];
+    expect(executionSeen.status_message).toBe("receiver answered 500");
+    const log = await (await hooker.fetch(`${tasksUrl}/${asProjectAdmin.id}/log`)).text();
+    expect(log).toMatch(/failed: receiver answered 500\n$/);
+    expect(await (await admin.fetch(`${tasksUrl}/${asAdmin.id}/log`)).text()).toContain("db at 10.0.0.7");
+    await admin.fetch(location, { method: "DELETE" });
+  });
+
+  it("refuses more targets than BERTH_WEBHOOK_MAX_TARGETS (10)", async () => {
+    const targets = (n: number) => Array.from({ length: n }, (_, i) => ({ address: `${receiver.url}/${i}` }));
+    const refused = await admin.fetch(POLICIES, json("POST", { name: "many", event_types: ["PUSH_ARTIFACT"], targets: targets(11) }));
+    expect(refused.status).toBe(400);
+    expect(((await refused.json()) as { errors: { message: string }[] }).errors[0].message).toBe(
+      "a policy may have at most 10 targets (BERTH_WEBHOOK_MAX_TARGETS), got 11",
+    );
+    const created = await admin.fetch(POLICIES, json("POST", { name: "many", event_types: ["PUSH_ARTIFACT"], targets: targets(10) }));
+    expect(created.status).toBe(201);
+    await admin.fetch(created.headers.get("location")!, { method: "DELETE" });
   });
 
   it("does not hold up a push while the receiver hangs", async () => {
@@ -202,7 +238,7 @@ describe("webhooks across a restart", () => {
     await receiver.start();
     let up = false;
     receiver.respond = (_count, response) => (up ? response.writeHead(200).end() : response.writeHead(503).end());
-    const environment = await prepareEnvironment({ BERTH_WEBHOOK_RETRY_BASE_MS: "200" });
+    const environment = await prepareEnvironment({ ...RECEIVERS_ON_LOOPBACK, BERTH_WEBHOOK_RETRY_BASE_MS: "200" });
     try {
       const first = await spawnBerth(environment.env);
       const admin = new RegistryClient(first.url, ADMIN_AUTH);
