@@ -57,6 +57,7 @@ import { ProjectQuotas } from "./quotas/quotas";
 import { ImmutableRules } from "./policy/immutable-rules";
 import { PullStats } from "./artifacts/pull-stats";
 import type { Sql } from "./db/sql";
+import { SecretKeyMismatchError, type SecretBox } from "./secrets/secret-box";
 import type { DistributionContext } from "./distribution/context";
 import { OciError, ociCodeForStatus } from "./distribution/errors";
 import { DistributionMetadata } from "./distribution/metadata";
@@ -96,6 +97,8 @@ export interface AppDependencies {
   sql: Sql;
   store: BlobStore;
   signingKey: SigningKey;
+  /** Encrypts the secrets stored in the database (registry passwords, webhook credentials). */
+  secrets: SecretBox;
   metrics?: Metrics;
   /** Where registry events go; webhooks when not given. */
   events?: EventPublisher;
@@ -145,12 +148,23 @@ function bearerChallenge(request: FastifyRequest, scope: string | undefined): st
   return `Bearer realm="${base}/service/token",service="${TOKEN_SERVICE}"${scope ? `,scope="${scope}"` : ""}${insufficient}`;
 }
 
-/** Turns any error into the body its API speaks: OCI's on /v2, Harbor's on /api and elsewhere. */
-function sendError(error: FastifyError | OciError | HarborError, request: FastifyRequest, reply: FastifyReply) {
+/** Server faults are logged (with the stack); a client that hung up mid-body is not one, it is worth a line only. */
+function logFailure(error: FastifyError | OciError | HarborError, request: FastifyRequest): void {
   const status = error instanceof OciError || error instanceof HarborError ? error.status : (error.statusCode ?? 500);
-  // A client that hung up mid-body is not a server fault: worth a line, not an error an operator gets paged for.
   const clientGone = request.raw.destroyed && !request.raw.complete;
   if (status >= 500) request.log[clientGone ? "info" : "error"]({ err: error }, clientGone ? "client disconnected mid-request" : "request failed");
+}
+
+/** Turns any error into the body its API speaks: OCI's on /v2, Harbor's on /api and elsewhere. */
+function sendError(error: FastifyError | OciError | HarborError | SecretKeyMismatchError, request: FastifyRequest, reply: FastifyReply) {
+  // The operator's setup, not a bug: say what to fix (the message names BERTH_SECRET_KEY_FILE, never a secret).
+  if (error instanceof SecretKeyMismatchError) {
+    request.log.error({ reason: error.message }, "a stored secret cannot be decrypted");
+    error = isDistribution(request) ? new OciError("UNAVAILABLE", error.message) : new HarborError("UNKNOWN", error.message);
+  } else {
+    logFailure(error, request);
+  }
+  const status = error instanceof OciError || error instanceof HarborError ? error.status : (error.statusCode ?? 500);
   const internal = status >= 500 && !(error instanceof OciError || error instanceof HarborError);
   const message = internal ? "internal server error" : error.message;
   let body: unknown;
@@ -214,14 +228,14 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     publicUrl: deps.config.publicUrl,
     resolve: deps.resolve,
   });
-  const webhookPolicies = new WebhookPolicies(deps.sql);
+  const webhookPolicies = new WebhookPolicies(deps.sql, deps.secrets);
   const outbox = new WebhookOutbox(deps.sql, webhookPolicies, {
     ...DEFAULT_OUTBOX_OPTIONS,
     retryBaseMs: deps.config.webhookRetryBaseMs,
     host: deps.config.publicUrl ? new URL(deps.config.publicUrl).host : null,
     guard,
     onError: (error) => app.log.error({ err: error }, "webhook delivery failed"),
-  });
+  }, deps.secrets);
   // A failed run is recorded in its execution (status, message, log); the log line is a pointer to it, not an alarm.
   const scheduler = new Scheduler(deps.sql, { onError: (error) => app.log.warn({ err: error }, "a scheduled job failed") });
   const replication = new ReplicationStore(deps.sql);
@@ -234,7 +248,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   const audit = new AuditLog(deps.sql, (error) => app.log.error({ err: error }, "writing pull audit records failed"));
   app.addHook("onClose", () => audit.flush());
   scheduleAuditPurge(app, audit, deps.config.auditRetentionDays);
-  const registries = new RegistryStore(deps.sql, guard);
+  const registries = new RegistryStore(deps.sql, guard, deps.secrets);
   const proxy = new ProxyCache(metadata, deps.store, uploads, registries, {
     ttlMs: deps.config.proxyCacheTtlSeconds * 1000,
     patienceMs: PROXY_PATIENCE_MS,

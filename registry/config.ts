@@ -26,6 +26,11 @@ export interface Config {
   logLevel: "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
   /** PEM file with the ES256 key tokens are signed with; unset → generated once and kept in the database. */
   tokenKeyFile?: string;
+  /**
+   * File with the 32-byte key (base64) that secrets are encrypted with in the database; unset → `<dataDir>/secretkey`,
+   * generated on the first start. Every node sharing a database needs the same one.
+   */
+  secretKeyFile?: string;
   /** Lifetime of issued bearer tokens: how long a revoked member or robot may keep using one. */
   tokenTtlSeconds: number;
   /** Audit records older than this many days are purged; unset keeps them forever. */
@@ -329,6 +334,7 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     idleTimeoutSeconds: parseWholeNumber("BERTH_IDLE_TIMEOUT_SECONDS", "seconds", env.BERTH_IDLE_TIMEOUT_SECONDS, 1) ?? 60,
     maxManifestReferences: parseWholeNumber("BERTH_MAX_MANIFEST_REFERENCES", "references", env.BERTH_MAX_MANIFEST_REFERENCES, 1) ?? 5000,
     tokenKeyFile: parseKeyFile(env.BERTH_TOKEN_KEY_FILE),
+    secretKeyFile: env.BERTH_SECRET_KEY_FILE ? path.resolve(cwd, env.BERTH_SECRET_KEY_FILE) : undefined,
     tokenTtlSeconds: parseTokenTtl(env.BERTH_TOKEN_TTL_SECONDS),
     tls: parseTls(env),
     loginThrottle: parseLoginThrottle(env),

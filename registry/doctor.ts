@@ -1,10 +1,13 @@
 import { randomUUID } from "node:crypto";
+import { existsSync, statSync } from "node:fs";
 import { Readable } from "node:stream";
 import type { Config } from "./config";
 import { DataDirLockedError } from "./db/data-dir-lock";
 import { pendingMigrations } from "./db/migrate";
 import { openDatabase } from "./db/open";
 import type { Sql } from "./db/sql";
+import { recordedKeyCheck } from "./secrets/key-check";
+import { readSecretBox, secretKeyPath } from "./secrets/secret-key";
 import { checkBlobStore, openBlobStore } from "./storage/open";
 
 export interface Finding {
@@ -36,6 +39,28 @@ async function databaseFindings(config: Config, sql: Sql): Promise<Finding[]> {
       : { check: "clock", ok: false, detail: `${Math.round(skew / 1000)} s off the database's clock`, fix: "run NTP (chrony, systemd-timesyncd) on this host and the database host" },
   );
   return findings;
+}
+
+/** Whether the secret key is there, private, and the one the database's secrets are encrypted with. */
+async function secretKeyFindings(config: Config, sql: Sql): Promise<Finding[]> {
+  const file = secretKeyPath(config);
+  // A database not migrated yet has no settings table: nothing is encrypted in it either.
+  const recorded = await recordedKeyCheck(sql).catch(() => null);
+  if (!existsSync(file)) {
+    if (config.secretKeyFile === undefined && recorded === null) return [{ check: "secret key", ok: true, detail: `${file} is generated on the first start` }];
+    return [{ check: "secret key", ok: false, detail: `${file} does not exist`, fix: "restore the key file the database was set up with and point BERTH_SECRET_KEY_FILE at it" }];
+  }
+  let checkValue: string;
+  try {
+    checkValue = readSecretBox(file).checkValue();
+  } catch (error) {
+    return [{ check: "secret key", ok: false, detail: (error as Error).message, fix: "chmod 600 the key file; it must hold 32 random bytes in base64" }];
+  }
+  if (recorded !== null && recorded !== checkValue) {
+    return [{ check: "secret key", ok: false, detail: `${file} is not the key the database's secrets were encrypted with`, fix: "give this node the same BERTH_SECRET_KEY_FILE as the others" }];
+  }
+  const mode = (statSync(file).mode & 0o777).toString(8).padStart(4, "0");
+  return [{ check: "secret key", ok: true, detail: `${file} (mode ${mode}) ${recorded === null ? "is not used by the database yet" : "is the key the database's secrets are encrypted with"}` }];
 }
 
 async function storeFindings(config: Config): Promise<Finding[]> {
@@ -74,7 +99,7 @@ export async function doctor(config: Config): Promise<Finding[]> {
   }
   let database: Finding[];
   try {
-    database = await databaseFindings(config, sql);
+    database = [...(await databaseFindings(config, sql)), ...(await secretKeyFindings(config, sql))];
   } catch (error) {
     database = [{ check: "database", ok: false, detail: (error as Error).message || String(error), fix: "check BERTH_DATABASE_URL, that PostgreSQL runs and accepts this user" }];
   } finally {

@@ -3,6 +3,7 @@ import { loadConfig, type Config } from "./config";
 import { startServer } from "./server";
 import { doctor, formatFindings } from "./doctor";
 import { describeStartupFailure } from "./startup-failure";
+import { restrictFileCreation } from "./secrets/private-data-dir";
 
 const USAGE = `usage: berth <command>
 
@@ -78,6 +79,8 @@ async function serve(): Promise<void> {
 }
 
 async function main(argv: string[]): Promise<void> {
+  // Before anything opens the data directory: the database, blobs and keys must not be readable by other users.
+  restrictFileCreation();
   const command = argv[0];
   switch (command) {
     case undefined:

@@ -11,6 +11,10 @@ import type { Sql } from "./db/sql";
 import { Metrics } from "./ops/metrics";
 import { startMetricsListener, type MetricsListener } from "./ops/metrics-listener";
 import type { Resolver } from "./outbound/address-guard";
+import { verifySecretKey } from "./secrets/key-check";
+import { makeDataDirPrivate } from "./secrets/private-data-dir";
+import { resealStoredSecrets } from "./secrets/reseal";
+import { loadSecretBox } from "./secrets/secret-key";
 import { checkBlobStore, openBlobStore } from "./storage/open";
 import { startServingTls, type ServingTls } from "./tls/serving";
 
@@ -43,23 +47,33 @@ async function internalPrincipal(sql: Sql): Promise<{ secret: string; principal:
   return { secret: randomBytes(32).toString("base64url"), principal: { kind: "user", id: admin.id, username: "system:controller", sysadmin: true } };
 }
 
-/** Opens the database (migrating it), the blob store, the metrics listener and the HTTP server, in that order. */
+/**
+ * Makes the data directory private and loads the secret key, then opens the database (migrating it, checking the key
+ * against it and encrypting secrets an older version stored in plain text), the blob store and the HTTP server.
+ */
 export async function startServer(config: Config, options: { sql?: Sql; internalAccess?: boolean; resolve?: Resolver } = {}): Promise<RunningServer> {
+  const privacy = await makeDataDirPrivate(config.dataDir);
+  const secrets = loadSecretBox(config);
   const sql = options.sql ?? (await openDatabase(config));
   let tls: ServingTls | undefined;
   let metricsListener: MetricsListener | undefined;
   try {
     await migrate(sql);
+    await verifySecretKey(sql, secrets);
+    const resealed = await resealStoredSecrets(sql, secrets);
     const { generatedPassword } = await bootstrap(sql, config.adminPassword);
     const store = await openBlobStore(config);
     await checkBlobStore(store, config);
-    const signingKey = await loadSigningKey(sql, config.tokenKeyFile);
+    const signingKey = await loadSigningKey(sql, secrets, config.tokenKeyFile);
     const internal = options.internalAccess ? await internalPrincipal(sql) : undefined;
     tls = config.tls ? await startServingTls(config.tls) : undefined;
     const metrics = new Metrics();
     // Before the registry port: a taken metrics port stops the start before any client is served.
     metricsListener = config.metricsAddress ? await startMetricsListener(metrics, config.metricsAddress.host, config.metricsAddress.port) : undefined;
-    const app = await buildApp({ config, sql, store, signingKey, internal, tls, metrics, embeddedController: config.controller.repo !== "off", resolve: options.resolve });
+    const app = await buildApp({ config, sql, store, signingKey, secrets, internal, tls, metrics, embeddedController: config.controller.repo !== "off", resolve: options.resolve });
+    if (privacy.problem) app.log.warn(privacy.problem);
+    if (privacy.tightened > 0) app.log.info({ files: privacy.tightened, dataDir: config.dataDir }, "removed group and other permissions from the data directory");
+    if (resealed > 0) app.log.info({ rows: resealed }, "encrypted secrets an older version stored in plain text");
     const address = await app.listen({ host: config.host, port: config.port });
     const metricsServing = metricsListener;
     const serving = tls;

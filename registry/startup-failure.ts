@@ -1,6 +1,7 @@
 import { ConfigError, type Config } from "./config";
 import { DataDirLockedError } from "./db/data-dir-lock";
 import { MetricsListenError } from "./ops/metrics-listener";
+import { SecretKeyMismatchError } from "./secrets/secret-box";
 import { BlobStoreUnavailableError } from "./storage/open";
 
 /** What `berth` prints (one line, no stack) and exits with when it cannot start. */
@@ -24,6 +25,7 @@ function formatAddress(host: string, port: number): string {
 export function describeStartupFailure(error: unknown, config?: Pick<Config, "host" | "port">): StartupFailure {
   if (error instanceof ConfigError) return { line: `berth: invalid configuration: ${error.message}`, exitCode: 2 };
   if (error instanceof DataDirLockedError) return { line: `berth: ${error.message}`, exitCode: 2 };
+  if (error instanceof SecretKeyMismatchError) return { line: `berth: cannot start: ${error.message}`, exitCode: 2 };
   if (error instanceof BlobStoreUnavailableError) return { line: `berth: cannot start: ${error.message}`, exitCode: 2 };
   if (error instanceof MetricsListenError) {
     const reason = (error.code && LISTEN_ERRORS[error.code]) || (error.cause as Error).message;

@@ -31,6 +31,8 @@ export const SECRET_VARIABLES = ["BERTH_DATABASE_URL", "BERTH_S3_ACCESS_KEY", "B
 
 export interface RegistryEnvironmentOptions {
   dataDir?: string;
+  /** Where the stack puts the secret key file (the same key on every node); unset → Berth generates one per node. */
+  secretKeyFile?: string;
   tls?: TlsFiles;
   /** CIDRs of the load balancer or ingress in front, whose X-Forwarded-For names the client (login throttling, audit). */
   trustedProxies?: string[];
@@ -46,13 +48,14 @@ export interface RegistryEnvironmentOptions {
  * without it, it speaks plain HTTP on 5000 behind whatever terminates TLS in front (a load balancer, an ingress).
  */
 export function registryEnvironment<T>(endpoints: ServiceEndpoints<T>, controller: ControllerSettings, options: RegistryEnvironmentOptions = {}): Record<string, T | string> {
-  const { dataDir = "/var/lib/berth", tls, trustedProxies = [], metricsAddress } = options;
+  const { dataDir = "/var/lib/berth", secretKeyFile, tls, trustedProxies = [], metricsAddress } = options;
   return {
     BERTH_ADDR: tls ? "0.0.0.0:443" : "0.0.0.0:5000",
     ...(metricsAddress ? { BERTH_METRICS_ADDR: metricsAddress } : {}),
     ...(tls ? { BERTH_TLS_CERT_FILE: tls.certFile, BERTH_TLS_KEY_FILE: tls.keyFile } : {}),
     ...(trustedProxies.length > 0 ? { BERTH_TRUSTED_PROXIES: trustedProxies.join(",") } : {}),
     BERTH_DATA_DIR: dataDir,
+    ...(secretKeyFile ? { BERTH_SECRET_KEY_FILE: secretKeyFile } : {}),
     BERTH_DATABASE_URL: endpoints.databaseUrl,
     BERTH_STORAGE: "s3",
     BERTH_S3_ENDPOINT: endpoints.s3Endpoint,

@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { StackSettings } from "./config";
 import { controllerEnvironment, registryEnvironment } from "./environment";
-import { HOST_TLS_FILES, hostSetupScript } from "./host-setup";
+import { HOST_SECRET_KEY_FILE, HOST_TLS_FILES, hostSetupScript } from "./host-setup";
 import type { StackSecrets } from "./secrets";
 
 /**
@@ -18,9 +18,9 @@ export function hostScript(
   const [primary] = addresses;
   const self = role === "primary" ? addresses[0] : addresses[1];
   const controller = { repo: settings.controllerRepo, branch: settings.controllerBranch, schedule: settings.controllerSchedule };
-  const values = [secrets.databasePassword, secrets.replicationPassword, secrets.minioAccessKey, secrets.minioSecretKey, secrets.adminPassword, settings.databaseUrl ?? "", tls?.certificate ?? "", tls?.key ?? ""];
+  const values = [secrets.databasePassword, secrets.replicationPassword, secrets.minioAccessKey, secrets.minioSecretKey, secrets.adminPassword, settings.databaseUrl ?? "", tls?.certificate ?? "", tls?.key ?? "", secrets.secretKey];
   return pulumi.secret(
-    pulumi.all(values).apply(([dbPassword, replicationPassword, minioKey, minioSecret, adminPassword, externalDb, certificate, key]) => {
+    pulumi.all(values).apply(([dbPassword, replicationPassword, minioKey, minioSecret, adminPassword, externalDb, certificate, key, secretKey]) => {
       const tlsOnHost = Boolean(certificate && key);
       // Berth on the primary answers HTTPS for the domain only (its certificate's name), so the controller uses that.
       const registryUrl = tlsOnHost ? `https://${settings.domain}` : `http://${primary}:5000`;
@@ -38,13 +38,14 @@ export function hostScript(
             publicUrl: `https://${settings.domain}`,
           },
           controller,
-          tlsOnHost ? { tls: HOST_TLS_FILES } : { trustedProxies: settings.trustedProxies },
+          { secretKeyFile: HOST_SECRET_KEY_FILE, ...(tlsOnHost ? { tls: HOST_TLS_FILES } : { trustedProxies: settings.trustedProxies }) },
         ),
         controllerEnv: role === "primary" && settings.controllerRepo !== "off" ? controllerEnvironment(registryUrl, adminPassword, controller) : null,
         databasePassword: dbPassword,
         replicationPassword,
         minioAccessKey: minioKey,
         minioSecretKey: minioSecret,
+        secretKey,
         bucket: settings.bucket,
         tls: tlsOnHost ? { certificate, key } : null,
       });

@@ -18,6 +18,8 @@ export interface HostSetup {
   replicationPassword: string;
   minioAccessKey: string;
   minioSecretKey: string;
+  /** BERTH_SECRET_KEY_FILE's content, the same on both hosts; `registryEnv` must point at HOST_SECRET_KEY_FILE. */
+  secretKey: string;
   bucket: string;
   /**
    * PEM certificate chain and key Berth serves on 443 itself (the hosts target; on AWS the load balancer terminates
@@ -28,6 +30,9 @@ export interface HostSetup {
 
 /** Where the certificate and key go on a host: readable by the `berth` user only. */
 export const HOST_TLS_FILES: TlsFiles = { certFile: "/etc/berth/tls/tls.crt", keyFile: "/etc/berth/tls/tls.key" };
+
+/** Where a host keeps the key Berth encrypts stored secrets with: readable by the `berth` user only. */
+export const HOST_SECRET_KEY_FILE = "/etc/berth/secretkey";
 
 /** `KEY='value'` lines, quoted for systemd EnvironmentFile and the shell alike. */
 export function envFile(env: Record<string, string>): string {
@@ -116,6 +121,9 @@ npm install -g berth >/dev/null
 mkdir -p /etc/berth /var/lib/berth
 chown -R berth:berth /var/lib/berth
 ${setup.tls ? tlsFilesSection(setup.tls) : "# TLS on 443 is terminated in front of this host (a load balancer)."}
+replace_if_changed ${HOST_SECRET_KEY_FILE} 600 berth <<'KEY' && RESTART_BERTH=1
+${setup.secretKey.trim()}
+KEY
 replace_if_changed /etc/berth/berth.env 600 root <<'ENV' && RESTART_BERTH=1
 ${envFile(setup.registryEnv)}
 ENV

@@ -1,6 +1,7 @@
 import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import type { Sql } from "../db/sql";
+import type { SecretBox } from "../secrets/secret-box";
 
 export interface SigningKey {
   privateKey: KeyObject;
@@ -21,13 +22,14 @@ function fromPem(pem: string): SigningKey {
 /**
  * The ES256 key tokens are signed with: from BERTH_TOKEN_KEY_FILE, else generated once and kept in the database,
  * so that every node sharing it issues and accepts the same tokens. Two nodes starting together both try to
- * store theirs; the first insert wins and both read it back.
+ * store theirs; the first insert wins and both read it back. Kept encrypted with the secret key: whoever reads the
+ * database files could otherwise mint tokens for any repository.
  */
-export async function loadSigningKey(sql: Sql, keyFile?: string): Promise<SigningKey> {
+export async function loadSigningKey(sql: Sql, secrets: SecretBox, keyFile?: string): Promise<SigningKey> {
   if (keyFile) return fromPem(await readFile(keyFile, "utf8"));
   const { privateKey } = generateKeyPairSync("ec", { namedCurve: "P-256" });
   const pem = privateKey.export({ type: "pkcs8", format: "pem" }).toString();
-  await sql.query("INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING", [SETTING, pem]);
+  await sql.query("INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING", [SETTING, secrets.seal(pem)]);
   const [row] = await sql.query<{ value: string }>("SELECT value FROM settings WHERE key = $1", [SETTING]);
-  return fromPem(row.value);
+  return fromPem(secrets.open(row.value));
 }

@@ -84,7 +84,7 @@ export function lockDataDir(dataDir: string, command: string): DataDirLock {
   const mine: LockHolder = { pid: process.pid, started: processStartTime(process.pid), command };
   const content = JSON.stringify(mine);
   const draft = `${file}.${process.pid}.new`;
-  writeFileSync(draft, content, { mode: 0o644 });
+  writeFileSync(draft, content, { mode: 0o600 });
   try {
     for (let attempt = 0; attempt < 10; attempt++) {
       try {

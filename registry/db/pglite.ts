@@ -3,6 +3,7 @@ import { existsSync } from "node:fs";
 import path from "node:path";
 import { promisify } from "node:util";
 import type { PGlite } from "@electric-sql/pglite";
+import { privatizeTree } from "../secrets/private-data-dir";
 import type { Queryable, Sql } from "./sql";
 
 export interface PgliteOptions {
@@ -30,7 +31,12 @@ async function initdbInChild(dataDir: string): Promise<void> {
 }
 
 /**
- * Embedded PostgreSQL (PGlite). PGlite is a single database session, so a transaction must not interleave
+ * Embedded PostgreSQL (PGlite). Its files live in a 0700 directory, so no other user can reach them; their own modes
+ * are trimmed to 0600 on open and on close as well, because PGlite's file system layer chmods files that PostgreSQL
+ * creates through fopen (initdb's, pg_internal.init, the statistics file) to 0666 whatever the umask, and a backup
+ * copied elsewhere would carry those modes.
+ *
+ * PGlite is a single database session, so a transaction must not interleave
  * with other statements: every statement and every transaction runs one at a time through `exclusive`.
  */
 export class PgliteSql implements Sql {
@@ -40,6 +46,7 @@ export class PgliteSql implements Sql {
   private constructor(
     private readonly db: PGlite,
     private readonly onClose?: () => void,
+    private readonly dataDir?: string,
   ) {}
 
   /** Opens (or creates) the database in `dataDir`; in memory when dataDir is undefined. */
@@ -48,7 +55,8 @@ export class PgliteSql implements Sql {
     if (dataDir !== undefined && !existsSync(path.join(dataDir, "PG_VERSION"))) await initdbInChild(dataDir);
     const startParams = options.sharedBuffersMb === undefined ? undefined : [...PGlite.defaultStartParams, "-c", `shared_buffers=${options.sharedBuffersMb}MB`];
     const db = await PGlite.create({ ...(dataDir === undefined ? {} : { dataDir }), ...(startParams ? { startParams } : {}) });
-    return new PgliteSql(db, options.onClose);
+    if (dataDir !== undefined) privatizeTree(dataDir);
+    return new PgliteSql(db, options.onClose, dataDir);
   }
 
   private exclusive<T>(work: () => Promise<T>): Promise<T> {
@@ -88,6 +96,7 @@ export class PgliteSql implements Sql {
   async close(): Promise<void> {
     try {
       await this.exclusive(() => this.db.close());
+      if (this.dataDir !== undefined) privatizeTree(this.dataDir);
     } finally {
       this.onClose?.();
     }

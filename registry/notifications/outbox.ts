@@ -3,7 +3,8 @@ import type { EventPublisher, RegistryEvent } from "../events/events";
 import type { OutboundGuard } from "../outbound/address-guard";
 import { postJson } from "./http-post";
 import { renderPayload, signature, SIGNATURE_HEADER } from "./payloads";
-import type { WebhookPolicies, WebhookTarget } from "./policies";
+import type { SecretBox } from "../secrets/secret-box";
+import { openTarget, type WebhookPolicies, type WebhookTarget } from "./policies";
 
 export interface OutboxOptions {
   /** First retry delay; each further one doubles, up to maxDelayMs. */
@@ -87,6 +88,8 @@ export class WebhookOutbox implements EventPublisher {
     private readonly db: Queryable,
     private readonly policies: WebhookPolicies,
     private readonly options: OutboxOptions,
+    /** Deliveries hold their target's secrets encrypted, as the policy does. */
+    private readonly secrets: SecretBox,
   ) {}
 
   async publish(event: RegistryEvent): Promise<void> {
@@ -161,7 +164,7 @@ export class WebhookOutbox implements EventPublisher {
   }
 
   private async send(delivery: Delivery): Promise<void> {
-    const { target } = delivery;
+    const target = openTarget(this.secrets, delivery.target);
     const headers: Record<string, string> = {};
     if (target.auth_header) headers.Authorization = target.auth_header;
     if (target.secret) headers[SIGNATURE_HEADER] = signature(delivery.payload, target.secret);

@@ -2,6 +2,7 @@ import { CACHE_TTL_MS, ReadCache } from "../db/read-cache";
 import type { Queryable } from "../db/sql";
 import { EVENT_TYPES, isEventType, type EventType } from "../events/events";
 import { OutboundRefused, type OutboundGuard } from "../outbound/address-guard";
+import type { SecretBox } from "../secrets/secret-box";
 import { PAYLOAD_FORMATS, type PayloadFormat } from "./payloads";
 
 export interface WebhookTarget {
@@ -117,6 +118,16 @@ export async function checkTargets(input: PolicyInput, guard: OutboundGuard): Pr
   }
 }
 
+/** A target as stored: its Authorization header and signing secret encrypted (unchanged when already sealed). */
+export function sealTarget(box: Pick<SecretBox, "reseal">, target: WebhookTarget): WebhookTarget {
+  return { ...target, auth_header: box.reseal(target.auth_header), secret: box.reseal(target.secret) };
+}
+
+/** A stored target with its Authorization header and signing secret in plain text again. */
+export function openTarget(box: Pick<SecretBox, "open">, target: WebhookTarget): WebhookTarget {
+  return { ...target, auth_header: box.open(target.auth_header), secret: box.open(target.secret) };
+}
+
 const COLUMNS = "id, project_id, name, description, enabled, event_types, targets, creator, created_at, updated_at";
 
 /** Webhook policies, and the question every event asks: who listens? */
@@ -124,7 +135,19 @@ export class WebhookPolicies {
   // Every push asks; policies change rarely. This node's writes invalidate at once, other nodes' within the TTL.
   private readonly listening = new ReadCache<WebhookPolicy[]>({ max: 1000, ttlMs: CACHE_TTL_MS });
 
-  constructor(private readonly db: Queryable) {}
+  constructor(
+    private readonly db: Queryable,
+    private readonly secrets: SecretBox,
+  ) {}
+
+  /** Policies as callers see them: secrets decrypted (they are encrypted in the database). */
+  private opened(rows: WebhookPolicy[]): WebhookPolicy[] {
+    return rows.map((row) => ({ ...row, targets: row.targets.map((target) => openTarget(this.secrets, target)) }));
+  }
+
+  private stored(targets: WebhookTarget[]): string {
+    return JSON.stringify(targets.map((target) => sealTarget(this.secrets, target)));
+  }
 
   async list(projectId: number, limit: number, offset: number): Promise<{ rows: WebhookPolicy[]; total: number }> {
     const [{ total }] = await this.db.query<{ total: number }>("SELECT count(*)::int AS total FROM webhook_policies WHERE project_id = $1", [projectId]);
@@ -132,12 +155,12 @@ export class WebhookPolicies {
       `SELECT ${COLUMNS} FROM webhook_policies WHERE project_id = $1 ORDER BY id LIMIT ${limit} OFFSET ${offset}`,
       [projectId],
     );
-    return { rows, total };
+    return { rows: this.opened(rows), total };
   }
 
   async get(projectId: number, id: number): Promise<WebhookPolicy | null> {
     const [row] = await this.db.query<WebhookPolicy>(`SELECT ${COLUMNS} FROM webhook_policies WHERE project_id = $1 AND id = $2`, [projectId, id]);
-    return row ?? null;
+    return row ? this.opened([row])[0] : null;
   }
 
   /** Creates a policy; null when the project already has one of that name. */
@@ -145,7 +168,7 @@ export class WebhookPolicies {
     const [row] = await db.query<{ id: number }>(
       `INSERT INTO webhook_policies (project_id, name, description, enabled, event_types, targets, creator)
        VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (project_id, name) DO NOTHING RETURNING id`,
-      [projectId, input.name, input.description, input.enabled, JSON.stringify(input.event_types), JSON.stringify(input.targets), creator],
+      [projectId, input.name, input.description, input.enabled, JSON.stringify(input.event_types), this.stored(input.targets), creator],
     );
     return row?.id ?? null;
   }
@@ -154,7 +177,7 @@ export class WebhookPolicies {
     const rows = await db.query(
       `UPDATE webhook_policies SET name = $3, description = $4, enabled = $5, event_types = $6, targets = $7, updated_at = now()
         WHERE project_id = $1 AND id = $2 RETURNING id`,
-      [projectId, id, input.name, input.description, input.enabled, JSON.stringify(input.event_types), JSON.stringify(input.targets)],
+      [projectId, id, input.name, input.description, input.enabled, JSON.stringify(input.event_types), this.stored(input.targets)],
     );
     return rows.length > 0;
   }
@@ -168,7 +191,10 @@ export class WebhookPolicies {
     this.listening.delete(String(projectId));
   }
 
-  /** The enabled policies of a project subscribed to `type`. */
+  /**
+   * The enabled policies of a project subscribed to `type`, with their targets as stored (secrets still encrypted):
+   * the outbox copies them into deliveries as they are and decrypts only when it sends.
+   */
   async listeners(projectId: number, type: EventType): Promise<WebhookPolicy[]> {
     const enabled = await this.listening.get(String(projectId), () =>
       this.db.query<WebhookPolicy>(`SELECT ${COLUMNS} FROM webhook_policies WHERE project_id = $1 AND enabled ORDER BY id`, [projectId]),

@@ -1,5 +1,6 @@
 import { containsPattern, type Queryable } from "../db/sql";
 import { OutboundRefused, type OutboundGuard } from "../outbound/address-guard";
+import type { SecretBox } from "../secrets/secret-box";
 import { RemoteRegistry } from "./remote-registry";
 
 /** Registry types Berth talks to: any OCI v2 registry works as docker-registry. */
@@ -34,13 +35,18 @@ type Endpoint = Pick<RegistryRow, "url" | "access_key" | "access_secret" | "inse
 
 const COLUMNS = "id, name, description, type, url, credential_type, access_key, access_secret, insecure, status, status_message, checked_at, created_at, updated_at";
 
-/** Registry endpoints and their last known health. */
+/** Registry endpoints and their last known health. Their secrets are encrypted in the database, plain here. */
 export class RegistryStore {
   constructor(
     private readonly db: Queryable,
     /** Every connection to an endpoint (and its token realm, and redirects) is checked by it. */
     readonly guard: OutboundGuard,
+    private readonly secrets: SecretBox,
   ) {}
+
+  private opened(row: RegistryRow): RegistryRow {
+    return { ...row, access_secret: this.secrets.open(row.access_secret) };
+  }
 
   /** A client for the endpoint with its credentials. */
   remote(endpoint: Endpoint, attempts = 1): RemoteRegistry {
@@ -72,12 +78,12 @@ export class RegistryStore {
     const where = "($1::text IS NULL OR name ILIKE $1)";
     const [{ total }] = await this.db.query<{ total: number }>(`SELECT count(*)::int AS total FROM registries WHERE ${where}`, params);
     const rows = await this.db.query<RegistryRow>(`SELECT ${COLUMNS} FROM registries WHERE ${where} ORDER BY id LIMIT ${limit} OFFSET ${offset}`, params);
-    return { rows, total };
+    return { rows: rows.map((row) => this.opened(row)), total };
   }
 
   async get(id: number): Promise<RegistryRow | null> {
     const [row] = await this.db.query<RegistryRow>(`SELECT ${COLUMNS} FROM registries WHERE id = $1`, [id]);
-    return row ?? null;
+    return row ? this.opened(row) : null;
   }
 
   /** Creates an endpoint; null when the name is taken. */
@@ -85,7 +91,7 @@ export class RegistryStore {
     const [row] = await db.query<{ id: number }>(
       `INSERT INTO registries (name, description, type, url, credential_type, access_key, access_secret, insecure)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (name) DO NOTHING RETURNING id`,
-      [input.name, input.description, input.type, input.url, input.credential_type, input.access_key, input.access_secret, input.insecure],
+      [input.name, input.description, input.type, input.url, input.credential_type, input.access_key, this.secrets.seal(input.access_secret), input.insecure],
     );
     return row?.id ?? null;
   }
@@ -94,7 +100,7 @@ export class RegistryStore {
     const rows = await db.query(
       `UPDATE registries SET name = $2, description = $3, type = $4, url = $5, credential_type = $6, access_key = $7, access_secret = $8,
               insecure = $9, status = 'unknown', status_message = '', updated_at = now() WHERE id = $1 RETURNING id`,
-      [id, input.name, input.description, input.type, input.url, input.credential_type, input.access_key, input.access_secret, input.insecure],
+      [id, input.name, input.description, input.type, input.url, input.credential_type, input.access_key, this.secrets.seal(input.access_secret), input.insecure],
     );
     return rows.length > 0;
   }

@@ -37,12 +37,23 @@ const REGISTRY_HEALTH = { httpGet: { path: "/api/v2.0/health", port: 5000 } };
 const METRICS_PORT = 9090;
 const PROMETHEUS_ANNOTATIONS = { "prometheus.io/scrape": "true", "prometheus.io/port": String(METRICS_PORT), "prometheus.io/path": "/metrics" };
 
+/** Where the registry pods find the secret key file (a Secret volume). */
+export const K8S_SECRET_KEY_DIR = "/etc/berth/secret-key";
+
+/**
+ * The key Berth encrypts stored secrets with, as a file from a Secret, the same in every replica. 0400; with the
+ * pod's fsGroup the kubelet makes it 0440 (owner root, group the pod's), which Berth accepts: it refuses only keys
+ * other users can read.
+ */
+const SECRET_KEY_VOLUME = { name: "secret-key", secret: { secretName: "berth-secret-key", defaultMode: 0o400 } };
+const SECRET_KEY_MOUNT = { name: "secret-key", mountPath: K8S_SECRET_KEY_DIR, readOnly: true };
+
 /** A pod spec with one container of the image (`berth serve` or `berth-controller watch`), as the image's user. */
-function berthPod(image: string, container: k8s.types.input.core.v1.Container) {
+function berthPod(image: string, container: k8s.types.input.core.v1.Container, withSecretKey = false) {
   return {
     securityContext: BERTH_POD_SECURITY,
-    volumes: [DATA_VOLUME],
-    containers: [{ ...container, image, securityContext: BERTH_CONTAINER_SECURITY, volumeMounts: [DATA_MOUNT] }],
+    volumes: withSecretKey ? [DATA_VOLUME, SECRET_KEY_VOLUME] : [DATA_VOLUME],
+    containers: [{ ...container, image, securityContext: BERTH_CONTAINER_SECURITY, volumeMounts: withSecretKey ? [DATA_MOUNT, SECRET_KEY_MOUNT] : [DATA_MOUNT] }],
   };
 }
 
@@ -134,11 +145,12 @@ export class BerthKubernetes extends pulumi.ComponentResource {
     const env = registryEnvironment<pulumi.Input<string>>(
       { databaseUrl, s3Endpoint: "http://minio:9000", bucket: settings.bucket, s3AccessKey: secrets.minioAccessKey, s3SecretKey: secrets.minioSecretKey, adminPassword: secrets.adminPassword, publicUrl },
       controller,
-      { dataDir: IMAGE_DATA_DIR, trustedProxies: settings.trustedProxies, metricsAddress: `0.0.0.0:${METRICS_PORT}` },
+      { dataDir: IMAGE_DATA_DIR, secretKeyFile: `${K8S_SECRET_KEY_DIR}/secretkey`, trustedProxies: settings.trustedProxies, metricsAddress: `0.0.0.0:${METRICS_PORT}` },
     );
     const controllerEnv = controllerEnvironment<pulumi.Input<string>>("http://berth:5000", secrets.adminPassword, controller, IMAGE_DATA_DIR);
     const secretData: Record<string, pulumi.Input<string>> = {};
     for (const [key, value] of Object.entries({ ...env, ...controllerEnv })) if (SECRET_VARIABLES.includes(key)) secretData[key] = value;
+    new k8s.core.v1.Secret(`${name}-secret-key`, { metadata: { name: "berth-secret-key", namespace }, stringData: { secretkey: secrets.secretKey } }, child);
     const secret = new k8s.core.v1.Secret(`${name}-settings`, { metadata: { name: "berth-settings", namespace }, stringData: secretData }, child);
 
     new k8s.apps.v1.Deployment(`${name}-registry`, {
@@ -162,7 +174,7 @@ export class BerthKubernetes extends pulumi.ComponentResource {
               // Health includes the database and the bucket, and a restart cures neither: liveness only asks whether
               // the process still accepts connections.
               livenessProbe: { tcpSocket: { port: 5000 }, periodSeconds: 20 },
-            }),
+            }, true),
           },
         },
       },

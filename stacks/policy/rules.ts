@@ -49,7 +49,9 @@ interface Container {
 export function checkPodSpec(props: { spec?: { template?: { spec?: { containers?: Container[] } } } }, report: Report): void {
   for (const container of props.spec?.template?.spec?.containers ?? []) {
     for (const variable of container.env ?? []) {
-      if (variable.value !== undefined && (SECRET_VARIABLES.includes(variable.name) || SECRET_NAME.test(variable.name))) {
+      // A *_FILE variable holds the path of a mounted secret (BERTH_SECRET_KEY_FILE), not the secret itself.
+      const namesSecret = SECRET_NAME.test(variable.name) && !variable.name.endsWith("_FILE");
+      if (variable.value !== undefined && (SECRET_VARIABLES.includes(variable.name) || namesSecret)) {
         report(`container ${container.name ?? "?"} has ${variable.name} in plain text: use valueFrom.secretKeyRef`);
       }
     }

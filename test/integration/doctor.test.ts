@@ -29,6 +29,7 @@ describe("berth doctor", () => {
       expect(result.stdout).toMatch(/^FAIL migrations: \d+ not applied: 001_init, /m);
       expect(result.stdout).toContain(`ok   blob store: bucket "${s3.settings.bucket}" at ${s3.settings.endpoint} is readable and writable`);
       expect(result.stdout).toMatch(/^ok {3}clock: within \d+ ms of the database's clock$/m);
+      expect(result.stdout).toContain(`ok   secret key: ${environment.env.BERTH_SECRET_KEY_FILE} (mode 0600) is not used by the database yet`);
       expect(result.code).toBe(1);
     } finally {
       await environment.cleanup();

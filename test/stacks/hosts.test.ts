@@ -50,6 +50,18 @@ describe("the hosts target (mocked)", () => {
     expect(violations).toEqual([]);
   });
 
+  it("writes the same secret key on both hosts, 0600 for the berth user, and points Berth at it", () => {
+    const scripts = recorded.filter((r) => r.type === "command:remote:Command").map((c) => reveal<string>(c.inputs.stdin));
+    const keys = scripts.map((script) => /replace_if_changed \/etc\/berth\/secretkey 600 berth <<'KEY' && RESTART_BERTH=1\n(.*)\nKEY\n/.exec(script)?.[1]);
+    expect(keys[0]).toBeDefined();
+    expect(Buffer.from(keys[0]!, "base64")).toHaveLength(32);
+    expect(keys[1]).toBe(keys[0]);
+    for (const script of scripts) {
+      expect(hostEnvLines(script)).toContain("BERTH_SECRET_KEY_FILE='/etc/berth/secretkey'");
+      expect(hostEnvLines(script).join("\n")).not.toContain(keys[0]);
+    }
+  });
+
   it("generates every credential as a secret when config supplies none", () => {
     const passwords = recorded.filter((r) => r.type === "random:index/randomPassword:RandomPassword").map((r) => r.name).sort();
     expect(passwords).toEqual(["test-admin-password", "test-database-password", "test-minio-access-key", "test-minio-secret-key", "test-replication-password"]);

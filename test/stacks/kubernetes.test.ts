@@ -34,8 +34,8 @@ describe("the kubernetes target (mocked)", () => {
       expect(container.image).toBe(`berth:${packageJson.version}`);
       expect(pod.securityContext).toMatchObject({ runAsNonRoot: true, runAsUser: 10001, runAsGroup: 10001, fsGroup: 10001 });
       expect(container.securityContext).toEqual({ allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] } });
-      expect(pod.volumes).toEqual([{ name: "data", emptyDir: {} }]);
-      expect(container.volumeMounts).toEqual([{ name: "data", mountPath: "/data" }]);
+      expect(pod.volumes).toContainEqual({ name: "data", emptyDir: {} });
+      expect(container.volumeMounts).toContainEqual({ name: "data", mountPath: "/data" });
       expect(container.env).toContainEqual({ name: "BERTH_DATA_DIR", value: "/data" });
     }
     const registry = deployment("berth").inputs.spec.template.spec.containers[0];
@@ -86,6 +86,22 @@ describe("the kubernetes target (mocked)", () => {
     checkPodSpec(deployment("berth").inputs as never, (m) => violations.push(m));
     checkRegistryReplicas(recorded.map((r) => ({ type: r.type, name: r.name, props: r.inputs })), (m) => violations.push(m));
     expect(violations).toEqual([]);
+  });
+
+  it("gives every registry replica the same secret key, as a file from a Secret other users cannot read", () => {
+    const pod = deployment("berth").inputs.spec.template.spec;
+    expect(pod.volumes).toEqual([
+      { name: "data", emptyDir: {} },
+      { name: "secret-key", secret: { secretName: "berth-secret-key", defaultMode: 0o400 } },
+    ]);
+    expect(pod.containers[0].volumeMounts).toContainEqual({ name: "secret-key", mountPath: "/etc/berth/secret-key", readOnly: true });
+    expect(pod.containers[0].env).toContainEqual({ name: "BERTH_SECRET_KEY_FILE", value: "/etc/berth/secret-key/secretkey" });
+    const key = ofType("kubernetes:core/v1:Secret").find((s) => s.inputs.metadata.name === "berth-secret-key")!;
+    expect(isSecret(key.inputs.stringData)).toBe(true);
+    expect(Buffer.from(reveal<Record<string, string>>(key.inputs.stringData).secretkey, "base64")).toHaveLength(32);
+    // The controller holds no secret of the registry's database.
+    expect(deployment("berth-controller").inputs.spec.template.spec.volumes).toEqual([{ name: "data", emptyDir: {} }]);
+    expect(ofType("random:index/randomBytes:RandomBytes").map((r) => [r.name, r.inputs.length])).toEqual([["test-secret-key", 32]]);
   });
 
   it("outputs the registry URL, the admin user and the controller's status URL, the password only as a secret", async () => {

@@ -35,6 +35,7 @@ export function installMocks(config: Record<string, unknown>, stack = "test"): R
         recorded.push({ type: args.type, name: args.name, inputs: args.inputs });
         const state: Record<string, unknown> = { ...args.inputs, arn: `arn:aws:mock:::${args.name}`, dnsName: `${args.name}.elb.example.com` };
         if (args.type === "random:index/randomPassword:RandomPassword") state.result = `generated-${args.name}`;
+        if (args.type === "random:index/randomBytes:RandomBytes") state.base64 = Buffer.alloc(args.inputs.length, args.name).toString("base64");
         return { id: `${args.name}-id`, state };
       },
       call: (args) => {

@@ -1,9 +1,10 @@
 import { spawn, type ChildProcess } from "node:child_process";
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { loadConfig } from "../../registry/config";
 import type { Resolver } from "../../registry/outbound/address-guard";
+import { newSecretKeyText } from "../../registry/secrets/secret-key";
 import { startServer } from "../../registry/server";
 import { createTestDatabase, testPostgresUrl } from "./database";
 
@@ -28,9 +29,14 @@ export interface TestBerth {
  */
 export const RECEIVERS_ON_LOOPBACK = { BERTH_OUTBOUND_ALLOW: "127.0.0.0/8" };
 
-/** The environment a test Berth runs with: its own temp data dir and database, admin password fixed. */
+/**
+ * The environment a test Berth runs with: its own temp data dir and database, admin password fixed, and a secret key
+ * file every node started with this environment shares (as nodes sharing a database must).
+ */
 async function testEnvironment(extra: Record<string, string>) {
   const dataDir = await mkdtemp(path.join(tmpdir(), "berth-test-"));
+  const secretKeyFile = path.join(dataDir, "shared-secretkey");
+  await writeFile(secretKeyFile, newSecretKeyText(), { mode: 0o600 });
   const serverUrl = testPostgresUrl();
   const database = serverUrl ? await createTestDatabase(serverUrl) : undefined;
   const env: Record<string, string> = {
@@ -40,6 +46,7 @@ async function testEnvironment(extra: Record<string, string>) {
     BERTH_DATA_DIR: dataDir,
     BERTH_ADMIN_PASSWORD: ADMIN_PASSWORD,
     BERTH_LOG_LEVEL: "warn",
+    BERTH_SECRET_KEY_FILE: secretKeyFile,
     // The embedded controller would reconcile the example policies into every test server; its own test turns it on.
     BERTH_CONTROLLER_REPO: "off",
     ...(database ? { BERTH_DATABASE_URL: database.url } : {}),

@@ -31,8 +31,8 @@ describe("policy: encrypted disks", () => {
 });
 
 describe("policy: no plain-text secrets", () => {
-  it("fails a credential given as a literal env value or kept in a ConfigMap", () => {
-    const pod = { spec: { template: { spec: { containers: [{ name: "berth", env: [{ name: "BERTH_ADMIN_PASSWORD", value: "hunter2" }, { name: "MY_API_TOKEN", value: "x" }, { name: "BERTH_LOG_LEVEL", value: "info" }] }] } } } };
+  it("fails a credential given as a literal env value or kept in a ConfigMap (the path of a mounted secret is no credential)", () => {
+    const pod = { spec: { template: { spec: { containers: [{ name: "berth", env: [{ name: "BERTH_ADMIN_PASSWORD", value: "hunter2" }, { name: "MY_API_TOKEN", value: "x" }, { name: "BERTH_LOG_LEVEL", value: "info" }, { name: "BERTH_SECRET_KEY_FILE", value: "/etc/berth/secret-key/secretkey" }] }] } } } };
     expect(violations(checkPodSpec, pod)).toEqual([
       "container berth has BERTH_ADMIN_PASSWORD in plain text: use valueFrom.secretKeyRef",
       "container berth has MY_API_TOKEN in plain text: use valueFrom.secretKeyRef",
