@@ -21,6 +21,7 @@ import { actorOf, AuditLog } from "./audit/audit-log";
 import { limitSlowClients } from "./ops/slow-clients";
 import { limitAnonymousClients } from "./ops/anonymous-limits";
 import { loggableUrl } from "./ops/loggable-url";
+import { answerUnparsableRequest } from "./ops/unparsable-requests";
 import { refusedWriteEntry } from "./audit/refused-writes";
 import { scheduleAuditPurge } from "./audit/retention";
 import { registerProjectRoutes } from "./api/projects";
@@ -58,7 +59,7 @@ import { PullStats } from "./artifacts/pull-stats";
 import type { Sql } from "./db/sql";
 import { SecretKeyMismatchError, type SecretBox } from "./secrets/secret-box";
 import type { DistributionContext } from "./distribution/context";
-import { OciError } from "./distribution/errors";
+import { OciError, ociCodeForStatus } from "./distribution/errors";
 import { DistributionMetadata } from "./distribution/metadata";
 import { registerDistributionRoutes } from "./distribution/routes";
 import { UploadService } from "./distribution/upload-service";
@@ -169,7 +170,7 @@ function sendError(error: FastifyError | OciError | HarborError | SecretKeyMisma
   let body: unknown;
   if (isDistribution(request)) {
     if (status === 401) reply.header("WWW-Authenticate", bearerChallenge(request, error instanceof OciError ? error.challengeScope : undefined));
-    body = error instanceof OciError ? error.toBody() : { errors: [{ code: internal ? "UNKNOWN" : codeForStatus(status), message }] };
+    body = error instanceof OciError ? error.toBody() : { errors: [{ code: internal ? "UNKNOWN" : ociCodeForStatus(status), message }] };
   } else {
     body = error instanceof HarborError ? error.toBody() : { errors: [{ code: codeForStatus(status), message }] };
   }
@@ -194,6 +195,8 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     requestTimeout: 0,
     // Errors fastify raises before routing (a malformed %-escape in the path) get the API's error body too.
     frameworkErrors: (error, request, reply) => void sendError(error, request, reply),
+    // So do requests Node's parser refuses before fastify sees them (a raw non-ASCII byte in the path).
+    clientErrorHandler: answerUnparsableRequest,
     // Harbor echoes the caller's X-Request-Id (or a new one) on every response; log lines carry it as reqId.
     genReqId: (raw) => {
       const id = raw.headers["x-request-id"];

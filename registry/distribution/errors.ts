@@ -48,3 +48,20 @@ export class OciError extends Error {
     return { errors: [entry] };
   }
 }
+
+/**
+ * The spec's code for a /v2 failure that did not raise an OciError (one fastify raises before a handler runs: a
+ * malformed %-escape in the path, an empty Content-Type). By status; anything without a closer code is UNSUPPORTED,
+ * which this registry already answers for a malformed query parameter.
+ */
+export function ociCodeForStatus(status: number): OciErrorCode {
+  const byStatus: Partial<Record<number, OciErrorCode>> = {
+    401: "UNAUTHORIZED",
+    403: "DENIED",
+    404: "NAME_UNKNOWN",
+    413: "SIZE_INVALID",
+    416: "RANGE_INVALID",
+    429: "TOOMANYREQUESTS",
+  };
+  return byStatus[status] ?? "UNSUPPORTED";
+}

@@ -550,8 +550,18 @@ describe("bytes PostgreSQL cannot store, and URLs that do not decode → 4xx, no
       status: 400,
       code: "UNSUPPORTED",
     },
-    { name: "a malformed %-escape in a /v2 path", request: () => badUrl(`/v2/${REPO}/manifests/%E0%A4%A`), status: 400, code: "BAD_REQUEST" },
-    { name: "a malformed %-escape in an upload path", request: () => badUrl(`${idleSession}%ZZ`), status: 400, code: "BAD_REQUEST" },
+    // /v2 answers with a spec code even when fastify refuses the request before a handler runs (found by test/fuzz).
+    { name: "a malformed %-escape in a /v2 path", request: () => badUrl(`/v2/${REPO}/manifests/%E0%A4%A`), status: 400, code: "UNSUPPORTED" },
+    { name: "a malformed %-escape in an upload path", request: () => badUrl(`${idleSession}%ZZ`), status: 400, code: "UNSUPPORTED" },
+    {
+      name: "an empty Content-Type on a manifest PUT",
+      request: () => ({ method: "PUT", path: `/v2/${REPO}/manifests/v1`, headers: { ...ADMIN, "Content-Type": "" }, body: "{}" }),
+      status: 415,
+      code: "UNSUPPORTED",
+    },
+    // Node's parser refuses these before fastify sees them; the answer is still in the API's error body (test/fuzz).
+    { name: "a raw non-ASCII byte in a /v2 path", request: () => badUrl(`/v2/${REPO}/manifests/v\u00a71`), status: 400, code: "UNSUPPORTED" },
+    { name: "a raw non-ASCII byte in an /api path", request: () => badUrl("/api/v2.0/projects?q=name=\u00a7"), status: 400, code: "BAD_REQUEST" },
     { name: "NUL in a project name", request: () => asAdmin("GET", "/api/v2.0/projects/a%00b"), status: 404, code: "NOT_FOUND" },
     { name: "NUL in the project list's name=", request: () => asAdmin("GET", "/api/v2.0/projects?name=%00"), status: 400, code: "BAD_REQUEST" },
     { name: "name= given twice", request: () => asAdmin("GET", "/api/v2.0/projects?name=a&name=b"), status: 400, code: "BAD_REQUEST" },
@@ -602,7 +612,8 @@ describe("a Host header that is not a host[:port] → 400, never copied into the
         path,
         status: 400,
         challenge: undefined,
-        body: { errors: [{ code: "BAD_REQUEST", message: expect.stringContaining("Host header") }] },
+        // each API's own code: the spec's on /v2, Harbor's on /api
+        body: { errors: [{ code: path === "/v2/" ? "UNSUPPORTED" : "BAD_REQUEST", message: expect.stringContaining("Host header") }] },
       });
     }
   });
