@@ -2,7 +2,7 @@
 import * as aws from "@pulumi/aws";
 import * as k8s from "@pulumi/kubernetes";
 import { PolicyPack, validateResourceOfType } from "@pulumi/policy";
-import { checkConfigMap, checkInstanceDisks, checkPodSpec, checkRegistryReplicas, checkSecurityGroup, checkVolume } from "./rules";
+import { checkClientAddress, checkConfigMap, checkInstanceDisks, checkPodSpec, checkRegistryReplicas, checkSecurityGroup, checkVolume } from "./rules";
 
 new PolicyPack("berth", {
   policies: [
@@ -29,6 +29,12 @@ new PolicyPack("berth", {
         validateResourceOfType(k8s.apps.v1.Deployment, (deployment, _args, report) => checkPodSpec(deployment as never, report)),
         validateResourceOfType(k8s.core.v1.ConfigMap, (map, _args, report) => checkConfigMap(map as never, report)),
       ],
+    },
+    {
+      name: "client-address-behind-ingress",
+      description: "Behind an ingress, Berth is told which proxies to believe (BERTH_TRUSTED_PROXIES).",
+      enforcementLevel: "advisory",
+      validateResource: validateResourceOfType(k8s.apps.v1.Deployment, (deployment, _args, report) => checkClientAddress(deployment as never, report)),
     },
     {
       name: "two-registry-replicas",

@@ -58,6 +58,22 @@ export function checkPodSpec(props: { spec?: { template?: { spec?: { containers?
   }
 }
 
+/**
+ * Behind an ingress, Berth sees every client as the ingress controller unless BERTH_TRUSTED_PROXIES names it: the
+ * login throttle and the anonymous rate limit would then count all clients as one.
+ */
+export function checkClientAddress(props: { metadata?: { name?: string }; spec?: { template?: { spec?: { containers?: Container[] } } } }, report: Report): void {
+  if (props.metadata?.name !== "berth") return;
+  for (const container of props.spec?.template?.spec?.containers ?? []) {
+    if (!(container.env ?? []).some((variable) => variable.name === "BERTH_TRUSTED_PROXIES")) {
+      report(
+        `container ${container.name ?? "?"} has no BERTH_TRUSTED_PROXIES: behind the ingress every client looks like the ingress controller, ` +
+          "so login throttling and the anonymous rate limit count all clients as one; set berth:trustedProxies to the ingress controller pods' CIDR",
+      );
+    }
+  }
+}
+
 export function checkConfigMap(props: { data?: Record<string, string> }, report: Report): void {
   for (const key of Object.keys(props.data ?? {})) if (SECRET_NAME.test(key)) report(`ConfigMap key ${key} looks like a secret: use a Secret`);
 }

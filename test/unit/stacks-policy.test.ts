@@ -1,4 +1,4 @@
-import { checkConfigMap, checkInstanceDisks, checkPodSpec, checkRegistryReplicas, checkSecurityGroup, checkVolume } from "../../stacks/policy/rules";
+import { checkClientAddress, checkConfigMap, checkInstanceDisks, checkPodSpec, checkRegistryReplicas, checkSecurityGroup, checkVolume } from "../../stacks/policy/rules";
 
 /** The violations a check reports for `props`. */
 function violations<T>(check: (props: T, report: (message: string) => void) => void, props: T): string[] {
@@ -50,5 +50,20 @@ describe("policy: two registry replicas", () => {
     ]);
     expect(violations(checkRegistryReplicas, [instance("registry"), instance("registry")])).toEqual([]);
     expect(violations(checkRegistryReplicas, [instance("bastion")])).toEqual([]);
+  });
+});
+
+describe("policy: the client address behind an ingress (advisory)", () => {
+  const berth = (env: { name: string; value?: string }[]) => ({ metadata: { name: "berth" }, spec: { template: { spec: { containers: [{ name: "berth", env }] } } } });
+
+  it("warns when the registry believes no proxy, so every client would share the ingress controller's address", () => {
+    expect(violations(checkClientAddress, berth([{ name: "BERTH_ADDR", value: "0.0.0.0:5000" }]))).toEqual([
+      expect.stringContaining("container berth has no BERTH_TRUSTED_PROXIES"),
+    ]);
+  });
+
+  it("passes when the proxies are named, and ignores other Deployments", () => {
+    expect(violations(checkClientAddress, berth([{ name: "BERTH_TRUSTED_PROXIES", value: "10.42.0.0/16" }]))).toEqual([]);
+    expect(violations(checkClientAddress, { metadata: { name: "berth-controller" }, spec: { template: { spec: { containers: [{ name: "controller", env: [] }] } } } })).toEqual([]);
   });
 });
