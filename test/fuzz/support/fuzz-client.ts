@@ -1,3 +1,4 @@
+import { OCI_ERROR_CODES } from "../../conformance/client";
 import { rawRequest, type RawRequest, type RawResponse } from "../../support/raw-http";
 
 /**
@@ -6,27 +7,12 @@ import { rawRequest, type RawRequest, type RawResponse } from "../../support/raw
  * their own model checks on top.
  */
 
-/** The spec's error codes (distribution-spec, "Error Codes"), plus the two extensions Berth documents. */
-const OCI_CODES = new Set([
-  "BLOB_UNKNOWN",
-  "BLOB_UPLOAD_INVALID",
-  "BLOB_UPLOAD_UNKNOWN",
-  "DIGEST_INVALID",
-  "MANIFEST_BLOB_UNKNOWN",
-  "MANIFEST_INVALID",
-  "MANIFEST_UNKNOWN",
-  "NAME_INVALID",
-  "NAME_UNKNOWN",
-  "SIZE_INVALID",
-  "UNAUTHORIZED",
-  "DENIED",
-  "UNSUPPORTED",
-  "TOOMANYREQUESTS",
-  // distribution's code for an unsatisfiable Range/Content-Range
-  "RANGE_INVALID",
-  // Harbor's code for an immutable tag
-  "PRECONDITION",
-]);
+/**
+ * The spec's error codes (as the conformance suite lists them, two older ones included), plus the extensions Berth
+ * documents: TOOMANYREQUESTS (the spec's 429), distribution's RANGE_INVALID for an unsatisfiable Range/Content-Range,
+ * and Harbor's PRECONDITION for an immutable tag.
+ */
+const OCI_CODES = new Set([...OCI_ERROR_CODES, "TOOMANYREQUESTS", "RANGE_INVALID", "PRECONDITION"]);
 
 /** Harbor's error codes and their statuses (src/lib/errors, src/lib/http/error.go), written out here on purpose. */
 const HARBOR_CODES: Record<string, number> = {
