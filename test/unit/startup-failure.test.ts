@@ -1,9 +1,10 @@
-import { createServer, type Server } from "node:net";
+import { createServer } from "node:net";
 import { ConfigError } from "../../registry/config";
 import { DataDirLockedError } from "../../registry/db/data-dir-lock";
 import { MetricsListenError } from "../../registry/ops/metrics-listener";
 import { BlobStoreUnavailableError } from "../../registry/storage/open";
 import { describeStartupFailure } from "../../registry/startup-failure";
+import { takePort, type TakenPort } from "../support/taken-port";
 
 /** The error Node itself gives when a server cannot listen there. */
 async function listenError(host: string, port: number): Promise<Error> {
@@ -15,16 +16,13 @@ async function listenError(host: string, port: number): Promise<Error> {
 }
 
 describe("describeStartupFailure", () => {
-  let holder: Server;
+  let taken: TakenPort;
   let port: number;
   beforeAll(async () => {
-    holder = createServer();
-    await new Promise<void>((resolve) => holder.listen(0, "127.0.0.1", resolve));
-    port = (holder.address() as { port: number }).port;
+    taken = await takePort();
+    port = taken.port;
   });
-  afterAll(async () => {
-    await new Promise<void>((resolve) => holder.close(() => resolve()));
-  });
+  afterAll(() => taken.release());
 
   it("names BERTH_ADDR when the port is taken", async () => {
     const error = await listenError("127.0.0.1", port);

@@ -2,11 +2,11 @@
  * /metrics is the operator's, not the public's (issue 15, finding 12): it answers on BERTH_METRICS_ADDR, its own
  * listener (loopback by default), and the registry port answers it 404 like any unknown path.
  */
-import { createServer, type Server } from "node:net";
 import { loadConfig } from "../../../registry/config";
 import { MetricsListenError } from "../../../registry/ops/metrics-listener";
 import { startServer } from "../../../registry/server";
 import { ADMIN_AUTH, prepareEnvironment, startBerth, type TestBerth } from "../../support/berth";
+import { takePort, type TakenPort } from "../../support/taken-port";
 
 describe("metrics on their own listener", () => {
   let berth: TestBerth;
@@ -54,14 +54,13 @@ describe("metrics on their own listener", () => {
 });
 
 describe("a metrics port that is taken", () => {
-  let holder: Server;
+  let taken: TakenPort;
   let port: number;
   beforeAll(async () => {
-    holder = createServer();
-    await new Promise<void>((resolve) => holder.listen(0, "127.0.0.1", resolve));
-    port = (holder.address() as { port: number }).port;
+    taken = await takePort();
+    port = taken.port;
   });
-  afterAll(() => new Promise<void>((resolve) => holder.close(() => resolve())));
+  afterAll(() => taken.release());
 
   it("stops the start before the registry port opens; with BERTH_METRICS_ADDR=off the same data starts, serving no metrics", async () => {
     const environment = await prepareEnvironment({ BERTH_METRICS_ADDR: `127.0.0.1:${port}` });
