@@ -4,7 +4,8 @@
 # every SOAK_KILL_EVERY seconds; then every acknowledged push is read back. Not part of `npm test`.
 # Usage: [SOAK_SECONDS=600] [SOAK_KILL_EVERY=60] bench/soak.sh        (see bench/README.md)
 # Env:  SOAK_SECONDS          length of the soak (default 600)
-#       SOAK_KILL_EVERY       seconds between SIGKILLs, nodes alternate (default 60)
+#       SOAK_KILL_EVERY       seconds between SIGKILLs (default 60)
+#       SOAK_KILL             alternate (default: a, b, a, ...) or a or b (always that node; the other lives throughout)
 #       SOAK_PUSHERS / SOAK_PULLERS   concurrent skopeo push / pull loops (default 2 / 1)
 #       SOAK_WRK_CONNECTIONS  wrk connections on the manifests (default 8)
 #       SOAK_MAX_LAYER_BYTES  each pushed image has one random layer of 1 KiB up to this (default 524288)

@@ -30,6 +30,12 @@ function positive(name: string, fallback: number): number {
   return value;
 }
 
+function killTarget(raw: string | undefined): "alternate" | "a" | "b" {
+  if (raw === undefined || raw === "" || raw === "alternate") return "alternate";
+  if (raw === "a" || raw === "b") return raw;
+  throw new Error(`SOAK_KILL must be alternate, a or b, not ${raw}`);
+}
+
 const settings = {
   seconds: positive("SOAK_SECONDS", 600),
   killEvery: positive("SOAK_KILL_EVERY", 60),
@@ -37,6 +43,8 @@ const settings = {
   pullers: positive("SOAK_PULLERS", 1),
   wrkConnections: positive("SOAK_WRK_CONNECTIONS", 8),
   maxLayerBytes: positive("SOAK_MAX_LAYER_BYTES", 512 * 1024),
+  /** Which node the SIGKILLs hit: both in turn, or always the same one, so the other lives through the whole soak. */
+  kill: killTarget(process.env.SOAK_KILL),
   databaseUrl: process.env.SOAK_DATABASE_URL ?? "",
   main: process.env.SOAK_MAIN ?? "",
   work: process.env.SOAK_WORK ?? "",
@@ -212,6 +220,7 @@ class Soak {
   private stopping = false;
   private pushCount = 0;
   private restarting = new Set<Node>();
+  private sampler?: NodeJS.Timeout;
   readonly password = `Soak-${randomBytes(9).toString("hex")}`;
 
   get creds(): string {
@@ -379,7 +388,7 @@ class Soak {
       if (at >= start + settings.seconds * 1000) return;
       while (Date.now() < at && !this.stopping) await sleep(Math.min(250, at - Date.now()));
       if (this.stopping) return;
-      const node = this.nodes[(k - 1) % 2]!;
+      const node = settings.kill === "alternate" ? this.nodes[(k - 1) % 2]! : this.nodes.find((n) => n.name === settings.kill)!;
       if (this.restarting.size > 0) {
         this.errors.push(`kill ${k} skipped: a node was still restarting`);
         continue;
@@ -395,7 +404,8 @@ class Soak {
   async run(layoutRoot: string, scratchRoot: string): Promise<{ wrkOutput: string; startedAt: number; endedAt: number }> {
     const paths = await this.seed(layoutRoot);
     log(`seeded ${paths.length} images; soaking for ${settings.seconds} s, a SIGKILL every ${settings.killEvery} s`);
-    const sampler = setInterval(() => this.nodes.forEach((node) => node.sample()), 5_000);
+    // Every 5 s until close(), so the maximum includes the final read-back.
+    this.sampler = setInterval(() => this.nodes.forEach((node) => node.sample()), 5_000);
     const startedAt = Date.now();
     const wrkDone = this.runWrk(paths);
     const workers = [
@@ -417,7 +427,6 @@ class Soak {
     // A node killed near the end may still be starting: the final check needs both.
     while (this.restarting.size > 0) await sleep(200);
     this.nodes.forEach((node) => node.sample());
-    clearInterval(sampler);
     return { wrkOutput, startedAt, endedAt };
   }
 
@@ -455,6 +464,7 @@ class Soak {
 
   async close(): Promise<void> {
     this.stopping = true;
+    clearInterval(this.sampler);
     this.wrk?.kill("SIGKILL");
     this.proxy?.kill("SIGKILL");
     for (const node of this.nodes) {
@@ -574,7 +584,7 @@ function summarise(soak: Soak, run: { wrkOutput: string; startedAt: number; ende
   const longest = [...soak.incarnations].sort((a, b) => (b.endedAt ?? Date.now()) - (b.readyAt ?? b.startedAt) - ((a.endedAt ?? Date.now()) - (a.readyAt ?? a.startedAt)))[0];
   const restarts = soak.windows.filter((w) => w.readyAt).map((w) => (w.readyAt! - w.killAt) / 1000);
   const lines = [
-    `soak: ${Math.round((run.endedAt - run.startedAt) / 1000)} s (SOAK_SECONDS=${settings.seconds}), SIGKILL every ${settings.killEvery} s: ${soak.windows.length} kills/exits, restart to ready ${restarts.length ? `${Math.min(...restarts).toFixed(1)}-${Math.max(...restarts).toFixed(1)} s` : "-"}`,
+    `soak: ${Math.round((run.endedAt - run.startedAt) / 1000)} s (SOAK_SECONDS=${settings.seconds}), SIGKILL every ${settings.killEvery} s (SOAK_KILL=${settings.kill}): ${soak.windows.length} kills/exits, restart to ready ${restarts.length ? `${Math.min(...restarts).toFixed(1)}-${Math.max(...restarts).toFixed(1)} s` : "-"}`,
     `load: ${settings.pushers} pushers, ${settings.pullers} pullers, wrk -t1 -c${settings.wrkConnections}; ${readFileSync("/proc/loadavg", "utf8").trim().split(" ").slice(0, 3).join(" ")} load average at the end, ${cpus().length} CPUs`,
     `requests: ${wrk.requests + pushes.length + pulls.length + verify.requests} = wrk ${wrk.requests} + skopeo pushes ${pushes.length} + skopeo pulls ${pulls.length} + verification GETs ${verify.requests}`,
     `wrk statuses: ${[...wrk.statuses].map(([s, c]) => `${s}=${c}`).join(" ") || "-"}; socket errors: ${wrk.errors}`,
