@@ -11,6 +11,7 @@
 #       SOAK_MAX_LAYER_BYTES  each pushed image has one random layer of 1 KiB up to this (default 524288)
 #       SOAK_PG               the PostgreSQL server; a fresh database is created there and dropped at the end
 #                             (default postgres://postgres@127.0.0.1:5432/postgres)
+#       SOAK_NODE_OPTIONS     NODE_OPTIONS for the two nodes only (e.g. "-r /path/to/a/probe.cjs"; default none)
 #       SOAK_OUT              also write the summary to this file
 #       SOAK_KEEP             copy the nodes' logs and wrk's script into this directory
 # Exit: 0 all good; 1 an acknowledged push could not be pulled; 3 something else went wrong during the soak (a

@@ -118,7 +118,8 @@ class Node {
     const number = this.incarnations.filter((i) => i.node === this.name).length + 1;
     this.logFile.write(`--- soak: incarnation ${number} starting at ${new Date().toISOString()}\n`);
     const child = spawn(process.execPath, [settings.main, "serve"], {
-      env: { ...process.env, NODE_OPTIONS: "", ...this.env, BERTH_ADDR: this.host },
+      // SOAK_NODE_OPTIONS reaches the nodes only (e.g. `-r <probe>` to look inside them); the driver's own never does.
+      env: { ...process.env, NODE_OPTIONS: process.env.SOAK_NODE_OPTIONS ?? "", ...this.env, BERTH_ADDR: this.host },
       stdio: ["ignore", "pipe", "pipe"],
     });
     child.stdout!.pipe(this.logFile, { end: false });
