@@ -51,6 +51,11 @@ export class Authenticator {
    * (32 MiB and ~50 ms of a libuv thread apiece: the two-node soak saw RSS jump by 130 MB every 30 s).
    */
   private readonly inFlight = new Map<string, Promise<Principal>>();
+  /**
+   * Bumped by every `forget`: a check that began before a password change, a removal or a disabling must not store
+   * its result afterwards, or the old secret would keep working for the cache's lifetime.
+   */
+  private epoch = 0;
 
   constructor(
     private readonly db: Queryable,
@@ -67,7 +72,9 @@ export class Authenticator {
     if (cached && cached.expires > Date.now()) return cached.principal;
     const pending = this.inFlight.get(key);
     if (pending) return pending;
-    const attempt = this.checkCredentials(key, value, clientAddress).finally(() => this.inFlight.delete(key));
+    const attempt: Promise<Principal> = this.checkCredentials(key, value, clientAddress).finally(() => {
+      if (this.inFlight.get(key) === attempt) this.inFlight.delete(key);
+    });
     this.inFlight.set(key, attempt);
     return attempt;
   }
@@ -80,6 +87,7 @@ export class Authenticator {
     const colon = decoded.indexOf(":");
     if (colon < 0) throw new BadCredentialsError();
     const username = decoded.slice(0, colon);
+    const epoch = this.epoch;
     const blockedMs = this.throttle.blockedFor(username, clientAddress);
     if (blockedMs > 0) throw new TooManyAttemptsError(Math.ceil(blockedMs / 1000));
     let principal: Principal;
@@ -92,6 +100,7 @@ export class Authenticator {
       throw error;
     }
     this.throttle.recordSuccess(username, clientAddress);
+    if (epoch !== this.epoch) return principal;
     if (this.cache.size >= CACHE_MAX) this.cache.delete(this.cache.keys().next().value!);
     this.cache.set(key, { username: decoded.slice(0, colon), principal, expires: Date.now() + CACHE_TTL_MS });
     return principal;
@@ -99,6 +108,9 @@ export class Authenticator {
 
   /** Drops remembered logins of a user or robot (by login name) whose secret, rights or existence just changed. */
   forget(username: string): void {
+    this.epoch += 1;
+    // Checks under way may have read the old secret: later requests start their own instead of joining them.
+    this.inFlight.clear();
     for (const [key, login] of this.cache) if (login.username === username) this.cache.delete(key);
   }
 

@@ -53,4 +53,46 @@ describe("concurrent logins with the same credentials", () => {
     await expect(auth.authenticate(basic("alice", "wrong-password"), "10.0.0.2")).rejects.toBeInstanceOf(BadCredentialsError);
     expect(db.lookups).toBe(3);
   });
+
+  it("never remember a check that was under way when the account changed, and later requests do not join it", async () => {
+    const db = countingDb(hash);
+    let gate: Promise<void> | undefined;
+    const slowDb: Queryable = {
+      async query<R>(text: string, params?: readonly unknown[]): Promise<R[]> {
+        const rows = await db.query<R>(text, params);
+        await gate; // the row with the old password was read; the change lands meanwhile
+        return rows;
+      },
+    };
+    const hold = () => {
+      let release!: () => void;
+      gate = new Promise<void>((resolve) => (release = resolve));
+      return () => {
+        gate = undefined;
+        release();
+      };
+    };
+    const auth = new Authenticator(slowDb);
+    const tick = () => new Promise((resolve) => setImmediate(resolve));
+
+    let release = hold();
+    const underWay = auth.authenticate(basic("alice", PASSWORD), "10.0.0.4");
+    await tick();
+    auth.forget("alice"); // the password was changed while the check ran
+    release();
+    await expect(underWay).resolves.toMatchObject({ username: "alice" });
+    await auth.authenticate(basic("alice", PASSWORD), "10.0.0.4");
+    expect(db.lookups).toBe(2); // not remembered: the next request checked again
+
+    auth.forget("alice");
+    release = hold();
+    const before = auth.authenticate(basic("alice", PASSWORD), "10.0.0.4");
+    await tick();
+    auth.forget("alice");
+    const after = auth.authenticate(basic("alice", PASSWORD), "10.0.0.4");
+    await tick();
+    release();
+    await Promise.all([before, after]);
+    expect(db.lookups).toBe(4); // the request after the change ran its own check
+  });
 });
