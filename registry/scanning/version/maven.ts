@@ -1,11 +1,11 @@
 import { VersionComparator, compareDigits } from "./comparator";
 
 /**
- * Maven versions, ordered as Maven's ComparableVersion orders them (maven-artifact, the 3.x algorithm before
- * 3.9's "combination" items): the string splits on `.`, `-` and digit/letter changes into numbers, qualifiers and
- * nested lists; trailing nulls (0, "", "ga", "final", "release") are dropped; known qualifiers order as
- * alpha < beta < milestone < rc = cr < snapshot < (release) < sp, and unknown qualifiers sort after all of them,
- * alphabetically. Any string is a Maven version, so `compare` never throws.
+ * Maven versions, ordered as Maven's ComparableVersion orders them (maven-artifact, the 3.x algorithm before 3.9's
+ * "combination" items, with 3.9's `release` alias): the string splits on `.`, `-` and digit/letter changes into
+ * numbers, qualifiers and nested lists; trailing nulls (0, "", "ga", "final", "release") are dropped; known
+ * qualifiers order as alpha < beta < milestone < rc = cr < snapshot < (release) < sp, and unknown qualifiers sort
+ * after all of them, alphabetically. Any string is a Maven version, so `compare` never throws.
  */
 type Item = { kind: "int"; value: string } | { kind: "string"; value: string } | { kind: "list"; items: Item[] };
 

@@ -2,7 +2,8 @@ import fc from "fast-check";
 
 import { apkComparator } from "../../../../registry/scanning/version/apk";
 
-// From apk-tools test/unit/version.data (SCANNING.md §3.2): `a op b`.
+// From apk-tools test/unit/version.data (SCANNING.md §3.2, and as google/osv-scanner's alpine-versions.txt holds
+// it): `a op b`.
 const VECTORS = `
 1.1 > 1.1_alpha1
 0.1.0_alpha_pre2 < 0.1.0_alpha
@@ -25,6 +26,18 @@ const VECTORS = `
 1.0~1234-r1 > 1.0~1234-r0
 20060720 > 3.0.20060720
 1.0 < 1.0bc
+1.23 < 1.23-r1
+4.5_p1 < 4.5_p1-r1
+1.2.9.1-r1 > 1.2.9.1
+2.10.1 > 02.08.01b
+1.2.07.8 < 1.2.12.04
+1.0.0_pre20191002222144-r0 < 1.0.0_pre20210530193627-r0
+0.9.28.1 < 087-r1
+2.12r-r4 < 2.12r-r5
+23_foo > 4_beta
+1.7 < 1.7b
+3.9_pre20060124 > 0.01
+0.20070118 < 0.20070207_rc1
 `
   .trim()
   .split("\n")
