@@ -110,7 +110,7 @@ describe("apk version order", () => {
         if (ab <= 0 && bc <= 0) expect(apkComparator.compare(a, c)).toBeLessThanOrEqual(0);
         if (ab === 0 && bc === 0) expect(apkComparator.compare(a, c)).toBe(0);
       }),
-      { numRuns: 2000 },
+      { numRuns: Number(process.env.FUZZ_RUNS ?? 2000) },
     );
   });
 });

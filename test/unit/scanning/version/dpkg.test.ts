@@ -114,7 +114,7 @@ describe("dpkg version order", () => {
         if (ab <= 0 && bc <= 0) expect(dpkgComparator.compare(a, c)).toBeLessThanOrEqual(0);
         if (ab === 0 && bc === 0) expect(dpkgComparator.compare(a, c)).toBe(0);
       }),
-      { numRuns: 2000 },
+      { numRuns: Number(process.env.FUZZ_RUNS ?? 2000) },
     );
   });
 });
