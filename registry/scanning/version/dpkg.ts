@@ -109,7 +109,6 @@ export const dpkgComparator: VersionComparator = {
     } catch {
       return false;
     }
-    const hasRevision = version.trim().slice(version.trim().indexOf(":") + 1).includes("-");
     // What dpkg warns about (a first character that is not a digit, characters outside the allowed sets) or
     // refuses (an empty upstream part, an empty revision after a `-`).
     return (
@@ -117,7 +116,7 @@ export const dpkgComparator: VersionComparator = {
       isDigit(parsed.upstream[0]) &&
       UPSTREAM_CHARS.test(parsed.upstream) &&
       REVISION_CHARS.test(parsed.revision) &&
-      !(hasRevision && parsed.revision === "")
+      !version.trim().endsWith("-")
     );
   },
 };
