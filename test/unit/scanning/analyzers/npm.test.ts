@@ -9,6 +9,7 @@ describe("npm analyzer: interest", () => {
     ["app/node_modules/express/package.json", true],
     ["node_modules/@types/node/package.json", true],
     ["usr/lib/node_modules/npm/node_modules/semver/package.json", true],
+    ["app/node_modules/.pnpm/left-pad@1.3.0/node_modules/left-pad/package.json", true], // pnpm's store layout
     ["app/package.json", false], // the application itself is not a dependency
     ["app/node_modules/yauzl/lib/package.json", false], // below a package's root: {"type": "module"} markers
     ["app/node_modules/@types/package.json", false], // a scope directory is not a package
