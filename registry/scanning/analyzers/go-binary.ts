@@ -17,7 +17,7 @@
 import type { Package } from "../inventory";
 import { purl } from "./purl";
 
-/** Go executables are large; beyond this the file is not read (BERTH_SCAN_GO_BINARY_MAX_BYTES). */
+/** Go executables are large; beyond this the file is not read (proposed: BERTH_SCAN_GO_BINARY_MAX_BYTES). */
 export const GO_BINARY_MAX_BYTES = 256 * 1024 * 1024;
 
 const BUILDINFO_MAGIC = Buffer.from("\xff Go buildinf:", "latin1");
@@ -30,8 +30,8 @@ const SHT_NOBITS = 8;
  * Executables only: the walker passes the tar entry's mode, and without it (or without an execute bit) the file is
  * not wanted — buffering every file of an image to look for ELF headers would cost far more than it finds.
  */
-export function interest(_path: string, size: number, mode?: number): boolean {
-  return mode !== undefined && (mode & 0o111) !== 0 && size >= BUILDINFO_HEADER_BYTES && size <= GO_BINARY_MAX_BYTES;
+export function interest(_path: string, size: number, mode?: number, maxBytes: number = GO_BINARY_MAX_BYTES): boolean {
+  return mode !== undefined && (mode & 0o111) !== 0 && size >= BUILDINFO_HEADER_BYTES && size <= maxBytes;
 }
 
 interface Section {

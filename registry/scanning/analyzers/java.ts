@@ -14,15 +14,15 @@ import type { Package } from "../inventory";
 import { purl } from "./purl";
 
 export interface JavaLimits {
-  /** The largest archive read from a layer (BERTH_SCAN_JAVA_ARCHIVE_MAX_BYTES). */
+  /** The largest archive read from a layer (proposed: BERTH_SCAN_JAVA_ARCHIVE_MAX_BYTES). */
   archiveMaxBytes: number;
-  /** The largest nested archive inflated into memory. */
+  /** The largest nested archive inflated into memory (proposed: BERTH_SCAN_JAVA_NESTED_MAX_BYTES). */
   nestedArchiveMaxBytes: number;
-  /** Bytes inflated for nested archives in one top-level archive, all together: a cap against zip bombs. */
+  /** Bytes inflated for nested archives in one top-level archive, all together: a cap against zip bombs (proposed: BERTH_SCAN_JAVA_NESTED_TOTAL_MAX_BYTES). */
   nestedTotalMaxBytes: number;
-  /** How deep archives nest: 1 reads the jars in a war, 2 the jars in a war in an ear. */
+  /** How deep archives nest: 1 reads the jars in a war, 2 the jars in a war in an ear (proposed: BERTH_SCAN_JAVA_MAX_NESTING). */
   maxNestingDepth: number;
-  /** Entries read in one archive before giving up on it. */
+  /** Entries read in one archive before giving up on it (proposed: BERTH_SCAN_JAVA_MAX_ENTRIES). */
   maxEntries: number;
 }
 

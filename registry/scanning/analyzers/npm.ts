@@ -7,14 +7,14 @@
 import type { Package } from "../inventory";
 import { purl } from "./purl";
 
-/** package.json files are small; anything larger is not a manifest worth buffering. */
+/** package.json files are small; anything larger is not a manifest worth buffering (proposed: BERTH_SCAN_NPM_MANIFEST_MAX_BYTES). */
 export const NPM_PACKAGE_JSON_MAX_BYTES = 1024 * 1024;
 
 // node_modules/<name>/package.json or node_modules/@scope/<name>/package.json, at any depth (nested node_modules).
 const PACKAGE_ROOT_MANIFEST = /(?:^|\/)node_modules\/(?:@[^/]+\/)?[^/@][^/]*\/package\.json$/;
 
-export function interest(path: string, size: number): boolean {
-  return size <= NPM_PACKAGE_JSON_MAX_BYTES && PACKAGE_ROOT_MANIFEST.test(path);
+export function interest(path: string, size: number, maxBytes: number = NPM_PACKAGE_JSON_MAX_BYTES): boolean {
+  return size <= maxBytes && PACKAGE_ROOT_MANIFEST.test(path);
 }
 
 export function analyze(path: string, content: Buffer): Package[] {

@@ -6,13 +6,13 @@
 import type { Package } from "../inventory";
 import { purl } from "./purl";
 
-/** METADATA carries the whole README as its description, so allow some room. */
+/** METADATA carries the whole README as its description, so allow some room (proposed: BERTH_SCAN_PYTHON_METADATA_MAX_BYTES). */
 export const PYTHON_METADATA_MAX_BYTES = 4 * 1024 * 1024;
 
 const METADATA_FILE = /(?:^|\/)[^/]+\.(?:dist-info\/METADATA|egg-info\/PKG-INFO|egg-info)$/;
 
-export function interest(path: string, size: number): boolean {
-  return size <= PYTHON_METADATA_MAX_BYTES && METADATA_FILE.test(path);
+export function interest(path: string, size: number, maxBytes: number = PYTHON_METADATA_MAX_BYTES): boolean {
+  return size <= maxBytes && METADATA_FILE.test(path);
 }
 
 /** PEP 503 normalisation: the form indexes and advisories (OSV's PyPI names) are compared in. */

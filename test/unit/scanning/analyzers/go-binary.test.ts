@@ -28,6 +28,7 @@ describe("go-binary analyzer: interest", () => {
     expect(interest("usr/share/doc/readme", 10_000, 0o100644)).toBe(false);
     expect(interest("usr/local/bin/app", 10_000_000)).toBe(false);
     expect(interest("usr/local/bin/app", GO_BINARY_MAX_BYTES + 1, 0o100755)).toBe(false);
+    expect(interest("usr/local/bin/app", 2000, 0o100755, 1000)).toBe(false);
     expect(interest("usr/local/bin/tiny", 16, 0o100755)).toBe(false);
   });
 });

@@ -22,6 +22,7 @@ describe("npm analyzer: interest", () => {
   test("files over the cap are not wanted", () => {
     expect(interest("node_modules/x/package.json", NPM_PACKAGE_JSON_MAX_BYTES)).toBe(true);
     expect(interest("node_modules/x/package.json", NPM_PACKAGE_JSON_MAX_BYTES + 1)).toBe(false);
+    expect(interest("node_modules/x/package.json", 2000, 1000)).toBe(false);
   });
 });
 

@@ -37,6 +37,7 @@ describe("python analyzer: interest", () => {
 
   test("files over the cap are not wanted", () => {
     expect(interest("a-1.dist-info/METADATA", PYTHON_METADATA_MAX_BYTES + 1)).toBe(false);
+    expect(interest("a-1.dist-info/METADATA", 2000, 1000)).toBe(false);
   });
 });
 
