@@ -4,7 +4,8 @@
  * Go's debug/buildinfo, reading only what it needs from a buffered file:
  *
  *  - the section is found through the ELF section headers (it is not near the start of the file: in Debian's skopeo
- *    it sits 15 MB in); when the section headers are missing, the magic is searched for instead;
+ *    it sits 15 MB into 16 MB, and the section headers are at the end); an ELF whose section headers lack it is not
+ *    a Go executable; only when the section headers are missing is the magic searched for;
  *  - Go ≥ 1.18 stores both strings inline after the 32-byte header, each prefixed by its length as an unsigned
  *    varint (flags bit 2);
  *  - Go < 1.18 stores two pointers to Go string headers; these are virtual addresses, translated to file offsets with
@@ -121,7 +122,10 @@ function findBuildInfo(buf: Buffer, elf: Elf): number {
     if (section.type === SHT_NOBITS || section.offset + BUILDINFO_HEADER_BYTES > buf.length) return -1;
     return buf.subarray(section.offset, section.offset + BUILDINFO_MAGIC.length).equals(BUILDINFO_MAGIC) ? section.offset : -1;
   }
-  // Stripped section headers (or a linker that did not name the section): Go aligns the header to 16 bytes.
+  // Go has named the section since build info began (Go 1.13): an ELF with section headers but without it is not a
+  // Go executable, and searching all of every C binary in an image would be wasted time.
+  if (elf.sections.length > 0) return -1;
+  // No section headers (stripped by a tool such as sstrip): search for the magic, which Go aligns to 16 bytes.
   for (let at = buf.indexOf(BUILDINFO_MAGIC); at >= 0; at = buf.indexOf(BUILDINFO_MAGIC, at + 1)) {
     if (at % 16 === 0 && at + BUILDINFO_HEADER_BYTES <= buf.length) return at;
   }

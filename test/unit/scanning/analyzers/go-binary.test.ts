@@ -69,6 +69,13 @@ describe("go-binary analyzer: build info formats", () => {
     expect(analyze("bin/old", binary)).toEqual([]);
   });
 
+  test("an ELF whose section headers have no .go.buildinfo is not searched for the magic", () => {
+    const binary = buildGoElf({ goVersion: "go1.21.5", modinfo: MODINFO, format: "inline" });
+    expect(analyze("bin/x", binary)).toHaveLength(5);
+    binary.write(".go.notinfo", 0x2000 + 1, "latin1"); // rename the section in .shstrtab (at RODATA_OFFSET: no rodata)
+    expect(analyze("bin/x", binary)).toEqual([]);
+  });
+
   test("a binary built outside module mode (no mod line) reports only the standard library", () => {
     const binary = buildGoElf({ goVersion: "go1.19.8", modinfo: "path\tgithub.com/x/y/cmd/z\nbuild\t-compiler=gc\n", format: "inline" });
     expect(analyze("bin/z", binary).map((p) => p.purl)).toEqual(["pkg:golang/stdlib@v1.19.8"]);
