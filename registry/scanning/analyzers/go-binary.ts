@@ -145,14 +145,15 @@ function uvarint(buf: Buffer, at: number): { value: number; length: number } | n
   return null;
 }
 
-function inlineStrings(buf: Buffer, start: number): [string, string] | null {
-  const strings: string[] = [];
+/** The two strings, as bytes: modinfo's sentinels are not UTF-8 and must be cut off before decoding. */
+function inlineStrings(buf: Buffer, start: number): [Buffer, Buffer] | null {
+  const strings: Buffer[] = [];
   let at = start;
   for (let i = 0; i < 2; i++) {
     const length = uvarint(buf, at);
     if (!length || at + length.length + length.value > buf.length) return null;
     at += length.length;
-    strings.push(buf.toString("utf8", at, at + length.value));
+    strings.push(buf.subarray(at, at + length.value));
     at += length.value;
   }
   return [strings[0]!, strings[1]!];
@@ -167,19 +168,19 @@ function addressToOffset(elf: Elf, address: number, length: number): number {
 }
 
 /** A Go string header (data pointer, length) at `address`, read through the section headers. */
-function pointedString(buf: Buffer, elf: Elf, r: Reader, ptrSize: number, address: number): string | null {
+function pointedString(buf: Buffer, elf: Elf, r: Reader, ptrSize: number, address: number): Buffer | null {
   const is64 = ptrSize === 8;
   const headerAt = addressToOffset(elf, address, 2 * ptrSize);
   if (headerAt < 0 || headerAt + 2 * ptrSize > buf.length) return null;
   const dataAddress = r.word(headerAt, is64);
   const length = r.word(headerAt + ptrSize, is64);
-  if (length === 0) return "";
+  if (length === 0) return Buffer.alloc(0);
   const dataAt = addressToOffset(elf, dataAddress, length);
   if (dataAt < 0 || dataAt + length > buf.length) return null;
-  return buf.toString("utf8", dataAt, dataAt + length);
+  return buf.subarray(dataAt, dataAt + length);
 }
 
-function pointerStrings(buf: Buffer, elf: Elf, header: number): [string, string] | null {
+function pointerStrings(buf: Buffer, elf: Elf, header: number): [Buffer, Buffer] | null {
   const ptrSize = buf[header + 14];
   if (ptrSize !== 4 && ptrSize !== 8) return null;
   const r = new Reader(buf, (buf[header + 15]! & FLAG_BIG_ENDIAN) === 0);
@@ -198,11 +199,13 @@ export function readBuildInfo(content: Buffer): { goVersion: string; modinfo: st
   const flags = content[header + 15]!;
   const strings =
     (flags & FLAG_VERSION_INLINE) !== 0 ? inlineStrings(content, header + BUILDINFO_HEADER_BYTES) : pointerStrings(content, elf, header);
-  if (!strings || (!strings[0].startsWith("go") && !strings[0].startsWith("devel"))) return null;
-  let modinfo = strings[1];
+  if (!strings) return null;
+  const goVersion = strings[0].toString("utf8");
+  if (!goVersion.startsWith("go") && !goVersion.startsWith("devel")) return null;
+  const raw = strings[1];
   // The runtime wraps modinfo in two 16-byte sentinels (cmd/go/internal/modload.ModInfoData); strip them as Go does.
-  modinfo = modinfo.length >= 33 && modinfo[modinfo.length - 17] === "\n" ? modinfo.slice(16, -16) : "";
-  return { goVersion: strings[0], modinfo };
+  const modinfo = raw.length >= 33 && raw[raw.length - 17] === 0x0a ? raw.toString("utf8", 16, raw.length - 16) : "";
+  return { goVersion, modinfo };
 }
 
 /**
