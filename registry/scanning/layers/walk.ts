@@ -26,10 +26,11 @@ export const DEFAULT_MAX_ENTRIES = 2_000_000;
 export const DEFAULT_MAX_ANALYZED_BYTES = 2 * 1024 ** 3;
 
 /**
- * A size every analyzer accepts, for asking whether a path is one an analyzer reads at all: a file at such a path
- * that is too big to read, or a symlink there, still replaces the lower layers' file.
+ * Sizes to ask with whether a path is one an analyzer reads at all, whatever the size limits (an empty file, and one
+ * big enough for the Go analyzer's minimum): a file at such a path that is too big to read, or a symlink there, still
+ * replaces the lower layers' file.
  */
-const PROBE_SIZE = 64;
+const PROBE_SIZES = [0, 4096];
 
 export class LayerWalkError extends Error {
   constructor(message: string) {
@@ -85,7 +86,7 @@ export async function inventoryOfLayer(blob: Readable, options: LayerWalkOptions
   const symlinks = new Map<string, string>();
   const whiteouts = new Set<string>();
   const opaqueDirs = new Set<string>();
-  const readByPath = (path: string, mode?: number): boolean => analyzers.some((analyzer) => analyzer.interest(path, PROBE_SIZE, mode));
+  const readByPath = (path: string, mode?: number): boolean => analyzers.some((analyzer) => PROBE_SIZES.some((size) => analyzer.interest(path, size, mode)));
   let entries = 0;
   let analyzedBytes = 0;
 
