@@ -122,7 +122,7 @@ export async function inventoryOfLayer(blob: Readable, options: LayerWalkOptions
           analyzedBytes += size;
           files.set(path, await analyze(wanted, path, await readEntry(entry, size)));
         } else {
-          if (readByPath(path, header.mode)) files.set(path, { packages: [], skipped: `${size} bytes is over the analyzer's size limit` });
+          if (readByPath(path, header.mode)) files.set(path, { packages: [], skipped: `not read: ${size} bytes is outside the analyzers' size limits` });
           entry.resume();
         }
       } else if (header.type === "symlink") {

@@ -104,7 +104,7 @@ describe("inventoryOfLayer", () => {
   test("a file over its analyzer's limit is listed as skipped (it still hides lower layers' file)", async () => {
     const limits = { ...DEFAULT_ANALYZER_LIMITS, npmManifestMaxBytes: 10 };
     const layer = await inventoryOfLayer(blob(await tarBytes([{ name: "node_modules/x/package.json", content: '{"name":"x","version":"1.0.0"}' }])), { limits });
-    expect(layer.files["node_modules/x/package.json"]).toEqual({ packages: [], skipped: expect.stringMatching(/over the analyzer's size limit/) });
+    expect(layer.files["node_modules/x/package.json"]).toEqual({ packages: [], skipped: expect.stringMatching(/outside the analyzers' size limits/) });
   });
 
   test("the analysis budget of a layer: later files are listed as skipped", async () => {
