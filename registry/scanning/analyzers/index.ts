@@ -11,6 +11,7 @@ import * as java from "./java";
 import * as npm from "./npm";
 import * as osRelease from "./os-release";
 import * as python from "./python";
+import * as rpm from "./rpm";
 
 /** What one file holds: packages, and for os-release and its kin the distribution. */
 export interface FileFindings {
@@ -52,6 +53,7 @@ export function analyzersFor(limits: AnalyzerLimits = DEFAULT_ANALYZER_LIMITS): 
     { name: "os-release", interest: (path, size) => osRelease.interest(path, size, limits.osReleaseMaxBytes), analyze: osRelease.analyze },
     { name: "dpkg", interest: (path, size) => dpkg.interest(path, size, limits.packageDbMaxBytes), analyze: (path, content) => packagesOnly(dpkg.analyze(path, content)) },
     { name: "apk", interest: (path, size) => apk.interest(path, size, limits.packageDbMaxBytes), analyze: (path, content) => packagesOnly(apk.analyze(path, content)) },
+    { name: "rpm", interest: (path, size) => rpm.interest(path, size, limits.packageDbMaxBytes), analyze: async (path, content) => packagesOnly(await rpm.analyze(path, content)) },
     { name: "npm", interest: (path, size) => npm.interest(path, size, limits.npmManifestMaxBytes), analyze: (path, content) => packagesOnly(npm.analyze(path, content)) },
     { name: "python", interest: (path, size) => python.interest(path, size, limits.pythonMetadataMaxBytes), analyze: (path, content) => packagesOnly(python.analyze(path, content)) },
     { name: "go-binary", interest: (path, size, mode) => goBinary.interest(path, size, mode, limits.goBinaryMaxBytes), analyze: (path, content) => packagesOnly(goBinary.analyze(path, content)) },

@@ -8,6 +8,7 @@ import type { Inventory } from "../../../../registry/scanning/inventory";
 import { inventoryOfLayer, LAYER_INVENTORY_VERSION, squashLayers, StaleLayerInventoryError, type LayerInventory } from "../../../../registry/scanning/layers/index";
 import { matchInventory, type VulnerabilitySource } from "../../../../registry/scanning/osv/match";
 import type { OsvRecord } from "../../../../registry/scanning/osv/types";
+import { rpmPackageHeader, sqlJsDatabase } from "../analyzers/rpm-fixtures";
 import { blob, gzipLayer, type TarEntry } from "./layer-tar";
 
 const DEBIAN_OS_RELEASE = 'PRETTY_NAME="Debian GNU/Linux 12 (bookworm)"\nNAME="Debian GNU/Linux"\nVERSION_ID="12"\nID=debian\n';
@@ -139,6 +140,23 @@ describe("squashLayers", () => {
     expect(inventory.packages.map((pkg) => pkg.purl)).toEqual([
       "pkg:apk/alpine/zlib@1.2.12-r1?arch=x86_64&distro=3.15.4",
       "pkg:apk/alpine/libcrypto1.1@1.1.1n-r0?arch=x86_64&distro=3.15.4",
+    ]);
+  });
+
+  test.each([
+    ["rocky", "9.4", "Rocky Linux", "rocky", "Rocky Linux:9"],
+    ["almalinux", "9.4", "AlmaLinux", "almalinux", "AlmaLinux:9"],
+    ["rhel", "9.4", "Red Hat", "redhat", null],
+  ])("an %s image: rpmdb packages under the distribution's ecosystem", async (id, versionId, ecosystem, namespace, osv) => {
+    const rpmdb = await sqlJsDatabase([rpmPackageHeader("openssl-libs", "3.0.7", "27.el9", "x86_64", "openssl-3.0.7-27.el9.src.rpm", 1)]);
+    const image = await layer([
+      { name: "etc/os-release", content: `ID="${id}"\nVERSION_ID="${versionId}"\nPRETTY_NAME="${id} ${versionId}"\n` },
+      { name: "var/lib/rpm/rpmdb.sqlite", content: rpmdb },
+    ]);
+    const inventory = squashLayers([image]);
+    expect(osvEcosystemOf(inventory.distribution)).toBe(osv);
+    expect(inventory.packages).toEqual([
+      expect.objectContaining({ ecosystem, name: "openssl-libs", version: "1:3.0.7-27.el9", sourceName: "openssl", purl: `pkg:rpm/${namespace}/openssl-libs@3.0.7-27.el9?arch=x86_64&distro=${namespace}-${versionId}&epoch=1` }),
     ]);
   });
 
