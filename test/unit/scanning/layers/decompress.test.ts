@@ -1,7 +1,7 @@
 import { execFileSync } from "node:child_process";
 import { Readable } from "node:stream";
 import { gzipSync } from "node:zlib";
-import { compressionOf, decompressLayer, LayerTooLargeError } from "../../../../registry/scanning/layers/decompress";
+import { compressionOf, createZstdDecompress, decompressLayer, LayerTooLargeError } from "../../../../registry/scanning/layers/decompress";
 import { describeWithTool } from "../../../support/tools";
 import { tarBytes } from "./layer-tar";
 
@@ -73,6 +73,14 @@ describeWithTool("zstd", "zstd layers (fzstd)", () => {
     const { compression, tar: out } = await decompressLayer(Readable.from(chunks));
     expect(compression).toBe("zstd");
     expect((await collect(out)).equals(tar)).toBe(true);
+  });
+
+  test("the fzstd Transform itself (what Node 20 uses; Node 22.15+ uses zlib's), over two concatenated frames", async () => {
+    const first = await tarBytes([{ name: "a", content: "first frame\n".repeat(20_000) }]);
+    const second = Buffer.from("second frame\n".repeat(20_000));
+    const zst = Buffer.concat([execFileSync("zstd", ["-q", "-c"], { input: first }), execFileSync("zstd", ["-q", "-c"], { input: second })]);
+    const out = Readable.from([zst.subarray(0, 7), zst.subarray(7)]).pipe(createZstdDecompress());
+    expect((await collect(out)).equals(Buffer.concat([first, second]))).toBe(true);
   });
 
   test("a damaged zstd stream fails", async () => {
