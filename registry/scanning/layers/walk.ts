@@ -58,13 +58,18 @@ async function readEntry(entry: tarStream.Entry, size: number): Promise<Buffer> 
   return content;
 }
 
+/** PostgreSQL's jsonb refuses U+0000 in strings, and no real package or release name holds one. */
+function storable(value: object): boolean {
+  return !Object.values(value).some((field) => typeof field === "string" && field.includes("\u0000"));
+}
+
 async function analyze(analyzers: Analyzer[], path: string, content: Buffer): Promise<LayerFile> {
   const file: LayerFile = { packages: [] };
   for (const analyzer of analyzers) {
     try {
       const found = await analyzer.analyze(path, content);
-      file.packages.push(...found.packages);
-      if (found.distribution) file.distribution = found.distribution;
+      file.packages.push(...found.packages.filter(storable));
+      if (found.distribution && storable(found.distribution)) file.distribution = found.distribution;
     } catch (error) {
       // One unreadable file must not cost the whole layer; the report shows what was not analysed.
       file.skipped = `the ${analyzer.name} analyzer failed: ${(error as Error).message}`;

@@ -127,6 +127,19 @@ describe("inventoryOfLayer", () => {
     expect(layer.files["node_modules/x/package.json"]!.packages).toHaveLength(1);
   });
 
+  test("findings with U+0000 are dropped: the cache's jsonb cannot hold them", async () => {
+    const layer = await inventoryOfLayer(
+      blob(
+        await tarBytes([
+          { name: "node_modules/x/package.json", content: '{"name":"x\\u0000y","version":"1.0.0"}' },
+          { name: "etc/os-release", content: "ID=debian\nVERSION_ID=12\u0000\n" },
+        ]),
+      ),
+    );
+    expect(layer.files["node_modules/x/package.json"]).toEqual({ packages: [] });
+    expect(layer.files["etc/os-release"]).toEqual({ packages: [] });
+  });
+
   test("limits: entries, decompressed size; damaged input fails", async () => {
     const entries: TarEntry[] = [{ name: "a", content: "1" }, { name: "b", content: "2" }, { name: "c", content: "3" }];
     await expect(inventoryOfLayer(blob(await tarBytes(entries)), { maxEntries: 2 })).rejects.toThrow(LayerWalkError);
