@@ -130,7 +130,15 @@ export class VulnDb {
   /** Writes the records newer than their stored versions and their index rows; returns how many were written. */
   private async writeBatch(source: string, records: Pending[]): Promise<number> {
     return this.sql.transaction(async (tx) => {
-      const rows = records.map((r) => ({ id: r.id, modified: r.modified.toISOString(), record: r.record }));
+      // Re-imports mostly hold records already stored: only ids and times go to the database for those.
+      const stored = await tx.query<{ id: string; modified: Date }>(
+        "SELECT id, modified FROM vulndb_records WHERE id IN (SELECT jsonb_array_elements_text($1::jsonb))",
+        [JSON.stringify(records.map((r) => r.id))],
+      );
+      const storedModified = new Map(stored.map((row) => [row.id, new Date(row.modified).getTime()]));
+      const newer = records.filter((r) => !(r.modified.getTime() <= (storedModified.get(r.id) ?? -Infinity)));
+      if (newer.length === 0) return 0;
+      const rows = newer.map((r) => ({ id: r.id, modified: r.modified.toISOString(), record: r.record }));
       const written = await tx.query<{ id: string }>(
         `INSERT INTO vulndb_records (id, modified, record, source)
          SELECT e->>'id', (e->>'modified')::timestamptz, e->'record', $2 FROM jsonb_array_elements($1::jsonb) AS e
@@ -141,7 +149,7 @@ export class VulnDb {
       );
       if (written.length === 0) return 0;
       const ids = new Set(written.map((row) => row.id));
-      const changed = records.filter((r) => ids.has(r.id));
+      const changed = newer.filter((r) => ids.has(r.id));
       await tx.query("DELETE FROM vulndb_affected WHERE record_id IN (SELECT jsonb_array_elements_text($1::jsonb))", [JSON.stringify([...ids])]);
       const keys = changed.flatMap((r) => r.keys.map((k) => [k.ecosystem, k.name, r.id]));
       if (keys.length > 0) {
