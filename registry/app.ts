@@ -394,7 +394,8 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   const vulnDbSpool = path.join(deps.config.dataDir, "tmp", "vulndb");
   const scheduleVulnDbSync = registerVulnDbSync(scheduler, { vulndb: vulnDb, guard, config: deps.config.vulnDb, schedule: deps.config.vulnDb.schedule, spoolDir: vulnDbSpool });
   app.addHook("onReady", scheduleVulnDbSync);
-  registerVulnDbRoutes(app, { sql: deps.sql, vulndb: vulnDb, audit, scheduler, spoolDir: vulnDbSpool, ...deps.config.vulnDb, syncConfigured: deps.config.vulnDb.url !== undefined });
+  const vulnDbSync = deps.config.vulnDb.url ? { schedule: deps.config.vulnDb.schedule, ecosystems: deps.config.vulnDb.ecosystems } : null;
+  registerVulnDbRoutes(app, { sql: deps.sql, vulndb: vulnDb, audit, scheduler, spoolDir: vulnDbSpool, ...deps.config.vulnDb, sync: vulnDbSync });
   const retention = new RetentionStore(deps.sql);
   registerRetentionJob(scheduler, { sql: deps.sql, retention, projects, metadata, immutableRules, events, audit });
   registerRetentionRoutes(app, { ...apiDeps, retention, scheduler });

@@ -19,8 +19,8 @@ interface VulnDbRouteDeps {
   spoolDir: string;
   maxZipBytes: number;
   maxJsonBytes: number;
-  /** A mirror is configured (BERTH_VULNDB_URL): POST /vulndb/sync may run the sync now. */
-  syncConfigured: boolean;
+  /** The mirror sync's settings; null when no mirror is configured (BERTH_VULNDB_URL unset). */
+  sync: { schedule: string; ecosystems: string[] } | null;
 }
 
 const ZIP_TYPES = ["application/zip", "application/x-zip-compressed"];
@@ -29,7 +29,9 @@ const DEFAULT_SOURCE = "upload";
 
 function kindOf(request: FastifyRequest): InputKind {
   const type = (request.headers["content-type"] ?? "").split(";")[0].trim().toLowerCase();
-  return ZIP_TYPES.includes(type) ? "zip" : "json";
+  if (ZIP_TYPES.includes(type)) return "zip";
+  if (type === JSON_TYPE) return "json";
+  throw new HarborError("UNSUPPORTED_MEDIA_TYPE", `send an OSV all.zip as application/zip, or a record or an array of records as application/json; got "${type.slice(0, 100)}"`);
 }
 
 function sourceOf(request: FastifyRequest): string {
@@ -89,13 +91,13 @@ export function registerVulnDbRoutes(app: FastifyInstance, deps: VulnDbRouteDeps
 
   app.get("/api/v2.0/vulndb", async (request) => {
     requireSystem(request.principal, "scanner", "read");
-    return { ...(await deps.vulndb.status()), sync_configured: deps.syncConfigured };
+    return { ...(await deps.vulndb.status()), sync: deps.sync };
   });
 
   // Runs the mirror sync now (in the background): its execution is answered in Location.
   app.post("/api/v2.0/vulndb/sync", async (request, reply) => {
     requireSystem(request.principal, "scanner", "create");
-    if (!deps.syncConfigured) throw new HarborError("PRECONDITION", "no mirror is configured: set BERTH_VULNDB_URL to sync");
+    if (!deps.sync) throw new HarborError("PRECONDITION", "no mirror is configured: set BERTH_VULNDB_URL to sync");
     const id = await deps.scheduler.run(VULNDB_SYNC_JOB, VULNDB_SYNC_VENDOR_ID, "MANUAL");
     await deps.audit.record(deps.sql, { projectId: null, operation: "create", resourceType: "vulnerability-database", resource: "sync", description: `sync the vulnerability database (execution ${id})` }, actorOf(request));
     return reply.code(202).send({ execution_id: id });

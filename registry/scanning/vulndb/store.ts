@@ -99,6 +99,7 @@ export class VulnDb {
       result.skipped += batch.size - written;
       batch = new Map();
     };
+    let finished = false;
     try {
       for await (const candidate of candidates) {
         if ("error" in candidate) {
@@ -120,9 +121,11 @@ export class VulnDb {
         if (batch.size >= this.batchSize) await flush();
       }
       await flush();
+      finished = true;
     } finally {
       // Also after a failure part-way: what was written is recorded, and the generation moves if anything changed.
-      result.generation = await this.recordImport(source, result);
+      // An input refused before anything was read leaves no trace.
+      if (finished || result.imported + result.skipped + result.invalid > 0) result.generation = await this.recordImport(source, result);
     }
     return result;
   }
