@@ -94,7 +94,8 @@ export class VulnDb {
     let batch = new Map<string, Pending>();
     const flush = async () => {
       if (batch.size === 0) return;
-      const written = await this.writeBatch(source, [...batch.values()]);
+      // In id order, so that two imports writing the same records lock them in the same order (no deadlock).
+      const written = await this.writeBatch(source, [...batch.values()].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)));
       result.imported += written;
       result.skipped += batch.size - written;
       batch = new Map();

@@ -1,3 +1,4 @@
+import { rm } from "node:fs/promises";
 import { Readable } from "node:stream";
 import type { ReadableStream as WebReadableStream } from "node:stream/web";
 import type { OutboundGuard } from "../../outbound/address-guard";
@@ -93,8 +94,9 @@ export function describeOutcome(outcome: EcosystemOutcome): string {
 }
 
 /**
- * Registers the sync job and, when a mirror is configured, its schedule (runs once per tick across nodes); without
- * a mirror the schedule is removed. The schedule is written once the scheduler's database is in reach (onReady).
+ * Registers the sync job and returns what to run once the server is ready: it clears temp files a stopped process
+ * left behind and, when a mirror is configured, sets the job's schedule (each tick runs on one node); without a
+ * mirror the schedule is removed.
  */
 export function registerVulnDbSync(scheduler: Scheduler, deps: SyncDeps & { schedule: string }): () => Promise<void> {
   scheduler.registerJob(VULNDB_SYNC_JOB, async (job: JobContext) => {
@@ -103,5 +105,8 @@ export function registerVulnDbSync(scheduler: Scheduler, deps: SyncDeps & { sche
     if (failed === outcomes.length && failed > 0) throw new Error(`every ecosystem failed: ${outcomes.map(describeOutcome).join("; ")}`);
     return { message: outcomes.map(describeOutcome).join("; "), metrics: { ecosystems: outcomes.length, failed } };
   });
-  return () => scheduler.setSchedule(VULNDB_SYNC_JOB, VULNDB_SYNC_VENDOR_ID, deps.config.url ? deps.schedule : null);
+  return async () => {
+    await rm(deps.spoolDir, { recursive: true, force: true });
+    await scheduler.setSchedule(VULNDB_SYNC_JOB, VULNDB_SYNC_VENDOR_ID, deps.config.url ? deps.schedule : null);
+  };
 }

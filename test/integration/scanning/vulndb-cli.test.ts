@@ -3,7 +3,8 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { ADMIN_PASSWORD, startBerth, type TestBerth } from "../../support/berth";
 import { spawnCli } from "../../support/cli";
-import { osvRecord, osvZip } from "../../support/osv-records";
+import { manyDebianRecords, osvRecord, osvZip } from "../../support/osv-records";
+import { buildZip } from "../../support/zip-writer";
 import { takePort } from "../../support/taken-port";
 
 /** `berth vulndb …` from dist/ (npm run build) against a running registry. */
@@ -22,6 +23,8 @@ describe("berth vulndb", () => {
     await writeFile(path.join(dir, "osv", "Debian", "all.zip"), osvZip([osvRecord("DEBIAN-CVE-2026-0200", "Debian:12", "bash", "5.2.15-2+deb12u1")]));
     await writeFile(path.join(dir, "records", "a.json"), JSON.stringify(osvRecord("GHSA-cli-a", "npm", "lodash", "4.17.21")));
     await writeFile(path.join(dir, "records", "nested", "b.json"), JSON.stringify([osvRecord("GHSA-cli-b", "PyPI", "Django", "4.2.11"), { id: "GHSA-cli-broken" }]));
+    // Stored, not deflated: a body well over fastify's 1 MiB JSON limit, which streamed imports do not have.
+    await writeFile(path.join(dir, "big.zip"), buildZip(manyDebianRecords(3000).map((record) => ({ name: `${record.id}.json`, data: JSON.stringify(record) }))));
     await writeFile(path.join(dir, "single.json"), JSON.stringify(osvRecord("GHSA-cli-c", "Go", "golang.org/x/crypto", "0.31.0")));
   });
   afterAll(async () => {
@@ -41,9 +44,12 @@ describe("berth vulndb", () => {
     expect(withInvalid.stdout).toContain(`${path.join(dir, "records")} (2 JSON files) → "${path.join(dir, "records")}": imported 2, skipped 0 (not newer), invalid 1`);
     expect(withInvalid.stdout).toContain("invalid: GHSA-cli-broken: modified is missing or not a string");
 
+    const big = await vulndb(["import", path.join(dir, "big.zip")]);
+    expect(big.stdout).toContain(`big.zip → "${path.join(dir, "big.zip")}": imported 3000, skipped 0 (not newer), invalid 0`);
+
     const status = await vulndb(["status"]);
     expect(status.code).toBe(0);
-    expect(status.stdout).toMatch(/^generation 3, 4 records\n/);
+    expect(status.stdout).toMatch(/^generation 4, 3004 records\n/);
     expect(status.stdout).toContain("mirror sync: off (BERTH_VULNDB_URL is not set on the registry)");
     expect(status.stdout).toMatch(/\nDebian +1 +2026-01-01T00:00:00.000Z +just now +\+1 =0 !0\n/);
   });
