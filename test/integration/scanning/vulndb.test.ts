@@ -158,3 +158,14 @@ describe("the vulnerability database's mirror sync", () => {
     expect(after.generation).toBe(generation + 1);
   });
 });
+
+it("syncs through the outbound guard: a mirror on loopback is refused unless BERTH_OUTBOUND_ALLOW exempts it", async () => {
+  const berth = await startBerth({ env: { BERTH_VULNDB_URL: "http://127.0.0.1:9/", BERTH_VULNDB_ECOSYSTEMS: "Debian" } });
+  try {
+    expect((await api(berth, "/vulndb/sync", { method: "POST" })).status).toBe(202);
+    await waitUntil(async () => (await status(berth)).last_sync !== null, "the sync to finish");
+    expect((await status(berth)).last_sync!.error).toBe("Debian: 127.0.0.1:9 resolves to 127.0.0.1, a loopback address: outbound requests there are refused");
+  } finally {
+    await berth.close();
+  }
+});

@@ -41,6 +41,30 @@ describe("OSV input readers", () => {
     expect(ids(await collect(candidatesFromPath(path.join(dir, "all.zip"), LIMITS)))).toEqual(["A", "error:broken.json", "error:big.json", "B"]);
   });
 
+  it("reads entries that span the reader's 1 MiB windows, stored or deflated", async () => {
+    const big = (id: string) => ({ ...osvRecord(id, "npm", "a", "1.0.0"), details: Array.from({ length: 30_000 }, (_, i) => `line ${i} of ${id}`).join("\n") });
+    const zip = buildZip([
+      { name: "A.json", data: JSON.stringify(big("A")) },
+      { name: "B.json", data: JSON.stringify(big("B")), deflate: true },
+      { name: "C.json", data: JSON.stringify(big("C")) },
+    ]);
+    expect(zip.length).toBeGreaterThan(1024 * 1024);
+    await writeFile(path.join(dir, "all.zip"), zip);
+    const read = await collect(candidatesFromPath(path.join(dir, "all.zip"), { maxJsonBytes: 4 * 1024 * 1024 }));
+    expect(read.map((c) => ("value" in c ? (c.value as { details: string }).details : c.error))).toEqual([big("A").details, big("B").details, big("C").details]);
+  });
+
+  it("counts an entry whose size differs from the zip's directory against that entry", async () => {
+    const zip = buildZip([
+      { name: "lying.json", data: JSON.stringify(osvRecord("L", "npm", "a", "1.0.0")), deflate: true, declaredSize: 10 },
+      { name: "B.json", data: JSON.stringify(osvRecord("B", "npm", "b", "1.0.0")) },
+    ]);
+    await writeFile(path.join(dir, "all.zip"), zip);
+    const read = await collect(candidatesFromPath(path.join(dir, "all.zip"), LIMITS));
+    expect(read[0]).toEqual({ where: "lying.json", error: expect.stringMatching(/^unreadable entry: it (holds \d+ bytes where the zip's directory says 10|inflates to more than)/) });
+    expect(ids(read.slice(1))).toEqual(["B"]);
+  });
+
   it("refuses a file that is not a zip as a whole", async () => {
     await writeFile(path.join(dir, "all.zip"), "this is not a zip");
     await expect(collect(candidatesFromPath(path.join(dir, "all.zip"), LIMITS))).rejects.toThrow(VulnDbInputError);
