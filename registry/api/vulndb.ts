@@ -1,4 +1,4 @@
-import type { Readable } from "node:stream";
+import { Readable } from "node:stream";
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import { actorOf, type AuditLog } from "../audit/audit-log";
 import type { Sql } from "../db/sql";
@@ -60,7 +60,8 @@ export function registerVulnDbRoutes(app: FastifyInstance, deps: VulnDbRouteDeps
       }
       let spooled;
       try {
-        spooled = await spool(deps.spoolDir, request.body as Readable, maxBytes, `the body (${variable})`, kind === "zip" ? "all.zip" : "records.json");
+        // No body at all reaches here as undefined: read as empty, it is refused as not a zip or not JSON.
+        spooled = await spool(deps.spoolDir, (request.body as Readable | undefined) ?? Readable.from([]), maxBytes, `the body (${variable})`, kind === "zip" ? "all.zip" : "records.json");
       } catch (error) {
         if (error instanceof TooLargeError) throw new HarborError("REQUEST_ENTITY_TOO_LARGE", error.message);
         throw error;

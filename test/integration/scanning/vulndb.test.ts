@@ -78,6 +78,9 @@ describe.each(DATABASES)("the vulnerability database API (%s)", (_name, database
     const tooLarge = await importBody(berth, "application/zip", Buffer.alloc(65 * 1024));
     expect(tooLarge.status).toBe(413);
     expect(tooLarge.body.errors[0].message).toContain("BERTH_VULNDB_MAX_ZIP_BYTES");
+    const empty = await api(berth, "/vulndb/import", { method: "POST", headers: { "Content-Type": "application/json" } });
+    expect(empty.status).toBe(400);
+    expect(empty.body.errors[0].message).toMatch(/^nothing was imported: the body is not valid JSON/);
     const otherType = await importBody(berth, "text/plain", "hello");
     expect(otherType.status).toBe(415);
     expect(await contents(berth)).toEqual(before);
