@@ -1,4 +1,5 @@
 import { randomUUID, timingSafeEqual } from "node:crypto";
+import path from "node:path";
 import Fastify, { LogController, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
 import { registerAuditRoutes } from "./api/audit-logs";
 import { registerMemberRoutes } from "./api/members";
@@ -6,6 +7,9 @@ import { registerRobotRoutes } from "./api/robots";
 import { registerQuotaRoutes } from "./api/quotas";
 import { registerImmutableRuleRoutes } from "./api/immutable-rules";
 import { registerGcRoutes } from "./api/gc";
+import { registerVulnDbRoutes } from "./api/vulndb";
+import { VulnDb } from "./scanning/vulndb/store";
+import { registerVulnDbSync } from "./scanning/vulndb/sync";
 import { registerRetentionRoutes } from "./api/retentions";
 import { registerRegistryRoutes } from "./api/registries";
 import { RegistryStore } from "./replication/registries";
@@ -89,6 +93,7 @@ export interface AppDependencies {
     | "publicUrl" | "logLevel" | "auditRetentionDays" | "gcGraceSeconds" | "webhookRetryBaseMs" | "proxyCacheTtlSeconds" | "maxManifestReferences"
     | "bodyTimeoutSeconds" | "idleTimeoutSeconds" | "maxUploadsPerUser" | "uploadPurgeAgeSeconds" | "loginThrottle" | "trustedProxies"
     | "tokenTtlSeconds" | "anonymousLimits" | "outboundDeny" | "outboundAllow" | "webhookMaxTargets" | "projectCreationRestriction"
+    | "vulnDb" | "dataDir"
   >;
   /** How outbound requests resolve host names (tests answer with chosen addresses); the system resolver by default. */
   resolve?: Resolver;
@@ -385,6 +390,12 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   purgeTimer.unref();
   app.addHook("onClose", async () => clearInterval(purgeTimer));
   registerGcRoutes(app, { scheduler, audit });
+  const vulnDb = new VulnDb(deps.sql, deps.config.vulnDb);
+  const vulnDbSpool = path.join(deps.config.dataDir, "tmp", "vulndb");
+  const scheduleVulnDbSync = registerVulnDbSync(scheduler, { vulndb: vulnDb, guard, config: deps.config.vulnDb, schedule: deps.config.vulnDb.schedule, spoolDir: vulnDbSpool });
+  app.addHook("onReady", scheduleVulnDbSync);
+  const vulnDbSync = deps.config.vulnDb.url ? { schedule: deps.config.vulnDb.schedule, ecosystems: deps.config.vulnDb.ecosystems } : null;
+  registerVulnDbRoutes(app, { sql: deps.sql, vulndb: vulnDb, audit, scheduler, spoolDir: vulnDbSpool, ...deps.config.vulnDb, sync: vulnDbSync });
   const retention = new RetentionStore(deps.sql);
   registerRetentionJob(scheduler, { sql: deps.sql, retention, projects, metadata, immutableRules, events, audit });
   registerRetentionRoutes(app, { ...apiDeps, retention, scheduler });

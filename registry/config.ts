@@ -6,6 +6,7 @@ import { DEFAULT_LOGIN_THROTTLE_LIMITS, type LoginThrottleLimits } from "./auth/
 import { DEFAULT_TOKEN_TTL_SECONDS } from "./auth/token-service";
 import { DEFAULT_ANONYMOUS_LIMITS, type AnonymousLimits } from "./ops/anonymous-limits";
 import { CertificatePairError, readCertificatePairSync, type CertificateFiles } from "./tls/certificate-pair";
+import { parseVulnDbConfig, type VulnDbConfig } from "./scanning/vulndb/config";
 
 /** Everything Berth reads from its environment, validated once at start. */
 export interface Config {
@@ -71,6 +72,8 @@ export interface Config {
   webhookMaxTargets: number;
   /** Harbor's project_creation_restriction; unset → adminonly when a policy source manages the registry, else everyone. */
   projectCreationRestriction?: ProjectCreationRestriction;
+  /** The vulnerability database: its mirror sync and import limits (BERTH_VULNDB_*). */
+  vulnDb: VulnDbConfig;
 }
 
 export type ProjectCreationRestriction = "adminonly" | "everyone";
@@ -344,6 +347,7 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     outboundAllow: parseCidrList("BERTH_OUTBOUND_ALLOW", env.BERTH_OUTBOUND_ALLOW),
     webhookMaxTargets: parseWholeNumber("BERTH_WEBHOOK_MAX_TARGETS", "targets", env.BERTH_WEBHOOK_MAX_TARGETS, 1) ?? 10,
     projectCreationRestriction: parseProjectCreationRestriction(env.BERTH_PROJECT_CREATION_RESTRICTION),
+    vulnDb: parseVulnDbConfig(env),
     controller: {
       repo: env.BERTH_CONTROLLER_REPO || undefined,
       branch: env.BERTH_CONTROLLER_BRANCH || undefined,

@@ -207,6 +207,19 @@ const ACTIONS: Action[] = [
     ok: 200,
     run: async (client) => (await client.fetch("/api/v2.0/configurations")).status,
   },
+  {
+    name: "import vulnerability records (/api)",
+    allowed: both(["sysadmin"]),
+    ok: 201,
+    run: async (client, _project, _admin, caseId) =>
+      (await client.fetch("/api/v2.0/vulndb/import", { method: "POST", headers: JSON_HEADERS, body: JSON.stringify({ id: `x_${caseId}`, modified: "2026-01-01T00:00:00Z" }) })).status,
+  },
+  {
+    name: "read the vulnerability database's status (/api)",
+    allowed: both(["sysadmin"]),
+    ok: 200,
+    run: async (client) => (await client.fetch("/api/v2.0/vulndb")).status,
+  },
 ];
 
 const CALLERS: Caller[] = ["anonymous", "outsider", "sysadmin", ...MEMBERS, ...ROBOTS];
