@@ -53,6 +53,8 @@ export interface Config {
   /** Distinct blobs and manifests one manifest may refer to (every reference is a row written with the push). */
   maxManifestReferences: number;
   controller: ControllerConfig;
+  /** Vulnerability scanning: scans this node runs at once, and how many may wait across all nodes. */
+  scan: { workers: number; queueMax: number };
   /** When failed logins block further attempts, per (username, client address) and per client address. */
   loginThrottle: LoginThrottleLimits;
   /** What requests without credentials may send and how often, per client address. */
@@ -348,6 +350,10 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     webhookMaxTargets: parseWholeNumber("BERTH_WEBHOOK_MAX_TARGETS", "targets", env.BERTH_WEBHOOK_MAX_TARGETS, 1) ?? 10,
     projectCreationRestriction: parseProjectCreationRestriction(env.BERTH_PROJECT_CREATION_RESTRICTION),
     vulnDb: parseVulnDbConfig(env),
+    scan: {
+      workers: parseWholeNumber("BERTH_SCAN_WORKERS", "scans", env.BERTH_SCAN_WORKERS, 0) ?? 1,
+      queueMax: parseWholeNumber("BERTH_SCAN_QUEUE_MAX", "scans", env.BERTH_SCAN_QUEUE_MAX, 1) ?? 10_000,
+    },
     controller: {
       repo: env.BERTH_CONTROLLER_REPO || undefined,
       branch: env.BERTH_CONTROLLER_BRANCH || undefined,

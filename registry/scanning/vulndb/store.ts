@@ -70,6 +70,7 @@ const toIso = (value: Date | string | null): string | null => (value === null ? 
 export class VulnDb {
   private readonly batchSize: number;
   private readonly prefetchChunk: number;
+  private readonly changeListeners: Array<() => void> = [];
 
   constructor(
     private readonly sql: Sql,
@@ -77,6 +78,11 @@ export class VulnDb {
   ) {
     this.batchSize = options.batchSize ?? DEFAULT_BATCH;
     this.prefetchChunk = options.prefetchChunk ?? DEFAULT_PREFETCH_CHUNK;
+  }
+
+  /** Calls `listener` after every import on this node that changed records (reports matched before are stale). */
+  onChange(listener: () => void): void {
+    this.changeListeners.push(listener);
   }
 
   /** Imports a file (all.zip or JSON) or a directory tree of them; throws VulnDbInputError when a file given alone is unreadable. */
@@ -128,6 +134,7 @@ export class VulnDb {
       // An input refused before anything was read leaves no trace.
       if (finished || result.imported + result.skipped + result.invalid > 0) result.generation = await this.recordImport(source, result);
     }
+    if (result.imported > 0) for (const listener of this.changeListeners) listener();
     return result;
   }
 
