@@ -298,6 +298,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     ttlMs: deps.config.proxyCacheTtlSeconds * 1000,
     patienceMs: PROXY_PATIENCE_MS,
     onError: (error) => app.log.warn({ err: error }, "proxy cache"),
+    onCached: (repository, digest) => void autoScan.queue(repository, [digest]),
   });
   app.addHook("onClose", () => proxy.close());
   const ctx: DistributionContext = {

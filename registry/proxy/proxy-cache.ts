@@ -17,6 +17,8 @@ export interface ProxyCacheOptions {
   /** How long caching a manifest waits for the client's own blob pulls (which it stores) before fetching the rest. */
   patienceMs: number;
   onError(error: unknown): void;
+  /** Told of each manifest the cache stored, by local repository name (auto_scan scans what arrives this way too). */
+  onCached?(repository: string, digest: string): void;
 }
 
 export type PullReference = { kind: "digest"; digest: string } | { kind: "tag"; tag: string };
@@ -92,7 +94,7 @@ export class ProxyCache {
     if (reference.kind === "digest" && digest !== reference.digest) {
       throw new OciError("UNAVAILABLE", `${name}: the upstream answered ${reference.digest} with content of digest ${digest}`);
     }
-    this.cacheInBackground(repositoryId, upstream, upstreamName, { ...fetched, digest }, reference.kind === "tag" ? reference.tag : null);
+    this.cacheInBackground(name, repositoryId, upstream, upstreamName, { ...fetched, digest }, reference.kind === "tag" ? reference.tag : null);
     if (freshKey) this.checked.set(freshKey, true);
     return { digest, media_type: fetched.mediaType, size: fetched.content.length, content: fetched.content, subject_digest: null };
   }
@@ -189,17 +191,24 @@ export class ProxyCache {
     }
   }
 
-  private cacheInBackground(repositoryId: number, upstream: RemoteRegistry, upstreamName: string, manifest: FetchedManifest, tag: string | null): void {
+  private cacheInBackground(name: string, repositoryId: number, upstream: RemoteRegistry, upstreamName: string, manifest: FetchedManifest, tag: string | null): void {
     const key = `${repositoryId}/${manifest.digest}/${tag ?? ""}`;
     if (this.caching.has(key)) return;
-    const work = this.cacheManifest(repositoryId, upstream, upstreamName, manifest, tag)
+    const work = this.cacheManifest(name, repositoryId, upstream, upstreamName, manifest, tag)
       .catch((error) => this.options.onError(new Error(`caching ${upstreamName}@${manifest.digest} from ${upstream.base} failed: ${message(error)}`)))
       .finally(() => this.caching.delete(key));
     this.caching.set(key, work);
   }
 
   /** Stores a manifest once what it refers to is stored: child manifests (fetched) and blobs (see ensureBlob). */
-  private async cacheManifest(repositoryId: number, upstream: RemoteRegistry, upstreamName: string, manifest: FetchedManifest, tag: string | null): Promise<void> {
+  private async cacheManifest(
+    name: string,
+    repositoryId: number,
+    upstream: RemoteRegistry,
+    upstreamName: string,
+    manifest: FetchedManifest,
+    tag: string | null,
+  ): Promise<void> {
     const parsed = parseManifest(manifest.content, manifest.mediaType);
     await Promise.all(
       parsed.references.map(async (reference) => {
@@ -207,7 +216,7 @@ export class ProxyCache {
         if (await this.metadata.manifestByDigest(repositoryId, reference.digest)) return;
         const child = await upstream.manifest(upstreamName, reference.digest);
         if (!child) throw new Error(`the upstream no longer has ${reference.digest}, a child of ${manifest.digest}`);
-        await this.cacheManifest(repositoryId, upstream, upstreamName, child, null);
+        await this.cacheManifest(name, repositoryId, upstream, upstreamName, child, null);
       }),
     );
     await this.metadata.putManifest(
@@ -223,6 +232,7 @@ export class ProxyCache {
       },
       tag,
     );
+    this.options.onCached?.(name, manifest.digest);
   }
 
   /** Waits for the client to pull a blob (its pull stores it); after `patienceMs` fetches it from the upstream instead. */

@@ -4,7 +4,7 @@ import { NotScannableError, type ScanService } from "./scan-service";
 
 /**
  * `auto_scan`: every image pushed into a project that asks for it is queued for a scan (pushes by clients,
- * replication and migration all arrive as pushes). The push does not wait: queuing happens after it answered.
+ * replication and migration all arrive as pushes; a proxy cache calls queue() for what it stores). The push does not wait: queuing happens after it answered.
  * An index is not queued itself: its images were pushed (and queued) before it.
  */
 export class AutoScan implements EventPublisher {
@@ -20,7 +20,8 @@ export class AutoScan implements EventPublisher {
     void this.queue(repository, event.resources.map((resource) => resource.digest));
   }
 
-  private async queue(repository: string, digests: string[]): Promise<void> {
+  /** Queues scans of images of `repository` (when its project asks for auto_scan); never throws. */
+  async queue(repository: string, digests: string[]): Promise<void> {
     try {
       const project = await this.projects.findRefByName(repository.split("/")[0]);
       if (project?.metadata.auto_scan !== "true") return;

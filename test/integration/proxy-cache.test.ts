@@ -77,6 +77,20 @@ describeWithTool("docker-registry", "proxy cache projects", () => {
       }
     });
 
+    it("queues a scan of what it caches when the project asks for auto_scan", async () => {
+      expect((await setup.admin.fetch("/api/v2.0/projects/hub", json("PUT", { metadata: { auto_scan: "true" } }))).status).toBe(200);
+      const busybox = await setup.remote.pushImage("library/busybox", "1", "busybox-1");
+      expect(await pullImage(new RegistryClient(setup.berth.url, null), "hub/library/busybox", "1", busybox)).toBe(busybox.manifestDigest);
+      await cached(setup.admin, "library/busybox", "1");
+      const overview = async () => {
+        const response = await setup.admin.fetch(`/api/v2.0/projects/hub/repositories/library%252Fbusybox/artifacts/1?with_scan_overview=true`);
+        return ((await response.json()) as { scan_overview?: Record<string, { scan_status: string }> }).scan_overview;
+      };
+      // The test image's layer is random bytes, not a tar: the scan runs and fails, which is what shows it was queued.
+      await waitUntil(async () => ["Success", "Error"].includes(Object.values((await overview()) ?? {})[0]?.scan_status ?? ""), "the cached image is scanned");
+      expect((await setup.admin.fetch("/api/v2.0/projects/hub", json("PUT", { metadata: { auto_scan: "false" } }))).status).toBe(200);
+    });
+
     it("keeps serving a cached tag within the TTL even when the upstream moved it", async () => {
       const moved = await setup.remote.pushImage("library/nginx", "1.25", "nginx-1.25-rebuilt");
       expect(moved.manifestDigest).not.toBe(nginx.manifestDigest);
