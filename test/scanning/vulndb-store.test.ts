@@ -11,9 +11,6 @@ import { manyDebianRecords, osvRecord, osvZip } from "../support/osv-records";
 
 const LIMITS = { maxJsonBytes: 1024 * 1024 };
 
-/** Records as importCandidates takes them. */
-const candidates = (records: unknown[]) => records.map((value, i) => ({ value, where: `#${i}` }));
-
 describe.each(twoNodeSetups())("the vulnerability database (%s)", (_name, open) => {
   let nodes: Nodes;
   let sql: Sql;
@@ -37,14 +34,14 @@ describe.each(twoNodeSetups())("the vulnerability database (%s)", (_name, open) 
   });
 
   it("imports records, skips those not newer, replaces newer ones with their index rows, and moves the generation only on a change", async () => {
-    const first = await db.importCandidates("one", candidates([osvRecord("A", "npm", "left-pad", "1.0.0"), osvRecord("B", "PyPI", "PyYAML", "6.0"), { id: "broken" }]));
+    const first = await db.importRecords("one", [osvRecord("A", "npm", "left-pad", "1.0.0"), osvRecord("B", "PyPI", "PyYAML", "6.0"), { id: "broken" }]);
     expect(first).toMatchObject({ imported: 2, skipped: 0, invalid: 1, generation: 1, errors: [{ where: "broken", reason: expect.stringContaining("modified") }] });
 
-    const again = await db.importCandidates("one", candidates([osvRecord("A", "npm", "left-pad", "1.0.0")]));
+    const again = await db.importRecords("one", [osvRecord("A", "npm", "left-pad", "1.0.0")]);
     expect(again).toMatchObject({ imported: 0, skipped: 1, generation: 1 });
 
     const newer = osvRecord("A", "npm", "right-pad", "2.0.0", "2026-02-01T00:00:00Z");
-    expect(await db.importCandidates("two", candidates([newer]))).toMatchObject({ imported: 1, generation: 2 });
+    expect(await db.importRecords("two", [newer])).toMatchObject({ imported: 1, generation: 2 });
     expect(await db.source().recordsFor("npm", "left-pad")).toEqual([]);
     expect((await db.source().recordsFor("npm", "right-pad")).map((r) => r.id)).toEqual(["A"]);
     // PyPI looks up in any spelling.
@@ -61,7 +58,7 @@ describe.each(twoNodeSetups())("the vulnerability database (%s)", (_name, open) 
   });
 
   it("keeps the newer of two versions of one record within a single input", async () => {
-    const result = await db.importCandidates("x", candidates([osvRecord("A", "npm", "a", "1.0.0", "2026-03-01T00:00:00Z"), osvRecord("A", "npm", "b", "1.0.0", "2026-01-01T00:00:00Z")]));
+    const result = await db.importRecords("x", [osvRecord("A", "npm", "a", "1.0.0", "2026-03-01T00:00:00Z"), osvRecord("A", "npm", "b", "1.0.0", "2026-01-01T00:00:00Z")]);
     expect(result).toMatchObject({ imported: 1, skipped: 1 });
     expect((await db.source().recordsFor("npm", "a")).length).toBe(1);
   });
@@ -88,7 +85,7 @@ describe.each(twoNodeSetups())("the vulnerability database (%s)", (_name, open) 
   });
 
   it("records a sync's outcome and the mirror's validators", async () => {
-    await db.importCandidates("Alpine", candidates([osvRecord("ALPINE-1", "Alpine:v3.20", "musl", "1.2.5-r1")]));
+    await db.importRecords("Alpine", [osvRecord("ALPINE-1", "Alpine:v3.20", "musl", "1.2.5-r1")]);
     await db.setValidators("Alpine", { etag: '"abc"', lastModified: "Mon, 07 Dec 2026 00:00:00 GMT" });
     expect(await db.validators("Alpine")).toEqual({ etag: '"abc"', lastModified: "Mon, 07 Dec 2026 00:00:00 GMT" });
     expect(await db.validators("nothing")).toEqual({ etag: null, lastModified: null });

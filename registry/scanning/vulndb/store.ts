@@ -90,6 +90,11 @@ export class VulnDb {
     return this.importCandidates(source, candidatesFromPath(input, this.options, kind));
   }
 
+  /** Imports records already in memory (parsed JSON values; each is checked as any other input). */
+  importRecords(source: string, records: Iterable<unknown>): Promise<ImportResult> {
+    return this.importCandidates(source, [...records].map((value, i) => ({ value, where: `#${i}` })));
+  }
+
   /** Imports records as read by one of reader.ts's readers, in batches; invalid ones are counted, never fatal. */
   async importCandidates(source: string, candidates: AsyncIterable<Candidate> | Iterable<Candidate>): Promise<ImportResult> {
     const result: ImportResult = { source, imported: 0, skipped: 0, invalid: 0, errors: [], generation: 0 };
