@@ -7,7 +7,7 @@ import { registerRobotRoutes } from "./api/robots";
 import { registerQuotaRoutes } from "./api/quotas";
 import { registerImmutableRuleRoutes } from "./api/immutable-rules";
 import { registerGcRoutes } from "./api/gc";
-import { registerVulnDbRoutes } from "./api/vulndb";
+import { registerVulnDbRoutes, VULNDB_IMPORT_ROUTE } from "./api/vulndb";
 import { registerVulnDbSync } from "./scanning/vulndb/sync";
 import { registerRetentionRoutes } from "./api/retentions";
 import { registerRegistryRoutes } from "./api/registries";
@@ -220,7 +220,11 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   }) as unknown as FastifyInstance;
   // Null-safe: a request refused before authentication ran has no principal yet, and is not limited as anonymous.
   const isAnonymous = (request: FastifyRequest) => request.principal?.kind === "anonymous";
-  limitSlowClients(app, { ...deps.config, anonymousBodyTimeoutSeconds: deps.config.anonymousLimits.bodyTimeoutSeconds }, isAnonymous);
+  limitSlowClients(
+    app,
+    { ...deps.config, anonymousBodyTimeoutSeconds: deps.config.anonymousLimits.bodyTimeoutSeconds, uploadRoutes: new Set([VULNDB_IMPORT_ROUTE]) },
+    isAnonymous,
+  );
   const robots = new RobotStore(deps.sql);
   const authenticator = new Authenticator(deps.sql, robots, new LoginThrottle(deps.config.loginThrottle));
   const tokens = new TokenService(deps.signingKey, deps.config.tokenTtlSeconds);

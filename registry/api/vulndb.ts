@@ -10,6 +10,9 @@ import { VULNDB_SYNC_JOB, VULNDB_SYNC_VENDOR_ID } from "../scanning/vulndb/sync"
 import { HarborError } from "./errors";
 import { requireSystem } from "./project-access";
 
+/** Streamed zips can be large: the route is exempt from the /api body deadline (only the idle one applies). */
+export const VULNDB_IMPORT_ROUTE = "/api/v2.0/vulndb/import";
+
 interface VulnDbRouteDeps {
   sql: Sql;
   vulndb: VulnDb;
@@ -49,7 +52,7 @@ export function registerVulnDbRoutes(app: FastifyInstance, deps: VulnDbRouteDeps
   void app.register(async (scope) => {
     scope.addContentTypeParser([...ZIP_TYPES, JSON_TYPE], (_request, payload, done) => done(null, payload));
 
-    scope.post("/api/v2.0/vulndb/import", async (request, reply) => {
+    scope.post(VULNDB_IMPORT_ROUTE, async (request, reply) => {
       requireSystem(request.principal, "scanner", "create");
       const kind = kindOf(request);
       const source = sourceOf(request);

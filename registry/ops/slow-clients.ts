@@ -8,6 +8,11 @@ export interface SlowClientLimits {
   idleTimeoutSeconds: number;
   /** The same deadline for a request without credentials (at most bodyTimeoutSeconds). */
   anonymousBodyTimeoutSeconds: number;
+  /**
+   * /api routes that take large streamed bodies (vulnerability database zips): for signed-in callers only the idle
+   * deadline applies, as for blob uploads.
+   */
+  uploadRoutes?: ReadonlySet<string>;
 }
 
 const TIMEOUT_BODY = JSON.stringify({ errors: [{ code: "REQUEST_TIMEOUT", message: "the request body did not arrive in time" }] });
@@ -19,8 +24,8 @@ function endSlowRequest(socket: import("node:net").Socket): void {
 }
 
 /**
- * Slow clients cannot hold connections and memory for ever. Uploads may be large and slow, so they have no deadline
- * as a whole, only the idle one while their body arrives; the API's small JSON bodies must also arrive whole within
+ * Slow clients cannot hold connections and memory for ever. Uploads (blobs, and signed-in callers' bodies on
+ * `uploadRoutes`) may be large and slow, so they have no deadline as a whole, only the idle one while their body arrives; the API's small JSON bodies must also arrive whole within
  * the body deadline, as Node's requestTimeout would do if it could be set per route. Once a body is in, the server
  * may take its time (a re-hash, a server-side copy) without the client's connection being cut.
  */
@@ -55,6 +60,11 @@ export function limitSlowClients(app: FastifyInstance, limits: SlowClientLimits,
   // After authentication: a caller without credentials gets the shorter deadline, counted from the same start.
   app.addHook("preParsing", async (request, _reply, payload) => {
     const deadline = deadlines.get(request.raw);
+    if (deadline && !isAnonymous(request) && limits.uploadRoutes?.has(request.routeOptions.url ?? "")) {
+      clearTimeout(deadline.timer);
+      deadlines.delete(request.raw);
+      return payload;
+    }
     if (!deadline || !isAnonymous(request) || limits.anonymousBodyTimeoutSeconds >= limits.bodyTimeoutSeconds) return payload;
     clearTimeout(deadline.timer);
     const remaining = Math.max(0, deadline.startedAt + limits.anonymousBodyTimeoutSeconds * 1000 - Date.now());

@@ -53,3 +53,17 @@ it("serves a request whose body arrives in time", async () => {
   const response = await fetch(`${berth.url}/api/v2.0/projects`, { method: "POST", headers: { Authorization: ADMIN_AUTH, "Content-Type": "application/json" }, body: JSON.stringify({ project_name: "in-time", metadata: { public: "false" } }) });
   expect(response.status).toBe(201);
 });
+
+it("lets a signed-in vulnerability database import stream past the body deadline while it keeps sending", async () => {
+  const body = JSON.stringify([{ id: "SLOW-1", modified: "2026-01-01T00:00:00Z", affected: [{ package: { ecosystem: "npm", name: "slow" }, versions: ["1.0.0"] }] }]);
+  const { socket, closed } = rawRequest(
+    `POST /api/v2.0/vulndb/import HTTP/1.1\r\nHost: ${new URL(berth.url).host}\r\nAuthorization: ${ADMIN_AUTH}\r\nContent-Type: application/json\r\nConnection: close\r\nContent-Length: ${body.length + 8}\r\n\r\n${body}`,
+  );
+  // Whitespace a little at a time for about 3.5 s: past the 2 s body deadline, never idle for 2 s.
+  for (let i = 0; i < 7; i++) {
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    socket.write(" ");
+  }
+  socket.write(" ");
+  expect(await closed).toMatch(/^HTTP\/1\.1 201 Created\r\n/);
+});
