@@ -282,7 +282,12 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
           replaces,
         ),
     },
-    { ...DEFAULT_SCAN_OPTIONS, ...deps.config.scan, onError: (error, what) => app.log.warn({ err: error }, what) },
+    {
+      ...DEFAULT_SCAN_OPTIONS,
+      ...deps.config.scan,
+      onError: (error, what) => app.log.warn({ err: error }, what),
+      onScanFailed: (artifact, reason) => app.log.info({ artifact, reason }, "a scan failed"),
+    },
   );
   // Reports go stale when the database changes: re-matched at once here, and within a minute on other nodes.
   vulnDb.onChange(() => void scans.rematch().catch((error) => app.log.warn({ err: error }, "re-matching reports")));

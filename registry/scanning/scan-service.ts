@@ -27,6 +27,8 @@ export interface ScanServiceOptions {
   /** How often finished reports are checked against the vulnerability database's generation. */
   rematchMs: number;
   onError(error: unknown, what: string): void;
+  /** A scan that failed (its status says why; an unreadable layer is the image's problem, not the server's). */
+  onScanFailed?(what: string, reason: string): void;
 }
 
 export const DEFAULT_SCAN_OPTIONS = { workers: 1, queueMax: 10_000, pollMs: 2_000, rematchMs: 60_000 } as const;
@@ -301,7 +303,7 @@ export class ScanService {
       }
       if (succeeded) await this.publish("SCANNING_COMPLETED", row);
     } catch (error) {
-      this.options.onError(error, `scanning ${row.repository}@${row.digest}`);
+      this.options.onScanFailed?.(`${row.repository}@${row.digest}`, error instanceof Error ? error.message : String(error));
       if (await scans.fail(row.id, error instanceof Error ? error.message : String(error))) await this.publish("SCANNING_FAILED", row);
     }
   }
