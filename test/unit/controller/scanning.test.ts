@@ -1,10 +1,10 @@
 import type { ApiClient } from "../../../controller/api-client";
 import { diff } from "../../../controller/plan/diff";
 import { formatMarkdown, formatText } from "../../../controller/plan/format";
-import type { Plan } from "../../../controller/plan/plan";
+import { makePlan, type Plan } from "../../../controller/plan/plan";
 import { countsOf, MAX_REPORTS, preventionImpact, type ApiArtifact } from "../../../controller/plan/prevention-impact";
 import { ruleDetails } from "../../../controller/plan/rule-changes";
-import type { DesiredProject } from "../../../controller/policy/model";
+import type { DesiredProject, Policy } from "../../../controller/policy/model";
 import { vulnerabilityFields } from "../../../controller/state/desired";
 import { scanningBody, scanningFieldsOf } from "../../../controller/state/harbor-shapes";
 import { emptyState, type Fields, type LiveObject } from "../../../controller/state/kinds";
@@ -176,5 +176,39 @@ describe("preventionImpact", () => {
 
   it("names severity counts most severe first", () => {
     expect(countsOf({ summary: { total: 6, fixable: 0, summary: { Low: 1, Critical: 2, Medium: 3, High: 0 } } })).toBe("Critical 2, Medium 3, Low 1");
+  });
+});
+
+describe("makePlan's prevention preview", () => {
+  const policyWith = (project: DesiredProject): Policy => ({
+    settings: { prune: false, drift: "correct", adopt: true, allowDeleteAll: false },
+    registries: [],
+    users: [],
+    projects: [project],
+    memberProjects: [],
+    members: [],
+    robots: [],
+    replications: [],
+    secrets: [],
+  });
+  const registry = (metadata: Record<string, string>) =>
+    fakeApi({
+      "/projects": [{ project_id: 1, name: "team-a", metadata }],
+      "/projects/team-a/repositories": [{ name: "team-a/app" }],
+      "/projects/team-a/repositories/app/artifacts?with_tag=true&with_scan_overview=true": [{ digest: "sha256:never", type: "IMAGE", tags: [] }],
+    });
+
+  it.each([
+    ["a threshold turned on", { prevent_vul: "false" }, { preventVulnerable: "high" as const }, 1],
+    ["a threshold lowered", { prevent_vul: "true", severity: "critical" }, { preventVulnerable: "high" as const }, 1],
+    ["an allowlist changed under prevention", { prevent_vul: "true", severity: "high" }, { preventVulnerable: "high" as const, cveAllowlist: { items: ["CVE-1"], expiresAt: null } }, 1],
+    ["prevention turned off", { prevent_vul: "true", severity: "high" }, { preventVulnerable: "off" as const }, 0],
+    ["only autoScan changed", { prevent_vul: "true", severity: "high" }, { preventVulnerable: "high" as const, autoScan: true }, 0],
+  ])("%s (%j → %j): %i preview(s)", async (_what, metadata, fields, previews) => {
+    const { client } = registry(metadata);
+    const plan = await makePlan(client, policyWith(declared(fields)), "admin", []);
+    expect(plan.changes.map((c) => `${c.action} ${c.kind} ${c.key}`)).toEqual(["adopt project team-a"]);
+    expect(plan.prevention).toHaveLength(previews);
+    if (previews) expect(plan.prevention[0].blocks.map((b) => b.digest)).toEqual(["sha256:never"]);
   });
 });
