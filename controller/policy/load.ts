@@ -7,7 +7,7 @@ import projectsSchema from "../../policies/schemas/projects.schema.json";
 import membersSchema from "../../policies/schemas/members.schema.json";
 import { harborCronProblem } from "../../registry/scheduler/cron";
 import { compileGlob } from "../../registry/policy/doublestar";
-import { parseSize, type DesiredMember, type DesiredProject, type Policy, type Replication, type RoleName, type SecretReference } from "./model";
+import { parseSize, rfc3339Seconds, type DesiredMember, type DesiredProject, type Policy, type Replication, type RoleName, type SecretReference } from "./model";
 
 /** A position in a policy file (1-based). */
 export interface Position {
@@ -196,7 +196,7 @@ function checkPattern(source: SourceFile, at: (string | number)[], value: string
  */
 export function allowlistExpiry(value: string): string {
   const time = /^\d{4}-\d{2}-\d{2}$/.test(value) ? `${value}T00:00:00Z` : value;
-  return new Date(Math.floor(Date.parse(time) / 1000) * 1000).toISOString().replace(/\.000Z$/, "Z");
+  return rfc3339Seconds(Date.parse(time) / 1000);
 }
 
 type Raw = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- schema-validated YAML

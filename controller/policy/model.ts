@@ -71,6 +71,11 @@ export interface CveAllowlist {
   expiresAt: string | null;
 }
 
+/** A time as the files and plans show allowlist expiries: RFC 3339 in UTC, whole seconds (what the registry keeps). */
+export function rfc3339Seconds(unixSeconds: number): string {
+  return new Date(Math.floor(unixSeconds) * 1000).toISOString().replace(/\.000Z$/, "Z");
+}
+
 export interface DesiredProject {
   name: string;
   public: boolean;

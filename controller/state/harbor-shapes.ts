@@ -3,7 +3,7 @@
  * live object reads back into the same comparable fields. Keeping both directions here is what makes "apply, then
  * plan again" come out empty.
  */
-import type { CveAllowlist, DesiredProject, ImmutableRule, Replication, RetentionRule } from "../policy/model";
+import { rfc3339Seconds, type CveAllowlist, type DesiredProject, type ImmutableRule, type Replication, type RetentionRule } from "../policy/model";
 import type { Fields } from "./kinds";
 
 interface Selector {
@@ -161,7 +161,6 @@ export type AllowlistFields = CveAllowlist & { useSystemAllowlist: boolean };
 export type ScanningFields = { autoScan: boolean; preventVulnerable: NonNullable<DesiredProject["preventVulnerable"]>; cveAllowlist: AllowlistFields };
 
 const unixSeconds = (time: string) => Math.floor(Date.parse(time) / 1000);
-const rfc3339 = (seconds: number) => new Date(seconds * 1000).toISOString().replace(/\.000Z$/, "Z");
 
 /** The parts of a project update (PUT /projects/{name}, which merges metadata) that set the scanning fields `desired` holds. */
 export function scanningBody(desired: Fields): { metadata: Record<string, string>; cve_allowlist?: HarborCveAllowlist } {
@@ -192,7 +191,7 @@ export function scanningFieldsOf(metadata: Record<string, string>, allowlist: Ha
     cveAllowlist: {
       useSystemAllowlist: metadata.reuse_sys_cve_allowlist !== "false",
       items: (allowlist?.items ?? []).map((item) => item.cve_id).sort(),
-      expiresAt: allowlist?.expires_at == null ? null : rfc3339(allowlist.expires_at),
+      expiresAt: allowlist?.expires_at == null ? null : rfc3339Seconds(allowlist.expires_at),
     },
   };
 }
