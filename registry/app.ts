@@ -1,4 +1,5 @@
 import { randomUUID, timingSafeEqual } from "node:crypto";
+import path from "node:path";
 import Fastify, { LogController, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
 import { registerAuditRoutes } from "./api/audit-logs";
 import { registerMemberRoutes } from "./api/members";
@@ -6,6 +7,8 @@ import { registerRobotRoutes } from "./api/robots";
 import { registerQuotaRoutes } from "./api/quotas";
 import { registerImmutableRuleRoutes } from "./api/immutable-rules";
 import { registerGcRoutes } from "./api/gc";
+import { registerVulnDbRoutes } from "./api/vulndb";
+import { registerVulnDbSync } from "./scanning/vulndb/sync";
 import { registerRetentionRoutes } from "./api/retentions";
 import { registerRegistryRoutes } from "./api/registries";
 import { RegistryStore } from "./replication/registries";
@@ -46,6 +49,17 @@ import { ReplicationTriggers } from "./replication/triggers";
 import { ProxyCache } from "./proxy/proxy-cache";
 import { registerWebhookRoutes } from "./api/webhooks";
 import { registerArtifactRoutes } from "./api/artifacts";
+import { registerScanRoutes } from "./api/scans";
+import { registerScanAllRoutes } from "./api/scan-all";
+import { registerScanAllJob } from "./scanning/scan-all";
+import { CveAllowlists } from "./scanning/allowlists";
+import { AutoScan } from "./scanning/auto-scan";
+import { EmbeddedScanner } from "./scanning/embedded-scanner";
+import { DEFAULT_SCAN_OPTIONS, EMBEDDED_SCANNER_INFO, SCANNER, ScanService } from "./scanning/scan-service";
+import { ScanStore } from "./scanning/scan-store";
+import { pushSbomReferrer } from "./scanning/sbom/referrer";
+import { loopbackRegistry } from "./replication/loopback";
+import { VulnDb } from "./scanning/vulndb/store";
 import { ArtifactStore } from "./artifacts/artifact-store";
 import { DEFAULT_OUTBOX_OPTIONS, WebhookOutbox } from "./notifications/outbox";
 import { OutboundGuard, type Resolver } from "./outbound/address-guard";
@@ -89,6 +103,7 @@ export interface AppDependencies {
     | "publicUrl" | "logLevel" | "auditRetentionDays" | "gcGraceSeconds" | "webhookRetryBaseMs" | "proxyCacheTtlSeconds" | "maxManifestReferences"
     | "bodyTimeoutSeconds" | "idleTimeoutSeconds" | "maxUploadsPerUser" | "uploadPurgeAgeSeconds" | "loginThrottle" | "trustedProxies"
     | "tokenTtlSeconds" | "anonymousLimits" | "outboundDeny" | "outboundAllow" | "webhookMaxTargets" | "projectCreationRestriction"
+    | "vulnDb" | "dataDir" | "scan"
   >;
   /** How outbound requests resolve host names (tests answer with chosen addresses); the system resolver by default. */
   resolve?: Resolver;
@@ -240,7 +255,37 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   const scheduler = new Scheduler(deps.sql, { onError: (error) => app.log.warn({ err: error }, "a scheduled job failed") });
   const replication = new ReplicationStore(deps.sql);
   const triggers = new ReplicationTriggers(replication, scheduler, (error) => app.log.error({ err: error }, "starting event-based replication failed"));
-  const events = fanOut([deps.events ?? outbox, triggers]);
+  // Scanning: reports and the queue in the database, workers on every node, pulls checked against the results.
+  const scanStore = new ScanStore(deps.sql);
+  const allowlists = new CveAllowlists(deps.sql);
+  const vulnDb = new VulnDb(deps.sql, deps.config.vulnDb);
+  const scans = new ScanService(
+    {
+      scans: scanStore,
+      scanner: new EmbeddedScanner({ ...EMBEDDED_SCANNER_INFO }, deps.store, scanStore, vulnDb),
+      metadata,
+      projects,
+      allowlists,
+      // SCANNING_* events go where every other event goes (the fan-out below, which also holds auto-scan).
+      events: { publish: (event) => events.publish(event) },
+      // SBOMs are pushed through this registry's own /v2 as the scanner, so quotas, events and audit apply.
+      publishSbom: (repository, subject, document, replaces) =>
+        pushSbomReferrer(
+          loopbackRegistry({ url: () => ownUrl(app, deps.tls ? "https" : "http"), fetch: deps.tls?.loopbackFetch, tokens }, SCANNER),
+          repository,
+          subject,
+          document,
+          replaces,
+        ),
+    },
+    { ...DEFAULT_SCAN_OPTIONS, ...deps.config.scan, onError: (error, what) => app.log.warn({ err: error }, what) },
+  );
+  // Reports go stale when the database changes: re-matched at once here, and within a minute on other nodes.
+  vulnDb.onChange(() => void scans.rematch().catch((error) => app.log.warn({ err: error }, "re-matching reports")));
+  app.addHook("onReady", async () => scans.start());
+  app.addHook("onClose", () => scans.close());
+  const autoScan = new AutoScan(projects, scans, (error) => app.log.error({ err: error }, "queuing a scan on push failed"));
+  const events: EventPublisher = fanOut([deps.events ?? outbox, triggers, autoScan]);
   const quotas = new ProjectQuotas(deps.sql, events);
   const immutableRules = new ImmutableRules(deps.sql);
   const pullStats = new PullStats(deps.sql, (error) => app.log.error({ err: error }, "writing pull statistics failed"));
@@ -271,6 +316,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     maxManifestReferences: deps.config.maxManifestReferences,
     maxUploadsPerUser: deps.config.maxUploadsPerUser,
     onBytesSent: (bytes) => metrics.bytesSent.inc(bytes),
+    pullPolicy: (project, repository, digest) => scans.pullDecision(project, repository, digest),
   };
 
   // fastify 5 refuses object defaults (they would be shared by all requests); onRequest sets it.
@@ -366,7 +412,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   await app.register(async (v2) => registerDistributionRoutes(v2, ctx));
   const apiDeps = { sql: deps.sql, audit, projects, members, authorizer };
   const creationRule = new ProjectCreationRule(deps.sql, deps.config.projectCreationRestriction, deps.embeddedController ?? false);
-  registerProjectRoutes(app, { ...apiDeps, creationRule });
+  registerProjectRoutes(app, { ...apiDeps, creationRule, allowlists });
   registerConfigurationRoutes(app, { creationRule });
   registerMemberRoutes(app, apiDeps);
   registerAuditRoutes(app, apiDeps);
@@ -385,6 +431,11 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   purgeTimer.unref();
   app.addHook("onClose", async () => clearInterval(purgeTimer));
   registerGcRoutes(app, { scheduler, audit });
+  const vulnDbSpool = path.join(deps.config.dataDir, "tmp", "vulndb");
+  const scheduleVulnDbSync = registerVulnDbSync(scheduler, { vulndb: vulnDb, guard, config: deps.config.vulnDb, schedule: deps.config.vulnDb.schedule, spoolDir: vulnDbSpool });
+  app.addHook("onReady", scheduleVulnDbSync);
+  const vulnDbSync = deps.config.vulnDb.url ? { schedule: deps.config.vulnDb.schedule, ecosystems: deps.config.vulnDb.ecosystems } : null;
+  registerVulnDbRoutes(app, { sql: deps.sql, vulndb: vulnDb, audit, scheduler, spoolDir: vulnDbSpool, ...deps.config.vulnDb, sync: vulnDbSync });
   const retention = new RetentionStore(deps.sql);
   registerRetentionJob(scheduler, { sql: deps.sql, retention, projects, metadata, immutableRules, events, audit });
   registerRetentionRoutes(app, { ...apiDeps, retention, scheduler });
@@ -400,7 +451,19 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   healthTimer.unref();
   app.addHook("onClose", async () => clearInterval(healthTimer));
   registerWebhookRoutes(app, { ...apiDeps, webhookPolicies, outbox, guard, maxTargets: deps.config.webhookMaxTargets });
-  registerArtifactRoutes(app, { ...apiDeps, artifacts: new ArtifactStore(deps.sql), metadata, immutableRules, events });
+  const artifacts = new ArtifactStore(deps.sql);
+  registerArtifactRoutes(app, {
+    ...apiDeps,
+    artifacts,
+    metadata,
+    immutableRules,
+    events,
+    scanOverviews: async (repository, digests) => scans.overviews(repository, digests),
+    sbomOverviews: async (digests) => scans.sbomOverviews(digests),
+  });
+  registerScanRoutes(app, { ...apiDeps, artifacts, metadata, scans, allowlists });
+  registerScanAllJob(scheduler, { db: deps.sql, scans });
+  registerScanAllRoutes(app, { scheduler, scans: scanStore, audit });
   app.addHook("onReady", async () => outbox.start());
   app.addHook("onClose", () => outbox.stop());
   app.addHook("onReady", () => scheduler.start());

@@ -6,6 +6,7 @@ import { DEFAULT_LOGIN_THROTTLE_LIMITS, type LoginThrottleLimits } from "./auth/
 import { DEFAULT_TOKEN_TTL_SECONDS } from "./auth/token-service";
 import { DEFAULT_ANONYMOUS_LIMITS, type AnonymousLimits } from "./ops/anonymous-limits";
 import { CertificatePairError, readCertificatePairSync, type CertificateFiles } from "./tls/certificate-pair";
+import { parseVulnDbConfig, type VulnDbConfig } from "./scanning/vulndb/config";
 
 /** Everything Berth reads from its environment, validated once at start. */
 export interface Config {
@@ -52,6 +53,8 @@ export interface Config {
   /** Distinct blobs and manifests one manifest may refer to (every reference is a row written with the push). */
   maxManifestReferences: number;
   controller: ControllerConfig;
+  /** Vulnerability scanning: scans this node runs at once, and how many may wait across all nodes. */
+  scan: { workers: number; queueMax: number };
   /** When failed logins block further attempts, per (username, client address) and per client address. */
   loginThrottle: LoginThrottleLimits;
   /** What requests without credentials may send and how often, per client address. */
@@ -71,6 +74,8 @@ export interface Config {
   webhookMaxTargets: number;
   /** Harbor's project_creation_restriction; unset → adminonly when a policy source manages the registry, else everyone. */
   projectCreationRestriction?: ProjectCreationRestriction;
+  /** The vulnerability database: its mirror sync and import limits (BERTH_VULNDB_*). */
+  vulnDb: VulnDbConfig;
 }
 
 export type ProjectCreationRestriction = "adminonly" | "everyone";
@@ -344,6 +349,11 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     outboundAllow: parseCidrList("BERTH_OUTBOUND_ALLOW", env.BERTH_OUTBOUND_ALLOW),
     webhookMaxTargets: parseWholeNumber("BERTH_WEBHOOK_MAX_TARGETS", "targets", env.BERTH_WEBHOOK_MAX_TARGETS, 1) ?? 10,
     projectCreationRestriction: parseProjectCreationRestriction(env.BERTH_PROJECT_CREATION_RESTRICTION),
+    vulnDb: parseVulnDbConfig(env),
+    scan: {
+      workers: parseWholeNumber("BERTH_SCAN_WORKERS", "scans", env.BERTH_SCAN_WORKERS, 0) ?? 1,
+      queueMax: parseWholeNumber("BERTH_SCAN_QUEUE_MAX", "scans", env.BERTH_SCAN_QUEUE_MAX, 1) ?? 10_000,
+    },
     controller: {
       repo: env.BERTH_CONTROLLER_REPO || undefined,
       branch: env.BERTH_CONTROLLER_BRANCH || undefined,

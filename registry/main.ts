@@ -10,6 +10,7 @@ const USAGE = `usage: berth <command>
 commands:
   serve    run the registry (settings from BERTH_* environment variables; see README.md)
   migrate  copy repositories from another registry (berth migrate --help)
+  vulndb   import OSV vulnerability data into the running registry, show its status (berth vulndb --help)
   doctor   check the database, migrations, blob store (read and write) and clock; say what to fix (exit 1 if any)
   help     show this text`;
 
@@ -107,6 +108,10 @@ async function main(argv: string[]): Promise<void> {
         return;
       }
       process.exit(await runMigrate(argv.slice(1)));
+    }
+    case "vulndb": {
+      const { runVulnDb } = await import("./scanning/vulndb/cli");
+      process.exit(await runVulnDb(argv.slice(1)));
     }
     case "help":
     case "--help":

@@ -2,9 +2,7 @@ import type { FastifyInstance, FastifyRequest } from "fastify";
 import type { ArtifactRow, ArtifactStore, Page, RepositoryRow } from "../artifacts/artifact-store";
 import { actorOf, type AuditEntry, type AuditLog } from "../audit/audit-log";
 import { principalName } from "../auth/principal";
-import type { ActionName, Resource } from "../auth/rbac";
 import type { Queryable } from "../db/sql";
-import { parseDigest } from "../distribution/digest";
 import { assertTagChangeAllowed, type TagChange } from "../distribution/immutability";
 import type { DistributionMetadata } from "../distribution/metadata";
 import { isValidTag } from "../distribution/names";
@@ -14,6 +12,7 @@ import { isPublic, type ProjectRow } from "../projects/projects";
 import { HarborError } from "./errors";
 import { jsonObjectBody, paging, queryString, setPageHeaders } from "./params";
 import { projectFor, type ProjectAccessDeps } from "./project-access";
+import { artifactLookup, type ArtifactParams, type RepoParams } from "./artifact-lookup";
 import { parseQuery, whereClause } from "./query";
 
 export interface ArtifactRouteDeps extends ProjectAccessDeps {
@@ -22,10 +21,12 @@ export interface ArtifactRouteDeps extends ProjectAccessDeps {
   immutableRules: ImmutableRules;
   events: EventPublisher;
   audit: AuditLog;
+  /** Harbor's scan_overview of artifacts of a repository (`with_scan_overview=true`), by digest. */
+  scanOverviews?: (repository: string, digests: string[]) => Promise<Map<string, Record<string, unknown>>>;
+  /** Harbor's sbom_overview of artifacts (`with_sbom_overview=true`), by digest. */
+  sbomOverviews?: (digests: string[]) => Promise<Map<string, unknown>>;
 }
 
-type RepoParams = { nameOrId: string; repo: string };
-type ArtifactParams = RepoParams & { reference: string };
 
 const REPOSITORY_SORT: Record<string, string> = { name: "name", creation_time: "created_at", update_time: "updated_at", pull_count: "pull_count" };
 const ARTIFACT_SORT: Record<string, string> = { push_time: "push_time", pull_time: "pull_time", size: "size", digest: "digest" };
@@ -48,15 +49,6 @@ function pageOf(request: FastifyRequest, filterable: Record<string, string>, sor
   const params: unknown[] = [];
   const conditions = whereClause(parseQuery(queryString(query, "q"), Object.keys(filterable)), filterable, params);
   return { conditions, params, order: orderBy(queryString(query, "sort"), sortKeys, fallback), limit: pageSize, offset: (page - 1) * pageSize, page, pageSize };
-}
-
-/** Harbor encodes a nested repository name twice in paths (`a%252Fb`); fastify has undone one level. */
-function repositoryPath(raw: string): string {
-  try {
-    return decodeURIComponent(raw);
-  } catch {
-    throw new HarborError("BAD_REQUEST", "repository name is not properly encoded");
-  }
 }
 
 function repositoryToApi(row: RepositoryRow) {
@@ -95,31 +87,19 @@ export function registerArtifactRoutes(app: FastifyInstance, deps: ArtifactRoute
   const { artifacts, metadata } = deps;
   const repos = "/api/v2.0/projects/:nameOrId/repositories";
 
-  /** The project (checked for `resource:action`) and the repository named in the path. */
-  async function repositoryFor(request: FastifyRequest<{ Params: RepoParams }>, resource: Resource, action: ActionName) {
-    const project = await projectFor(deps, request, request.params.nameOrId, resource, action);
-    const name = `${project.name}/${repositoryPath(request.params.repo)}`;
-    const repository = await artifacts.repository(name);
-    if (!repository) throw new HarborError("NOT_FOUND", `repository ${name} not found`);
-    return { project, repository };
-  }
-
-  async function artifactFor(request: FastifyRequest<{ Params: ArtifactParams }>, resource: Resource, action: ActionName) {
-    const { project, repository } = await repositoryFor(request, resource, action);
-    const reference = request.params.reference;
-    const digest = parseDigest(reference) ? reference : (await metadata.manifestByTag(repository.id, reference))?.digest;
-    const artifact = digest ? await artifacts.artifact(repository.id, digest) : null;
-    if (!artifact) throw new HarborError("NOT_FOUND", `artifact ${repository.name}:${reference} not found`);
-    return { project, repository, artifact };
-  }
+  const { repositoryFor, artifactFor } = artifactLookup(deps);
 
   /** Artifacts with their tags, children and accessories, as Harbor shows them. */
-  async function artifactsToApi(project: ProjectRow, repository: RepositoryRow, rows: ArtifactRow[]) {
+  async function artifactsToApi(request: FastifyRequest, project: ProjectRow, repository: RepositoryRow, rows: ArtifactRow[]) {
     const digests = rows.map((row) => row.digest);
-    const [tags, references, accessories] = await Promise.all([
+    const withScanOverview = queryString(request.query, "with_scan_overview") === "true" && deps.scanOverviews !== undefined;
+    const withSbomOverview = queryString(request.query, "with_sbom_overview") === "true" && deps.sbomOverviews !== undefined;
+    const [tags, references, accessories, overviews, sboms] = await Promise.all([
       artifacts.tags(repository.id, digests),
       artifacts.references(repository.id, digests),
       artifacts.accessories(repository.id, digests),
+      withScanOverview ? deps.scanOverviews!(repository.name, digests) : null,
+      withSbomOverview ? deps.sbomOverviews!(digests) : null,
     ]);
     const immutable = new Map<string, boolean>();
     for (const tag of tags) immutable.set(tag.name, (await deps.immutableRules.protecting(project.id, repository.name, tag.name)) !== null);
@@ -143,6 +123,8 @@ export function registerArtifactRoutes(app: FastifyInstance, deps: ArtifactRoute
         .filter((a) => a.subject_digest === row.digest)
         .map((a) => ({ digest: a.digest, artifact_type: a.artifact_type ?? "", size: a.size, subject_artifact_digest: row.digest, creation_time: a.created_at })),
       labels: [],
+      ...(overviews?.has(row.digest) ? { scan_overview: overviews.get(row.digest) } : {}),
+      ...(sboms?.has(row.digest) ? { sbom_overview: sboms.get(row.digest) } : {}),
     }));
   }
 
@@ -193,12 +175,12 @@ export function registerArtifactRoutes(app: FastifyInstance, deps: ArtifactRoute
     const page = pageOf(request, { digest: "m.digest", media_type: "m.media_type" }, ARTIFACT_SORT, "push_time DESC, digest");
     const { rows, total } = await artifacts.artifacts(repository.id, page);
     setPageHeaders(request, reply, page, total);
-    return artifactsToApi(project, repository, rows);
+    return artifactsToApi(request, project, repository, rows);
   });
 
   app.get<{ Params: ArtifactParams }>(`${repos}/:repo/artifacts/:reference`, async (request) => {
     const { project, repository, artifact } = await artifactFor(request, "artifact", "read");
-    return (await artifactsToApi(project, repository, [artifact]))[0];
+    return (await artifactsToApi(request, project, repository, [artifact]))[0];
   });
 
   // The management API checks artifact:delete (the registry API checks repository:delete), as Harbor does.

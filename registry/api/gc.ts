@@ -2,25 +2,18 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { actorOf, type AuditLog } from "../audit/audit-log";
 import type { ActionName } from "../auth/rbac";
 import { GC_JOB, GC_VENDOR_ID, gcParameters } from "../gc/job";
-import { harborCronProblem } from "../scheduler/cron";
 import type { ExecutionRow } from "../scheduler/executions";
 import type { Scheduler } from "../scheduler/scheduler";
 import { HarborError } from "./errors";
 import { isJsonObject, jsonObjectBody, paging, setPageHeaders } from "./params";
 import { requireSystem } from "./project-access";
+import { parseSchedule, scheduleView } from "./schedule-body";
 
 interface GcRouteDeps {
   scheduler: Scheduler;
   audit: AuditLog;
 }
 
-// Harbor's schedule types and the crons they stand for (6 fields, seconds first).
-const SCHEDULE_CRONS: Record<string, string | null> = {
-  Hourly: "0 0 * * * *",
-  Daily: "0 0 0 * * *",
-  Weekly: "0 0 0 * * 0",
-  None: null,
-};
 
 function toApi(execution: ExecutionRow) {
   return {
@@ -48,24 +41,12 @@ function gcId(request: FastifyRequest<{ Params: { id: string } }>): number {
 
 /** `{schedule: {type, cron}, parameters: {delete_untagged, dry_run}}` → the cron (null: none, "manual": run now). */
 function parseScheduleBody(body: Record<string, unknown>): { cron: string | null | "manual"; parameters: Record<string, unknown> } {
-  const schedule = body.schedule;
-  if (!isJsonObject(schedule) || typeof schedule.type !== "string") throw new HarborError("BAD_REQUEST", "schedule.type is required");
   const parameters = body.parameters ?? {};
   if (!isJsonObject(parameters)) throw new HarborError("BAD_REQUEST", "parameters must be an object");
   for (const key of ["delete_untagged", "dry_run"]) {
     if (parameters[key] !== undefined && typeof parameters[key] !== "boolean") throw new HarborError("BAD_REQUEST", `parameters.${key} must be a boolean`);
   }
-  const kept = { ...gcParameters(parameters) };
-  if (schedule.type === "Manual") return { cron: "manual", parameters: kept };
-  if (schedule.type === "Custom" || schedule.type === "Schedule") {
-    const problem = harborCronProblem(schedule.cron);
-    if (problem) throw new HarborError("BAD_REQUEST", `schedule.cron: ${problem}`);
-    return { cron: schedule.cron as string, parameters: kept };
-  }
-  if (!(schedule.type in SCHEDULE_CRONS)) {
-    throw new HarborError("BAD_REQUEST", `schedule.type must be one of Manual, Hourly, Daily, Weekly, Custom, None; got "${schedule.type}"`);
-  }
-  return { cron: SCHEDULE_CRONS[schedule.type], parameters: kept };
+  return { cron: parseSchedule(body.schedule), parameters: { ...gcParameters(parameters) } };
 }
 
 /** /api/v2.0/system/gc: runs, schedule, logs and stops of garbage collection (system admins). */
@@ -108,9 +89,8 @@ export function registerGcRoutes(app: FastifyInstance, deps: GcRouteDeps): void 
   app.get("/api/v2.0/system/gc/schedule", async (request) => {
     requireGc(request, "read");
     const schedule = await scheduler.scheduleOf(GC_JOB, GC_VENDOR_ID);
-    const type = schedule ? (Object.entries(SCHEDULE_CRONS).find(([, cron]) => cron === schedule.cron)?.[0] ?? "Custom") : "None";
     return {
-      schedule: { type, cron: schedule?.cron ?? "" },
+      schedule: scheduleView(schedule),
       job_parameters: JSON.stringify(gcParameters(schedule?.params ?? {})),
       update_time: schedule?.updated_at ?? null,
     };

@@ -22,6 +22,8 @@ import { deny, projectFor, requireSystem, type ProjectAccessDeps } from "./proje
 import { projectTarget } from "../auth/refusal";
 import { changeMetadata, metadataPatch, normalizeMetadata, registerProjectMetadataRoutes, type ProjectRouteDeps } from "./project-metadata";
 import { parseQuery, whereClause, type QueryTerm } from "./query";
+import { parseAllowlist, type CveAllowlists } from "../scanning/allowlists";
+import type { CveAllowlist } from "../scanning/report/pull-policy";
 
 type Params = { nameOrId: string };
 type Query = Record<string, unknown>;
@@ -41,7 +43,14 @@ function toApi(project: ProjectRow, roleIds: RoleId[]) {
     current_user_role_ids: roleIds,
     repo_count: project.repo_count,
     metadata: project.metadata,
-    cve_allowlist: { id: 0, project_id: project.id, items: [], creation_time: project.created_at, update_time: project.updated_at },
+    cve_allowlist: {
+      id: project.cve_allowlist?.id ?? 0,
+      project_id: project.id,
+      items: project.cve_allowlist?.items ?? [],
+      expires_at: project.cve_allowlist?.expires_at ?? null,
+      creation_time: project.cve_allowlist?.creation_time ?? project.created_at,
+      update_time: project.cve_allowlist?.update_time ?? project.updated_at,
+    },
   };
 }
 
@@ -163,7 +172,15 @@ async function quotaSummary(deps: ProjectAccessDeps, principal: Principal, proje
   return { quota: { hard: { storage: project.storage_limit }, used: { storage: used } } };
 }
 
-export function registerProjectRoutes(app: FastifyInstance, deps: ProjectRouteDeps & { creationRule: ProjectCreationRule }): void {
+/** ProjectReq.cve_allowlist: replaces the project's list when present (it counts when reuse_sys_cve_allowlist is "false"). */
+function allowlistOf(value: unknown): CveAllowlist | null {
+  if (value === undefined || value === null) return null;
+  const list = parseAllowlist(value);
+  if (typeof list === "string") throw new HarborError("BAD_REQUEST", `cve_allowlist: ${list}`);
+  return list;
+}
+
+export function registerProjectRoutes(app: FastifyInstance, deps: ProjectRouteDeps & { creationRule: ProjectCreationRule; allowlists: CveAllowlists }): void {
   const { projects, members } = deps;
   app.post("/api/v2.0/projects", async (request, reply) => {
     if (!canCreateProject(request.principal, await deps.creationRule.current())) deny(request.principal, "create", systemTarget("project"));
@@ -174,6 +191,7 @@ export function registerProjectRoutes(app: FastifyInstance, deps: ProjectRouteDe
       throw new HarborError("BAD_REQUEST", "project name is not in lower case or contains illegal characters");
     }
     const metadata = normalizeMetadata(body.metadata, body.public);
+    const allowlist = allowlistOf(body.cve_allowlist);
     const storageLimit = storageLimitOf(body.storage_limit, request.principal);
     const registryId = await proxiedRegistryOf(deps.sql, body.registry_id, request.principal);
     // The creator administers the new project (Harbor); both rows or neither.
@@ -182,6 +200,7 @@ export function registerProjectRoutes(app: FastifyInstance, deps: ProjectRouteDe
       const created = await projects.create({ name, ownerId, metadata, storageLimit, registryId }, tx);
       if (created === null) return null;
       if (ownerId !== null) await members.addUser(created, ownerId, ROLES.projectAdmin, tx);
+      if (allowlist) await deps.allowlists.put(created, allowlist, tx);
       await deps.audit.record(tx, { projectId: created, operation: "create", resourceType: "project", resource: name }, actorOf(request));
       return created;
     });
@@ -228,8 +247,13 @@ export function registerProjectRoutes(app: FastifyInstance, deps: ProjectRouteDe
     const project = await projectFor(deps, request, request.params.nameOrId, "project", "update");
     const body = jsonObjectBody(request);
     const patch = metadataPatch(body.metadata, body.public);
-    const description = `update project ${project.name}: metadata ${JSON.stringify(patch)}`;
-    const updated = await changeMetadata(deps, request, project, description, (tx) => projects.mergeMetadata(project.id, patch, tx));
+    const allowlist = allowlistOf(body.cve_allowlist);
+    const description = `update project ${project.name}: metadata ${JSON.stringify(patch)}${allowlist ? `, CVE allowlist of ${allowlist.items.length}` : ""}`;
+    const updated = await changeMetadata(deps, request, project, description, async (tx) => {
+      const found = await projects.mergeMetadata(project.id, patch, tx);
+      if (found && allowlist) await deps.allowlists.put(project.id, allowlist, tx);
+      return found;
+    });
     if (!updated) throw new HarborError("NOT_FOUND", `project ${request.params.nameOrId} not found`);
     return reply.code(200).send();
   });

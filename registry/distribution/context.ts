@@ -3,7 +3,7 @@ import type { AuditLog } from "../audit/audit-log";
 import type { Authorizer } from "../auth/authorizer";
 import type { PullStats } from "../artifacts/pull-stats";
 import type { EventPublisher } from "../events/events";
-import type { ProjectStore } from "../projects/projects";
+import type { ProjectRef, ProjectStore } from "../projects/projects";
 import type { ImmutableRules } from "../policy/immutable-rules";
 import type { ProjectQuotas } from "../quotas/quotas";
 import type { DistributionMetadata } from "./metadata";
@@ -34,4 +34,9 @@ export interface DistributionContext {
   /** BERTH_MAX_UPLOADS_PER_USER: open upload sessions one caller may hold. */
   maxUploadsPerUser: number;
   onBytesSent(bytes: number): void;
+  /**
+   * Whether a manifest GET may go ahead under the project's pull policy (prevent_vul); absent: always. The
+   * message says why not.
+   */
+  pullPolicy?: (project: ProjectRef, repository: string, digest: string) => Promise<{ allowed: true } | { allowed: false; message: string }>;
 }

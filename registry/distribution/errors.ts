@@ -23,6 +23,8 @@ export const OCI_ERRORS = {
   UNAVAILABLE: { status: 503, message: "service unavailable" },
   // Not in the spec's table: Harbor's answer when an immutable tag rule forbids a tag change.
   PRECONDITION: { status: 412, message: "precondition failed" },
+  // Not in the spec's table: Harbor's answer when a project's policy (prevent_vul) refuses a pull.
+  PROJECTPOLICYVIOLATION: { status: 412, message: "the project's policy refuses this artifact" },
 } as const;
 
 export type OciErrorCode = keyof typeof OCI_ERRORS;

@@ -84,6 +84,11 @@ export async function getManifest(ctx: DistributionContext, request: FastifyRequ
   if (!manifest) throw new OciError("MANIFEST_UNKNOWN", `manifest ${rawReference} is unknown in ${access.name}`, { reference: rawReference });
   // A proxy pull may have just created the repository.
   repositoryId ??= await ctx.metadata.repositoryId(access.name);
+  // As in Harbor, the policy guards the content (GET); HEAD still tells a client the manifest exists.
+  if (request.method === "GET" && ctx.pullPolicy) {
+    const verdict = await ctx.pullPolicy(access.project, access.name, manifest.digest);
+    if (!verdict.allowed) throw new OciError("PROJECTPOLICYVIOLATION", verdict.message);
+  }
   sendManifestHeaders(reply, manifest);
   if (request.method === "HEAD") return reply.send();
   ctx.onBytesSent(manifest.size);

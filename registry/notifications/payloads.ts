@@ -30,13 +30,16 @@ export function eventData(event: RegistryEvent, host: string | null): Record<str
       repo_full_name: name,
       repo_type: event.repository.public ? "public" : "private",
     };
+    // Scan events carry the artifact's scan_overview on the resource, as Harbor's do.
+    const overview = event.details?.scan_overview;
     data.resources = event.resources.map(({ digest, tag }) => ({
       digest,
       tag: tag ?? "",
       resource_url: `${host ? `${host}/` : ""}${name}${tag ? `:${tag}` : `@${digest}`}`,
+      ...(overview ? { scan_overview: overview } : {}),
     }));
   }
-  const { message, ...rest } = event.details ?? {};
+  const { message, scan_overview: _overview, ...rest } = event.details ?? {};
   if (message !== undefined) data.custom_attributes = { Details: message };
   Object.assign(data, rest);
   return data;

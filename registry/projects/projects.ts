@@ -15,6 +15,8 @@ export interface ProjectRow {
   created_at: Date;
   updated_at: Date;
   repo_count: number;
+  /** The project's own CVE allowlist, when one was written. */
+  cve_allowlist: { id: number; items: { cve_id: string }[]; expires_at: number | null; creation_time: Date; update_time: Date } | null;
 }
 
 // Harbor's project name rule (src/pkg/project/manager.go): lowercase alnum with single . _ - separators.
@@ -35,7 +37,9 @@ const SELECT_PROJECT = `
   SELECT p.id, p.name, p.owner_id, u.username AS owner_name, p.metadata, p.registry_id, p.storage_limit,
          p.created_at, p.updated_at,
          (SELECT count(*) FROM repositories r
-           WHERE r.project_id = p.id AND EXISTS (SELECT 1 FROM manifests m WHERE m.repository_id = r.id))::int AS repo_count
+           WHERE r.project_id = p.id AND EXISTS (SELECT 1 FROM manifests m WHERE m.repository_id = r.id))::int AS repo_count,
+         (SELECT jsonb_build_object('id', a.id, 'items', a.items, 'expires_at', a.expires_at, 'creation_time', a.created_at, 'update_time', a.updated_at)
+            FROM cve_allowlists a WHERE a.project_id = p.id) AS cve_allowlist
     ${FROM_PROJECTS}`;
 
 /** The SQL behind each key a listing filters on (Harbor's q= keys and the name/public/owner parameters). */

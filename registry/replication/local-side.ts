@@ -2,7 +2,7 @@ import type { AuditLog } from "../audit/audit-log";
 import type { Principal } from "../auth/principal";
 import { NO_SCOPES } from "../auth/principal";
 import { ROLES } from "../auth/rbac";
-import { parseScopes, type TokenService } from "../auth/token-service";
+import type { TokenService } from "../auth/token-service";
 import type { DistributionMetadata } from "../distribution/metadata";
 import type { MemberStore } from "../projects/members";
 import { isValidProjectName, type ProjectStore } from "../projects/projects";
@@ -10,6 +10,7 @@ import { UNLIMITED } from "../quotas/quotas";
 import type { Sql } from "../db/sql";
 import type { LocalSide } from "./job";
 import { RemoteRegistry } from "./remote-registry";
+import { loopbackAuthorizer } from "./loopback";
 
 /** Who replication acts as on this registry: audit records name it; a colon keeps it apart from every user name. */
 export const REPLICATOR: Principal = { kind: "robot", id: 0, name: "system:replication", scopes: NO_SCOPES };
@@ -33,16 +34,7 @@ export interface LocalSideDeps {
  * tokens are minted here for exactly the scope each request needs and never leave the process.
  */
 export function localSide(deps: LocalSideDeps): LocalSide {
-  const minted = new Map<string, { token: string; until: number }>();
-  const authorize = (scope: string) => {
-    const cached = minted.get(scope);
-    if (cached && cached.until > Date.now()) return `Bearer ${cached.token}`;
-    const access = parseScopes([scope]).map((grant) => ({ ...grant, actions: grant.type === "repository" ? ["pull", "push", "delete"] : grant.actions }));
-    const { token } = deps.tokens.issue(REPLICATOR, access);
-    // Renewed well before it lapses, so a long copy never carries an expired token.
-    minted.set(scope, { token, until: Date.now() + (deps.tokens.ttlSeconds * 1000) / 2 });
-    return `Bearer ${token}`;
-  };
+  const authorize = loopbackAuthorizer(deps, REPLICATOR);
   return {
     registry: (changeRef) => new RemoteRegistry(deps.url(), { authorize, fetch: deps.fetch, attempts: 3, headers: { "X-Berth-Change-Ref": changeRef } }),
     repositories: () => deps.metadata.catalog({ last: null, limit: null, projectIds: null }),

@@ -207,6 +207,69 @@ const ACTIONS: Action[] = [
     ok: 200,
     run: async (client) => (await client.fetch("/api/v2.0/configurations")).status,
   },
+  {
+    name: "import vulnerability records (/api)",
+    allowed: both(["sysadmin"]),
+    ok: 201,
+    run: async (client, _project, _admin, caseId) =>
+      (await client.fetch("/api/v2.0/vulndb/import", { method: "POST", headers: JSON_HEADERS, body: JSON.stringify({ id: `x_${caseId}`, modified: "2026-01-01T00:00:00Z" }) })).status,
+  },
+  {
+    name: "read the vulnerability database's status (/api)",
+    allowed: both(["sysadmin"]),
+    ok: 200,
+    run: async (client) => (await client.fetch("/api/v2.0/vulndb")).status,
+  },
+  {
+    name: "scan an artifact (/api)",
+    allowed: both(["sysadmin", "projectAdmin", "maintainer"]),
+    ok: 202,
+    run: async (client, project) => (await client.fetch(`/api/v2.0/projects/${project}/repositories/app/artifacts/v1/scan`, { method: "POST" })).status,
+  },
+  {
+    name: "read an artifact's vulnerabilities (/api)",
+    allowed: { public: everyone("public"), private: ["sysadmin", ...MEMBERS] },
+    ok: 200,
+    run: async (client, project) => (await client.fetch(`/api/v2.0/projects/${project}/repositories/app/artifacts/v1/additions/vulnerabilities`)).status,
+  },
+  {
+    name: "read the project's scanner (/api)",
+    allowed: { public: everyone("public"), private: ["sysadmin", ...MEMBERS] },
+    ok: 200,
+    run: async (client, project) => (await client.fetch(`/api/v2.0/projects/${project}/scanner`)).status,
+  },
+  {
+    name: "set the project's scanner (/api)",
+    allowed: both(["sysadmin", "projectAdmin"]),
+    ok: 200,
+    run: async (client, project) =>
+      (await client.fetch(`/api/v2.0/projects/${project}/scanner`, { method: "PUT", headers: JSON_HEADERS, body: '{"uuid":"berth-embedded"}' })).status,
+  },
+  {
+    name: "list scanners (/api)",
+    allowed: both(["sysadmin"]),
+    ok: 200,
+    run: async (client) => (await client.fetch("/api/v2.0/scanners")).status,
+  },
+  {
+    name: "read the system CVE allowlist (/api)",
+    allowed: both(["sysadmin", "outsider", ...MEMBERS, ...ROBOTS]),
+    ok: 200,
+    run: async (client) => (await client.fetch("/api/v2.0/system/CVEAllowlist")).status,
+  },
+  {
+    name: "write the system CVE allowlist (/api)",
+    allowed: both(["sysadmin"]),
+    ok: 200,
+    run: async (client) =>
+      (await client.fetch("/api/v2.0/system/CVEAllowlist", { method: "PUT", headers: JSON_HEADERS, body: '{"items":[],"expires_at":null}' })).status,
+  },
+  {
+    name: "read the scan all schedule and progress (/api)",
+    allowed: both(["sysadmin"]),
+    ok: 200,
+    run: async (client) => Math.max((await client.fetch("/api/v2.0/system/scanAll/schedule")).status, (await client.fetch("/api/v2.0/scans/all/metrics")).status),
+  },
 ];
 
 const CALLERS: Caller[] = ["anonymous", "outsider", "sysadmin", ...MEMBERS, ...ROBOTS];

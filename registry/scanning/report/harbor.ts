@@ -48,13 +48,17 @@ export function vulnerabilityReport(artifact: ReportArtifact, scanner: ScannerIn
   return { generated_at: generatedAt.toISOString(), artifact, scanner, severity: summarize(findings).severity, vulnerabilities: ordered };
 }
 
+/** Harbor's counts of a report (kept beside it, so listings need not load whole reports). */
+export type ReportCounts = ReturnType<typeof summarize>;
+
+/** An artifact's summary from its run and its findings (or their counts, when the findings are not loaded). */
 export function reportSummary(
   reportId: string,
   scanner: ScannerInfo,
   run: { status: ScanStatus; startedAt: Date; endedAt: Date },
-  findings: Finding[],
+  findings: Finding[] | ReportCounts,
 ): ReportSummary {
-  const counts = summarize(findings);
+  const counts = Array.isArray(findings) ? summarize(findings) : findings;
   const done = run.status === "Success";
   return {
     report_id: reportId,

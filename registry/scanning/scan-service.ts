@@ -1,0 +1,327 @@
+import { randomUUID } from "node:crypto";
+import { NO_SCOPES, type Principal } from "../auth/principal";
+import type { DistributionMetadata } from "../distribution/metadata";
+import type { EventPublisher, EventType } from "../events/events";
+import { isPublic, type ProjectRef, type ProjectStore } from "../projects/projects";
+import type { CveAllowlists } from "./allowlists";
+import type { EmbeddedScanner } from "./embedded-scanner";
+import { VULNERABILITY_REPORT_MIME_TYPE, indexSummary, reportSummary, type ReportSummary, type VulnerabilityReport } from "./report/harbor";
+import { pullVerdict, type PullVerdict } from "./report/pull-policy";
+import type { ScanRow, ScanStore, ScanType } from "./scan-store";
+import { cycloneDxSbom, CYCLONEDX_MEDIA_TYPE } from "./sbom/cyclonedx";
+import { scanTarget, type ScanTarget } from "./scan-target";
+
+/** The embedded scanner's registration id: fixed, so every node and every restart names the same scanner. */
+export const EMBEDDED_SCANNER_UUID = "berth-embedded";
+export const EMBEDDED_SCANNER_INFO = { name: "Berth", vendor: "Berth", version: "1.0" } as const;
+/** Who the scanner acts as when it writes to the registry (SBOM referrers): audit records name it. */
+export const SCANNER: Principal = { kind: "robot", id: 0, name: "system:scanner", scopes: NO_SCOPES };
+
+export interface ScanServiceOptions {
+  /** Scans this node runs at once (BERTH_SCAN_WORKERS; 0: this node only queues, others scan). */
+  workers: number;
+  /** Scans that may wait in the queue across all nodes (BERTH_SCAN_QUEUE_MAX); beyond it new requests are refused. */
+  queueMax: number;
+  /** How often an idle worker looks for work queued on other nodes. */
+  pollMs: number;
+  /** How often finished reports are checked against the vulnerability database's generation. */
+  rematchMs: number;
+  onError(error: unknown, what: string): void;
+}
+
+export const DEFAULT_SCAN_OPTIONS = { workers: 1, queueMax: 10_000, pollMs: 2_000, rematchMs: 60_000 } as const;
+
+/** Harbor's sbom_overview of an artifact. */
+export interface SbomOverview {
+  report_id: string;
+  scan_status: string;
+  sbom_digest: string;
+  start_time: string;
+  end_time: string;
+  duration: number;
+  scanner: { name: string; vendor: string; version: string };
+}
+
+/** Why a scan was queued: a request, a push to an auto_scan project, or a scan of everything (by hand or scheduled). */
+export type ScanTrigger = "MANUAL" | "EVENT" | "SCAN_ALL";
+
+/** A scan request the scanner cannot serve (Harbor answers these 400). */
+export class NotScannableError extends Error {}
+/** The queue is full (answered 429: try again later). */
+export class ScanQueueFullError extends Error {}
+
+const RENEW_MS = 60_000;
+const REMATCH_BATCH = 200;
+
+/**
+ * Scans: requests queue them (in the database, shared by all nodes), background workers run them with the embedded
+ * scanner, and their results give artifact overviews, reports, pull decisions and SCANNING_* events. Pushes never
+ * wait for a scan: a request only inserts a row.
+ */
+export class ScanService {
+  private readonly node = randomUUID();
+  private readonly running = new Set<string>();
+  private workers: Promise<void>[] = [];
+  private stopped = true;
+  private readonly idle = new Set<() => void>();
+  private timers: NodeJS.Timeout[] = [];
+  private rematching: Promise<void> | null = null;
+
+  constructor(
+    private readonly deps: {
+      scans: ScanStore;
+      scanner: EmbeddedScanner;
+      metadata: DistributionMetadata;
+      projects: ProjectStore;
+      allowlists: CveAllowlists;
+      events: EventPublisher;
+      /** Stores an SBOM as a referrer of its image (replacing the earlier one); the new referrer's digest. */
+      publishSbom?: (repository: string, subject: { digest: string; mediaType: string; size: number }, document: string, replaces: string | null) => Promise<string>;
+    },
+    private readonly options: ScanServiceOptions,
+  ) {}
+
+  get scanner() {
+    return this.deps.scanner.info;
+  }
+
+  /**
+   * Queues scans of the artifact `digest` in `repository`: an image itself, an index each of its images (Harbor
+   * scans the children and sums them up). Throws NotScannableError for other artifacts and ScanQueueFullError when
+   * the queue is full; answers the ids of the reports queued (or already queued or running).
+   */
+  async request(repository: string, digest: string, trigger: ScanTrigger, options: { imagesOnly?: boolean; scanType?: ScanType } = {}): Promise<string[]> {
+    const scanType = options.scanType ?? "vulnerability";
+    if (scanType === "sbom" && !this.deps.publishSbom) throw new NotScannableError("this registry does not generate SBOMs");
+    const target = await scanTarget(this.deps.metadata, repository, digest);
+    if (!target) throw new NotScannableError(`${repository}@${digest} is not in the registry`);
+    if (options.imagesOnly && target.kind === "index") return [];
+    const images = await this.imagesOf(repository, target);
+    if (images.length === 0) throw new NotScannableError(target.kind === "unsupported" ? `${repository}@${digest}: ${target.reason}` : `${repository}@${digest} holds no images`);
+    if ((await this.deps.scans.pendingCount()) + images.length > this.options.queueMax) {
+      throw new ScanQueueFullError(`the scan queue is full (${this.options.queueMax} scans wait; BERTH_SCAN_QUEUE_MAX); try again later`);
+    }
+    const ids: string[] = [];
+    // Pushes leave artifacts already scanned alone (a known image under a new tag): re-matching keeps reports current.
+    const onlyNew = trigger === "EVENT";
+    for (const image of images) ids.push((await this.deps.scans.enqueue(image, repository, EMBEDDED_SCANNER_UUID, scanType, trigger, onlyNew)).id);
+    this.wakeAll();
+    return ids;
+  }
+
+  /** Stops queued and running scans of the artifact (and an index's images); how many were stopped. */
+  async stop(repository: string, digest: string, scanType: ScanType = "vulnerability"): Promise<number> {
+    const target = await scanTarget(this.deps.metadata, repository, digest);
+    const images = target ? await this.imagesOf(repository, target) : [];
+    let stopped = 0;
+    for (const image of [digest, ...images.filter((d) => d !== digest)]) {
+      const rows = await this.deps.scans.stop(image, EMBEDDED_SCANNER_UUID, scanType);
+      for (const row of rows) await this.publish("SCANNING_STOPPED", row);
+      stopped += rows.length;
+    }
+    return stopped;
+  }
+
+  /** Harbor's scan_overview of each of `digests` in `repository` (absent: never scanned). */
+  async overviews(repository: string, digests: string[]): Promise<Map<string, Record<string, ReportSummary>>> {
+    const overviews = new Map<string, Record<string, ReportSummary>>();
+    const targets = new Map<string, ScanTarget>();
+    for (const digest of digests) {
+      const target = await scanTarget(this.deps.metadata, repository, digest);
+      if (target) targets.set(digest, target);
+    }
+    const children = [...targets.values()].flatMap((target) => (target.kind === "index" ? target.children : []));
+    const rows = new Map((await this.deps.scans.rows([...digests, ...children], EMBEDDED_SCANNER_UUID, "vulnerability")).map((row) => [row.digest, row]));
+    for (const [digest, target] of targets) {
+      let summary: ReportSummary | null = null;
+      if (target.kind === "index") {
+        const scanned = target.children.flatMap((child) => (rows.has(child) ? [this.summaryOf(rows.get(child)!)] : []));
+        summary = indexSummary(scanned[0]?.report_id ?? "", this.scanner, scanned);
+      } else if (rows.has(digest)) {
+        summary = this.summaryOf(rows.get(digest)!);
+      }
+      if (summary) overviews.set(digest, { [VULNERABILITY_REPORT_MIME_TYPE]: summary });
+    }
+    return overviews;
+  }
+
+  /** Harbor's sbom_overview of each of `digests` that had an SBOM generated (or asked for). */
+  async sbomOverviews(digests: string[]): Promise<Map<string, SbomOverview>> {
+    const rows = await this.deps.scans.rows(digests, EMBEDDED_SCANNER_UUID, "sbom");
+    const overviews = new Map<string, SbomOverview>();
+    for (const row of rows) {
+      const summary = this.summaryOf(row);
+      overviews.set(row.digest, {
+        report_id: row.id,
+        scan_status: row.status,
+        sbom_digest: row.summary?.sbom_digest ?? "",
+        start_time: summary.start_time,
+        end_time: summary.end_time,
+        duration: summary.duration,
+        scanner: this.scanner,
+      });
+    }
+    return overviews;
+  }
+
+  /** The report of an image (an index has none of its own), or null when it was never scanned successfully. */
+  async report(digest: string): Promise<VulnerabilityReport | null> {
+    const result = await this.deps.scans.result(digest, EMBEDDED_SCANNER_UUID, "vulnerability");
+    return result?.status === "Success" ? (result.report as VulnerabilityReport) : null;
+  }
+
+  /**
+   * Whether a pull of `digest` from `repository` may go ahead under the project's `prevent_vul` (Harbor's
+   * vulnerable middleware): allowed when prevention is off, for an index (its images are checked when pulled), and
+   * for artifacts the scanner cannot scan; otherwise the scan and the effective allowlist decide.
+   */
+  async pullDecision(project: ProjectRef, repository: string, digest: string): Promise<PullVerdict> {
+    if (project.metadata.prevent_vul !== "true") return { allowed: true, bypassed: [] };
+    const target = await scanTarget(this.deps.metadata, repository, digest);
+    if (!target || target.kind !== "image") return { allowed: true, bypassed: [] };
+    const result = await this.deps.scans.result(digest, EMBEDDED_SCANNER_UUID, "vulnerability");
+    const scan = result && { status: result.status, report: result.status === "Success" ? (result.report as VulnerabilityReport) : null };
+    const allowlists = await this.deps.allowlists.effective(project.id, project.metadata);
+    return pullVerdict(`${repository}@${digest}`, scan, { severity: project.metadata.severity ?? "critical", allowlists }, new Date());
+  }
+
+  /** Starts this node's workers and the re-matching of reports when the database changes. */
+  start(): void {
+    if (!this.stopped) return;
+    this.stopped = false;
+    for (let i = 0; i < this.options.workers; i++) this.workers.push(this.work());
+    if (this.options.workers > 0) {
+      this.timers.push(setInterval(() => void this.deps.scans.renew(this.node, [...this.running]).catch((e) => this.options.onError(e, "renewing scan claims")), RENEW_MS));
+      this.timers.push(setInterval(() => void this.rematch().catch((e) => this.options.onError(e, "re-matching reports")), this.options.rematchMs));
+    }
+    for (const timer of this.timers) timer.unref();
+  }
+
+  async close(): Promise<void> {
+    this.stopped = true;
+    for (const timer of this.timers) clearInterval(timer);
+    this.timers = [];
+    this.wakeAll();
+    await Promise.all(this.workers);
+    await this.rematching;
+    this.workers = [];
+  }
+
+  /**
+   * Re-matches finished reports of an older database generation against the current one, from their stored
+   * inventories: no layer is read again. Batches share one load of the records their packages need.
+   */
+  rematch(): Promise<void> {
+    this.rematching ??= this.rematchAll().finally(() => (this.rematching = null));
+    return this.rematching;
+  }
+
+  private async rematchAll(): Promise<void> {
+    const { scans, scanner } = this.deps;
+    for (;;) {
+      if (this.stopped) return;
+      const generation = await scanner.generation();
+      const stale = await scans.stale(EMBEDDED_SCANNER_UUID, generation, REMATCH_BATCH);
+      if (stale.length === 0) return;
+      const prepared = await scanner.prepare(stale.map((row) => row.inventory));
+      for (const row of stale) {
+        const matched = await scanner.match(row.inventory, { repository: row.repository, digest: row.digest, mime_type: VULNERABILITY_REPORT_MIME_TYPE }, prepared);
+        await scans.rematched(row.id, matched.report, matched.counts, prepared.generation);
+      }
+      // A generation that moved during the batch leaves its rows stale: the next round takes them again.
+      if (prepared.generation !== generation) continue;
+    }
+  }
+
+  /** The images a scan of `target` covers: itself, or an index's children that are images here. */
+  private async imagesOf(repository: string, target: ScanTarget): Promise<string[]> {
+    if (target.kind === "image") return [target.digest];
+    if (target.kind === "unsupported") return [];
+    const images: string[] = [];
+    for (const child of target.children) {
+      if ((await scanTarget(this.deps.metadata, repository, child))?.kind === "image") images.push(child);
+    }
+    return images;
+  }
+
+  private wakeAll(): void {
+    for (const wake of [...this.idle]) wake();
+  }
+
+  private summaryOf(row: ScanRow): ReportSummary {
+    const started = row.start_time ?? row.queued_at;
+    const ended = row.end_time ?? started;
+    const counts = row.summary?.severity !== undefined ? row.summary : { severity: "Unknown" as const, total: 0, fixable: 0, summary: {} };
+    return reportSummary(row.id, this.scanner, { status: row.status, startedAt: started, endedAt: ended }, counts);
+  }
+
+  private async work(): Promise<void> {
+    while (!this.stopped) {
+      let row: ScanRow | null = null;
+      try {
+        row = await this.deps.scans.claim(this.node);
+      } catch (error) {
+        this.options.onError(error, "claiming a scan");
+      }
+      if (!row) {
+        await new Promise<void>((resolve) => {
+          const done = () => {
+            clearTimeout(timer);
+            this.idle.delete(done);
+            resolve();
+          };
+          const timer = setTimeout(done, this.options.pollMs);
+          this.idle.add(done);
+        });
+        continue;
+      }
+      this.running.add(row.id);
+      try {
+        await this.run(row);
+      } finally {
+        this.running.delete(row.id);
+      }
+    }
+  }
+
+  private async run(row: ScanRow): Promise<void> {
+    const { scans, scanner } = this.deps;
+    try {
+      const target = await scanTarget(this.deps.metadata, row.repository, row.digest);
+      if (!target || target.kind !== "image") throw new Error(`${row.repository}@${row.digest} is no longer an image in the registry`);
+      const inventory = await scanner.inventory(target.layers);
+      let succeeded: boolean;
+      if (row.scan_type === "sbom") {
+        const document = cycloneDxSbom({ repository: row.repository, digest: row.digest }, inventory.inventory, { tool: { name: this.scanner.name, version: this.scanner.version } });
+        const sbomDigest = await this.deps.publishSbom!(row.repository, target, document, row.summary?.sbom_digest ?? null);
+        succeeded = await scans.succeed(row.id, null, { media_type: CYCLONEDX_MEDIA_TYPE, sbom_digest: sbomDigest }, { sbom_digest: sbomDigest }, null);
+      } else {
+        const matched = await scanner.match(inventory, { repository: row.repository, digest: row.digest, mime_type: target.mediaType });
+        succeeded = await scans.succeed(row.id, inventory, matched.report, matched.counts, matched.generation);
+      }
+      if (succeeded) await this.publish("SCANNING_COMPLETED", row);
+    } catch (error) {
+      this.options.onError(error, `scanning ${row.repository}@${row.digest}`);
+      if (await scans.fail(row.id, error instanceof Error ? error.message : String(error))) await this.publish("SCANNING_FAILED", row);
+    }
+  }
+
+  private async publish(type: EventType, row: ScanRow): Promise<void> {
+    const project = await this.deps.projects.findRefByName(row.repository.split("/")[0]);
+    if (!project) return;
+    const [scan] = await this.deps.scans.rows([row.digest], EMBEDDED_SCANNER_UUID, row.scan_type);
+    await this.deps.events.publish({
+      type,
+      projectId: project.id,
+      operator: "scanner",
+      occurredAt: new Date(),
+      repository: { name: row.repository, public: isPublic(project) },
+      resources: [{ digest: row.digest, tag: null }],
+      details: {
+        scan: { scan_type: row.scan_type },
+        ...(scan && row.scan_type === "vulnerability" ? { scan_overview: { [VULNERABILITY_REPORT_MIME_TYPE]: this.summaryOf(scan) } } : {}),
+        ...(scan && row.scan_type === "sbom" ? { sbom_overview: (await this.sbomOverviews([row.digest])).get(row.digest) } : {}),
+      },
+    });
+  }
+}

@@ -1,0 +1,212 @@
+import { randomUUID } from "node:crypto";
+import type { Queryable } from "../db/sql";
+import type { Inventory } from "./inventory";
+import type { ReportCounts, ScanStatus, VulnerabilityReport } from "./report/harbor";
+
+export type ScanType = "vulnerability" | "sbom";
+
+export interface ScanRow {
+  id: string;
+  digest: string;
+  repository: string;
+  scanner: string;
+  scan_type: ScanType;
+  status: ScanStatus;
+  status_message: string;
+  trigger: string;
+  queued_at: Date;
+  start_time: Date | null;
+  end_time: Date | null;
+  generation: number | null;
+  /** The report's counts (vulnerability scans that succeeded), or the SBOM's digest (SBOM scans). */
+  summary: (ReportCounts & { sbom_digest?: undefined }) | { sbom_digest: string; severity?: undefined } | null;
+}
+
+/** What a finished vulnerability scan keeps: the image's inventory (for re-matching) and the report. */
+export interface StoredInventory {
+  /** The OSV ecosystem of the image's OS packages (`Debian:12`), null when the OS is unknown. */
+  osEcosystem: string | null;
+  inventory: Inventory;
+}
+
+export interface ScanResult extends ScanRow {
+  inventory: StoredInventory | null;
+  report: VulnerabilityReport | Record<string, unknown> | null;
+}
+
+/** JSON for a jsonb column: PostgreSQL's jsonb cannot hold U+0000, which a layer's file contents may carry. */
+function jsonb(value: unknown): string {
+  return JSON.stringify(value, (_key, item: unknown) => (typeof item === "string" && item.includes("\u0000") ? item.replaceAll("\u0000", "") : item));
+}
+
+/** A Running scan whose node stopped renewing it this long ago is queued again (the node died mid-scan). */
+const CLAIM_LAPSE = "10 minutes";
+
+const ROW_COLUMNS = `id, digest, repository, scanner, scan_type, status, status_message, trigger, queued_at, start_time, end_time,
+  generation::int AS generation, summary`;
+
+/**
+ * The scans of artifacts, kept in the database so every node shares them: the queue (Pending rows, claimed with
+ * SKIP LOCKED so two nodes never take the same), each scan's state, and its result. One row per artifact digest,
+ * scanner and scan type, as Harbor keeps one report per artifact and scanner.
+ */
+export class ScanStore {
+  constructor(private readonly db: Queryable) {}
+
+  /**
+   * Queues a scan of `digest` (a new row, or the existing one made Pending again). A scan already queued or running
+   * is left as it is: `queued` is false then. Its earlier report stays readable until the new one replaces it.
+   */
+  async enqueue(
+    digest: string,
+    repository: string,
+    scanner: string,
+    scanType: ScanType,
+    trigger: string,
+    /** Only when the artifact has no scan yet (a push of a known image under a new tag is not scanned again). */
+    onlyNew = false,
+  ): Promise<{ id: string; queued: boolean }> {
+    const conflict = onlyNew
+      ? "DO NOTHING"
+      : `DO UPDATE
+          SET status = 'Pending', status_message = '', repository = EXCLUDED.repository, trigger = EXCLUDED.trigger,
+              queued_at = now(), claimed_by = NULL, claimed_at = NULL
+        WHERE scan_reports.status NOT IN ('Pending', 'Running')`;
+    const [row] = await this.db.query<{ id: string; queued: boolean }>(
+      `INSERT INTO scan_reports (id, digest, repository, scanner, scan_type, status, trigger)
+       VALUES ($1, $2, $3, $4, $5, 'Pending', $6)
+       ON CONFLICT (digest, scanner, scan_type) ${conflict}
+       RETURNING id, true AS queued`,
+      [randomUUID(), digest, repository, scanner, scanType, trigger],
+    );
+    if (row) return row;
+    const [existing] = await this.db.query<{ id: string }>("SELECT id FROM scan_reports WHERE digest = $1 AND scanner = $2 AND scan_type = $3", [
+      digest,
+      scanner,
+      scanType,
+    ]);
+    return { id: existing.id, queued: false };
+  }
+
+  /** Scans queued with `trigger` since `since`, by status (scan-all progress). */
+  async countsSince(trigger: string, since: Date): Promise<Partial<Record<ScanStatus, number>>> {
+    const rows = await this.db.query<{ status: ScanStatus; count: number }>(
+      "SELECT status, count(*)::int AS count FROM scan_reports WHERE trigger = $1 AND queued_at >= $2 GROUP BY status",
+      [trigger, since],
+    );
+    return Object.fromEntries(rows.map((row) => [row.status, row.count]));
+  }
+
+  /** How many scans wait (for the queue bound). */
+  async pendingCount(): Promise<number> {
+    const [{ count }] = await this.db.query<{ count: number }>("SELECT count(*)::int AS count FROM scan_reports WHERE status = 'Pending'");
+    return count;
+  }
+
+  /** Takes the oldest waiting scan for `node`, or null. Running scans of a node that died are waiting again. */
+  async claim(node: string): Promise<ScanRow | null> {
+    await this.db.query(
+      `UPDATE scan_reports SET status = 'Pending', claimed_by = NULL, claimed_at = NULL
+        WHERE status = 'Running' AND claimed_at < now() - interval '${CLAIM_LAPSE}'`,
+    );
+    const [row] = await this.db.query<ScanRow>(
+      `UPDATE scan_reports SET status = 'Running', start_time = now(), end_time = NULL, claimed_by = $1, claimed_at = now()
+        WHERE id = (SELECT id FROM scan_reports WHERE status = 'Pending' ORDER BY queued_at, id LIMIT 1 FOR UPDATE SKIP LOCKED)
+       RETURNING ${ROW_COLUMNS}`,
+      [node],
+    );
+    return row ?? null;
+  }
+
+  /** Renews the claims this node holds, so they do not lapse during a long scan. */
+  async renew(node: string, ids: string[]): Promise<void> {
+    if (ids.length > 0) await this.db.query("UPDATE scan_reports SET claimed_at = now() WHERE claimed_by = $1 AND id = ANY($2::text[]) AND status = 'Running'", [node, ids]);
+  }
+
+  /** Stores a finished scan, unless it was stopped (or re-queued) meanwhile; false then. */
+  async succeed(id: string, inventory: StoredInventory | null, report: unknown, summary: ScanRow["summary"], generation: number | null): Promise<boolean> {
+    const rows = await this.db.query(
+      `UPDATE scan_reports SET status = 'Success', status_message = '', end_time = now(), claimed_by = NULL, claimed_at = NULL,
+              inventory = $2::jsonb, report = $3::jsonb, summary = $4::jsonb, generation = $5
+        WHERE id = $1 AND status = 'Running' RETURNING id`,
+      [id, inventory === null ? null : jsonb(inventory), jsonb(report), summary === null ? null : JSON.stringify(summary), generation],
+    );
+    return rows.length > 0;
+  }
+
+  async fail(id: string, message: string): Promise<boolean> {
+    const rows = await this.db.query(
+      `UPDATE scan_reports SET status = 'Error', status_message = $2, end_time = now(), claimed_by = NULL, claimed_at = NULL
+        WHERE id = $1 AND status = 'Running' RETURNING id`,
+      [id, message.slice(0, 1000)],
+    );
+    return rows.length > 0;
+  }
+
+  /** Stops a queued or running scan of `digest`; the rows stopped. */
+  async stop(digest: string, scanner: string, scanType: ScanType): Promise<ScanRow[]> {
+    return this.db.query<ScanRow>(
+      `UPDATE scan_reports SET status = 'Stopped', status_message = 'stopped by request', end_time = now(), claimed_by = NULL, claimed_at = NULL
+        WHERE digest = $1 AND scanner = $2 AND scan_type = $3 AND status IN ('Pending', 'Running')
+       RETURNING ${ROW_COLUMNS}`,
+      [digest, scanner, scanType],
+    );
+  }
+
+  async status(id: string): Promise<ScanStatus | null> {
+    const [row] = await this.db.query<{ status: ScanStatus }>("SELECT status FROM scan_reports WHERE id = $1", [id]);
+    return row?.status ?? null;
+  }
+
+  /** The scans of `digests` by `scanner`, without their (large) reports. */
+  rows(digests: string[], scanner: string, scanType: ScanType): Promise<ScanRow[]> {
+    return this.db.query<ScanRow>(`SELECT ${ROW_COLUMNS} FROM scan_reports WHERE digest = ANY($1::text[]) AND scanner = $2 AND scan_type = $3`, [
+      digests,
+      scanner,
+      scanType,
+    ]);
+  }
+
+  async result(digest: string, scanner: string, scanType: ScanType): Promise<ScanResult | null> {
+    const [row] = await this.db.query<ScanResult>(
+      `SELECT ${ROW_COLUMNS}, inventory, report FROM scan_reports WHERE digest = $1 AND scanner = $2 AND scan_type = $3`,
+      [digest, scanner, scanType],
+    );
+    return row ?? null;
+  }
+
+  /** Finished vulnerability scans matched against an older database than `generation`, oldest first. */
+  stale(scanner: string, generation: number, limit: number): Promise<Array<{ id: string; digest: string; repository: string; inventory: StoredInventory }>> {
+    return this.db.query(
+      `SELECT id, digest, repository, inventory FROM scan_reports
+        WHERE scanner = $1 AND scan_type = 'vulnerability' AND status = 'Success' AND inventory IS NOT NULL
+          AND (generation IS NULL OR generation < $2)
+        ORDER BY id LIMIT $3`,
+      [scanner, generation, limit],
+    );
+  }
+
+  /** Replaces a re-matched report, unless the scan was started again meanwhile. */
+  async rematched(id: string, report: unknown, summary: ReportCounts, generation: number): Promise<void> {
+    await this.db.query("UPDATE scan_reports SET report = $2::jsonb, summary = $3::jsonb, generation = $4 WHERE id = $1 AND status = 'Success'", [
+      id,
+      jsonb(report),
+      JSON.stringify(summary),
+      generation,
+    ]);
+  }
+
+  /** The cached inventory of a layer in this `version` of the layer walk, or null. */
+  async layerInventory<T>(digest: string, version: number): Promise<T | null> {
+    const [row] = await this.db.query<{ inventory: T }>("SELECT inventory FROM layer_inventories WHERE digest = $1 AND version = $2", [digest, version]);
+    return row?.inventory ?? null;
+  }
+
+  async saveLayerInventory(digest: string, version: number, inventory: unknown): Promise<void> {
+    await this.db.query(
+      `INSERT INTO layer_inventories (digest, version, inventory) VALUES ($1, $2, $3::jsonb)
+       ON CONFLICT (digest) DO UPDATE SET version = EXCLUDED.version, inventory = EXCLUDED.inventory, created_at = now()`,
+      [digest, version, jsonb(inventory)],
+    );
+  }
+}
