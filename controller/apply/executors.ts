@@ -2,7 +2,7 @@ import { ApiError, type ApiClient } from "../api-client";
 import { ROLE_IDS, type ImmutableRule, type Policy, type Replication, type RetentionRule, type RoleName } from "../policy/model";
 import type { Change } from "../plan/diff";
 import { resolveSecret } from "../policy/secrets";
-import { immutableRuleBody, immutableRuleOf, replicationBody, retentionBody, type HarborImmutableRule } from "../state/harbor-shapes";
+import { immutableRuleBody, immutableRuleOf, replicationBody, retentionBody, scanningBody, type HarborImmutableRule } from "../state/harbor-shapes";
 import type { Fields, Kind, LiveState } from "../state/kinds";
 
 /** Ids learned while applying (objects created earlier in the same run) on top of what was read. */
@@ -78,18 +78,29 @@ async function applyUser(change: Change, ctx: ApplyContext): Promise<void> {
   }
 }
 
+/** Project fields that one PUT /projects/{name} sets (its metadata merges, so only the changed keys are sent). */
+const PROJECT_BODY_FIELDS = new Set(["public", "autoScan", "preventVulnerable", "cveAllowlist"]);
+
 async function applyProject(change: Change, ctx: ApplyContext): Promise<void> {
   const desired = change.desired as Fields;
   if (change.action === "create") {
+    const { metadata, cve_allowlist } = scanningBody(desired);
     const { id } = await ctx.client.post("/projects", {
       project_name: change.key,
-      metadata: { public: String(desired.public) },
+      metadata: { public: String(desired.public), ...metadata },
       ...(desired.storageLimit !== undefined ? { storage_limit: desired.storageLimit } : {}),
     });
     if (id !== null) ctx.ids.set("project", change.key, id);
+    // Harbor's create takes no allowlist; the project's own is set on it afterwards.
+    if (cve_allowlist) await ctx.client.put(`/projects/${path(change.key)}`, { cve_allowlist });
     return;
   }
-  if (change.fields.some((f) => f.field === "public")) await ctx.client.put(`/projects/${path(change.key)}`, { metadata: { public: String(desired.public) } });
+  const bodyFields = change.fields.map((f) => f.field).filter((field) => PROJECT_BODY_FIELDS.has(field));
+  if (bodyFields.length > 0) {
+    const { metadata, cve_allowlist } = scanningBody(Object.fromEntries(bodyFields.map((field) => [field, desired[field]])));
+    if (bodyFields.includes("public")) metadata.public = String(desired.public);
+    await ctx.client.put(`/projects/${path(change.key)}`, { metadata, ...(cve_allowlist ? { cve_allowlist } : {}) });
+  }
   if (change.fields.some((f) => f.field === "storageLimit")) {
     const quotaId = ctx.live.project.get(change.key)?.ref.quotaId;
     if (quotaId === undefined) throw new Error(`project ${change.key} has no quota to update`);

@@ -39,6 +39,13 @@ function retentionLines(plan: Plan): string[] {
   ]);
 }
 
+function preventionLines(plan: Plan): string[] {
+  return plan.prevention.flatMap(({ project, severity, blocks }) => [
+    `${project}: preventVulnerable ${severity} would block ${blocks.length} current image(s)`,
+    ...blocks.map((b) => `    ${b.reason}`),
+  ]);
+}
+
 /** Said first when the files are not HEAD's: the plan is of edits that no commit holds yet. */
 const uncommittedLine = (commit: string) => `From uncommitted changes on top of ${commit.slice(0, 12)} (the policy files differ from that commit)`;
 
@@ -48,6 +55,7 @@ export function formatText(plan: Plan, commit?: string, uncommitted = false): st
   if (plan.changes.length) lines.push("", ...plan.changes.flatMap(changeLines));
   if (plan.access.length) lines.push("", "Effective access changes:", ...plan.access.map((a) => `  ${accessLine(a)}`));
   if (plan.retention.length) lines.push("", "Retention impact:", ...retentionLines(plan).map((l) => `  ${l}`));
+  if (plan.prevention.length) lines.push("", "Vulnerability prevention impact:", ...preventionLines(plan).map((l) => `  ${l}`));
   return `${lines.join("\n")}\n`;
 }
 
@@ -108,6 +116,7 @@ export function formatMarkdown(plan: Plan, commit?: string, uncommitted = false)
     blocks.push("#### Effective access changes", ["| who | project | gains | loses |", "| --- | --- | --- | --- |", ...plan.access.map((a) => `| ${a.who} | ${a.project} | ${a.gains.join(", ") || "—"} | ${a.loses.join(", ") || "—"} |`)].join("\n"));
   }
   if (plan.retention.length) blocks.push("#### Retention impact", fenced(retentionLines(plan)));
+  if (plan.prevention.length) blocks.push("#### Vulnerability prevention impact", fenced(preventionLines(plan)));
   return `${cutToFit(blocks.join("\n\n"))}\n`;
 }
 

@@ -10,12 +10,15 @@ import { ruleDetails } from "./rule-changes";
 import { blockUnreadableSecrets } from "./secrets";
 import { diff, type Change } from "./diff";
 import { retentionImpact, type DoomedArtifact } from "./retention-impact";
+import { preventionImpact, type PreventionImpact } from "./prevention-impact";
 
 export interface Plan {
   changes: Change[];
   access: AccessChange[];
   /** Per project whose retention changes: what the new rules would delete now. */
   retention: { project: string; deletes: DoomedArtifact[] }[];
+  /** Per existing project whose prevention threshold or allowlist changes (prevention on): the images it would refuse. */
+  prevention: PreventionImpact[];
   live: LiveState;
 }
 
@@ -65,10 +68,13 @@ function markBlocked(changes: Change[], policy: Policy, live: LiveState, control
   }
 }
 
-/** Desired vs live, with the access each user gains or loses and what retention changes would delete now. */
 /** Kinds the controller prunes; project settings (immutability, retention) left out of the files are just unmanaged. */
 const PRUNABLE: Kind[] = ["registry", "user", "project", "member", "robot", "replication"];
 
+/**
+ * Desired vs live, with the access each user gains or loses, what retention changes would delete now and which
+ * images a prevention change would refuse.
+ */
 export async function makePlan(client: ApiClient, policy: Policy, controllerUser: string, inventory: InventoryItem[] | null = null): Promise<Plan> {
   const desired = desiredState(policy);
   const live = await readLiveState(client, policy, inventory ?? []);
@@ -91,6 +97,13 @@ export async function makePlan(client: ApiClient, policy: Policy, controllerUser
   for (const change of changes.filter((c) => c.kind === "retention" && !c.blocked && live.project.has(c.key))) {
     retention.push({ project: change.key, deletes: await retentionImpact(client, change.key, (change.desired as { rules: RetentionRule[] }).rules) });
   }
+  const prevention = [];
+  for (const change of changes.filter((c) => c.kind === "project" && c.action !== "create" && !c.blocked)) {
+    const declared = policy.projects.find((p) => p.name === change.key);
+    const severity = declared?.preventVulnerable;
+    if (!declared || !severity || severity === "off" || !change.fields.some((f) => f.field === "preventVulnerable" || f.field === "cveAllowlist")) continue;
+    prevention.push(await preventionImpact(client, change.key, declared, severity));
+  }
   const removing = new Set(changes.filter((c) => c.kind === "member" && c.action === "delete" && !c.blocked).map((c) => c.key));
-  return { changes, access: accessChanges(desired, live, removing), retention, live };
+  return { changes, access: accessChanges(desired, live, removing), retention, prevention, live };
 }

@@ -79,10 +79,30 @@ export function ruleListChanges(name: string, before: unknown[], after: unknown[
 const asList = (value: unknown): unknown[] => (Array.isArray(value) ? value : []);
 
 /**
+ * A project's allowlist change as a reviewer reads it: which ids come and go, and the other fields before → after
+ * (`cveAllowlist.items: added "CVE-2024-1234"`, `cveAllowlist.useSystemAllowlist: true → false`).
+ */
+export function allowlistChanges(before: unknown, after: unknown): FieldChange[] {
+  const itemsOf = (value: unknown) => new Set(((value as { items?: string[] } | undefined)?.items ?? []) as string[]);
+  const [was, is] = [itemsOf(before), itemsOf(after)];
+  const { items: _before, ...restBefore } = (before ?? {}) as Record<string, unknown>;
+  const { items: _after, ...restAfter } = (after ?? {}) as Record<string, unknown>;
+  return [
+    ...differingLeaves(restBefore, restAfter).map((leaf) => ({ ...leaf, field: `cveAllowlist.${leaf.field}` })),
+    ...[...is].filter((id) => !was.has(id)).map((id) => ({ field: "cveAllowlist.items", before: undefined, after: id, item: "added" as const })),
+    ...[...was].filter((id) => !is.has(id)).map((id) => ({ field: "cveAllowlist.items", before: id, after: undefined, item: "removed" as const })),
+  ];
+}
+
+/**
  * The detail lines of an immutability or retention change (`immutableTags[1].tags: "release-*" → "v*"`,
- * `retention.rules[0].params.latestPushedK: 10 → 3`); undefined for other kinds, whose fields are plain values.
+ * `retention.rules[0].params.latestPushedK: 10 → 3`), and of a project's allowlist (allowlistChanges); undefined for
+ * other changes, whose fields are plain values.
  */
 export function ruleDetails(change: Change, policy: Pick<Policy, "projects">): FieldChange[] | undefined {
+  if (change.kind === "project" && change.action !== "create" && change.action !== "delete" && change.fields.some((f) => f.field === "cveAllowlist")) {
+    return change.fields.flatMap((field) => (field.field === "cveAllowlist" ? allowlistChanges(field.before, field.after) : [field]));
+  }
   if ((change.kind !== "immutability" && change.kind !== "retention") || change.action === "delete") return undefined;
   const project = policy.projects.find((p) => p.name === change.key);
   const [name, fileOrder] = change.kind === "immutability" ? ["immutableTags", project?.immutableTags] : ["retention.rules", project?.retention?.rules];

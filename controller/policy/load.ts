@@ -7,7 +7,7 @@ import projectsSchema from "../../policies/schemas/projects.schema.json";
 import membersSchema from "../../policies/schemas/members.schema.json";
 import { harborCronProblem } from "../../registry/scheduler/cron";
 import { compileGlob } from "../../registry/policy/doublestar";
-import { parseSize, type DesiredMember, type DesiredProject, type Policy, type Replication, type RoleName, type SecretReference } from "./model";
+import { parseSize, rfc3339Seconds, type DesiredMember, type DesiredProject, type Policy, type Replication, type RoleName, type SecretReference } from "./model";
 
 /** A position in a policy file (1-based). */
 export interface Position {
@@ -47,6 +47,8 @@ const MAX_STORAGE_LIMIT = 1024 * 1024 ** 4;
 
 const ajv = new Ajv({ allErrors: true, strict: true, verbose: true });
 addFormats(ajv);
+// A oneOf's own message for the files' author (editors show it too): its branches' errors say less.
+ajv.addVocabulary(["errorMessage"]);
 const validators = { projects: ajv.compile(projectsSchema), members: ajv.compile(membersSchema) };
 
 /** A parsed policy file: its data and a way to turn a path inside it into file:line:col. */
@@ -142,8 +144,18 @@ function schemaMessage(error: ErrorObject): string {
 function checkSchema(source: SourceFile, validate: (typeof validators)["projects"]): boolean {
   if (source.problems.length > 0) return false; // YAML syntax errors first: the data is not what the author meant
   if (validate(source.data)) return true;
-  // oneOf reports each branch; the branch errors say more than "must match exactly one schema".
-  const errors = (validate.errors ?? []).filter((error) => error.keyword !== "oneOf" || validate.errors!.length === 1);
+  // oneOf reports each branch; the branch errors say more than "must match exactly one schema", unless the schema
+  // has an errorMessage for it, which replaces every error at or under that place.
+  const explained = new Map<string, string>();
+  for (const error of validate.errors ?? []) {
+    const message = (error.parentSchema as { errorMessage?: string } | undefined)?.errorMessage;
+    if (error.keyword === "oneOf" && message) explained.set(error.instancePath, message);
+  }
+  const underExplained = (pointer: string) => [...explained.keys()].some((at) => pointer === at || pointer.startsWith(`${at}/`));
+  for (const [pointer, message] of explained) {
+    source.report(pointerPath(pointer), `${pointer.slice(1).replace(/\//g, ".")}: ${message}`);
+  }
+  const errors = (validate.errors ?? []).filter((error) => (error.keyword !== "oneOf" || validate.errors!.length === 1) && !underExplained(error.instancePath));
   const seen = new Set<string>();
   for (const error of errors) {
     const message = schemaMessage(error);
@@ -176,6 +188,15 @@ function checkPattern(source: SourceFile, at: (string | number)[], value: string
     source.report(at, `${JSON.stringify(value)} is not a valid doublestar pattern`);
   }
   if (/\{[^}]*\s[^}]*\}/.test(value)) source.report(at, `${JSON.stringify(value)}: no spaces inside {a,b} alternatives (they would never match)`);
+}
+
+/**
+ * `expiresAt` (schema-checked: a date or an RFC 3339 time) as RFC 3339 UTC to the second; a date alone is the start
+ * of that day in UTC (the registry keeps whole seconds, so a plan compares what it will read back).
+ */
+export function allowlistExpiry(value: string): string {
+  const time = /^\d{4}-\d{2}-\d{2}$/.test(value) ? `${value}T00:00:00Z` : value;
+  return rfc3339Seconds(Date.parse(time) / 1000);
 }
 
 type Raw = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- schema-validated YAML
@@ -232,6 +253,7 @@ function projectsOf(source: SourceFile, raw: Raw, registryNames: Set<string>): {
         speed: policy.speed ?? 0,
       });
     });
+    const expiresAt = project.cveAllowlist?.expiresAt === undefined ? null : allowlistExpiry(project.cveAllowlist.expiresAt);
     projects.push({
       name: project.name,
       public: project.public ?? false,
@@ -252,6 +274,9 @@ function projectsOf(source: SourceFile, raw: Raw, registryNames: Set<string>): {
                 disabled: rule.disabled ?? false,
               })),
             },
+      autoScan: project.autoScan ?? null,
+      preventVulnerable: project.preventVulnerable === undefined ? null : project.preventVulnerable === false || project.preventVulnerable === "off" ? "off" : project.preventVulnerable.severity,
+      cveAllowlist: project.cveAllowlist === undefined ? null : { items: [...(project.cveAllowlist.items as string[])].sort(), expiresAt },
     });
   });
   checkUnique(source, projects, (p) => p.name, (i) => ["projects", i, "name"], "project");

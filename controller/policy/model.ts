@@ -59,6 +59,23 @@ export interface Replication {
   speed: number;
 }
 
+/** Harbor's `severity` words for prevent_vul: a pull of an image with a vulnerability at or above it is refused. */
+export const SEVERITY_THRESHOLDS = ["none", "low", "medium", "high", "critical"] as const;
+export type SeverityThreshold = (typeof SEVERITY_THRESHOLDS)[number];
+
+/** A project's own CVE allowlist (in place of the system's): findings with these ids never block a pull. */
+export interface CveAllowlist {
+  /** Sorted: the registry keeps no order. */
+  items: string[];
+  /** RFC 3339 in UTC to the second (`2027-06-30T00:00:00Z`); null: never expires. */
+  expiresAt: string | null;
+}
+
+/** A time as the files and plans show allowlist expiries: RFC 3339 in UTC, whole seconds (what the registry keeps). */
+export function rfc3339Seconds(unixSeconds: number): string {
+  return new Date(Math.floor(unixSeconds) * 1000).toISOString().replace(/\.000Z$/, "Z");
+}
+
 export interface DesiredProject {
   name: string;
   public: boolean;
@@ -67,6 +84,12 @@ export interface DesiredProject {
   /** null = not managed (the files do not mention them). */
   immutableTags: ImmutableRule[] | null;
   retention: Retention | null;
+  /** Scan on push; null = not managed. */
+  autoScan: boolean | null;
+  /** prevent_vul: the threshold, "off" (said so in the files), or null = not managed. */
+  preventVulnerable: SeverityThreshold | "off" | null;
+  /** null = not managed (the registry's setting, system list or the project's own, stays as it is). */
+  cveAllowlist: CveAllowlist | null;
 }
 
 export interface DesiredUser {

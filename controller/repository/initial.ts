@@ -32,6 +32,13 @@ projects:
   #         params: { latestPushedK: 10 }
   #         repositories: "**"
   #         tags: "**"
+  #   autoScan: true                 # scan every image when it is pushed
+  #   preventVulnerable:             # refuse pulls of unscanned images and of those with High or Critical findings
+  #     severity: high               # none | low | medium | high | critical; "preventVulnerable: off" turns it off
+  #   cveAllowlist:                  # the project's own list, instead of the system's
+  #     expiresAt: 2027-06-30        # a date (its start, UTC) or an RFC 3339 time; omit for never
+  #     items: [CVE-2024-1234]
+  # (A setting left out is not managed: the registry keeps whatever it has.)
 
 # What the controller may do beyond creating and updating what these files declare:
 # controller:

@@ -1,9 +1,21 @@
-import type { ImmutableRule, Policy, RetentionRule } from "../policy/model";
+import type { DesiredProject, ImmutableRule, Policy, RetentionRule } from "../policy/model";
 import { emptyState, type Fields, type State } from "./kinds";
 
 /** Rules compare as sets: their order in the file does not matter to the registry (OR of rules, any rule protects). */
 export function sortedRules<T extends ImmutableRule | RetentionRule>(rules: T[]): T[] {
   return [...rules].sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b)));
+}
+
+/**
+ * A project's scanning settings the files manage (an absent one is not compared). A declared allowlist is the
+ * project's own: `useSystemAllowlist` false is what makes the registry apply it.
+ */
+export function vulnerabilityFields(p: Pick<DesiredProject, "autoScan" | "preventVulnerable" | "cveAllowlist">): Fields {
+  return {
+    ...(p.autoScan === null ? {} : { autoScan: p.autoScan }),
+    ...(p.preventVulnerable === null ? {} : { preventVulnerable: p.preventVulnerable }),
+    ...(p.cveAllowlist === null ? {} : { cveAllowlist: { useSystemAllowlist: false, items: p.cveAllowlist.items, expiresAt: p.cveAllowlist.expiresAt } }),
+  };
 }
 
 /** The desired state as comparable fields per object. Secrets are references and never compared (write-only). */
@@ -12,7 +24,7 @@ export function desiredState(policy: Policy): State {
   for (const r of policy.registries) state.registry.set(r.name, { type: r.type, url: r.url, description: r.description, insecure: r.insecure, accessKey: r.accessKey });
   for (const u of policy.users) state.user.set(u.username, { email: u.email, realname: u.realname, admin: u.admin });
   for (const p of policy.projects) {
-    state.project.set(p.name, { public: p.public, ...(p.storageLimit === null ? {} : { storageLimit: p.storageLimit }) });
+    state.project.set(p.name, { public: p.public, ...(p.storageLimit === null ? {} : { storageLimit: p.storageLimit }), ...vulnerabilityFields(p) });
     if (p.immutableTags !== null) state.immutability.set(p.name, { rules: sortedRules(p.immutableTags) });
     if (p.retention !== null) state.retention.set(p.name, { schedule: p.retention.schedule, rules: sortedRules(p.retention.rules) });
   }

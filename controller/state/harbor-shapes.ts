@@ -3,7 +3,8 @@
  * live object reads back into the same comparable fields. Keeping both directions here is what makes "apply, then
  * plan again" come out empty.
  */
-import type { ImmutableRule, Replication, RetentionRule } from "../policy/model";
+import { rfc3339Seconds, type CveAllowlist, type DesiredProject, type ImmutableRule, type Replication, type RetentionRule } from "../policy/model";
+import type { Fields } from "./kinds";
 
 interface Selector {
   kind: string;
@@ -143,5 +144,54 @@ export function replicationOf(policy: HarborReplicationPolicy): Replication | nu
     deletion: policy.deletion,
     enabled: policy.enabled,
     speed: policy.speed,
+  };
+}
+
+/** A CVE allowlist as the projects API carries it (`cve_allowlist`). */
+export interface HarborCveAllowlist {
+  items: { cve_id: string }[];
+  /** Unix seconds; null: never expires. */
+  expires_at?: number | null;
+}
+
+/** How a project's allowlist compares: its own list, and whether the registry applies the system's instead. */
+export type AllowlistFields = CveAllowlist & { useSystemAllowlist: boolean };
+
+/** The scanning fields of a project, as desired.ts and live.ts compare them. */
+export type ScanningFields = { autoScan: boolean; preventVulnerable: NonNullable<DesiredProject["preventVulnerable"]>; cveAllowlist: AllowlistFields };
+
+const unixSeconds = (time: string) => Math.floor(Date.parse(time) / 1000);
+
+/** The parts of a project update (PUT /projects/{name}, which merges metadata) that set the scanning fields `desired` holds. */
+export function scanningBody(desired: Fields): { metadata: Record<string, string>; cve_allowlist?: HarborCveAllowlist } {
+  const metadata: Record<string, string> = {};
+  if (desired.autoScan !== undefined) metadata.auto_scan = String(desired.autoScan);
+  if (desired.preventVulnerable !== undefined) {
+    metadata.prevent_vul = String(desired.preventVulnerable !== "off");
+    // "off" leaves the threshold as it is: turning prevention back on by hand finds the old one.
+    if (desired.preventVulnerable !== "off") metadata.severity = desired.preventVulnerable as string;
+  }
+  const allowlist = desired.cveAllowlist as AllowlistFields | undefined;
+  if (!allowlist) return { metadata };
+  metadata.reuse_sys_cve_allowlist = String(allowlist.useSystemAllowlist);
+  return {
+    metadata,
+    cve_allowlist: { items: allowlist.items.map((cve_id) => ({ cve_id })), expires_at: allowlist.expiresAt === null ? null : unixSeconds(allowlist.expiresAt) },
+  };
+}
+
+/**
+ * A live project's scanning fields. Harbor's defaults for absent keys: no scan on push, no prevention, the system
+ * allowlist; prevention without a severity blocks on any vulnerability, as `none` does.
+ */
+export function scanningFieldsOf(metadata: Record<string, string>, allowlist: HarborCveAllowlist | null | undefined): ScanningFields {
+  return {
+    autoScan: metadata.auto_scan === "true",
+    preventVulnerable: metadata.prevent_vul === "true" ? ((metadata.severity || "none") as ScanningFields["preventVulnerable"]) : "off",
+    cveAllowlist: {
+      useSystemAllowlist: metadata.reuse_sys_cve_allowlist !== "false",
+      items: (allowlist?.items ?? []).map((item) => item.cve_id).sort(),
+      expiresAt: allowlist?.expires_at == null ? null : rfc3339Seconds(allowlist.expires_at),
+    },
   };
 }

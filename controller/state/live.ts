@@ -1,7 +1,16 @@
 import type { ApiClient } from "../api-client";
-import { ROLE_IDS, type Policy, type RoleName } from "../policy/model";
+import { ROLE_IDS, type DesiredProject, type Policy, type RoleName } from "../policy/model";
 import { sortedRules } from "./desired";
-import { immutableRuleOf, replicationOf, retentionRuleOf, type HarborImmutableRule, type HarborReplicationPolicy, type HarborRetentionPolicy } from "./harbor-shapes";
+import {
+  immutableRuleOf,
+  replicationOf,
+  retentionRuleOf,
+  scanningFieldsOf,
+  type HarborCveAllowlist,
+  type HarborImmutableRule,
+  type HarborReplicationPolicy,
+  type HarborRetentionPolicy,
+} from "./harbor-shapes";
 import { emptyState, projectOf, type LiveObject, type LiveState } from "./kinds";
 import type { InventoryItem } from "./registry-state";
 
@@ -22,6 +31,21 @@ interface ApiProject {
   project_id: number;
   name: string;
   metadata: Record<string, string>;
+}
+
+/**
+ * The scanning settings a declared project manages, as they are. The allowlist is read from the project itself
+ * (one request, only for projects that declare one): a listing need not carry it.
+ */
+async function scanningFields(client: ApiClient, project: ApiProject, declared: DesiredProject): Promise<Record<string, unknown>> {
+  const allowlist =
+    declared.cveAllowlist === null ? null : ((await client.get<{ cve_allowlist?: HarborCveAllowlist }>(`/projects/${encodeURIComponent(project.name)}`))?.cve_allowlist ?? null);
+  const live = scanningFieldsOf(project.metadata, allowlist);
+  return {
+    ...(declared.autoScan === null ? {} : { autoScan: live.autoScan }),
+    ...(declared.preventVulnerable === null ? {} : { preventVulnerable: live.preventVulnerable }),
+    ...(declared.cveAllowlist === null ? {} : { cveAllowlist: live.cveAllowlist }),
+  };
 }
 
 /** Runs `work` for every item at once; the client bounds how many requests are in flight. */
@@ -62,6 +86,7 @@ export async function readLiveState(client: ApiClient, policy: Policy, inventory
       fields.storageLimit = quota.hard.storage;
       ref.quotaId = quota.id;
     }
+    if (declared) Object.assign(fields, await scanningFields(client, project, declared));
     live.project.set(name, { fields, ref });
 
     if (declared && declared.immutableTags !== null) {

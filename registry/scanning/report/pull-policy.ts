@@ -22,7 +22,7 @@ export type PullVerdict = { allowed: true; bypassed: string[] } | { allowed: fal
  * Harbor's threshold words (ParseSeverityVersion3): `negligible` counts as None, an unknown word as Unknown, so
  * both block on any vulnerability.
  */
-function threshold(word: string): HarborSeverity {
+export function preventionThreshold(word: string): HarborSeverity {
   const known: Record<string, HarborSeverity> = { none: "None", negligible: "None", low: "Low", medium: "Medium", high: "High", critical: "Critical" };
   return known[word.trim().toLowerCase()] ?? "Unknown";
 }
@@ -65,7 +65,7 @@ export function pullVerdict(
     }
     if (worst === null || severityRank(item.severity) > severityRank(worst.severity)) worst = { severity: item.severity, id: item.id };
   }
-  const limit = threshold(policy.severity);
+  const limit = preventionThreshold(policy.severity);
   if (worst !== null && severityRank(worst.severity) >= severityRank(limit)) {
     return {
       allowed: false,

@@ -102,6 +102,66 @@ describe("loadPolicy", () => {
     ]);
   });
 
+  it("reads scanning settings: absent is not managed, false and off turn prevention off, dates are UTC seconds", async () => {
+    await writeFile(
+      path.join(dir, "projects.yaml"),
+      [
+        "projects:",
+        "  - name: a",
+        "    autoScan: true",
+        "    preventVulnerable:",
+        "      severity: high",
+        "    cveAllowlist:",
+        "      expiresAt: 2027-06-30",
+        "      items: [CVE-2024-1234, CVE-2023-9999]",
+        "  - name: b",
+        "    preventVulnerable: false",
+        "    cveAllowlist:",
+        "      expiresAt: 2027-06-30T12:30:00.750+02:00",
+        "      items: []",
+        "  - name: c",
+        "    preventVulnerable: off",
+        "  - name: d",
+        "",
+      ].join("\n"),
+    );
+    const [a, b, c, d] = (await loadPolicy(dir)).projects;
+    expect(a).toMatchObject({ autoScan: true, preventVulnerable: "high", cveAllowlist: { items: ["CVE-2023-9999", "CVE-2024-1234"], expiresAt: "2027-06-30T00:00:00Z" } });
+    expect(b).toMatchObject({ autoScan: null, preventVulnerable: "off", cveAllowlist: { items: [], expiresAt: "2027-06-30T10:30:00Z" } });
+    expect(c).toMatchObject({ preventVulnerable: "off", cveAllowlist: null });
+    expect(d).toMatchObject({ autoScan: null, preventVulnerable: null, cveAllowlist: null });
+  });
+
+  it("reports bad scanning settings with one message at their line", async () => {
+    const problems = await problemsOf({
+      "projects.yaml": [
+        "projects:",
+        "  - name: a",
+        "    autoScan: yes",
+        "    preventVulnerable:",
+        "      severity: extreme",
+        "  - name: b",
+        "    preventVulnerable: true",
+        "    cveAllowlist:",
+        "      expiresAt: next june",
+        "      items: [CVE-2024-1, CVE-2024-1, \"two words\"]",
+        "  - name: c",
+        "    cveAllowlist: { expiresAt: 2027-02-30 }",
+        "",
+      ].join("\n"),
+    });
+    expect(problems).toEqual([
+      "projects.yaml:3:15: projects.0.autoScan: must be boolean",
+      "projects.yaml:5:7: projects.0.preventVulnerable: must be false, off, or {severity: none|low|medium|high|critical}",
+      "projects.yaml:7:24: projects.1.preventVulnerable: must be false, off, or {severity: none|low|medium|high|critical}",
+      "projects.yaml:9:18: projects.1.cveAllowlist.expiresAt: must be a date (2027-06-30) or an RFC 3339 time (2027-06-30T12:00:00Z)",
+      "projects.yaml:10:14: projects.1.cveAllowlist.items: must NOT have duplicate items (items ## 1 and 0 are identical)",
+      'projects.yaml:10:39: projects.1.cveAllowlist.items.2: "two words" does not match ^\\S+$',
+      "projects.yaml:12:19: projects.2.cveAllowlist: missing required field \"items\"",
+      "projects.yaml:12:32: projects.2.cveAllowlist.expiresAt: must be a date (2027-06-30) or an RFC 3339 time (2027-06-30T12:00:00Z)",
+    ]);
+  });
+
   it("refuses literal secrets: only env: and file: references", async () => {
     const problems = await problemsOf({ "members.yaml": "users:\n  - username: bob\n    email: bob@example.com\n    passwordFrom: hunter2\n" });
     expect(problems).toHaveLength(1);

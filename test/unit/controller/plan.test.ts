@@ -69,7 +69,7 @@ describe("accessChanges", () => {
 });
 
 describe("plan formats", () => {
-  const plan = (changes: Plan["changes"]): Plan => ({ changes, access: [], retention: [], live: live({}) });
+  const plan = (changes: Plan["changes"]): Plan => ({ changes, access: [], retention: [], prevention: [], live: live({}) });
 
   it("says when there is nothing to do", () => {
     expect(formatText(plan([]))).toBe("No changes: the registry matches the files.\n");
@@ -121,7 +121,7 @@ describe("plan formats", () => {
 describe("rule changes field by field", () => {
   const retentionRule = (template: string, params: Record<string, number>, tags = "**"): RetentionRule => ({ template, params, repositories: "**", tags, untagged: true, disabled: false });
   const immutable = (tags: string, repositories = "**"): ImmutableRule => ({ repositories, tags, disabled: false });
-  const project = (fields: Partial<DesiredProject>): DesiredProject => ({ name: "a", public: false, storageLimit: null, immutableTags: null, retention: null, ...fields });
+  const project = (fields: Partial<DesiredProject>): DesiredProject => ({ name: "a", public: false, storageLimit: null, immutableTags: null, retention: null, autoScan: null, preventVulnerable: null, cveAllowlist: null, ...fields });
 
   /** The change diff() makes for project `a` from `live` to the project's rules, with its detail lines. */
   function ruleChange(kind: "immutability" | "retention", declared: DesiredProject, liveFields: Fields | null): Change {
@@ -130,7 +130,7 @@ describe("rule changes field by field", () => {
     change.detail = ruleDetails(change, { projects: [declared] });
     return change;
   }
-  const textOf = (change: Change) => formatText({ changes: [change], access: [], retention: [], live: live({}) }).split("\n").slice(2, -1);
+  const textOf = (change: Change) => formatText({ changes: [change], access: [], retention: [], prevention: [], live: live({}) }).split("\n").slice(2, -1);
 
   it("names a changed parameter by its rule's index in the file, although rules compare sorted", () => {
     const rules = [retentionRule("nDaysSinceLastPush", { nDaysSinceLastPush: 30 }), retentionRule("latestPushedK", { latestPushedK: 3 })];
@@ -138,7 +138,7 @@ describe("rule changes field by field", () => {
     const change = ruleChange("retention", project({ retention: { schedule: "0 0 3 * * *", rules } }), { schedule: "0 0 3 * * *", rules: sortedRules(before) });
     expect(textOf(change)).toEqual(["~ retention a", "    retention.rules[1].params.latestPushedK: 10 → 3"]);
     // json keeps the whole lists
-    const json = JSON.parse(formatJson({ changes: [change], access: [], retention: [], live: live({}) })) as { changes: Change[] };
+    const json = JSON.parse(formatJson({ changes: [change], access: [], retention: [], prevention: [], live: live({}) })) as { changes: Change[] };
     expect(json.changes[0].fields).toEqual([{ field: "rules", before: sortedRules(before), after: sortedRules(rules) }]);
     expect(json.changes[0].detail).toBeUndefined();
   });
@@ -183,6 +183,7 @@ describe("plan markdown, as a CommonMark renderer reads it", () => {
     changes: Array.from({ length: changes }, (_, i) => memberCreate(i)),
     access: access(accessChanges),
     retention: doomed ? retention(doomed) : [],
+    prevention: [],
     live: live({}),
   });
 
@@ -216,7 +217,7 @@ describe("plan markdown, as a CommonMark renderer reads it", () => {
 
   it("fences a value holding backticks with a longer fence", () => {
     const change: Change = { kind: "immutability", key: "a", action: "create", fields: [{ field: "rules", before: undefined, after: [{ tags: "```x" }] }] };
-    const { tokens } = rendered(formatMarkdown({ changes: [change], access: [], retention: [], live: live({}) }));
+    const { tokens } = rendered(formatMarkdown({ changes: [change], access: [], retention: [], prevention: [], live: live({}) }));
     expect(tokens.filter((t) => t.type === "fence").map((f) => f.markup)).toEqual(["````"]);
   });
 
