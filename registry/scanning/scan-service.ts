@@ -6,7 +6,8 @@ import { isPublic, type ProjectRef, type ProjectStore } from "../projects/projec
 import type { CveAllowlists } from "./allowlists";
 import type { EmbeddedScanner } from "./embedded-scanner";
 import { VULNERABILITY_REPORT_MIME_TYPE, indexSummary, reportSummary, type ReportSummary, type VulnerabilityReport } from "./report/harbor";
-import { pullVerdict, type PullVerdict } from "./report/pull-policy";
+import { preventionThreshold, pullVerdict, type PullVerdict } from "./report/pull-policy";
+import { severityRank } from "./osv/match";
 import type { ScanRow, ScanStore, ScanType } from "./scan-store";
 import { cycloneDxSbom, CYCLONEDX_MEDIA_TYPE } from "./sbom/cyclonedx";
 import { scanTarget, type ScanTarget } from "./scan-target";
@@ -181,10 +182,16 @@ export class ScanService {
     if (project.metadata.prevent_vul !== "true") return { allowed: true, bypassed: [] };
     const target = await scanTarget(this.deps.metadata, repository, digest);
     if (!target || target.kind !== "image") return { allowed: true, bypassed: [] };
-    const result = await this.deps.scans.result(digest, EMBEDDED_SCANNER_UUID, "vulnerability");
+    // Without a severity Harbor's threshold is Unknown, which refuses any vulnerability: the strict reading.
+    const severity = project.metadata.severity ?? "";
+    // The counts settle most pulls without loading the report: allowlists can only lower what the counts say.
+    const [row] = await this.deps.scans.rows([digest], EMBEDDED_SCANNER_UUID, "vulnerability");
+    const counts = row?.status === "Success" && row.summary?.severity !== undefined ? row.summary : null;
+    if (counts && (counts.total === 0 || severityRank(counts.severity) < severityRank(preventionThreshold(severity)))) return { allowed: true, bypassed: [] };
+    const result = row ? await this.deps.scans.result(digest, EMBEDDED_SCANNER_UUID, "vulnerability") : null;
     const scan = result && { status: result.status, report: result.status === "Success" ? (result.report as VulnerabilityReport) : null };
     const allowlists = await this.deps.allowlists.effective(project.id, project.metadata);
-    return pullVerdict(`${repository}@${digest}`, scan, { severity: project.metadata.severity ?? "critical", allowlists }, new Date());
+    return pullVerdict(`${repository}@${digest}`, scan, { severity, allowlists }, new Date());
   }
 
   /** Starts this node's workers and the re-matching of reports when the database changes. */

@@ -37,6 +37,8 @@ CREATE TABLE scan_reports (
 );
 CREATE INDEX scan_reports_queue ON scan_reports (queued_at) WHERE status = 'Pending';
 CREATE INDEX scan_reports_stale ON scan_reports (generation) WHERE status = 'Success';
+-- Claims of nodes that died are found by age.
+CREATE INDEX scan_reports_claims ON scan_reports (claimed_at) WHERE status = 'Running';
 
 -- CVE allowlists: the system's (project_id NULL) and one per project.
 CREATE TABLE cve_allowlists (

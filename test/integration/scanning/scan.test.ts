@@ -157,8 +157,13 @@ describeWithTool("skopeo", "vulnerability scanning through the API and skopeo", 
     // An expired allowlist no longer counts.
     expect((await setMetadata({}, { cve_allowlist: { items: [{ cve_id: "CVE-2099-0001" }], expires_at: 1 } })).status).toBe(200);
     expect((await admin.fetch("/v2/sec/app/manifests/1")).status).toBe(412);
-    // Back to the system allowlist, which is empty.
-    expect((await setMetadata({ reuse_sys_cve_allowlist: "true", prevent_vul: "false" })).status).toBe(200);
+    // Without a severity, any vulnerability refuses (Harbor reads a missing threshold as Unknown).
+    expect((await admin.fetch("/api/v2.0/projects/sec/metadatas/severity", { method: "DELETE" })).status).toBe(200);
+    expect((await setMetadata({ reuse_sys_cve_allowlist: "true" })).status).toBe(200);
+    const strict = await admin.fetch("/v2/sec/app/manifests/1");
+    expect(strict.status).toBe(412);
+    expect(((await strict.json()) as { errors: Array<{ message: string }> }).errors[0].message).toMatch(/refuses any vulnerability/);
+    expect((await setMetadata({ prevent_vul: "false", severity: "high" })).status).toBe(200);
   });
 
   it("re-matches stored reports when the database changes, without reading any layer again", async () => {
