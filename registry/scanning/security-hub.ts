@@ -48,12 +48,13 @@ export interface DangerousArtifact {
   medium_cnt: number;
 }
 
-/** Harbor's VulnerabilityItem (GET /vulnerabilities): one finding of one artifact. */
+/** Harbor's VulnerabilityItem (GET /security/vul): one finding of one artifact. */
 export interface VulnerabilityItem {
   project_id: number;
   repository_name: string;
   digest: string;
-  tags: string[];
+  /** With `with_tag=true` only, as in Harbor. */
+  tags?: string[];
   cve_id: string;
   severity: string;
   /** Trivy's wording: "fixed" when a fixed version exists, else "affected". */
@@ -71,6 +72,9 @@ export const VULNERABILITY_QUERY_KEYS = ["cve_id", "cvss_score_v3", "severity", 
 
 /** How many dangerous CVEs and artifacts the summary names (Harbor shows a top 5). */
 const TOP = 5;
+
+/** Past this many findings, `tune_count` answers -1 instead of counting them all (Harbor's tune_count). */
+const TUNED_COUNT_MAX = 1000;
 
 /** A finding's CVSS v3 base score as a number, when the report has one. */
 const SCORE = "(v.value->'preferred_cvss'->>'score_v3')::float8";
@@ -137,8 +141,16 @@ export class SecurityHub {
     );
   }
 
-  /** One page of findings matching `terms`, the most severe (by CVSS score) first, and how many match in all. */
-  async list(terms: QueryTerm[], limit: number, offset: number): Promise<{ rows: VulnerabilityItem[]; total: number }> {
+  /**
+   * One page of findings matching `terms`, the highest CVSS score first, and how many match in all: with `tuneCount`,
+   * -1 when more than 1000 do (counting stops there). Tags are read for the page's artifacts when `withTags`.
+   */
+  async list(
+    terms: QueryTerm[],
+    limit: number,
+    offset: number,
+    options: { tuneCount?: boolean; withTags?: boolean } = {},
+  ): Promise<{ rows: VulnerabilityItem[]; total: number }> {
     const params: unknown[] = [];
     const artifactTerms = terms.filter((term) => ["repository_name", "project_id", "digest"].includes(term.key));
     const findingTerms = terms.filter((term) => ["cve_id", "cvss_score_v3", "severity", "package"].includes(term.key));
@@ -158,8 +170,10 @@ export class SecurityHub {
     const from = `${SCANNED_ARTIFACTS}
       CROSS JOIN LATERAL jsonb_array_elements(s.report->'vulnerabilities') WITH ORDINALITY AS v(value, position)
       ${conditions.length ? `WHERE ${conditions.join(" AND ")}` : ""}`;
-    const [{ total }] = await this.db.query<{ total: number }>(`SELECT count(*)::int AS total FROM ${from}`, params);
-    if (total === 0 || offset >= total) return { rows: [], total };
+    const counted = options.tuneCount ? `(SELECT 1 FROM ${from} LIMIT ${TUNED_COUNT_MAX + 1}) AS counted` : from;
+    const [{ count }] = await this.db.query<{ count: number }>(`SELECT count(*)::int AS count FROM ${counted}`, params);
+    const total = options.tuneCount && count > TUNED_COUNT_MAX ? -1 : count;
+    if (count === 0 || (total >= 0 && offset >= total)) return { rows: [], total };
     // The page is chosen on the sort keys alone; only its findings are then read whole (descriptions, links).
     const rows = await this.db.query<VulnerabilityItem & { repository_id: number }>(
       `WITH page AS (
@@ -176,12 +190,12 @@ export class SecurityHub {
         ORDER BY page.cvss_v3_score DESC NULLS LAST, page.repository_name, page.digest, page.cve_id, page.package, page.position`,
       params,
     );
-    const tags = await this.tagsOf(rows);
+    const tags = options.withTags ? await this.tagsOf(rows) : null;
     return {
       rows: rows.map(({ repository_id, ...row }) => ({
         ...row,
         status: row.fixed_version ? "fixed" : "affected",
-        tags: tags.get(`${repository_id}@${row.digest}`) ?? [],
+        ...(tags ? { tags: tags.get(`${repository_id}@${row.digest}`) ?? [] } : {}),
       })),
       total,
     };

@@ -277,7 +277,7 @@ const ACTIONS: Action[] = [
     allowed: both(["sysadmin"]),
     ok: 200,
     run: async (client) =>
-      Math.max((await client.fetch("/api/v2.0/vulnerabilities/summary?with_dangerous_cve=true")).status, (await client.fetch("/api/v2.0/vulnerabilities")).status),
+      Math.max((await client.fetch("/api/v2.0/security/summary?with_dangerous_cve=true")).status, (await client.fetch("/api/v2.0/security/vul")).status),
   },
   {
     name: "export the project's CVEs (/api)",
