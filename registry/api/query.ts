@@ -49,8 +49,8 @@ export function parseQuery(q: string | undefined, filterable: readonly string[])
     .filter((term) => filterable.includes(term.key));
 }
 
-/** How a key's range bounds are read: a time or a whole number; a key not listed compares as text. */
-export type RangeKinds = Record<string, "time" | "integer">;
+/** How a key's range bounds are read: a time, a whole number or a decimal; a key not listed compares as text. */
+export type RangeKinds = Record<string, "time" | "integer" | "decimal">;
 
 const TIME = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.\d{1,6})?)?)?(?:Z|[+-]\d{2}(?::?\d{2})?)?$/;
 
@@ -80,6 +80,10 @@ function rangeBound(key: string, value: string, kind: RangeKinds[string] | undef
   if (kind === "integer") {
     if (!/^-?\d{1,15}$/.test(value)) bad(`${key} range bounds must be whole numbers, got "${value}"`);
     return "::bigint";
+  }
+  if (kind === "decimal") {
+    if (!/^-?\d{1,9}(?:\.\d{1,6})?$/.test(value)) bad(`${key} range bounds must be numbers like 7.5, got "${value}"`);
+    return "::float8";
   }
   return "";
 }

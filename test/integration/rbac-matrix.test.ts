@@ -1,5 +1,6 @@
 import { startBerth, type TestBerth } from "../support/berth";
 import { basicAuth, RegistryClient } from "../support/registry-client";
+import { waitUntil } from "../support/wait";
 
 /**
  * Walks Harbor's permission matrix through the real API: every kind of caller × every action, on a public and a
@@ -269,6 +270,41 @@ const ACTIONS: Action[] = [
     allowed: both(["sysadmin"]),
     ok: 200,
     run: async (client) => Math.max((await client.fetch("/api/v2.0/system/scanAll/schedule")).status, (await client.fetch("/api/v2.0/scans/all/metrics")).status),
+  },
+  // Security hub and CVE export (scan-hub).
+  {
+    name: "read the security hub summary and vulnerability list (/api)",
+    allowed: both(["sysadmin"]),
+    ok: 200,
+    run: async (client) =>
+      Math.max((await client.fetch("/api/v2.0/security/summary?with_dangerous_cve=true")).status, (await client.fetch("/api/v2.0/security/vul")).status),
+  },
+  {
+    name: "export the project's CVEs (/api)",
+    allowed: both(["sysadmin", "projectAdmin", "maintainer", "developer"]),
+    ok: 200,
+    run: async (client, project, admin) =>
+      (await client.fetch("/api/v2.0/export/cve", { method: "POST", headers: JSON_HEADERS, body: JSON.stringify({ projects: [await projectIdOf(admin, project)] }) })).status,
+  },
+  {
+    name: "list one's own CVE exports (/api)",
+    allowed: both(["sysadmin", "outsider", ...MEMBERS, ...ROBOTS]),
+    ok: 200,
+    run: async (client) => (await client.fetch("/api/v2.0/export/cve/executions")).status,
+  },
+  {
+    name: "read and download a CVE export someone else asked for (/api)",
+    allowed: both(["sysadmin"]),
+    ok: 200,
+    run: async (client, project, admin) => {
+      const body = JSON.stringify({ projects: [await projectIdOf(admin, project)] });
+      const { id } = (await (await admin.fetch("/api/v2.0/export/cve", { method: "POST", headers: JSON_HEADERS, body })).json()) as { id: number };
+      await waitUntil(
+        async () => ((await (await admin.fetch(`/api/v2.0/export/cve/execution/${id}`)).json()) as { status: string }).status !== "Running",
+        `export ${id} ends`,
+      );
+      return Math.max((await client.fetch(`/api/v2.0/export/cve/execution/${id}`)).status, (await client.fetch(`/api/v2.0/export/cve/download/${id}`)).status);
+    },
   },
 ];
 

@@ -40,6 +40,7 @@ describe("loadConfig", () => {
     [{ BERTH_OUTBOUND_DENY: "10.0.0.0/8, intranet" }, "BERTH_OUTBOUND_DENY", '"intranet"'],
     [{ BERTH_OUTBOUND_ALLOW: "127.0.0.1/40" }, "BERTH_OUTBOUND_ALLOW", "not an IP address or CIDR"],
     [{ BERTH_WEBHOOK_MAX_TARGETS: "0" }, "BERTH_WEBHOOK_MAX_TARGETS", "at least 1"],
+    [{ BERTH_CVE_EXPORT_TTL_HOURS: "0" }, "BERTH_CVE_EXPORT_TTL_HOURS", "at least 1"],
     [{ BERTH_PROJECT_CREATION_RESTRICTION: "admins" }, "BERTH_PROJECT_CREATION_RESTRICTION", 'must be "adminonly" or "everyone"'],
     [{ BERTH_LOGIN_FAILURES_PER_USER: "0" }, "BERTH_LOGIN_FAILURES_PER_USER", "at least 1"],
     [{ BERTH_LOGIN_FAILURES_PER_ADDRESS: "many" }, "BERTH_LOGIN_FAILURES_PER_ADDRESS", "whole number"],
@@ -114,6 +115,11 @@ describe("loadConfig", () => {
       BERTH_PROJECT_CREATION_RESTRICTION: "everyone",
     });
     expect([set.outboundDeny, set.outboundAllow, set.webhookMaxTargets, set.projectCreationRestriction]).toEqual([["10.0.0.0/8", "fd00::/8"], ["127.0.0.1"], 3, "everyone"]);
+  });
+
+  it("keeps CVE export files 24 hours unless told otherwise", () => {
+    expect(loadConfig({}).scan.exportTtlHours).toBe(24);
+    expect(loadConfig({ BERTH_CVE_EXPORT_TTL_HOURS: "2" }).scan.exportTtlHours).toBe(2);
   });
 
   it("reads the login limits", () => {

@@ -37,6 +37,15 @@ describe("Harbor's q= language", () => {
     expect(params).toEqual(["2026-01-01T00:00:00", "2026-02-28 12:30:00Z", "a", "b", "5"]);
   });
 
+  it("compares decimal ranges as numbers and refuses bounds that are not numbers", () => {
+    const params: unknown[] = [];
+    expect(whereClause(parseQuery("resource=[7~9.8]", KEYS), { resource: "s" }, params, { resource: "decimal" })).toEqual(["(s >= $1::float8 AND s <= $2::float8)"]);
+    expect(params).toEqual(["7", "9.8"]);
+    for (const q of ["resource=[high~]", "resource=[~1e3]", "resource=[1.2.3~]"]) {
+      expect(() => whereClause(parseQuery(q, KEYS), { resource: "s" }, [], { resource: "decimal" })).toThrow(HarborError);
+    }
+  });
+
   it.each(["op_time=[abc~]", "op_time=[~2026-02-31]", "op_time=[2026-01-01T25:00:00~]", "op_time=[12~]", "operation=[1.5~]", "operation=[x~]"])(
     "refuses the range %s with 400 before PostgreSQL sees it",
     (q) => {
