@@ -8,39 +8,11 @@ import { RegistryClient } from "../../support/registry-client";
 import { copy, inspect, SkopeoError } from "../../support/skopeo";
 import { describeWithTool } from "../../support/tools";
 import { waitUntil } from "../../support/wait";
+import { binariesOf, CVSS_HIGH as HIGH, CVSS_MEDIUM as MEDIUM, cveRecord as osvRecord, dpkgField } from "../../support/scanned-images";
 
 const REPORT = "application/vnd.security.vulnerability.report; version=1.1";
 const JSON_HEADERS = { "Content-Type": "application/json" };
-const HIGH = "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:N/A:N"; // 7.5
-const MEDIUM = "CVSS:3.1/AV:N/AC:H/PR:N/UI:N/S:U/C:L/I:L/A:N"; // 4.8
 const CRITICAL = "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H"; // 9.8
-
-/** The installed binary packages built from Debian source package `source`. */
-function binariesOf(status: string, source: string): string[] {
-  return status
-    .split(/\n\n+/)
-    .filter((p) => /^Status: \S+ \S+ installed$/m.test(p))
-    .filter((p) => (/^Source: (\S+)/m.exec(p)?.[1] ?? /^Package: (\S+)$/m.exec(p)?.[1]) === source)
-    .map((p) => /^Package: (\S+)$/m.exec(p)![1]);
-}
-
-/** A field of one package's paragraph in a dpkg status file. */
-function dpkgField(status: string, pkg: string, field: string): string | null {
-  const paragraph = status.split(/\n\n+/).find((p) => new RegExp(`^Package: ${pkg}$`, "m").test(p));
-  return paragraph ? (new RegExp(`^${field}: (.+)$`, "m").exec(paragraph)?.[1] ?? null) : null;
-}
-
-function osvRecord(id: string, alias: string, ecosystem: string, name: string, fixed: string, vector: string) {
-  return {
-    schema_version: "1.6.0",
-    id,
-    aliases: [alias],
-    modified: "2026-11-01T00:00:00Z",
-    summary: `${alias} in ${name}`,
-    severity: [{ type: "CVSS_V3", score: vector }],
-    affected: [{ package: { ecosystem, name }, ranges: [{ type: "ECOSYSTEM", events: [{ introduced: "0" }, { fixed }] }] }],
-  };
-}
 
 interface Summary {
   scan_status: string;
