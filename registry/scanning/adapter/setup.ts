@@ -46,7 +46,8 @@ export function setUpScannerAdapters(deps: ScannerAdapterSetupDeps) {
     guard: deps.guard,
     embedded: { uuid: EMBEDDED_SCANNER_UUID, info: deps.embedded.info },
     registryUrl: (internal) => (internal || !deps.publicUrl ? deps.self.url() : deps.publicUrl),
-    pullToken: (repository) => deps.tokens.issue(SCANNER, [{ type: "repository", name: repository, actions: ["pull"] }]).token,
+    // It lasts as long as the scan may (an adapter may queue it a while before pulling), and opens one repository.
+    pullToken: (repository) => deps.tokens.issue(SCANNER, [{ type: "repository", name: repository, actions: ["pull"] }], deps.config.timeoutSeconds).token,
   });
   const adapterScans = new AdapterScans(
     {
