@@ -133,11 +133,18 @@ async function verifiedInventory(blob: Readable, digest: string, walk: LayerWalk
   hashing.once("end", () => (ended = true));
   blob.once("error", (error) => hashing.destroy(error));
   blob.pipe(hashing);
-  const inventory = await inventoryOfLayer(hashing, walk);
-  // The walk may stop at the end of the archive: whatever follows is hashed too.
-  if (!ended) {
-    hashing.resume();
-    await finished(hashing);
+  let inventory: LayerInventory;
+  try {
+    inventory = await inventoryOfLayer(hashing, walk);
+    // The walk may stop at the end of the archive: whatever follows is hashed too.
+    if (!ended) {
+      hashing.resume();
+      await finished(hashing);
+    }
+  } catch (error) {
+    // A walk that gave up (a limit, a corrupt archive) leaves the download open otherwise.
+    blob.destroy();
+    throw error;
   }
   const actual = `${parsed.algorithm}:${hashing.hash.digest("hex")}`;
   if (actual !== digest) throw new Error(`layer ${digest} does not match its digest (the registry sent ${actual})`);
