@@ -170,7 +170,8 @@ function bearerChallenge(request: FastifyRequest, scope: string | undefined): st
 function logFailure(error: FastifyError | OciError | HarborError, request: FastifyRequest): void {
   const status = error instanceof OciError || error instanceof HarborError ? error.status : (error.statusCode ?? 500);
   const clientGone = request.raw.destroyed && !request.raw.complete;
-  if (status >= 500) request.log[clientGone ? "info" : "error"]({ err: error }, clientGone ? "client disconnected mid-request" : "request failed");
+  // The adapter API's 500 is its answer for a failed scan (logged when the scan failed), not a fault of this request.
+  if (status >= 500 && !(error instanceof AdapterApiError)) request.log[clientGone ? "info" : "error"]({ err: error }, clientGone ? "client disconnected mid-request" : "request failed");
 }
 
 /** Turns any error into the body its API speaks: OCI's on /v2, Harbor's on /api and elsewhere. */
