@@ -51,6 +51,9 @@ import { registerWebhookRoutes } from "./api/webhooks";
 import { registerArtifactRoutes } from "./api/artifacts";
 import { registerScanRoutes } from "./api/scans";
 import { registerScanAllRoutes } from "./api/scan-all";
+import { registerScannerRoutes } from "./api/scanners";
+import { AdapterApiError, adapterErrorBody, isAdapterRequest, registerScannerAdapterRoutes } from "./api/scanner-adapter";
+import { setUpScannerAdapters } from "./scanning/adapter/setup";
 import { registerScanAllJob } from "./scanning/scan-all";
 import { registerSecurityHubRoutes } from "./api/security-hub";
 import { registerCveExportRoutes } from "./api/cve-export";
@@ -108,7 +111,7 @@ export interface AppDependencies {
     | "publicUrl" | "logLevel" | "auditRetentionDays" | "gcGraceSeconds" | "webhookRetryBaseMs" | "proxyCacheTtlSeconds" | "maxManifestReferences"
     | "bodyTimeoutSeconds" | "idleTimeoutSeconds" | "maxUploadsPerUser" | "uploadPurgeAgeSeconds" | "loginThrottle" | "trustedProxies"
     | "tokenTtlSeconds" | "anonymousLimits" | "outboundDeny" | "outboundAllow" | "webhookMaxTargets" | "projectCreationRestriction"
-    | "vulnDb" | "dataDir" | "scan"
+    | "vulnDb" | "dataDir" | "scan" | "scannerAdapter"
   >;
   /** How outbound requests resolve host names (tests answer with chosen addresses); the system resolver by default. */
   resolve?: Resolver;
@@ -172,7 +175,8 @@ function bearerChallenge(request: FastifyRequest, scope: string | undefined): st
 function logFailure(error: FastifyError | OciError | HarborError, request: FastifyRequest): void {
   const status = error instanceof OciError || error instanceof HarborError ? error.status : (error.statusCode ?? 500);
   const clientGone = request.raw.destroyed && !request.raw.complete;
-  if (status >= 500) request.log[clientGone ? "info" : "error"]({ err: error }, clientGone ? "client disconnected mid-request" : "request failed");
+  // The adapter API's 500 is its answer for a failed scan (logged when the scan failed), not a fault of this request.
+  if (status >= 500 && !(error instanceof AdapterApiError)) request.log[clientGone ? "info" : "error"]({ err: error }, clientGone ? "client disconnected mid-request" : "request failed");
 }
 
 /** Turns any error into the body its API speaks: OCI's on /v2, Harbor's on /api and elsewhere. */
@@ -185,9 +189,16 @@ function sendError(error: FastifyError | OciError | HarborError | SecretKeyMisma
     logFailure(error, request);
   }
   const status = error instanceof OciError || error instanceof HarborError ? error.status : (error.statusCode ?? 500);
-  const internal = status >= 500 && !(error instanceof OciError || error instanceof HarborError);
+  const internal = status >= 500 && !(error instanceof OciError || error instanceof HarborError || error instanceof AdapterApiError);
   const message = internal ? "internal server error" : error.message;
   let body: unknown;
+  if (isAdapterRequest(request.url)) {
+    // The scanner adapter API has its own error shape and media type.
+    const adapterError = adapterErrorBody(message);
+    reply.code(status).header("Content-Type", adapterError.contentType);
+    if (reply.sent || reply.raw.headersSent) return;
+    return request.method === "HEAD" ? reply.send() : reply.send(adapterError.body);
+  }
   if (isDistribution(request)) {
     if (status === 401) reply.header("WWW-Authenticate", bearerChallenge(request, error instanceof OciError ? error.challengeScope : undefined));
     body = error instanceof OciError ? error.toBody() : { errors: [{ code: internal ? "UNKNOWN" : ociCodeForStatus(status), message }] };
@@ -268,10 +279,26 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   const scanStore = new ScanStore(deps.sql);
   const allowlists = new CveAllowlists(deps.sql);
   const vulnDb = new VulnDb(deps.sql, deps.config.vulnDb);
+  const embeddedScanner = new EmbeddedScanner({ ...EMBEDDED_SCANNER_INFO }, deps.store, scanStore, vulnDb);
+  // Harbor's scanner adapter API, both sides: registered adapters a project may choose, and Berth's own adapter.
+  const { registrations: scannerRegistrations, directory: scannerDirectory, adapterScans } = setUpScannerAdapters({
+    db: deps.sql,
+    secrets: deps.secrets,
+    guard,
+    tokens,
+    projects,
+    embedded: embeddedScanner,
+    config: deps.config.scannerAdapter,
+    publicUrl: deps.config.publicUrl,
+    self: { url: () => ownUrl(app, deps.tls ? "https" : "http"), fetch: deps.tls?.loopbackFetch },
+    onError: (error, what) => app.log.warn({ err: error }, what),
+  });
+  app.addHook("onClose", () => adapterScans.close());
   const scans = new ScanService(
     {
       scans: scanStore,
-      scanner: new EmbeddedScanner({ ...EMBEDDED_SCANNER_INFO }, deps.store, scanStore, vulnDb),
+      scanner: embeddedScanner,
+      external: scannerDirectory,
       metadata,
       projects,
       allowlists,
@@ -351,6 +378,8 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     }
     const authorization = request.headers.authorization;
     if (authorization !== undefined && /^bearer /i.test(authorization)) {
+      // The scanner adapter API reads its own bearer credential (the adapter API key).
+      if (isAdapterRequest(request.url)) return;
       if (!isDistribution(request)) throw new HarborError("UNAUTHORIZED", "bearer tokens are accepted on /v2 only; use Basic auth");
       let verified;
       try {
@@ -477,6 +506,8 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     sbomOverviews: async (digests) => scans.sbomOverviews(digests),
   });
   registerScanRoutes(app, { ...apiDeps, artifacts, metadata, scans, allowlists });
+  registerScannerRoutes(app, { ...apiDeps, scans, registrations: scannerRegistrations, directory: scannerDirectory });
+  registerScannerAdapterRoutes(app, { scans: adapterScans, scanner: embeddedScanner.info, apiKey: deps.config.scannerAdapter.apiKey, refreshAfterSeconds: 1 });
   registerScanAllJob(scheduler, { db: deps.sql, scans });
   registerScanAllRoutes(app, { scheduler, scans: scanStore, audit });
   registerSecurityHubRoutes(app, { hub: new SecurityHub(deps.sql) });

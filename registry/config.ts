@@ -55,6 +55,8 @@ export interface Config {
   controller: ControllerConfig;
   /** Vulnerability scanning: scans this node runs at once, and how many may wait across all nodes. */
   scan: { workers: number; queueMax: number; exportTtlHours: number };
+  /** The scanner adapter API (served) and adapter client (registered scanners). */
+  scannerAdapter: ScannerAdapterConfig;
   /** When failed logins block further attempts, per (username, client address) and per client address. */
   loginThrottle: LoginThrottleLimits;
   /** What requests without credentials may send and how often, per client address. */
@@ -208,6 +210,17 @@ function parseKeyFile(value: string | undefined): string | undefined {
   return value;
 }
 
+export interface ScannerAdapterConfig {
+  /** BERTH_SCANNER_API_KEY: a key that opens the adapter API (besides system admins); unset: no key works. */
+  apiKey?: string;
+  /** Adapter API scans this node runs at once; more are refused 503 (BERTH_SCANNER_ADAPTER_WORKERS). */
+  workers: number;
+  /** How long a scan through an adapter (either side) may take before it counts as failed. */
+  timeoutSeconds: number;
+  /** The largest report accepted from a registered adapter (BERTH_SCANNER_ADAPTER_REPORT_MAX_MB). */
+  reportMaxBytes: number;
+}
+
 function parseWholeNumber(name: string, unit: string, value: string | undefined, minimum: number): number | undefined {
   if (value === undefined || value === "") return undefined;
   if (!/^\d{1,7}$/.test(value) || Number(value) < minimum) {
@@ -354,6 +367,12 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
       workers: parseWholeNumber("BERTH_SCAN_WORKERS", "scans", env.BERTH_SCAN_WORKERS, 0) ?? 1,
       queueMax: parseWholeNumber("BERTH_SCAN_QUEUE_MAX", "scans", env.BERTH_SCAN_QUEUE_MAX, 1) ?? 10_000,
       exportTtlHours: parseWholeNumber("BERTH_CVE_EXPORT_TTL_HOURS", "hours", env.BERTH_CVE_EXPORT_TTL_HOURS, 1) ?? 24,
+    },
+    scannerAdapter: {
+      apiKey: env.BERTH_SCANNER_API_KEY || undefined,
+      workers: parseWholeNumber("BERTH_SCANNER_ADAPTER_WORKERS", "scans", env.BERTH_SCANNER_ADAPTER_WORKERS, 1) ?? 2,
+      timeoutSeconds: parseWholeNumber("BERTH_SCANNER_ADAPTER_TIMEOUT_SECONDS", "seconds", env.BERTH_SCANNER_ADAPTER_TIMEOUT_SECONDS, 10) ?? 1800,
+      reportMaxBytes: (parseWholeNumber("BERTH_SCANNER_ADAPTER_REPORT_MAX_MB", "megabytes", env.BERTH_SCANNER_ADAPTER_REPORT_MAX_MB, 1) ?? 64) * 1024 * 1024,
     },
     controller: {
       repo: env.BERTH_CONTROLLER_REPO || undefined,

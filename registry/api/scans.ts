@@ -4,13 +4,12 @@ import { actorOf, type AuditLog } from "../audit/audit-log";
 import type { DistributionMetadata } from "../distribution/metadata";
 import { parseAllowlist, type CveAllowlists } from "../scanning/allowlists";
 import { VULNERABILITY_REPORT_MIME_TYPE } from "../scanning/report/harbor";
-import { CYCLONEDX_MEDIA_TYPE } from "../scanning/sbom/cyclonedx";
-import { EMBEDDED_SCANNER_UUID, NotScannableError, ScanQueueFullError, type ScanService } from "../scanning/scan-service";
+import { NotScannableError, ScanQueueFullError, type ScanService } from "../scanning/scan-service";
 import type { ScanType } from "../scanning/scan-store";
 import { artifactLookup, type ArtifactParams } from "./artifact-lookup";
 import { HarborError } from "./errors";
 import { isJsonObject } from "./params";
-import { projectFor, requireSystem, type ProjectAccessDeps } from "./project-access";
+import { requireSystem, type ProjectAccessDeps } from "./project-access";
 
 export interface ScanRouteDeps extends ProjectAccessDeps {
   artifacts: ArtifactStore;
@@ -19,12 +18,6 @@ export interface ScanRouteDeps extends ProjectAccessDeps {
   allowlists: CveAllowlists;
   audit: AuditLog;
 }
-
-/** Media types the embedded scanner reads, and the report it writes (its adapter metadata says the same). */
-const CONSUMES = [
-  "application/vnd.oci.image.manifest.v1+json",
-  "application/vnd.docker.distribution.manifest.v2+json",
-];
 
 /** `{"scan_type": "vulnerability" | "sbom"}`; an empty body means a vulnerability scan, as in Harbor. */
 function scanType(request: FastifyRequest): ScanType {
@@ -36,42 +29,14 @@ function scanType(request: FastifyRequest): ScanType {
   throw new HarborError("BAD_REQUEST", `scan_type must be "vulnerability" or "sbom", got ${JSON.stringify(type).slice(0, 100)}`);
 }
 
-/** Harbor's ScannerRegistration for the embedded scanner, the only registration there is. */
-function registration(scans: ScanService, since: Date) {
-  return {
-    uuid: EMBEDDED_SCANNER_UUID,
-    name: scans.scanner.name,
-    description: "Berth's embedded scanner: layers read once and cached, matched offline against the imported OSV database",
-    url: "embedded",
-    disabled: false,
-    is_default: true,
-    auth: "",
-    access_credential: "",
-    skip_certVerify: false,
-    use_internal_addr: true,
-    adapter: scans.scanner.name,
-    vendor: scans.scanner.vendor,
-    version: scans.scanner.version,
-    health: "healthy",
-    create_time: since,
-    update_time: since,
-  };
-}
-
-function scannerUuid(request: FastifyRequest<{ Params: { uuid: string } }>): string {
-  if (request.params.uuid !== EMBEDDED_SCANNER_UUID) throw new HarborError("NOT_FOUND", `scanner ${request.params.uuid.slice(0, 100)} not found`);
-  return request.params.uuid;
-}
-
 /**
- * Harbor's scan API: scanning artifacts and reading their reports, the scanners, and the CVE allowlists
+ * Harbor's scan API: scanning artifacts and reading their reports, and the CVE allowlists (the scanners: scanners.ts)
  * (the project's is written through PUT /projects/{p}).
  */
 export function registerScanRoutes(app: FastifyInstance, deps: ScanRouteDeps): void {
   const { scans } = deps;
   const { artifactFor } = artifactLookup(deps);
   const artifactPath = "/api/v2.0/projects/:nameOrId/repositories/:repo/artifacts/:reference";
-  const started = new Date();
 
   app.post<{ Params: ArtifactParams }>(`${artifactPath}/scan`, async (request, reply) => {
     const type = scanType(request);
@@ -105,46 +70,9 @@ export function registerScanRoutes(app: FastifyInstance, deps: ScanRouteDeps): v
   });
 
   app.get<{ Params: ArtifactParams }>(`${artifactPath}/additions/vulnerabilities`, async (request) => {
-    const { artifact } = await artifactFor(request, "artifact-addition", "read");
-    const report = await scans.report(artifact.digest);
+    const { repository, artifact } = await artifactFor(request, "artifact-addition", "read");
+    const report = await scans.report(repository.name, artifact.digest);
     return report ? { [VULNERABILITY_REPORT_MIME_TYPE]: report } : {};
-  });
-
-  app.get("/api/v2.0/scanners", async (request) => {
-    requireSystem(request.principal, "scanner", "list");
-    return [registration(scans, started)];
-  });
-
-  app.get<{ Params: { uuid: string } }>("/api/v2.0/scanners/:uuid", async (request) => {
-    requireSystem(request.principal, "scanner", "read");
-    scannerUuid(request);
-    return registration(scans, started);
-  });
-
-  app.get<{ Params: { uuid: string } }>("/api/v2.0/scanners/:uuid/metadata", async (request) => {
-    requireSystem(request.principal, "scanner", "read");
-    scannerUuid(request);
-    return {
-      scanner: scans.scanner,
-      capabilities: [
-        { type: "vulnerability", consumes_mime_types: CONSUMES, produces_mime_types: [VULNERABILITY_REPORT_MIME_TYPE] },
-        { type: "sbom", consumes_mime_types: CONSUMES, produces_mime_types: [CYCLONEDX_MEDIA_TYPE] },
-      ],
-      properties: { "harbor.scanner-adapter/scanner-type": "os-package-vulnerability" },
-    };
-  });
-
-  app.get<{ Params: { nameOrId: string } }>("/api/v2.0/projects/:nameOrId/scanner", async (request) => {
-    await projectFor(deps, request, request.params.nameOrId, "scanner", "read");
-    return registration(scans, started);
-  });
-
-  app.put<{ Params: { nameOrId: string } }>("/api/v2.0/projects/:nameOrId/scanner", async (request, reply) => {
-    await projectFor(deps, request, request.params.nameOrId, "scanner", "create");
-    const uuid = isJsonObject(request.body) ? request.body.uuid : undefined;
-    if (typeof uuid !== "string") throw new HarborError("BAD_REQUEST", 'the body must be {"uuid": "<scanner registration uuid>"}');
-    if (uuid !== EMBEDDED_SCANNER_UUID) throw new HarborError("BAD_REQUEST", `scanner ${uuid.slice(0, 100)} is not registered`);
-    return reply.code(200).send();
   });
 
   // Any logged-in user may read the system allowlist (Harbor); only system admins write it.

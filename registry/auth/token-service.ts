@@ -51,7 +51,8 @@ export class TokenService {
     readonly ttlSeconds: number = DEFAULT_TOKEN_TTL_SECONDS,
   ) {}
 
-  issue(principal: Principal, access: TokenAccess[]): { token: string; issuedAt: Date } {
+  /** A token for `principal` granting `access`, valid `ttlSeconds` (the service's lifetime unless a caller needs another). */
+  issue(principal: Principal, access: TokenAccess[], ttlSeconds: number = this.ttlSeconds): { token: string; issuedAt: Date } {
     const issuedAt = new Date();
     const claims = {
       access,
@@ -65,7 +66,7 @@ export class TokenService {
       issuer: ISSUER,
       audience: TOKEN_SERVICE,
       subject: principal.kind === "anonymous" ? "" : principalName(principal),
-      expiresIn: this.ttlSeconds,
+      expiresIn: ttlSeconds,
       notBefore: 0,
       jwtid: randomBytes(12).toString("base64url"),
     });

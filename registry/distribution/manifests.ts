@@ -3,6 +3,7 @@ import type { Readable } from "node:stream";
 import { actorOf } from "../audit/audit-log";
 import type { EventType, RegistryEvent } from "../events/events";
 import { isPublic } from "../projects/projects";
+import { isScannerRequest } from "../scanning/scanner-principal";
 import { authorizeRepository, type RepositoryAccess } from "./access";
 import { guardTags } from "./immutability";
 import type { DistributionContext } from "./context";
@@ -85,7 +86,8 @@ export async function getManifest(ctx: DistributionContext, request: FastifyRequ
   // A proxy pull may have just created the repository.
   repositoryId ??= await ctx.metadata.repositoryId(access.name);
   // As in Harbor, the policy guards the content (GET); HEAD still tells a client the manifest exists.
-  if (request.method === "GET" && ctx.pullPolicy) {
+  // The scanner's own pulls are exempt (Harbor's SkipPolicyChecking): a policy that needs a scan must let it scan.
+  if (request.method === "GET" && ctx.pullPolicy && !isScannerRequest(request.principal, request.tokenAccess)) {
     const verdict = await ctx.pullPolicy(access.project, access.name, manifest.digest);
     if (!verdict.allowed) throw new OciError("PROJECTPOLICYVIOLATION", verdict.message);
   }

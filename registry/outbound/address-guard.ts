@@ -96,6 +96,20 @@ export class OutboundGuard {
     return addresses;
   }
 
+  /**
+   * Whether `target` is this registry itself (its public URL's host, or an address and port it listens on): the
+   * callers that may talk to themselves (the scanner adapter) go through their own loopback instead.
+   */
+  async isSelf(target: string | URL): Promise<boolean> {
+    const url = typeof target === "string" ? new URL(target) : target;
+    if (this.publicHost !== null && hostKey(url) === this.publicHost) return true;
+    const hostname = url.hostname.replace(/^\[|\]$/g, "");
+    const port = Number(url.port) || defaultPort(url.protocol);
+    const own = new AddressRanges().add("own", this.options.own().filter((endpoint) => endpoint.port === port).map((endpoint) => endpoint.address));
+    const addresses = isIP(hostname) !== 0 ? [hostname] : (await this.resolve(hostname).catch(() => [])).map((entry) => entry.address);
+    return addresses.length > 0 && addresses.every((address) => own.ruleFor(address) !== null);
+  }
+
   /** Why a connection to `address`:`port` is refused, or null. */
   ruleFor(address: string, port: number): string | null {
     const own = new AddressRanges().add("own", this.options.own().filter((endpoint) => endpoint.port === port).map((endpoint) => endpoint.address));

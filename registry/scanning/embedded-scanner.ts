@@ -1,3 +1,7 @@
+import { createHash } from "node:crypto";
+import type { Readable } from "node:stream";
+import { finished } from "node:stream/promises";
+import { HashingStream, parseDigest } from "../distribution/digest";
 import type { BlobStore } from "../storage/blob-store";
 import { osvEcosystemOf as osEcosystemOfDistribution } from "./analyzers/os-release";
 import { inventoryOfLayer, LAYER_INVENTORY_VERSION, squashLayers, type LayerInventory, type LayerWalkOptions } from "./layers";
@@ -13,6 +17,12 @@ export interface VulnerabilityDatabase {
   /** Every record for these packages, loaded at once (matching an image asks for hundreds). */
   prefetch(keys: Array<{ ecosystem: string; name: string }>): Promise<VulnerabilitySource>;
 }
+
+/**
+ * Where layers come from when they are not in this registry's blob store (the adapter API reading another
+ * registry): a stream of the blob, whose digest the scanner checks before it caches what it found.
+ */
+export type LayerSource = (digest: string) => Promise<Readable>;
 
 export interface PreparedDatabase {
   generation: number;
@@ -44,10 +54,13 @@ export class EmbeddedScanner {
     private readonly walk: LayerWalkOptions = {},
   ) {}
 
-  /** The squashed inventory of an image whose layers are `layers` (bottom first). */
-  async inventory(layers: LayerRef[]): Promise<StoredInventory> {
+  /**
+   * The squashed inventory of an image whose layers are `layers` (bottom first), read from the blob store or from
+   * `source`. Either way a layer is read only when no inventory of its digest is cached.
+   */
+  async inventory(layers: LayerRef[], source?: LayerSource): Promise<StoredInventory> {
     const found: LayerInventory[] = [];
-    for (const layer of layers) found.push(await this.layerInventory(layer.digest));
+    for (const layer of layers) found.push(await this.layerInventory(layer.digest, source));
     const inventory = squashLayers(found);
     return { osEcosystem: osEcosystemOfDistribution(inventory.distribution), inventory };
   }
@@ -80,22 +93,60 @@ export class EmbeddedScanner {
     return { report, counts: summarize(findings), generation, unmatched: unmatched.length };
   }
 
-  private layerInventory(digest: string): Promise<LayerInventory> {
+  private layerInventory(digest: string, source?: LayerSource): Promise<LayerInventory> {
     let pending = this.reading.get(digest);
     if (!pending) {
-      pending = this.readLayer(digest).finally(() => this.reading.delete(digest));
+      pending = this.readLayer(digest, source).finally(() => this.reading.delete(digest));
       this.reading.set(digest, pending);
     }
     return pending;
   }
 
-  private async readLayer(digest: string): Promise<LayerInventory> {
+  private async readLayer(digest: string, source?: LayerSource): Promise<LayerInventory> {
     const cached = await this.scans.layerInventory<LayerInventory>(digest, LAYER_INVENTORY_VERSION);
     if (cached) return cached;
-    const blob = await this.store.read(digest);
-    if (!blob) throw new Error(`layer ${digest} is not in the blob store`);
-    const inventory = await inventoryOfLayer(blob, this.walk);
+    let inventory: LayerInventory;
+    if (source) {
+      inventory = await verifiedInventory(await source(digest), digest, this.walk);
+    } else {
+      const blob = await this.store.read(digest);
+      if (!blob) throw new Error(`layer ${digest} is not in the blob store`);
+      inventory = await inventoryOfLayer(blob, this.walk);
+    }
     await this.scans.saveLayerInventory(digest, LAYER_INVENTORY_VERSION, inventory);
     return inventory;
   }
+}
+
+/**
+ * The inventory of a layer from elsewhere, hashed as it streams: the cache is keyed by digest and shared with this
+ * registry's own scans, so content that is not what its digest says must never land there.
+ */
+async function verifiedInventory(blob: Readable, digest: string, walk: LayerWalkOptions): Promise<LayerInventory> {
+  const parsed = parseDigest(digest);
+  if (!parsed) {
+    blob.destroy();
+    throw new Error(`${digest.slice(0, 100)} is not a digest the scanner can verify`);
+  }
+  const hashing = new HashingStream(createHash(parsed.algorithm));
+  let ended = false;
+  hashing.once("end", () => (ended = true));
+  blob.once("error", (error) => hashing.destroy(error));
+  blob.pipe(hashing);
+  let inventory: LayerInventory;
+  try {
+    inventory = await inventoryOfLayer(hashing, walk);
+    // The walk may stop at the end of the archive: whatever follows is hashed too.
+    if (!ended) {
+      hashing.resume();
+      await finished(hashing);
+    }
+  } catch (error) {
+    // A walk that gave up (a limit, a corrupt archive) leaves the download open otherwise.
+    blob.destroy();
+    throw error;
+  }
+  const actual = `${parsed.algorithm}:${hashing.hash.digest("hex")}`;
+  if (actual !== digest) throw new Error(`layer ${digest} does not match its digest (the registry sent ${actual})`);
+  return inventory;
 }

@@ -1,11 +1,10 @@
 import { randomUUID } from "node:crypto";
-import { NO_SCOPES, type Principal } from "../auth/principal";
 import type { DistributionMetadata } from "../distribution/metadata";
 import type { EventPublisher, EventType } from "../events/events";
 import { isPublic, type ProjectRef, type ProjectStore } from "../projects/projects";
 import type { CveAllowlists } from "./allowlists";
 import type { EmbeddedScanner } from "./embedded-scanner";
-import { VULNERABILITY_REPORT_MIME_TYPE, indexSummary, reportSummary, type ReportSummary, type VulnerabilityReport } from "./report/harbor";
+import { VULNERABILITY_REPORT_MIME_TYPE, indexSummary, reportSummary, type ReportCounts, type ReportSummary, type ScannerInfo, type VulnerabilityReport } from "./report/harbor";
 import { preventionThreshold, pullVerdict, type PullVerdict } from "./report/pull-policy";
 import { severityRank } from "./osv/match";
 import type { ScanRow, ScanStore, ScanType } from "./scan-store";
@@ -15,8 +14,7 @@ import { scanTarget, type ScanTarget } from "./scan-target";
 /** The embedded scanner's registration id: fixed, so every node and every restart names the same scanner. */
 export const EMBEDDED_SCANNER_UUID = "berth-embedded";
 export const EMBEDDED_SCANNER_INFO = { name: "Berth", vendor: "Berth", version: "1.0" } as const;
-/** Who the scanner acts as when it writes to the registry (SBOM referrers): audit records name it. */
-export const SCANNER: Principal = { kind: "robot", id: 0, name: "system:scanner", scopes: NO_SCOPES };
+export { SCANNER } from "./scanner-principal";
 
 export interface ScanServiceOptions {
   /** Scans this node runs at once (BERTH_SCAN_WORKERS; 0: this node only queues, others scan). */
@@ -30,6 +28,20 @@ export interface ScanServiceOptions {
   onError(error: unknown, what: string): void;
   /** A scan that failed (its status says why; an unreadable layer is the image's problem, not the server's). */
   onScanFailed?(what: string, reason: string): void;
+}
+
+/** The scanner a project's vulnerability scans use: the embedded one, or a registration's adapter. */
+export interface ScannerChoice {
+  uuid: string;
+  info: ScannerInfo;
+}
+
+/** External scanners (registered adapters); without them every scan is the embedded scanner's. */
+export interface ExternalScanners {
+  /** The scanner the project named `projectName` uses for vulnerability scans. */
+  forProject(projectName: string): Promise<ScannerChoice>;
+  /** Scans an image of this registry with the registration `uuid`'s adapter (submits, polls, returns the report). */
+  scan(uuid: string, repository: string, image: { digest: string; mediaType: string }): Promise<{ report: VulnerabilityReport; counts: ReportCounts }>;
 }
 
 export const DEFAULT_SCAN_OPTIONS = { workers: 1, queueMax: 10_000, pollMs: 2_000, rematchMs: 60_000 } as const;
@@ -78,6 +90,7 @@ export class ScanService {
       projects: ProjectStore;
       allowlists: CveAllowlists;
       events: EventPublisher;
+      external?: ExternalScanners;
       /** Stores an SBOM as a referrer of its image (replacing the earlier one); the new referrer's digest. */
       publishSbom?: (repository: string, subject: { digest: string; mediaType: string; size: number }, document: string, replaces: string | null) => Promise<string>;
     },
@@ -86,6 +99,15 @@ export class ScanService {
 
   get scanner() {
     return this.deps.scanner.info;
+  }
+
+  /**
+   * The scanner that scans `repository`'s images for vulnerabilities (its project's choice, else the default).
+   * SBOMs are always the embedded scanner's.
+   */
+  async scannerFor(repository: string, scanType: ScanType = "vulnerability"): Promise<ScannerChoice> {
+    if (scanType === "sbom" || !this.deps.external) return { uuid: EMBEDDED_SCANNER_UUID, info: this.scanner };
+    return this.deps.external.forProject(repository.split("/")[0]);
   }
 
   /**
@@ -104,10 +126,11 @@ export class ScanService {
     if ((await this.deps.scans.pendingCount()) + images.length > this.options.queueMax) {
       throw new ScanQueueFullError(`the scan queue is full (${this.options.queueMax} scans wait; BERTH_SCAN_QUEUE_MAX); try again later`);
     }
+    const { uuid } = await this.scannerFor(repository, scanType);
     const ids: string[] = [];
     // Pushes leave artifacts already scanned alone (a known image under a new tag): re-matching keeps reports current.
     const onlyNew = trigger === "EVENT";
-    for (const image of images) ids.push((await this.deps.scans.enqueue(image, repository, EMBEDDED_SCANNER_UUID, scanType, trigger, onlyNew)).id);
+    for (const image of images) ids.push((await this.deps.scans.enqueue(image, repository, uuid, scanType, trigger, onlyNew)).id);
     this.wakeAll();
     return ids;
   }
@@ -116,9 +139,10 @@ export class ScanService {
   async stop(repository: string, digest: string, scanType: ScanType = "vulnerability"): Promise<number> {
     const target = await scanTarget(this.deps.metadata, repository, digest);
     const images = target ? await this.imagesOf(repository, target) : [];
+    const { uuid } = await this.scannerFor(repository, scanType);
     let stopped = 0;
     for (const image of [digest, ...images.filter((d) => d !== digest)]) {
-      const rows = await this.deps.scans.stop(image, EMBEDDED_SCANNER_UUID, scanType);
+      const rows = await this.deps.scans.stop(image, uuid, scanType);
       for (const row of rows) await this.publish("SCANNING_STOPPED", row);
       stopped += rows.length;
     }
@@ -134,14 +158,15 @@ export class ScanService {
       if (target) targets.set(digest, target);
     }
     const children = [...targets.values()].flatMap((target) => (target.kind === "index" ? target.children : []));
-    const rows = new Map((await this.deps.scans.rows([...digests, ...children], EMBEDDED_SCANNER_UUID, "vulnerability")).map((row) => [row.digest, row]));
+    const scanner = await this.scannerFor(repository);
+    const rows = new Map((await this.deps.scans.rows([...digests, ...children], scanner.uuid, "vulnerability")).map((row) => [row.digest, row]));
     for (const [digest, target] of targets) {
       let summary: ReportSummary | null = null;
       if (target.kind === "index") {
-        const scanned = target.children.flatMap((child) => (rows.has(child) ? [this.summaryOf(rows.get(child)!)] : []));
-        summary = indexSummary(scanned[0]?.report_id ?? "", this.scanner, scanned);
+        const scanned = target.children.flatMap((child) => (rows.has(child) ? [this.summaryOf(rows.get(child)!, scanner.info)] : []));
+        summary = indexSummary(scanned[0]?.report_id ?? "", scanner.info, scanned);
       } else if (rows.has(digest)) {
-        summary = this.summaryOf(rows.get(digest)!);
+        summary = this.summaryOf(rows.get(digest)!, scanner.info);
       }
       if (summary) overviews.set(digest, { [VULNERABILITY_REPORT_MIME_TYPE]: summary });
     }
@@ -167,9 +192,12 @@ export class ScanService {
     return overviews;
   }
 
-  /** The report of an image (an index has none of its own), or null when it was never scanned successfully. */
-  async report(digest: string): Promise<VulnerabilityReport | null> {
-    const result = await this.deps.scans.result(digest, EMBEDDED_SCANNER_UUID, "vulnerability");
+  /**
+   * The report of an image in `repository` by its project's scanner (an index has none of its own), or null when
+   * it was never scanned successfully.
+   */
+  async report(repository: string, digest: string): Promise<VulnerabilityReport | null> {
+    const result = await this.deps.scans.result(digest, (await this.scannerFor(repository)).uuid, "vulnerability");
     return result?.status === "Success" ? (result.report as VulnerabilityReport) : null;
   }
 
@@ -184,11 +212,12 @@ export class ScanService {
     if (!target || target.kind !== "image") return { allowed: true, bypassed: [] };
     // Without a severity Harbor's threshold is Unknown, which refuses any vulnerability: the strict reading.
     const severity = project.metadata.severity ?? "";
+    const scanner = (await this.scannerFor(repository)).uuid;
     // The counts settle most pulls without loading the report: allowlists can only lower what the counts say.
-    const [row] = await this.deps.scans.rows([digest], EMBEDDED_SCANNER_UUID, "vulnerability");
+    const [row] = await this.deps.scans.rows([digest], scanner, "vulnerability");
     const counts = row?.status === "Success" && row.summary?.severity !== undefined ? row.summary : null;
     if (counts && (counts.total === 0 || severityRank(counts.severity) < severityRank(preventionThreshold(severity)))) return { allowed: true, bypassed: [] };
-    const result = row ? await this.deps.scans.result(digest, EMBEDDED_SCANNER_UUID, "vulnerability") : null;
+    const result = row ? await this.deps.scans.result(digest, scanner, "vulnerability") : null;
     const scan = result && { status: result.status, report: result.status === "Success" ? (result.report as VulnerabilityReport) : null };
     const allowlists = await this.deps.allowlists.effective(project.id, project.metadata);
     return pullVerdict(`${repository}@${digest}`, scan, { severity, allowlists }, new Date());
@@ -257,11 +286,11 @@ export class ScanService {
     for (const wake of [...this.idle]) wake();
   }
 
-  private summaryOf(row: ScanRow): ReportSummary {
+  private summaryOf(row: ScanRow, scanner: ScannerInfo = this.scanner): ReportSummary {
     const started = row.start_time ?? row.queued_at;
     const ended = row.end_time ?? started;
     const counts = row.summary?.severity !== undefined ? row.summary : { severity: "Unknown" as const, total: 0, fixable: 0, summary: {} };
-    return reportSummary(row.id, this.scanner, { status: row.status, startedAt: started, endedAt: ended }, counts);
+    return reportSummary(row.id, scanner, { status: row.status, startedAt: started, endedAt: ended }, counts);
   }
 
   private async work(): Promise<void> {
@@ -298,6 +327,12 @@ export class ScanService {
     try {
       const target = await scanTarget(this.deps.metadata, row.repository, row.digest);
       if (!target || target.kind !== "image") throw new Error(`${row.repository}@${row.digest} is no longer an image in the registry`);
+      if (row.scanner !== EMBEDDED_SCANNER_UUID) {
+        if (!this.deps.external) throw new Error(`scanner ${row.scanner} is not available`);
+        const scanned = await this.deps.external.scan(row.scanner, row.repository, target);
+        if (await scans.succeed(row.id, null, scanned.report, scanned.counts, null)) await this.publish("SCANNING_COMPLETED", row);
+        return;
+      }
       const inventory = await scanner.inventory(target.layers);
       let succeeded: boolean;
       if (row.scan_type === "sbom") {
@@ -318,7 +353,8 @@ export class ScanService {
   private async publish(type: EventType, row: ScanRow): Promise<void> {
     const project = await this.deps.projects.findRefByName(row.repository.split("/")[0]);
     if (!project) return;
-    const [scan] = await this.deps.scans.rows([row.digest], EMBEDDED_SCANNER_UUID, row.scan_type);
+    const [scan] = await this.deps.scans.rows([row.digest], row.scanner, row.scan_type);
+    const scanner = row.scanner === EMBEDDED_SCANNER_UUID ? this.scanner : (await this.scannerFor(row.repository)).info;
     await this.deps.events.publish({
       type,
       projectId: project.id,
@@ -328,7 +364,7 @@ export class ScanService {
       resources: [{ digest: row.digest, tag: null }],
       details: {
         scan: { scan_type: row.scan_type },
-        ...(scan && row.scan_type === "vulnerability" ? { scan_overview: { [VULNERABILITY_REPORT_MIME_TYPE]: this.summaryOf(scan) } } : {}),
+        ...(scan && row.scan_type === "vulnerability" ? { scan_overview: { [VULNERABILITY_REPORT_MIME_TYPE]: this.summaryOf(scan, scanner) } } : {}),
         ...(scan && row.scan_type === "sbom" ? { sbom_overview: (await this.sbomOverviews([row.digest])).get(row.digest) } : {}),
       },
     });

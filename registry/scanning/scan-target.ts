@@ -34,16 +34,28 @@ export async function scanTarget(metadata: DistributionMetadata, repository: str
   const stored = repositoryId === null ? null : await metadata.manifestByDigest(repositoryId, digest);
   if (!stored) return null;
   // The registry parsed and validated this manifest when it was pushed.
-  const manifest = JSON.parse(stored.content.toString("utf8")) as ManifestJson;
-  const mediaType = stored.media_type;
+  return manifestTarget(digest, stored.media_type, stored.size, stored.content);
+}
+
+/**
+ * A manifest's bytes read as a scan target (this registry's, or another's fetched by the adapter API). Content that
+ * is not JSON is unsupported, not an error.
+ */
+export function manifestTarget(digest: string, mediaType: string, size: number, content: Buffer): ScanTarget {
+  let manifest: ManifestJson;
+  try {
+    manifest = JSON.parse(content.toString("utf8")) as ManifestJson;
+  } catch {
+    return { kind: "unsupported", digest, mediaType, reason: "the manifest is not JSON" };
+  }
   if (INDEXES.has(mediaType)) {
     return { kind: "index", digest, mediaType, children: (manifest.manifests ?? []).flatMap((child) => (child.digest ? [child.digest] : [])) };
   }
   if (!IMAGES.has(mediaType)) return { kind: "unsupported", digest, mediaType, reason: `${mediaType} is not an image manifest` };
   const config = manifest.config?.mediaType ?? "";
   if (!IMAGE_CONFIGS.has(config)) return { kind: "unsupported", digest, mediaType, reason: `artifacts of type ${config || "unknown"} are not container images` };
-  const layers = (manifest.layers ?? [])
-    .filter((layer) => layer.digest && !FOREIGN.test(layer.mediaType ?? ""))
+  const layers = (Array.isArray(manifest.layers) ? manifest.layers : [])
+    .filter((layer) => typeof layer.digest === "string" && !FOREIGN.test(layer.mediaType ?? ""))
     .map((layer) => ({ digest: layer.digest!, mediaType: layer.mediaType ?? "", size: layer.size ?? 0 }));
-  return { kind: "image", digest, mediaType, size: stored.size, layers };
+  return { kind: "image", digest, mediaType, size, layers };
 }

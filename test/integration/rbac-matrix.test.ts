@@ -253,6 +253,34 @@ const ACTIONS: Action[] = [
     run: async (client) => (await client.fetch("/api/v2.0/scanners")).status,
   },
   {
+    name: "register a scanner adapter (/api)",
+    allowed: both(["sysadmin"]),
+    ok: 201,
+    // This registry's own adapter endpoint (a distinct path per case): registrable without leaving the host.
+    run: async (client, _project, _admin, caseId) =>
+      (
+        await client.fetch("/api/v2.0/scanners", {
+          method: "POST",
+          headers: JSON_HEADERS,
+          body: JSON.stringify({ name: `matrix-${caseId}`, url: `${client.baseUrl}/scanner/${caseId}` }),
+        })
+      ).status,
+  },
+  {
+    name: "read a scanner registration and its metadata (/api)",
+    allowed: both(["sysadmin"]),
+    ok: 200,
+    run: async (client) =>
+      Math.max((await client.fetch("/api/v2.0/scanners/berth-embedded")).status, (await client.fetch("/api/v2.0/scanners/berth-embedded/metadata")).status),
+  },
+  {
+    name: "make a scanner the default (/api)",
+    allowed: both(["sysadmin"]),
+    ok: 200,
+    run: async (client) =>
+      (await client.fetch("/api/v2.0/scanners/berth-embedded", { method: "PATCH", headers: JSON_HEADERS, body: '{"is_default":true}' })).status,
+  },
+  {
     name: "read the system CVE allowlist (/api)",
     allowed: both(["sysadmin", "outsider", ...MEMBERS, ...ROBOTS]),
     ok: 200,

@@ -157,3 +157,15 @@ describe("upload limits", () => {
     expect(() => loadConfig({ ...base, BERTH_MAX_UPLOADS_PER_USER: "0" })).toThrow(/BERTH_MAX_UPLOADS_PER_USER/);
   });
 });
+
+describe("scanner adapters", () => {
+  it("keep the adapter API closed to keys until BERTH_SCANNER_API_KEY is set, with bounded work and reports", () => {
+    expect(loadConfig({}).scannerAdapter).toEqual({ apiKey: undefined, workers: 2, timeoutSeconds: 1800, reportMaxBytes: 64 * 1024 * 1024 });
+    expect(
+      loadConfig({ BERTH_SCANNER_API_KEY: "k", BERTH_SCANNER_ADAPTER_WORKERS: "4", BERTH_SCANNER_ADAPTER_TIMEOUT_SECONDS: "60", BERTH_SCANNER_ADAPTER_REPORT_MAX_MB: "8" })
+        .scannerAdapter,
+    ).toEqual({ apiKey: "k", workers: 4, timeoutSeconds: 60, reportMaxBytes: 8 * 1024 * 1024 });
+    expect(() => loadConfig({ BERTH_SCANNER_ADAPTER_WORKERS: "0" })).toThrow(/BERTH_SCANNER_ADAPTER_WORKERS/);
+    expect(() => loadConfig({ BERTH_SCANNER_ADAPTER_TIMEOUT_SECONDS: "5" })).toThrow(/BERTH_SCANNER_ADAPTER_TIMEOUT_SECONDS/);
+  });
+});

@@ -137,3 +137,16 @@ describe("a webhook POST connects to the address the guard checked", () => {
     expect(result.error).toMatch(/ENOTFOUND/);
   });
 });
+
+describe("isSelf: this registry as a target", () => {
+  it("is the public URL's host, or a name or address that is only where the registry listens", async () => {
+    const guard = guardWith({ "registry.local": ["127.0.0.1"], "mixed.local": ["127.0.0.1", "203.0.113.9"] }, { own: () => [{ address: "127.0.0.0/8", port: 5000 }], publicUrl: "https://berth.example.com" });
+    expect(await guard.isSelf("https://berth.example.com/scanner")).toBe(true);
+    expect(await guard.isSelf("http://127.0.0.1:5000/scanner")).toBe(true);
+    expect(await guard.isSelf("http://registry.local:5000")).toBe(true);
+    expect(await guard.isSelf("http://127.0.0.1:5001")).toBe(false);
+    expect(await guard.isSelf("http://mixed.local:5000")).toBe(false);
+    expect(await guard.isSelf("http://unknown.local:5000")).toBe(false);
+    expect(await guard.isSelf("http://169.254.169.254/")).toBe(false);
+  });
+});
