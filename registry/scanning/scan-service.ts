@@ -5,7 +5,7 @@ import type { EventPublisher, EventType } from "../events/events";
 import { isPublic, type ProjectRef, type ProjectStore } from "../projects/projects";
 import type { CveAllowlists } from "./allowlists";
 import type { EmbeddedScanner } from "./embedded-scanner";
-import { VULNERABILITY_REPORT_MIME_TYPE, indexSummary, reportSummary, type ReportSummary, type VulnerabilityReport } from "./report/harbor";
+import { VULNERABILITY_REPORT_MIME_TYPE, indexSummary, reportSummary, type ReportCounts, type ReportSummary, type VulnerabilityReport } from "./report/harbor";
 import { pullVerdict, type PullVerdict } from "./report/pull-policy";
 import type { ScanRow, ScanStore, ScanType } from "./scan-store";
 import { cycloneDxSbom, CYCLONEDX_MEDIA_TYPE } from "./sbom/cyclonedx";
@@ -52,6 +52,7 @@ export class ScanQueueFullError extends Error {}
 
 const RENEW_MS = 60_000;
 const REMATCH_BATCH = 200;
+const REMATCH_WRITE_BATCH = 20;
 
 /**
  * Scans: requests queue them (in the database, shared by all nodes), background workers run them with the embedded
@@ -224,9 +225,26 @@ export class ScanService {
       const stale = await scans.stale(EMBEDDED_SCANNER_UUID, generation, REMATCH_BATCH);
       if (stale.length === 0) return;
       const prepared = await scanner.prepare(stale.map((row) => row.inventory));
-      for (const row of stale) {
-        const matched = await scanner.match(row.inventory, { repository: row.repository, digest: row.digest, mime_type: VULNERABILITY_REPORT_MIME_TYPE }, prepared);
-        await scans.rematched(row.id, matched.report, matched.counts, prepared.generation);
+      // One statement per few reports, written while the next few are matched: the database parses and stores
+      // reports of hundreds of kB while this process builds the next ones.
+      const rematched: Array<{ id: string; report: VulnerabilityReport; summary: ReportCounts }> = [];
+      let writing: Promise<void> = Promise.resolve();
+      const write = async () => {
+        const rows = rematched.splice(0);
+        await writing;
+        writing = scans.rematched(rows, prepared.generation);
+        // Handled where it is awaited (the next write, or the end of the batch), not a rejection left unhandled meanwhile.
+        writing.catch(() => undefined);
+      };
+      try {
+        for (const row of stale) {
+          const matched = await scanner.match(row.inventory, { repository: row.repository, digest: row.digest, mime_type: VULNERABILITY_REPORT_MIME_TYPE }, prepared);
+          rematched.push({ id: row.id, report: matched.report, summary: matched.counts });
+          if (rematched.length === REMATCH_WRITE_BATCH) await write();
+        }
+        await write();
+      } finally {
+        await writing;
       }
       // A generation that moved during the batch leaves its rows stale: the next round takes them again.
       if (prepared.generation !== generation) continue;
