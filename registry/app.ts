@@ -259,8 +259,14 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   const scanStore = new ScanStore(deps.sql);
   const allowlists = new CveAllowlists(deps.sql);
   const vulnDb = new VulnDb(deps.sql, deps.config.vulnDb);
+  // Requests being answered, so that scans (CPU work on this thread) wait for them: pushes are never slowed by scanning.
+  const answering = new Set<FastifyRequest>();
+  app.addHook("onRequest", async (request) => void answering.add(request));
+  app.addHook("onResponse", async (request) => void answering.delete(request));
+  app.addHook("onRequestAbort", async (request) => void answering.delete(request));
   const scans = new ScanService(
     {
+      busy: () => answering.size > 0,
       scans: scanStore,
       scanner: new EmbeddedScanner({ ...EMBEDDED_SCANNER_INFO }, deps.store, scanStore, vulnDb),
       metadata,

@@ -54,7 +54,7 @@ export interface Config {
   maxManifestReferences: number;
   controller: ControllerConfig;
   /** Vulnerability scanning: scans this node runs at once, and how many may wait across all nodes. */
-  scan: { workers: number; queueMax: number };
+  scan: { workers: number; queueMax: number; yieldMs: number };
   /** When failed logins block further attempts, per (username, client address) and per client address. */
   loginThrottle: LoginThrottleLimits;
   /** What requests without credentials may send and how often, per client address. */
@@ -353,6 +353,7 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     scan: {
       workers: parseWholeNumber("BERTH_SCAN_WORKERS", "scans", env.BERTH_SCAN_WORKERS, 0) ?? 1,
       queueMax: parseWholeNumber("BERTH_SCAN_QUEUE_MAX", "scans", env.BERTH_SCAN_QUEUE_MAX, 1) ?? 10_000,
+      yieldMs: parseWholeNumber("BERTH_SCAN_YIELD_MS", "milliseconds", env.BERTH_SCAN_YIELD_MS, 0) ?? 1_000,
     },
     controller: {
       repo: env.BERTH_CONTROLLER_REPO || undefined,

@@ -26,10 +26,12 @@ export interface ScanServiceOptions {
   pollMs: number;
   /** How often finished reports are checked against the vulnerability database's generation. */
   rematchMs: number;
+  /** How long each step of a scan waits for the server to answer the requests in flight (pushes go first). */
+  yieldMs: number;
   onError(error: unknown, what: string): void;
 }
 
-export const DEFAULT_SCAN_OPTIONS = { workers: 1, queueMax: 10_000, pollMs: 2_000, rematchMs: 60_000 } as const;
+export const DEFAULT_SCAN_OPTIONS = { workers: 1, queueMax: 10_000, pollMs: 2_000, rematchMs: 60_000, yieldMs: 1_000 } as const;
 
 /** Harbor's sbom_overview of an artifact. */
 export interface SbomOverview {
@@ -53,6 +55,7 @@ export class ScanQueueFullError extends Error {}
 const RENEW_MS = 60_000;
 const REMATCH_BATCH = 200;
 const REMATCH_WRITE_BATCH = 20;
+const QUIET_POLL_MS = 5;
 
 /**
  * Scans: requests queue them (in the database, shared by all nodes), background workers run them with the embedded
@@ -78,6 +81,8 @@ export class ScanService {
       events: EventPublisher;
       /** Stores an SBOM as a referrer of its image (replacing the earlier one); the new referrer's digest. */
       publishSbom?: (repository: string, subject: { digest: string; mediaType: string; size: number }, document: string, replaces: string | null) => Promise<string>;
+      /** Whether this node is answering requests now: scans share its CPU and let them finish first. */
+      busy?: () => boolean;
     },
     private readonly options: ScanServiceOptions,
   ) {}
@@ -307,7 +312,9 @@ export class ScanService {
     try {
       const target = await scanTarget(this.deps.metadata, row.repository, row.digest);
       if (!target || target.kind !== "image") throw new Error(`${row.repository}@${row.digest} is no longer an image in the registry`);
+      await this.whenQuiet();
       const inventory = await scanner.inventory(target.layers);
+      await this.whenQuiet();
       let succeeded: boolean;
       if (row.scan_type === "sbom") {
         const document = cycloneDxSbom({ repository: row.repository, digest: row.digest }, inventory.inventory, { tool: { name: this.scanner.name, version: this.scanner.version } });
@@ -315,6 +322,7 @@ export class ScanService {
         succeeded = await scans.succeed(row.id, null, { media_type: CYCLONEDX_MEDIA_TYPE, sbom_digest: sbomDigest }, { sbom_digest: sbomDigest }, null);
       } else {
         const matched = await scanner.match(inventory, { repository: row.repository, digest: row.digest, mime_type: target.mediaType });
+        await this.whenQuiet();
         succeeded = await scans.succeed(row.id, inventory, matched.report, matched.counts, matched.generation);
       }
       if (succeeded) await this.publish("SCANNING_COMPLETED", row);
@@ -322,6 +330,17 @@ export class ScanService {
       this.options.onError(error, `scanning ${row.repository}@${row.digest}`);
       if (await scans.fail(row.id, error instanceof Error ? error.message : String(error))) await this.publish("SCANNING_FAILED", row);
     }
+  }
+
+  /**
+   * Waits while the node answers requests, at most `yieldMs`: a scan is CPU work on the thread that answers pushes,
+   * so it runs between them; under a steady load it still moves on, one step per `yieldMs`.
+   */
+  private async whenQuiet(): Promise<void> {
+    const busy = this.deps.busy;
+    if (!busy) return;
+    const until = Date.now() + this.options.yieldMs;
+    while (busy() && !this.stopped && Date.now() < until) await new Promise<void>((resolve) => setTimeout(resolve, QUIET_POLL_MS));
   }
 
   private async publish(type: EventType, row: ScanRow): Promise<void> {
