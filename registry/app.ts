@@ -294,8 +294,14 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     onError: (error, what) => app.log.warn({ err: error }, what),
   });
   app.addHook("onClose", () => adapterScans.close());
+  // Requests being answered, so that scans (CPU work on this thread) wait for them: pushes are never slowed by scanning.
+  const answering = new Set<FastifyRequest>();
+  app.addHook("onRequest", async (request) => void answering.add(request));
+  app.addHook("onResponse", async (request) => void answering.delete(request));
+  app.addHook("onRequestAbort", async (request) => void answering.delete(request));
   const scans = new ScanService(
     {
+      busy: () => answering.size > 0,
       scans: scanStore,
       scanner: embeddedScanner,
       external: scannerDirectory,

@@ -54,7 +54,7 @@ export interface Config {
   maxManifestReferences: number;
   controller: ControllerConfig;
   /** Vulnerability scanning: scans this node runs at once, and how many may wait across all nodes. */
-  scan: { workers: number; queueMax: number; exportTtlHours: number };
+  scan: { workers: number; queueMax: number; exportTtlHours: number; yieldMs: number };
   /** The scanner adapter API (served) and adapter client (registered scanners). */
   scannerAdapter: ScannerAdapterConfig;
   /** When failed logins block further attempts, per (username, client address) and per client address. */
@@ -367,6 +367,7 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
       workers: parseWholeNumber("BERTH_SCAN_WORKERS", "scans", env.BERTH_SCAN_WORKERS, 0) ?? 1,
       queueMax: parseWholeNumber("BERTH_SCAN_QUEUE_MAX", "scans", env.BERTH_SCAN_QUEUE_MAX, 1) ?? 10_000,
       exportTtlHours: parseWholeNumber("BERTH_CVE_EXPORT_TTL_HOURS", "hours", env.BERTH_CVE_EXPORT_TTL_HOURS, 1) ?? 24,
+      yieldMs: parseWholeNumber("BERTH_SCAN_YIELD_MS", "milliseconds", env.BERTH_SCAN_YIELD_MS, 0) ?? 1_000,
     },
     scannerAdapter: {
       apiKey: env.BERTH_SCANNER_API_KEY || undefined,

@@ -5,7 +5,7 @@ import { HashingStream, parseDigest } from "../distribution/digest";
 import type { BlobStore } from "../storage/blob-store";
 import { osvEcosystemOf as osEcosystemOfDistribution } from "./analyzers/os-release";
 import { inventoryOfLayer, LAYER_INVENTORY_VERSION, squashLayers, type LayerInventory, type LayerWalkOptions } from "./layers";
-import { matchInventory, osvEcosystemOf, summarize, type VulnerabilitySource } from "./osv/match";
+import { matchInventory, osvEcosystemOf, summarize, type MatchMemo, type VulnerabilitySource } from "./osv/match";
 import { vulnerabilityReport, type ReportArtifact, type ReportCounts, type ScannerInfo, type VulnerabilityReport } from "./report/harbor";
 import type { ScanStore, StoredInventory } from "./scan-store";
 import type { LayerRef } from "./scan-target";
@@ -27,6 +27,8 @@ export type LayerSource = (digest: string) => Promise<Readable>;
 export interface PreparedDatabase {
   generation: number;
   source: VulnerabilitySource;
+  /** What matching found of each package version so far, for the other inventories matched with this load. */
+  memo: MatchMemo;
 }
 
 export interface MatchedReport {
@@ -82,13 +84,13 @@ export class EmbeddedScanner {
         if (ecosystem !== null) keys.set(`${ecosystem}\u0000${pkg.sourceName}`, { ecosystem, name: pkg.sourceName });
       }
     }
-    return { generation, source: await this.vulndb.prefetch([...keys.values()]) };
+    return { generation, source: await this.vulndb.prefetch([...keys.values()]), memo: new Map() };
   }
 
   /** Matches an inventory against the database (as it is now, or as `prepared` loaded it). */
   async match(stored: StoredInventory, artifact: ReportArtifact, prepared?: PreparedDatabase): Promise<MatchedReport> {
-    const { source, generation } = prepared ?? (await this.prepare([stored]));
-    const { findings, unmatched } = await matchInventory(stored.inventory, stored.osEcosystem, source);
+    const { source, generation, memo } = prepared ?? (await this.prepare([stored]));
+    const { findings, unmatched } = await matchInventory(stored.inventory, stored.osEcosystem, source, memo);
     const report = vulnerabilityReport(artifact, this.info, findings, new Date());
     return { report, counts: summarize(findings), generation, unmatched: unmatched.length };
   }

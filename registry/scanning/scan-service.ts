@@ -25,6 +25,8 @@ export interface ScanServiceOptions {
   pollMs: number;
   /** How often finished reports are checked against the vulnerability database's generation. */
   rematchMs: number;
+  /** How long each step of a scan waits for the server to answer the requests in flight (pushes go first). */
+  yieldMs: number;
   onError(error: unknown, what: string): void;
   /** A scan that failed (its status says why; an unreadable layer is the image's problem, not the server's). */
   onScanFailed?(what: string, reason: string): void;
@@ -44,7 +46,7 @@ export interface ExternalScanners {
   scan(uuid: string, repository: string, image: { digest: string; mediaType: string }): Promise<{ report: VulnerabilityReport; counts: ReportCounts }>;
 }
 
-export const DEFAULT_SCAN_OPTIONS = { workers: 1, queueMax: 10_000, pollMs: 2_000, rematchMs: 60_000 } as const;
+export const DEFAULT_SCAN_OPTIONS = { workers: 1, queueMax: 10_000, pollMs: 2_000, rematchMs: 60_000, yieldMs: 1_000 } as const;
 
 /** Harbor's sbom_overview of an artifact. */
 export interface SbomOverview {
@@ -67,6 +69,8 @@ export class ScanQueueFullError extends Error {}
 
 const RENEW_MS = 60_000;
 const REMATCH_BATCH = 200;
+const REMATCH_WRITE_BATCH = 20;
+const QUIET_POLL_MS = 5;
 
 /**
  * Scans: requests queue them (in the database, shared by all nodes), background workers run them with the embedded
@@ -93,6 +97,8 @@ export class ScanService {
       external?: ExternalScanners;
       /** Stores an SBOM as a referrer of its image (replacing the earlier one); the new referrer's digest. */
       publishSbom?: (repository: string, subject: { digest: string; mediaType: string; size: number }, document: string, replaces: string | null) => Promise<string>;
+      /** Whether this node is answering requests now: scans share its CPU and let them finish first. */
+      busy?: () => boolean;
     },
     private readonly options: ScanServiceOptions,
   ) {}
@@ -262,9 +268,26 @@ export class ScanService {
       const stale = await scans.stale(EMBEDDED_SCANNER_UUID, generation, REMATCH_BATCH);
       if (stale.length === 0) return;
       const prepared = await scanner.prepare(stale.map((row) => row.inventory));
-      for (const row of stale) {
-        const matched = await scanner.match(row.inventory, { repository: row.repository, digest: row.digest, mime_type: VULNERABILITY_REPORT_MIME_TYPE }, prepared);
-        await scans.rematched(row.id, matched.report, matched.counts, prepared.generation);
+      // One statement per few reports, written while the next few are matched: the database parses and stores
+      // reports of hundreds of kB while this process builds the next ones.
+      const rematched: Array<{ id: string; report: VulnerabilityReport; summary: ReportCounts }> = [];
+      let writing: Promise<void> = Promise.resolve();
+      const write = async () => {
+        const rows = rematched.splice(0);
+        await writing;
+        writing = scans.rematched(rows, prepared.generation);
+        // Handled where it is awaited (the next write, or the end of the batch), not a rejection left unhandled meanwhile.
+        writing.catch(() => undefined);
+      };
+      try {
+        for (const row of stale) {
+          const matched = await scanner.match(row.inventory, { repository: row.repository, digest: row.digest, mime_type: VULNERABILITY_REPORT_MIME_TYPE }, prepared);
+          rematched.push({ id: row.id, report: matched.report, summary: matched.counts });
+          if (rematched.length === REMATCH_WRITE_BATCH) await write();
+        }
+        await write();
+      } finally {
+        await writing;
       }
       // A generation that moved during the batch leaves its rows stale: the next round takes them again.
       if (prepared.generation !== generation) continue;
@@ -327,6 +350,7 @@ export class ScanService {
     try {
       const target = await scanTarget(this.deps.metadata, row.repository, row.digest);
       if (!target || target.kind !== "image") throw new Error(`${row.repository}@${row.digest} is no longer an image in the registry`);
+      await this.whenQuiet();
       if (row.scanner !== EMBEDDED_SCANNER_UUID) {
         if (!this.deps.external) throw new Error(`scanner ${row.scanner} is not available`);
         const scanned = await this.deps.external.scan(row.scanner, row.repository, target);
@@ -334,6 +358,7 @@ export class ScanService {
         return;
       }
       const inventory = await scanner.inventory(target.layers);
+      await this.whenQuiet();
       let succeeded: boolean;
       if (row.scan_type === "sbom") {
         const document = cycloneDxSbom({ repository: row.repository, digest: row.digest }, inventory.inventory, { tool: { name: this.scanner.name, version: this.scanner.version } });
@@ -341,6 +366,7 @@ export class ScanService {
         succeeded = await scans.succeed(row.id, null, { media_type: CYCLONEDX_MEDIA_TYPE, sbom_digest: sbomDigest }, { sbom_digest: sbomDigest }, null);
       } else {
         const matched = await scanner.match(inventory, { repository: row.repository, digest: row.digest, mime_type: target.mediaType });
+        await this.whenQuiet();
         succeeded = await scans.succeed(row.id, inventory, matched.report, matched.counts, matched.generation);
       }
       if (succeeded) await this.publish("SCANNING_COMPLETED", row);
@@ -348,6 +374,17 @@ export class ScanService {
       this.options.onScanFailed?.(`${row.repository}@${row.digest}`, error instanceof Error ? error.message : String(error));
       if (await scans.fail(row.id, error instanceof Error ? error.message : String(error))) await this.publish("SCANNING_FAILED", row);
     }
+  }
+
+  /**
+   * Waits while the node answers requests, at most `yieldMs`: a scan is CPU work on the thread that answers pushes,
+   * so it runs between them; under a steady load it still moves on, one step per `yieldMs`.
+   */
+  private async whenQuiet(): Promise<void> {
+    const busy = this.deps.busy;
+    if (!busy) return;
+    const until = Date.now() + this.options.yieldMs;
+    while (busy() && !this.stopped && Date.now() < until) await new Promise<void>((resolve) => setTimeout(resolve, QUIET_POLL_MS));
   }
 
   private async publish(type: EventType, row: ScanRow): Promise<void> {

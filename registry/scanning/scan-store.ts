@@ -36,6 +36,9 @@ export interface ScanResult extends ScanRow {
 
 /** JSON for a jsonb column: PostgreSQL's jsonb cannot hold U+0000, which a layer's file contents may carry. */
 function jsonb(value: unknown): string {
+  // A replacer costs a call per value (a report has tens of thousands): only when a U+0000 is there to drop.
+  const text = JSON.stringify(value);
+  if (!text.includes("\\u0000")) return text;
   return JSON.stringify(value, (_key, item: unknown) => (typeof item === "string" && item.includes("\u0000") ? item.replaceAll("\u0000", "") : item));
 }
 
@@ -186,14 +189,17 @@ export class ScanStore {
     );
   }
 
-  /** Replaces a re-matched report, unless the scan was started again meanwhile. */
-  async rematched(id: string, report: unknown, summary: ReportCounts, generation: number): Promise<void> {
-    await this.db.query("UPDATE scan_reports SET report = $2::jsonb, summary = $3::jsonb, generation = $4 WHERE id = $1 AND status = 'Success'", [
-      id,
-      jsonb(report),
-      JSON.stringify(summary),
-      generation,
-    ]);
+  /** Replaces re-matched reports in one statement, except those of scans started again meanwhile. */
+  async rematched(rows: Array<{ id: string; report: unknown; summary: ReportCounts }>, generation: number): Promise<void> {
+    if (rows.length === 0) return;
+    // A parameter per value, not arrays: the driver would escape every report (hundreds of kB) into an array literal.
+    const values = rows.map((_row, i) => `($${3 * i + 2}, $${3 * i + 3}::jsonb, $${3 * i + 4}::jsonb)`).join(", ");
+    await this.db.query(
+      `UPDATE scan_reports s SET report = u.report, summary = u.summary, generation = $1
+         FROM (VALUES ${values}) AS u(id, report, summary)
+        WHERE s.id = u.id AND s.status = 'Success'`,
+      [generation, ...rows.flatMap((row) => [row.id, jsonb(row.report), JSON.stringify(row.summary)])],
+    );
   }
 
   /** The cached inventory of a layer in this `version` of the layer walk, or null. */

@@ -142,6 +142,12 @@ describe("loadConfig", () => {
     expect(loadConfig(env).anonymousLimits).toEqual({ bodyLimitBytes: 0, bodyTimeoutSeconds: 3, ratePerSecond: 0, burst: 5 });
   });
 
+  it("lets each step of a scan wait up to a second for requests by default, BERTH_SCAN_YIELD_MS otherwise (0: never)", () => {
+    expect(loadConfig({}).scan).toEqual({ workers: 1, queueMax: 10_000, yieldMs: 1_000 });
+    expect(loadConfig({ BERTH_SCAN_YIELD_MS: "0" }).scan.yieldMs).toBe(0);
+    expect(() => loadConfig({ BERTH_SCAN_YIELD_MS: "-1" })).toThrow("BERTH_SCAN_YIELD_MS");
+  });
+
   it("strips a trailing slash from BERTH_PUBLIC_URL", () => {
     expect(loadConfig({ BERTH_PUBLIC_URL: "https://registry.example.com/" }).publicUrl).toBe("https://registry.example.com");
   });

@@ -56,47 +56,86 @@ function sameName(ecosystem: Ecosystem, a: string, b: string): boolean {
   return ecosystem === "PyPI" ? normalizePythonName(a) === normalizePythonName(b) : a === b;
 }
 
+/** One `affected[]` entry of a record that covers a package version, with what a finding takes from it. */
+interface Hit {
+  record: OsvRecord;
+  affected: OsvAffected;
+  fixVersion: string;
+  verdict: SeverityVerdict;
+}
+
+/** What the records say of one package version: the entries that cover it, and why judging stopped, if it did. */
+interface Judgement {
+  hits: Hit[];
+  invalid?: string;
+}
+
+/**
+ * Judgements shared by the inventories matched against one load of the records: images built on one base ask the
+ * same questions of the same records hundreds of times (re-matching a batch), so each is answered once. Keep one
+ * only as long as its source: a new generation needs a new memo.
+ */
+export type MatchMemo = Map<string, Judgement>;
+
+const YIELD_EVERY_PACKAGES = 100;
+
 /**
  * Every vulnerability the records of `source` give the inventory's packages. Debian packages are looked up by
  * source package and source version, Alpine's by origin (Package.sourceName/sourceVersion); the finding names the
  * installed package, as Trivy and Harbor show it. Records for the same CVE collapse into one finding per package
  * (all their ids kept); the severity is the highest any gives and the fix version the highest any needs.
  */
-export async function matchInventory(inventory: Inventory, osEcosystem: string | null, source: VulnerabilitySource): Promise<MatchResult> {
+export async function matchInventory(inventory: Inventory, osEcosystem: string | null, source: VulnerabilitySource, memo: MatchMemo = new Map()): Promise<MatchResult> {
   const findings = new Map<string, Finding>();
   const unmatched: MatchResult["unmatched"] = [];
-  for (const pkg of inventory.packages) {
+  for (const [index, pkg] of inventory.packages.entries()) {
+    // Matching runs on the thread that answers requests, and an image has hundreds of packages: let pushes in between.
+    if (index > 0 && index % YIELD_EVERY_PACKAGES === 0) await new Promise<void>((resolve) => setImmediate(resolve));
     const ecosystem = osvEcosystemOf(pkg, osEcosystem);
     const comparator = ecosystem === null ? null : comparatorForOsvEcosystem(ecosystem);
     if (ecosystem === null || comparator === null) continue;
-    try {
-      for (const record of await source.recordsFor(ecosystem, pkg.sourceName)) {
-        if (record.withdrawn) continue;
-        for (const affected of record.affected ?? []) {
-          if (affected.package?.ecosystem !== ecosystem || !sameName(pkg.ecosystem, affected.package.name, pkg.sourceName)) continue;
-          if (!isAffected(affected, pkg.sourceVersion, comparator.compare)) continue;
-          merge(findings, finding(pkg, ecosystem, record, affected, comparator), comparator);
-        }
-      }
-    } catch (error) {
-      if (!(error instanceof InvalidVersionError)) throw error;
-      unmatched.push({ package: pkg, reason: error.message });
+    const key = [ecosystem, pkg.ecosystem, pkg.sourceName, pkg.sourceVersion].join("\u0000");
+    let judgement = memo.get(key);
+    if (!judgement) {
+      judgement = await judge(pkg, ecosystem, comparator, source);
+      memo.set(key, judgement);
     }
+    for (const hit of judgement.hits) merge(findings, finding(pkg, ecosystem, hit), comparator);
+    if (judgement.invalid !== undefined) unmatched.push({ package: pkg, reason: judgement.invalid });
   }
   return { findings: [...findings.values()], unmatched };
+}
+
+/** The records' entries that cover the package's source version (up to a version its ordering cannot read). */
+async function judge(pkg: Package, ecosystem: string, comparator: VersionComparator, source: VulnerabilitySource): Promise<Judgement> {
+  const hits: Hit[] = [];
+  try {
+    for (const record of await source.recordsFor(ecosystem, pkg.sourceName)) {
+      if (record.withdrawn) continue;
+      for (const affected of record.affected ?? []) {
+        if (affected.package?.ecosystem !== ecosystem || !sameName(pkg.ecosystem, affected.package.name, pkg.sourceName)) continue;
+        if (!isAffected(affected, pkg.sourceVersion, comparator.compare)) continue;
+        const fixVersion = fixedVersionFor(affected, pkg.sourceVersion, comparator.compare) ?? "";
+        hits.push({ record, affected, fixVersion, verdict: severityOf(record, affected) });
+      }
+    }
+  } catch (error) {
+    if (!(error instanceof InvalidVersionError)) throw error;
+    return { hits, invalid: error.message };
+  }
+  return { hits };
 }
 
 function primaryId(record: OsvRecord): string {
   return [record.id, ...(record.aliases ?? []), ...(record.upstream ?? [])].find((id) => id.startsWith("CVE-")) ?? record.id;
 }
 
-function finding(pkg: Package, ecosystem: string, record: OsvRecord, affected: OsvAffected, comparator: VersionComparator): Finding {
-  const verdict: SeverityVerdict = severityOf(record, affected);
+function finding(pkg: Package, ecosystem: string, { record, fixVersion, verdict }: Hit): Finding {
   return {
     id: primaryId(record),
     package: pkg.name,
     version: pkg.version,
-    fix_version: fixedVersionFor(affected, pkg.sourceVersion, comparator.compare) ?? "",
+    fix_version: fixVersion,
     severity: verdict.severity,
     description: record.summary || record.details?.split("\n")[0] || "",
     links: (record.references ?? []).slice(0, 5).map((reference) => reference.url),

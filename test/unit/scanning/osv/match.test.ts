@@ -136,6 +136,25 @@ describe("matching an inventory against OSV records", () => {
     expect(findings.map((item) => item.package)).toEqual(["lodash"]);
   });
 
+  it("answers each package version once for inventories sharing a memo, with the findings each would get alone", async () => {
+    const alone = await matchInventory(inventory, "Debian:12", sourceOf(RECORDS));
+    const shared = sourceOf(RECORDS);
+    const memo = new Map();
+    const other: Inventory = { ...inventory, packages: [{ ...LIBC, name: "libc6-dev", path: "other/status" }, LODASH] };
+    const first = await matchInventory(inventory, "Debian:12", shared, memo);
+    const second = await matchInventory(other, "Debian:12", shared, memo);
+    expect(first).toEqual(alone);
+    // libc6-dev is another binary of glibc at the same version: the same records, its own finding.
+    expect(second.findings.map((item) => `${item.id} ${item.package} ${item.vendor_attributes.path}`).sort()).toEqual([
+      "CVE-2021-23337 lodash app/node_modules/lodash/package.json",
+      "CVE-2024-0001 libc6-dev other/status",
+    ]);
+    expect(shared.asked.filter((asked) => asked === "Debian:12/glibc")).toHaveLength(1);
+    // A finding of one inventory is its own object: merging into it leaves the other's alone.
+    second.findings[0].vendor_attributes.ids.push("changed");
+    expect(first.findings.flatMap((item) => item.vendor_attributes.ids)).not.toContain("changed");
+  });
+
   it("summarises as Harbor does: the highest severity, totals per severity and how many have a fix", async () => {
     const { findings } = await matchInventory(inventory, "Debian:12", sourceOf(RECORDS));
     expect(summarize(findings)).toEqual({ severity: "Critical", total: 3, fixable: 3, summary: { Critical: 2, Unknown: 1 } });
