@@ -143,7 +143,7 @@ describe("loadConfig", () => {
   });
 
   it("lets each step of a scan wait up to a second for requests by default, BERTH_SCAN_YIELD_MS otherwise (0: never)", () => {
-    expect(loadConfig({}).scan).toEqual({ workers: 1, queueMax: 10_000, yieldMs: 1_000 });
+    expect(loadConfig({}).scan).toEqual({ workers: 1, queueMax: 10_000, exportTtlHours: 24, yieldMs: 1_000 });
     expect(loadConfig({ BERTH_SCAN_YIELD_MS: "0" }).scan.yieldMs).toBe(0);
     expect(() => loadConfig({ BERTH_SCAN_YIELD_MS: "-1" })).toThrow("BERTH_SCAN_YIELD_MS");
   });

@@ -139,16 +139,19 @@ describeWithTool("skopeo", "vulnerability scanning through the API and skopeo", 
   });
 
   it("re-matches stored reports when the database changes, without reading any layer again", async () => {
-    const db = new Client({ connectionString: berth.databaseUrl });
-    await db.connect();
+    // The layer cache is read directly where the server's database is PostgreSQL (always under CI); PGlite lives
+    // inside the server's process, so there only the re-match itself is checked.
+    const db = berth.databaseUrl ? new Client({ connectionString: berth.databaseUrl }) : null;
+    await db?.connect();
     try {
-      const layersBefore = (await db.query("SELECT digest, created_at FROM layer_inventories ORDER BY digest")).rows;
+      const layers = async () => (await db?.query("SELECT digest, created_at FROM layer_inventories ORDER BY digest"))?.rows;
+      const layersBefore = await layers();
       await importRecords([osvRecord("DEBIAN-CVE-2099-0003", "CVE-2099-0003", "Debian:12", "glibc", `${glibcVersion}+berth2`, CRITICAL)]);
       await waitUntil(async () => (await overviewOf("app", "1"))?.severity === "Critical", "the report is re-matched");
       expect((await overviewOf("app", "1"))?.summary).toMatchObject({ total: 2 * glibcBinaries + 1, summary: { Critical: glibcBinaries, High: glibcBinaries, Medium: 1 } });
-      expect((await db.query("SELECT digest, created_at FROM layer_inventories ORDER BY digest")).rows).toEqual(layersBefore);
+      expect(await layers()).toEqual(layersBefore);
     } finally {
-      await db.end();
+      await db?.end();
     }
   });
 
