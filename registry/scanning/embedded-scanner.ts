@@ -8,6 +8,7 @@ import { inventoryOfLayer, LAYER_INVENTORY_VERSION, squashLayers, type LayerInve
 import { matchInventory, osvEcosystemOf, summarize, type MatchMemo, type VulnerabilitySource } from "./osv/match";
 import { vulnerabilityReport, type ReportArtifact, type ReportCounts, type ScannerInfo, type VulnerabilityReport } from "./report/harbor";
 import type { ScanStore, StoredInventory } from "./scan-store";
+import { changeKey } from "./vulndb/store";
 import type { LayerRef } from "./scan-target";
 
 /** What the embedded scanner needs of the vulnerability database. */
@@ -16,6 +17,20 @@ export interface VulnerabilityDatabase {
   generation(): Promise<number>;
   /** Every record for these packages, loaded at once (matching an image asks for hundreds). */
   prefetch(keys: Array<{ ecosystem: string; name: string }>): Promise<VulnerabilitySource>;
+  /** The packages (changeKey) whose records changed after `generation`; null: unknown or too many, match all. */
+  changedSince(generation: number): Promise<string[] | null>;
+  /** Forgets changes up to `generation`, which no report is older than. */
+  pruneChanges(generation: number): Promise<void>;
+}
+
+/** The packages of an inventory as the vulnerability database keys them: (OSV ecosystem, name to look up). */
+export function packageKeys(stored: StoredInventory): Array<{ ecosystem: string; name: string }> {
+  const keys = new Map<string, { ecosystem: string; name: string }>();
+  for (const pkg of stored.inventory.packages) {
+    const ecosystem = osvEcosystemOf(pkg, stored.osEcosystem);
+    if (ecosystem !== null) keys.set(changeKey(ecosystem, pkg.sourceName), { ecosystem, name: pkg.sourceName });
+  }
+  return [...keys.values()];
 }
 
 /**
@@ -71,6 +86,14 @@ export class EmbeddedScanner {
     return this.vulndb.generation();
   }
 
+  changedSince(generation: number): Promise<string[] | null> {
+    return this.vulndb.changedSince(generation);
+  }
+
+  pruneChanges(generation: number): Promise<void> {
+    return this.vulndb.pruneChanges(generation);
+  }
+
   /**
    * The records for every package of `inventories`, loaded at once, and the database generation they are of (read
    * first: an import landing meanwhile leaves the reports stale, never wrongly current).
@@ -78,12 +101,7 @@ export class EmbeddedScanner {
   async prepare(inventories: StoredInventory[]): Promise<PreparedDatabase> {
     const generation = await this.vulndb.generation();
     const keys = new Map<string, { ecosystem: string; name: string }>();
-    for (const stored of inventories) {
-      for (const pkg of stored.inventory.packages) {
-        const ecosystem = osvEcosystemOf(pkg, stored.osEcosystem);
-        if (ecosystem !== null) keys.set(`${ecosystem}\u0000${pkg.sourceName}`, { ecosystem, name: pkg.sourceName });
-      }
-    }
+    for (const stored of inventories) for (const key of packageKeys(stored)) keys.set(changeKey(key.ecosystem, key.name), key);
     return { generation, source: await this.vulndb.prefetch([...keys.values()]), memo: new Map() };
   }
 

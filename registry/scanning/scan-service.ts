@@ -3,7 +3,8 @@ import type { DistributionMetadata } from "../distribution/metadata";
 import type { EventPublisher, EventType } from "../events/events";
 import { isPublic, type ProjectRef, type ProjectStore } from "../projects/projects";
 import type { CveAllowlists } from "./allowlists";
-import type { EmbeddedScanner } from "./embedded-scanner";
+import { packageKeys, type EmbeddedScanner } from "./embedded-scanner";
+import { changeKey } from "./vulndb/store";
 import { VULNERABILITY_REPORT_MIME_TYPE, indexSummary, reportSummary, type ReportCounts, type ReportSummary, type ScannerInfo, type VulnerabilityReport } from "./report/harbor";
 import { preventionThreshold, pullVerdict, type PullVerdict } from "./report/pull-policy";
 import { severityRank } from "./osv/match";
@@ -265,8 +266,17 @@ export class ScanService {
     for (;;) {
       if (this.stopped) return;
       const generation = await scanner.generation();
+      // Reports none of whose packages changed only move to the new generation: an import of a few records
+      // re-matches the few images that hold those packages, not every image.
+      const oldest = await scans.oldestStale(EMBEDDED_SCANNER_UUID, generation);
+      const changed = oldest === null ? null : await scanner.changedSince(oldest);
+      if (oldest !== null && changed !== null) await scans.advanceUnaffected(EMBEDDED_SCANNER_UUID, oldest, generation, changed);
       const stale = await scans.stale(EMBEDDED_SCANNER_UUID, generation, REMATCH_BATCH);
-      if (stale.length === 0) return;
+      if (stale.length === 0) {
+        const settled = await scans.oldestGeneration(EMBEDDED_SCANNER_UUID);
+        if (settled !== null) await scanner.pruneChanges(settled);
+        return;
+      }
       const prepared = await scanner.prepare(stale.map((row) => row.inventory));
       // One statement per few reports, written while the next few are matched: the database parses and stores
       // reports of hundreds of kB while this process builds the next ones.
@@ -367,7 +377,8 @@ export class ScanService {
       } else {
         const matched = await scanner.match(inventory, { repository: row.repository, digest: row.digest, mime_type: target.mediaType });
         await this.whenQuiet();
-        succeeded = await scans.succeed(row.id, inventory, matched.report, matched.counts, matched.generation);
+        const keys = packageKeys(inventory).map((key) => changeKey(key.ecosystem, key.name));
+        succeeded = await scans.succeed(row.id, inventory, matched.report, matched.counts, matched.generation, keys);
       }
       if (succeeded) await this.publish("SCANNING_COMPLETED", row);
     } catch (error) {

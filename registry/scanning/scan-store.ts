@@ -127,12 +127,20 @@ export class ScanStore {
   }
 
   /** Stores a finished scan, unless it was stopped (or re-queued) meanwhile; false then. */
-  async succeed(id: string, inventory: StoredInventory | null, report: unknown, summary: ScanRow["summary"], generation: number | null): Promise<boolean> {
+  async succeed(
+    id: string,
+    inventory: StoredInventory | null,
+    report: unknown,
+    summary: ScanRow["summary"],
+    generation: number | null,
+    /** The image's packages as the vulnerability database keys them (changeKey), for re-matching only what changed. */
+    keys: string[] | null = null,
+  ): Promise<boolean> {
     const rows = await this.db.query(
       `UPDATE scan_reports SET status = 'Success', status_message = '', end_time = now(), claimed_by = NULL, claimed_at = NULL,
-              inventory = $2::jsonb, report = $3::jsonb, summary = $4::jsonb, generation = $5
+              inventory = $2::jsonb, report = $3::jsonb, summary = $4::jsonb, generation = $5, keys = $6::text[]
         WHERE id = $1 AND status = 'Running' RETURNING id`,
-      [id, inventory === null ? null : jsonb(inventory), jsonb(report), summary === null ? null : JSON.stringify(summary), generation],
+      [id, inventory === null ? null : jsonb(inventory), jsonb(report), summary === null ? null : JSON.stringify(summary), generation, keys],
     );
     return rows.length > 0;
   }
@@ -187,6 +195,40 @@ export class ScanStore {
         ORDER BY id LIMIT $3`,
       [scanner, generation, limit],
     );
+  }
+
+  /** The oldest generation a finished report of `scanner` behind `generation` was matched at (null: none such). */
+  async oldestStale(scanner: string, generation: number): Promise<number | null> {
+    const [row] = await this.db.query<{ oldest: string | null }>(
+      `SELECT min(generation) AS oldest FROM scan_reports
+        WHERE scanner = $1 AND scan_type = 'vulnerability' AND status = 'Success' AND keys IS NOT NULL AND generation < $2`,
+      [scanner, generation],
+    );
+    return row?.oldest == null ? null : Number(row.oldest);
+  }
+
+  /** The oldest generation any finished report of `scanner` was matched at (null: none). */
+  async oldestGeneration(scanner: string): Promise<number | null> {
+    const [row] = await this.db.query<{ oldest: string | null }>(
+      "SELECT min(generation) AS oldest FROM scan_reports WHERE scanner = $1 AND scan_type = 'vulnerability' AND status = 'Success'",
+      [scanner],
+    );
+    return row?.oldest == null ? null : Number(row.oldest);
+  }
+
+  /**
+   * Moves reports matched at `from` or later to `to` when none of their packages is among `changed` (every change
+   * after `from`): their findings cannot differ, so they are not read or rewritten. Returns how many moved.
+   */
+  async advanceUnaffected(scanner: string, from: number, to: number, changed: string[]): Promise<number> {
+    const rows = await this.db.query(
+      `UPDATE scan_reports SET generation = $3
+        WHERE scanner = $1 AND scan_type = 'vulnerability' AND status = 'Success' AND keys IS NOT NULL
+          AND generation >= $2 AND generation < $3 AND NOT (keys && $4::text[])
+       RETURNING id`,
+      [scanner, from, to, changed],
+    );
+    return rows.length;
   }
 
   /** Replaces re-matched reports in one statement, except those of scans started again meanwhile. */

@@ -67,6 +67,14 @@ const toIso = (value: Date | string | null): string | null => (value === null ? 
  * The offline vulnerability database (OSV records in the metadata database): imports, what was imported, and the
  * records matching looks up. Every import that changes something moves the generation on.
  */
+/** Past this many changed packages, filtering reports by them costs more than matching them all again. */
+const MAX_CHANGED_KEYS = 50_000;
+
+/** How a changed package is named in vulndb_changes and in a report's keys. */
+export function changeKey(ecosystem: string, name: string): string {
+  return `${ecosystem}\n${name}`;
+}
+
 export class VulnDb {
   private readonly batchSize: number;
   private readonly prefetchChunk: number;
@@ -103,10 +111,12 @@ export class VulnDb {
       if (result.errors.length < MAX_REPORTED_ERRORS) result.errors.push({ where, reason });
     };
     let batch = new Map<string, Pending>();
+    // The packages the written records named, before and after: what reports must be matched again for.
+    const touched = new Set<string>();
     const flush = async () => {
       if (batch.size === 0) return;
       // In id order, so that two imports writing the same records lock them in the same order (no deadlock).
-      const written = await this.writeBatch(source, [...batch.values()].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)));
+      const written = await this.writeBatch(source, [...batch.values()].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)), touched);
       result.imported += written;
       result.skipped += batch.size - written;
       batch = new Map();
@@ -137,14 +147,14 @@ export class VulnDb {
     } finally {
       // Also after a failure part-way: what was written is recorded, and the generation moves if anything changed.
       // An input refused before anything was read leaves no trace.
-      if (finished || result.imported + result.skipped + result.invalid > 0) result.generation = await this.recordImport(source, result);
+      if (finished || result.imported + result.skipped + result.invalid > 0) result.generation = await this.recordImport(source, result, touched);
     }
     if (result.imported > 0) for (const listener of this.changeListeners) listener();
     return result;
   }
 
   /** Writes the records newer than their stored versions and their index rows; returns how many were written. */
-  private async writeBatch(source: string, records: Pending[]): Promise<number> {
+  private async writeBatch(source: string, records: Pending[], touched: Set<string>): Promise<number> {
     return this.sql.transaction(async (tx) => {
       // Re-imports mostly hold records already stored: only ids and times go to the database for those.
       const stored = await tx.query<{ id: string; modified: Date }>(
@@ -166,7 +176,12 @@ export class VulnDb {
       if (written.length === 0) return 0;
       const ids = new Set(written.map((row) => row.id));
       const changed = newer.filter((r) => ids.has(r.id));
-      await tx.query("DELETE FROM vulndb_affected WHERE record_id IN (SELECT jsonb_array_elements_text($1::jsonb))", [JSON.stringify([...ids])]);
+      const before = await tx.query<{ ecosystem: string; name: string }>(
+        "DELETE FROM vulndb_affected WHERE record_id IN (SELECT jsonb_array_elements_text($1::jsonb)) RETURNING ecosystem, name",
+        [JSON.stringify([...ids])],
+      );
+      for (const key of before) touched.add(changeKey(key.ecosystem, key.name));
+      for (const record of changed) for (const key of record.keys) touched.add(changeKey(key.ecosystem, key.name));
       const keys = changed.flatMap((r) => r.keys.map((k) => [k.ecosystem, k.name, r.id]));
       if (keys.length > 0) {
         await tx.query(
@@ -180,7 +195,7 @@ export class VulnDb {
   }
 
   /** Updates the source's row (and every source's count: records move between sources) and, on a change, the generation. */
-  private async recordImport(source: string, result: ImportResult): Promise<number> {
+  private async recordImport(source: string, result: ImportResult, touched: ReadonlySet<string>): Promise<number> {
     return this.sql.transaction(async (tx) => {
       await tx.query(
         `INSERT INTO vulndb_sources (name, imported_at, last_imported, last_skipped, last_invalid) VALUES ($1, now(), $2, $3, $4)
@@ -189,10 +204,30 @@ export class VulnDb {
       );
       if (result.imported > 0) {
         await refreshSourceCounts(tx);
-        await tx.query("UPDATE vulndb_state SET generation = generation + 1");
+        const [{ generation }] = await tx.query<{ generation: string }>("UPDATE vulndb_state SET generation = generation + 1 RETURNING generation");
+        await tx.query("INSERT INTO vulndb_changes (generation, key) SELECT $1, unnest($2::text[]) ON CONFLICT DO NOTHING", [generation, [...touched]]);
       }
       const [state] = await tx.query<{ generation: string | number }>("SELECT generation FROM vulndb_state");
       return Number(state.generation);
+    });
+  }
+
+  /**
+   * The packages (changeKey) whose records changed after `generation`, or null when that is not known (changes from
+   * before they were noted, or pruned) or too many to be worth filtering by: then every report is matched again.
+   */
+  async changedSince(generation: number, limit = MAX_CHANGED_KEYS): Promise<string[] | null> {
+    const [state] = await this.sql.query<{ changes_since: string | null }>("SELECT changes_since FROM vulndb_state");
+    if (state.changes_since === null || generation < Number(state.changes_since)) return null;
+    const rows = await this.sql.query<{ key: string }>("SELECT DISTINCT key FROM vulndb_changes WHERE generation > $1 LIMIT $2", [generation, limit + 1]);
+    return rows.length > limit ? null : rows.map((row) => row.key);
+  }
+
+  /** Forgets the changes no report needs any more: those up to `generation` (the oldest any report was matched at). */
+  async pruneChanges(generation: number): Promise<void> {
+    await this.sql.transaction(async (tx) => {
+      await tx.query("DELETE FROM vulndb_changes WHERE generation <= $1", [generation]);
+      await tx.query("UPDATE vulndb_state SET changes_since = GREATEST(changes_since, $1)", [generation]);
     });
   }
 

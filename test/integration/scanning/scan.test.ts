@@ -150,6 +150,21 @@ describeWithTool("skopeo", "vulnerability scanning through the API and skopeo", 
       await waitUntil(async () => (await overviewOf("app", "1"))?.severity === "Critical", "the report is re-matched");
       expect((await overviewOf("app", "1"))?.summary).toMatchObject({ total: 2 * glibcBinaries + 1, summary: { Critical: glibcBinaries, High: glibcBinaries, Medium: 1 } });
       expect(await layers()).toEqual(layersBefore);
+
+      // A change to packages the image does not hold moves its report to the new generation without rewriting it.
+      const generatedAt = async () => ((await (await admin.fetch("/api/v2.0/projects/sec/repositories/app/artifacts/1/additions/vulnerabilities")).json()) as Record<string, { generated_at: string }>)[REPORT].generated_at;
+      const before = await generatedAt();
+      await importRecords([osvRecord("GHSA-berth-0004", "CVE-2099-0004", "npm", "left-pad", "9.9.9", MEDIUM)]);
+      if (db) {
+        const behind = async () =>
+          Number((await db.query("SELECT count(*) AS n FROM scan_reports WHERE status = 'Success' AND scan_type = 'vulnerability' AND generation < (SELECT generation FROM vulndb_state)")).rows[0].n);
+        await waitUntil(async () => (await behind()) === 0, "every report is at the new generation");
+      }
+      expect(await generatedAt()).toBe(before);
+      // A change to a package it holds re-matches it.
+      await importRecords([osvRecord("GHSA-berth-0005", "CVE-2099-0005", "npm", "semver", `${semverVersion.split(".")[0]}.999.1`, MEDIUM)]);
+      await waitUntil(async () => (await overviewOf("app", "1"))?.summary.summary.Medium === 2, "the report is re-matched for semver");
+      expect(await generatedAt()).not.toBe(before);
     } finally {
       await db?.end();
     }
@@ -178,7 +193,8 @@ describeWithTool("skopeo", "vulnerability scanning through the API and skopeo", 
     await scanned("multi", "m");
     expect(await overviewOf("multi", "m")).toMatchObject({
       severity: "Critical",
-      summary: { total: 2 * glibcBinaries + 2, summary: { Critical: glibcBinaries, High: glibcBinaries, Medium: 2 } },
+      // Both images hold semver, with its two Medium records.
+      summary: { total: 2 * glibcBinaries + 4, summary: { Critical: glibcBinaries, High: glibcBinaries, Medium: 4 } },
     });
     expect((await admin.fetch(`/v2/sec/multi/manifests/${raw.manifests[1].digest}`)).status).toBe(200);
     expect((await admin.fetch(`/v2/sec/multi/manifests/${raw.manifests[0].digest}`)).status).toBe(412);

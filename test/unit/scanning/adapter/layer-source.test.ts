@@ -15,7 +15,12 @@ function memoryCache() {
 }
 
 const noBlobs = { read: async () => null } as unknown as BlobStore;
-const noRecords: VulnerabilityDatabase = { generation: async () => 1, prefetch: async () => ({ recordsFor: async () => [] }) };
+const noRecords: VulnerabilityDatabase = {
+  generation: async () => 1,
+  prefetch: async () => ({ recordsFor: async () => [] }),
+  changedSince: async () => null,
+  pruneChanges: async () => undefined,
+};
 
 describe("layers read from another registry (the adapter API)", () => {
   it("inventories a streamed layer and caches it under its digest", async () => {
