@@ -13,10 +13,10 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { createWriteStream, readdirSync, readFileSync } from "node:fs";
 import { performance } from "node:perf_hooks";
-import { createServer } from "node:net";
 import path from "node:path";
 import { Client } from "pg";
 import { buildLayer, OCI_MEDIA_TYPES, sha256Digest, type Layer } from "../test/support/oci-image";
+import { freePort } from "../test/support/reference-registry";
 
 // ------------------------------------------------------------------------------------------------ settings
 
@@ -54,16 +54,6 @@ const seconds = (ms: number) => (ms / 1000).toFixed(2);
 
 // ------------------------------------------------------------------------------------------------ the server
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 const password = `Bench-${randomBytes(9).toString("hex")}`;
 const AUTH = `Basic ${Buffer.from(`admin:${password}`).toString("base64")}`;

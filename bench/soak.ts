@@ -12,13 +12,13 @@ import { execFile, spawn, type ChildProcess } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
 import { createWriteStream, readFileSync, writeFileSync, type WriteStream } from "node:fs";
 import { mkdir, mkdtemp, readFile, rm } from "node:fs/promises";
-import { createServer } from "node:net";
 import { cpus } from "node:os";
 import path from "node:path";
 import { buildLayer, OCI_MEDIA_TYPES, writeImage } from "../test/support/oci-image";
 import { startS3 } from "../test/support/s3";
 import { copy, SkopeoError } from "../test/support/skopeo";
 import { startRoundRobinProxy } from "../test/support/tcp-proxy";
+import { freePort } from "../test/support/reference-registry";
 
 // ------------------------------------------------------------------------------------------------ settings
 
@@ -82,16 +82,6 @@ function rssKb(pid: number): number | undefined {
   }
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 /** One `berth serve` on a fixed port; `start` again after a kill gives a new incarnation on the same port. */
 class Node {
