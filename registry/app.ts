@@ -331,7 +331,14 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   vulnDb.onChange(() => void scans.rematch().catch((error) => app.log.warn({ err: error }, "re-matching reports")));
   app.addHook("onReady", async () => scans.start());
   app.addHook("onClose", () => scans.close());
-  const autoScan = new AutoScan(projects, scans, (error) => app.log.error({ err: error }, "queuing a scan on push failed"));
+  const autoScan = new AutoScan(
+    projects,
+    scans,
+    (error) => app.log.error({ err: error }, "queuing a scan on push failed"),
+    (skipped) => app.log.warn({ skipped }, "auto_scan: the scan queue is full (BERTH_SCAN_QUEUE_MAX); pushed images left unscanned"),
+  );
+  // Pushes gathered last are queued before the database closes (any node may scan them later).
+  app.addHook("onClose", () => autoScan.flush());
   const events: EventPublisher = fanOut([deps.events ?? outbox, triggers, autoScan]);
   const quotas = new ProjectQuotas(deps.sql, events);
   const immutableRules = new ImmutableRules(deps.sql);

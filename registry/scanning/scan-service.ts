@@ -10,7 +10,7 @@ import { preventionThreshold, pullVerdict, type PullVerdict } from "./report/pul
 import { severityRank } from "./osv/match";
 import type { ScanRow, ScanStore, ScanType } from "./scan-store";
 import { cycloneDxSbom, CYCLONEDX_MEDIA_TYPE } from "./sbom/cyclonedx";
-import { scanTarget, type ScanTarget } from "./scan-target";
+import { IMAGE_TYPES, scanTarget, type ScanTarget } from "./scan-target";
 
 /** The embedded scanner's registration id: fixed, so every node and every restart names the same scanner. */
 export const EMBEDDED_SCANNER_UUID = "berth-embedded";
@@ -140,6 +140,23 @@ export class ScanService {
     for (const image of images) ids.push((await this.deps.scans.enqueue(image, repository, uuid, scanType, trigger, onlyNew)).id);
     this.wakeAll();
     return ids;
+  }
+
+  /**
+   * auto_scan's way in: queues scans of what was pushed, many at once and cheaply (a statement per scanner), images
+   * only and only those never scanned. Over the queue bound nothing is queued: false then.
+   */
+  async requestPushed(items: Array<{ repository: string; digest: string }>): Promise<boolean> {
+    if ((await this.deps.scans.pendingCount()) + items.length > this.options.queueMax) return false;
+    const byScanner = new Map<string, Array<{ repository: string; digest: string }>>();
+    for (const item of items) {
+      const { uuid } = await this.scannerFor(item.repository, "vulnerability");
+      byScanner.set(uuid, [...(byScanner.get(uuid) ?? []), item]);
+    }
+    let queued = 0;
+    for (const [uuid, pushed] of byScanner) queued += await this.deps.scans.enqueuePushed(pushed, uuid, IMAGE_TYPES);
+    if (queued > 0) this.wakeAll();
+    return true;
   }
 
   /** Stops queued and running scans of the artifact (and an index's images); how many were stopped. */

@@ -100,6 +100,29 @@ export class ScanStore {
     return Object.fromEntries(rows.map((row) => [row.status, row.count]));
   }
 
+  /**
+   * Queues vulnerability scans of pushed artifacts in one statement: only image manifests (media type and config
+   * type among `imageTypes`), only digests with no scan by `scanner` yet. Returns how many were queued.
+   */
+  async enqueuePushed(
+    items: Array<{ repository: string; digest: string }>,
+    scanner: string,
+    imageTypes: { manifests: readonly string[]; configs: readonly string[] },
+  ): Promise<number> {
+    const rows = await this.db.query(
+      `INSERT INTO scan_reports (id, digest, repository, scanner, scan_type, status, trigger)
+       SELECT gen_random_uuid()::text, m.digest, r.name, $3, 'vulnerability', 'Pending', 'EVENT'
+         FROM unnest($1::text[], $2::text[]) AS p(repository, digest)
+         JOIN repositories r ON r.name = p.repository
+         JOIN manifests m ON m.repository_id = r.id AND m.digest = p.digest
+        WHERE m.media_type = ANY($4::text[]) AND m.artifact_type = ANY($5::text[])
+       ON CONFLICT (digest, scanner, scan_type) DO NOTHING
+       RETURNING id`,
+      [items.map((item) => item.repository), items.map((item) => item.digest), scanner, imageTypes.manifests, imageTypes.configs],
+    );
+    return rows.length;
+  }
+
   /** How many scans wait (for the queue bound). */
   async pendingCount(): Promise<number> {
     const [{ count }] = await this.db.query<{ count: number }>("SELECT count(*)::int AS count FROM scan_reports WHERE status = 'Pending'");

@@ -1,10 +1,14 @@
 import type { DistributionMetadata } from "../distribution/metadata";
 import { MEDIA_TYPES } from "../distribution/manifest";
 
-/** Config media types of container images: what a vulnerability scanner can read (Harbor's scanners take these). */
-const IMAGE_CONFIGS = new Set(["application/vnd.oci.image.config.v1+json", "application/vnd.docker.container.image.v1+json"]);
+/** Manifest and config media types of container images: what a vulnerability scanner can read (Harbor's take these). */
+export const IMAGE_TYPES = {
+  manifests: [MEDIA_TYPES.ociManifest, MEDIA_TYPES.dockerManifest],
+  configs: ["application/vnd.oci.image.config.v1+json", "application/vnd.docker.container.image.v1+json"],
+} as const;
+const IMAGE_CONFIGS = new Set<string>(IMAGE_TYPES.configs);
 const INDEXES = new Set<string>([MEDIA_TYPES.ociIndex, MEDIA_TYPES.dockerManifestList]);
-const IMAGES = new Set<string>([MEDIA_TYPES.ociManifest, MEDIA_TYPES.dockerManifest]);
+const IMAGES = new Set<string>(IMAGE_TYPES.manifests);
 
 // Layers that live elsewhere by design (Windows base layers) are not in the registry to read.
 const FOREIGN = /foreign|nondistributable/;

@@ -104,6 +104,15 @@ describeWithTool("skopeo", "vulnerability scanning through the API and skopeo", 
     );
     // Most severe first.
     expect(findings[findings.length - 1]).toEqual(expect.objectContaining({ id: "CVE-2099-0002", package: "semver", version: semverVersion, severity: "Medium" }));
+
+    // auto_scan queues images only: an artifact that is not one (an SBOM referrer) gets no scan. Pushes are queued in
+    // order, so once an image pushed after it is scanned, its turn has passed.
+    const referrer = await admin.pushReferrer("sec/app", await admin.pushImage("sec/app", "subject"), "application/vnd.example.sbom", "{}");
+    const after = path.join(work, "after");
+    await writeImage(after, { tag: "after", layers: [app] });
+    await copy(`oci:${after}:after`, `${registry("sec/app")}:after`, { destCreds: ADMIN_CREDS });
+    await scanned("app", "after");
+    expect((await artifact("app", referrer)).scan_overview).toBeUndefined();
   });
 
   it("refuses pulls at or above the project's severity with 412 naming the severity and CVE, to skopeo too; HEAD still answers", async () => {
