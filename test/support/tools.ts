@@ -66,3 +66,25 @@ export function describeWithTool(tool: string, title: string, fn: () => void): v
       return;
   }
 }
+
+/**
+ * `test` when what it needs (`available`) is on this machine. Otherwise a test skipped with `reason` in its title,
+ * or, under CI=true (where .ci/run installs it), a test that fails with the reason: never a silent no-op in CI.
+ */
+export function testIf(available: boolean, reason: string): jest.It {
+  if (available) return test;
+  const missing = ((name: string, fn?: jest.ProvidesCallback) =>
+    isCi()
+      ? test(name, () => {
+          throw new Error(`required under CI=true: ${reason}`);
+        })
+      : test.skip(`${name} [skipped: ${reason}]`, fn)) as jest.It;
+  return missing;
+}
+
+/** `describe` for a suite that needs `available`: as testIf, for a whole suite. */
+export function describeIf(available: boolean, reason: string, title: string, fn: () => void): void {
+  if (available) describe(title, fn);
+  else if (isCi()) describe(title, () => testIf(false, reason)("its fixture", () => undefined));
+  else describe.skip(`${title} [skipped: ${reason}]`, fn);
+}

@@ -1,6 +1,7 @@
 import { execFileSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { analyze, interest, paragraphs } from "../../../../registry/scanning/analyzers/dpkg";
+import { testIf } from "../../../support/tools";
 
 const HOST_STATUS = "/var/lib/dpkg/status";
 
@@ -60,7 +61,7 @@ describe("dpkg analyzer: analyze", () => {
     expect(packages.map((pkg) => [pkg.name, pkg.sourceName, pkg.path])).toEqual([["libssl3", "openssl", "var/lib/dpkg/status.d/libssl3"]]);
   });
 
-  (existsSync(HOST_STATUS) ? test : test.skip)("this machine's real status file (Debian 12): the packages, sources and source versions dpkg-query lists", () => {
+  testIf(existsSync(HOST_STATUS), "a Debian host's /var/lib/dpkg/status")("this machine's real status file (Debian 12): the packages, sources and source versions dpkg-query lists", () => {
     const packages = analyze("var/lib/dpkg/status", readFileSync(HOST_STATUS));
     const format = "${Package}:${Architecture} ${Version} ${source:Package} ${source:Version}\n";
     const listed = execFileSync("dpkg-query", ["-W", "-f", format], { encoding: "utf8" }).trim().split("\n");

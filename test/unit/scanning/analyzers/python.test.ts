@@ -1,6 +1,7 @@
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import path from "node:path";
 import { analyze, interest, normalizePythonName, PYTHON_METADATA_MAX_BYTES } from "../../../../registry/scanning/analyzers/python";
+import { describeIf } from "../../../support/tools";
 
 // The header of Debian 12's python3-yaml METADATA, verbatim (the description after the blank line is trimmed).
 const PYYAML_METADATA = `Metadata-Version: 2.1
@@ -90,7 +91,7 @@ const realMetadata = existsSync(distPackages)
       .filter((m): m is { file: string; name: string; version: string } => m !== null)
   : [];
 
-(realMetadata.length > 0 ? describe : describe.skip)(`python analyzer on ${distPackages} (${realMetadata.length} distributions)`, () => {
+describeIf(realMetadata.length > 0, `Debian's Python packages in ${distPackages} (apt install python3-yaml)`, `python analyzer on ${distPackages} (${realMetadata.length} distributions)`, () => {
   test("every distribution's name and version match its directory name", () => {
     for (const { file, name, version } of realMetadata) {
       const relative = file.slice(1);

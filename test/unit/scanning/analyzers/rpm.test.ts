@@ -7,7 +7,7 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { analyze, interest, packagesOfHeaders, parseSourceRpm, readRpmHeader, RpmHeaderError } from "../../../../registry/scanning/analyzers/rpm";
-import { findTool } from "../../../support/tools";
+import { findTool, testIf } from "../../../support/tools";
 import { rpmPackageHeader as pkg, SCHEMA, sqlJsDatabase } from "./rpm-fixtures";
 
 const BLOBS = [
@@ -62,7 +62,7 @@ describe("rpm analyzer", () => {
     expect(packages.map((p) => p.name)).toEqual(["bash", "openssl-libs", "python3-dateutil"]);
   });
 
-  (findTool("sqlite3") ? test : test.skip)("an rpmdb.sqlite written by the sqlite3 command (another SQLite than sql.js's)", async () => {
+  testIf(findTool("sqlite3") !== null, "the sqlite3 command (apt install sqlite3)")("an rpmdb.sqlite written by the sqlite3 command (another SQLite than sql.js's)", async () => {
     const dir = mkdtempSync(path.join(tmpdir(), "berth-rpmdb-"));
     try {
       const file = path.join(dir, "rpmdb.sqlite");

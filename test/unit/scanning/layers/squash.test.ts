@@ -10,6 +10,7 @@ import { matchInventory, type VulnerabilitySource } from "../../../../registry/s
 import type { OsvRecord } from "../../../../registry/scanning/osv/types";
 import { rpmPackageHeader, sqlJsDatabase } from "../analyzers/rpm-fixtures";
 import { blob, gzipLayer, type TarEntry } from "./layer-tar";
+import { testIf } from "../../../support/tools";
 
 const DEBIAN_OS_RELEASE = 'PRETTY_NAME="Debian GNU/Linux 12 (bookworm)"\nNAME="Debian GNU/Linux"\nVERSION_ID="12"\nID=debian\n';
 const UBUNTU_OS_RELEASE = 'PRETTY_NAME="Ubuntu 22.04.4 LTS"\nNAME="Ubuntu"\nVERSION_ID="22.04"\nID=ubuntu\nID_LIKE=debian\n';
@@ -178,7 +179,7 @@ describe("squashLayers", () => {
     expect(findings.map((finding) => [finding.id, finding.package, finding.fix_version])).toEqual([["CVE-2023-4911", "libc6", "2.36-9+deb12u3"]]);
   });
 
-  (existsSync("/var/lib/dpkg/status") ? test : test.skip)("the host's real status file: every package survives squashing once", async () => {
+  testIf(existsSync("/var/lib/dpkg/status"), "a Debian host's /var/lib/dpkg/status")("the host's real status file: every package survives squashing once", async () => {
     const status = readFileSync("/var/lib/dpkg/status");
     const lower = await layer([{ name: "var/lib/dpkg/status", content: status }, { name: "usr/lib/os-release", content: DEBIAN_OS_RELEASE }]);
     const upper = await layer([{ name: "usr/lib/os-release", content: DEBIAN_OS_RELEASE }]);
