@@ -19,26 +19,11 @@ PG=${SCAN_PG:-postgres://postgres@127.0.0.1:5432/postgres}
 log() { printf '[scan-%s %s] %s\n' "$MODE" "$(date +%H:%M:%S)" "$*" >&2; }
 
 command -v psql >/dev/null || { log "missing psql"; exit 2; }
+# shellcheck source=bench/lib.sh
+. "$ROOT/bench/lib.sh"
+ensure_built
 MAIN=$ROOT/dist/registry/main.js
-if [ ! -f "$MAIN" ] || [ -n "$(find "$ROOT/registry" -newer "$MAIN" -print -quit)" ]; then
-  log "building Berth (npm run build)"; (cd "$ROOT" && npm run build >&2)
-fi
-
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/berth-scan-$MODE.XXXXXX")
-DB=berth_scanbench_$(od -An -N6 -tx1 /dev/urandom | tr -d ' \n')
-DRIVER_PID=""; DB_MADE=""
-cleanup() {
-  local rc=$?
-  set +e
-  trap - EXIT INT TERM
-  if [ -n "$DRIVER_PID" ] && kill -0 "$DRIVER_PID" 2>/dev/null; then kill "$DRIVER_PID"; wait "$DRIVER_PID" 2>/dev/null; fi
-  [ -n "$DB_MADE" ] && psql "$PG" -q -v ON_ERROR_STOP=1 -c "DROP DATABASE IF EXISTS $DB WITH (FORCE)" >/dev/null
-  if [ -n "${BENCH_KEEP:-}" ]; then mkdir -p "$BENCH_KEEP" && cp "$WORK"/berth-*.log "$BENCH_KEEP/" 2>/dev/null; fi
-  rm -rf "$WORK"
-  exit "$rc"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+bench_workspace "berth-scan-$MODE" berth_scanbench "${BENCH_KEEP:-}" "berth-*.log"
 
 log "compiling bench/scan-bench.ts"
 "$ROOT/node_modules/.bin/tsc" --outDir "$WORK/js" --rootDir "$ROOT" --module commonjs --target ES2022 --esModuleInterop \

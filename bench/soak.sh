@@ -23,28 +23,11 @@ log() { printf '[soak %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 
 for t in skopeo wrk psql; do command -v "$t" >/dev/null || { log "missing $t"; exit 2; }; done
 [ -d "$ROOT/node_modules" ] || { log "no node_modules: run npm ci first"; exit 2; }
+# shellcheck source=bench/lib.sh
+. "$ROOT/bench/lib.sh"
+ensure_built
 MAIN=$ROOT/dist/registry/main.js
-if [ ! -f "$MAIN" ] || [ -n "$(find "$ROOT/registry" -newer "$MAIN" -print -quit)" ]; then
-  log "building Berth (npm run build)"; (cd "$ROOT" && npm run build >&2)
-fi
-
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/berth-soak.XXXXXX")
-DB=berth_soak_$(od -An -N6 -tx1 /dev/urandom | tr -d ' \n')
-DRIVER_PID=""; DB_MADE=""
-cleanup() {
-  local rc=$?
-  set +e
-  trap - EXIT INT TERM
-  if [ -n "$DRIVER_PID" ] && kill -0 "$DRIVER_PID" 2>/dev/null; then
-    kill "$DRIVER_PID"; wait "$DRIVER_PID" 2>/dev/null     # the driver SIGKILLs its nodes, proxy and wrk on exit
-  fi
-  [ -n "$DB_MADE" ] && psql "$PG" -q -v ON_ERROR_STOP=1 -c "DROP DATABASE IF EXISTS $DB WITH (FORCE)" >/dev/null
-  if [ -n "${SOAK_KEEP:-}" ]; then mkdir -p "$SOAK_KEEP" && cp "$WORK"/node-*.log "$WORK"/soak.lua "$SOAK_KEEP/" 2>/dev/null; fi
-  rm -rf "$WORK"
-  exit "$rc"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+bench_workspace berth-soak berth_soak "${SOAK_KEEP:-}" "node-*.log" soak.lua
 
 # The driver is TypeScript that reuses test/support (proxy, s3rver, OCI layouts, skopeo): compile it and what it
 # imports with the project's tsc into the temp dir; NODE_PATH lets the output find node_modules from there.

@@ -8,6 +8,7 @@ import { hostFixture, parseCsv, type HostFixture } from "../../support/scanned-i
 import { copy } from "../../support/skopeo";
 import { describeWithTool } from "../../support/tools";
 import { waitUntil } from "../../support/wait";
+import type { VulnerabilityItem } from "../../../registry/scanning/security-hub";
 
 const JSON_HEADERS = { "Content-Type": "application/json" };
 const PASSWORD = "Hub-Passw0rd";
@@ -15,20 +16,7 @@ const PASSWORD = "Hub-Passw0rd";
 const EVIL_SUMMARY = '=HYPERLINK("http://evil.example/","x"), "quoted"\nsecond line';
 const HARBOR_HEADER = ["Repository", "Artifact Digest", "Tags", "CVE", "Package", "Current Version", "Fixed in version", "Severity", "CWE Ids", "Additional Data", "Scanner"];
 
-interface Item {
-  project_id: number;
-  repository_name: string;
-  digest: string;
-  tags?: string[];
-  cve_id: string;
-  severity: string;
-  cvss_v3_score: number | null;
-  package: string;
-  version: string;
-  fixed_version: string;
-  desc: string;
-  links: string[];
-}
+type Item = VulnerabilityItem;
 
 /**
  * The security hub and CVE export on real scanned images: the host's dpkg status and this project's semver, pushed
