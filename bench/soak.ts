@@ -240,6 +240,8 @@ class Soak {
       BERTH_S3_ACCESS_KEY: s3.accessKey,
       BERTH_S3_SECRET_KEY: s3.secretKey,
       BERTH_SECRET_KEY_FILE: keyFile,
+      // Two nodes on one host: the default metrics address (127.0.0.1:9090) would be taken by the first.
+      BERTH_METRICS_ADDR: "off",
     };
     const ports = [await freePort(), await freePort()];
     this.nodes = ["a", "b"].map((name, i) => new Node(name, ports[i]!, env, this.incarnations, (node) => this.onUnexpectedExit(node)));
