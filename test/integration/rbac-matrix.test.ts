@@ -297,7 +297,54 @@ const ACTIONS: Action[] = [
     name: "read the scan all schedule and progress (/api)",
     allowed: both(["sysadmin"]),
     ok: 200,
-    run: async (client) => Math.max((await client.fetch("/api/v2.0/system/scanAll/schedule")).status, (await client.fetch("/api/v2.0/scans/all/metrics")).status),
+    run: async (client) => {
+      const paths = ["/api/v2.0/system/scanAll/schedule", "/api/v2.0/scans/all/metrics", "/api/v2.0/scans/schedule/metrics"];
+      return Math.max(...(await Promise.all(paths.map(async (p) => (await client.fetch(p)).status))));
+    },
+  },
+  {
+    name: "set the scan all schedule (/api)",
+    allowed: both(["sysadmin"]),
+    ok: 200,
+    run: async (client) =>
+      (await client.fetch("/api/v2.0/system/scanAll/schedule", { method: "PUT", headers: JSON_HEADERS, body: '{"schedule":{"type":"None"}}' })).status,
+  },
+  // Rows whose allowed answer is a refusal of the request's state (nothing to stop, no mirror, no such scanner):
+  // what they show is that the permission check comes first and lets exactly these callers through.
+  {
+    name: "stop scan all (/api; none running: 400)",
+    allowed: both(["sysadmin"]),
+    ok: 400,
+    run: async (client) => (await client.fetch("/api/v2.0/system/scanAll/stop", { method: "POST" })).status,
+  },
+  {
+    name: "stop an artifact's scan (/api; none running: 400)",
+    allowed: both(["sysadmin", "projectAdmin", "maintainer"]),
+    ok: 400,
+    run: async (client, project) => (await client.fetch(`/api/v2.0/projects/${project}/repositories/app/artifacts/v1/scan/stop`, { method: "POST" })).status,
+  },
+  {
+    name: "sync the vulnerability database (/api; no mirror: 412)",
+    allowed: both(["sysadmin"]),
+    ok: 412,
+    run: async (client) => (await client.fetch("/api/v2.0/vulndb/sync", { method: "POST" })).status,
+  },
+  {
+    name: "ping a scanner adapter (/api; no url: 400)",
+    allowed: both(["sysadmin"]),
+    ok: 400,
+    run: async (client) => (await client.fetch("/api/v2.0/scanners/ping", { method: "POST", headers: JSON_HEADERS, body: "{}" })).status,
+  },
+  {
+    name: "change and delete a scanner registration (/api; none such: 404)",
+    allowed: both(["sysadmin"]),
+    ok: 404,
+    run: async (client) => {
+      const path = "/api/v2.0/scanners/00000000-0000-4000-8000-000000000000";
+      const put = (await client.fetch(path, { method: "PUT", headers: JSON_HEADERS, body: '{"name":"x","url":"https://scanner.example"}' })).status;
+      const removed = (await client.fetch(path, { method: "DELETE" })).status;
+      return put === removed ? put : -1;
+    },
   },
   // Security hub and CVE export (scan-hub).
   {
