@@ -5,9 +5,9 @@ import { HashingStream, parseDigest } from "../distribution/digest";
 import type { BlobStore } from "../storage/blob-store";
 import { osvEcosystemOf as osEcosystemOfDistribution } from "./analyzers/os-release";
 import { inventoryOfLayer, LAYER_INVENTORY_VERSION, squashLayers, type LayerInventory, type LayerWalkOptions } from "./layers";
-import { matchInventory, osvEcosystemOf, summarize, type MatchMemo, type VulnerabilitySource } from "./osv/match";
-import { vulnerabilityReport, type ReportArtifact, type ReportCounts, type ScannerInfo, type VulnerabilityReport } from "./report/harbor";
-import type { ScanStore, StoredInventory } from "./scan-store";
+import { judge, letRequestsIn, matchInventory, osvEcosystemOf, subjectOfKey, summarize, type Finding, type Judgement, type MatchMemo, type VulnerabilitySource } from "./osv/match";
+import { vulnerabilityReport, type ReportArtifact, type ScannerInfo, type VulnerabilityReport } from "./report/harbor";
+import type { MatchedImage, ScanStore, StoredInventory } from "./scan-store";
 import { changeKey } from "./vulndb/store";
 import type { LayerRef } from "./scan-target";
 
@@ -46,10 +46,8 @@ export interface PreparedDatabase {
   memo: MatchMemo;
 }
 
-export interface MatchedReport {
-  report: VulnerabilityReport;
-  counts: ReportCounts;
-  generation: number;
+export interface MatchedReport extends MatchedImage {
+  findings: Finding[];
   /** Packages whose versions their ecosystem's ordering could not read (not judged). */
   unmatched: number;
 }
@@ -108,9 +106,31 @@ export class EmbeddedScanner {
   /** Matches an inventory against the database (as it is now, or as `prepared` loaded it). */
   async match(stored: StoredInventory, artifact: ReportArtifact, prepared?: PreparedDatabase): Promise<MatchedReport> {
     const { source, generation, memo } = prepared ?? (await this.prepare([stored]));
-    const { findings, unmatched } = await matchInventory(stored.inventory, stored.osEcosystem, source, memo);
-    const report = vulnerabilityReport(artifact, this.info, findings, new Date());
-    return { report, counts: summarize(findings), generation, unmatched: unmatched.length };
+    const { findings, unmatched, packages, judgements } = await matchInventory(stored.inventory, stored.osEcosystem, source, memo);
+    const heading = { generated_at: new Date().toISOString(), artifact, scanner: this.info };
+    const keys = packageKeys(stored).map((key) => changeKey(key.ecosystem, key.name));
+    return { findings, heading, packages, judgements, counts: summarize(findings), generation, keys, unmatched: unmatched.length };
+  }
+
+  /** The whole report of a match, as an adapter's client reads it. */
+  report(matched: MatchedReport): VulnerabilityReport {
+    return vulnerabilityReport(matched.heading.artifact, this.info, matched.findings, new Date(matched.heading.generated_at));
+  }
+
+  /**
+   * Judges stored package versions (judgement keys) again against the database as it is now, their records loaded at
+   * once; the generation read before them (an import landing meanwhile leaves them stale, never wrongly current).
+   */
+  async rejudge(keys: string[]): Promise<{ generation: number; judgements: Map<string, Judgement> }> {
+    const subjects = keys.map((key) => ({ key, subject: subjectOfKey(key) }));
+    const generation = await this.vulndb.generation();
+    const source = await this.vulndb.prefetch(subjects.map(({ subject }) => ({ ecosystem: subject.osvEcosystem, name: subject.name })));
+    const judgements = new Map<string, Judgement>();
+    for (const [index, { key, subject }] of subjects.entries()) {
+      await letRequestsIn(index);
+      judgements.set(key, await judge(subject, source));
+    }
+    return { generation, judgements };
   }
 
   private layerInventory(digest: string, source?: LayerSource): Promise<LayerInventory> {

@@ -3,8 +3,7 @@ import type { DistributionMetadata } from "../distribution/metadata";
 import type { EventPublisher, EventType } from "../events/events";
 import { isPublic, type ProjectRef, type ProjectStore } from "../projects/projects";
 import type { CveAllowlists } from "./allowlists";
-import { packageKeys, type EmbeddedScanner } from "./embedded-scanner";
-import { changeKey } from "./vulndb/store";
+import type { EmbeddedScanner } from "./embedded-scanner";
 import { VULNERABILITY_REPORT_MIME_TYPE, indexSummary, reportSummary, type ReportCounts, type ReportSummary, type ScannerInfo, type VulnerabilityReport } from "./report/harbor";
 import { preventionThreshold, pullVerdict, type PullVerdict } from "./report/pull-policy";
 import { severityRank } from "./osv/match";
@@ -69,8 +68,12 @@ export class NotScannableError extends Error {}
 export class ScanQueueFullError extends Error {}
 
 const RENEW_MS = 60_000;
-const REMATCH_BATCH = 200;
-const REMATCH_WRITE_BATCH = 20;
+/** Reports counted again per statement. */
+const RECOUNT_BATCH = 500;
+/** Package versions judged again per load of their records. */
+const REJUDGE_BATCH = 1_000;
+/** Reports stored whole converted per load of records. */
+const LEGACY_BATCH = 50;
 const QUIET_POLL_MS = 5;
 
 /**
@@ -270,8 +273,10 @@ export class ScanService {
   }
 
   /**
-   * Re-matches finished reports of an older database generation against the current one, from their stored
-   * inventories: no layer is read again. Batches share one load of the records their packages need.
+   * Brings finished reports up to the vulnerability database's generation without reading a layer: the judgements of
+   * package versions whose records changed are made again (each once, whatever number of images hold it), and the
+   * reports holding them counted again. Reports stored whole by an earlier version are matched from their stored
+   * inventories into that form first.
    */
   rematch(): Promise<void> {
     this.rematching ??= this.rematchAll().finally(() => (this.rematching = null));
@@ -280,45 +285,55 @@ export class ScanService {
 
   private async rematchAll(): Promise<void> {
     const { scans, scanner } = this.deps;
+    while (!this.stopped && (await this.convertLegacy()));
     for (;;) {
       if (this.stopped) return;
       const generation = await scanner.generation();
-      // Reports none of whose packages changed only move to the new generation: an import of a few records
-      // re-matches the few images that hold those packages, not every image.
+      await this.rejudge(generation);
+      // Reports none of whose packages changed only move to the new generation; the others are counted again.
       const oldest = await scans.oldestStale(EMBEDDED_SCANNER_UUID, generation);
       const changed = oldest === null ? null : await scanner.changedSince(oldest);
       if (oldest !== null && changed !== null) await scans.advanceUnaffected(EMBEDDED_SCANNER_UUID, oldest, generation, changed);
-      const stale = await scans.stale(EMBEDDED_SCANNER_UUID, generation, REMATCH_BATCH);
+      const stale = await scans.stale(EMBEDDED_SCANNER_UUID, generation, RECOUNT_BATCH);
       if (stale.length === 0) {
         const settled = await scans.oldestGeneration(EMBEDDED_SCANNER_UUID);
-        if (settled !== null) await scanner.pruneChanges(settled);
+        if (settled !== null) await scanner.pruneChanges(Math.min(settled, (await scans.oldestJudgement()) ?? settled));
+        await scans.pruneJudgements();
         return;
       }
-      const prepared = await scanner.prepare(stale.map((row) => row.inventory));
-      // One statement per few reports, written while the next few are matched: the database parses and stores
-      // reports of hundreds of kB while this process builds the next ones.
-      const rematched: Array<{ id: string; report: VulnerabilityReport; summary: ReportCounts }> = [];
-      let writing: Promise<void> = Promise.resolve();
-      const write = async () => {
-        const rows = rematched.splice(0);
-        await writing;
-        writing = scans.rematched(rows, prepared.generation);
-        // Handled where it is awaited (the next write, or the end of the batch), not a rejection left unhandled meanwhile.
-        writing.catch(() => undefined);
-      };
-      try {
-        for (const row of stale) {
-          const matched = await scanner.match(row.inventory, { repository: row.repository, digest: row.digest, mime_type: VULNERABILITY_REPORT_MIME_TYPE }, prepared);
-          rematched.push({ id: row.id, report: matched.report, summary: matched.counts });
-          if (rematched.length === REMATCH_WRITE_BATCH) await write();
-        }
-        await write();
-      } finally {
-        await writing;
-      }
-      // A generation that moved during the batch leaves its rows stale: the next round takes them again.
-      if (prepared.generation !== generation) continue;
+      await this.whenQuiet();
+      await scans.recount(stale, generation);
     }
+  }
+
+  /** Judges again the stored package versions whose records changed since they were judged; moves the rest along. */
+  private async rejudge(generation: number): Promise<void> {
+    const { scans, scanner } = this.deps;
+    const oldest = await scans.oldestJudgement();
+    if (oldest === null || oldest >= generation) return;
+    const changed = await scanner.changedSince(oldest);
+    for (;;) {
+      if (this.stopped) return;
+      const batch = await scans.staleJudgements(generation, changed, REJUDGE_BATCH);
+      if (batch.length === 0) break;
+      await this.whenQuiet();
+      const judged = await scanner.rejudge(batch.map((row) => row.key));
+      await scans.saveJudgements(judged.generation, judged.judgements);
+    }
+    await scans.advanceJudgements(generation);
+  }
+
+  /** Matches a batch of reports stored whole (with their inventories) into packages and judgements; false: none left. */
+  private async convertLegacy(): Promise<boolean> {
+    const { scans, scanner } = this.deps;
+    const legacy = await scans.legacy(EMBEDDED_SCANNER_UUID, LEGACY_BATCH);
+    if (legacy.length === 0) return false;
+    const prepared = await scanner.prepare(legacy.map((row) => row.inventory));
+    for (const row of legacy) {
+      const artifact = row.report?.artifact ?? { repository: row.repository, digest: row.digest, mime_type: VULNERABILITY_REPORT_MIME_TYPE };
+      await scans.succeedMatched(row.id, await scanner.match(row.inventory, artifact, prepared), false);
+    }
+    return true;
   }
 
   /** The images a scan of `target` covers: itself, or an index's children that are images here. */
@@ -381,7 +396,7 @@ export class ScanService {
       if (row.scanner !== EMBEDDED_SCANNER_UUID) {
         if (!this.deps.external) throw new Error(`scanner ${row.scanner} is not available`);
         const scanned = await this.deps.external.scan(row.scanner, row.repository, target);
-        if (await scans.succeed(row.id, null, scanned.report, scanned.counts, null)) await this.publish("SCANNING_COMPLETED", row);
+        if (await scans.succeed(row.id, scanned.report, scanned.counts)) await this.publish("SCANNING_COMPLETED", row);
         return;
       }
       const inventory = await scanner.inventory(target.layers);
@@ -390,12 +405,11 @@ export class ScanService {
       if (row.scan_type === "sbom") {
         const document = cycloneDxSbom({ repository: row.repository, digest: row.digest }, inventory.inventory, { tool: { name: this.scanner.name, version: this.scanner.version } });
         const sbomDigest = await this.deps.publishSbom!(row.repository, target, document, row.summary?.sbom_digest ?? null);
-        succeeded = await scans.succeed(row.id, null, { media_type: CYCLONEDX_MEDIA_TYPE, sbom_digest: sbomDigest }, { sbom_digest: sbomDigest }, null);
+        succeeded = await scans.succeed(row.id, { media_type: CYCLONEDX_MEDIA_TYPE, sbom_digest: sbomDigest }, { sbom_digest: sbomDigest });
       } else {
         const matched = await scanner.match(inventory, { repository: row.repository, digest: row.digest, mime_type: target.mediaType });
         await this.whenQuiet();
-        const keys = packageKeys(inventory).map((key) => changeKey(key.ecosystem, key.name));
-        succeeded = await scans.succeed(row.id, inventory, matched.report, matched.counts, matched.generation, keys);
+        succeeded = await scans.succeedMatched(row.id, matched);
       }
       if (succeeded) await this.publish("SCANNING_COMPLETED", row);
     } catch (error) {

@@ -1,7 +1,11 @@
 import { randomUUID } from "node:crypto";
-import type { Queryable } from "../db/sql";
+import type { Queryable, Sql } from "../db/sql";
 import type { Inventory } from "./inventory";
-import type { ReportCounts, ScanStatus, VulnerabilityReport } from "./report/harbor";
+import { subjectOfKey, summarizeGroups, type JudgedPackage, type Judgement } from "./osv/match";
+import type { HarborSeverity } from "./osv/severity";
+import { vulnerabilityReport, type ReportArtifact, type ReportCounts, type ScannerInfo, type ScanStatus, type VulnerabilityReport } from "./report/harbor";
+import { FINDING_COLUMNS, findingOfRow, STORED_FINDINGS, type FindingRow } from "./stored-findings";
+import { changeKey } from "./vulndb/store";
 
 export type ScanType = "vulnerability" | "sbom";
 
@@ -22,7 +26,7 @@ export interface ScanRow {
   summary: (ReportCounts & { sbom_digest?: undefined }) | { sbom_digest: string; severity?: undefined } | null;
 }
 
-/** What a finished vulnerability scan keeps: the image's inventory (for re-matching) and the report. */
+/** An image's inventory with the OS ecosystem its OS packages are matched in. */
 export interface StoredInventory {
   /** The OSV ecosystem of the image's OS packages (`Debian:12`), null when the OS is unknown. */
   osEcosystem: string | null;
@@ -30,8 +34,34 @@ export interface StoredInventory {
 }
 
 export interface ScanResult extends ScanRow {
-  inventory: StoredInventory | null;
   report: VulnerabilityReport | Record<string, unknown> | null;
+}
+
+/**
+ * What the embedded scanner stores of an image it matched: the report's heading (its findings are the packages'
+ * judgements, joined when read), the image's packages with the judgements they name, the counts, the database
+ * generation, and the packages as vulndb_changes keys them (keys).
+ */
+export interface MatchedImage {
+  heading: ReportHeading;
+  packages: JudgedPackage[];
+  judgements: Map<string, Judgement>;
+  counts: ReportCounts;
+  generation: number;
+  keys: string[];
+}
+
+/** A report of the embedded scanner without its findings. */
+export interface ReportHeading {
+  generated_at: string;
+  artifact: ReportArtifact;
+  scanner: ScannerInfo;
+}
+
+/** A judgement of a package version, by its key (judgementKey), as re-matching reads them back. */
+export interface StoredJudgement {
+  key: string;
+  change_key: string;
 }
 
 /** JSON for a jsonb column: PostgreSQL's jsonb cannot hold U+0000, which a layer's file contents may carry. */
@@ -54,7 +84,7 @@ const ROW_COLUMNS = `id, digest, repository, scanner, scan_type, status, status_
  * scanner and scan type, as Harbor keeps one report per artifact and scanner.
  */
 export class ScanStore {
-  constructor(private readonly db: Queryable) {}
+  constructor(private readonly db: Sql) {}
 
   /**
    * Queues a scan of `digest` (a new row, or the existing one made Pending again). A scan already queued or running
@@ -150,22 +180,114 @@ export class ScanStore {
   }
 
   /** Stores a finished scan, unless it was stopped (or re-queued) meanwhile; false then. */
-  async succeed(
-    id: string,
-    inventory: StoredInventory | null,
-    report: unknown,
-    summary: ScanRow["summary"],
-    generation: number | null,
-    /** The image's packages as the vulnerability database keys them (changeKey), for re-matching only what changed. */
-    keys: string[] | null = null,
-  ): Promise<boolean> {
+  async succeed(id: string, report: unknown, summary: ScanRow["summary"]): Promise<boolean> {
     const rows = await this.db.query(
       `UPDATE scan_reports SET status = 'Success', status_message = '', end_time = now(), claimed_by = NULL, claimed_at = NULL,
-              inventory = $2::jsonb, report = $3::jsonb, summary = $4::jsonb, generation = $5, keys = $6::text[]
+              inventory = NULL, report = $2::jsonb, summary = $3::jsonb, generation = NULL, keys = NULL
         WHERE id = $1 AND status = 'Running' RETURNING id`,
-      [id, inventory === null ? null : jsonb(inventory), jsonb(report), summary === null ? null : JSON.stringify(summary), generation, keys],
+      [id, jsonb(report), summary === null ? null : JSON.stringify(summary)],
     );
     return rows.length > 0;
+  }
+
+  /**
+   * Stores the embedded scanner's match of an image: its packages (replacing those of an earlier scan), the
+   * judgements they name where none as new is stored, and the report's heading and counts. `running` (a scan): only
+   * while the scan still runs, false when it was stopped or queued again meanwhile; otherwise (a report matched
+   * again from its stored inventory) only while the report stands.
+   */
+  async succeedMatched(id: string, matched: MatchedImage, running = true): Promise<boolean> {
+    return this.db.transaction(async (tx) => {
+      const done = await tx.query(
+        `UPDATE scan_reports SET status = 'Success', status_message = '', end_time = ${running ? "now()" : "end_time"}, claimed_by = NULL, claimed_at = NULL,
+                inventory = NULL, report = $2::jsonb, summary = $3::jsonb, generation = $4, keys = $5::text[]
+          WHERE id = $1 AND status = '${running ? "Running" : "Success"}' RETURNING id`,
+        [id, jsonb(matched.heading), JSON.stringify(matched.counts), matched.generation, matched.keys],
+      );
+      if (done.length === 0) return false;
+      await saveJudgements(tx, matched.generation, matched.judgements);
+      await tx.query("DELETE FROM scan_packages WHERE report_id = $1", [id]);
+      await tx.query(
+        `INSERT INTO scan_packages (report_id, judgement, ecosystem, name, version, path, purl)
+         SELECT $1, judgement, ecosystem, name, version, path, purl
+           FROM jsonb_to_recordset($2::jsonb) AS p(judgement text, ecosystem text, name text, version text, path text, purl text)`,
+        [id, jsonb(matched.packages)],
+      );
+      return true;
+    });
+  }
+
+  /**
+   * Stores judgements made against `generation` in place of older ones (a judgement as new or newer stays): the
+   * judgements of every report holding those package versions change at once.
+   */
+  async saveJudgements(generation: number, judgements: Map<string, Judgement>): Promise<void> {
+    await this.db.transaction((tx) => saveJudgements(tx, generation, judgements));
+  }
+
+  /** Judgements older than `generation` whose records changed (`changeKeys`; null: whatever their records), a batch. */
+  staleJudgements(generation: number, changeKeys: string[] | null, limit: number): Promise<StoredJudgement[]> {
+    return this.db.query(
+      `SELECT key, change_key FROM scan_judgements
+        WHERE generation < $1 AND ($2::text[] IS NULL OR change_key = ANY($2::text[]))
+        ORDER BY key LIMIT $3`,
+      [generation, changeKeys, limit],
+    );
+  }
+
+  /** The oldest generation a stored judgement was made against (null: none stored). */
+  async oldestJudgement(): Promise<number | null> {
+    const [row] = await this.db.query<{ oldest: string | null }>("SELECT min(generation) AS oldest FROM scan_judgements");
+    return row?.oldest == null ? null : Number(row.oldest);
+  }
+
+  /** Moves the judgements older than `generation` to it: those whose records changed are judged again first. */
+  async advanceJudgements(generation: number): Promise<void> {
+    await this.db.query("UPDATE scan_judgements SET generation = $1 WHERE generation < $1", [generation]);
+  }
+
+  /** Drops judgements no package names any more (their images' reports are gone). */
+  async pruneJudgements(): Promise<void> {
+    try {
+      await this.db.query("DELETE FROM scan_judgements j WHERE NOT EXISTS (SELECT 1 FROM scan_packages p WHERE p.judgement = j.key)");
+    } catch (error) {
+      // A scan that stored packages naming one meanwhile keeps it (foreign key): the next prune takes the rest.
+      if ((error as { code?: string }).code !== "23503") throw error;
+    }
+  }
+
+  /**
+   * Counts the findings of these reports again from their packages' judgements as they are now, and moves them to
+   * `generation`. The reports are locked first, so a scan storing new packages of one meanwhile goes first or after.
+   */
+  async recount(ids: string[], generation: number): Promise<void> {
+    if (ids.length === 0) return;
+    await this.db.transaction(async (tx) => {
+      const locked = await tx.query<{ id: string }>("SELECT id FROM scan_reports WHERE id = ANY($1::text[]) AND status = 'Success' ORDER BY id FOR UPDATE", [ids]);
+      const groups = await tx.query<{ report_id: string; severity: HarborSeverity; total: number; fixable: number }>(
+        `SELECT p.report_id, a.severity, count(*)::int AS total, (count(*) FILTER (WHERE a.fix_version <> ''))::int AS fixable
+           FROM ${STORED_FINDINGS}
+          WHERE p.report_id = ANY($1::text[])
+          GROUP BY p.report_id, a.severity`,
+        [locked.map((row) => row.id)],
+      );
+      const byReport = new Map<string, typeof groups>(locked.map((row) => [row.id, []]));
+      for (const group of groups) byReport.get(group.report_id)!.push(group);
+      const updates = [...byReport].map(([id, found]) => ({ id, summary: summarizeGroups(found) }));
+      await tx.query(
+        `UPDATE scan_reports s SET summary = u.summary, generation = $1,
+                report = jsonb_set(coalesce(s.report, '{}'::jsonb), '{generated_at}', to_jsonb($2::text))
+           FROM jsonb_to_recordset($3::jsonb) AS u(id text, summary jsonb)
+          WHERE s.id = u.id AND (s.summary IS DISTINCT FROM u.summary OR s.generation IS DISTINCT FROM $1)`,
+        [generation, new Date().toISOString(), JSON.stringify(updates)],
+      );
+    });
+  }
+
+  /** The findings of an embedded scan's report from its packages' judgements, in no order. */
+  async storedFindings(reportId: string) {
+    const rows = await this.db.query<FindingRow>(`SELECT ${FINDING_COLUMNS} FROM ${STORED_FINDINGS} WHERE p.report_id = $1`, [reportId]);
+    return rows.map(findingOfRow);
   }
 
   async fail(id: string, message: string): Promise<boolean> {
@@ -201,23 +323,42 @@ export class ScanStore {
     ]);
   }
 
+  /**
+   * The scan of `digest` by `scanner` with its report: as the scanner sent it (an adapter's, an SBOM's), or the
+   * embedded scanner's built from the judgements of its packages as they are now.
+   */
   async result(digest: string, scanner: string, scanType: ScanType): Promise<ScanResult | null> {
-    const [row] = await this.db.query<ScanResult>(
-      `SELECT ${ROW_COLUMNS}, inventory, report FROM scan_reports WHERE digest = $1 AND scanner = $2 AND scan_type = $3`,
-      [digest, scanner, scanType],
-    );
-    return row ?? null;
+    const [row] = await this.db.query<ScanResult>(`SELECT ${ROW_COLUMNS}, report FROM scan_reports WHERE digest = $1 AND scanner = $2 AND scan_type = $3`, [
+      digest,
+      scanner,
+      scanType,
+    ]);
+    if (!row) return null;
+    if (row.status !== "Success" || !isHeading(row.report)) return row;
+    const { artifact, scanner: info, generated_at } = row.report;
+    return { ...row, report: vulnerabilityReport(artifact, info, await this.storedFindings(row.id), new Date(generated_at)) };
   }
 
-  /** Finished vulnerability scans matched against an older database than `generation`, oldest first. */
-  stale(scanner: string, generation: number, limit: number): Promise<Array<{ id: string; digest: string; repository: string; inventory: StoredInventory }>> {
+  /** Reports stored whole with the image's inventory (before findings were kept per package version), a batch. */
+  legacy(scanner: string, limit: number): Promise<Array<{ id: string; digest: string; repository: string; inventory: StoredInventory; report: { artifact?: ReportArtifact } | null }>> {
     return this.db.query(
-      `SELECT id, digest, repository, inventory FROM scan_reports
+      `SELECT id, digest, repository, inventory, jsonb_build_object('artifact', report->'artifact') AS report FROM scan_reports
         WHERE scanner = $1 AND scan_type = 'vulnerability' AND status = 'Success' AND inventory IS NOT NULL
-          AND (generation IS NULL OR generation < $2)
+        ORDER BY id LIMIT $2`,
+      [scanner, limit],
+    );
+  }
+
+  /** Finished vulnerability scans counted against an older database than `generation`, a batch of ids. */
+  async stale(scanner: string, generation: number, limit: number): Promise<string[]> {
+    const rows = await this.db.query<{ id: string }>(
+      `SELECT id FROM scan_reports
+        WHERE scanner = $1 AND scan_type = 'vulnerability' AND status = 'Success' AND inventory IS NULL AND keys IS NOT NULL
+          AND generation < $2
         ORDER BY id LIMIT $3`,
       [scanner, generation, limit],
     );
+    return rows.map((row) => row.id);
   }
 
   /** The oldest generation a finished report of `scanner` behind `generation` was matched at (null: none such). */
@@ -254,19 +395,6 @@ export class ScanStore {
     return rows.length;
   }
 
-  /** Replaces re-matched reports in one statement, except those of scans started again meanwhile. */
-  async rematched(rows: Array<{ id: string; report: unknown; summary: ReportCounts }>, generation: number): Promise<void> {
-    if (rows.length === 0) return;
-    // A parameter per value, not arrays: the driver would escape every report (hundreds of kB) into an array literal.
-    const values = rows.map((_row, i) => `($${3 * i + 2}, $${3 * i + 3}::jsonb, $${3 * i + 4}::jsonb)`).join(", ");
-    await this.db.query(
-      `UPDATE scan_reports s SET report = u.report, summary = u.summary, generation = $1
-         FROM (VALUES ${values}) AS u(id, report, summary)
-        WHERE s.id = u.id AND s.status = 'Success'`,
-      [generation, ...rows.flatMap((row) => [row.id, jsonb(row.report), JSON.stringify(row.summary)])],
-    );
-  }
-
   /** The cached inventory of a layer in this `version` of the layer walk, or null. */
   async layerInventory<T>(digest: string, version: number): Promise<T | null> {
     const [row] = await this.db.query<{ inventory: T }>("SELECT inventory FROM layer_inventories WHERE digest = $1 AND version = $2", [digest, version]);
@@ -280,4 +408,59 @@ export class ScanStore {
       [digest, version, jsonb(inventory)],
     );
   }
+}
+
+/** The heading the embedded scanner stores for a report whose findings are kept per package version. */
+function isHeading(report: unknown): report is ReportHeading {
+  return typeof report === "object" && report !== null && "generated_at" in report && !("vulnerabilities" in report);
+}
+
+/**
+ * Stores judgements made against `generation` in place of older ones, in key order (two writers lock the same rows in
+ * the same order). The row of a judgement as new or newer is locked, not changed: it stays while the caller's
+ * transaction stores packages naming it.
+ */
+async function saveJudgements(tx: Queryable, generation: number, judgements: Map<string, Judgement>): Promise<void> {
+  if (judgements.size === 0) return;
+  const rows = [...judgements.entries()]
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .map(([key, judgement]) => ({ key, change_key: changeKeyOfJudgement(key), invalid: judgement.invalid ?? null }));
+  const written = await tx.query<{ key: string }>(
+    `INSERT INTO scan_judgements (key, change_key, generation, invalid)
+     SELECT key, change_key, $1, invalid FROM jsonb_to_recordset($2::jsonb) AS j(key text, change_key text, invalid text)
+     ON CONFLICT (key) DO UPDATE SET generation = EXCLUDED.generation, invalid = EXCLUDED.invalid
+       WHERE scan_judgements.generation < EXCLUDED.generation
+     RETURNING key`,
+    [generation, jsonb(rows)],
+  );
+  if (written.length === 0) return;
+  const keys = written.map((row) => row.key);
+  await tx.query("DELETE FROM scan_advisories WHERE judgement = ANY($1::text[])", [keys]);
+  const advisories = keys.flatMap((key) =>
+    judgements.get(key)!.advisories.map((advisory) => ({
+      judgement: key,
+      id: advisory.id,
+      severity: advisory.severity,
+      fix_version: advisory.fix_version,
+      score_v3: advisory.preferred_cvss?.score_v3 ?? null,
+      vector_v3: advisory.preferred_cvss?.vector_v3 ?? null,
+      description: advisory.description,
+      links: advisory.links,
+      ids: advisory.ids,
+    })),
+  );
+  if (advisories.length === 0) return;
+  await tx.query(
+    `INSERT INTO scan_advisories (judgement, id, severity, fix_version, score_v3, vector_v3, description, links, ids)
+     SELECT judgement, id, severity, fix_version, score_v3, vector_v3, description, links, ids
+       FROM jsonb_to_recordset($1::jsonb)
+         AS a(judgement text, id text, severity text, fix_version text, score_v3 float8, vector_v3 text, description text, links jsonb, ids jsonb)`,
+    [jsonb(advisories)],
+  );
+}
+
+/** The vulndb_changes key of the records a judgement asked. */
+function changeKeyOfJudgement(key: string): string {
+  const subject = subjectOfKey(key);
+  return changeKey(subject.osvEcosystem, subject.name);
 }

@@ -1,6 +1,7 @@
 import type { Queryable } from "../db/sql";
 import { whereClause, type QueryTerm } from "../api/query";
 import { EMBEDDED_SCANNER_UUID } from "./scan-service";
+import { STORED_FINDINGS } from "./stored-findings";
 
 /**
  * The artifacts that still exist (a manifest in a repository) with a successful vulnerability report, as `m`
@@ -76,8 +77,8 @@ const TOP = 5;
 /** Past this many findings, `tune_count` answers -1 instead of counting them all (Harbor's tune_count). */
 const TUNED_COUNT_MAX = 1000;
 
-/** A finding's CVSS v3 base score as a number, when the report has one. */
-const SCORE = "(v.value->'preferred_cvss'->>'score_v3')::float8";
+/** The findings of the artifacts of SCANNED_ARTIFACTS: each package `p` of a report with each advisory `a` of its judgement. */
+const SCANNED_FINDINGS = `${SCANNED_ARTIFACTS} JOIN ${STORED_FINDINGS} ON p.report_id = s.id`;
 
 /**
  * Harbor's security hub over every scanned artifact: counts come from each report's stored summary (no report is
@@ -113,16 +114,16 @@ export class SecurityHub {
    * scores have one decimal, so finding that threshold is cheap, and at least 5 groups lie above it.
    */
   private dangerousCves(): Promise<DangerousCve[]> {
-    const findings = `scan_reports s CROSS JOIN LATERAL jsonb_array_elements(s.report->'vulnerabilities') AS v(value)
+    const findings = `scan_reports s JOIN ${STORED_FINDINGS} ON p.report_id = s.id
         WHERE s.scanner = $1 AND s.scan_type = 'vulnerability' AND s.status = 'Success'
           AND EXISTS (SELECT 1 FROM manifests m WHERE m.digest = s.digest)
-          AND ${SCORE} IS NOT NULL`;
+          AND a.score_v3 IS NOT NULL`;
     return this.db.query<DangerousCve>(
-      `SELECT v.value->>'id' AS cve_id, max(v.value->>'severity') AS severity, max(${SCORE}) AS cvss_score_v3,
-              max(v.value->>'description') AS "desc", v.value->>'package' AS package, v.value->>'version' AS version
+      `SELECT a.id AS cve_id, max(a.severity) AS severity, max(a.score_v3) AS cvss_score_v3,
+              max(a.description) AS "desc", p.name AS package, p.version AS version
          FROM ${findings}
-          AND ${SCORE} >= (SELECT min(score) FROM (SELECT DISTINCT ${SCORE} AS score FROM ${findings} ORDER BY score DESC LIMIT ${TOP}) AS top)
-        GROUP BY v.value->>'id', v.value->>'package', v.value->>'version'
+          AND a.score_v3 >= (SELECT min(score) FROM (SELECT DISTINCT a.score_v3 AS score FROM ${findings} ORDER BY score DESC LIMIT ${TOP}) AS top)
+        GROUP BY a.id, p.name, p.version
         ORDER BY cvss_score_v3 DESC, cve_id, package, version
         LIMIT ${TOP}`,
       [EMBEDDED_SCANNER_UUID],
@@ -157,37 +158,22 @@ export class SecurityHub {
     const tagTerms = terms.filter((term) => term.key === "tag");
     const conditions = [
       ...whereClause(artifactTerms, { repository_name: "r.name", project_id: "r.project_id", digest: "m.digest" }, params),
-      ...whereClause(
-        findingTerms,
-        { cve_id: "v.value->>'id'", cvss_score_v3: SCORE, severity: "v.value->>'severity'", package: "v.value->>'package'" },
-        params,
-        { cvss_score_v3: "decimal" },
-      ),
+      ...whereClause(findingTerms, { cve_id: "a.id", cvss_score_v3: "a.score_v3", severity: "a.severity", package: "p.name" }, params, { cvss_score_v3: "decimal" }),
       ...whereClause(tagTerms, { tag: "t.name" }, params).map(
         (condition) => `EXISTS (SELECT 1 FROM tags t WHERE t.repository_id = m.repository_id AND t.digest = m.digest AND ${condition})`,
       ),
     ];
-    const from = `${SCANNED_ARTIFACTS}
-      CROSS JOIN LATERAL jsonb_array_elements(s.report->'vulnerabilities') WITH ORDINALITY AS v(value, position)
-      ${conditions.length ? `WHERE ${conditions.join(" AND ")}` : ""}`;
+    const from = `${SCANNED_FINDINGS} ${conditions.length ? `WHERE ${conditions.join(" AND ")}` : ""}`;
     const counted = options.tuneCount ? `(SELECT 1 FROM ${from} LIMIT ${TUNED_COUNT_MAX + 1}) AS counted` : from;
     const [{ count }] = await this.db.query<{ count: number }>(`SELECT count(*)::int AS count FROM ${counted}`, params);
     const total = options.tuneCount && count > TUNED_COUNT_MAX ? -1 : count;
     if (count === 0 || (total >= 0 && offset >= total)) return { rows: [], total };
-    // The page is chosen on the sort keys alone; only its findings are then read whole (descriptions, links).
     const rows = await this.db.query<VulnerabilityItem & { repository_id: number }>(
-      `WITH page AS (
-         SELECT r.project_id, r.name AS repository_name, m.repository_id, m.digest, s.id AS report_id, v.position,
-                ${SCORE} AS cvss_v3_score, v.value->>'id' AS cve_id, v.value->>'package' AS package
-           FROM ${from}
-          ORDER BY cvss_v3_score DESC NULLS LAST, repository_name, m.digest, cve_id, package, v.position
-          LIMIT ${Number(limit)} OFFSET ${Number(offset)})
-       SELECT page.project_id, page.repository_name, page.repository_id, page.digest, page.cve_id, f.value->>'severity' AS severity,
-              page.cvss_v3_score, page.package, f.value->>'version' AS version, coalesce(f.value->>'fix_version', '') AS fixed_version,
-              coalesce(f.value->>'description', '') AS "desc", coalesce(f.value->'links', '[]'::jsonb) AS links
-         FROM page JOIN scan_reports s ON s.id = page.report_id
-         CROSS JOIN LATERAL (SELECT s.report->'vulnerabilities'->(page.position::int - 1) AS value) AS f
-        ORDER BY page.cvss_v3_score DESC NULLS LAST, page.repository_name, page.digest, page.cve_id, page.package, page.position`,
+      `SELECT r.project_id, r.name AS repository_name, m.repository_id, m.digest, a.id AS cve_id, a.severity, a.score_v3 AS cvss_v3_score,
+              p.name AS package, p.version, a.fix_version AS fixed_version, a.description AS "desc", a.links
+         FROM ${from}
+        ORDER BY cvss_v3_score DESC NULLS LAST, repository_name, m.digest, cve_id, package, p.version, p.path
+        LIMIT ${Number(limit)} OFFSET ${Number(offset)}`,
       params,
     );
     const tags = options.withTags ? await this.tagsOf(rows) : null;

@@ -2,6 +2,8 @@ import { migrate } from "../../registry/db/migrate";
 import type { Sql } from "../../registry/db/sql";
 import { CVE_EXPORT_HEADER, writeCveExport } from "../../registry/scanning/cve-export/export-job";
 import { CveExportFiles } from "../../registry/scanning/cve-export/export-store";
+import { judgementKey, type JudgedPackage, type Judgement } from "../../registry/scanning/osv/match";
+import { ScanStore } from "../../registry/scanning/scan-store";
 import { SecurityHub } from "../../registry/scanning/security-hub";
 import { twoNodeSetups, type Nodes } from "../support/database";
 import { parseCsv } from "../support/scanned-images";
@@ -15,6 +17,7 @@ describe.each(twoNodeSetups())("security hub and CVE export over stored reports 
   let nodes: Nodes;
   let sql: Sql;
   let files: CveExportFiles;
+  let scans: ScanStore;
 
   const execution = async () =>
     (await sql.query<{ id: number }>("INSERT INTO executions (vendor_type, vendor_id, status, trigger) VALUES ('SCAN_DATA_EXPORT', 1, 'Running', 'MANUAL') RETURNING id"))[0].id;
@@ -24,6 +27,7 @@ describe.each(twoNodeSetups())("security hub and CVE export over stored reports 
     sql = nodes.a;
     await migrate(sql);
     files = new CveExportFiles(sql);
+    scans = new ScanStore(sql);
     await sql.query("INSERT INTO projects (name) VALUES ('p')");
     await sql.query("INSERT INTO repositories (project_id, name) VALUES (1, 'p/app')");
     for (let a = 1; a <= ARTIFACTS; a++) {
@@ -31,29 +35,41 @@ describe.each(twoNodeSetups())("security hub and CVE export over stored reports 
         digestOf(a),
         Buffer.from("{}"),
       ]);
-      const vulnerabilities = Array.from({ length: FINDINGS }, (_, f) => ({
-        id: `CVE-2026-${f}`,
-        package: f % 7 === 0 ? "@scope/pkg" : `pkg${f % 50}`,
-        version: `1.${a}`,
-        fix_version: "",
-        severity: "High",
-        description: `${"d".repeat(1000)}, "quoted"`,
-        links: [],
-        preferred_cvss: { score_v3: ((a * 13 + f) % 100) / 10, vector_v3: "CVSS:3.1/x" },
-        vendor_attributes: { ids: [], ecosystem: "npm", path: "", purl: "" },
-      }));
+      // FINDINGS findings over 50 packages (and @scope/pkg), each package version judged once with its advisories.
+      const judgements = new Map<string, Judgement>();
+      const packages: JudgedPackage[] = [];
+      for (let f = 0; f < FINDINGS; f++) {
+        const name = f % 7 === 0 ? "@scope/pkg" : `pkg${f % 50}`;
+        const key = judgementKey({ osvEcosystem: "npm", ecosystem: "npm", name, version: `1.${a}` });
+        if (!judgements.has(key)) {
+          judgements.set(key, { advisories: [] });
+          packages.push({ judgement: key, ecosystem: "npm", name, version: `1.${a}`, path: "", purl: "" });
+        }
+        judgements.get(key)!.advisories.push({
+          id: `CVE-2026-${f}`,
+          fix_version: "",
+          severity: "High",
+          description: `${"d".repeat(1000)}, "quoted"`,
+          links: [],
+          preferred_cvss: { score_v3: ((a * 13 + f) % 100) / 10, vector_v3: "CVSS:3.1/x" },
+          ids: [],
+        });
+      }
       await sql.query(
-        "INSERT INTO scan_reports (id, digest, repository, scanner, scan_type, status, report, summary) VALUES ($1, $2, 'p/app', 'berth-embedded', 'vulnerability', 'Success', $3::jsonb, $4::jsonb)",
-        [`r${a}`, digestOf(a), JSON.stringify({ vulnerabilities }), JSON.stringify({ total: FINDINGS, fixable: 0, summary: { High: FINDINGS } })],
+        "INSERT INTO scan_reports (id, digest, repository, scanner, scan_type, status) VALUES ($1, $2, 'p/app', 'berth-embedded', 'vulnerability', 'Success')",
+        [`r${a}`, digestOf(a)],
       );
+      const heading = { generated_at: new Date().toISOString(), artifact: { repository: "p/app", digest: digestOf(a), mime_type: "" }, scanner: { name: "Berth", vendor: "Berth", version: "1" } };
+      const counts = { severity: "High" as const, total: FINDINGS, fixable: 0, summary: { High: FINDINGS } };
+      expect(await scans.succeedMatched(`r${a}`, { heading, packages, judgements, counts, generation: 1, keys: [] }, false)).toBe(true);
     }
   });
   afterAll(() => nodes.cleanup());
 
   it("names the same top CVEs as grouping every finding would", async () => {
     const naive = await sql.query<{ score: number }>(
-      `SELECT max((v->'preferred_cvss'->>'score_v3')::float8) AS score FROM scan_reports s CROSS JOIN LATERAL jsonb_array_elements(s.report->'vulnerabilities') v
-        GROUP BY v->>'id', v->>'package', v->>'version' ORDER BY score DESC LIMIT 5`,
+      `SELECT max(a.score_v3) AS score FROM scan_packages p JOIN scan_advisories a ON a.judgement = p.judgement
+        GROUP BY a.id, p.name, p.version ORDER BY score DESC LIMIT 5`,
     );
     const { dangerous_cves } = await new SecurityHub(sql).summary({ withDangerousCves: true, withDangerousArtifacts: false });
     expect(dangerous_cves!.map((cve) => cve.cvss_score_v3)).toEqual(naive.map((row) => row.score));

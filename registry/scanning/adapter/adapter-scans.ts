@@ -88,7 +88,7 @@ export class AdapterScans {
       if (target.kind !== "image") throw new Error(target.kind === "index" ? "an image index is scanned image by image" : target.reason);
       const inventory = await this.deps.scanner.inventory(target.layers, (layer) => remote.blob(repository, layer));
       const matched = await this.deps.scanner.match(inventory, { repository, digest, mime_type: target.mediaType });
-      await this.deps.db.query("UPDATE adapter_scans SET status = 'Success', report = $2::jsonb, updated_at = now() WHERE id = $1", [id, JSON.stringify(matched.report)]);
+      await this.deps.db.query("UPDATE adapter_scans SET status = 'Success', report = $2::jsonb, updated_at = now() WHERE id = $1", [id, JSON.stringify(this.deps.scanner.report(matched))]);
     } catch (error) {
       this.options.onError(error, `adapter scan of ${repository}@${digest}`);
       const message = error instanceof Error ? error.message : String(error);

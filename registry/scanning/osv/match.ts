@@ -3,7 +3,7 @@ import { comparatorForOsvEcosystem, InvalidVersionError, type VersionComparator 
 import { normalizePythonName } from "../analyzers/python";
 import { fixedVersionFor, isAffected } from "./ranges";
 import { severityOf, type HarborSeverity, type SeverityVerdict } from "./severity";
-import type { OsvAffected, OsvRecord } from "./types";
+import type { OsvRecord } from "./types";
 
 /** Where matching finds vulnerability records: the imported database, keyed as OSV keys packages. */
 export interface VulnerabilitySource {
@@ -24,12 +24,6 @@ export interface Finding {
   preferred_cvss?: { score_v3: number; vector_v3: string };
   /** Every id the finding was matched under (OSV ids and aliases), the ecosystem and where the package was found. */
   vendor_attributes: { ids: string[]; ecosystem: string; path: string; purl: string };
-}
-
-export interface MatchResult {
-  findings: Finding[];
-  /** Packages matching could not judge (a version their ecosystem's ordering cannot read), with the reason. */
-  unmatched: { package: Package; reason: string }[];
 }
 
 const OS_ECOSYSTEMS: ReadonlySet<Ecosystem> = new Set(["Debian", "Ubuntu", "Alpine", "Red Hat", "Rocky Linux", "AlmaLinux"]);
@@ -56,18 +50,57 @@ function sameName(ecosystem: Ecosystem, a: string, b: string): boolean {
   return ecosystem === "PyPI" ? normalizePythonName(a) === normalizePythonName(b) : a === b;
 }
 
-/** One `affected[]` entry of a record that covers a package version, with what a finding takes from it. */
-interface Hit {
-  record: OsvRecord;
-  affected: OsvAffected;
-  fixVersion: string;
-  verdict: SeverityVerdict;
+/**
+ * What one vulnerability says of one package version: the records of one id (its CVE, else the record's own) that
+ * cover it, merged: the highest severity any gives, the highest fix any needs, every id they go by.
+ */
+export interface Advisory {
+  id: string;
+  fix_version: string;
+  severity: HarborSeverity;
+  description: string;
+  links: string[];
+  preferred_cvss?: { score_v3: number; vector_v3: string };
+  ids: string[];
 }
 
-/** What the records say of one package version: the entries that cover it, and why judging stopped, if it did. */
-interface Judgement {
-  hits: Hit[];
+/** What the records say of one package version: its advisories, and why judging stopped, if it did. */
+export interface Judgement {
+  advisories: Advisory[];
   invalid?: string;
+}
+
+/**
+ * A package version as the records are asked about it: the OSV ecosystem it is filed under, the package's own
+ * ecosystem (how names compare) and the source package name and version (Debian's source, Alpine's origin).
+ */
+export interface JudgementSubject {
+  osvEcosystem: string;
+  ecosystem: Ecosystem;
+  name: string;
+  version: string;
+}
+
+/** A package of an image with the judgement its findings come from (`judgementKey` of its subject). */
+export interface JudgedPackage {
+  judgement: string;
+  /** The OSV ecosystem (the finding's `vendor_attributes.ecosystem`). */
+  ecosystem: string;
+  name: string;
+  version: string;
+  path: string;
+  purl: string;
+}
+
+/** One key per subject, unambiguous whatever characters names and versions hold. */
+export function judgementKey(subject: JudgementSubject): string {
+  return JSON.stringify([subject.osvEcosystem, subject.ecosystem, subject.name, subject.version]);
+}
+
+/** The subject a judgement key names (judgementKey read back). */
+export function subjectOfKey(key: string): JudgementSubject {
+  const [osvEcosystem, ecosystem, name, version] = JSON.parse(key) as [string, Ecosystem, string, string];
+  return { osvEcosystem, ecosystem, name, version };
 }
 
 /**
@@ -80,75 +113,101 @@ export type MatchMemo = Map<string, Judgement>;
 const YIELD_EVERY_PACKAGES = 100;
 
 /**
+ * Matching runs on the thread that answers requests, over hundreds of packages: every so many (`index` counts them)
+ * it lets pushes in.
+ */
+export async function letRequestsIn(index: number): Promise<void> {
+  if (index > 0 && index % YIELD_EVERY_PACKAGES === 0) await new Promise<void>((resolve) => setImmediate(resolve));
+}
+
+export interface MatchResult {
+  findings: Finding[];
+  /** Packages matching could not judge (a version their ecosystem's ordering cannot read), with the reason. */
+  unmatched: { package: Package; reason: string }[];
+  /** The packages matching judged (one per name, version and path), each naming its judgement. */
+  packages: JudgedPackage[];
+  /** The judgements of those packages, by key. */
+  judgements: Map<string, Judgement>;
+}
+
+/**
  * Every vulnerability the records of `source` give the inventory's packages. Debian packages are looked up by
  * source package and source version, Alpine's by origin (Package.sourceName/sourceVersion); the finding names the
  * installed package, as Trivy and Harbor show it. Records for the same CVE collapse into one finding per package
  * (all their ids kept); the severity is the highest any gives and the fix version the highest any needs.
  */
 export async function matchInventory(inventory: Inventory, osEcosystem: string | null, source: VulnerabilitySource, memo: MatchMemo = new Map()): Promise<MatchResult> {
-  const findings = new Map<string, Finding>();
-  const unmatched: MatchResult["unmatched"] = [];
+  const result: MatchResult = { findings: [], unmatched: [], packages: [], judgements: new Map() };
+  const seen = new Set<string>();
   for (const [index, pkg] of inventory.packages.entries()) {
-    // Matching runs on the thread that answers requests, and an image has hundreds of packages: let pushes in between.
-    if (index > 0 && index % YIELD_EVERY_PACKAGES === 0) await new Promise<void>((resolve) => setImmediate(resolve));
+    await letRequestsIn(index);
     const ecosystem = osvEcosystemOf(pkg, osEcosystem);
-    const comparator = ecosystem === null ? null : comparatorForOsvEcosystem(ecosystem);
-    if (ecosystem === null || comparator === null) continue;
-    const key = [ecosystem, pkg.ecosystem, pkg.sourceName, pkg.sourceVersion].join("\u0000");
+    if (ecosystem === null || comparatorForOsvEcosystem(ecosystem) === null) continue;
+    // The same package found twice at one path is one package (its findings would be the same twice).
+    const identity = JSON.stringify([pkg.name, pkg.version, pkg.path]);
+    if (seen.has(identity)) continue;
+    seen.add(identity);
+    const subject = { osvEcosystem: ecosystem, ecosystem: pkg.ecosystem, name: pkg.sourceName, version: pkg.sourceVersion };
+    const key = judgementKey(subject);
     let judgement = memo.get(key);
     if (!judgement) {
-      judgement = await judge(pkg, ecosystem, comparator, source);
+      judgement = await judge(subject, source);
       memo.set(key, judgement);
     }
-    for (const hit of judgement.hits) merge(findings, finding(pkg, ecosystem, hit), comparator);
-    if (judgement.invalid !== undefined) unmatched.push({ package: pkg, reason: judgement.invalid });
+    result.judgements.set(key, judgement);
+    const judged = { judgement: key, ecosystem, name: pkg.name, version: pkg.version, path: pkg.path, purl: pkg.purl };
+    result.packages.push(judged);
+    for (const advisory of judgement.advisories) result.findings.push(findingOf(judged, advisory));
+    if (judgement.invalid !== undefined) result.unmatched.push({ package: pkg, reason: judgement.invalid });
   }
-  return { findings: [...findings.values()], unmatched };
+  return result;
 }
 
-/** The records' entries that cover the package's source version (up to a version its ordering cannot read). */
-async function judge(pkg: Package, ecosystem: string, comparator: VersionComparator, source: VulnerabilitySource): Promise<Judgement> {
-  const hits: Hit[] = [];
+/**
+ * The records' entries that cover a package version (up to a version its ordering cannot read), merged into one
+ * advisory per id. A subject whose ecosystem has no ordering is covered by nothing.
+ */
+export async function judge(subject: JudgementSubject, source: VulnerabilitySource): Promise<Judgement> {
+  const comparator = comparatorForOsvEcosystem(subject.osvEcosystem);
+  const advisories = new Map<string, Advisory>();
+  if (comparator === null) return { advisories: [] };
   try {
-    for (const record of await source.recordsFor(ecosystem, pkg.sourceName)) {
+    for (const record of await source.recordsFor(subject.osvEcosystem, subject.name)) {
       if (record.withdrawn) continue;
       for (const affected of record.affected ?? []) {
-        if (affected.package?.ecosystem !== ecosystem || !sameName(pkg.ecosystem, affected.package.name, pkg.sourceName)) continue;
-        if (!isAffected(affected, pkg.sourceVersion, comparator.compare)) continue;
-        const fixVersion = fixedVersionFor(affected, pkg.sourceVersion, comparator.compare) ?? "";
-        hits.push({ record, affected, fixVersion, verdict: severityOf(record, affected) });
+        if (affected.package?.ecosystem !== subject.osvEcosystem || !sameName(subject.ecosystem, affected.package.name, subject.name)) continue;
+        if (!isAffected(affected, subject.version, comparator.compare)) continue;
+        const fixVersion = fixedVersionFor(affected, subject.version, comparator.compare) ?? "";
+        merge(advisories, advisoryOf(record, fixVersion, severityOf(record, affected)), comparator);
       }
     }
   } catch (error) {
     if (!(error instanceof InvalidVersionError)) throw error;
-    return { hits, invalid: error.message };
+    return { advisories: [...advisories.values()], invalid: error.message };
   }
-  return { hits };
+  return { advisories: [...advisories.values()] };
 }
 
 function primaryId(record: OsvRecord): string {
   return [record.id, ...(record.aliases ?? []), ...(record.upstream ?? [])].find((id) => id.startsWith("CVE-")) ?? record.id;
 }
 
-function finding(pkg: Package, ecosystem: string, { record, fixVersion, verdict }: Hit): Finding {
+function advisoryOf(record: OsvRecord, fixVersion: string, verdict: SeverityVerdict): Advisory {
   return {
     id: primaryId(record),
-    package: pkg.name,
-    version: pkg.version,
     fix_version: fixVersion,
     severity: verdict.severity,
     description: record.summary || record.details?.split("\n")[0] || "",
     links: (record.references ?? []).slice(0, 5).map((reference) => reference.url),
     ...(verdict.cvssV3 ? { preferred_cvss: { score_v3: verdict.cvssV3.score, vector_v3: verdict.cvssV3.vector } } : {}),
-    vendor_attributes: { ids: [...new Set([record.id, ...(record.aliases ?? []), ...(record.upstream ?? [])])], ecosystem, path: pkg.path, purl: pkg.purl },
+    ids: [...new Set([record.id, ...(record.aliases ?? []), ...(record.upstream ?? [])])],
   };
 }
 
-function merge(findings: Map<string, Finding>, found: Finding, comparator: VersionComparator): void {
-  const key = [found.id, found.package, found.version, found.vendor_attributes.path].join("\u0000");
-  const earlier = findings.get(key);
+function merge(advisories: Map<string, Advisory>, found: Advisory, comparator: VersionComparator): void {
+  const earlier = advisories.get(found.id);
   if (!earlier) {
-    findings.set(key, found);
+    advisories.set(found.id, found);
     return;
   }
   if (severityRank(found.severity) > severityRank(earlier.severity)) {
@@ -158,16 +217,45 @@ function merge(findings: Map<string, Finding>, found: Finding, comparator: Versi
   if (found.fix_version && (!earlier.fix_version || comparator.compare(found.fix_version, earlier.fix_version) > 0)) earlier.fix_version = found.fix_version;
   earlier.description ||= found.description;
   earlier.links = [...new Set([...earlier.links, ...found.links])].slice(0, 5);
-  earlier.vendor_attributes.ids = [...new Set([...earlier.vendor_attributes.ids, ...found.vendor_attributes.ids])];
+  earlier.ids = [...new Set([...earlier.ids, ...found.ids])];
+}
+
+/** The finding of one advisory on one package: objects of its own (findings of a shared judgement never alias). */
+export function findingOf(pkg: Omit<JudgedPackage, "judgement">, advisory: Advisory): Finding {
+  return {
+    id: advisory.id,
+    package: pkg.name,
+    version: pkg.version,
+    fix_version: advisory.fix_version,
+    severity: advisory.severity,
+    description: advisory.description,
+    links: [...advisory.links],
+    ...(advisory.preferred_cvss ? { preferred_cvss: { ...advisory.preferred_cvss } } : {}),
+    vendor_attributes: { ids: [...advisory.ids], ecosystem: pkg.ecosystem, path: pkg.path, purl: pkg.purl },
+  };
 }
 
 /** Harbor's NativeReportSummary counts: the highest severity (None when nothing was found), totals, fixable. */
-export function summarize(findings: Finding[]): { severity: HarborSeverity; total: number; fixable: number; summary: Partial<Record<HarborSeverity, number>> } {
-  const summary: Partial<Record<HarborSeverity, number>> = {};
-  let severity: HarborSeverity = "None";
-  for (const item of findings) {
-    summary[item.severity] = (summary[item.severity] ?? 0) + 1;
-    if (severity === "None" || severityRank(item.severity) > severityRank(severity)) severity = item.severity;
+export interface SeverityCounts {
+  severity: HarborSeverity;
+  total: number;
+  fixable: number;
+  summary: Partial<Record<HarborSeverity, number>>;
+}
+
+export function summarize(findings: Finding[]): SeverityCounts {
+  return summarizeGroups(findings.map((item) => ({ severity: item.severity, total: 1, fixable: item.fix_version !== "" ? 1 : 0 })));
+}
+
+/** The same counts from findings already counted per severity (as the database counts stored findings). */
+export function summarizeGroups(groups: Array<{ severity: HarborSeverity; total: number; fixable: number }>): SeverityCounts {
+  const counts: SeverityCounts = { severity: "None", total: 0, fixable: 0, summary: {} };
+  for (const group of groups) {
+    if (group.total === 0) continue;
+    counts.summary[group.severity] = (counts.summary[group.severity] ?? 0) + group.total;
+    counts.total += group.total;
+    counts.fixable += group.fixable;
+    if (counts.severity === "None" || severityRank(group.severity) > severityRank(counts.severity)) counts.severity = group.severity;
   }
-  return { severity, total: findings.length, fixable: findings.filter((item) => item.fix_version !== "").length, summary };
+  return counts;
 }
