@@ -5,7 +5,7 @@ import { HashingStream, parseDigest } from "../distribution/digest";
 import type { BlobStore } from "../storage/blob-store";
 import { osvEcosystemOf as osEcosystemOfDistribution } from "./analyzers/os-release";
 import { inventoryOfLayer, LAYER_INVENTORY_VERSION, squashLayers, type LayerInventory, type LayerWalkOptions } from "./layers";
-import { judge, letRequestsIn, matchInventory, osvEcosystemOf, subjectOfKey, summarize, type Finding, type Judgement, type MatchMemo, type VulnerabilitySource } from "./osv/match";
+import { judge, judgedPackages, letRequestsIn, matchInventory, osvEcosystemOf, subjectOfKey, type Finding, type JudgedPackage, type Judgement, type JudgementSubject, type MatchMemo, type VulnerabilitySource } from "./osv/match";
 import { vulnerabilityReport, type ReportArtifact, type ScannerInfo, type VulnerabilityReport } from "./report/harbor";
 import type { MatchedImage, ScanStore, StoredInventory } from "./scan-store";
 import { changeKey } from "./vulndb/store";
@@ -103,13 +103,29 @@ export class EmbeddedScanner {
     return { generation, source: await this.vulndb.prefetch([...keys.values()]), memo: new Map() };
   }
 
-  /** Matches an inventory against the database (as it is now, or as `prepared` loaded it). */
+  /**
+   * Matches an inventory against the database (as it is now, or as `prepared` loaded it) with every finding built:
+   * what a client of Berth's scanner adapter reads.
+   */
   async match(stored: StoredInventory, artifact: ReportArtifact, prepared?: PreparedDatabase): Promise<MatchedReport> {
     const { source, generation, memo } = prepared ?? (await this.prepare([stored]));
     const { findings, unmatched, packages, judgements } = await matchInventory(stored.inventory, stored.osEcosystem, source, memo);
-    const heading = { generated_at: new Date().toISOString(), artifact, scanner: this.info };
-    const keys = packageKeys(stored).map((key) => changeKey(key.ecosystem, key.name));
-    return { findings, heading, packages, judgements, counts: summarize(findings), generation, keys, unmatched: unmatched.length };
+    return { ...this.image(stored, artifact, generation, packages, judgements), findings, unmatched: unmatched.length };
+  }
+
+  /**
+   * What a scan stores of an image: its packages and the judgements of those of their versions no current judgement
+   * is stored for — only their records are loaded and judged, so an image on a base scanned before costs the few
+   * packages of its own layers. `all`: judge every package version (when stored ones went away meanwhile).
+   */
+  async judgeImage(stored: StoredInventory, artifact: ReportArtifact, all = false): Promise<MatchedImage> {
+    const found = judgedPackages(stored.inventory, stored.osEcosystem);
+    const generation = await this.vulndb.generation();
+    const subjects = new Map(found.map(({ judged, subject }) => [judged.judgement, subject]));
+    const current = all ? new Set<string>() : await this.scans.currentJudgements([...subjects.keys()], generation);
+    const missing = [...subjects].filter(([key]) => !current.has(key));
+    const judgements = await this.judgeSubjects(missing);
+    return this.image(stored, artifact, generation, found.map(({ judged }) => judged), judgements);
   }
 
   /** The whole report of a match, as an adapter's client reads it. */
@@ -122,15 +138,25 @@ export class EmbeddedScanner {
    * once; the generation read before them (an import landing meanwhile leaves them stale, never wrongly current).
    */
   async rejudge(keys: string[]): Promise<{ generation: number; judgements: Map<string, Judgement> }> {
-    const subjects = keys.map((key) => ({ key, subject: subjectOfKey(key) }));
     const generation = await this.vulndb.generation();
-    const source = await this.vulndb.prefetch(subjects.map(({ subject }) => ({ ecosystem: subject.osvEcosystem, name: subject.name })));
+    return { generation, judgements: await this.judgeSubjects(keys.map((key) => [key, subjectOfKey(key)])) };
+  }
+
+  /** Judges these subjects, the records of all of them loaded at once. */
+  private async judgeSubjects(subjects: Array<[string, JudgementSubject]>): Promise<Map<string, Judgement>> {
     const judgements = new Map<string, Judgement>();
-    for (const [index, { key, subject }] of subjects.entries()) {
+    if (subjects.length === 0) return judgements;
+    const source = await this.vulndb.prefetch(subjects.map(([, subject]) => ({ ecosystem: subject.osvEcosystem, name: subject.name })));
+    for (const [index, [key, subject]] of subjects.entries()) {
       await letRequestsIn(index);
       judgements.set(key, await judge(subject, source));
     }
-    return { generation, judgements };
+    return judgements;
+  }
+
+  private image(stored: StoredInventory, artifact: ReportArtifact, generation: number, packages: JudgedPackage[], judgements: Map<string, Judgement>): MatchedImage {
+    const keys = packageKeys(stored).map((key) => changeKey(key.ecosystem, key.name));
+    return { heading: { generated_at: new Date().toISOString(), artifact, scanner: this.info }, packages, judgements, generation, keys };
   }
 
   private layerInventory(digest: string, source?: LayerSource): Promise<LayerInventory> {

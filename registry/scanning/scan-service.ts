@@ -4,10 +4,10 @@ import type { EventPublisher, EventType } from "../events/events";
 import { isPublic, type ProjectRef, type ProjectStore } from "../projects/projects";
 import type { CveAllowlists } from "./allowlists";
 import type { EmbeddedScanner } from "./embedded-scanner";
-import { VULNERABILITY_REPORT_MIME_TYPE, indexSummary, reportSummary, type ReportCounts, type ReportSummary, type ScannerInfo, type VulnerabilityReport } from "./report/harbor";
+import { VULNERABILITY_REPORT_MIME_TYPE, indexSummary, type ReportArtifact, reportSummary, type ReportCounts, type ReportSummary, type ScannerInfo, type VulnerabilityReport } from "./report/harbor";
 import { preventionThreshold, pullVerdict, type PullVerdict } from "./report/pull-policy";
 import { severityRank } from "./osv/match";
-import type { ScanRow, ScanStore, ScanType } from "./scan-store";
+import { JudgementsGoneError, type ScanRow, type ScanStore, type ScanType, type StoredInventory } from "./scan-store";
 import { cycloneDxSbom, CYCLONEDX_MEDIA_TYPE } from "./sbom/cyclonedx";
 import { IMAGE_TYPES, scanTarget, type ScanTarget } from "./scan-target";
 
@@ -328,12 +328,27 @@ export class ScanService {
     const { scans, scanner } = this.deps;
     const legacy = await scans.legacy(EMBEDDED_SCANNER_UUID, LEGACY_BATCH);
     if (legacy.length === 0) return false;
-    const prepared = await scanner.prepare(legacy.map((row) => row.inventory));
     for (const row of legacy) {
       const artifact = row.report?.artifact ?? { repository: row.repository, digest: row.digest, mime_type: VULNERABILITY_REPORT_MIME_TYPE };
-      await scans.succeedMatched(row.id, await scanner.match(row.inventory, artifact, prepared), false);
+      await this.storeJudged(row.id, row.inventory, artifact, false);
     }
     return true;
+  }
+
+  /**
+   * Judges an image's packages (those of versions judged before are not judged again) and stores them with the
+   * report `id`: a scan's (`running`) or a report's stored whole before. Judgements dropped meanwhile are made again.
+   */
+  private async storeJudged(id: string, inventory: StoredInventory, artifact: ReportArtifact, running: boolean): Promise<boolean> {
+    const { scans, scanner } = this.deps;
+    const judged = await scanner.judgeImage(inventory, artifact);
+    await this.whenQuiet();
+    try {
+      return await scans.succeedMatched(id, judged, running);
+    } catch (error) {
+      if (!(error instanceof JudgementsGoneError)) throw error;
+      return scans.succeedMatched(id, await scanner.judgeImage(inventory, artifact, true), running);
+    }
   }
 
   /** The images a scan of `target` covers: itself, or an index's children that are images here. */
@@ -407,9 +422,8 @@ export class ScanService {
         const sbomDigest = await this.deps.publishSbom!(row.repository, target, document, row.summary?.sbom_digest ?? null);
         succeeded = await scans.succeed(row.id, { media_type: CYCLONEDX_MEDIA_TYPE, sbom_digest: sbomDigest }, { sbom_digest: sbomDigest });
       } else {
-        const matched = await scanner.match(inventory, { repository: row.repository, digest: row.digest, mime_type: target.mediaType });
-        await this.whenQuiet();
-        succeeded = await scans.succeedMatched(row.id, matched);
+        const artifact = { repository: row.repository, digest: row.digest, mime_type: target.mediaType };
+        succeeded = await this.storeJudged(row.id, inventory, artifact, true);
       }
       if (succeeded) await this.publish("SCANNING_COMPLETED", row);
     } catch (error) {

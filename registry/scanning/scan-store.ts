@@ -39,17 +39,19 @@ export interface ScanResult extends ScanRow {
 
 /**
  * What the embedded scanner stores of an image it matched: the report's heading (its findings are the packages'
- * judgements, joined when read), the image's packages with the judgements they name, the counts, the database
- * generation, and the packages as vulndb_changes keys them (keys).
+ * judgements, joined when read), the image's packages naming their judgements, the judgements it made (the others
+ * it found stored), the database generation, and the packages as vulndb_changes keys them (keys).
  */
 export interface MatchedImage {
   heading: ReportHeading;
   packages: JudgedPackage[];
   judgements: Map<string, Judgement>;
-  counts: ReportCounts;
   generation: number;
   keys: string[];
 }
+
+/** A scan relied on stored judgements that were dropped before it stored its packages: judge them all again. */
+export class JudgementsGoneError extends Error {}
 
 /** A report of the embedded scanner without its findings. */
 export interface ReportHeading {
@@ -200,12 +202,18 @@ export class ScanStore {
     return this.db.transaction(async (tx) => {
       const done = await tx.query(
         `UPDATE scan_reports SET status = 'Success', status_message = '', end_time = ${running ? "now()" : "end_time"}, claimed_by = NULL, claimed_at = NULL,
-                inventory = NULL, report = $2::jsonb, summary = $3::jsonb, generation = $4, keys = $5::text[]
+                inventory = NULL, report = $2::jsonb, generation = $3, keys = $4::text[]
           WHERE id = $1 AND status = '${running ? "Running" : "Success"}' RETURNING id`,
-        [id, jsonb(matched.heading), JSON.stringify(matched.counts), matched.generation, matched.keys],
+        [id, jsonb(matched.heading), matched.generation, matched.keys],
       );
       if (done.length === 0) return false;
       await saveJudgements(tx, matched.generation, matched.judgements);
+      // The judgements found stored are held until the packages naming them are in (a prune would wait, then fail).
+      const relied = [...new Set(matched.packages.map((pkg) => pkg.judgement))].filter((key) => !matched.judgements.has(key)).sort();
+      if (relied.length > 0) {
+        const held = await tx.query("SELECT key FROM scan_judgements WHERE key = ANY($1::text[]) ORDER BY key FOR KEY SHARE", [relied]);
+        if (held.length < relied.length) throw new JudgementsGoneError(`${relied.length - held.length} stored judgement(s) were dropped meanwhile`);
+      }
       await tx.query("DELETE FROM scan_packages WHERE report_id = $1", [id]);
       await tx.query(
         `INSERT INTO scan_packages (report_id, judgement, ecosystem, name, version, path, purl)
@@ -213,8 +221,15 @@ export class ScanStore {
            FROM jsonb_to_recordset($2::jsonb) AS p(judgement text, ecosystem text, name text, version text, path text, purl text)`,
         [id, jsonb(matched.packages)],
       );
+      await storeCounts(tx, [id]);
       return true;
     });
+  }
+
+  /** Which of these judgements are stored as of `generation` or later (the others a scan must make). */
+  async currentJudgements(keys: string[], generation: number): Promise<Set<string>> {
+    const rows = await this.db.query<{ key: string }>("SELECT key FROM scan_judgements WHERE key = ANY($1::text[]) AND generation >= $2", [keys, generation]);
+    return new Set(rows.map((row) => row.key));
   }
 
   /**
@@ -264,23 +279,7 @@ export class ScanStore {
     if (ids.length === 0) return;
     await this.db.transaction(async (tx) => {
       const locked = await tx.query<{ id: string }>("SELECT id FROM scan_reports WHERE id = ANY($1::text[]) AND status = 'Success' ORDER BY id FOR UPDATE", [ids]);
-      const groups = await tx.query<{ report_id: string; severity: HarborSeverity; total: number; fixable: number }>(
-        `SELECT p.report_id, a.severity, count(*)::int AS total, (count(*) FILTER (WHERE a.fix_version <> ''))::int AS fixable
-           FROM ${STORED_FINDINGS}
-          WHERE p.report_id = ANY($1::text[])
-          GROUP BY p.report_id, a.severity`,
-        [locked.map((row) => row.id)],
-      );
-      const byReport = new Map<string, typeof groups>(locked.map((row) => [row.id, []]));
-      for (const group of groups) byReport.get(group.report_id)!.push(group);
-      const updates = [...byReport].map(([id, found]) => ({ id, summary: summarizeGroups(found) }));
-      await tx.query(
-        `UPDATE scan_reports s SET summary = u.summary, generation = $1,
-                report = jsonb_set(coalesce(s.report, '{}'::jsonb), '{generated_at}', to_jsonb($2::text))
-           FROM jsonb_to_recordset($3::jsonb) AS u(id text, summary jsonb)
-          WHERE s.id = u.id AND (s.summary IS DISTINCT FROM u.summary OR s.generation IS DISTINCT FROM $1)`,
-        [generation, new Date().toISOString(), JSON.stringify(updates)],
-      );
+      await storeCounts(tx, locked.map((row) => row.id), generation);
     });
   }
 
@@ -463,4 +462,30 @@ async function saveJudgements(tx: Queryable, generation: number, judgements: Map
 function changeKeyOfJudgement(key: string): string {
   const subject = subjectOfKey(key);
   return changeKey(subject.osvEcosystem, subject.name);
+}
+
+/**
+ * Counts the findings of these reports from their packages' judgements as stored now and keeps the counts; with
+ * `generation`, also moves them to it and notes when they were counted (generated_at). Rows whose counts and
+ * generation stay as they were are not written.
+ */
+async function storeCounts(tx: Queryable, ids: string[], generation?: number): Promise<void> {
+  if (ids.length === 0) return;
+  const groups = await tx.query<{ report_id: string; severity: HarborSeverity; total: number; fixable: number }>(
+    `SELECT p.report_id, a.severity, count(*)::int AS total, (count(*) FILTER (WHERE a.fix_version <> ''))::int AS fixable
+       FROM ${STORED_FINDINGS}
+      WHERE p.report_id = ANY($1::text[])
+      GROUP BY p.report_id, a.severity`,
+    [ids],
+  );
+  const byReport = new Map<string, typeof groups>(ids.map((id) => [id, []]));
+  for (const group of groups) byReport.get(group.report_id)!.push(group);
+  const updates = [...byReport].map(([id, found]) => ({ id, summary: summarizeGroups(found) }));
+  const moved = generation === undefined ? "" : ", generation = $2, report = jsonb_set(coalesce(s.report, '{}'::jsonb), '{generated_at}', to_jsonb($3::text))";
+  await tx.query(
+    `UPDATE scan_reports s SET summary = u.summary${moved}
+       FROM jsonb_to_recordset($1::jsonb) AS u(id text, summary jsonb)
+      WHERE s.id = u.id AND (s.summary IS DISTINCT FROM u.summary${generation === undefined ? "" : " OR s.generation IS DISTINCT FROM $2"})`,
+    generation === undefined ? [JSON.stringify(updates)] : [JSON.stringify(updates), generation, new Date().toISOString()],
+  );
 }

@@ -4,7 +4,8 @@ import { EmbeddedScanner } from "../../registry/scanning/embedded-scanner";
 import type { Inventory, Package } from "../../registry/scanning/inventory";
 import type { VulnerabilityReport } from "../../registry/scanning/report/harbor";
 import { EMBEDDED_SCANNER_INFO, EMBEDDED_SCANNER_UUID, ScanService, type ScanServiceOptions } from "../../registry/scanning/scan-service";
-import { ScanStore, type StoredInventory } from "../../registry/scanning/scan-store";
+import { JudgementsGoneError, ScanStore, type StoredInventory } from "../../registry/scanning/scan-store";
+import { summarize } from "../../registry/scanning/osv/match";
 import { VulnDb } from "../../registry/scanning/vulndb/store";
 import type { BlobStore } from "../../registry/storage/blob-store";
 import { twoNodeSetups, type Nodes } from "../support/database";
@@ -84,6 +85,14 @@ describe.each(twoNodeSetups())("re-matching stored reports (%s)", (_name, open) 
     const judgements = await sql.query<{ key: string }>("SELECT key FROM scan_judgements ORDER BY key");
     expect(judgements.map((j) => JSON.parse(j.key)[2])).toEqual(["left-pad", "lodash", "semver"]);
     expect((await row(1)).summary).toMatchObject({ total: 1, severity: "Unknown" });
+    // The counts the database keeps are those of the findings matching gives.
+    for (const n of [0, 1, 2]) expect((await row(n)).summary).toEqual(summarize((await fresh(n)).vulnerabilities));
+  });
+
+  it("judges for a new image only the package versions no current judgement is stored for", async () => {
+    const judged = await scanner.judgeImage(image(npm("lodash", "4.17.20", "third"), npm("ms", "2.0.0")), { repository: "p/app", digest: digestOf(9), mime_type: "" });
+    expect([...judged.judgements.keys()].map((key) => JSON.parse(key)[2])).toEqual(["ms"]);
+    expect(judged.packages.map((pkg) => pkg.name)).toEqual(["lodash", "ms"]);
   });
 
   it("after an import, judges each changed package version once and counts again only the reports holding it", async () => {
@@ -98,6 +107,7 @@ describe.each(twoNodeSetups())("re-matching stored reports (%s)", (_name, open) 
     }
     expect((await row(0)).summary).toMatchObject({ total: 2, severity: "Critical" });
     expect((await row(1)).summary).toMatchObject({ total: 2, severity: "Critical" });
+    for (const n of [0, 1, 2]) expect((await row(n)).summary).toEqual(summarize((await fresh(n)).vulnerabilities));
     // The image without lodash moved to the new generation untouched.
     expect((await row(2)).generated_at).toBe(untouched.generated_at);
     expect(await sql.query("SELECT count(*)::int AS n FROM scan_judgements WHERE generation < $1", [generation])).toEqual([{ n: 0 }]);
@@ -123,5 +133,21 @@ describe.each(twoNodeSetups())("re-matching stored reports (%s)", (_name, open) 
     await service.rematch();
     const judged = await sql.query<{ key: string }>("SELECT key FROM scan_judgements ORDER BY key");
     expect(judged.map((j) => JSON.parse(j.key)[2])).toEqual(["left-pad", "lodash"]);
+  });
+
+  it("refuses to store packages naming a judgement dropped after the scan found it stored", async () => {
+    const artifact = { repository: "p/app", digest: digestOf(1), mime_type: "" };
+    const judged = await scanner.judgeImage(images[1], artifact);
+    expect(judged.judgements.size).toBe(0);
+    // The only image holding lodash goes, and a prune drops its judgement before the scan stores its packages.
+    await sql.query("DELETE FROM scan_reports WHERE id = 'r1'");
+    await scans.pruneJudgements();
+    await sql.query("INSERT INTO scan_reports (id, digest, repository, scanner, scan_type, status) VALUES ('r1', $1, 'p/app', $2, 'vulnerability', 'Running')", [
+      digestOf(1),
+      EMBEDDED_SCANNER_UUID,
+    ]);
+    await expect(scans.succeedMatched("r1", judged)).rejects.toThrow(JudgementsGoneError);
+    expect(await scans.succeedMatched("r1", await scanner.judgeImage(images[1], artifact, true))).toBe(true);
+    expect(sorted(await report(1))).toEqual(sorted(await fresh(1)));
   });
 });

@@ -60,8 +60,7 @@ describe.each(twoNodeSetups())("security hub and CVE export over stored reports 
         [`r${a}`, digestOf(a)],
       );
       const heading = { generated_at: new Date().toISOString(), artifact: { repository: "p/app", digest: digestOf(a), mime_type: "" }, scanner: { name: "Berth", vendor: "Berth", version: "1" } };
-      const counts = { severity: "High" as const, total: FINDINGS, fixable: 0, summary: { High: FINDINGS } };
-      expect(await scans.succeedMatched(`r${a}`, { heading, packages, judgements, counts, generation: 1, keys: [] }, false)).toBe(true);
+      expect(await scans.succeedMatched(`r${a}`, { heading, packages, judgements, generation: 1, keys: [] }, false)).toBe(true);
     }
   });
   afterAll(() => nodes.cleanup());

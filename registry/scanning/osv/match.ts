@@ -138,29 +138,39 @@ export interface MatchResult {
  */
 export async function matchInventory(inventory: Inventory, osEcosystem: string | null, source: VulnerabilitySource, memo: MatchMemo = new Map()): Promise<MatchResult> {
   const result: MatchResult = { findings: [], unmatched: [], packages: [], judgements: new Map() };
-  const seen = new Set<string>();
-  for (const [index, pkg] of inventory.packages.entries()) {
+  for (const [index, { pkg, judged, subject }] of judgedPackages(inventory, osEcosystem).entries()) {
     await letRequestsIn(index);
-    const ecosystem = osvEcosystemOf(pkg, osEcosystem);
-    if (ecosystem === null || comparatorForOsvEcosystem(ecosystem) === null) continue;
-    // The same package found twice at one path is one package (its findings would be the same twice).
-    const identity = JSON.stringify([pkg.name, pkg.version, pkg.path]);
-    if (seen.has(identity)) continue;
-    seen.add(identity);
-    const subject = { osvEcosystem: ecosystem, ecosystem: pkg.ecosystem, name: pkg.sourceName, version: pkg.sourceVersion };
-    const key = judgementKey(subject);
-    let judgement = memo.get(key);
+    let judgement = memo.get(judged.judgement);
     if (!judgement) {
       judgement = await judge(subject, source);
-      memo.set(key, judgement);
+      memo.set(judged.judgement, judgement);
     }
-    result.judgements.set(key, judgement);
-    const judged = { judgement: key, ecosystem, name: pkg.name, version: pkg.version, path: pkg.path, purl: pkg.purl };
+    result.judgements.set(judged.judgement, judgement);
     result.packages.push(judged);
     for (const advisory of judgement.advisories) result.findings.push(findingOf(judged, advisory));
     if (judgement.invalid !== undefined) result.unmatched.push({ package: pkg, reason: judgement.invalid });
   }
   return result;
+}
+
+/**
+ * The packages of an inventory that matching judges: those of an ecosystem with a version ordering, OS packages only
+ * in the image's release, and one per name, version and path (the same package found twice is one package). Each
+ * comes with the subject its judgement is of and that judgement's key.
+ */
+export function judgedPackages(inventory: Inventory, osEcosystem: string | null): Array<{ pkg: Package; judged: JudgedPackage; subject: JudgementSubject }> {
+  const seen = new Set<string>();
+  const found: Array<{ pkg: Package; judged: JudgedPackage; subject: JudgementSubject }> = [];
+  for (const pkg of inventory.packages) {
+    const ecosystem = osvEcosystemOf(pkg, osEcosystem);
+    if (ecosystem === null || comparatorForOsvEcosystem(ecosystem) === null) continue;
+    const identity = JSON.stringify([pkg.name, pkg.version, pkg.path]);
+    if (seen.has(identity)) continue;
+    seen.add(identity);
+    const subject = { osvEcosystem: ecosystem, ecosystem: pkg.ecosystem, name: pkg.sourceName, version: pkg.sourceVersion };
+    found.push({ pkg, subject, judged: { judgement: judgementKey(subject), ecosystem, name: pkg.name, version: pkg.version, path: pkg.path, purl: pkg.purl } });
+  }
+  return found;
 }
 
 /**
