@@ -51,7 +51,7 @@ export function App() {
     case "signed-in":
       return (
         <SessionContext.Provider value={state.session}>
-          <Shell onSignOut={() => void signOut().finally(() => setState({ kind: "signed-out" }))}>
+          <Shell onSignOut={() => void signOut().then(() => setState({ kind: "signed-out" }), (error: Error) => setState({ kind: "failed", error }))}>
             <Page />
           </Shell>
         </SessionContext.Provider>

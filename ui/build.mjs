@@ -4,9 +4,10 @@
 import { build } from "esbuild";
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
+import { fileURLToPath } from "node:url";
 import { brotliCompressSync, constants, gzipSync } from "node:zlib";
 
-const root = path.dirname(new URL(import.meta.url).pathname);
+const root = path.dirname(fileURLToPath(import.meta.url));
 const out = path.join(root, "..", "dist", "ui");
 /** Compressed bytes the browser fetches for the first page (issue 17: under 300 KB). */
 const FIRST_LOAD_BUDGET = 300 * 1024;

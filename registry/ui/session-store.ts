@@ -14,14 +14,22 @@ export class SessionStore {
   constructor(private readonly db: Queryable) {}
 
   async insert(idHash: Buffer, userId: number, now: Date): Promise<void> {
-    await this.db.query("INSERT INTO ui_sessions (id_hash, user_id, created_at, last_seen_at) VALUES ($1, $2, $3, $3)", [idHash, userId, now]);
+    await this.db.query(
+      `INSERT INTO ui_sessions (id_hash, user_id, password_stamp, created_at, last_seen_at)
+       SELECT $1, id, md5(password_hash), $3, $3 FROM users WHERE id = $2`,
+      [idHash, userId, now],
+    );
   }
 
-  /** The session and its user as they are now (a user whose sysadmin flag changed is seen changed at once). */
+  /**
+   * The session and its user as they are now (a user whose sysadmin flag changed is seen changed at once); none when
+   * the user's password changed since the session began.
+   */
   async find(idHash: Buffer): Promise<SessionRow | null> {
     const [row] = await this.db.query<{ user_id: number; username: string; sysadmin: boolean; created_at: Date; last_seen_at: Date }>(
       `SELECT s.user_id, u.username, u.sysadmin, s.created_at, s.last_seen_at
-         FROM ui_sessions s JOIN users u ON u.id = s.user_id WHERE s.id_hash = $1`,
+         FROM ui_sessions s JOIN users u ON u.id = s.user_id
+        WHERE s.id_hash = $1 AND s.password_stamp = md5(u.password_hash)`,
       [idHash],
     );
     if (!row) return null;
@@ -40,10 +48,5 @@ export class SessionStore {
   async purgeExpired(idleBefore: Date, createdBefore: Date): Promise<number> {
     const rows = await this.db.query("DELETE FROM ui_sessions WHERE last_seen_at < $1 OR created_at < $2 RETURNING 1", [idleBefore, createdBefore]);
     return rows.length;
-  }
-
-  /** Ends every session of a user (a password change or removal). */
-  async deleteForUser(userId: number): Promise<void> {
-    await this.db.query("DELETE FROM ui_sessions WHERE user_id = $1", [userId]);
   }
 }

@@ -149,6 +149,18 @@ describe("signing out", () => {
   });
 });
 
+describe("a new password", () => {
+  test("ends every session made with the old one", async () => {
+    const id = await admin.createUser("frank", PASSWORD);
+    const session = await signedIn(berth.url, "frank", PASSWORD);
+    expect((await current(withSession(session))).status).toBe(200);
+    const changed = await admin.fetch(`/api/v2.0/users/${id}/password`, { method: "PUT", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ new_password: "Session-Passw0rd-2" }) });
+    expect(changed.status).toBe(200);
+    expect((await current(withSession(session))).status).toBe(401);
+    expect((await current(withSession(await signedIn(berth.url, "frank", "Session-Passw0rd-2")))).status).toBe(200);
+  });
+});
+
 describe("expiry", () => {
   const databaseUrl = () => berth.databaseUrl;
   // The clocks are moved in the database (only reachable on PostgreSQL); the rules themselves are unit-tested.
