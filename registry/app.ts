@@ -38,7 +38,14 @@ import { registerTokenRoutes } from "./api/token";
 import { ANONYMOUS, principalName, type Principal } from "./auth/principal";
 import type { Config } from "./config";
 import { isHostAndPort } from "./api/host-header";
-import { responseSecurityHeaders } from "./api/security-headers";
+import { responseSecurityHeaders, uiSecurityHeaders } from "./api/security-headers";
+import { registerSystemInfoRoutes } from "./api/systeminfo";
+import { registerLoginRoutes } from "./ui/login-routes";
+import { acceptsSessionCookie, CSRF_HEADER, sessionOf } from "./ui/session-auth";
+import { SessionStore } from "./ui/session-store";
+import { UiSessions, type ResolvedSession } from "./ui/sessions";
+import { defaultUiDir, loadUiBundle } from "./ui/ui-assets";
+import { isUiPage, registerUiRoutes } from "./ui/ui-routes";
 import { fanOut, type EventPublisher } from "./events/events";
 import { registerReplicationRoutes } from "./api/replication";
 import { registerControllerStateRoutes } from "./api/controller-state";
@@ -100,6 +107,8 @@ declare module "fastify" {
     tokenAccess: TokenAccess[] | null;
     /** BERTH_PUBLIC_URL, for the token realm. */
     publicBase: string;
+    /** The web UI session the request was authenticated with (its cookie), or null. */
+    uiSession: ResolvedSession | null;
   }
 }
 
@@ -111,7 +120,7 @@ export interface AppDependencies {
     | "publicUrl" | "logLevel" | "auditRetentionDays" | "gcGraceSeconds" | "webhookRetryBaseMs" | "proxyCacheTtlSeconds" | "maxManifestReferences"
     | "bodyTimeoutSeconds" | "idleTimeoutSeconds" | "maxUploadsPerUser" | "uploadPurgeAgeSeconds" | "loginThrottle" | "trustedProxies"
     | "tokenTtlSeconds" | "anonymousLimits" | "outboundDeny" | "outboundAllow" | "webhookMaxTargets" | "projectCreationRestriction"
-    | "vulnDb" | "dataDir" | "scan" | "scannerAdapter"
+    | "vulnDb" | "dataDir" | "scan" | "scannerAdapter" | "uiSession"
   >;
   /** How outbound requests resolve host names (tests answer with chosen addresses); the system resolver by default. */
   resolve?: Resolver;
@@ -132,6 +141,8 @@ export interface AppDependencies {
   internal?: { secret: string; principal: Principal };
   /** Serve HTTPS with this certificate chain and key; `loopbackFetch` reaches this server trusting it. */
   tls?: { cert: Buffer; key: Buffer; loopbackFetch: typeof fetch };
+  /** Where the built web UI is; <package root>/dist/ui by default. */
+  uiDir?: string;
 }
 
 /** How long caching a proxied manifest waits for the client to pull its blobs before fetching them itself. */
@@ -247,6 +258,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   const projects = new ProjectStore(deps.sql);
   const members = new MemberStore(deps.sql);
   const authorizer = new Authorizer(members);
+  const uiSessions = new UiSessions(new SessionStore(deps.sql), deps.config.uiSession);
   const metadata = new DistributionMetadata(deps.sql);
   const uploads = new UploadService(deps.store, metadata, {
     started: () => metrics.uploadsInProgress.inc(),
@@ -379,12 +391,14 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   app.decorateRequest("routeLabel", "");
   app.decorateRequest<TokenAccess[] | null>("tokenAccess", null);
   app.decorateRequest("publicBase", "");
+  app.decorateRequest<ResolvedSession | null>("uiSession", null);
 
   app.addHook("onRequest", async (request, reply) => {
     request.routeLabel = request.routeOptions.url ?? "unmatched";
     request.principal = ANONYMOUS;
     request.tokenAccess = null;
     request.publicBase = deps.config.publicUrl ?? "";
+    request.uiSession = null;
     const host = request.headers.host;
     if (!deps.config.publicUrl && host !== undefined && !isHostAndPort(host)) {
       throw new HarborError("BAD_REQUEST", "the Host header must be a host name or address with an optional port");
@@ -407,6 +421,15 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     if (deps.internal && authorization !== undefined && !isDistribution(request) && isInternal(authorization, deps.internal.secret)) {
       request.principal = deps.internal.principal;
       return;
+    }
+    // The web UI's session cookie, where no Authorization header speaks instead (/api and sign-out only, never /v2).
+    if (authorization === undefined && acceptsSessionCookie(request.url)) {
+      const session = await sessionOf(request, uiSessions);
+      if (session) {
+        request.principal = session.principal;
+        request.uiSession = session;
+        return;
+      }
     }
     try {
       request.principal = await authenticator.authenticate(request.headers.authorization, request.ip);
@@ -436,9 +459,12 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   });
   app.addHook("onClose", async () => clearInterval(idleSweep));
   const securityHeaders = responseSecurityHeaders(deps.tls !== undefined);
+  const uiHeaders = uiSecurityHeaders(deps.tls !== undefined);
   app.addHook("onSend", async (request, reply, payload) => {
     reply.header("X-Request-Id", request.id);
-    reply.headers(securityHeaders);
+    reply.headers(isUiPage(request.url) ? uiHeaders : securityHeaders);
+    // The browser learns its write token from any answer to its session, never from a URL or storage it keeps.
+    if (request.uiSession) reply.header(CSRF_HEADER, request.uiSession.csrfToken);
     if (closing) reply.header("Connection", "close");
     return payload;
   });
@@ -471,6 +497,9 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   const creationRule = new ProjectCreationRule(deps.sql, deps.config.projectCreationRestriction, deps.embeddedController ?? false);
   registerProjectRoutes(app, { ...apiDeps, creationRule, allowlists });
   registerConfigurationRoutes(app, { creationRule });
+  registerSystemInfoRoutes(app, { creationRule });
+  registerLoginRoutes(app, { authenticator, sessions: uiSessions, maxSeconds: deps.config.uiSession.maxSeconds, publicUrl: deps.config.publicUrl });
+  registerUiRoutes(app, await loadUiBundle(deps.uiDir ?? defaultUiDir()));
   registerMemberRoutes(app, apiDeps);
   registerAuditRoutes(app, apiDeps);
   registerTokenRoutes(app, { ...apiDeps, tokens });

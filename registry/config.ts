@@ -78,6 +78,8 @@ export interface Config {
   projectCreationRestriction?: ProjectCreationRestriction;
   /** The vulnerability database: its mirror sync and import limits (BERTH_VULNDB_*). */
   vulnDb: VulnDbConfig;
+  /** Web UI sessions: unused this long, or this old, a session is over (BERTH_UI_SESSION_*). */
+  uiSession: { idleSeconds: number; maxSeconds: number };
 }
 
 export type ProjectCreationRestriction = "adminonly" | "everyone";
@@ -229,6 +231,16 @@ function parseWholeNumber(name: string, unit: string, value: string | undefined,
   return Number(value);
 }
 
+/** Web UI session lifetimes: 30 minutes unused, 12 hours at most; an idle limit above the maximum is refused. */
+function parseUiSession(env: NodeJS.ProcessEnv): { idleSeconds: number; maxSeconds: number } {
+  const idleSeconds = parseWholeNumber("BERTH_UI_SESSION_IDLE_SECONDS", "seconds", env.BERTH_UI_SESSION_IDLE_SECONDS, 60) ?? 30 * 60;
+  const maxSeconds = parseWholeNumber("BERTH_UI_SESSION_MAX_SECONDS", "seconds", env.BERTH_UI_SESSION_MAX_SECONDS, 60) ?? 12 * 3600;
+  if (idleSeconds > maxSeconds) {
+    throw new ConfigError("BERTH_UI_SESSION_IDLE_SECONDS", `must not exceed BERTH_UI_SESSION_MAX_SECONDS (${maxSeconds}), got "${idleSeconds}"`);
+  }
+  return { idleSeconds, maxSeconds };
+}
+
 /** One CIDR (`10.0.0.0/16`, `fd00::/8`) or a single address, as the proxy-addr module behind fastify's trustProxy takes them. */
 function parseCidr(value: string, variable = "BERTH_TRUSTED_PROXIES"): string {
   const [address, prefix, ...rest] = value.split("/");
@@ -363,6 +375,7 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     webhookMaxTargets: parseWholeNumber("BERTH_WEBHOOK_MAX_TARGETS", "targets", env.BERTH_WEBHOOK_MAX_TARGETS, 1) ?? 10,
     projectCreationRestriction: parseProjectCreationRestriction(env.BERTH_PROJECT_CREATION_RESTRICTION),
     vulnDb: parseVulnDbConfig(env),
+    uiSession: parseUiSession(env),
     scan: {
       workers: parseWholeNumber("BERTH_SCAN_WORKERS", "scans", env.BERTH_SCAN_WORKERS, 0) ?? 1,
       queueMax: parseWholeNumber("BERTH_SCAN_QUEUE_MAX", "scans", env.BERTH_SCAN_QUEUE_MAX, 1) ?? 10_000,

@@ -99,8 +99,10 @@ describeWithTool("podman", "the container image (Containerfile, final stage buil
 
   it("holds only what the server needs, owned by root, with /data owned by its user", async () => {
     expect((await readdir(path.join(root, "app"))).sort()).toEqual(["dist", "node_modules", "package.json"]);
-    expect((await readdir(path.join(root, "app", "node_modules"))).filter((name) => ["jest", "@swc", "s3rver", "fast-check", "markdown-it"].includes(name))).toEqual([]);
+    expect((await readdir(path.join(root, "app", "node_modules"))).filter((name) => ["jest", "@swc", "s3rver", "fast-check", "markdown-it", "preact", "esbuild", "playwright-core"].includes(name))).toEqual([]);
     expect(await readdir(path.join(root, "app", "dist", "registry", "db", "migrations"))).toContain("001_init.sql");
+    // The web UI is in the image only as built files (bundled; its build tools are development dependencies).
+    expect(await readdir(path.join(root, "app", "dist", "ui"))).toEqual(expect.arrayContaining(["index.html", "assets"]));
     for (const main of ["registry", "controller"]) {
       const file = await stat(path.join(root, "app", "dist", main, "main.js"));
       expect({ uid: file.uid, mode: file.mode & 0o777 }).toEqual({ uid: 0, mode: 0o755 });

@@ -203,6 +203,13 @@ const ACTIONS: Action[] = [
       (await client.fetch("/api/v2.0/projects", { method: "POST", headers: JSON_HEADERS, body: JSON.stringify({ project_name: `new-${caseId}` }) })).status,
   },
   {
+    // Everyone may ask; only signed-in callers are told project_creation_restriction (test/ui/sessions.test.ts).
+    name: "read the system information (/api)",
+    allowed: both(["anonymous", "outsider", "sysadmin", ...MEMBERS, ...ROBOTS]),
+    ok: 200,
+    run: async (client) => (await client.fetch("/api/v2.0/systeminfo")).status,
+  },
+  {
     name: "read the configurations (/api)",
     allowed: both(["sysadmin"]),
     ok: 200,

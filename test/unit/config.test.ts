@@ -56,6 +56,9 @@ describe("loadConfig", () => {
     [{ BERTH_TOKEN_TTL_SECONDS: "29" }, "BERTH_TOKEN_TTL_SECONDS", "at least 30"],
     [{ BERTH_TOKEN_TTL_SECONDS: "3601" }, "BERTH_TOKEN_TTL_SECONDS", "at most 3600"],
     [{ BERTH_TOKEN_TTL_SECONDS: "5m" }, "BERTH_TOKEN_TTL_SECONDS", "whole number"],
+    [{ BERTH_UI_SESSION_IDLE_SECONDS: "59" }, "BERTH_UI_SESSION_IDLE_SECONDS", "at least 60"],
+    [{ BERTH_UI_SESSION_MAX_SECONDS: "12h" }, "BERTH_UI_SESSION_MAX_SECONDS", "whole number"],
+    [{ BERTH_UI_SESSION_IDLE_SECONDS: "7200", BERTH_UI_SESSION_MAX_SECONDS: "3600" }, "BERTH_UI_SESSION_IDLE_SECONDS", "must not exceed BERTH_UI_SESSION_MAX_SECONDS"],
     [{ BERTH_METRICS_ADDR: "9090" }, "BERTH_METRICS_ADDR", "host:port"],
     [{ BERTH_METRICS_ADDR: "127.0.0.1:99999" }, "BERTH_METRICS_ADDR", "above 65535"],
     [{ BERTH_ADDR: "0.0.0.0:9090" }, "BERTH_METRICS_ADDR", "a port of their own"],
@@ -120,6 +123,11 @@ describe("loadConfig", () => {
   it("keeps CVE export files 24 hours unless told otherwise", () => {
     expect(loadConfig({}).scan.exportTtlHours).toBe(24);
     expect(loadConfig({ BERTH_CVE_EXPORT_TTL_HOURS: "2" }).scan.exportTtlHours).toBe(2);
+  });
+
+  it("ends web UI sessions after 30 idle minutes or 12 hours unless told otherwise", () => {
+    expect(loadConfig({}).uiSession).toEqual({ idleSeconds: 1800, maxSeconds: 43_200 });
+    expect(loadConfig({ BERTH_UI_SESSION_IDLE_SECONDS: "600", BERTH_UI_SESSION_MAX_SECONDS: "3600" }).uiSession).toEqual({ idleSeconds: 600, maxSeconds: 3600 });
   });
 
   it("reads the login limits", () => {

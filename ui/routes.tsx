@@ -1,0 +1,13 @@
+import type { VNode } from "preact";
+import { Project } from "./pages/Project";
+import { Projects } from "./pages/Projects";
+
+/**
+ * The signed-in pages, by path pattern (first match wins). A page author adds a line here and a file under pages/;
+ * `:name` parts arrive decoded.
+ */
+export const ROUTES: { pattern: string; render: (params: Record<string, string>) => VNode }[] = [
+  { pattern: "/projects", render: () => <Projects /> },
+  { pattern: "/projects/:name", render: (p) => <Project name={p.name} tab="repositories" /> },
+  { pattern: "/projects/:name/:tab", render: (p) => <Project name={p.name} tab={p.tab} /> },
+];
