@@ -233,6 +233,45 @@ const ACTIONS: Action[] = [
     ok: 200,
     run: async (client, project) => (await client.fetch(`/api/v2.0/projects/${project}/repositories/app/artifacts/v1/additions/vulnerabilities`)).status,
   },
+  // What the web UI's pages read (issue 17).
+  {
+    name: "read an artifact's build history and manifest (/api)",
+    allowed: { public: everyone("public"), private: ["sysadmin", ...MEMBERS] },
+    ok: 200,
+    run: async (client, project) => {
+      const base = `/api/v2.0/projects/${project}/repositories/app/artifacts/v1/additions`;
+      const [history, manifest] = await Promise.all([client.fetch(`${base}/build_history`), client.fetch(`${base}/manifest`)]);
+      return history.status === manifest.status ? history.status : -1;
+    },
+  },
+  {
+    name: "learn which of the project's objects the GitOps controller manages (/api)",
+    allowed: { public: everyone("public"), private: ["sysadmin", ...MEMBERS] },
+    ok: 200,
+    run: async (client, project) => (await client.fetch(`/api/v2.0/projects/${project}/gitops`)).status,
+  },
+  {
+    name: "read the GitOps status and every managed object (/api)",
+    allowed: both(["sysadmin"]),
+    ok: 200,
+    run: async (client) => {
+      const [status, managed] = await Promise.all([client.fetch("/api/v2.0/gitops/status"), client.fetch("/api/v2.0/gitops/managed")]);
+      return status.status === managed.status ? status.status : -1;
+    },
+  },
+  {
+    name: "ask one's own permissions in the project and the system (/api)",
+    allowed: both(["sysadmin", "outsider", ...MEMBERS, ...ROBOTS]),
+    ok: 200,
+    run: async (client, project, admin) => {
+      const id = await projectIdOf(admin, project);
+      const [inProject, inSystem] = await Promise.all([
+        client.fetch(`/api/v2.0/users/current/permissions?scope=/project/${id}&relative=true`),
+        client.fetch("/api/v2.0/users/current/permissions?scope=/system"),
+      ]);
+      return inProject.status === inSystem.status ? inProject.status : -1;
+    },
+  },
   {
     name: "read the project's scanner (/api)",
     allowed: { public: everyone("public"), private: ["sysadmin", ...MEMBERS] },
