@@ -1,5 +1,6 @@
 import type { StoredManifest } from "../distribution/metadata";
 import type { BlobStore } from "../storage/blob-store";
+import { readAll } from "../storage/read-all";
 import { IMAGE_TYPES } from "../scanning/scan-target";
 
 /** An image config is read whole to be parsed; larger ones (far beyond any real image's) are not read. */
@@ -50,18 +51,10 @@ export class ImageConfigs {
     if (typeof descriptor.size === "number" && descriptor.size > MAX_IMAGE_CONFIG_BYTES) return null;
     const stream = await this.store.read(descriptor.digest);
     if (!stream) return null;
-    const chunks: Buffer[] = [];
-    let size = 0;
-    for await (const chunk of stream as AsyncIterable<Buffer>) {
-      size += chunk.length;
-      if (size > MAX_IMAGE_CONFIG_BYTES) {
-        stream.destroy();
-        return null;
-      }
-      chunks.push(chunk);
-    }
+    const bytes = await readAll(stream, MAX_IMAGE_CONFIG_BYTES);
+    if (!bytes) return null;
     try {
-      const parsed = JSON.parse(Buffer.concat(chunks).toString("utf8")) as unknown;
+      const parsed = JSON.parse(bytes.toString("utf8")) as unknown;
       return parsed !== null && typeof parsed === "object" && !Array.isArray(parsed) ? (parsed as ImageConfig) : null;
     } catch {
       return null;
