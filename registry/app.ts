@@ -476,7 +476,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   const gitops = new GitOpsStatus(deps.sql);
   registerProjectRoutes(app, { ...apiDeps, creationRule, allowlists, gitops });
   registerGitOpsRoutes(app, { ...apiDeps, gitops });
-  registerConfigurationRoutes(app, { creationRule });
+  registerConfigurationRoutes(app, { creationRule, publicUrl: deps.config.publicUrl });
   registerMemberRoutes(app, apiDeps);
   registerAuditRoutes(app, apiDeps);
   registerTokenRoutes(app, { ...apiDeps, tokens });

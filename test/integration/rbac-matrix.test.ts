@@ -33,6 +33,7 @@ const PROJECT_ROBOT_GRANTS = ["repository:pull", "repository:push"];
 const SYSTEM_ROBOT_GRANTS = ["repository:pull", "repository:delete", "member:list"];
 const everyone = (visibility: Visibility): Caller[] =>
   visibility === "public" ? ["anonymous", "outsider", "sysadmin", ...MEMBERS, ...ROBOTS] : ["sysadmin", ...MEMBERS, ...ROBOTS];
+const CALLERS: Caller[] = ["anonymous", "outsider", "sysadmin", ...MEMBERS, ...ROBOTS];
 const both = (callers: Caller[]) => ({ public: callers, private: callers });
 
 const JSON_HEADERS = { "Content-Type": "application/json" };
@@ -260,6 +261,12 @@ const ACTIONS: Action[] = [
     },
   },
   {
+    name: "read the system information (/api; more once logged in)",
+    allowed: both(CALLERS),
+    ok: 200,
+    run: async (client) => (await client.fetch("/api/v2.0/systeminfo")).status,
+  },
+  {
     name: "ask one's own permissions in the project and the system (/api)",
     allowed: both(["sysadmin", "outsider", ...MEMBERS, ...ROBOTS]),
     ok: 200,
@@ -422,7 +429,6 @@ const ACTIONS: Action[] = [
   },
 ];
 
-const CALLERS: Caller[] = ["anonymous", "outsider", "sysadmin", ...MEMBERS, ...ROBOTS];
 const PROJECTS: Record<Visibility, string> = { public: "matrix-pub", private: "matrix-priv" };
 
 let berth: TestBerth;
