@@ -102,6 +102,11 @@ describe("artifacts", () => {
     const childArtifact = (await (await admin.fetch(`${REPOS}/multi/artifacts/${child.manifestDigest}`)).json()) as Artifact;
     expect(childArtifact.accessories).toEqual([expect.objectContaining({ artifact_type: "application/vnd.example.signature" })]);
     expect(latest.size).toBeGreaterThan(childArtifact.size);
+    // The repository counts what its artifact list shows: the index, not its child nor the child's signature (Harbor).
+    const listed = await admin.fetch(`${REPOS}/multi/artifacts`);
+    expect(((await listed.json()) as Artifact[]).map((a) => a.digest)).toEqual([latest.digest]);
+    expect(listed.headers.get("x-total-count")).toBe("1");
+    expect(await (await admin.fetch(`${REPOS}/multi`)).json()).toMatchObject({ artifact_count: 1 });
   });
 
   it("adds and removes tags; an existing tag is a conflict", async () => {
