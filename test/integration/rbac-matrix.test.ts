@@ -37,6 +37,11 @@ const CALLERS: Caller[] = ["anonymous", "outsider", "sysadmin", ...MEMBERS, ...R
 const both = (callers: Caller[]) => ({ public: callers, private: callers });
 
 const JSON_HEADERS = { "Content-Type": "application/json" };
+/** GETs every path; their common status, or -1 when they answer differently (a route checking another permission). */
+async function sameStatus(client: RegistryClient, paths: string[]): Promise<number> {
+  const statuses = new Set(await Promise.all(paths.map(async (path) => (await client.fetch(path)).status)));
+  return statuses.size === 1 ? [...statuses][0] : -1;
+}
 const projectIdOf = async (admin: RegistryClient, project: string) =>
   ((await (await admin.fetch(`/api/v2.0/projects/${project}`)).json()) as { project_id: number }).project_id;
 const retentionPolicy = (projectId: number, days: number) => ({
@@ -241,8 +246,7 @@ const ACTIONS: Action[] = [
     ok: 200,
     run: async (client, project) => {
       const base = `/api/v2.0/projects/${project}/repositories/app/artifacts/v1/additions`;
-      const [history, manifest] = await Promise.all([client.fetch(`${base}/build_history`), client.fetch(`${base}/manifest`)]);
-      return history.status === manifest.status ? history.status : -1;
+      return sameStatus(client, [`${base}/build_history`, `${base}/manifest`]);
     },
   },
   {
@@ -255,10 +259,7 @@ const ACTIONS: Action[] = [
     name: "read the GitOps status and every managed object (/api)",
     allowed: both(["sysadmin"]),
     ok: 200,
-    run: async (client) => {
-      const [status, managed] = await Promise.all([client.fetch("/api/v2.0/gitops/status"), client.fetch("/api/v2.0/gitops/managed")]);
-      return status.status === managed.status ? status.status : -1;
-    },
+    run: async (client) => sameStatus(client, ["/api/v2.0/gitops/status", "/api/v2.0/gitops/managed"]),
   },
   {
     name: "read the system information (/api; more once logged in)",
@@ -271,12 +272,8 @@ const ACTIONS: Action[] = [
     allowed: both(["sysadmin", "outsider", ...MEMBERS, ...ROBOTS]),
     ok: 200,
     run: async (client, project, admin) => {
-      const id = await projectIdOf(admin, project);
-      const [inProject, inSystem] = await Promise.all([
-        client.fetch(`/api/v2.0/users/current/permissions?scope=/project/${id}&relative=true`),
-        client.fetch("/api/v2.0/users/current/permissions?scope=/system"),
-      ]);
-      return inProject.status === inSystem.status ? inProject.status : -1;
+      const scopes = [`/project/${await projectIdOf(admin, project)}&relative=true`, "/system"];
+      return sameStatus(client, scopes.map((scope) => `/api/v2.0/users/current/permissions?scope=${scope}`));
     },
   },
   {
