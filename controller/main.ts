@@ -92,7 +92,7 @@ async function run(argv: string[]): Promise<number> {
   const { client, user } = registryClient(changeRef);
   if (command === "apply") {
     const source = await sourceOfDirectory(dir);
-    const { plan, report } = await reconcile({ client, policy, user, trigger: "manual", commit: commit?.sha ?? "", runId, source, takeOver: values["take-over"] });
+    const { plan, report } = await reconcile({ client, policy, user, trigger: "manual", commit: commit?.sha ?? "", author: commit?.author, runId, source, takeOver: values["take-over"] });
     process.stdout.write(formatText(plan, commit?.sha, commit?.uncommitted));
     if (!report) return 0;
     process.stdout.write(`\n${formatReport(report)}`);

@@ -39,7 +39,6 @@ import { ANONYMOUS, principalName, type Principal } from "./auth/principal";
 import type { Config } from "./config";
 import { isHostAndPort } from "./api/host-header";
 import { responseSecurityHeaders, uiSecurityHeaders } from "./api/security-headers";
-import { registerSystemInfoRoutes } from "./api/systeminfo";
 import { registerLoginRoutes } from "./ui/login-routes";
 import { acceptsSessionCookie, CSRF_HEADER, sessionOf } from "./ui/session-auth";
 import { SessionStore } from "./ui/session-store";
@@ -49,6 +48,8 @@ import { isUiPage, registerUiRoutes } from "./ui/ui-routes";
 import { fanOut, type EventPublisher } from "./events/events";
 import { registerReplicationRoutes } from "./api/replication";
 import { registerControllerStateRoutes } from "./api/controller-state";
+import { registerGitOpsRoutes } from "./api/gitops";
+import { GitOpsStatus } from "./gitops/status";
 import { registerReplicationJob } from "./replication/job";
 import { localSide } from "./replication/local-side";
 import { ReplicationStore } from "./replication/store";
@@ -56,6 +57,8 @@ import { ReplicationTriggers } from "./replication/triggers";
 import { ProxyCache } from "./proxy/proxy-cache";
 import { registerWebhookRoutes } from "./api/webhooks";
 import { registerArtifactRoutes } from "./api/artifacts";
+import { registerArtifactAdditionRoutes } from "./api/artifact-additions";
+import { ImageConfigs } from "./artifacts/image-config";
 import { registerScanRoutes } from "./api/scans";
 import { registerScanAllRoutes } from "./api/scan-all";
 import { registerScannerRoutes } from "./api/scanners";
@@ -495,15 +498,16 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   await app.register(async (v2) => registerDistributionRoutes(v2, ctx));
   const apiDeps = { sql: deps.sql, audit, projects, members, authorizer };
   const creationRule = new ProjectCreationRule(deps.sql, deps.config.projectCreationRestriction, deps.embeddedController ?? false);
-  registerProjectRoutes(app, { ...apiDeps, creationRule, allowlists });
-  registerConfigurationRoutes(app, { creationRule });
-  registerSystemInfoRoutes(app, { creationRule });
+  const gitops = new GitOpsStatus(deps.sql);
+  registerProjectRoutes(app, { ...apiDeps, creationRule, allowlists, gitops });
+  registerGitOpsRoutes(app, { ...apiDeps, gitops });
+  registerConfigurationRoutes(app, { creationRule, publicUrl: deps.config.publicUrl });
   registerLoginRoutes(app, { authenticator, sessions: uiSessions, maxSeconds: deps.config.uiSession.maxSeconds, publicUrl: deps.config.publicUrl });
   registerUiRoutes(app, await loadUiBundle(deps.uiDir ?? defaultUiDir()));
   registerMemberRoutes(app, apiDeps);
   registerAuditRoutes(app, apiDeps);
   registerTokenRoutes(app, { ...apiDeps, tokens });
-  registerUserRoutes(app, { ...apiDeps, users: new UserStore(deps.sql), authenticator });
+  registerUserRoutes(app, { ...apiDeps, users: new UserStore(deps.sql), authenticator, creationRule });
   registerRobotRoutes(app, { ...apiDeps, robots, authenticator });
   registerQuotaRoutes(app, { quotas, audit });
   registerImmutableRuleRoutes(app, { ...apiDeps, immutableRules });
@@ -538,6 +542,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   app.addHook("onClose", async () => clearInterval(healthTimer));
   registerWebhookRoutes(app, { ...apiDeps, webhookPolicies, outbox, guard, maxTargets: deps.config.webhookMaxTargets });
   const artifacts = new ArtifactStore(deps.sql);
+  const imageConfigs = new ImageConfigs(deps.store);
   registerArtifactRoutes(app, {
     ...apiDeps,
     artifacts,
@@ -546,7 +551,9 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     events,
     scanOverviews: async (repository, digests) => scans.overviews(repository, digests),
     sbomOverviews: async (digests) => scans.sbomOverviews(digests),
+    imageConfigs,
   });
+  registerArtifactAdditionRoutes(app, { ...apiDeps, artifacts, metadata, imageConfigs });
   registerScanRoutes(app, { ...apiDeps, artifacts, metadata, scans, allowlists });
   registerScannerRoutes(app, { ...apiDeps, scans, registrations: scannerRegistrations, directory: scannerDirectory });
   registerScannerAdapterRoutes(app, { scans: adapterScans, scanner: embeddedScanner.info, apiKey: deps.config.scannerAdapter.apiKey, refreshAfterSeconds: 1 });

@@ -12,6 +12,8 @@ export interface ReconcileOptions {
   user: string;
   trigger: Trigger;
   commit: string;
+  /** Who made the commit (`Name <email>`), recorded with the run so the registry can show it. */
+  author?: string;
   runId: string;
   /** Where the files come from: only the registry's managing source may apply. */
   source: PolicySourceId;
@@ -69,6 +71,9 @@ export async function reconcile(options: ReconcileOptions): Promise<ReconcileOut
       summary: {
         ...summarize(plan.changes),
         run: options.runId,
+        author: options.author ?? "",
+        drift_mode: options.policy.settings.drift,
+        ...(report ? { applied: report.results.filter((r) => r.outcome === "applied").map((r) => `${r.action} ${r.kind} ${r.key}`) } : {}),
         ...(report ? { failures: report.results.filter((r) => r.outcome !== "applied").map((r) => `${r.action} ${r.kind} ${r.key}: ${r.error}`) } : {}),
         ...(result === "drift" ? { drifted: plan.changes.map((c) => `${c.action} ${c.kind} ${c.key}`) } : {}),
       },

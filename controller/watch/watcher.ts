@@ -168,6 +168,7 @@ export class Watcher {
         user: this.options.user,
         trigger,
         commit: revision.id,
+        author: revision.author,
         runId,
         source: revision.source,
         takeOver: this.takeOver,

@@ -9,6 +9,7 @@ import { isValidTag } from "../distribution/names";
 import type { EventPublisher, EventType } from "../events/events";
 import { ImmutableTagError, type ImmutableRules } from "../policy/immutable-rules";
 import { isPublic, type ProjectRow } from "../projects/projects";
+import { ImageConfigs, NotAnImageError } from "../artifacts/image-config";
 import { HarborError } from "./errors";
 import { jsonObjectBody, paging, queryString, setPageHeaders } from "./params";
 import { projectFor, type ProjectAccessDeps } from "./project-access";
@@ -25,6 +26,8 @@ export interface ArtifactRouteDeps extends ProjectAccessDeps {
   scanOverviews?: (repository: string, digests: string[]) => Promise<Map<string, Record<string, unknown>>>;
   /** Harbor's sbom_overview of artifacts (`with_sbom_overview=true`), by digest. */
   sbomOverviews?: (digests: string[]) => Promise<Map<string, unknown>>;
+  /** The image configs behind one artifact's `extra_attrs`. */
+  imageConfigs?: ImageConfigs;
 }
 
 
@@ -178,10 +181,25 @@ export function registerArtifactRoutes(app: FastifyInstance, deps: ArtifactRoute
     return artifactsToApi(request, project, repository, rows);
   });
 
+  // One artifact also carries Harbor's `extra_attrs` (read from its image config: not done for lists, where every
+  // artifact would cost a blob read).
   app.get<{ Params: ArtifactParams }>(`${repos}/:repo/artifacts/:reference`, async (request) => {
     const { project, repository, artifact } = await artifactFor(request, "artifact", "read");
-    return (await artifactsToApi(request, project, repository, [artifact]))[0];
+    const [shown] = await artifactsToApi(request, project, repository, [artifact]);
+    return { ...shown, extra_attrs: await extraAttrs(repository.id, artifact.digest) };
   });
+
+  async function extraAttrs(repositoryId: number, digest: string): Promise<Record<string, unknown>> {
+    const manifest = deps.imageConfigs ? await metadata.manifestByDigest(repositoryId, digest) : null;
+    if (!manifest) return {};
+    try {
+      const config = await deps.imageConfigs!.of(manifest);
+      return config ? ImageConfigs.extraAttrs(config) : {};
+    } catch (error) {
+      if (error instanceof NotAnImageError) return {};
+      throw error;
+    }
+  }
 
   // The management API checks artifact:delete (the registry API checks repository:delete), as Harbor does.
   app.delete<{ Params: ArtifactParams }>(`${repos}/:repo/artifacts/:reference`, async (request, reply) => {

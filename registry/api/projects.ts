@@ -24,11 +24,13 @@ import { changeMetadata, metadataPatch, normalizeMetadata, registerProjectMetada
 import { parseQuery, whereClause, type QueryTerm } from "./query";
 import { parseAllowlist, type CveAllowlists } from "../scanning/allowlists";
 import type { CveAllowlist } from "../scanning/report/pull-policy";
+import { POLICY_FILES, type GitOpsStatus } from "../gitops/status";
 
 type Params = { nameOrId: string };
 type Query = Record<string, unknown>;
 
-function toApi(project: ProjectRow, roleIds: RoleId[]) {
+/** `managedByPolicy`: the policy file the GitOps controller manages the project from (Berth's extension), or null. */
+function toApi(project: ProjectRow, roleIds: RoleId[], managedByPolicy: boolean) {
   return {
     project_id: project.id,
     owner_id: project.owner_id ?? 0,
@@ -42,6 +44,7 @@ function toApi(project: ProjectRow, roleIds: RoleId[]) {
     current_user_role_id: roleIds[0] ?? 0,
     current_user_role_ids: roleIds,
     repo_count: project.repo_count,
+    managed_by_policy: managedByPolicy ? POLICY_FILES.project : null,
     metadata: project.metadata,
     cve_allowlist: {
       id: project.cve_allowlist?.id ?? 0,
@@ -180,7 +183,7 @@ function allowlistOf(value: unknown): CveAllowlist | null {
   return list;
 }
 
-export function registerProjectRoutes(app: FastifyInstance, deps: ProjectRouteDeps & { creationRule: ProjectCreationRule; allowlists: CveAllowlists }): void {
+export function registerProjectRoutes(app: FastifyInstance, deps: ProjectRouteDeps & { creationRule: ProjectCreationRule; allowlists: CveAllowlists; gitops: GitOpsStatus }): void {
   const { projects, members } = deps;
   app.post("/api/v2.0/projects", async (request, reply) => {
     if (!canCreateProject(request.principal, await deps.creationRule.current())) deny(request.principal, "create", systemTarget("project"));
@@ -234,12 +237,14 @@ export function registerProjectRoutes(app: FastifyInstance, deps: ProjectRouteDe
     );
     setPageHeaders(request, reply, page, total);
     const roles = principal.kind === "user" ? await members.rolesIn(principal.id, rows.map((p) => p.id)) : new Map<number, RoleId[]>();
-    return rows.map((project) => toApi(project, roles.get(project.id) ?? []));
+    const managed = await deps.gitops.managedProjects(rows.map((p) => p.name));
+    return rows.map((project) => toApi(project, roles.get(project.id) ?? [], managed.has(project.name)));
   });
 
   app.get<{ Params: Params }>("/api/v2.0/projects/:nameOrId", async (request) => {
     const project = await projectFor(deps, request, request.params.nameOrId, "project", "read");
-    return toApi(project, await roleIdsOf(deps, request.principal, project.id));
+    const managed = await deps.gitops.managedProjects([project.name]);
+    return toApi(project, await roleIdsOf(deps, request.principal, project.id), managed.has(project.name));
   });
 
   // Harbor's PUT merges: metadata keys the body omits stay, and project_name, storage_limit and registry_id are ignored.

@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyRequest } from "fastify";
 import { actorOf, type AuditLog } from "../audit/audit-log";
 import type { ActionName } from "../auth/rbac";
 import { parseRetentionPolicy, RetentionPolicyError, TEMPLATES, type RetentionPolicyBody } from "../retention/policy";
-import { RETENTION_JOB } from "../retention/job";
+import { parseDecisionTable, RETENTION_JOB } from "../retention/job";
 import type { RetentionStore, StoredPolicy } from "../retention/store";
 import type { ExecutionRow } from "../scheduler/executions";
 import type { Scheduler } from "../scheduler/scheduler";
@@ -26,6 +26,14 @@ const TEMPLATE_TEXT: Record<string, [string, string | null]> = {
   nDaysSinceLastPull: ["pulled within the last # days", "DAYS"],
   always: ["always", null],
 };
+
+/** Whether the request's Accept names application/json and not text/plain before it. */
+function prefersJson(request: FastifyRequest): boolean {
+  const accept = (request.headers.accept ?? "").toLowerCase();
+  const json = accept.indexOf("application/json");
+  const text = accept.indexOf("text/plain");
+  return json !== -1 && (text === -1 || json < text);
+}
 
 function numeric(value: string, what: string): number {
   if (!/^\d{1,9}$/.test(value)) throw new HarborError("BAD_REQUEST", `${what} must be a positive integer`);
@@ -160,6 +168,8 @@ export function registerRetentionRoutes(app: FastifyInstance, deps: RetentionRou
     const execution = await executionFor(request, "read");
     const task = (await retention.tasks(execution.id)).find((t) => t.id === numeric(request.params.tid, "task id"));
     if (!task) throw new HarborError("NOT_FOUND", `task ${request.params.tid} not found`);
+    // Harbor answers the log as text; a client that asks for JSON (Berth's extension) gets the table as rows.
+    if (prefersJson(request)) return { id: task.id, repository: task.repository, status: task.status, decisions: parseDecisionTable(task.log) };
     return reply.type("text/plain; charset=utf-8").send(task.log);
   });
 }

@@ -8,6 +8,8 @@ import { isSysadmin, type Principal } from "../auth/principal";
 import type { Queryable, Sql } from "../db/sql";
 import type { MemberStore } from "../projects/members";
 import type { ProjectStore } from "../projects/projects";
+import type { ProjectCreationRule } from "../projects/creation-restriction";
+import { systemPermissions } from "../auth/system-permissions";
 import { passwordProblem, usernameProblem } from "../users/password-policy";
 import type { UserRow, UserStore } from "../users/store";
 import { HarborError } from "./errors";
@@ -24,6 +26,7 @@ export interface UserRouteDeps {
   members: MemberStore;
   projects: ProjectStore;
   authorizer: Authorizer;
+  creationRule: ProjectCreationRule;
 }
 
 /** The id of the user created on first start; Harbor refuses to delete or demote it. */
@@ -147,17 +150,22 @@ export function registerUserRoutes(app: FastifyInstance, deps: UserRouteDeps): v
     return toApi(await find(principal.id));
   });
 
+  // Harbor's scopes: `/project/{id}` (the caller's roles or robot grants there, public grants included) and `/system`.
   app.get("/api/v2.0/users/current/permissions", async (request) => {
     const principal = request.principal;
     if (principal.kind === "anonymous") deny(principal, "read", "the current user's permissions");
     const scope = queryString(request.query, "scope") ?? "";
+    const relative = queryString(request.query, "relative") === "true";
+    const named = (resource: string) => (resource === "" ? (relative ? "." : scope) : relative ? resource : `${scope}/${resource}`);
+    if (scope === "/system") {
+      return systemPermissions(principal, await deps.creationRule.current()).map(({ resource, action }) => ({ resource: named(resource), action }));
+    }
     const match = /^\/project\/(\d{1,9})$/.exec(scope);
-    if (!match) throw new HarborError("BAD_REQUEST", "scope must be /project/<id>");
+    if (!match) throw new HarborError("BAD_REQUEST", "scope must be /project/<id> or /system");
     const project = await deps.projects.findById(Number(match[1]));
     if (!project) return [];
-    const relative = queryString(request.query, "relative") === "true";
     return permissionsIn(principal, await deps.authorizer.grantIn(principal, project)).map(({ resource, action }) => ({
-      resource: resource === "project" ? (relative ? "." : scope) : relative ? resource : `${scope}/${resource}`,
+      resource: named(resource === "project" ? "" : resource),
       action,
     }));
   });

@@ -42,12 +42,16 @@ export interface Page {
   offset: number;
 }
 
-// A repository is listed once it holds a manifest (uploads alone create the row).
+// Top-level artifacts (of the manifests aliased m): not the child of an index, not an accessory (a referrer) of an artifact still there.
+export const TOP_LEVEL = `
+  NOT EXISTS (SELECT 1 FROM manifest_references c WHERE c.repository_id = m.repository_id AND c.child_digest = m.digest AND c.child_kind = 'manifest')
+  AND (m.subject_digest IS NULL OR NOT EXISTS (SELECT 1 FROM manifests s WHERE s.repository_id = m.repository_id AND s.digest = m.subject_digest))`;
+
+// A repository is listed once it holds a manifest (uploads alone create the row). Its artifact_count is what its
+// artifact list shows (as Harbor since 2.5.1): top-level artifacts, not index children nor accessories.
 const SELECT_REPOSITORY = `
   SELECT r.id, r.project_id, r.name, r.pull_count, r.created_at, r.updated_at,
-         (SELECT count(*) FROM manifests m WHERE m.repository_id = r.id
-            AND NOT EXISTS (SELECT 1 FROM manifest_references c WHERE c.repository_id = m.repository_id
-                             AND c.child_digest = m.digest AND c.child_kind = 'manifest'))::int AS artifact_count
+         (SELECT count(*) FROM manifests m WHERE m.repository_id = r.id AND ${TOP_LEVEL})::int AS artifact_count
     FROM repositories r
    WHERE EXISTS (SELECT 1 FROM manifests m WHERE m.repository_id = r.id)`;
 
@@ -61,11 +65,6 @@ const SELECT_ARTIFACT = `
             JOIN manifests c ON c.repository_id = r.repository_id AND c.digest = r.child_digest
            WHERE r.repository_id = m.repository_id AND r.parent_digest = m.digest AND r.child_kind = 'manifest'), 0))::bigint AS size
     FROM manifests m`;
-
-// Top-level artifacts (of the manifests aliased m): not the child of an index, not an accessory (a referrer) of an artifact still there.
-export const TOP_LEVEL = `
-  NOT EXISTS (SELECT 1 FROM manifest_references c WHERE c.repository_id = m.repository_id AND c.child_digest = m.digest AND c.child_kind = 'manifest')
-  AND (m.subject_digest IS NULL OR NOT EXISTS (SELECT 1 FROM manifests s WHERE s.repository_id = m.repository_id AND s.digest = m.subject_digest))`;
 
 /** The read side of the artifacts API: repositories, artifacts, their tags, children and accessories. */
 export class ArtifactStore {

@@ -115,15 +115,20 @@ export function pairsOf<R extends string>(table: Partial<Record<R, Letters>>): {
   );
 }
 
-/** Every (resource, action) the caller holds in the project: GET /users/current/permissions. */
+// The project namespace's policies: every (resource, action) some role holds (Harbor's GetAllPolicies). Robots are
+// granted from a subset of these and public projects grant a subset, so no one holds a pair outside it.
+const PROJECT_POLICIES = (Object.keys(MATRIX) as Resource[]).flatMap((resource) =>
+  Object.values(ACTIONS)
+    .filter((action) => MATRIX[resource].some((letters) => lettersGrant(letters, action)))
+    .map((action) => ({ resource, action })),
+);
+
+/**
+ * Every (resource, action) the caller holds in the project: GET /users/current/permissions. As in Harbor, the
+ * candidates are the namespace's policies, so a system admin gets all of them and no pair no route asks about.
+ */
 export function permissionsIn(principal: Principal, project: ProjectGrant): { resource: Resource; action: ActionName }[] {
-  const granted: { resource: Resource; action: ActionName }[] = [];
-  for (const resource of Object.keys(MATRIX) as Resource[]) {
-    for (const action of Object.values(ACTIONS)) {
-      if (can(principal, project, resource, action)) granted.push({ resource, action });
-    }
-  }
-  return granted;
+  return PROJECT_POLICIES.filter(({ resource, action }) => can(principal, project, resource, action));
 }
 
 /**

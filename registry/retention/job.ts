@@ -60,13 +60,42 @@ async function candidatesOf(deps: RetentionJobDeps, projectId: number): Promise<
   return candidates;
 }
 
+const TABLE_HEADER = "Digest | Tag | PushedTime | PulledTime | Retention | Reason";
+
 /** Harbor's task log: one line per artifact with what was decided and why. */
 function decisionTable(decisions: Decision[], dryRun: boolean): string {
-  const header = "Digest | Tag | PushedTime | PulledTime | Retention | Reason";
+  const header = TABLE_HEADER;
   const lines = decisions.map((d) =>
     [d.digest, d.tags.join(",") || "<none>", d.pushedAt.toISOString(), d.pulledAt?.toISOString() ?? "-", d.verdict === "DEL" && dryRun ? "DEL (dry run)" : d.verdict, d.reason].join(" | "),
   );
   return [header, ...lines].join("\n") + "\n";
+}
+
+/** One row of a task's decision table, as a client reads it. */
+export interface DecisionRow {
+  digest: string;
+  tags: string[];
+  pushed_time: string;
+  pulled_time: string | null;
+  /** RETAIN, DEL, "DEL (dry run)" or IMMUTABLE. */
+  retention: string;
+  reason: string;
+}
+
+/**
+ * A task log's decision table read back into rows (the log is the task's only record). The first five cells never
+ * hold " | " (digests, tag names, times, verdicts), so the reason is everything after them.
+ */
+export function parseDecisionTable(log: string): DecisionRow[] {
+  return log
+    .split("\n")
+    .filter((line) => line !== "" && line !== TABLE_HEADER)
+    .flatMap((line) => {
+      const cells = line.split(" | ");
+      if (cells.length < 6) return [];
+      const [digest, tags, pushed, pulled, retention, ...reason] = cells;
+      return [{ digest, tags: tags === "<none>" ? [] : tags.split(","), pushed_time: pushed, pulled_time: pulled === "-" ? null : pulled, retention, reason: reason.join(" | ") }];
+    });
 }
 
 export function registerRetentionJob(scheduler: Scheduler, deps: RetentionJobDeps): void {

@@ -33,9 +33,15 @@ const PROJECT_ROBOT_GRANTS = ["repository:pull", "repository:push"];
 const SYSTEM_ROBOT_GRANTS = ["repository:pull", "repository:delete", "member:list"];
 const everyone = (visibility: Visibility): Caller[] =>
   visibility === "public" ? ["anonymous", "outsider", "sysadmin", ...MEMBERS, ...ROBOTS] : ["sysadmin", ...MEMBERS, ...ROBOTS];
+const CALLERS: Caller[] = ["anonymous", "outsider", "sysadmin", ...MEMBERS, ...ROBOTS];
 const both = (callers: Caller[]) => ({ public: callers, private: callers });
 
 const JSON_HEADERS = { "Content-Type": "application/json" };
+/** GETs every path; their common status, or -1 when they answer differently (a route checking another permission). */
+async function sameStatus(client: RegistryClient, paths: string[]): Promise<number> {
+  const statuses = new Set(await Promise.all(paths.map(async (path) => (await client.fetch(path)).status)));
+  return statuses.size === 1 ? [...statuses][0] : -1;
+}
 const projectIdOf = async (admin: RegistryClient, project: string) =>
   ((await (await admin.fetch(`/api/v2.0/projects/${project}`)).json()) as { project_id: number }).project_id;
 const retentionPolicy = (projectId: number, days: number) => ({
@@ -203,13 +209,6 @@ const ACTIONS: Action[] = [
       (await client.fetch("/api/v2.0/projects", { method: "POST", headers: JSON_HEADERS, body: JSON.stringify({ project_name: `new-${caseId}` }) })).status,
   },
   {
-    // Everyone may ask; only signed-in callers are told project_creation_restriction (test/ui/sessions.test.ts).
-    name: "read the system information (/api)",
-    allowed: both(["anonymous", "outsider", "sysadmin", ...MEMBERS, ...ROBOTS]),
-    ok: 200,
-    run: async (client) => (await client.fetch("/api/v2.0/systeminfo")).status,
-  },
-  {
     name: "read the configurations (/api)",
     allowed: both(["sysadmin"]),
     ok: 200,
@@ -239,6 +238,43 @@ const ACTIONS: Action[] = [
     allowed: { public: everyone("public"), private: ["sysadmin", ...MEMBERS] },
     ok: 200,
     run: async (client, project) => (await client.fetch(`/api/v2.0/projects/${project}/repositories/app/artifacts/v1/additions/vulnerabilities`)).status,
+  },
+  // What the web UI's pages read (issue 17).
+  {
+    name: "read an artifact's build history and manifest (/api)",
+    allowed: { public: everyone("public"), private: ["sysadmin", ...MEMBERS] },
+    ok: 200,
+    run: async (client, project) => {
+      const base = `/api/v2.0/projects/${project}/repositories/app/artifacts/v1/additions`;
+      return sameStatus(client, [`${base}/build_history`, `${base}/manifest`]);
+    },
+  },
+  {
+    name: "learn which of the project's objects the GitOps controller manages (/api)",
+    allowed: { public: everyone("public"), private: ["sysadmin", ...MEMBERS] },
+    ok: 200,
+    run: async (client, project) => (await client.fetch(`/api/v2.0/projects/${project}/gitops`)).status,
+  },
+  {
+    name: "read the GitOps status and every managed object (/api)",
+    allowed: both(["sysadmin"]),
+    ok: 200,
+    run: async (client) => sameStatus(client, ["/api/v2.0/gitops/status", "/api/v2.0/gitops/managed"]),
+  },
+  {
+    name: "read the system information (/api; more once logged in)",
+    allowed: both(CALLERS),
+    ok: 200,
+    run: async (client) => (await client.fetch("/api/v2.0/systeminfo")).status,
+  },
+  {
+    name: "ask one's own permissions in the project and the system (/api)",
+    allowed: both(["sysadmin", "outsider", ...MEMBERS, ...ROBOTS]),
+    ok: 200,
+    run: async (client, project, admin) => {
+      const scopes = [`/project/${await projectIdOf(admin, project)}&relative=true`, "/system"];
+      return sameStatus(client, scopes.map((scope) => `/api/v2.0/users/current/permissions?scope=${scope}`));
+    },
   },
   {
     name: "read the project's scanner (/api)",
@@ -390,7 +426,6 @@ const ACTIONS: Action[] = [
   },
 ];
 
-const CALLERS: Caller[] = ["anonymous", "outsider", "sysadmin", ...MEMBERS, ...ROBOTS];
 const PROJECTS: Record<Visibility, string> = { public: "matrix-pub", private: "matrix-priv" };
 
 let berth: TestBerth;

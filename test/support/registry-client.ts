@@ -102,9 +102,9 @@ export class RegistryClient {
     return `sha256:${hash.digest("hex")}`;
   }
 
-  /** Pushes a one-layer OCI image (content derived from `seed`) and tags it. */
-  async pushImage(repository: string, tag: string, seed = repository, layerSize = 1024): Promise<PushedImage> {
-    const config = Buffer.from(JSON.stringify({ architecture: "amd64", os: "linux", seed }));
+  /** Pushes a one-layer OCI image (content derived from `seed`, more config fields in `configFields`) and tags it. */
+  async pushImage(repository: string, tag: string, seed = repository, layerSize = 1024, configFields: Record<string, unknown> = {}): Promise<PushedImage> {
+    const config = Buffer.from(JSON.stringify({ architecture: "amd64", os: "linux", seed, ...configFields }));
     const layer = seededBytes(`${seed}/layer`, layerSize);
     const configDigest = await this.pushBlob(repository, config);
     const layerDigest = await this.pushBlob(repository, layer);

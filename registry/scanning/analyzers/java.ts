@@ -8,10 +8,10 @@
  * ("Apache Commons Lang"), not an artifactId, and a wrong name is worse than none for matching. Trivy identifies such
  * jars by SHA-1 in its Java DB, which we do not have.
  */
-import type { Readable } from "node:stream";
 import yauzl from "yauzl";
 import type { Package } from "../inventory";
 import { purl } from "./purl";
+import { readAll } from "../../storage/read-all";
 
 export interface JavaLimits {
   /** The largest archive read from a layer (proposed: BERTH_SCAN_JAVA_ARCHIVE_MAX_BYTES). */
@@ -41,20 +41,6 @@ const POM_PROPERTIES = /^META-INF\/maven\/([^/]+)\/([^/]+)\/pom\.properties$/;
 
 export function interest(path: string, size: number, limits: JavaLimits = DEFAULT_JAVA_LIMITS): boolean {
   return size <= limits.archiveMaxBytes && ARCHIVE_NAME.test(path);
-}
-
-async function readAll(stream: Readable, maxBytes: number): Promise<Buffer | null> {
-  const chunks: Buffer[] = [];
-  let total = 0;
-  for await (const chunk of stream as AsyncIterable<Buffer>) {
-    total += chunk.length;
-    if (total > maxBytes) {
-      stream.destroy();
-      return null;
-    }
-    chunks.push(chunk);
-  }
-  return Buffer.concat(chunks);
 }
 
 /** java.util.Properties, the part Maven writes: `key=value` or `key: value` lines, `#`/`!` comments. */

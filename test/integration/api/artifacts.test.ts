@@ -102,6 +102,11 @@ describe("artifacts", () => {
     const childArtifact = (await (await admin.fetch(`${REPOS}/multi/artifacts/${child.manifestDigest}`)).json()) as Artifact;
     expect(childArtifact.accessories).toEqual([expect.objectContaining({ artifact_type: "application/vnd.example.signature" })]);
     expect(latest.size).toBeGreaterThan(childArtifact.size);
+    // The repository counts what its artifact list shows: the index, not its child nor the child's signature (Harbor).
+    const listed = await admin.fetch(`${REPOS}/multi/artifacts`);
+    expect(((await listed.json()) as Artifact[]).map((a) => a.digest)).toEqual([latest.digest]);
+    expect(listed.headers.get("x-total-count")).toBe("1");
+    expect(await (await admin.fetch(`${REPOS}/multi`)).json()).toMatchObject({ artifact_count: 1 });
   });
 
   it("adds and removes tags; an existing tag is a conflict", async () => {
@@ -155,5 +160,67 @@ describe("artifacts", () => {
     expect((await fetch(`${berth.url}${REPOS}`)).status).toBe(401);
     await admin.createUser("stranger", PASSWORD);
     expect((await as("stranger").fetch(`${REPOS}/app/artifacts`)).status).toBe(403);
+  });
+});
+
+describe("the artifact page: config, build history and manifest through /api", () => {
+  const HISTORY = [
+    { created: "2026-01-01T00:00:00Z", created_by: "/bin/sh -c #(nop) ADD file:abc in / ", comment: "base" },
+    { created: "2026-01-02T00:00:00Z", created_by: '/bin/sh -c #(nop)  CMD ["sh"]', empty_layer: true, unknown: "dropped" },
+  ];
+  let built: PushedImage;
+
+  beforeAll(async () => {
+    built = await admin.pushImage("team/built", "v1", "built", 1024, {
+      created: "2026-01-02T00:00:00Z",
+      author: "builder",
+      variant: "v8",
+      config: { Env: ["PATH=/usr/bin"], Cmd: ["sh"] },
+      history: HISTORY,
+    });
+  });
+
+  it("shows the image config's platform, author and container config as extra_attrs on one artifact", async () => {
+    const artifact = (await (await as("visitor").fetch(`${REPOS}/built/artifacts/v1`)).json()) as { extra_attrs: Record<string, unknown> };
+    expect(artifact.extra_attrs).toEqual({
+      architecture: "amd64",
+      os: "linux",
+      variant: "v8",
+      created: "2026-01-02T00:00:00Z",
+      author: "builder",
+      config: { Env: ["PATH=/usr/bin"], Cmd: ["sh"] },
+    });
+  });
+
+  it("answers Harbor's build_history addition from the config's history", async () => {
+    const response = await as("visitor").fetch(`${REPOS}/built/artifacts/v1/additions/build_history`);
+    expect(response.status).toBe(200);
+    expect(await response.json()).toEqual([HISTORY[0], { created: HISTORY[1].created, created_by: HISTORY[1].created_by, empty_layer: true }]);
+    // An image without history has an empty one; an index has none (400, as Harbor).
+    expect(await (await admin.fetch(`${REPOS}/app/artifacts/${v1.manifestDigest}/additions/build_history`)).json()).toEqual([]);
+    const child = await admin.pushImage("team/built", "child", "child");
+    await admin.pushIndex("team/built", "multi", [child]);
+    const index = await admin.fetch(`${REPOS}/built/artifacts/multi/additions/build_history`);
+    expect(index.status).toBe(400);
+    expect(((await (await admin.fetch(`${REPOS}/built/artifacts/multi`)).json()) as { extra_attrs: unknown }).extra_attrs).toEqual({});
+  });
+
+  it("serves the manifest as /v2 would (Berth's manifest addition), layers with their sizes", async () => {
+    const response = await as("visitor").fetch(`${REPOS}/built/artifacts/v1/additions/manifest`);
+    expect(response.status).toBe(200);
+    expect(response.headers.get("content-type")).toBe(OCI_MANIFEST);
+    expect(response.headers.get("docker-content-digest")).toBe(built.manifestDigest);
+    const manifest = (await response.json()) as { config: { digest: string }; layers: { digest: string; size: number }[] };
+    expect(manifest.config.digest).toBe(built.configDigest);
+    expect(manifest.layers).toEqual([expect.objectContaining({ digest: built.layerDigest, size: 1024 })]);
+  });
+
+  it("keeps additions to those who may read the artifact", async () => {
+    await admin.createUser("nosy", PASSWORD);
+    for (const addition of ["build_history", "manifest"]) {
+      expect((await as("nosy").fetch(`${REPOS}/built/artifacts/v1/additions/${addition}`)).status).toBe(403);
+      expect((await fetch(`${berth.url}${REPOS}/built/artifacts/v1/additions/${addition}`)).status).toBe(401);
+      expect((await admin.fetch(`${REPOS}/built/artifacts/nope/additions/${addition}`)).status).toBe(404);
+    }
   });
 });

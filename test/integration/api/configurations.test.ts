@@ -37,6 +37,15 @@ describe("project_creation_restriction by default", () => {
     expect((await admin.fetch("/api/v2.0/projects", json("POST", { project_name: "another" }))).status).toBe(201);
   });
 
+  it("is in Harbor's systeminfo for logged-in callers, with the address a pull command names", async () => {
+    const anonymous = await new RegistryClient(berth.url, null).fetch("/api/v2.0/systeminfo");
+    expect(anonymous.status).toBe(200);
+    expect(await anonymous.json()).toEqual({ auth_mode: "db_auth", self_registration: false, harbor_version: expect.stringMatching(/^\d+\.\d+\.\d+/) });
+    const info = (await (await user.fetch("/api/v2.0/systeminfo")).json()) as Record<string, unknown>;
+    expect(info).toMatchObject({ external_url: berth.url, registry_url: berth.host, project_creation_restriction: "adminonly", read_only: false });
+    expect(Date.parse(info.current_time as string)).not.toBeNaN();
+  });
+
   it("is shown to system admins only", async () => {
     expect((await user.fetch("/api/v2.0/configurations")).status).toBe(403);
     expect((await new RegistryClient(berth.url, null).fetch("/api/v2.0/configurations")).status).toBe(401);

@@ -95,6 +95,7 @@ describe("retention policies API", () => {
   });
 
   it("runs by hand, lists the execution and refuses to stop one that ended", async () => {
+    const pushed = await admin.pushImage("kept/app", "v1");
     const started = await admin.fetch(`${location}/executions`, json("POST", { dry_run: true }));
     expect(started.status).toBe(201);
     const execution = started.headers.get("location")!;
@@ -104,6 +105,19 @@ describe("retention policies API", () => {
       return runs[0].status !== "Running";
     }, "the retention run");
     expect(runs[0]).toMatchObject({ status: "Success", dry_run: true });
+    // Each repository's task holds the decision table: Harbor's text, or rows for a client asking for JSON.
+    const tasks = (await (await admin.fetch(`${location}/executions/${runs[0].id}/tasks`)).json()) as { id: number; repository: string }[];
+    expect(tasks.map((t) => t.repository)).toEqual(["kept/app"]);
+    const task = `${location}/executions/${runs[0].id}/tasks/${tasks[0].id}`;
+    const text = await admin.fetch(task);
+    expect(text.headers.get("content-type")).toMatch(/^text\/plain/);
+    expect(await text.text()).toMatch(new RegExp(`^${pushed.manifestDigest} \\| v1 \\| .* \\| - \\| RETAIN \\| retained by`, "m"));
+    const rows = await admin.fetch(task, { headers: { Accept: "application/json" } });
+    expect(await rows.json()).toMatchObject({
+      repository: "kept/app",
+      status: "Success",
+      decisions: [{ digest: pushed.manifestDigest, tags: ["v1"], pulled_time: null, retention: "RETAIN", reason: expect.stringMatching(/^retained by/) }],
+    });
     expect((await admin.fetch(execution, json("PATCH", { action: "stop" }))).status).toBe(412);
     expect((await admin.fetch(execution, json("PATCH", { action: "pause" }))).status).toBe(400);
   });
