@@ -38,3 +38,22 @@ export interface Permission {
   resource: string;
   action: string;
 }
+
+/** One object the GitOps controller manages (GET /projects/{p}/gitops, /gitops/managed). */
+export interface ManagedObject {
+  kind: string;
+  key: string;
+  /** The policy file declaring it: projects.yaml or members.yaml. */
+  file: string;
+  adopted: boolean;
+  since: string;
+}
+
+/** GET /api/v2.0/projects/{p}/gitops: what the controller manages in a project, as far as the caller may see. */
+export interface ProjectGitOps {
+  managed: boolean;
+  suspended: boolean;
+  /** "correct" when drift runs put hand-made changes back; null before any run. */
+  drift_mode: string | null;
+  objects: ManagedObject[];
+}

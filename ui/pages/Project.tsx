@@ -2,7 +2,10 @@ import { getJson } from "../api/client";
 import type { Permission, Project as ProjectType } from "../api/types";
 import { ErrorMessage } from "../components/ErrorMessage";
 import { Tabs } from "../components/Tabs";
+import { can } from "../lib/permissions";
 import { Link } from "../lib/router";
+import { managedObject, useProjectGitOps } from "../lib/use-project-gitops";
+import { ManagedBadge } from "../components/ManagedBadge";
 import { useApi } from "../lib/use-api";
 import { PROJECT_TABS } from "./project-tabs";
 
@@ -16,10 +19,11 @@ async function loadProject(name: string) {
 /** A project page: its name, the tabs the caller may use, and the current tab's content. */
 export function Project(props: { name: string; tab: string }) {
   const result = useApi(() => loadProject(props.name), props.name);
+  const gitops = useProjectGitOps(props.name);
   if (result.state === "error") return <ErrorMessage error={result.error} />;
   if (result.state === "loading") return <p aria-busy="true">Loading…</p>;
   const { project, permissions } = result.value;
-  const allowed = PROJECT_TABS.filter((tab) => permissions.some((p) => p.resource === tab.needs.resource && p.action === tab.needs.action));
+  const allowed = PROJECT_TABS.filter((tab) => can(permissions, tab.needs.resource, tab.needs.action));
   const current = allowed.find((tab) => tab.path === props.tab);
   const base = `/projects/${encodeURIComponent(project.name)}`;
   return (
@@ -27,9 +31,12 @@ export function Project(props: { name: string; tab: string }) {
       <p class="breadcrumb">
         <Link href="/projects">Projects</Link> /
       </p>
-      <h1 id="project-title">{project.name}</h1>
+      <div class="page-head">
+        <h1 id="project-title">{project.name}</h1>
+        <ManagedBadge object={managedObject(gitops, "project", project.name)} gitops={gitops} detailed />
+      </div>
       <Tabs label="Project sections" tabs={allowed.map((tab) => ({ label: tab.label, href: `${base}/${tab.path}` }))} current={`${base}/${props.tab}`} />
-      {current ? <current.page project={project} /> : <p role="alert">This section does not exist or is not available to you.</p>}
+      {current ? <current.page project={project} permissions={permissions} /> : <p role="alert">This section does not exist or is not available to you.</p>}
     </section>
   );
 }

@@ -12,7 +12,8 @@ export interface ProjectTab {
   path: string;
   label: string;
   needs: Permission;
-  page: FunctionComponent<{ project: Project }>;
+  /** The page gets the caller's permissions in the project, to offer only what they may do (lib/permissions.ts). */
+  page: FunctionComponent<{ project: Project; permissions: Permission[] }>;
 }
 
 export const PROJECT_TABS: ProjectTab[] = [
