@@ -3,19 +3,17 @@
  * Berth (on PostgreSQL with BERTH_TEST_DATABASE_URL). Needs `npm run build` first (the UI is served from dist/ui).
  * Screenshots of each main page go to test-output/ui/ at 1280x800, and one at phone width.
  */
-import { existsSync } from "node:fs";
 import { mkdir } from "node:fs/promises";
 import path from "node:path";
-import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
+import type { Browser, BrowserContext, Page } from "playwright-core";
 import { ADMIN_PASSWORD, startBerth, type TestBerth } from "../../support/berth";
+import { allowProblems, CHROMIUM, hasChromium, launchChromium, SHOTS, watchedPage } from "../../support/browser";
 import { RegistryClient } from "../../support/registry-client";
 import { describeIf } from "../../support/tools";
 
-const CHROMIUM = "/usr/bin/chromium";
-const SHOTS = path.join(__dirname, "..", "..", "..", "test-output", "ui");
 const PASSWORD = "Browser-Passw0rd-1";
 
-describeIf(existsSync(CHROMIUM), `Debian's chromium at ${CHROMIUM}`, "the web UI in chromium", () => {
+describeIf(hasChromium(), `Debian's chromium at ${CHROMIUM}`, "the web UI in chromium", () => {
   let berth: TestBerth;
   let admin: RegistryClient;
   let browser: Browser;
@@ -28,10 +26,7 @@ describeIf(existsSync(CHROMIUM), `Debian's chromium at ${CHROMIUM}`, "the web UI
     berth = await startBerth({ env: { BERTH_PROJECT_CREATION_RESTRICTION: "adminonly" } });
     admin = new RegistryClient(berth.url);
     await admin.createUser("erin", PASSWORD);
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ["--no-sandbox", "--headless", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-    });
+    browser = await launchChromium();
   }, 60_000);
   afterAll(async () => {
     await browser?.close();
@@ -40,13 +35,7 @@ describeIf(existsSync(CHROMIUM), `Debian's chromium at ${CHROMIUM}`, "the web UI
 
   // A fresh browser profile per journey, watched for console errors and uncaught exceptions (CSP violations included).
   beforeEach(async () => {
-    context = await browser.newContext({ viewport: { width: 1280, height: 800 }, timezoneId: "Europe/Berlin" });
-    page = await context.newPage();
-    problems = [];
-    page.on("console", (message) => {
-      if (message.type() === "error") problems.push(`console: ${message.text()}`);
-    });
-    page.on("pageerror", (error) => problems.push(`page error: ${error.message}`));
+    ({ context, page, problems } = await watchedPage(browser));
   });
   afterEach(async () => {
     await context.close();
@@ -78,7 +67,7 @@ describeIf(existsSync(CHROMIUM), `Debian's chromium at ${CHROMIUM}`, "the web UI
     await dialog.getByRole("button", { name: "Create" }).click();
     // The API's own words, as it wrote them.
     await dialog.getByRole("alert").getByText("project name is not in lower case or contains illegal characters").waitFor();
-    problems = problems.filter((problem) => !problem.includes("400 (Bad Request)"));
+    allowProblems(problems, "400 (Bad Request)");
     await dialog.getByLabel("Project name").fill("web-team");
     await dialog.getByLabel("Public (anyone may pull)").check();
     await dialog.getByRole("button", { name: "Create" }).click();
@@ -134,6 +123,6 @@ describeIf(existsSync(CHROMIUM), `Debian's chromium at ${CHROMIUM}`, "the web UI
     await page.getByRole("button", { name: "Sign in" }).click();
     await page.getByRole("alert").getByText("invalid username or password").waitFor();
     // The browser logs the refused request itself; that line is expected here and nothing else.
-    problems = problems.filter((problem) => !problem.includes("401 (Unauthorized)"));
+    allowProblems(problems, "401 (Unauthorized)");
   });
 });
