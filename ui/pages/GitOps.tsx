@@ -272,6 +272,7 @@ function AdminView() {
       <Overview status={status} />
       <section class="gitops-part" aria-labelledby="gitops-runs">
         <h2 id="gitops-runs">Recent runs</h2>
+        <p class="help">The controller's latest runs, newest first: what each applied (a drift run: corrected) and what failed.</p>
         <Runs runs={status.runs} />
       </section>
       <section class="gitops-part" aria-labelledby="gitops-watchers">

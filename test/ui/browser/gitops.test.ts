@@ -132,6 +132,23 @@ describeIf(hasChromium(), `Debian's chromium at ${CHROMIUM}`, "the GitOps page i
     await page.screenshot({ path: path.join(SHOTS, "projects-managed.png") });
   });
 
+  test("a suspended controller: the reason for admins, and no warning that changes will be reverted", async () => {
+    const suspend = await runCli("berth-controller", ["suspend", "--reason", "registry migration until Friday"], controllerEnv(berth.url));
+    expect(suspend.code).toBe(0);
+    try {
+      await signIn(page, berth.url, "admin", ADMIN_PASSWORD);
+      await page.goto(`${berth.url}/ui/gitops`);
+      const facts = page.locator("dl.gitops-facts");
+      await facts.getByText("Yes: registry migration until Friday").waitFor();
+      await expect(facts.getByText("Nothing is corrected while the controller is suspended.").isVisible()).resolves.toBe(true);
+      await page.goto(`${berth.url}/ui/projects/platform`);
+      await page.locator(".page-head").getByText("managed by policy (projects.yaml)").waitFor();
+      await expect(page.getByRole("note").count()).resolves.toBe(0);
+    } finally {
+      expect((await runCli("berth-controller", ["resume"], controllerEnv(berth.url))).code).toBe(0);
+    }
+  });
+
   test("a user who is no administrator gets an explanation, not an error", async () => {
     await signIn(page, berth.url, "erin", PASSWORD);
     await page.getByRole("link", { name: "GitOps" }).click();
