@@ -1,4 +1,5 @@
 import type { VNode } from "preact";
+import { GitOps } from "./pages/GitOps";
 import { Project } from "./pages/Project";
 import { Projects } from "./pages/Projects";
 
@@ -10,4 +11,5 @@ export const ROUTES: { pattern: string; render: (params: Record<string, string>)
   { pattern: "/projects", render: () => <Projects /> },
   { pattern: "/projects/:name", render: (p) => <Project name={p.name} tab="repositories" /> },
   { pattern: "/projects/:name/:tab", render: (p) => <Project name={p.name} tab={p.tab} /> },
+  { pattern: "/gitops", render: () => <GitOps /> },
 ];

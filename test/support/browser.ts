@@ -4,6 +4,7 @@
  * the suite fails on; screenshots go to test-output/ui/.
  */
 import { existsSync } from "node:fs";
+import { mkdir } from "node:fs/promises";
 import path from "node:path";
 import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
 
@@ -51,4 +52,27 @@ export async function signIn(page: Page, url: string, username: string, password
 /** Drops from `problems`, in place, the lines a journey expects (a refused request the browser logs itself). */
 export function allowProblems(problems: string[], expected: string): void {
   for (let i = problems.length - 1; i >= 0; i--) if (problems[i].includes(expected)) problems.splice(i, 1);
+}
+
+/**
+ * The frame of a journey file, for use inside its describe: chromium for the file, a fresh watched page per journey,
+ * and no problems left after it. The fields are read in tests (they change per journey).
+ */
+export function browserJourneys(): { readonly browser: Browser } & WatchedPage {
+  const current = {} as { browser: Browser } & WatchedPage;
+  beforeAll(async () => {
+    await mkdir(SHOTS, { recursive: true });
+    current.browser = await launchChromium();
+  }, 60_000);
+  afterAll(async () => {
+    await current.browser?.close();
+  });
+  beforeEach(async () => {
+    Object.assign(current, await watchedPage(current.browser));
+  });
+  afterEach(async () => {
+    await current.context.close();
+    expect(current.problems).toEqual([]);
+  });
+  return current;
 }

@@ -57,3 +57,51 @@ export interface ProjectGitOps {
   drift_mode: string | null;
   objects: ManagedObject[];
 }
+
+/* GitOps page (pages/GitOps.tsx): GET /api/v2.0/gitops/status, /gitops/managed; Project.managed_by_policy. */
+
+/** The policy file a project is declared in when the GitOps controller manages it (Berth's extension), else null. */
+export type ProjectManagedByPolicy = { managed_by_policy?: string | null };
+
+/** One controller run as GET /gitops/status gives it. */
+export interface GitOpsRun {
+  id: number;
+  commit: string;
+  /** The commit's author, `Name <email>`; "" when unknown. */
+  author: string;
+  source: string;
+  /** "commit" (a new commit), "schedule" (a drift run), "manual" (berth-controller apply). */
+  trigger: string;
+  /** "success", "no-op", "failed", or "drift" (found, not corrected: drift mode warn). */
+  result: string;
+  changes: number;
+  applied: string[];
+  drifted: string[];
+  failures: string[];
+  started_at: string;
+  finished_at: string;
+}
+
+export interface GitOpsWatcher {
+  name: string;
+  revision: string | null;
+  applied_revision: string | null;
+  last_result: string | null;
+  last_error: string | null;
+  ready: boolean;
+  updated_at: string;
+}
+
+/** GET /api/v2.0/gitops/status (system administrators). */
+export interface GitOpsStatus {
+  managed: boolean;
+  source: { repo: string; branch: string; dir: string; description: string; claimed_by: string; claimed_at: string } | null;
+  suspended: boolean;
+  suspend_reason: string;
+  drift_mode: string | null;
+  last_applied: { commit: string; author: string; applied_at: string; last_run_id: number } | null;
+  last_drift_run: GitOpsRun | null;
+  runs: GitOpsRun[];
+  watchers: GitOpsWatcher[];
+  inventory: Record<string, number>;
+}

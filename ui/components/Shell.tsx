@@ -3,7 +3,10 @@ import { Link, useLocation } from "../lib/router";
 import { useSession } from "../lib/session-context";
 
 /** Top-level sections; later pages (administration…) add theirs here when the user may see them. */
-const SECTIONS = [{ label: "Projects", href: "/projects" }];
+const SECTIONS = [
+  { label: "Projects", href: "/projects" },
+  { label: "GitOps", href: "/gitops" },
+];
 
 /** The frame of every signed-in page: the header with the user and sign-out, the navigation, then the page. */
 export function Shell(props: { onSignOut: () => void; children: ComponentChildren }) {

@@ -1,18 +1,19 @@
 import { useState } from "preact/hooks";
 import { getJson, getPage } from "../api/client";
-import type { Project, ProjectSummary } from "../api/types";
+import type { Project, ProjectManagedByPolicy, ProjectSummary } from "../api/types";
 import { CreateProjectDialog } from "../components/CreateProjectDialog";
+import { ManagedBadge } from "../components/ManagedBadge";
 import { PagedTable, type Column } from "../components/PagedTable";
 import { formatBytes, formatDate } from "../lib/format";
 import { Link, navigate, useLocation } from "../lib/router";
 import { useSession } from "../lib/session-context";
 
-type Row = Project & { summary: ProjectSummary | null };
+type Row = Project & ProjectManagedByPolicy & { summary: ProjectSummary | null };
 
 /** Projects of one page with their summaries (quota use where the caller may read it), asked for in parallel. */
 async function loadProjects(search: string, page: number, pageSize: number) {
   const q = search ? `?q=${encodeURIComponent(`name=~${search}`)}` : "";
-  const { items, total } = await getPage<Project>(`/api/v2.0/projects${q}`, page, pageSize);
+  const { items, total } = await getPage<Project & ProjectManagedByPolicy>(`/api/v2.0/projects${q}`, page, pageSize);
   const summaries = await Promise.all(
     items.map((project) => getJson<ProjectSummary>(`/api/v2.0/projects/${project.project_id}/summary`).catch(() => null)),
   );
@@ -32,7 +33,16 @@ function QuotaCell(props: { summary: ProjectSummary | null }) {
 }
 
 const COLUMNS: Column<Row>[] = [
-  { header: "Name", cell: (p) => <Link href={`/projects/${encodeURIComponent(p.name)}/repositories`}>{p.name}</Link> },
+  {
+    header: "Name",
+    cell: (p) => (
+      <span class="project-name">
+        <Link href={`/projects/${encodeURIComponent(p.name)}/repositories`}>{p.name}</Link>
+        {/* The list says only which file declares the project; the project page adds whether hand-made changes are reverted. */}
+        <ManagedBadge object={p.managed_by_policy ? { kind: "project", key: p.name, file: p.managed_by_policy, adopted: false, since: "" } : undefined} gitops={null} />
+      </span>
+    ),
+  },
   { header: "Access", cell: (p) => (p.metadata.public === "true" ? "Public" : "Private") },
   { header: "Repositories", numeric: true, cell: (p) => p.repo_count },
   { header: "Storage", cell: (p) => <QuotaCell summary={p.summary} /> },
