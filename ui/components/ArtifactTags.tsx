@@ -1,5 +1,6 @@
 import { useState } from "preact/hooks";
 import { send } from "../api/client";
+import { useAction } from "../lib/use-action";
 import type { Tag } from "../api/types";
 import { ConfirmDialog } from "./ConfirmDialog";
 import { Dialog } from "./Dialog";
@@ -45,19 +46,11 @@ export function TagChips(props: { api: string; tags: Tag[] | null; canDelete: bo
 
 /** POST …/artifacts/{ref}/tags: the server checks the name, that it is free in the repository, and immutability rules. */
 export function AddTagDialog(props: { api: string; onClose: () => void; onAdded: () => void }) {
-  const [error, setError] = useState<Error | null>(null);
-  const [busy, setBusy] = useState(false);
-  const onSubmit = async (event: SubmitEvent) => {
+  const { error, busy, run } = useAction(props.onAdded);
+  const onSubmit = (event: SubmitEvent) => {
     event.preventDefault();
     const name = String(new FormData(event.currentTarget as HTMLFormElement).get("name") ?? "").trim();
-    setBusy(true);
-    try {
-      await send(`${props.api}/tags`, "POST", { name });
-      props.onAdded();
-    } catch (caught) {
-      setError(caught as Error);
-      setBusy(false);
-    }
+    void run(() => send(`${props.api}/tags`, "POST", { name }));
   };
   return (
     <Dialog title="Add tag" onClose={props.onClose}>

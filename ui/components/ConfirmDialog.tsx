@@ -1,4 +1,4 @@
-import { useState } from "preact/hooks";
+import { useAction } from "../lib/use-action";
 import { Dialog } from "./Dialog";
 import { ErrorMessage } from "./ErrorMessage";
 
@@ -7,18 +7,7 @@ import { ErrorMessage } from "./ErrorMessage";
  * the API's refusal stays in the dialog as the server wrote it.
  */
 export function ConfirmDialog(props: { title: string; message: string; confirm: string; action: () => Promise<unknown>; onClose: () => void; onDone: () => void }) {
-  const [error, setError] = useState<Error | null>(null);
-  const [busy, setBusy] = useState(false);
-  const onConfirm = async () => {
-    setBusy(true);
-    try {
-      await props.action();
-      props.onDone();
-    } catch (caught) {
-      setError(caught as Error);
-      setBusy(false);
-    }
-  };
+  const { error, busy, run } = useAction(props.onDone);
   return (
     <Dialog title={props.title} onClose={props.onClose}>
       <p>{props.message}</p>
@@ -27,7 +16,7 @@ export function ConfirmDialog(props: { title: string; message: string; confirm: 
         <button type="button" onClick={props.onClose} autoFocus>
           Cancel
         </button>
-        <button type="button" class="danger" onClick={() => void onConfirm()} disabled={busy}>
+        <button type="button" class="danger" onClick={() => void run(props.action)} disabled={busy}>
           {props.confirm}
         </button>
       </div>
