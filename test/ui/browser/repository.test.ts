@@ -140,6 +140,7 @@ describeIf(hasChromium() && findTool("skopeo") !== null, "Debian's chromium and 
     await index.getByRole("link").first().click();
     const children = page.getByRole("table", { name: "Child manifests" });
     await children.getByRole("cell", { name: "linux/arm64" }).waitFor();
+    await page.screenshot({ path: path.join(SHOTS, "artifact-index.png") });
     await children.getByRole("row", { name: /linux\/amd64/ }).getByRole("link").click();
     await page.getByRole("heading", { name: "Layers" }).waitFor();
     await expect(page.getByRole("link", { name: "Build History" }).isVisible()).resolves.toBe(true);
