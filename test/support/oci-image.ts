@@ -202,6 +202,8 @@ export interface ImageSpec {
   platform?: Platform;
   /** Manifest annotations. */
   annotations?: Record<string, string>;
+  /** The config's build history (`history`), as a builder records it. */
+  history?: Array<{ created?: string; created_by?: string; empty_layer?: boolean }>;
 }
 
 /** Writes config, layers and manifest blobs without tagging them (index children stay untagged). */
@@ -218,6 +220,7 @@ async function storeImage(layoutDir: string, spec: ImageSpec): Promise<WrittenIm
     ...(platform.variant ? { variant: platform.variant } : {}),
     config: { Env: ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"] },
     rootfs: { type: "layers", diff_ids: spec.layers.map((layer) => layer.diffId) },
+    ...(spec.history ? { history: spec.history } : {}),
   });
   const manifest = await writeJsonBlob(layoutDir, OCI_MEDIA_TYPES.manifest, {
     schemaVersion: 2,

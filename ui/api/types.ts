@@ -104,4 +104,121 @@ export interface GitOpsStatus {
   runs: GitOpsRun[];
   watchers: GitOpsWatcher[];
   inventory: Record<string, number>;
+/* Repository and artifact pages (issue 17). */
+
+/** GET /api/v2.0/systeminfo for a signed-in caller: the host clients pull from. */
+export interface RegistryInfo {
+  registry_url?: string;
+}
+
+export interface RepositoryDetail extends Repository {
+  description: string;
+  creation_time: string;
+}
+
+export interface Platform {
+  os: string;
+  architecture: string;
+  variant?: string;
+  "os.version"?: string;
+}
+
+export interface Tag {
+  name: string;
+  push_time: string;
+  immutable: boolean;
+}
+
+/** One child of an index (Harbor's `references`). */
+export interface ArtifactReference {
+  parent_digest: string;
+  child_digest: string;
+  platform: Platform | null;
+}
+
+/** A referrer of an artifact: a signature, an SBOM, an attestation (Harbor's `accessories`). */
+export interface Accessory {
+  digest: string;
+  artifact_type: string;
+  size: number;
+  creation_time: string;
+}
+
+export type Severity = "Critical" | "High" | "Medium" | "Low" | "Negligible" | "Unknown" | "None";
+
+/** Harbor's NativeReportSummary (one entry of `scan_overview`). */
+export interface ScanSummary {
+  scan_status: "Pending" | "Running" | "Success" | "Error" | "Stopped";
+  severity: Severity;
+  summary: { total: number; fixable: number; summary: Partial<Record<Severity, number>> };
+  end_time: string;
+  scanner: { name: string; version: string };
+}
+
+export interface SbomOverview {
+  scan_status: string;
+  sbom_digest: string;
+  end_time: string;
+}
+
+export interface Artifact {
+  type: "IMAGE_INDEX" | "IMAGE" | "ARTIFACT";
+  digest: string;
+  media_type: string;
+  artifact_type: string;
+  size: number;
+  push_time: string;
+  pull_time: string | null;
+  tags: Tag[] | null;
+  references: ArtifactReference[] | null;
+  accessories: Accessory[] | null;
+  /** With `with_scan_overview=true`, by report media type; absent when never scanned. */
+  scan_overview?: Record<string, ScanSummary>;
+  sbom_overview?: SbomOverview;
+  /** Only on GET of one artifact: from its image config. */
+  extra_attrs?: { os?: string; architecture?: string; variant?: string; created?: string | null; author?: string; config?: unknown };
+}
+
+export interface Descriptor {
+  mediaType: string;
+  digest: string;
+  size: number;
+  platform?: Platform;
+  artifactType?: string;
+}
+
+/** An image manifest or an index, as /v2 serves it (GET …/additions/manifest). */
+export interface Manifest {
+  mediaType?: string;
+  artifactType?: string;
+  config?: Descriptor;
+  layers?: Descriptor[];
+  manifests?: Descriptor[];
+  subject?: Descriptor;
+}
+
+export interface BuildStep {
+  created?: string;
+  created_by?: string;
+  author?: string;
+  comment?: string;
+  empty_layer?: boolean;
+}
+
+export interface Vulnerability {
+  id: string;
+  package: string;
+  version: string;
+  fix_version: string;
+  severity: Severity;
+  description: string;
+  links: string[];
+  preferred_cvss?: { score_v3: number; vector_v3: string };
+}
+
+export interface VulnerabilityReport {
+  generated_at: string;
+  severity: Severity;
+  scanner: { name: string; version: string };
+  vulnerabilities: Vulnerability[];
 }

@@ -9,7 +9,7 @@ import { ManagedBadge } from "../components/ManagedBadge";
 import { useApi } from "../lib/use-api";
 import { PROJECT_TABS } from "./project-tabs";
 
-async function loadProject(name: string) {
+export async function loadProject(name: string) {
   // By name even when the name is all digits (Harbor's X-Is-Resource-Name).
   const project = await getJson<ProjectType>(`/api/v2.0/projects/${encodeURIComponent(name)}`, { "X-Is-Resource-Name": "true" });
   const permissions = await getJson<Permission[]>(`/api/v2.0/users/current/permissions?scope=/project/${project.project_id}&relative=true`);

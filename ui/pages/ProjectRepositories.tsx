@@ -3,6 +3,8 @@ import type { Project, Repository } from "../api/types";
 import { CopyButton } from "../components/CopyButton";
 import { PagedTable, type Column } from "../components/PagedTable";
 import { formatDate } from "../lib/format";
+import { repositoryPage } from "../lib/repository-paths";
+import { Link } from "../lib/router";
 
 /** The repository's name inside its project: the API names repositories with the project in front. */
 function shortName(project: Project, repository: Repository): string {
@@ -14,7 +16,7 @@ export function ProjectRepositories(props: { project: Project }) {
   const { project } = props;
   const base = `/api/v2.0/projects/${encodeURIComponent(project.name)}/repositories`;
   const columns: Column<Repository>[] = [
-    { header: "Name", cell: (r) => r.name },
+    { header: "Name", cell: (r) => <Link href={repositoryPage({ project: project.name, repository: shortName(project, r) })}>{r.name}</Link> },
     { header: "Artifacts", numeric: true, cell: (r) => r.artifact_count },
     { header: "Pulls", numeric: true, cell: (r) => r.pull_count },
     { header: "Last modified", cell: (r) => formatDate(r.update_time) },
