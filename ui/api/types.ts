@@ -104,6 +104,9 @@ export interface GitOpsStatus {
   runs: GitOpsRun[];
   watchers: GitOpsWatcher[];
   inventory: Record<string, number>;
+}
+
+
 /* Repository and artifact pages (issue 17). */
 
 /** GET /api/v2.0/systeminfo for a signed-in caller: the host clients pull from. */
