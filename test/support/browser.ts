@@ -52,3 +52,19 @@ export async function signIn(page: Page, url: string, username: string, password
 export function allowProblems(problems: string[], expected: string): void {
   for (let i = problems.length - 1; i >= 0; i--) if (problems[i].includes(expected)) problems.splice(i, 1);
 }
+
+/**
+ * Gives each test of the suite a fresh watched page (`use` receives it) and fails the test when the page reported
+ * problems; call it in a describe block.
+ */
+export function watchEachJourney(browser: () => Browser, use: (watched: WatchedPage) => void): void {
+  let watched: WatchedPage;
+  beforeEach(async () => {
+    watched = await watchedPage(browser());
+    use(watched);
+  });
+  afterEach(async () => {
+    await watched.context.close();
+    expect(watched.problems).toEqual([]);
+  });
+}

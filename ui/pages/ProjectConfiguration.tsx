@@ -19,6 +19,15 @@ function toDay(unix: number): string {
   return `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, "0")}-${String(d.getDate()).padStart(2, "0")}`;
 }
 
+/** One "true"/"false" metadata key as a checkbox (left to the browser once shown, so a re-render keeps an edit). */
+function Flag(props: { meta: Record<string, string>; name: string; label: string }) {
+  return (
+    <label class="checkbox">
+      <input type="checkbox" name={props.name} defaultChecked={props.meta[props.name] === "true"} /> {props.label}
+    </label>
+  );
+}
+
 async function load(id: number) {
   const [project, summary] = await Promise.all([
     getJson<ProjectWithAllowlist>(`/api/v2.0/projects/${id}`),
@@ -80,16 +89,12 @@ export function ProjectConfiguration(props: { project: Project; permissions: Per
       <form class="settings" onSubmit={onSubmit}>
         <fieldset disabled={!editable}>
           <legend>Project registry</legend>
-          <label class="checkbox">
-            <input type="checkbox" name="public" defaultChecked={meta.public === "true"} /> Public
-          </label>
+          <Flag meta={meta} name="public" label="Public" />
           <p class="help">A public project lets anyone pull its images; pushing always needs a member's role.</p>
         </fieldset>
         <fieldset disabled={!editable}>
           <legend>Deployment security</legend>
-          <label class="checkbox">
-            <input type="checkbox" name="prevent_vul" defaultChecked={meta.prevent_vul === "true"} /> Prevent vulnerable images from running
-          </label>
+          <Flag meta={meta} name="prevent_vul" label="Prevent vulnerable images from running" />
           <label for="config-severity">Prevent images with vulnerability severity of and above</label>
           <select id="config-severity" name="severity">
             {SEVERITIES.map((severity) => (
@@ -101,12 +106,8 @@ export function ProjectConfiguration(props: { project: Project; permissions: Per
         </fieldset>
         <fieldset disabled={!editable}>
           <legend>Vulnerability scanning</legend>
-          <label class="checkbox">
-            <input type="checkbox" name="auto_scan" defaultChecked={meta.auto_scan === "true"} /> Automatically scan images on push
-          </label>
-          <label class="checkbox">
-            <input type="checkbox" name="auto_sbom_generation" defaultChecked={meta.auto_sbom_generation === "true"} /> Automatically generate SBOM on push
-          </label>
+          <Flag meta={meta} name="auto_scan" label="Automatically scan images on push" />
+          <Flag meta={meta} name="auto_sbom_generation" label="Automatically generate SBOM on push" />
         </fieldset>
         <fieldset disabled={!editable}>
           <legend>CVE allowlist</legend>

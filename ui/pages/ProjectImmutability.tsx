@@ -1,11 +1,13 @@
 import { useState } from "preact/hooks";
 import { getPage, send } from "../api/client";
 import type { ImmutableRule, Permission, Project, Selector } from "../api/types";
-import { ErrorMessage } from "../components/ErrorMessage";
 import { ConfirmDialog, FormDialog } from "../components/FormDialog";
-import { PagedTable, type Column } from "../components/PagedTable";
+import { ListTab } from "../components/ListTab";
+import type { Column } from "../components/PagedTable";
 import { can } from "../lib/permissions";
 import { useAction } from "../lib/use-action";
+import { managedObject, useProjectGitOps } from "../lib/use-project-gitops";
+import { ManagedBadge } from "../components/ManagedBadge";
 
 /** "matching **" / "excluding v1.*", as Harbor's portal words a selector. */
 function phrase(selector: Selector | undefined): string {
@@ -47,6 +49,8 @@ export function ProjectImmutability(props: { project: Project; permissions: Perm
   const { project, permissions } = props;
   const base = `/api/v2.0/projects/${project.project_id}/immutabletagrules`;
   const action = useAction();
+  // The controller manages a project's immutability rules as one set (projects.yaml's immutableTags).
+  const gitops = useProjectGitOps(project.name);
   const [adding, setAdding] = useState(false);
   const [deleting, setDeleting] = useState<ImmutableRule | null>(null);
   const mayUpdate = can(permissions, "immutable-tag", "update");
@@ -87,24 +91,22 @@ export function ProjectImmutability(props: { project: Project; permissions: Perm
     action.reload();
   };
   return (
-    <section aria-label="Tag immutability">
-      <p class="help">Tags that an enabled rule matches cannot be overwritten by a push, nor deleted.</p>
-      <div class="toolbar">
-        {can(permissions, "immutable-tag", "create") ? (
-          <button type="button" class="primary" onClick={() => setAdding(true)}>
-            Add rule
-          </button>
-        ) : null}
-      </div>
-      <ErrorMessage error={action.error} />
-      <PagedTable<ImmutableRule>
-        caption={`Immutability rules of ${project.name}`}
-        columns={columns}
-        load={(page, size) => getPage<ImmutableRule>(base, page, size)}
-        rowKey={(r) => r.id}
-        reloadKey={String(action.version)}
-        empty="No immutability rules."
-      />
+    <ListTab<ImmutableRule>
+      label="Tag immutability"
+      intro={
+        <>
+          <ManagedBadge object={managedObject(gitops, "immutability", project.name)} gitops={gitops} detailed />
+          <p class="help">Tags that an enabled rule matches cannot be overwritten by a push, nor deleted.</p>
+        </>
+      }
+      create={can(permissions, "immutable-tag", "create") ? { label: "Add rule", onClick: () => setAdding(true) } : null}
+      action={action}
+      caption={`Immutability rules of ${project.name}`}
+      columns={columns}
+      load={(page, size) => getPage<ImmutableRule>(base, page, size)}
+      rowKey={(r) => r.id}
+      empty="No immutability rules."
+    >
       {adding ? (
         <FormDialog title="Add tag immutability rule" submitLabel="Add" onSubmit={add} onClose={() => setAdding(false)}>
           <SelectorFields id="repositories" label="For the repositories" matches="repoMatches" excludes="repoExcludes" help="Repository names without the project, e.g. ** or app/*, {a,b}." />
@@ -124,6 +126,6 @@ export function ProjectImmutability(props: { project: Project; permissions: Perm
           }}
         />
       ) : null}
-    </section>
+    </ListTab>
   );
 }

@@ -1,10 +1,10 @@
 import { useState } from "preact/hooks";
 import { getPage, send } from "../api/client";
 import type { Member, Permission, Project, UserSearchResult } from "../api/types";
-import { ErrorMessage } from "../components/ErrorMessage";
 import { ConfirmDialog, FormDialog } from "../components/FormDialog";
-import { ManagedBadge } from "../components/ManagedBadge";
-import { PagedTable, type Column } from "../components/PagedTable";
+import { ManagedBadge, ManagedListNote } from "../components/ManagedBadge";
+import { ListTab } from "../components/ListTab";
+import type { Column } from "../components/PagedTable";
 import { can } from "../lib/permissions";
 import { useAction } from "../lib/use-action";
 import { managedObject, useProjectGitOps } from "../lib/use-project-gitops";
@@ -125,27 +125,26 @@ export function ProjectMembers(props: { project: Project; permissions: Permissio
     });
   }
   return (
-    <section aria-label="Members">
-      <div class="toolbar">
-        {can(permissions, "member", "create") ? (
-          <button type="button" class="primary" onClick={() => setAdding(true)}>
-            + User
-          </button>
-        ) : null}
-        <label for="member-filter" class="visually-hidden">
-          Filter members by name
-        </label>
-        <input id="member-filter" type="search" placeholder="Filter by name" value={search} onChange={(e) => setSearch((e.currentTarget as HTMLInputElement).value.trim())} />
-      </div>
-      <ErrorMessage error={action.error} />
-      <PagedTable<Member>
-        caption={`Members of ${project.name}`}
-        columns={columns}
-        load={(page, size) => getPage<Member>(search ? `${base}?entityname=${encodeURIComponent(search)}` : base, page, size)}
-        rowKey={(m) => m.id}
-        reloadKey={`${search}\n${action.version}`}
-        empty={search ? `No member's name contains "${search}".` : "No members."}
-      />
+    <ListTab<Member>
+      label="Members"
+      intro={<ManagedListNote gitops={gitops} kind="member" what="Members" />}
+      create={can(permissions, "member", "create") ? { label: "+ User", onClick: () => setAdding(true) } : null}
+      action={action}
+      toolbar={
+        <>
+          <label for="member-filter" class="visually-hidden">
+            Filter members by name
+          </label>
+          <input id="member-filter" type="search" placeholder="Filter by name" value={search} onChange={(e) => setSearch((e.currentTarget as HTMLInputElement).value.trim())} />
+        </>
+      }
+      caption={`Members of ${project.name}`}
+      columns={columns}
+      load={(page, size) => getPage<Member>(search ? `${base}?entityname=${encodeURIComponent(search)}` : base, page, size)}
+      rowKey={(m) => m.id}
+      reloadKey={search}
+      empty={search ? `No member's name contains "${search}".` : "No members."}
+    >
       {adding ? (
         <AddMemberDialog
           base={base}
@@ -169,6 +168,6 @@ export function ProjectMembers(props: { project: Project; permissions: Permissio
           }}
         />
       ) : null}
-    </section>
+    </ListTab>
   );
 }

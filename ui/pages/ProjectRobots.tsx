@@ -5,8 +5,9 @@ import { CopyButton } from "../components/CopyButton";
 import { Dialog } from "../components/Dialog";
 import { ErrorMessage } from "../components/ErrorMessage";
 import { ConfirmDialog, FormDialog } from "../components/FormDialog";
-import { ManagedBadge } from "../components/ManagedBadge";
-import { PagedTable, type Column } from "../components/PagedTable";
+import { ManagedBadge, ManagedListNote } from "../components/ManagedBadge";
+import { ListTab } from "../components/ListTab";
+import type { Column } from "../components/PagedTable";
 import { formatDate } from "../lib/format";
 import { can } from "../lib/permissions";
 import { useAction } from "../lib/use-action";
@@ -198,23 +199,17 @@ export function ProjectRobots(props: { project: Project; permissions: Permission
     action.reload();
   };
   return (
-    <section aria-label="Robot accounts">
-      <div class="toolbar">
-        {can(permissions, "robot", "create") ? (
-          <button type="button" class="primary" onClick={() => setCreating(true)}>
-            New robot account
-          </button>
-        ) : null}
-      </div>
-      <ErrorMessage error={action.error} />
-      <PagedTable<Robot>
-        caption={`Robot accounts of ${project.name}`}
-        columns={columns}
-        load={(page, size) => getPage<Robot>(list, page, size)}
-        rowKey={(r) => r.id}
-        reloadKey={String(action.version)}
-        empty="No robot accounts."
-      />
+    <ListTab<Robot>
+      label="Robot accounts"
+      intro={<ManagedListNote gitops={gitops} kind="robot" what="Robot accounts" />}
+      create={can(permissions, "robot", "create") ? { label: "New robot account", onClick: () => setCreating(true) } : null}
+      action={action}
+      caption={`Robot accounts of ${project.name}`}
+      columns={columns}
+      load={(page, size) => getPage<Robot>(list, page, size)}
+      rowKey={(r) => r.id}
+      empty="No robot accounts."
+    >
       {creating ? (
         <NewRobotDialog
           project={project}
@@ -240,6 +235,6 @@ export function ProjectRobots(props: { project: Project; permissions: Permission
         />
       ) : null}
       {secret ? <SecretDialog name={secret.name} secret={secret.secret} onClose={() => setSecret(null)} /> : null}
-    </section>
+    </ListTab>
   );
 }

@@ -3,6 +3,7 @@ import { getJson, getPage, send } from "../api/client";
 import type { Permission, Project, WebhookEvents, WebhookExecution, WebhookPolicy, WebhookTask } from "../api/types";
 import { ErrorMessage } from "../components/ErrorMessage";
 import { ConfirmDialog, FormDialog } from "../components/FormDialog";
+import { ListTab } from "../components/ListTab";
 import { PagedTable, type Column } from "../components/PagedTable";
 import { formatDate } from "../lib/format";
 import { can } from "../lib/permissions";
@@ -193,23 +194,16 @@ export function ProjectWebhooks(props: { project: Project; permissions: Permissi
     },
   ];
   return (
-    <section aria-label="Webhooks">
-      <div class="toolbar">
-        {can(permissions, "notification-policy", "create") ? (
-          <button type="button" class="primary" onClick={() => setEditing({ policy: null })}>
-            New webhook
-          </button>
-        ) : null}
-      </div>
-      <ErrorMessage error={action.error} />
-      <PagedTable<WebhookPolicy>
-        caption={`Webhooks of ${project.name}`}
-        columns={columns}
-        load={(page, size) => getPage<WebhookPolicy>(`${base}/policies`, page, size)}
-        rowKey={(p) => p.id}
-        reloadKey={String(action.version)}
-        empty="No webhooks."
-      />
+    <ListTab<WebhookPolicy>
+      label="Webhooks"
+      create={can(permissions, "notification-policy", "create") ? { label: "New webhook", onClick: () => setEditing({ policy: null }) } : null}
+      action={action}
+      caption={`Webhooks of ${project.name}`}
+      columns={columns}
+      load={(page, size) => getPage<WebhookPolicy>(`${base}/policies`, page, size)}
+      rowKey={(p) => p.id}
+      empty="No webhooks."
+    >
       {shown ? <Deliveries base={base} policy={shown} /> : null}
       {editing ? (
         <PolicyDialog
@@ -236,6 +230,6 @@ export function ProjectWebhooks(props: { project: Project; permissions: Permissi
           }}
         />
       ) : null}
-    </section>
+    </ListTab>
   );
 }

@@ -3,15 +3,23 @@
  * configuration), against a real Berth on PostgreSQL. Needs `npm run build` first (the UI is served from dist/ui).
  * Screenshots go to test-output/ui/ at 1280x800.
  */
-import { mkdir } from "node:fs/promises";
+import { execFileSync } from "node:child_process";
+import { randomUUID } from "node:crypto";
+import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
 import path from "node:path";
-import type { Browser, BrowserContext, Page } from "playwright-core";
+import type { Browser, Page } from "playwright-core";
 import { ADMIN_AUTH, ADMIN_PASSWORD, RECEIVERS_ON_LOOPBACK, startBerth, type TestBerth } from "../../support/berth";
-import { CHROMIUM, hasChromium, launchChromium, SHOTS, signIn, watchedPage } from "../../support/browser";
+import { CHROMIUM, hasChromium, launchChromium, SHOTS, signIn, watchEachJourney } from "../../support/browser";
 import { basicAuth, RegistryClient } from "../../support/registry-client";
+import { commitAll } from "../../support/policy-repo";
 import { describeIf } from "../../support/tools";
+import { ApiClient } from "../../../controller/api-client";
+import { reconcile } from "../../../controller/apply/reconcile";
+import { loadPolicy } from "../../../controller/policy/load";
+import { sourceOfDirectory } from "../../../controller/watch/source";
 import { waitUntil } from "../../support/wait";
 
 const PASSWORD = "Browser-Passw0rd-1";
@@ -21,9 +29,7 @@ describeIf(hasChromium(), `Debian's chromium at ${CHROMIUM}`, "the project page'
   let berth: TestBerth;
   let admin: RegistryClient;
   let browser: Browser;
-  let context: BrowserContext;
   let page: Page;
-  let problems: string[];
   // A webhook receiver on 127.0.0.1 that answers 200 and counts what arrives.
   let receiver: Server;
   let received = 0;
@@ -52,13 +58,7 @@ describeIf(hasChromium(), `Debian's chromium at ${CHROMIUM}`, "the project page'
     await berth?.close();
   });
 
-  beforeEach(async () => {
-    ({ context, page, problems } = await watchedPage(browser));
-  });
-  afterEach(async () => {
-    await context.close();
-    expect(problems).toEqual([]);
-  });
+  watchEachJourney(() => browser, (watched) => (page = watched.page));
 
   /** Signs in and opens one tab of the project by its address. */
   async function openTab(username: string, password: string, tab: string) {
@@ -224,5 +224,48 @@ describeIf(hasChromium(), `Debian's chromium at ${CHROMIUM}`, "the project page'
     await tabs.getByRole("link", { name: "Configuration" }).click();
     await expect(page.getByRole("button", { name: "Save" }).count()).resolves.toBe(0);
     await expect(page.getByLabel("Public").isDisabled()).resolves.toBe(true);
+  });
+
+  /** Applies a policy repository declaring project "ops" once (a commit run, then a drift run), as the controller would. */
+  async function applyPolicies(): Promise<void> {
+    const repo = await mkdtemp(path.join(tmpdir(), "berth-ui-gitops-"));
+    try {
+      await writeFile(path.join(repo, "projects.yaml"), 'projects:\n  - name: ops\n    public: false\n    immutableTags:\n      - repositories: "**"\n        tags: "v*"\n');
+      await writeFile(path.join(repo, "members.yaml"), "members:\n  ops:\n    - user: erin\n      role: developer\nrobots:\n  - name: deploy\n    project: ops\n    access: [pull]\n    duration: 30\n");
+      execFileSync("git", ["-C", repo, "init", "-q", "-b", "main"]);
+      const commit = await commitAll(repo, { name: "Alice Example", email: "alice@example.com" }, "Ops policies");
+      for (const trigger of ["commit", "schedule"] as const) {
+        const outcome = await reconcile({
+          client: new ApiClient({ url: berth.url, username: "admin", password: ADMIN_PASSWORD }),
+          policy: await loadPolicy(repo),
+          user: "admin",
+          trigger,
+          commit,
+          author: "Alice Example <alice@example.com>",
+          runId: randomUUID(),
+          source: await sourceOfDirectory(repo),
+        });
+        expect(trigger === "commit" ? ["success"] : ["success", "no-op"]).toContain(outcome.result);
+      }
+    } finally {
+      await rm(repo, { recursive: true, force: true });
+    }
+  }
+
+  // Last: the policies name only "ops", and nothing after this journey should depend on what the controller did.
+  test("objects the GitOps controller manages carry the badge, and the project its warning", async () => {
+    await applyPolicies();
+    await signIn(page, berth.url, "admin", ADMIN_PASSWORD);
+    await page.goto(`${berth.url}/ui/projects/ops/members`);
+    await page.getByRole("row", { name: /erin/ }).getByText("managed by policy (members.yaml)").waitFor();
+    await expect(page.getByRole("row", { name: /admin/ }).getByText("managed by policy").count()).resolves.toBe(0);
+    await page.getByRole("region", { name: "Members" }).getByRole("note").getByText("edit members.yaml in git instead").waitFor();
+    await page.screenshot({ path: path.join(SHOTS, "project-members-managed.png") });
+    await page.getByRole("link", { name: "Robot Accounts" }).click();
+    await page.getByRole("row", { name: /robot\$ops\+deploy/ }).getByText("managed by policy (members.yaml)").waitFor();
+    await page.getByRole("link", { name: "Tag Immutability" }).click();
+    await page.getByRole("region", { name: "Tag immutability" }).getByRole("note").getByText("edit projects.yaml in git instead").waitFor();
+    await page.getByRole("link", { name: "Configuration" }).click();
+    await page.getByRole("region", { name: "Configuration" }).getByRole("note").getByText("edit projects.yaml in git instead").waitFor();
   });
 });
