@@ -76,3 +76,19 @@ export function browserJourneys(): { readonly browser: Browser } & WatchedPage {
   });
   return current;
 }
+
+/**
+ * Gives each test of the suite a fresh watched page (`use` receives it) and fails the test when the page reported
+ * problems; call it in a describe block.
+ */
+export function watchEachJourney(browser: () => Browser, use: (watched: WatchedPage) => void): void {
+  let watched: WatchedPage;
+  beforeEach(async () => {
+    watched = await watchedPage(browser());
+    use(watched);
+  });
+  afterEach(async () => {
+    await watched.context.close();
+    expect(watched.problems).toEqual([]);
+  });
+}

@@ -225,3 +225,128 @@ export interface VulnerabilityReport {
   scanner: { name: string; version: string };
   vulnerabilities: Vulnerability[];
 }
+
+// Project tabs: members, robot accounts, tag immutability, webhooks, logs, configuration.
+
+/** GET /projects/{p}/members: a user's membership (groups are not supported). */
+export interface Member {
+  id: number;
+  entity_id: number;
+  entity_type: "u" | "g";
+  entity_name: string;
+  role_id: number;
+  role_name: string;
+}
+
+export interface UserSearchResult {
+  user_id: number;
+  username: string;
+}
+
+export interface RobotPermission {
+  kind: "project" | "system";
+  namespace: string;
+  access: { resource: string; action: string; effect?: string }[];
+}
+
+/** GET /robots: the secret is never listed (always ""). */
+export interface Robot {
+  id: number;
+  name: string;
+  description: string;
+  level: "project" | "system";
+  duration: number;
+  disable: boolean;
+  /** Unix seconds; -1 never expires. */
+  expires_at: number;
+  permissions: RobotPermission[];
+  creation_time: string;
+}
+
+/** GET /permissions: what robots may be granted. */
+export interface PermissionCatalogue {
+  system: Permission[];
+  project: Permission[];
+}
+
+export interface Selector {
+  kind: "doublestar";
+  decoration: string;
+  pattern: string;
+}
+
+export interface ImmutableRule {
+  id: number;
+  priority: number;
+  disabled: boolean;
+  action: "immutable";
+  template: "immutable_template";
+  tag_selectors: Selector[];
+  scope_selectors: { repository: Selector[] };
+}
+
+export interface WebhookTarget {
+  type: "http";
+  address: string;
+  skip_cert_verify: boolean;
+  payload_format: string;
+  /** Never returned (write-only); has_auth_header says whether one is set. */
+  auth_header: string;
+  has_auth_header?: boolean;
+}
+
+export interface WebhookPolicy {
+  id: number;
+  name: string;
+  description: string;
+  enabled: boolean;
+  event_types: string[];
+  targets: WebhookTarget[];
+  creator: string;
+  creation_time: string;
+  update_time: string;
+}
+
+export interface WebhookEvents {
+  event_type: string[];
+  notify_type: string[];
+  payload_formats: { notify_type: string; formats: string[] }[];
+}
+
+/** One delivery of an event to a target (Harbor's execution). */
+export interface WebhookExecution {
+  id: number;
+  status: string;
+  status_message: string;
+  extra_attrs: { event_type: string; address: string };
+  metrics: { attempts: number };
+  start_time: string;
+  end_time: string | null;
+}
+
+/** One attempt of a delivery (Harbor's task). */
+export interface WebhookTask {
+  id: number;
+  status: string;
+  status_message: string;
+  run_count: number;
+  extra_attrs: { status_code: number | null };
+  start_time: string;
+  end_time: string | null;
+}
+
+export interface AuditLogEntry {
+  id: number;
+  username: string;
+  resource: string;
+  resource_type: string;
+  operation: string;
+  operation_description: string;
+  operation_result: boolean;
+  op_time: string;
+}
+
+/** GET /projects/{p}: the project's own CVE allowlist (used when metadata.reuse_sys_cve_allowlist is "false"). */
+export interface ProjectWithAllowlist extends Project {
+  cve_allowlist?: { items: { cve_id: string }[]; expires_at: number | null };
+}

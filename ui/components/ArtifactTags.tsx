@@ -2,7 +2,7 @@ import { useState } from "preact/hooks";
 import { send } from "../api/client";
 import { useAction } from "../lib/use-action";
 import type { Tag } from "../api/types";
-import { ConfirmDialog } from "./ConfirmDialog";
+import { ConfirmDialog } from "./FormDialog";
 import { Dialog } from "./Dialog";
 import { ErrorMessage } from "./ErrorMessage";
 
@@ -31,10 +31,10 @@ export function TagChips(props: { api: string; tags: Tag[] | null; canDelete: bo
         <ConfirmDialog
           title="Delete tag"
           message={`Delete tag ${deleting}? The artifact stays; pulls by this tag stop working.`}
-          confirm="Delete"
-          action={() => send(`${props.api}/tags/${encodeURIComponent(deleting)}`, "DELETE")}
+          confirmLabel="Delete"
           onClose={() => setDeleting(null)}
-          onDone={() => {
+          onConfirm={async () => {
+            await send(`${props.api}/tags/${encodeURIComponent(deleting)}`, "DELETE");
             setDeleting(null);
             props.onChange();
           }}

@@ -22,3 +22,18 @@ export function ManagedBadge(props: { object: ManagedObject | undefined; gitops:
     </span>
   );
 }
+
+/**
+ * Above a list whose rows may carry the badge (members, robots): the warning once for all of them, when some of
+ * `kind` are managed and hand-made changes are put back.
+ */
+export function ManagedListNote(props: { gitops: ProjectGitOps | null; kind: string; what: string }) {
+  const managed = props.gitops?.objects.find((object) => object.kind === props.kind);
+  if (!managed || !reverts(props.gitops)) return null;
+  return (
+    <p class="managed-warning" role="note">
+      {props.what} marked "managed by policy" are declared in {managed.file}: a change made here by hand to them will be reverted; edit {managed.file} in git
+      instead.
+    </p>
+  );
+}

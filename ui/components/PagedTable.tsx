@@ -17,14 +17,16 @@ export const PAGE_SIZE = 15;
  * A table whose rows come from the API one page at a time (`load(page, pageSize)`), with its pager. `reloadKey`
  * starts over at page 1 when it changes (a new search, a created item).
  */
-export function PagedTable<T>(props: {
+export interface PagedTableProps<T> {
   caption: string;
   columns: Column<T>[];
   load: (page: number, pageSize: number) => Promise<Page<T>>;
   rowKey: (row: T) => string | number;
   reloadKey: string;
   empty: string;
-}) {
+}
+
+export function PagedTable<T>(props: PagedTableProps<T>) {
   const [page, setPage] = useState({ key: props.reloadKey, number: 1 });
   const number = page.key === props.reloadKey ? page.number : 1;
   const result = useApi(() => props.load(number, PAGE_SIZE), `${props.reloadKey}\n${number}`);

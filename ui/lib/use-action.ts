@@ -1,13 +1,15 @@
 import { useState } from "preact/hooks";
 
 /**
- * A write the user started (a form submitted, a confirm clicked): busy while it runs, the API's error kept to show
- * as written; `done` runs only after it succeeded.
+ * A write the user started (a form submitted, a confirm clicked, a row action): one at a time, busy while it runs,
+ * the API's error kept to show as written. After a success `version` grows (a list's reloadKey: it reloads) and
+ * `done` runs (a dialog closes).
  */
-export function useAction(done: () => void) {
+export function useAction(done?: () => void) {
   const [error, setError] = useState<Error | null>(null);
   const [busy, setBusy] = useState(false);
-  const run = async (action: () => Promise<unknown>) => {
+  const [version, setVersion] = useState(0);
+  const run = async (action: () => Promise<unknown>): Promise<void> => {
     setBusy(true);
     setError(null);
     try {
@@ -17,7 +19,11 @@ export function useAction(done: () => void) {
       setBusy(false);
       return;
     }
-    done();
+    setBusy(false);
+    setVersion((v) => v + 1);
+    done?.();
   };
-  return { error, busy, run };
+  /** Reloads without a write (after a dialog created something). */
+  const reload = () => setVersion((v) => v + 1);
+  return { error, busy, version, run, reload };
 }
