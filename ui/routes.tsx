@@ -1,4 +1,11 @@
 import type { VNode } from "preact";
+import { AdminAuditLog } from "./pages/admin/AdminAuditLog";
+import { AdminGc } from "./pages/admin/AdminGc";
+import { AdminRegistries } from "./pages/admin/AdminRegistries";
+import { AdminReplication } from "./pages/admin/AdminReplication";
+import { AdminScanners } from "./pages/admin/AdminScanners";
+import { AdminSettings } from "./pages/admin/AdminSettings";
+import { AdminUsers } from "./pages/admin/AdminUsers";
 import { Project } from "./pages/Project";
 import { Projects } from "./pages/Projects";
 
@@ -10,4 +17,12 @@ export const ROUTES: { pattern: string; render: (params: Record<string, string>)
   { pattern: "/projects", render: () => <Projects /> },
   { pattern: "/projects/:name", render: (p) => <Project name={p.name} tab="repositories" /> },
   { pattern: "/projects/:name/:tab", render: (p) => <Project name={p.name} tab={p.tab} /> },
+  { pattern: "/admin", render: () => <AdminUsers /> },
+  { pattern: "/admin/users", render: () => <AdminUsers /> },
+  { pattern: "/admin/registries", render: () => <AdminRegistries /> },
+  { pattern: "/admin/replication", render: () => <AdminReplication /> },
+  { pattern: "/admin/gc", render: () => <AdminGc /> },
+  { pattern: "/admin/audit-log", render: () => <AdminAuditLog /> },
+  { pattern: "/admin/scanners", render: () => <AdminScanners /> },
+  { pattern: "/admin/settings", render: () => <AdminSettings /> },
 ];

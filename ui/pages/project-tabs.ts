@@ -1,6 +1,7 @@
 import type { FunctionComponent } from "preact";
 import type { Permission, Project } from "../api/types";
 import { ProjectRepositories } from "./ProjectRepositories";
+import { ProjectRetention } from "./ProjectRetention";
 import { ProjectSummary } from "./ProjectSummary";
 
 /**
@@ -19,4 +20,5 @@ export interface ProjectTab {
 export const PROJECT_TABS: ProjectTab[] = [
   { path: "repositories", label: "Repositories", needs: { resource: "repository", action: "list" }, page: ProjectRepositories },
   { path: "summary", label: "Summary", needs: { resource: ".", action: "read" }, page: ProjectSummary },
+  { path: "retention", label: "Tag Retention", needs: { resource: "tag-retention", action: "read" }, page: ProjectRetention },
 ];
