@@ -89,6 +89,8 @@ describeIf(hasChromium(), `Debian's chromium at ${CHROMIUM}`, "the retention tab
     const apiRepo = page.getByRole("region", { name: /^shop\/api/ });
     await expect(apiRepo.getByRole("cell", { name: "RETAIN", exact: true }).count()).resolves.toBe(1);
     await page.screenshot({ path: path.join(SHOTS, "project-retention.png"), fullPage: true });
+    await page.setViewportSize({ width: 390, height: 844 });
+    await page.screenshot({ path: path.join(SHOTS, "project-retention-phone.png"), fullPage: true });
     // A dry run deletes nothing.
     expect(await admin.digestOf("shop/web", "v1")).not.toBeNull();
   }, 120_000);

@@ -77,9 +77,12 @@ function Replication() {
     {
       header: "Name",
       cell: (p) => (
-        <span class="managed">
-          {p.name} <ManagedBadge object={managedObject(gitops, "replication", p.name)} gitops={gitops} />
-        </span>
+        <>
+          <span class="managed">
+            {p.name} <ManagedBadge object={managedObject(gitops, "replication", p.name)} gitops={gitops} />
+          </span>
+          <span class="cell-note">{p.filters.map((f) => `${f.type}: ${f.value}`).join("; ") || "all repositories"}</span>
+        </>
       ),
     },
     { header: "Status", cell: (p) => (p.enabled ? "Enabled" : "Disabled") },
@@ -88,7 +91,6 @@ function Replication() {
     { header: "Destination registry", cell: (p) => registryName(p.dest_registry) },
     { header: "Destination namespace", cell: (p) => p.dest_namespace || <span class="muted">—</span> },
     { header: "Trigger", cell: (p) => (p.trigger.type === "scheduled" ? `scheduled (${p.trigger.trigger_settings.cron})` : p.trigger.type) },
-    { header: "Filters", cell: (p) => p.filters.map((f) => `${f.type}: ${f.value}`).join("; ") || <span class="muted">none</span> },
     {
       header: "Actions",
       cell: (p) => (
