@@ -4,6 +4,7 @@ import type { Permission, Project, RetentionDecisions, RetentionExecution, Reten
 import { ConfirmDialog } from "../components/ConfirmDialog";
 import { Dialog } from "../components/Dialog";
 import { ErrorMessage } from "../components/ErrorMessage";
+import { FormFooter, useSubmit } from "../components/FormFooter";
 import { ManagedBadge } from "../components/ManagedBadge";
 import { PAGE_SIZE, PagedTable, type Column } from "../components/PagedTable";
 import { formatDate } from "../lib/format";
@@ -45,8 +46,7 @@ const idOf = (response: Response) => (response.headers.get("Location") ?? "").sp
 function RuleDialog(props: { rule: RetentionRule | null; templates: Templates; save: (rule: RetentionRule) => Promise<void>; onClose: () => void }) {
   const existing = props.rule;
   const [template, setTemplate] = useState(existing?.template ?? props.templates[0]?.rule_template ?? "latestPushedK");
-  const [error, setError] = useState<Error | null>(null);
-  const [busy, setBusy] = useState(false);
+  const submit = useSubmit();
   const unit = props.templates.find((t) => t.rule_template === template)?.params[0]?.unit;
   const onSubmit = async (event: SubmitEvent) => {
     event.preventDefault();
@@ -60,27 +60,12 @@ function RuleDialog(props: { rule: RetentionRule | null; templates: Templates; s
       scope_selectors: { repository: [{ kind: "doublestar", decoration: field("repo_decoration"), pattern: field("repo_pattern") }] },
       tag_selectors: [{ kind: "doublestar", decoration: field("tag_decoration"), pattern: field("tag_pattern"), extras: JSON.stringify({ untagged: form.get("untagged") === "on" }) }],
     };
-    setBusy(true);
-    try {
-      await props.save(rule);
-    } catch (caught) {
-      setError(caught as Error);
-      setBusy(false);
-    }
+    await submit.run(() => props.save(rule));
   };
-  const repo = existing?.scope_selectors.repository[0];
-  const tag = existing?.tag_selectors[0];
   return (
     <Dialog title={existing ? "Edit retention rule" : "Add retention rule"} onClose={props.onClose}>
       <form onSubmit={onSubmit}>
-        <label for="rule-repo-decoration">Repositories</label>
-        <div class="field-pair">
-          <select id="rule-repo-decoration" name="repo_decoration" value={repo?.decoration ?? "repoMatches"}>
-            <option value="repoMatches">matching</option>
-            <option value="repoExcludes">excluding</option>
-          </select>
-          <input name="repo_pattern" aria-label="Repository pattern" required value={repo?.pattern ?? "**"} />
-        </div>
+        <SelectorField label="Repositories" name="repo" decorations={["repoMatches", "repoExcludes"]} selector={existing?.scope_selectors.repository[0]} />
         <p class="help">Patterns with * and ** (doublestar), several as {"{a,b}"}.</p>
         <label for="rule-template">Retain</label>
         <select id="rule-template" name="template" value={template} onChange={(event) => setTemplate((event.currentTarget as HTMLSelectElement).value)}>
@@ -94,31 +79,33 @@ function RuleDialog(props: { rule: RetentionRule | null; templates: Templates; s
             <input id="rule-param" name="param" type="number" min={0} required value={existing?.template === template ? existing.params[template] : 1} />
           </>
         ) : null}
-        <label for="rule-tag-decoration">Tags</label>
-        <div class="field-pair">
-          <select id="rule-tag-decoration" name="tag_decoration" value={tag?.decoration ?? "matches"}>
-            <option value="matches">matching</option>
-            <option value="excludes">excluding</option>
-          </select>
-          <input name="tag_pattern" aria-label="Tag pattern" required value={tag?.pattern ?? "**"} />
-        </div>
+        <SelectorField label="Tags" name="tag" decorations={["matches", "excludes"]} selector={existing?.tag_selectors[0]} />
         <label class="checkbox">
           <input type="checkbox" name="untagged" checked={existing ? untagged(existing) : true} /> Include untagged artifacts
         </label>
         <label class="checkbox">
           <input type="checkbox" name="disabled" checked={existing?.disabled ?? false} /> Rule disabled
         </label>
-        <ErrorMessage error={error} />
-        <div class="actions">
-          <button type="button" onClick={props.onClose}>
-            Cancel
-          </button>
-          <button type="submit" class="primary" disabled={busy}>
-            Save
-          </button>
-        </div>
+        <FormFooter error={submit.error} busy={submit.busy} submit="Save" onCancel={props.onClose} />
       </form>
     </Dialog>
+  );
+}
+
+/** A selector's decoration (matching or excluding) and its doublestar pattern, e.g. for "Repositories". */
+function SelectorField(props: { label: string; name: string; decorations: [string, string]; selector: RetentionRule["tag_selectors"][number] | undefined }) {
+  const [matching, excluding] = props.decorations;
+  return (
+    <>
+      <label for={`rule-${props.name}-decoration`}>{props.label}</label>
+      <div class="field-pair">
+        <select id={`rule-${props.name}-decoration`} name={`${props.name}_decoration`} value={props.selector?.decoration ?? matching}>
+          <option value={matching}>matching</option>
+          <option value={excluding}>excluding</option>
+        </select>
+        <input name={`${props.name}_pattern`} aria-label={`${props.label} pattern`} required value={props.selector?.pattern ?? "**"} />
+      </div>
+    </>
   );
 }
 

@@ -3,7 +3,7 @@ import { getPage, send } from "../../api/client";
 import type { User } from "../../api/types";
 import { ConfirmDialog } from "../../components/ConfirmDialog";
 import { Dialog } from "../../components/Dialog";
-import { ErrorMessage } from "../../components/ErrorMessage";
+import { FormFooter, useSubmit } from "../../components/FormFooter";
 import { ManagedBadge } from "../../components/ManagedBadge";
 import { PagedTable, type Column } from "../../components/PagedTable";
 import { formatDate } from "../../lib/format";
@@ -16,24 +16,19 @@ import { AdminFrame } from "./AdminFrame";
 const BUILT_IN_ADMIN_ID = 1;
 
 function NewUserDialog(props: { onClose: () => void; onCreated: () => void }) {
-  const [error, setError] = useState<Error | null>(null);
-  const [busy, setBusy] = useState(false);
+  const submit = useSubmit();
   const onSubmit = async (event: SubmitEvent) => {
     event.preventDefault();
     const form = new FormData(event.currentTarget as HTMLFormElement);
     const field = (name: string) => String(form.get(name) ?? "");
     if (field("password") !== field("confirm")) {
-      setError(new Error("The passwords do not match."));
+      submit.setError(new Error("The passwords do not match."));
       return;
     }
-    setBusy(true);
-    try {
+    await submit.run(async () => {
       await send("/api/v2.0/users", "POST", { username: field("username").trim(), email: field("email").trim(), realname: field("realname"), password: field("password"), comment: field("comment") });
       props.onCreated();
-    } catch (caught) {
-      setError(caught as Error);
-      setBusy(false);
-    }
+    });
   };
   return (
     <Dialog title="New user" onClose={props.onClose}>
@@ -53,15 +48,7 @@ function NewUserDialog(props: { onClose: () => void; onCreated: () => void }) {
         <input id="user-confirm" name="confirm" type="password" required autoComplete="new-password" />
         <label for="user-comment">Comments</label>
         <input id="user-comment" name="comment" maxLength={30} />
-        <ErrorMessage error={error} />
-        <div class="actions">
-          <button type="button" onClick={props.onClose}>
-            Cancel
-          </button>
-          <button type="submit" class="primary" disabled={busy}>
-            Create
-          </button>
-        </div>
+        <FormFooter error={submit.error} busy={submit.busy} submit="Create" onCancel={props.onClose} />
       </form>
     </Dialog>
   );
