@@ -6,6 +6,7 @@ import { Dialog } from "../components/Dialog";
 import { ErrorMessage } from "../components/ErrorMessage";
 import { FormFooter, useSubmit } from "../components/FormFooter";
 import { ManagedBadge } from "../components/ManagedBadge";
+import { cronOf, ScheduleFields, scheduleTypeOf } from "../components/ScheduleFields";
 import { PAGE_SIZE, PagedTable, type Column } from "../components/PagedTable";
 import { formatDate } from "../lib/format";
 import { can } from "../lib/permissions";
@@ -184,6 +185,30 @@ function RunDetails(props: { policyId: string; run: RetentionExecution; onClose:
   );
 }
 
+/** When the policy runs by itself (Harbor's schedule types or a cron); shown read-only to those who may not change it. */
+function RetentionSchedule(props: { cron: string; mayEdit: boolean; save: (cron: string) => Promise<void> }) {
+  const submit = useSubmit();
+  const current = props.cron ? `${scheduleTypeOf(props.cron)} (${props.cron})` : "None";
+  if (!props.mayEdit) return <p>Schedule: {current}</p>;
+  const onSubmit = (event: SubmitEvent) => {
+    event.preventDefault();
+    const cron = cronOf(new FormData(event.currentTarget as HTMLFormElement));
+    void submit.run(() => props.save(cron));
+  };
+  return (
+    <form class="schedule" onSubmit={onSubmit} key={props.cron}>
+      <ScheduleFields id="retention-schedule" label="Schedule" cron={props.cron} />
+      <p class="help">Current schedule: {current}.</p>
+      <ErrorMessage error={submit.error} />
+      <div class="toolbar">
+        <button type="submit" disabled={submit.busy}>
+          Save schedule
+        </button>
+      </div>
+    </form>
+  );
+}
+
 type Editing = { kind: "rule"; index: number | null } | { kind: "delete"; index: number } | { kind: "run" } | null;
 
 /** A project's tag retention: its rules (Harbor's templates), dry runs and runs, and each run's decisions per repository. */
@@ -229,12 +254,12 @@ export function ProjectRetention(props: { project: Project; permissions: Permiss
   const mayEdit = policy ? can(permissions, "tag-retention", "update") : can(permissions, "tag-retention", "create");
   const mayRun = policy !== null && can(permissions, "tag-retention", "update");
 
-  /** Stores `next` as the project's rules: PUT on the policy, or POST creating it with its first rule. */
-  const saveRules = async (next: RetentionRule[]) => {
+  /** Stores `next` as the project's rules (and a schedule): PUT on the policy, or POST creating it with its first rule. */
+  const saveRules = async (next: RetentionRule[], cron = policy?.trigger.settings.cron ?? "") => {
     const body = {
       algorithm: "or",
       rules: next,
-      trigger: policy?.trigger ?? { kind: "Schedule", settings: { cron: "" }, references: {} },
+      trigger: { kind: "Schedule", settings: { cron }, references: {} },
       scope: { level: "project", ref: project.project_id },
     };
     if (policy) await send(`${API}/${policy.id}`, "PUT", body);
@@ -313,6 +338,7 @@ export function ProjectRetention(props: { project: Project; permissions: Permiss
         {watching !== null ? <span aria-live="polite">Run {watching} is running…</span> : null}
       </div>
       <ErrorMessage error={runError} />
+      {policy ? <RetentionSchedule cron={policy.trigger.settings.cron} mayEdit={mayEdit} save={(cron) => saveRules(rules, cron)} /> : null}
 
       <h2 class="section-title">Retention runs</h2>
       {policyId ? (

@@ -93,7 +93,25 @@ describeIf(hasChromium(), `Debian's chromium at ${CHROMIUM}`, "the retention tab
     await page.screenshot({ path: path.join(SHOTS, "project-retention-phone.png"), fullPage: true });
     // A dry run deletes nothing.
     expect(await admin.digestOf("shop/web", "v1")).not.toBeNull();
+
+    await page.setViewportSize({ width: 1280, height: 800 });
+    await page.getByLabel("Schedule", { exact: true }).selectOption("Daily");
+    await page.getByRole("button", { name: "Save schedule" }).click();
+    await page.getByText("Current schedule: Daily (0 0 0 * * *).").waitFor();
   }, 120_000);
+
+  test("a developer reads the retention rules and runs, and is offered no change", async () => {
+    await admin.addMember("shop", "erin", 2);
+    await signIn(page, berth.url, "erin", PASSWORD);
+    await page.goto(`${berth.url}/ui/projects/shop/retention`);
+    await page.getByText("Schedule: Daily (0 0 0 * * *)").waitFor();
+    await page.getByText(/^For the repositories matching \*\*, retain the most recently pushed 1 artifacts/).waitFor();
+    for (const name of ["Add rule", "Dry run", "Run now", "Edit rule 1", "Delete rule 1", "Save schedule"]) {
+      await expect(page.getByRole("button", { name }).count()).resolves.toBe(0);
+    }
+    await page.getByRole("button", { name: /^Decisions of run/ }).click();
+    await page.getByRole("region", { name: /^shop\/web/ }).getByRole("cell", { name: "RETAIN", exact: true }).waitFor();
+  }, 60_000);
 
   test("the users page creates a user and makes them an administrator", async () => {
     await signIn(page, berth.url, "admin", ADMIN_PASSWORD);

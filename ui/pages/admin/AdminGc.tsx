@@ -3,13 +3,13 @@ import { getJson, getPage, send } from "../../api/client";
 import type { GcRun, GcSchedule } from "../../api/types";
 import { ErrorMessage } from "../../components/ErrorMessage";
 import { LogDialog } from "../../components/LogDialog";
+import { cronOf, ScheduleFields } from "../../components/ScheduleFields";
 import { PagedTable, type Column } from "../../components/PagedTable";
 import { formatDate } from "../../lib/format";
 import { useApi } from "../../lib/use-api";
 import { AdminFrame } from "./AdminFrame";
 
 const API = "/api/v2.0/system/gc";
-const SCHEDULE_TYPES = ["None", "Hourly", "Daily", "Weekly", "Custom"];
 
 function parameters(json: string): { delete_untagged?: boolean; dry_run?: boolean } {
   try {
@@ -21,7 +21,6 @@ function parameters(json: string): { delete_untagged?: boolean; dry_run?: boolea
 
 /** The schedule as stored, editable: Harbor's types, a 6-field cron for Custom, and whether untagged artifacts go. */
 function ScheduleForm(props: { current: GcSchedule; onSaved: () => void }) {
-  const [type, setType] = useState(props.current.schedule.type);
   const [error, setError] = useState<Error | null>(null);
   const [saved, setSaved] = useState(false);
   const onSubmit = async (event: SubmitEvent) => {
@@ -31,7 +30,8 @@ function ScheduleForm(props: { current: GcSchedule; onSaved: () => void }) {
     setSaved(false);
     try {
       await send(`${API}/schedule`, "PUT", {
-        schedule: { type, cron: type === "Custom" ? String(form.get("cron") ?? "") : undefined },
+        // As a cron (Harbor's "Custom"): the server shows it again by the type it stands for.
+        schedule: cronOf(form) ? { type: "Custom", cron: cronOf(form) } : { type: "None" },
         parameters: { delete_untagged: form.get("delete_untagged") === "on" },
       });
       setSaved(true);
@@ -42,22 +42,7 @@ function ScheduleForm(props: { current: GcSchedule; onSaved: () => void }) {
   };
   return (
     <form class="schedule" onSubmit={onSubmit}>
-      <div class="field-row">
-        <div>
-          <label for="gc-schedule">Schedule to GC</label>
-          <select id="gc-schedule" name="type" value={type} onChange={(event) => setType((event.currentTarget as HTMLSelectElement).value)}>
-            {SCHEDULE_TYPES.map((t) => (
-              <option value={t}>{t}</option>
-            ))}
-          </select>
-        </div>
-        {type === "Custom" ? (
-          <div>
-            <label for="gc-cron">Cron (6 fields, seconds first)</label>
-            <input id="gc-cron" name="cron" required value={props.current.schedule.cron || "0 0 3 * * *"} />
-          </div>
-        ) : null}
-      </div>
+      <ScheduleFields id="gc-schedule" label="Schedule to GC" cron={props.current.schedule.cron} />
       <label class="checkbox">
         <input type="checkbox" name="delete_untagged" checked={parameters(props.current.job_parameters).delete_untagged !== false} /> Allow garbage collection on untagged
         artifacts
