@@ -36,6 +36,12 @@ describeIf(hasChromium(), `Debian's chromium at ${CHROMIUM}`, "the retention tab
     return response;
   }
 
+  /** Marks objects as the GitOps controller's, as its runs do (PATCH /controller/inventory). */
+  async function manage(...items: { kind: string; key: string }[]): Promise<void> {
+    const response = await admin.fetch("/api/v2.0/controller/inventory", { method: "PATCH", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ add: items }) });
+    expect(response.ok).toBe(true);
+  }
+
   beforeAll(async () => {
     await mkdir(SHOTS, { recursive: true });
     // Registry endpoints here point at a reference registry on 127.0.0.1.
@@ -102,8 +108,10 @@ describeIf(hasChromium(), `Debian's chromium at ${CHROMIUM}`, "the retention tab
 
   test("a developer reads the retention rules and runs, and is offered no change", async () => {
     await admin.addMember("shop", "erin", 2);
+    await manage({ kind: "retention", key: "shop" });
     await signIn(page, berth.url, "erin", PASSWORD);
     await page.goto(`${berth.url}/ui/projects/shop/retention`);
+    await page.getByText("managed by policy (projects.yaml)").waitFor();
     await page.getByText("Schedule: Daily (0 0 0 * * *)").waitFor();
     await page.getByText(/^For the repositories matching \*\*, retain the most recently pushed 1 artifacts/).waitFor();
     for (const name of ["Add rule", "Dry run", "Run now", "Edit rule 1", "Delete rule 1", "Save schedule"]) {
@@ -136,6 +144,10 @@ describeIf(hasChromium(), `Debian's chromium at ${CHROMIUM}`, "the retention tab
     await page.getByRole("dialog", { name: "Set as administrator" }).getByRole("button", { name: "Set as admin" }).click();
     await row.getByRole("button", { name: "Revoke admin from hank" }).waitFor();
     await expect(row.getByRole("cell", { name: "Yes", exact: true }).count()).resolves.toBe(1);
+    await manage({ kind: "user", key: "hank" });
+    await page.reload();
+    await row.getByText("managed by policy (members.yaml)").waitFor();
+    await expect(page.getByText("managed by policy (members.yaml)").count()).resolves.toBe(1);
     // The built-in admin and oneself are offered nothing to break.
     await expect(page.getByRole("button", { name: "Delete admin" }).count()).resolves.toBe(0);
     await page.screenshot({ path: path.join(SHOTS, "admin-users.png") });
