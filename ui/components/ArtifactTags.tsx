@@ -2,7 +2,7 @@ import { useState } from "preact/hooks";
 import { send } from "../api/client";
 import { useAction } from "../lib/use-action";
 import type { Tag } from "../api/types";
-import { ConfirmDialog } from "./FormDialog";
+import { ConfirmDialog } from "./ConfirmDialog";
 import { Dialog } from "./Dialog";
 import { ErrorMessage } from "./ErrorMessage";
 
@@ -31,9 +31,9 @@ export function TagChips(props: { api: string; tags: Tag[] | null; canDelete: bo
         <ConfirmDialog
           title="Delete tag"
           message={`Delete tag ${deleting}? The artifact stays; pulls by this tag stop working.`}
-          confirmLabel="Delete"
+          confirm="Delete"
           onClose={() => setDeleting(null)}
-          onConfirm={async () => {
+          action={async () => {
             await send(`${props.api}/tags/${encodeURIComponent(deleting)}`, "DELETE");
             setDeleting(null);
             props.onChange();

@@ -45,12 +45,3 @@ export function FormDialog(props: {
     </Dialog>
   );
 }
-
-/** "Delete X?" and the like: a FormDialog whose form is one sentence. */
-export function ConfirmDialog(props: { title: string; message: string; confirmLabel: string; onConfirm: () => Promise<void>; onClose: () => void }) {
-  return (
-    <FormDialog title={props.title} submitLabel={props.confirmLabel} onSubmit={props.onConfirm} onClose={props.onClose} danger>
-      <p>{props.message}</p>
-    </FormDialog>
-  );
-}

@@ -2,10 +2,11 @@ import type { ComponentChildren } from "preact";
 import { Link, useLocation } from "../lib/router";
 import { useSession } from "../lib/session-context";
 
-/** Top-level sections; later pages (administration…) add theirs here when the user may see them. */
-const SECTIONS = [
+/** Top-level sections; `admin` ones are shown to system admins only (their pages refuse anyone else anyway). */
+const SECTIONS: { label: string; href: string; admin?: boolean }[] = [
   { label: "Projects", href: "/projects" },
   { label: "GitOps", href: "/gitops" },
+  { label: "Administration", href: "/admin", admin: true },
 ];
 
 /** The frame of every signed-in page: the header with the user and sign-out, the navigation, then the page. */
@@ -22,7 +23,7 @@ export function Shell(props: { onSignOut: () => void; children: ComponentChildre
           Berth
         </Link>
         <nav class="sections" aria-label="Sections">
-          {SECTIONS.map((section) => (
+          {SECTIONS.filter((section) => !section.admin || session.user.sysadmin_flag).map((section) => (
             <Link href={section.href} aria-current={path.startsWith(section.href) ? "page" : undefined}>
               {section.label}
             </Link>

@@ -25,5 +25,5 @@ export function useAction(done?: () => void) {
   };
   /** Reloads without a write (after a dialog created something). */
   const reload = () => setVersion((v) => v + 1);
-  return { error, busy, version, run, reload };
+  return { error, busy, version, run, reload, setError };
 }

@@ -1,7 +1,8 @@
 import { useState } from "preact/hooks";
 import { getPage, send } from "../api/client";
 import type { ImmutableRule, Permission, Project, Selector } from "../api/types";
-import { ConfirmDialog, FormDialog } from "../components/FormDialog";
+import { ConfirmDialog } from "../components/ConfirmDialog";
+import { FormDialog } from "../components/FormDialog";
 import { ListTab } from "../components/ListTab";
 import type { Column } from "../components/PagedTable";
 import { can } from "../lib/permissions";
@@ -117,9 +118,9 @@ export function ProjectImmutability(props: { project: Project; permissions: Perm
         <ConfirmDialog
           title="Delete rule"
           message={`Delete the rule for repositories ${phrase(deleting.scope_selectors.repository[0])}, tags ${phrase(deleting.tag_selectors[0])}?`}
-          confirmLabel="Delete"
+          confirm="Delete"
           onClose={() => setDeleting(null)}
-          onConfirm={async () => {
+          action={async () => {
             await send(`${base}/${deleting.id}`, "DELETE");
             setDeleting(null);
             action.reload();

@@ -1,7 +1,8 @@
 import { useState } from "preact/hooks";
 import { getPage, send } from "../api/client";
 import type { Member, Permission, Project, UserSearchResult } from "../api/types";
-import { ConfirmDialog, FormDialog } from "../components/FormDialog";
+import { ConfirmDialog } from "../components/ConfirmDialog";
+import { FormDialog } from "../components/FormDialog";
 import { ManagedBadge, ManagedListNote } from "../components/ManagedBadge";
 import { ListTab } from "../components/ListTab";
 import type { Column } from "../components/PagedTable";
@@ -159,9 +160,9 @@ export function ProjectMembers(props: { project: Project; permissions: Permissio
         <ConfirmDialog
           title="Remove member"
           message={`Remove ${removing.entity_name} from ${project.name}? They lose the access their role gave them.`}
-          confirmLabel="Remove"
+          confirm="Remove"
           onClose={() => setRemoving(null)}
-          onConfirm={async () => {
+          action={async () => {
             await send(`${base}/${removing.id}`, "DELETE");
             setRemoving(null);
             action.reload();

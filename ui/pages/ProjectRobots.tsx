@@ -4,7 +4,8 @@ import type { Permission, PermissionCatalogue, Project, Robot } from "../api/typ
 import { CopyButton } from "../components/CopyButton";
 import { Dialog } from "../components/Dialog";
 import { ErrorMessage } from "../components/ErrorMessage";
-import { ConfirmDialog, FormDialog } from "../components/FormDialog";
+import { ConfirmDialog } from "../components/ConfirmDialog";
+import { FormDialog } from "../components/FormDialog";
 import { ManagedBadge, ManagedListNote } from "../components/ManagedBadge";
 import { ListTab } from "../components/ListTab";
 import type { Column } from "../components/PagedTable";
@@ -229,9 +230,9 @@ export function ProjectRobots(props: { project: Project; permissions: Permission
               ? `Delete ${pending.robot.name}? Clients using it can no longer sign in.`
               : `Give ${pending.robot.name} a new secret? The current one stops working at once.`
           }
-          confirmLabel={pending.kind === "delete" ? "Delete" : "Refresh"}
+          confirm={pending.kind === "delete" ? "Delete" : "Refresh"}
           onClose={() => setPending(null)}
-          onConfirm={confirm}
+          action={confirm}
         />
       ) : null}
       {secret ? <SecretDialog name={secret.name} secret={secret.secret} onClose={() => setSecret(null)} /> : null}

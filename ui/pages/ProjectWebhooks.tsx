@@ -2,7 +2,8 @@ import { useState } from "preact/hooks";
 import { getJson, getPage, send } from "../api/client";
 import type { Permission, Project, WebhookEvents, WebhookExecution, WebhookPolicy, WebhookTask } from "../api/types";
 import { ErrorMessage } from "../components/ErrorMessage";
-import { ConfirmDialog, FormDialog } from "../components/FormDialog";
+import { ConfirmDialog } from "../components/ConfirmDialog";
+import { FormDialog } from "../components/FormDialog";
 import { ListTab } from "../components/ListTab";
 import { PagedTable, type Column } from "../components/PagedTable";
 import { formatDate } from "../lib/format";
@@ -220,9 +221,9 @@ export function ProjectWebhooks(props: { project: Project; permissions: Permissi
         <ConfirmDialog
           title="Delete webhook"
           message={`Delete the webhook ${deleting.name}? Events are no longer sent to its target.`}
-          confirmLabel="Delete"
+          confirm="Delete"
           onClose={() => setDeleting(null)}
-          onConfirm={async () => {
+          action={async () => {
             await send(`${base}/policies/${deleting.id}`, "DELETE");
             if (shown?.id === deleting.id) setShown(null);
             setDeleting(null);

@@ -2,7 +2,7 @@ import { useState } from "preact/hooks";
 import { getJson, getPage, send } from "../api/client";
 import type { Artifact, Permission, RepositoryDetail } from "../api/types";
 import { AddTagDialog, TagChips } from "../components/ArtifactTags";
-import { ConfirmDialog } from "../components/FormDialog";
+import { ConfirmDialog } from "../components/ConfirmDialog";
 import { CopyButton } from "../components/CopyButton";
 import { ErrorMessage } from "../components/ErrorMessage";
 import { PagedTable, type Column } from "../components/PagedTable";
@@ -164,8 +164,8 @@ export function Repository(props: { project: string; repository: string }) {
         <ConfirmDialog
           title="Delete artifact"
           message={`Delete ${repository.name}@${pending.artifact.digest}${pending.artifact.tags?.length ? ` and its tags ${pending.artifact.tags.map((t) => t.name).join(", ")}` : ""}? This cannot be undone.`}
-          confirmLabel="Delete"
-          onConfirm={async () => {
+          confirm="Delete"
+          action={async () => {
             await send(artifactApi(target, pending.artifact.digest), "DELETE");
             done();
           }}

@@ -1,6 +1,7 @@
 import type { FunctionComponent } from "preact";
 import type { Permission, Project } from "../api/types";
 import { ProjectRepositories } from "./ProjectRepositories";
+import { ProjectRetention } from "./ProjectRetention";
 import { ProjectSummary } from "./ProjectSummary";
 import { ProjectMembers } from "./ProjectMembers";
 import { ProjectRobots } from "./ProjectRobots";
@@ -31,4 +32,5 @@ export const PROJECT_TABS: ProjectTab[] = [
   { path: "webhooks", label: "Webhooks", needs: { resource: "notification-policy", action: "list" }, page: ProjectWebhooks },
   { path: "logs", label: "Logs", needs: { resource: "log", action: "list" }, page: ProjectLogs },
   { path: "configuration", label: "Configuration", needs: { resource: "configuration", action: "read" }, page: ProjectConfiguration },
+  { path: "retention", label: "Tag Retention", needs: { resource: "tag-retention", action: "read" }, page: ProjectRetention },
 ];
