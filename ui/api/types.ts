@@ -496,16 +496,6 @@ export interface GcSchedule {
   update_time: string | null;
 }
 
-export interface AuditLogEntry {
-  id: number;
-  username: string;
-  resource: string;
-  resource_type: string;
-  operation: string;
-  operation_description: string;
-  operation_result: boolean;
-  op_time: string;
-}
 
 export interface Scanner {
   uuid: string;

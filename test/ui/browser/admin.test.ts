@@ -7,7 +7,7 @@ import { mkdir } from "node:fs/promises";
 import path from "node:path";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { ADMIN_PASSWORD, RECEIVERS_ON_LOOPBACK, startBerth, type TestBerth } from "../../support/berth";
-import { allowProblems, CHROMIUM, hasChromium, launchChromium, SHOTS, signIn, watchedPage } from "../../support/browser";
+import { allowProblems, CHROMIUM, hasChromium, launchChromium, SHOTS, signIn, watchEachJourney } from "../../support/browser";
 import { osvRecord } from "../../support/osv-records";
 import { startReferenceRegistry, type ReferenceRegistry } from "../../support/reference-registry";
 import { RegistryClient } from "../../support/registry-client";
@@ -56,13 +56,7 @@ describeIf(hasChromium(), `Debian's chromium at ${CHROMIUM}`, "the retention tab
     await berth?.close();
   });
 
-  beforeEach(async () => {
-    ({ context, page, problems } = await watchedPage(browser));
-  });
-  afterEach(async () => {
-    await context.close();
-    expect(problems).toEqual([]);
-  });
+  watchEachJourney(() => browser, (watched) => ({ context, page, problems } = watched));
 
   test("run a retention dry run and read its decisions", async () => {
     await admin.createProject("shop", { public: false });

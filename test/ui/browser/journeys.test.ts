@@ -7,7 +7,7 @@ import { mkdir } from "node:fs/promises";
 import path from "node:path";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { ADMIN_PASSWORD, startBerth, type TestBerth } from "../../support/berth";
-import { allowProblems, CHROMIUM, hasChromium, launchChromium, SHOTS, watchedPage } from "../../support/browser";
+import { allowProblems, CHROMIUM, hasChromium, launchChromium, SHOTS, watchEachJourney } from "../../support/browser";
 import { RegistryClient } from "../../support/registry-client";
 import { describeIf } from "../../support/tools";
 
@@ -34,13 +34,7 @@ describeIf(hasChromium(), `Debian's chromium at ${CHROMIUM}`, "the web UI in chr
   });
 
   // A fresh browser profile per journey, watched for console errors and uncaught exceptions (CSP violations included).
-  beforeEach(async () => {
-    ({ context, page, problems } = await watchedPage(browser));
-  });
-  afterEach(async () => {
-    await context.close();
-    expect(problems).toEqual([]);
-  });
+  watchEachJourney(() => browser, (watched) => ({ context, page, problems } = watched));
 
   /** Signs in with the keyboard only: the username field has focus, Tab moves to the password, Enter submits. */
   async function signInByKeyboard(username: string, password: string) {

@@ -11,7 +11,7 @@ import path from "node:path";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { formatBytes } from "../../../ui/lib/format";
 import { ADMIN_CREDS, ADMIN_PASSWORD, startBerth, type TestBerth } from "../../support/berth";
-import { allowProblems, hasChromium, launchChromium, SHOTS, signIn, watchedPage } from "../../support/browser";
+import { allowProblems, hasChromium, launchChromium, SHOTS, signIn, watchEachJourney } from "../../support/browser";
 import { writeImage } from "../../support/oci-image";
 import { RegistryClient } from "../../support/registry-client";
 import { hostFixture, type HostFixture } from "../../support/scanned-images";
@@ -74,13 +74,7 @@ describeIf(hasChromium() && findTool("skopeo") !== null, "Debian's chromium and 
     await rm(work, { recursive: true, force: true });
   });
 
-  beforeEach(async () => {
-    ({ context, page, problems } = await watchedPage(browser));
-  });
-  afterEach(async () => {
-    await context.close();
-    expect(problems).toEqual([]);
-  });
+  watchEachJourney(() => browser, (watched) => ({ context, page, problems } = watched));
 
   test("an image pushed with skopeo: its tag, size and pull command, layers, build history, and a scan's findings", async () => {
     const pushed = (await (await admin.fetch(apiArtifact("1.0"))).json()) as { size: number };
