@@ -13,25 +13,12 @@ import { prepareEnvironment, spawnBerth, type BerthProcess } from "../support/be
 import { runCli, type CliResult } from "../support/cli";
 import { Podman, pushUnpackableImage } from "../support/podman";
 import { commitAll, controllerEnv } from "../support/policy-repo";
+import { writePullSecretPolicies } from "../support/pull-secret-policies";
 import { RegistryClient } from "../support/registry-client";
 import { describeIf, findTool } from "../support/tools";
 
 const PULLER_SECRET = "Puller-Secret-2026x";
 const AUTHOR = { name: "Alice Example", email: "alice@example.com" };
-
-const PROJECTS = `projects:
-  - name: team-a
-  - name: team-b
-`;
-const MEMBERS = `robots:
-  - name: puller
-    project: team-a
-    access: [pull]
-    secretFrom: env:PULLER_SECRET
-  - name: generated
-    project: team-b
-    access: [pull]
-`;
 
 let environment: Awaited<ReturnType<typeof prepareEnvironment>>;
 let server: BerthProcess;
@@ -49,12 +36,13 @@ beforeAll(async () => {
   work = await mkdtemp(path.join(tmpdir(), "berth-pull-secret-"));
   repo = path.join(work, "policies");
   await promisify(execFile)("git", ["init", "-q", "-b", "main", repo]);
-  await writeFile(path.join(repo, "projects.yaml"), PROJECTS);
-  await writeFile(path.join(repo, "members.yaml"), MEMBERS);
+  const teamBSecret = path.join(work, "team-b-puller-secret");
+  await writeFile(teamBSecret, "Team-B-Puller-2026x\n", { mode: 0o600 });
+  await writePullSecretPolicies(repo, teamBSecret);
   await commitAll(repo, AUTHOR, "team-a's puller");
   const apply = await controller(["apply"]);
   expect(apply.stderr).toBe("");
-  expect(apply.stdout).toMatch(/Applied 4, failed 0, skipped 0\./);
+  expect(apply.stdout).toMatch(/Applied 5, failed 0, skipped 0\./);
   const admin = new RegistryClient(server.url);
   pushed = { a: await pushUnpackableImage(admin, "team-a/img", "1.0"), b: await pushUnpackableImage(admin, "team-b/img", "1.0") };
 }, 120_000);
@@ -77,17 +65,17 @@ describe("berth-controller pull-secret against a Berth process", () => {
   });
 
   it("refuses a robot without secretFrom at its place in members.yaml, and an unset secret, printing nothing", async () => {
-    const generated = await controller(["pull-secret", "--robot", "team-b+generated"]);
+    const generated = await controller(["pull-secret", "--robot", "generated"]);
     expect(generated).toMatchObject({ code: 1, stdout: "" });
-    expect(generated.stderr).toMatch(/^members\.yaml:6:11: robots\.1: robot team-b\+generated has no secretFrom/);
-    const unset = await controller(["pull-secret", "--robot", "puller"], { PULLER_SECRET: "" });
+    expect(generated.stderr).toMatch(/^members\.yaml:6:11: robots\.1: robot team-a\+generated has no secretFrom/);
+    const unset = await controller(["pull-secret", "--robot", "team-a+puller"], { PULLER_SECRET: "" });
     expect(unset).toMatchObject({ code: 1, stdout: "" });
     expect(unset.stderr).toBe(
       "members.yaml:5:5: robots.0.secretFrom: the environment variable PULLER_SECRET is not set (the pull secret of robot$team-a+puller needs it)\nno pull secret was made\n",
     );
     const unknown = await controller(["pull-secret", "--robot", "pusher"]);
     expect(unknown).toMatchObject({ code: 1, stdout: "" });
-    expect(unknown.stderr).toMatch(/^members\.yaml:1:1: robots: no robot "pusher" is declared \(declared: team-a\+puller, team-b\+generated\)\n/);
+    expect(unknown.stderr).toMatch(/^members\.yaml:1:1: robots: no robot "pusher" is declared \(declared: team-a\+puller, team-a\+generated, team-b\+puller\)\n/);
   });
 
   describeIf(findTool("podman") !== null, "podman not found on PATH", "with podman", () => {

@@ -3,35 +3,17 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { parse } from "yaml";
 import { pullSecret, PullSecretRefused, PullSecretUsage, type PullSecretOptions } from "../../../controller/pull-secret/command";
+import { writePullSecretPolicies } from "../../support/pull-secret-policies";
 import { dockerConfigJson, kubernetesNameProblem, registryHost } from "../../../controller/pull-secret/docker-config";
 
 const SECRET = "Puller-Secret-12345";
 let dir: string;
 const saved = { ...process.env };
 
-const PROJECTS = `projects:
-  - name: team-a
-  - name: team-b
-`;
-const MEMBERS = `robots:
-  - name: puller
-    project: team-a
-    access: [pull]
-    secretFrom: env:BERTH_TEST_PULLER_SECRET
-  - name: generated
-    project: team-a
-    access: [pull]
-  - name: puller
-    project: team-b
-    access: [pull]
-    secretFrom: file:/nonexistent/berth-test-secret
-`;
-
 beforeEach(async () => {
   dir = await mkdtemp(path.join(tmpdir(), "berth-pull-secret-"));
-  await writeFile(path.join(dir, "projects.yaml"), PROJECTS);
-  await writeFile(path.join(dir, "members.yaml"), MEMBERS);
-  process.env.BERTH_TEST_PULLER_SECRET = SECRET;
+  await writePullSecretPolicies(dir, "/nonexistent/berth-test-secret");
+  process.env.PULLER_SECRET = SECRET;
 });
 afterEach(async () => {
   process.env = { ...saved };
@@ -89,9 +71,9 @@ describe("berth-controller pull-secret", () => {
 
   it("refuses a robot without secretFrom at its entry, and a secret that cannot be read at its secretFrom, naming no value", async () => {
     expect(await refusal({ robot: "team-a+generated" })).toMatch(/^members\.yaml:6:11: robots\.1: robot team-a\+generated has no secretFrom: the registry generated its secret and kept none/);
-    delete process.env.BERTH_TEST_PULLER_SECRET;
+    delete process.env.PULLER_SECRET;
     expect(await refusal({})).toBe(
-      "members.yaml:5:5: robots.0.secretFrom: the environment variable BERTH_TEST_PULLER_SECRET is not set (the pull secret of robot$team-a+puller needs it)\nno pull secret was made",
+      "members.yaml:5:5: robots.0.secretFrom: the environment variable PULLER_SECRET is not set (the pull secret of robot$team-a+puller needs it)\nno pull secret was made",
     );
     expect(await refusal({ robot: "team-b+puller" })).toMatch(/^members\.yaml:12:5: robots\.2\.secretFrom: cannot read the file \/nonexistent\/berth-test-secret \(ENOENT\)/);
   });
