@@ -54,8 +54,7 @@ export function readSettings(config = new pulumi.Config("berth")): StackSettings
   const replicas = config.getNumber("replicas") ?? 2;
   if (!Number.isInteger(replicas) || replicas < 2) throw new Error(`berth:replicas must be 2 or more (no single point of failure), got ${replicas}`);
   const hosts = config.getObject<HostSpec[]>("hosts") ?? [];
-  const pullSecrets = readPullSecrets(config.getObject<unknown>("pullSecrets"));
-  if (pullSecrets.length > 0 && target !== "kubernetes") throw new Error("berth:pullSecrets is for the kubernetes target (elsewhere, berth-controller pull-secret prints them)");
+  const pullSecrets = readPullSecrets(config.getObject<unknown>("pullSecrets"), target);
   if (target === "hosts" && hosts.length < 2) throw new Error("berth:hosts must list two machines ({address, user, privateAddress}) for the hosts target");
   return {
     target: target as Target,

@@ -20,8 +20,11 @@ export function robotSecretVariable(robot: string): string {
   return `BERTH_ROBOT_SECRET_${robot.toUpperCase().replace(/[^A-Z0-9]/g, "_")}`;
 }
 
-/** Reads and checks `berth:pullSecrets` (a list of {robot, namespace, name?}); a wrong entry stops the preview. */
-export function readPullSecrets(raw: unknown): PullSecretSpec[] {
+/**
+ * Reads and checks `berth:pullSecrets` (a list of {robot, namespace, name?}) for a stack on `target`; a wrong entry
+ * stops the preview.
+ */
+export function readPullSecrets(raw: unknown, target: string): PullSecretSpec[] {
   if (raw === undefined) return [];
   const fail = (message: string): never => {
     throw new Error(`berth:pullSecrets: ${message}`);
@@ -39,6 +42,7 @@ export function readPullSecrets(raw: unknown): PullSecretSpec[] {
     }
     return { robot, namespace: namespace as string, name: name as string };
   });
+  if (specs.length > 0 && target !== "kubernetes") fail("only the kubernetes target makes pull secrets (elsewhere, berth-controller pull-secret prints them)");
   const seen = new Map<string, string>();
   for (const spec of specs) {
     const where = `${spec.namespace}/${spec.name}`;

@@ -71,16 +71,18 @@ describe("the kubernetes target's pull secrets (mocked)", () => {
 describe("berth:pullSecrets", () => {
   it("names the variable after the robot, and takes robot$ names and a default Secret name", () => {
     expect(robotSecretVariable("team-a+puller")).toBe("BERTH_ROBOT_SECRET_TEAM_A_PULLER");
-    expect(readPullSecrets(undefined)).toEqual([]);
-    expect(readPullSecrets([{ robot: "robot$a+b", namespace: "apps" }])).toEqual([{ robot: "a+b", namespace: "apps", name: "regcred" }]);
+    expect(readPullSecrets(undefined, "kubernetes")).toEqual([]);
+    expect(readPullSecrets([], "aws")).toEqual([]);
+    expect(readPullSecrets([{ robot: "robot$a+b", namespace: "apps" }], "kubernetes")).toEqual([{ robot: "a+b", namespace: "apps", name: "regcred" }]);
   });
 
-  it("stops the preview on an entry that could not work, saying which and why", () => {
-    expect(() => readPullSecrets({ robot: "a+b" })).toThrow("berth:pullSecrets: must be a list of {robot, namespace, name}");
-    expect(() => readPullSecrets([{ robot: "puller", namespace: "apps" }])).toThrow('berth:pullSecrets: [0].robot must be a robot of members.yaml as project+name (team-a+puller), got "puller"');
-    expect(() => readPullSecrets([{ robot: "a+b" }])).toThrow("berth:pullSecrets: [0].namespace is required");
-    expect(() => readPullSecrets([{ robot: "a+b", namespace: "Apps" }])).toThrow(/\[0\]: namespace "Apps" is not a Kubernetes namespace/);
-    expect(() => readPullSecrets([{ robot: "a+b", namespace: "apps" }, { robot: "c+d", namespace: "apps" }])).toThrow("two entries make the Secret apps/regcred");
-    expect(() => readPullSecrets([{ robot: "a-b+c", namespace: "x" }, { robot: "a.b+c", namespace: "y" }])).toThrow("robots a-b+c and a.b+c would share the variable BERTH_ROBOT_SECRET_A_B_C");
+  it("stops the preview on an entry that could not work, or on another target, saying which and why", () => {
+    expect(() => readPullSecrets([{ robot: "a+b", namespace: "apps" }], "aws")).toThrow("berth:pullSecrets: only the kubernetes target makes pull secrets");
+    expect(() => readPullSecrets({ robot: "a+b" }, "kubernetes")).toThrow("berth:pullSecrets: must be a list of {robot, namespace, name}");
+    expect(() => readPullSecrets([{ robot: "puller", namespace: "apps" }], "kubernetes")).toThrow('berth:pullSecrets: [0].robot must be a robot of members.yaml as project+name (team-a+puller), got "puller"');
+    expect(() => readPullSecrets([{ robot: "a+b" }], "kubernetes")).toThrow("berth:pullSecrets: [0].namespace is required");
+    expect(() => readPullSecrets([{ robot: "a+b", namespace: "Apps" }], "kubernetes")).toThrow(/\[0\]: namespace "Apps" is not a Kubernetes namespace/);
+    expect(() => readPullSecrets([{ robot: "a+b", namespace: "apps" }, { robot: "c+d", namespace: "apps" }], "kubernetes")).toThrow("two entries make the Secret apps/regcred");
+    expect(() => readPullSecrets([{ robot: "a-b+c", namespace: "x" }, { robot: "a.b+c", namespace: "y" }], "kubernetes")).toThrow("robots a-b+c and a.b+c would share the variable BERTH_ROBOT_SECRET_A_B_C");
   });
 });
