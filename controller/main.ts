@@ -16,6 +16,7 @@ import { makePlan } from "./plan/plan";
 import { formatProblem, loadPolicy, PolicyError } from "./policy/load";
 import { commitOf } from "./policy/revision";
 import { secretWarnings } from "./policy/secrets";
+import { pullSecret, PullSecretRefused, PullSecretUsage } from "./pull-secret/command";
 
 const USAGE = `usage: berth-controller <command> [options]
 
@@ -29,6 +30,10 @@ commands:
   status                               the source that manages the registry, its watchers and their errors, the last run
   history  [--limit N]                 recent runs (source, commit, trigger, changes, result)
   suspend  [--reason TEXT] | resume    pause or resume applying and drift correction (every controller)
+  pull-secret --robot NAME [--repo DIR] [--namespace NS] [--name regcred] [--output secret|dockerconfigjson] [--server HOST]
+                                       a kubernetes.io/dockerconfigjson Secret (or only the auth file) for a robot of
+                                       members.yaml, with the secret its secretFrom names; the host is --server or
+                                       BERTH_REGISTRY_URL's (offline: nothing is asked of the registry)
 
 The registry: BERTH_REGISTRY_URL, BERTH_REGISTRY_USER, BERTH_REGISTRY_PASSWORD.
 
@@ -60,6 +65,11 @@ async function run(argv: string[]): Promise<number> {
       limit: { type: "string", default: "20" },
       reason: { type: "string" },
       "take-over": { type: "boolean", default: false },
+      robot: { type: "string" },
+      namespace: { type: "string" },
+      name: { type: "string", default: "regcred" },
+      output: { type: "string", default: "secret" },
+      server: { type: "string" },
     },
     strict: true,
   });
@@ -80,6 +90,14 @@ async function run(argv: string[]): Promise<number> {
     return 0;
   }
   if (command === "watch") return watch({ takeOver: values["take-over"]! });
+  if (command === "pull-secret") {
+    const server = values.server ?? process.env.BERTH_REGISTRY_URL;
+    if (!values.robot) throw new UsageError("pull-secret needs --robot NAME (a robot of members.yaml)");
+    if (!server) throw new UsageError("pull-secret needs --server HOST or BERTH_REGISTRY_URL: the registry host pulls name");
+    if (values.output !== "secret" && values.output !== "dockerconfigjson") throw new UsageError("--output must be secret or dockerconfigjson");
+    process.stdout.write(await pullSecret({ dir, robot: values.robot, server, name: values.name!, namespace: values.namespace, output: values.output }));
+    return 0;
+  }
   const policy = await loadPolicy(dir);
   if (command === "validate") {
     process.stderr.write((await secretWarnings(policy)).map((warning) => `${formatProblem(warning)}\n`).join(""));
@@ -126,7 +144,11 @@ run(process.argv.slice(2)).then(
       process.stderr.write(`berth-controller: refused: ${error.message}\n`);
       process.exit(1);
     }
-    if (error instanceof UsageError || (error as { code?: string }).code?.startsWith("ERR_PARSE_ARGS")) {
+    if (error instanceof PullSecretRefused) {
+      process.stderr.write(`${error.message}\n`);
+      process.exit(1);
+    }
+    if (error instanceof UsageError || error instanceof PullSecretUsage || (error as { code?: string }).code?.startsWith("ERR_PARSE_ARGS")) {
       process.stderr.write(`berth-controller: ${(error as Error).message}\n${USAGE}\n`);
       process.exit(2);
     }

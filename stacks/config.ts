@@ -1,5 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { DEFAULT_IMAGE } from "./image";
+import { readPullSecrets, type PullSecretSpec } from "./pull-secrets";
 
 export type Target = "aws" | "hosts" | "kubernetes";
 
@@ -40,6 +41,8 @@ export interface StackSettings {
   controllerBranch: string;
   controllerSchedule: string;
   bucket: string;
+  /** Kubernetes pull secrets for robots of members.yaml (kubernetes target). */
+  pullSecrets: PullSecretSpec[];
 }
 
 const TARGETS: Target[] = ["aws", "hosts", "kubernetes"];
@@ -51,6 +54,7 @@ export function readSettings(config = new pulumi.Config("berth")): StackSettings
   const replicas = config.getNumber("replicas") ?? 2;
   if (!Number.isInteger(replicas) || replicas < 2) throw new Error(`berth:replicas must be 2 or more (no single point of failure), got ${replicas}`);
   const hosts = config.getObject<HostSpec[]>("hosts") ?? [];
+  const pullSecrets = readPullSecrets(config.getObject<unknown>("pullSecrets"), target);
   if (target === "hosts" && hosts.length < 2) throw new Error("berth:hosts must list two machines ({address, user, privateAddress}) for the hosts target");
   return {
     target: target as Target,
@@ -71,5 +75,6 @@ export function readSettings(config = new pulumi.Config("berth")): StackSettings
     controllerBranch: config.get("controllerBranch") ?? "",
     controllerSchedule: config.get("controllerSchedule") ?? "*/5 * * * *",
     bucket: config.get("bucket") ?? "berth-blobs",
+    pullSecrets,
   };
 }

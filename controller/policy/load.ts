@@ -113,6 +113,11 @@ async function readSource(dir: string, file: string): Promise<SourceFile> {
   return source;
 }
 
+/** Where `at` (a path of keys and indexes) is in `file` of the repository `dir`, for a message about the files. */
+export async function positionIn(dir: string, file: string, at: (string | number)[], key = false): Promise<Position> {
+  return (await readSource(dir, file)).position(at, key);
+}
+
 /** JSON pointer `/projects/0/name` → ["projects", 0, "name"]. */
 function pointerPath(pointer: string): (string | number)[] {
   if (pointer === "") return [];

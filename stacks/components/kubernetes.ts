@@ -4,6 +4,7 @@ import type { StackSettings } from "../config";
 import { controllerEnvironment, registryEnvironment, SECRET_VARIABLES } from "../environment";
 import { IMAGE_DATA_DIR, IMAGE_USER_ID } from "../image";
 import type { StackSecrets } from "../secrets";
+import { pullSecrets } from "./pull-secrets";
 
 export interface BerthKubernetesArgs {
   settings: StackSettings;
@@ -36,6 +37,9 @@ const REGISTRY_HEALTH = { httpGet: { path: "/api/v2.0/health", port: 5000 } };
  */
 const METRICS_PORT = 9090;
 const PROMETHEUS_ANNOTATIONS = { "prometheus.io/scrape": "true", "prometheus.io/port": String(METRICS_PORT), "prometheus.io/path": "/metrics" };
+
+/** The Secret holding the robots' secrets (BERTH_ROBOT_SECRET_*) for the controller, when berth:pullSecrets asks. */
+const ROBOT_SECRETS = "berth-robot-secrets";
 
 /** Where the registry pods find the secret key file (a Secret volume). */
 export const K8S_SECRET_KEY_DIR = "/etc/berth/secret-key";
@@ -188,6 +192,12 @@ export class BerthKubernetes extends pulumi.ComponentResource {
       },
     }, child);
 
+    // The robots' secrets reach the controller (which sets them on the robots) through a Secret of their own.
+    const robotSecrets = pullSecrets(name, settings.pullSecrets, settings.domain, child);
+    const robotVariables = Object.keys(robotSecrets);
+    if (robotVariables.length > 0) new k8s.core.v1.Secret(`${name}-robot-secrets`, { metadata: { name: ROBOT_SECRETS, namespace }, stringData: robotSecrets }, child);
+    const robotEnv = robotVariables.map((variable) => ({ name: variable, valueFrom: { secretKeyRef: { name: ROBOT_SECRETS, key: variable } } }));
+
     new k8s.apps.v1.Deployment(`${name}-controller`, {
       metadata: { name: "berth-controller", namespace },
       spec: {
@@ -198,7 +208,7 @@ export class BerthKubernetes extends pulumi.ComponentResource {
           spec: berthPod(settings.image, {
             name: "controller",
             command: ["berth-controller", "watch"],
-            env: containerEnv(controllerEnv, secret.metadata.name),
+            env: [...containerEnv(controllerEnv, secret.metadata.name), ...robotEnv],
             ports: [{ containerPort: 5100 }],
             // No readiness probe: /readyz fails while a commit is parked, which is when its /metrics matter most.
             livenessProbe: { httpGet: { path: "/healthz", port: 5100 } },

@@ -3,6 +3,8 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
+import { buildLayer } from "./oci-image";
+import { OCI_MANIFEST, type RegistryClient } from "./registry-client";
 
 const run = promisify(execFile);
 
@@ -47,6 +49,19 @@ export class Podman {
     return stdout.trim();
   }
 
+  /**
+   * Runs `podman <args>` on this storage and reports how it ended, failures included (a refused pull). Its temp files
+   * and blob-info cache stay in this storage too (containers/image puts the cache under XDG_DATA_HOME once
+   * $_CONTAINERS_ROOTLESS_UID is set, see skopeo.ts).
+   */
+  attempt(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+    const global = [...this.storageOptions, "--tmpdir", path.join(this.dir, "tmp"), "--events-backend", "none"];
+    const env = { ...process.env, XDG_DATA_HOME: path.join(this.dir, "data"), ...(process.geteuid?.() === 0 ? { _CONTAINERS_ROOTLESS_UID: "1" } : {}) };
+    return new Promise((resolve) =>
+      execFile(this.binary, [...global, ...args], { env }, (error, stdout, stderr) => resolve({ code: error ? Number((error as { code?: number }).code ?? 1) : 0, stdout, stderr })),
+    );
+  }
+
   async inspectImage(reference: string): Promise<ImageInspection> {
     const [inspection] = JSON.parse(await this.run(["image", "inspect", reference])) as ImageInspection[];
     return inspection;
@@ -63,4 +78,19 @@ export class Podman {
   async remove(): Promise<void> {
     await rm(this.dir, { recursive: true, force: true });
   }
+}
+
+/** Pushes a one-layer image whose layer is a real tar (podman unpacks what it pulls); returns the manifest digest. */
+export async function pushUnpackableImage(client: RegistryClient, repository: string, tag: string): Promise<string> {
+  const layer = await buildLayer({ "hello.txt": `${repository}:${tag}` });
+  const config = Buffer.from(JSON.stringify({ architecture: "amd64", os: "linux", rootfs: { type: "layers", diff_ids: [layer.diffId] } }));
+  const manifest = JSON.stringify({
+    schemaVersion: 2,
+    mediaType: OCI_MANIFEST,
+    config: { mediaType: "application/vnd.oci.image.config.v1+json", digest: await client.pushBlob(repository, config), size: config.length },
+    layers: [{ mediaType: "application/vnd.oci.image.layer.v1.tar+gzip", digest: await client.pushBlob(repository, layer.bytes), size: layer.size }],
+  });
+  const response = await client.fetch(`/v2/${repository}/manifests/${tag}`, { method: "PUT", headers: { "Content-Type": OCI_MANIFEST }, body: manifest });
+  expect(response.status).toBe(201);
+  return response.headers.get("docker-content-digest")!;
 }
