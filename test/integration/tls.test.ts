@@ -15,7 +15,7 @@ import { createTestPki, type IssuedCertificate, type TestPki } from "../support/
 import { runCli } from "../support/cli";
 import { EXAMPLE_POLICIES } from "../support/policy-repo";
 import { buildLayer, writeImage } from "../support/oci-image";
-import { OCI_MANIFEST, RegistryClient } from "../support/registry-client";
+import { RegistryClient } from "../support/registry-client";
 import { copy, inspect } from "../support/skopeo";
 import { describeWithTool } from "../support/tools";
 import { waitUntil } from "../support/wait";
@@ -42,21 +42,6 @@ function trusting(ca: Buffer, servername?: string): RequestInit {
   const agent = new Agent({ connect: { ca, ...(servername ? { servername } : {}) } });
   agents.push(agent);
   return { dispatcher: agent } as RequestInit;
-}
-
-/** Pushes a one-layer image whose layer is a real tar (podman unpacks what it pulls); returns the manifest digest. */
-async function pushUnpackableImage(client: RegistryClient, repository: string, tag: string): Promise<string> {
-  const layer = await buildLayer({ "hello.txt": `${repository}:${tag}` });
-  const config = Buffer.from(JSON.stringify({ architecture: "amd64", os: "linux", rootfs: { type: "layers", diff_ids: [layer.diffId] } }));
-  const manifest = JSON.stringify({
-    schemaVersion: 2,
-    mediaType: OCI_MANIFEST,
-    config: { mediaType: "application/vnd.oci.image.config.v1+json", digest: await client.pushBlob(repository, config), size: config.length },
-    layers: [{ mediaType: "application/vnd.oci.image.layer.v1.tar+gzip", digest: await client.pushBlob(repository, layer.bytes), size: layer.size }],
-  });
-  const response = await client.fetch(`/v2/${repository}/manifests/${tag}`, { method: "PUT", headers: { "Content-Type": OCI_MANIFEST }, body: manifest });
-  expect(response.status).toBe(201);
-  return response.headers.get("docker-content-digest")!;
 }
 
 /** The SHA-256 fingerprint of the certificate a verified TLS handshake with 127.0.0.1:`port` presents. */
@@ -193,7 +178,7 @@ describeWithTool("openssl", "Berth serving HTTPS with a certificate for 127.0.0.
 
   describeWithTool("podman", "with podman", () => {
     it("logs in and pulls into a throwaway storage with the CA in --cert-dir", async () => {
-      const pushed = await pushUnpackableImage(admin, "library/podman-tls", "1.0");
+      const pushed = await admin.pushUnpackableImage("library/podman-tls", "1.0");
       const storage = path.join(work, "podman");
       // Everything podman keeps (images, run state, temp files) stays under `storage`; so does the blob-info cache,
       // which containers/image puts under XDG_DATA_HOME once $_CONTAINERS_ROOTLESS_UID is set (see skopeo.ts).

@@ -41,9 +41,14 @@ export class Podman {
     return ["--root", path.join(this.dir, "root"), "--runroot", path.join(this.dir, "runroot"), "--storage-driver", "vfs"];
   }
 
-  /** Runs `podman <args>` on this storage and returns its standard output. */
-  async run(args: string[]): Promise<string> {
-    const { stdout } = await run(this.binary, [...this.storageOptions, ...args], { maxBuffer: 64 * 1024 * 1024 });
+  /**
+   * Runs `podman <args>` on this storage (with `env` added to the environment, e.g. CONTAINERS_REGISTRIES_CONF) and
+   * returns its standard output. The blob-info cache stays in the temp dir too: containers/image puts it under
+   * XDG_DATA_HOME once $_CONTAINERS_ROOTLESS_UID is set.
+   */
+  async run(args: string[], env: Record<string, string> = {}): Promise<string> {
+    const isolated = { XDG_DATA_HOME: path.join(this.dir, "data"), ...(process.geteuid?.() === 0 ? { _CONTAINERS_ROOTLESS_UID: "1" } : {}) };
+    const { stdout } = await run(this.binary, [...this.storageOptions, ...args], { maxBuffer: 64 * 1024 * 1024, env: { ...process.env, ...isolated, ...env } });
     return stdout.trim();
   }
 
