@@ -3,15 +3,19 @@
  * would: a registries.conf whose upstream host does not exist, with Berth's mirror port as its `[[registry.mirror]]`,
  * so an image can only arrive through Berth. Berth's proxy project `hub` is in front of a docker-registry on 127.0.0.1.
  */
-import { writeFile } from "node:fs/promises";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
 import path from "node:path";
+import { Agent } from "undici";
 import { ADMIN_AUTH, ADMIN_PASSWORD, RECEIVERS_ON_LOOPBACK, startBerth, type TestBerth } from "../support/berth";
+import { createTestPki, presented } from "../support/certificates";
 import { Podman } from "../support/podman";
 import { createProxyProject, setProjectPublic, waitUntilCached } from "../support/proxy-project";
 import { rawRequest } from "../support/raw-http";
 import { startReferenceRegistry, type ReferenceRegistry } from "../support/reference-registry";
 import { OCI_MANIFEST, RegistryClient } from "../support/registry-client";
-import { findTool, testIf } from "../support/tools";
+import { describeWithTool, findTool, testIf } from "../support/tools";
+import { waitUntil } from "../support/wait";
 
 /** The upstream's name in the users' configuration: it resolves nowhere, so only the mirror can serve it. */
 const UPSTREAM_HOST = "upstream.invalid";
@@ -235,6 +239,41 @@ describe("the registry mirror", () => {
       expect(((await response.json()) as ErrorBody).errors[0].message).toMatch(/BERTH_MIRROR_PROJECT library is not a proxy-cache project/);
     } finally {
       await other.close();
+    }
+  });
+});
+
+describeWithTool("openssl", "the registry mirror with BERTH_TLS_CERT_FILE", () => {
+  it("serves HTTPS with the main listener's certificate, renewals included", async () => {
+    const pki = await createTestPki();
+    const work = await mkdtemp(path.join(tmpdir(), "berth-mirror-tls-"));
+    const certFile = path.join(work, "tls.crt");
+    const keyFile = path.join(work, "tls.key");
+    const install = async (names: string[]) => {
+      const issued = await pki.issue(names);
+      // Key first: the reloader waits for a matching pair either way.
+      await writeFile(keyFile, issued.key);
+      await writeFile(certFile, issued.chain);
+      return issued;
+    };
+    const first = await install(["127.0.0.1"]);
+    const tlsBerth = await startBerth({
+      env: { BERTH_TLS_CERT_FILE: certFile, BERTH_TLS_KEY_FILE: keyFile, BERTH_TLS_RELOAD_SECONDS: "1", BERTH_MIRROR_ADDR: "127.0.0.1:0", BERTH_MIRROR_PROJECT: "hub" },
+    });
+    const agent = new Agent({ connect: { ca: await readFile(pki.rootFile) } });
+    try {
+      expect(tlsBerth.mirrorUrl).toMatch(/^https:\/\/127\.0\.0\.1:\d+$/);
+      const port = Number(new URL(tlsBerth.mirrorUrl!).port);
+      expect(await presented(port, await readFile(pki.rootFile), "127.0.0.1")).toBe(first.fingerprint256);
+      const ping = await fetch(`${tlsBerth.mirrorUrl}/v2/`, { dispatcher: agent } as RequestInit);
+      expect(ping.status).toBe(401);
+      expect(ping.headers.get("www-authenticate")).toBe(`Bearer realm="${tlsBerth.mirrorUrl}/service/token",service="berth"`);
+      const renewed = await install(["127.0.0.1", "localhost"]);
+      await waitUntil(async () => (await presented(port, await readFile(pki.rootFile), "127.0.0.1")) === renewed.fingerprint256, "the mirror to serve the renewed certificate");
+    } finally {
+      await agent.close();
+      await tlsBerth.close();
+      await Promise.allSettled([rm(work, { recursive: true, force: true }), pki.remove()]);
     }
   });
 });

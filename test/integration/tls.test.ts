@@ -8,10 +8,9 @@ import { execFile } from "node:child_process";
 import { mkdir, mkdtemp, readFile, rename, rm, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { connect } from "node:tls";
 import { Agent } from "undici";
 import { ADMIN_AUTH, ADMIN_CREDS, ADMIN_PASSWORD, prepareEnvironment, spawnBerth, startBerth, type BerthProcess, type TestBerth, RECEIVERS_ON_LOOPBACK } from "../support/berth";
-import { createTestPki, type IssuedCertificate, type TestPki } from "../support/certificates";
+import { createTestPki, presented, type IssuedCertificate, type TestPki } from "../support/certificates";
 import { runCli } from "../support/cli";
 import { EXAMPLE_POLICIES } from "../support/policy-repo";
 import { buildLayer, writeImage } from "../support/oci-image";
@@ -42,17 +41,6 @@ function trusting(ca: Buffer, servername?: string): RequestInit {
   const agent = new Agent({ connect: { ca, ...(servername ? { servername } : {}) } });
   agents.push(agent);
   return { dispatcher: agent } as RequestInit;
-}
-
-/** The SHA-256 fingerprint of the certificate a verified TLS handshake with 127.0.0.1:`port` presents. */
-function presented(port: number, ca: Buffer, servername: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const socket = connect({ host: "127.0.0.1", port, ca, servername }, () => {
-      resolve(socket.getPeerCertificate().fingerprint256);
-      socket.end();
-    });
-    socket.once("error", reject);
-  });
 }
 
 /**
