@@ -5,7 +5,7 @@ import { ADMIN_CREDS, startBerth, type TestBerth, RECEIVERS_ON_LOOPBACK } from "
 import { startReferenceRegistry, type ReferenceRegistry } from "../support/reference-registry";
 import { createProxyProject, waitUntilCached } from "../support/proxy-project";
 import { OCI_MANIFEST, RegistryClient, type PushedImage } from "../support/registry-client";
-import { copy } from "../support/skopeo";
+import { copy, inspect, type InspectResult } from "../support/skopeo";
 import { describeWithTool } from "../support/tools";
 import { waitUntil } from "../support/wait";
 
@@ -140,6 +140,13 @@ describeWithTool("docker-registry", "proxy cache projects", () => {
           await setup.upstream.resume();
           await rm(work, { recursive: true, force: true });
         }
+      });
+
+      it("lists a tag right after its first pull, so that `skopeo inspect` works without --no-tags", async () => {
+        const image = await setup.remote.pushImage("library/fresh", "3.1", "fresh-3.1");
+        const inspected = (await inspect(`docker://${setup.berth.host}/hub/library/fresh:3.1`, { creds: ADMIN_CREDS })) as InspectResult;
+        expect(inspected.Digest).toBe(image.manifestDigest);
+        expect(inspected.RepoTags).toEqual(["3.1"]);
       });
     });
   });
