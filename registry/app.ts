@@ -99,6 +99,9 @@ import { registerOpsRoutes } from "./ops/health";
 import { Metrics } from "./ops/metrics";
 import { MemberStore } from "./projects/members";
 import { ProjectStore } from "./projects/projects";
+import { markMirrorRequests, Mirror, limitMirrorRequests } from "./mirror/mirror";
+import type { IncomingMessage } from "node:http";
+import type { AddressInfo } from "node:net";
 import type { BlobStore } from "./storage/blob-store";
 
 declare module "fastify" {
@@ -123,8 +126,10 @@ export interface AppDependencies {
     | "publicUrl" | "logLevel" | "auditRetentionDays" | "gcGraceSeconds" | "webhookRetryBaseMs" | "proxyCacheTtlSeconds" | "maxManifestReferences"
     | "bodyTimeoutSeconds" | "idleTimeoutSeconds" | "maxUploadsPerUser" | "uploadPurgeAgeSeconds" | "loginThrottle" | "trustedProxies"
     | "tokenTtlSeconds" | "anonymousLimits" | "outboundDeny" | "outboundAllow" | "webhookMaxTargets" | "projectCreationRestriction"
-    | "vulnDb" | "dataDir" | "scan" | "scannerAdapter" | "uiSession"
+    | "vulnDb" | "dataDir" | "scan" | "scannerAdapter" | "uiSession" | "mirror"
   >;
+  /** Where the mirror listener (BERTH_MIRROR_ADDR) listens, once it does: this registry's own, for the outbound guard. */
+  mirrorAddress?: () => AddressInfo | string | null;
   /** How outbound requests resolve host names (tests answer with chosen addresses); the system resolver by default. */
   resolve?: Resolver;
   /** The embedded GitOps controller runs (BERTH_CONTROLLER_REPO is not "off"): projects come from policy files. */
@@ -214,7 +219,8 @@ function sendError(error: FastifyError | OciError | HarborError | SecretKeyMisma
     return request.method === "HEAD" ? reply.send() : reply.send(adapterError.body);
   }
   if (isDistribution(request)) {
-    if (status === 401) reply.header("WWW-Authenticate", bearerChallenge(request, error instanceof OciError ? error.challengeScope : undefined));
+    const scope = error instanceof OciError ? error.challengeScope : undefined;
+    if (status === 401) reply.header("WWW-Authenticate", bearerChallenge(request, scope && request.mirror ? request.mirror.challengeScope(scope) : scope));
     body = error instanceof OciError ? error.toBody() : { errors: [{ code: internal ? "UNKNOWN" : ociCodeForStatus(status), message }] };
   } else {
     body = error instanceof HarborError ? error.toBody() : { errors: [{ code: codeForStatus(status), message }] };
@@ -227,6 +233,7 @@ function sendError(error: FastifyError | OciError | HarborError | SecretKeyMisma
 
 export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> {
   const metrics = deps.metrics ?? new Metrics();
+  const mirror = deps.config.mirror ? new Mirror(deps.config.mirror.project, deps.config.mirror.host) : null;
   // With TLS the instance's raw server is an https.Server; the app code only sees the fastify API either way.
   const app = Fastify({
     ...(deps.tls ? { https: { cert: deps.tls.cert, key: deps.tls.key } } : {}),
@@ -242,6 +249,8 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     frameworkErrors: (error, request, reply) => void sendError(error, request, reply),
     // So do requests Node's parser refuses before fastify sees them (a raw non-ASCII byte in the path).
     clientErrorHandler: answerUnparsableRequest,
+    // Mirror requests name upstream repositories: they become the mirror's proxy project's before routing.
+    ...(mirror ? { rewriteUrl: (raw: IncomingMessage) => mirror.rewrite(raw) } : {}),
     // Harbor echoes the caller's X-Request-Id (or a new one) on every response; log lines carry it as reqId.
     genReqId: (raw) => {
       const id = raw.headers["x-request-id"];
@@ -274,7 +283,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   const guard = new OutboundGuard({
     deny: deps.config.outboundDeny,
     allow: deps.config.outboundAllow,
-    own: () => ownEndpoints(app.server.address()),
+    own: () => [...ownEndpoints(app.server.address()), ...ownEndpoints(deps.mirrorAddress?.() ?? null)],
     publicUrl: deps.config.publicUrl,
     resolve: deps.resolve,
   });
@@ -389,6 +398,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     pullPolicy: (project, repository, digest) => scans.pullDecision(project, repository, digest),
   };
 
+  markMirrorRequests(app, mirror);
   // fastify 5 refuses object defaults (they would be shared by all requests); onRequest sets it.
   app.decorateRequest<Principal>("principal", null as unknown as Principal);
   app.decorateRequest("routeLabel", "");
@@ -400,10 +410,11 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     request.routeLabel = request.routeOptions.url ?? "unmatched";
     request.principal = ANONYMOUS;
     request.tokenAccess = null;
-    request.publicBase = deps.config.publicUrl ?? "";
+    // The mirror's clients get tokens from the mirror (their scopes name upstream paths), never from BERTH_PUBLIC_URL.
+    request.publicBase = request.mirror ? "" : (deps.config.publicUrl ?? "");
     request.uiSession = null;
     const host = request.headers.host;
-    if (!deps.config.publicUrl && host !== undefined && !isHostAndPort(host)) {
+    if ((request.mirror || !deps.config.publicUrl) && host !== undefined && !isHostAndPort(host)) {
       throw new HarborError("BAD_REQUEST", "the Host header must be a host name or address with an optional port");
     }
     const authorization = request.headers.authorization;
@@ -447,6 +458,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
         : new HarborError("UNAUTHORIZED", error.message);
     }
   });
+  limitMirrorRequests(app, { projects });
   limitAnonymousClients(app, deps.config.anonymousLimits, isAnonymous);
 
   // A graceful stop waits for every connection to end: without this, a keep-alive client (docker, skopeo) whose

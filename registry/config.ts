@@ -80,6 +80,17 @@ export interface Config {
   vulnDb: VulnDbConfig;
   /** Web UI sessions: unused this long, or this old, a session is over (BERTH_UI_SESSION_*). */
   uiSession: { idleSeconds: number; maxSeconds: number };
+  /** The registry mirror (BERTH_MIRROR_*): upstream names served from one proxy-cache project; unset when off. */
+  mirror?: MirrorConfig;
+}
+
+export interface MirrorConfig {
+  /** BERTH_MIRROR_ADDR: a listener of its own (TLS as the main one). */
+  address?: { host: string; port: number };
+  /** BERTH_MIRROR_HOST: requests with this Host (any listener) are mirror requests. */
+  host?: string;
+  /** BERTH_MIRROR_PROJECT: the proxy-cache project every mirror name belongs to. */
+  project: string;
 }
 
 export type ProjectCreationRestriction = "adminonly" | "everyone";
@@ -151,6 +162,29 @@ function parseMetricsAddress(env: Env, main: { host: string; port: number }): Co
     throw new ConfigError("BERTH_METRICS_ADDR", `port ${address.port} is BERTH_ADDR's; metrics need a port of their own (or off)`);
   }
   return address;
+}
+
+const HOST_NAME = /^(?=.{1,253}$)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*$/;
+const PROJECT_NAME = /^[a-z0-9]+(?:[._-][a-z0-9]+)*$/;
+
+/** BERTH_MIRROR_ADDR and/or BERTH_MIRROR_HOST, both mapped to BERTH_MIRROR_PROJECT; off when neither is set. */
+function parseMirror(env: Env, taken: { host: string; port: number }[]): MirrorConfig | undefined {
+  const addressValue = env.BERTH_MIRROR_ADDR || undefined;
+  const host = env.BERTH_MIRROR_HOST?.toLowerCase() || undefined;
+  const project = env.BERTH_MIRROR_PROJECT || undefined;
+  if (!addressValue && !host) {
+    if (project) throw new ConfigError("BERTH_MIRROR_PROJECT", "has no effect without BERTH_MIRROR_ADDR or BERTH_MIRROR_HOST (set one, or unset this)");
+    return undefined;
+  }
+  const which = addressValue ? "BERTH_MIRROR_ADDR" : "BERTH_MIRROR_HOST";
+  if (!project) throw new ConfigError("BERTH_MIRROR_PROJECT", `is required when ${which} is set: the proxy-cache project the mirror serves`);
+  if (!PROJECT_NAME.test(project)) throw new ConfigError("BERTH_MIRROR_PROJECT", `"${project}" is not a project name`);
+  if (host !== undefined && !HOST_NAME.test(host)) throw new ConfigError("BERTH_MIRROR_HOST", `"${host}" is not a host name (for example mirror.example.com, without a port)`);
+  const address = addressValue ? parseAddress(addressValue, "BERTH_MIRROR_ADDR", "0.0.0.0:5001") : undefined;
+  if (address && address.port !== 0 && taken.some((other) => other.port === address.port)) {
+    throw new ConfigError("BERTH_MIRROR_ADDR", `port ${address.port} is already BERTH_ADDR's or BERTH_METRICS_ADDR's; the mirror needs a port of its own`);
+  }
+  return { address, host, project };
 }
 
 function parseUrl(variable: string, value: string, protocols: string[]): string {
@@ -341,10 +375,12 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
   if (adminPassword !== undefined && adminPassword.length < 8) {
     throw new ConfigError("BERTH_ADMIN_PASSWORD", "must be at least 8 characters");
   }
+  const metricsAddress = parseMetricsAddress(env, { host, port });
   return {
     host,
     port,
-    metricsAddress: parseMetricsAddress(env, { host, port }),
+    metricsAddress,
+    mirror: parseMirror(env, [{ host, port }, ...(metricsAddress ? [metricsAddress] : [])]),
     dataDir: path.resolve(cwd, env.BERTH_DATA_DIR || "./data"),
     databaseUrl: env.BERTH_DATABASE_URL
       ? parseUrl("BERTH_DATABASE_URL", env.BERTH_DATABASE_URL, ["postgres:", "postgresql:"])

@@ -46,7 +46,7 @@ async function serve(): Promise<void> {
         `  Keep it now; it will not be shown again (set BERTH_ADMIN_PASSWORD to choose it yourself).\n\n`,
     );
   }
-  server.app.log.info({ url: server.url, metricsUrl: server.metricsUrl ?? "off", dataDir: config.dataDir, database: server.sql.kind, storage: config.storage.kind }, "berth is ready");
+  server.app.log.info({ url: server.url, metricsUrl: server.metricsUrl ?? "off", mirrorUrl: server.mirrorUrl ?? "off", dataDir: config.dataDir, database: server.sql.kind, storage: config.storage.kind }, "berth is ready");
   // Loaded only when on (and `migrate` only for migrate): their YAML, JSON Schema and git modules cost memory.
   const controller = embedded
     ? await (await import("../controller/embedded")).startEmbeddedController({

@@ -1,4 +1,5 @@
 import { randomBytes } from "node:crypto";
+import { Server as TlsServer } from "node:tls";
 import type { FastifyInstance } from "fastify";
 import type { Principal } from "./auth/principal";
 import { buildApp } from "./app";
@@ -17,6 +18,7 @@ import { resealStoredSecrets } from "./secrets/reseal";
 import { loadSecretBox } from "./secrets/secret-key";
 import { checkBlobStore, openBlobStore } from "./storage/open";
 import { startServingTls, type ServingTls } from "./tls/serving";
+import { createMirrorListener, listenMirror, type MirrorListener } from "./mirror/listener";
 
 export interface RunningServer {
   app: FastifyInstance;
@@ -25,6 +27,8 @@ export interface RunningServer {
   url: string;
   /** Where `GET /metrics` answers (BERTH_METRICS_ADDR, the port actually bound); unset when metrics are off. */
   metricsUrl?: string;
+  /** Where the registry mirror listens (BERTH_MIRROR_ADDR, the port actually bound); unset without one. */
+  mirrorUrl?: string;
   /**
    * fetch for requests to `url` from inside this process: with TLS it trusts exactly the certificate being served
    * (which need not name the loopback address), otherwise it is the global fetch.
@@ -57,6 +61,7 @@ export async function startServer(config: Config, options: { sql?: Sql; internal
   const sql = options.sql ?? (await openDatabase(config));
   let tls: ServingTls | undefined;
   let metricsListener: MetricsListener | undefined;
+  let mirror: MirrorListener | undefined;
   try {
     await migrate(sql);
     await verifySecretKey(sql, secrets);
@@ -70,24 +75,43 @@ export async function startServer(config: Config, options: { sql?: Sql; internal
     const metrics = new Metrics();
     // Before the registry port: a taken metrics port stops the start before any client is served.
     metricsListener = config.metricsAddress ? await startMetricsListener(metrics, config.metricsAddress.host, config.metricsAddress.port) : undefined;
-    const app = await buildApp({ config, sql, store, signingKey, secrets, internal, tls, metrics, embeddedController: config.controller.repo !== "off", resolve: options.resolve });
+    mirror = config.mirror?.address ? createMirrorListener(tls) : undefined;
+    const mirrorServer = mirror?.server;
+    const app = await buildApp({
+      config,
+      sql,
+      store,
+      signingKey,
+      secrets,
+      internal,
+      tls,
+      metrics,
+      embeddedController: config.controller.repo !== "off",
+      resolve: options.resolve,
+      mirrorAddress: mirrorServer && (() => mirrorServer.address()),
+    });
     if (privacy.problem) app.log.warn(privacy.problem);
     if (privacy.tightened > 0) app.log.info({ files: privacy.tightened, dataDir: config.dataDir }, "removed group and other permissions from the data directory");
     if (resealed > 0) app.log.info({ rows: resealed }, "encrypted secrets an older version stored in plain text");
     const address = await app.listen({ host: config.host, port: config.port });
+    if (mirror) await listenMirror(mirror, app, config.mirror!.address!);
     const metricsServing = metricsListener;
+    const mirrorServing = mirror;
     const serving = tls;
-    serving?.watch(app);
+    serving?.watch(app, mirrorServing?.server instanceof TlsServer ? [mirrorServing.server] : []);
     return {
       app,
       sql,
       url: address.replace("[::]", "127.0.0.1").replace("0.0.0.0", "127.0.0.1"),
       metricsUrl: metricsServing?.url,
+      mirrorUrl: mirrorServing?.url(),
       loopbackFetch: serving?.loopbackFetch ?? fetch,
       generatedAdminPassword: generatedPassword,
       internalAuthorization: internal ? `Berth-Internal ${internal.secret}` : undefined,
       close: async () => {
         await metricsServing?.close();
+        // Its requests are the app's: they finish before the app (and the database) closes.
+        await mirrorServing?.close();
         await app.close();
         await serving?.close();
         await sql.close();
@@ -95,6 +119,7 @@ export async function startServer(config: Config, options: { sql?: Sql; internal
     };
   } catch (error) {
     await metricsListener?.close();
+    await mirror?.close();
     await tls?.close();
     await sql.close().catch(() => undefined);
     throw error;

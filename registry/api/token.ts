@@ -29,7 +29,9 @@ export function registerTokenRoutes(app: FastifyInstance, deps: ProjectAccessDep
     if (service !== undefined && service !== TOKEN_SERVICE) throw new HarborError("BAD_REQUEST", `unknown service ${service}; this registry is "${TOKEN_SERVICE}"`);
     if (request.tokenAccess !== null) throw new HarborError("UNAUTHORIZED", "log in with Basic credentials to get a token");
     const principal = request.principal;
-    const scopes = parseScopes(queryValues(request.query, "scope"));
+    // On the registry mirror, scopes name upstream paths: the token names the mirror's proxy project's repositories.
+    const asked = parseScopes(queryValues(request.query, "scope"));
+    const scopes = request.mirror ? request.mirror.scopes(asked) : asked;
     if (principal.kind === "anonymous" && scopes.length === 0) throw new HarborError("UNAUTHORIZED", "authentication required");
 
     const access: TokenAccess[] = [];

@@ -22,15 +22,26 @@ async function page(
   return { items: rows, next: null, n };
 }
 
+/** Stored tags merged with `more` (tags being cached), in the listing's byte order, from after `last`, at most `limit`. */
+async function withTags(stored: Promise<string[]>, more: string[], last: string | null, limit: number | null): Promise<string[]> {
+  const extra = more.filter((tag) => last === null || tag > last);
+  if (extra.length === 0) return stored;
+  const all = [...new Set([...(await stored), ...extra])].sort();
+  return limit === null ? all : all.slice(0, limit);
+}
+
 export async function listTags(ctx: DistributionContext, request: FastifyRequest, reply: FastifyReply, name: string) {
   const access = await authorizeRepository(ctx, request, name, "pull");
+  // A mirror client named the repository by its upstream name, and is answered in it.
+  const shown = request.mirror?.clientName(access.name) ?? access.name;
   const repositoryId = await ctx.metadata.repositoryId(access.name);
-  if (repositoryId === null || !(await ctx.metadata.repositoryHasContent(repositoryId))) {
-    throw new OciError("NAME_UNKNOWN", `repository ${access.name} is unknown`, { name: access.name });
+  const beingCached = repositoryId !== null && access.project.registry_id > 0 ? ctx.proxy.tagsBeingCached(repositoryId) : [];
+  if (repositoryId === null || (beingCached.length === 0 && !(await ctx.metadata.repositoryHasContent(repositoryId)))) {
+    throw new OciError("NAME_UNKNOWN", `repository ${shown} is unknown`, { name: shown });
   }
-  const result = await page((last, limit) => ctx.metadata.listTags(repositoryId, last, limit), request.query as Query);
-  if (result.next !== null) setNextLink(reply, `/v2/${access.name}/tags/list`, result.n!, result.next);
-  return reply.send({ name: access.name, tags: result.items });
+  const result = await page((last, limit) => withTags(ctx.metadata.listTags(repositoryId, last, limit), beingCached, last, limit), request.query as Query);
+  if (result.next !== null) setNextLink(reply, `/v2/${shown}/tags/list`, result.n!, result.next);
+  return reply.send({ name: shown, tags: result.items });
 }
 
 export async function catalog(ctx: DistributionContext, request: FastifyRequest, reply: FastifyReply) {

@@ -137,6 +137,16 @@ export class ProxyCache {
     }
   }
 
+  /**
+   * Tags of the repository served to a client and still being cached (their manifest is stored once its blobs are):
+   * a tag listing right after a first pull names them (`skopeo inspect` lists tags right after the manifest). Only
+   * this node's: another node knows them once they are stored.
+   */
+  tagsBeingCached(repositoryId: number): string[] {
+    const prefix = `${repositoryId}/`;
+    return [...this.caching.keys()].filter((key) => key.startsWith(prefix)).map((key) => key.split("/")[2]).filter((tag) => tag !== "");
+  }
+
   /** Stops waiting for clients' pulls and waits for what is being stored (the process is stopping). */
   async close(): Promise<void> {
     this.closing = true;

@@ -9,8 +9,11 @@ export interface ServingTls {
   cert: Buffer;
   key: Buffer;
   loopbackFetch: typeof fetch;
-  /** Once listening: log the certificate and start polling its files; a renewed pair is served and pinned. */
-  watch(app: FastifyInstance): void;
+  /**
+   * Once listening: log the certificate and start polling its files; a renewed pair is served (by the app and by
+   * `others`, the mirror listener) and pinned.
+   */
+  watch(app: FastifyInstance, others?: Server[]): void;
   /** Stops polling and closes the loopback connections. */
   close(): Promise<void>;
 }
@@ -24,7 +27,7 @@ export async function startServingTls(config: TlsConfig): Promise<ServingTls> {
     cert: served.cert,
     key: served.key,
     loopbackFetch: loopback.fetch,
-    watch(app) {
+    watch(app, others = []) {
       app.log.info(describeCertificate(served.leaf), "serving TLS");
       reloader = new CertificateReloader({
         files: config,
@@ -32,7 +35,7 @@ export async function startServingTls(config: TlsConfig): Promise<ServingTls> {
         intervalMs: config.reloadSeconds * 1000,
         log: app.log,
         apply: (pair) => {
-          (app.server as unknown as Server).setSecureContext({ cert: pair.cert, key: pair.key });
+          for (const server of [app.server as unknown as Server, ...others]) server.setSecureContext({ cert: pair.cert, key: pair.key });
           loopback.pin(pair);
         },
       });

@@ -3,8 +3,9 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { ADMIN_CREDS, startBerth, type TestBerth, RECEIVERS_ON_LOOPBACK } from "../support/berth";
 import { startReferenceRegistry, type ReferenceRegistry } from "../support/reference-registry";
+import { createProxyProject, waitUntilCached } from "../support/proxy-project";
 import { OCI_MANIFEST, RegistryClient, type PushedImage } from "../support/registry-client";
-import { copy } from "../support/skopeo";
+import { copy, inspect, type InspectResult } from "../support/skopeo";
 import { describeWithTool } from "../support/tools";
 import { waitUntil } from "../support/wait";
 
@@ -14,11 +15,7 @@ const json = (method: string, body: unknown): RequestInit => ({ method, headers:
 async function proxySetup(ttlSeconds: number) {
   const [berth, upstream] = await Promise.all([startBerth({ env: { ...RECEIVERS_ON_LOOPBACK, BERTH_PROXY_CACHE_TTL_SECONDS: String(ttlSeconds) } }), startReferenceRegistry()]);
   const admin = new RegistryClient(berth.url);
-  const endpoint = await admin.fetch("/api/v2.0/registries", json("POST", { name: "hub-upstream", type: "docker-registry", url: upstream.url }));
-  expect(endpoint.status).toBe(201);
-  const registryId = Number(endpoint.headers.get("location")!.split("/").pop());
-  const project = await admin.fetch("/api/v2.0/projects", json("POST", { project_name: "hub", registry_id: registryId, metadata: { public: "true" } }));
-  expect(project.status).toBe(201);
+  const registryId = await createProxyProject(admin, "hub", upstream.url, { public: true });
   return { berth, upstream, admin, remote: new RegistryClient(upstream.url, null), registryId };
 }
 
@@ -32,16 +29,8 @@ async function pullImage(client: RegistryClient, repository: string, reference: 
   return response.headers.get("docker-content-digest");
 }
 
-/** Waits until the cache holds `repository:tag` (the management API lists only what is stored). */
-async function cached(admin: RegistryClient, repository: string, tag: string): Promise<void> {
-  const encoded = encodeURIComponent(encodeURIComponent(repository));
-  await waitUntil(async () => {
-    const response = await admin.fetch(`/api/v2.0/projects/hub/repositories/${encoded}/artifacts?with_tag=true`);
-    if (response.status !== 200) return false;
-    const artifacts = (await response.json()) as { tags: { name: string }[] | null }[];
-    return artifacts.some((a) => (a.tags ?? []).some((t) => t.name === tag));
-  }, `hub/${repository}:${tag} to be cached`);
-}
+/** Waits until the cache holds `repository:tag`. */
+const cached = (admin: RegistryClient, repository: string, tag: string) => waitUntilCached(admin, "hub", repository, tag);
 
 describeWithTool("docker-registry", "proxy cache projects", () => {
   describe("with a long TTL", () => {
@@ -151,6 +140,13 @@ describeWithTool("docker-registry", "proxy cache projects", () => {
           await setup.upstream.resume();
           await rm(work, { recursive: true, force: true });
         }
+      });
+
+      it("lists a tag right after its first pull, so that `skopeo inspect` works without --no-tags", async () => {
+        const image = await setup.remote.pushImage("library/fresh", "3.1", "fresh-3.1");
+        const inspected = (await inspect(`docker://${setup.berth.host}/hub/library/fresh:3.1`, { creds: ADMIN_CREDS })) as InspectResult;
+        expect(inspected.Digest).toBe(image.manifestDigest);
+        expect(inspected.RepoTags).toEqual(["3.1"]);
       });
     });
   });

@@ -11,7 +11,7 @@ import { promisify } from "node:util";
 import { parse } from "yaml";
 import { prepareEnvironment, spawnBerth, type BerthProcess } from "../support/berth";
 import { runCli, type CliResult } from "../support/cli";
-import { Podman, pushUnpackableImage } from "../support/podman";
+import { Podman } from "../support/podman";
 import { commitAll, controllerEnv } from "../support/policy-repo";
 import { writePullSecretPolicies } from "../support/pull-secret-policies";
 import { RegistryClient } from "../support/registry-client";
@@ -44,7 +44,7 @@ beforeAll(async () => {
   expect(apply.stderr).toBe("");
   expect(apply.stdout).toMatch(/Applied 5, failed 0, skipped 0\./);
   const admin = new RegistryClient(server.url);
-  pushed = { a: await pushUnpackableImage(admin, "team-a/img", "1.0"), b: await pushUnpackableImage(admin, "team-b/img", "1.0") };
+  pushed = { a: await admin.pushUnpackableImage("team-a/img", "1.0"), b: await admin.pushUnpackableImage("team-b/img", "1.0") };
 }, 120_000);
 afterAll(async () => {
   await server?.kill("SIGKILL");

@@ -8,14 +8,12 @@ import { execFile } from "node:child_process";
 import { mkdir, mkdtemp, readFile, rename, rm, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { connect } from "node:tls";
 import { Agent } from "undici";
 import { ADMIN_AUTH, ADMIN_CREDS, ADMIN_PASSWORD, prepareEnvironment, spawnBerth, startBerth, type BerthProcess, type TestBerth, RECEIVERS_ON_LOOPBACK } from "../support/berth";
-import { createTestPki, type IssuedCertificate, type TestPki } from "../support/certificates";
+import { createTestPki, presented, type IssuedCertificate, type TestPki } from "../support/certificates";
 import { runCli } from "../support/cli";
 import { EXAMPLE_POLICIES } from "../support/policy-repo";
 import { buildLayer, writeImage } from "../support/oci-image";
-import { pushUnpackableImage } from "../support/podman";
 import { RegistryClient } from "../support/registry-client";
 import { copy, inspect } from "../support/skopeo";
 import { describeWithTool } from "../support/tools";
@@ -43,17 +41,6 @@ function trusting(ca: Buffer, servername?: string): RequestInit {
   const agent = new Agent({ connect: { ca, ...(servername ? { servername } : {}) } });
   agents.push(agent);
   return { dispatcher: agent } as RequestInit;
-}
-
-/** The SHA-256 fingerprint of the certificate a verified TLS handshake with 127.0.0.1:`port` presents. */
-function presented(port: number, ca: Buffer, servername: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const socket = connect({ host: "127.0.0.1", port, ca, servername }, () => {
-      resolve(socket.getPeerCertificate().fingerprint256);
-      socket.end();
-    });
-    socket.once("error", reject);
-  });
 }
 
 /**
@@ -179,7 +166,7 @@ describeWithTool("openssl", "Berth serving HTTPS with a certificate for 127.0.0.
 
   describeWithTool("podman", "with podman", () => {
     it("logs in and pulls into a throwaway storage with the CA in --cert-dir", async () => {
-      const pushed = await pushUnpackableImage(admin, "library/podman-tls", "1.0");
+      const pushed = await admin.pushUnpackableImage("library/podman-tls", "1.0");
       const storage = path.join(work, "podman");
       // Everything podman keeps (images, run state, temp files) stays under `storage`; so does the blob-info cache,
       // which containers/image puts under XDG_DATA_HOME once $_CONTAINERS_ROOTLESS_UID is set (see skopeo.ts).

@@ -18,6 +18,8 @@ export interface TestBerth {
   host: string;
   /** Where GET /metrics answers (its own ephemeral port); unset with BERTH_METRICS_ADDR=off. */
   metricsUrl?: string;
+  /** Where the registry mirror answers (BERTH_MIRROR_ADDR); unset without one. */
+  mirrorUrl?: string;
   dataDir: string;
   databaseUrl?: string;
   close(): Promise<void>;
@@ -67,6 +69,7 @@ export async function startBerth(options: { env?: Record<string, string>; resolv
     url: server.url,
     host: new URL(server.url).host,
     metricsUrl: server.metricsUrl,
+    mirrorUrl: server.mirrorUrl,
     dataDir,
     databaseUrl,
     close: async () => {

@@ -8,6 +8,7 @@ import { X509Certificate, randomBytes } from "node:crypto";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { connect } from "node:tls";
 import { promisify } from "node:util";
 
 const run = promisify(execFile);
@@ -60,4 +61,15 @@ export async function createTestPki(): Promise<TestPki> {
     },
     remove: () => rm(dir, { recursive: true, force: true }),
   };
+}
+
+/** The SHA-256 fingerprint of the certificate a verified TLS handshake with 127.0.0.1:`port` presents. */
+export function presented(port: number, ca: Buffer, servername: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = connect({ host: "127.0.0.1", port, ca, servername }, () => {
+      resolve(socket.getPeerCertificate().fingerprint256);
+      socket.end();
+    });
+    socket.once("error", reject);
+  });
 }

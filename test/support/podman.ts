@@ -43,9 +43,14 @@ export class Podman {
     return ["--root", path.join(this.dir, "root"), "--runroot", path.join(this.dir, "runroot"), "--storage-driver", "vfs"];
   }
 
-  /** Runs `podman <args>` on this storage and returns its standard output. */
-  async run(args: string[]): Promise<string> {
-    const { stdout } = await run(this.binary, [...this.storageOptions, ...args], { maxBuffer: 64 * 1024 * 1024 });
+  /**
+   * Runs `podman <args>` on this storage (with `env` added to the environment, e.g. CONTAINERS_REGISTRIES_CONF) and
+   * returns its standard output. The blob-info cache stays in the temp dir too: containers/image puts it under
+   * XDG_DATA_HOME once $_CONTAINERS_ROOTLESS_UID is set.
+   */
+  async run(args: string[], env: Record<string, string> = {}): Promise<string> {
+    const isolated = { XDG_DATA_HOME: path.join(this.dir, "data"), ...(process.geteuid?.() === 0 ? { _CONTAINERS_ROOTLESS_UID: "1" } : {}) };
+    const { stdout } = await run(this.binary, [...this.storageOptions, ...args], { maxBuffer: 64 * 1024 * 1024, env: { ...process.env, ...isolated, ...env } });
     return stdout.trim();
   }
 
@@ -78,19 +83,4 @@ export class Podman {
   async remove(): Promise<void> {
     await rm(this.dir, { recursive: true, force: true });
   }
-}
-
-/** Pushes a one-layer image whose layer is a real tar (podman unpacks what it pulls); returns the manifest digest. */
-export async function pushUnpackableImage(client: RegistryClient, repository: string, tag: string): Promise<string> {
-  const layer = await buildLayer({ "hello.txt": `${repository}:${tag}` });
-  const config = Buffer.from(JSON.stringify({ architecture: "amd64", os: "linux", rootfs: { type: "layers", diff_ids: [layer.diffId] } }));
-  const manifest = JSON.stringify({
-    schemaVersion: 2,
-    mediaType: OCI_MANIFEST,
-    config: { mediaType: "application/vnd.oci.image.config.v1+json", digest: await client.pushBlob(repository, config), size: config.length },
-    layers: [{ mediaType: "application/vnd.oci.image.layer.v1.tar+gzip", digest: await client.pushBlob(repository, layer.bytes), size: layer.size }],
-  });
-  const response = await client.fetch(`/v2/${repository}/manifests/${tag}`, { method: "PUT", headers: { "Content-Type": OCI_MANIFEST }, body: manifest });
-  expect(response.status).toBe(201);
-  return response.headers.get("docker-content-digest")!;
 }

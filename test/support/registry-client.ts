@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
 import { ADMIN_AUTH } from "./berth";
+import { buildLayer } from "./oci-image";
 import { seededBytes, sha256Of } from "./seeded-bytes";
 
 export const OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json";
@@ -121,6 +122,21 @@ export class RegistryClient {
     });
     await expectStatus(response, 201);
     return { manifestDigest: sha256Of(manifest), manifestSize: Buffer.byteLength(manifest), configDigest, layerDigest };
+  }
+
+  /** Pushes a one-layer image whose layer is a real tar (podman unpacks what it pulls); returns the manifest digest. */
+  async pushUnpackableImage(repository: string, tag: string): Promise<string> {
+    const layer = await buildLayer({ "hello.txt": `${repository}:${tag}` });
+    const config = Buffer.from(JSON.stringify({ architecture: "amd64", os: "linux", rootfs: { type: "layers", diff_ids: [layer.diffId] } }));
+    const manifest = JSON.stringify({
+      schemaVersion: 2,
+      mediaType: OCI_MANIFEST,
+      config: { mediaType: "application/vnd.oci.image.config.v1+json", digest: await this.pushBlob(repository, config), size: config.length },
+      layers: [{ mediaType: "application/vnd.oci.image.layer.v1.tar+gzip", digest: await this.pushBlob(repository, layer.bytes), size: layer.size }],
+    });
+    const response = await this.fetch(`/v2/${repository}/manifests/${tag}`, { method: "PUT", headers: { "Content-Type": OCI_MANIFEST }, body: manifest });
+    await expectStatus(response, 201);
+    return response.headers.get("docker-content-digest")!;
   }
 
   /** Pushes an OCI index over `images` (one platform each, amd64 then arm64…) under `tag`; returns its JSON. */

@@ -183,3 +183,24 @@ describe("scanner adapters", () => {
     expect(() => loadConfig({ BERTH_SCANNER_ADAPTER_TIMEOUT_SECONDS: "5" })).toThrow(/BERTH_SCANNER_ADAPTER_TIMEOUT_SECONDS/);
   });
 });
+
+describe("the registry mirror", () => {
+  it("is off by default, and maps BERTH_MIRROR_ADDR and/or BERTH_MIRROR_HOST to BERTH_MIRROR_PROJECT", () => {
+    expect(loadConfig({}).mirror).toBeUndefined();
+    expect(loadConfig({ BERTH_MIRROR_ADDR: ":5001", BERTH_MIRROR_PROJECT: "hub" }).mirror).toEqual({ address: { host: "0.0.0.0", port: 5001 }, host: undefined, project: "hub" });
+    expect(loadConfig({ BERTH_MIRROR_HOST: "Mirror.Example.com", BERTH_MIRROR_PROJECT: "dockerhub" }).mirror).toEqual({ address: undefined, host: "mirror.example.com", project: "dockerhub" });
+  });
+
+  it.each([
+    [{ BERTH_MIRROR_ADDR: ":5001" }, "BERTH_MIRROR_PROJECT", "required when BERTH_MIRROR_ADDR is set"],
+    [{ BERTH_MIRROR_HOST: "mirror.example.com" }, "BERTH_MIRROR_PROJECT", "required when BERTH_MIRROR_HOST is set"],
+    [{ BERTH_MIRROR_PROJECT: "hub" }, "BERTH_MIRROR_PROJECT", "no effect without BERTH_MIRROR_ADDR or BERTH_MIRROR_HOST"],
+    [{ BERTH_MIRROR_ADDR: ":5001", BERTH_MIRROR_PROJECT: "Hub/x" }, "BERTH_MIRROR_PROJECT", "not a project name"],
+    [{ BERTH_MIRROR_HOST: "mirror.example.com:5001", BERTH_MIRROR_PROJECT: "hub" }, "BERTH_MIRROR_HOST", "without a port"],
+    [{ BERTH_MIRROR_ADDR: "5001", BERTH_MIRROR_PROJECT: "hub" }, "BERTH_MIRROR_ADDR", "host:port"],
+    [{ BERTH_MIRROR_ADDR: ":5000", BERTH_MIRROR_PROJECT: "hub" }, "BERTH_MIRROR_ADDR", "a port of its own"],
+  ])("rejects %j naming %s", (env, variable, reason) => {
+    expect(() => loadConfig(env)).toThrow(ConfigError);
+    expect(() => loadConfig(env)).toThrow(new RegExp(`^${variable}: .*${reason}`));
+  });
+});
