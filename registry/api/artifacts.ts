@@ -140,7 +140,17 @@ export function registerArtifactRoutes(app: FastifyInstance, deps: ArtifactRoute
       references: references.filter((r) => r.parent === row.digest).map((r) => ({ parent_digest: r.parent, child_digest: r.child, platform: r.platform })),
       accessories: accessories
         .filter((a) => a.subject_digest === row.digest)
-        .map((a) => ({ id: a.id, artifact_id: a.id, subject_artifact_id: row.id, digest: a.digest, type: accessoryType(a), artifact_type: a.artifact_type ?? "", size: a.size, subject_artifact_digest: row.digest, creation_time: a.created_at })),
+        .map((a) => ({
+          id: a.id,
+          artifact_id: a.id,
+          subject_artifact_id: row.id,
+          digest: a.digest,
+          type: accessoryType(a),
+          artifact_type: a.artifact_type ?? "",
+          size: a.size,
+          subject_artifact_digest: row.digest,
+          creation_time: a.created_at,
+        })),
       labels: [],
       ...(overviews?.has(row.digest) ? { scan_overview: overviews.get(row.digest) } : {}),
       ...(sboms?.has(row.digest) ? { sbom_overview: sboms.get(row.digest) } : {}),
