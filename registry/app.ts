@@ -58,6 +58,8 @@ import { ProxyCache } from "./proxy/proxy-cache";
 import { registerWebhookRoutes } from "./api/webhooks";
 import { registerArtifactRoutes } from "./api/artifacts";
 import { registerArtifactAdditionRoutes } from "./api/artifact-additions";
+import { registerArtifactCopyRoutes } from "./api/artifact-copy";
+import { registerAccessoryRoutes } from "./api/accessories";
 import { ImageConfigs } from "./artifacts/image-config";
 import { registerScanRoutes } from "./api/scans";
 import { registerScanAllRoutes } from "./api/scan-all";
@@ -126,7 +128,7 @@ export interface AppDependencies {
     | "publicUrl" | "logLevel" | "auditRetentionDays" | "gcGraceSeconds" | "webhookRetryBaseMs" | "proxyCacheTtlSeconds" | "maxManifestReferences"
     | "bodyTimeoutSeconds" | "idleTimeoutSeconds" | "maxUploadsPerUser" | "uploadPurgeAgeSeconds" | "loginThrottle" | "trustedProxies"
     | "tokenTtlSeconds" | "anonymousLimits" | "outboundDeny" | "outboundAllow" | "webhookMaxTargets" | "projectCreationRestriction"
-    | "vulnDb" | "dataDir" | "scan" | "scannerAdapter" | "uiSession" | "mirror"
+    | "vulnDb" | "dataDir" | "scan" | "scannerAdapter" | "uiSession" | "mirror" | "chartLimits"
   >;
   /** Where the mirror listener (BERTH_MIRROR_ADDR) listens, once it does: this registry's own, for the outbound guard. */
   mirrorAddress?: () => AddressInfo | string | null;
@@ -565,7 +567,9 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     sbomOverviews: async (digests) => scans.sbomOverviews(digests),
     imageConfigs,
   });
-  registerArtifactAdditionRoutes(app, { ...apiDeps, artifacts, metadata, imageConfigs });
+  registerArtifactAdditionRoutes(app, { ...apiDeps, artifacts, metadata, imageConfigs, store: deps.store, chartLimits: deps.config.chartLimits });
+  registerArtifactCopyRoutes(app, { ...apiDeps, artifacts, metadata, quotas, immutableRules, events });
+  registerAccessoryRoutes(app, { ...apiDeps, artifacts, metadata });
   registerScanRoutes(app, { ...apiDeps, artifacts, metadata, scans, allowlists });
   registerScannerRoutes(app, { ...apiDeps, scans, registrations: scannerRegistrations, directory: scannerDirectory });
   registerScannerAdapterRoutes(app, { scans: adapterScans, scanner: embeddedScanner.info, apiKey: deps.config.scannerAdapter.apiKey, refreshAfterSeconds: 1 });

@@ -52,6 +52,8 @@ export interface Config {
   idleTimeoutSeconds: number;
   /** Distinct blobs and manifests one manifest may refer to (every reference is a row written with the push). */
   maxManifestReferences: number;
+  /** What the Helm chart additions read from a chart: each file, and the decompressed chart. */
+  chartLimits: { fileMaxBytes: number; maxBytes: number };
   controller: ControllerConfig;
   /** Vulnerability scanning: scans this node runs at once, and how many may wait across all nodes. */
   scan: { workers: number; queueMax: number; exportTtlHours: number; yieldMs: number };
@@ -399,6 +401,10 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     bodyTimeoutSeconds,
     idleTimeoutSeconds: parseWholeNumber("BERTH_IDLE_TIMEOUT_SECONDS", "seconds", env.BERTH_IDLE_TIMEOUT_SECONDS, 1) ?? 60,
     maxManifestReferences: parseWholeNumber("BERTH_MAX_MANIFEST_REFERENCES", "references", env.BERTH_MAX_MANIFEST_REFERENCES, 1) ?? 5000,
+    chartLimits: {
+      fileMaxBytes: parseWholeNumber("BERTH_CHART_FILE_MAX_BYTES", "bytes", env.BERTH_CHART_FILE_MAX_BYTES, 1) ?? 1024 * 1024,
+      maxBytes: parseWholeNumber("BERTH_CHART_MAX_BYTES", "bytes", env.BERTH_CHART_MAX_BYTES, 1) ?? 64 * 1024 * 1024,
+    },
     tokenKeyFile: parseKeyFile(env.BERTH_TOKEN_KEY_FILE),
     secretKeyFile: env.BERTH_SECRET_KEY_FILE ? path.resolve(cwd, env.BERTH_SECRET_KEY_FILE) : undefined,
     tokenTtlSeconds: parseTokenTtl(env.BERTH_TOKEN_TTL_SECONDS),

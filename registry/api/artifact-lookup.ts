@@ -1,10 +1,11 @@
 import type { FastifyRequest } from "fastify";
-import type { ArtifactStore } from "../artifacts/artifact-store";
+import type { ArtifactStore, RepositoryRow } from "../artifacts/artifact-store";
+import type { Principal } from "../auth/principal";
 import type { ActionName, Resource } from "../auth/rbac";
 import { parseDigest } from "../distribution/digest";
 import type { DistributionMetadata } from "../distribution/metadata";
 import { HarborError } from "./errors";
-import { projectFor, type ProjectAccessDeps } from "./project-access";
+import { authorizeIn, projectFor, type ProjectAccessDeps } from "./project-access";
 
 export type RepoParams = { nameOrId: string; repo: string };
 export type ArtifactParams = RepoParams & { reference: string };
@@ -35,12 +36,24 @@ export function artifactLookup(deps: ProjectAccessDeps & { artifacts: ArtifactSt
 
   async function artifactFor(request: FastifyRequest<{ Params: ArtifactParams }>, resource: Resource, action: ActionName) {
     const { project, repository } = await repositoryFor(request, resource, action);
-    const reference = request.params.reference;
+    return { project, repository, artifact: await artifactIn(repository, request.params.reference) };
+  }
+
+  /** The artifact `reference` (a tag or a digest) of the repository `name` (`project/repo`), checked as artifactFor. */
+  async function artifactNamed(principal: Principal, name: { project: string; repository: string; reference: string }, resource: Resource, action: ActionName) {
+    const project = await deps.projects.findByName(name.project);
+    await authorizeIn(deps, principal, project, name.project, resource, action);
+    const repository = await artifacts.repository(name.repository);
+    if (!repository) throw new HarborError("NOT_FOUND", `repository ${name.repository} not found`);
+    return { project: project!, repository, artifact: await artifactIn(repository, name.reference) };
+  }
+
+  async function artifactIn(repository: RepositoryRow, reference: string) {
     const digest = parseDigest(reference) ? reference : (await metadata.manifestByTag(repository.id, reference))?.digest;
     const artifact = digest ? await artifacts.artifact(repository.id, digest) : null;
     if (!artifact) throw new HarborError("NOT_FOUND", `artifact ${repository.name}:${reference} not found`);
-    return { project, repository, artifact };
+    return artifact;
   }
 
-  return { repositoryFor, artifactFor };
+  return { repositoryFor, artifactFor, artifactNamed };
 }

@@ -1,4 +1,4 @@
-import type { FastifyInstance, FastifyRequest } from "fastify";
+import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import type { ArtifactRow, ArtifactStore, Page, RepositoryRow } from "../artifacts/artifact-store";
 import { actorOf, type AuditEntry, type AuditLog } from "../audit/audit-log";
 import { principalName } from "../auth/principal";
@@ -13,6 +13,9 @@ import { ImageConfigs, NotAnImageError } from "../artifacts/image-config";
 import { HarborError } from "./errors";
 import { jsonObjectBody, paging, queryString, setPageHeaders } from "./params";
 import { projectFor, type ProjectAccessDeps } from "./project-access";
+import { projectIdsAllowing } from "../projects/readable-projects";
+import { accessoryType } from "../artifacts/accessory-types";
+import { HELM_CHART_CONFIG } from "../artifacts/helm-chart";
 import { artifactLookup, type ArtifactParams, type RepoParams } from "./artifact-lookup";
 import { parseQuery, whereClause } from "./query";
 
@@ -59,7 +62,7 @@ function repositoryToApi(row: RepositoryRow) {
     id: row.id,
     project_id: row.project_id,
     name: row.name,
-    description: "",
+    description: row.description,
     artifact_count: row.artifact_count,
     pull_count: row.pull_count,
     creation_time: row.created_at,
@@ -69,9 +72,10 @@ function repositoryToApi(row: RepositoryRow) {
 
 const IMAGE_CONFIGS = new Set(["application/vnd.oci.image.config.v1+json", "application/vnd.docker.container.image.v1+json"]);
 
-/** Harbor's artifact `type`: an index, an image (its config is an image config), or any other artifact. */
-function artifactKind(row: ArtifactRow): "IMAGE_INDEX" | "IMAGE" | "ARTIFACT" {
+/** Harbor's artifact `type`: an index, an image (its config is an image config), a Helm chart, or any other artifact. */
+function artifactKind(row: ArtifactRow): "IMAGE_INDEX" | "IMAGE" | "CHART" | "ARTIFACT" {
   if (/index|manifest\.list/.test(row.media_type)) return "IMAGE_INDEX";
+  if (row.artifact_type === HELM_CHART_CONFIG) return "CHART";
   return row.artifact_type === null || IMAGE_CONFIGS.has(row.artifact_type) ? "IMAGE" : "ARTIFACT";
 }
 
@@ -92,8 +96,19 @@ export function registerArtifactRoutes(app: FastifyInstance, deps: ArtifactRoute
 
   const { repositoryFor, artifactFor } = artifactLookup(deps);
 
-  /** Artifacts with their tags, children and accessories, as Harbor shows them. */
-  async function artifactsToApi(request: FastifyRequest, project: ProjectRow, repository: RepositoryRow, rows: ArtifactRow[]) {
+  /** Artifacts (of one or several repositories of `project`) with their tags, children and accessories, as Harbor shows them. */
+  async function artifactsToApi(request: FastifyRequest, project: ProjectRow, rows: ArtifactRow[]) {
+    const byRepository = new Map<number, ArtifactRow[]>();
+    for (const row of rows) byRepository.set(row.repository_id, [...(byRepository.get(row.repository_id) ?? []), row]);
+    const shown = new Map<ArtifactRow, Record<string, unknown>>();
+    for (const group of byRepository.values()) {
+      const shownGroup = await repositoryArtifactsToApi(request, project, { id: group[0].repository_id, name: group[0].repository_name }, group);
+      group.forEach((row, i) => shown.set(row, shownGroup[i]));
+    }
+    return rows.map((row) => shown.get(row)!);
+  }
+
+  async function repositoryArtifactsToApi(request: FastifyRequest, project: ProjectRow, repository: { id: number; name: string }, rows: ArtifactRow[]) {
     const digests = rows.map((row) => row.digest);
     const withScanOverview = queryString(request.query, "with_scan_overview") === "true" && deps.scanOverviews !== undefined;
     const withSbomOverview = queryString(request.query, "with_sbom_overview") === "true" && deps.sbomOverviews !== undefined;
@@ -107,6 +122,7 @@ export function registerArtifactRoutes(app: FastifyInstance, deps: ArtifactRoute
     const immutable = new Map<string, boolean>();
     for (const tag of tags) immutable.set(tag.name, (await deps.immutableRules.protecting(project.id, repository.name, tag.name)) !== null);
     return rows.map((row) => ({
+      id: row.id,
       type: artifactKind(row),
       digest: row.digest,
       media_type: row.media_type,
@@ -124,7 +140,17 @@ export function registerArtifactRoutes(app: FastifyInstance, deps: ArtifactRoute
       references: references.filter((r) => r.parent === row.digest).map((r) => ({ parent_digest: r.parent, child_digest: r.child, platform: r.platform })),
       accessories: accessories
         .filter((a) => a.subject_digest === row.digest)
-        .map((a) => ({ digest: a.digest, artifact_type: a.artifact_type ?? "", size: a.size, subject_artifact_digest: row.digest, creation_time: a.created_at })),
+        .map((a) => ({
+          id: a.id,
+          artifact_id: a.id,
+          subject_artifact_id: row.id,
+          digest: a.digest,
+          type: accessoryType(a),
+          artifact_type: a.artifact_type ?? "",
+          size: a.size,
+          subject_artifact_digest: row.digest,
+          creation_time: a.created_at,
+        })),
       labels: [],
       ...(overviews?.has(row.digest) ? { scan_overview: overviews.get(row.digest) } : {}),
       ...(sboms?.has(row.digest) ? { sbom_overview: sboms.get(row.digest) } : {}),
@@ -151,15 +177,47 @@ export function registerArtifactRoutes(app: FastifyInstance, deps: ArtifactRoute
   const guard = (project: ProjectRow, repository: RepositoryRow, change: TagChange) =>
     guarded(() => assertTagChangeAllowed(deps, project, repository.name, repository.id, change));
 
-  app.get<{ Params: { nameOrId: string } }>(repos, async (request, reply) => {
-    const project = await projectFor(deps, request, request.params.nameOrId, "repository", "list");
+  const listRepositories = async (request: FastifyRequest, reply: FastifyReply, projectIds: number[] | null) => {
     const page = pageOf(request, { name: "name" }, REPOSITORY_SORT, "name");
-    const { rows, total } = await artifacts.repositories(project.id, page);
+    const { rows, total } = await artifacts.repositories(projectIds, page);
     setPageHeaders(request, reply, page, total);
     return rows.map(repositoryToApi);
+  };
+
+  app.get<{ Params: { nameOrId: string } }>(repos, async (request, reply) => {
+    const project = await projectFor(deps, request, request.params.nameOrId, "repository", "list");
+    return listRepositories(request, reply, [project.id]);
   });
 
+  // Every repository the caller may list, in whichever project (Harbor's ListAllRepositories).
+  app.get("/api/v2.0/repositories", async (request, reply) =>
+    listRepositories(request, reply, await projectIdsAllowing(deps, request.principal, "repository", "list")),
+  );
+
   app.get<{ Params: RepoParams }>(`${repos}/:repo`, async (request) => repositoryToApi((await repositoryFor(request, "repository", "read")).repository));
+
+  // Harbor's body is a whole Repository; only its description may change.
+  app.put<{ Params: RepoParams }>(`${repos}/:repo`, async (request, reply) => {
+    const { project, repository } = await repositoryFor(request, "repository", "update");
+    const description = jsonObjectBody(request).description ?? "";
+    if (typeof description !== "string") throw new HarborError("BAD_REQUEST", "description must be a string");
+    const entry = { operation: "update", resourceType: "repository", resource: repository.name, description: `update repository description: ${repository.name}` } as const;
+    await audited(request, project, entry, (tx) => artifacts.setDescription(repository.id, description, tx));
+    return reply.code(200).send();
+  });
+
+  // The top-level artifacts of every repository of a project (Harbor's listArtifactsOfProject).
+  app.get<{ Params: { nameOrId: string } }>("/api/v2.0/projects/:nameOrId/artifacts", async (request, reply) => {
+    const project = await projectFor(deps, request, request.params.nameOrId, "artifact", "list");
+    const filterable = { digest: "m.digest", media_type: "m.media_type", artifact_type: "m.artifact_type" };
+    const page = pageOf(request, filterable, ARTIFACT_SORT, "push_time DESC, digest, repository_id");
+    // As Harbor: "latest in repository" only applies when the query narrows the artifacts to one kind.
+    const kindNarrowed = parseQuery(queryString(request.query, "q"), ["media_type", "artifact_type"]).length > 0;
+    const latest = queryString(request.query, "latest_in_repository") === "true" && kindNarrowed;
+    const { rows, total } = await artifacts.projectArtifacts(project.id, page, latest);
+    setPageHeaders(request, reply, page, total);
+    return artifactsToApi(request, project, rows);
+  });
 
   app.delete<{ Params: RepoParams }>(`${repos}/:repo`, async (request, reply) => {
     const { project, repository } = await repositoryFor(request, "repository", "delete");
@@ -178,14 +236,14 @@ export function registerArtifactRoutes(app: FastifyInstance, deps: ArtifactRoute
     const page = pageOf(request, { digest: "m.digest", media_type: "m.media_type" }, ARTIFACT_SORT, "push_time DESC, digest");
     const { rows, total } = await artifacts.artifacts(repository.id, page);
     setPageHeaders(request, reply, page, total);
-    return artifactsToApi(request, project, repository, rows);
+    return artifactsToApi(request, project, rows);
   });
 
   // One artifact also carries Harbor's `extra_attrs` (read from its image config: not done for lists, where every
   // artifact would cost a blob read).
   app.get<{ Params: ArtifactParams }>(`${repos}/:repo/artifacts/:reference`, async (request) => {
     const { project, repository, artifact } = await artifactFor(request, "artifact", "read");
-    const [shown] = await artifactsToApi(request, project, repository, [artifact]);
+    const [shown] = await artifactsToApi(request, project, [artifact]);
     return { ...shown, extra_attrs: await extraAttrs(repository.id, artifact.digest) };
   });
 

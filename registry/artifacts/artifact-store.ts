@@ -4,6 +4,7 @@ export interface RepositoryRow {
   id: number;
   project_id: number;
   name: string;
+  description: string;
   artifact_count: number;
   pull_count: number;
   created_at: Date;
@@ -11,7 +12,10 @@ export interface RepositoryRow {
 }
 
 export interface ArtifactRow {
+  id: number;
   repository_id: number;
+  /** The repository's full name (`project/repo`). */
+  repository_name: string;
   digest: string;
   media_type: string;
   artifact_type: string | null;
@@ -26,6 +30,16 @@ export interface TagRow {
   repository_id: number;
   name: string;
   digest: string;
+  created_at: Date;
+}
+
+export interface AccessoryRow {
+  id: number;
+  subject_digest: string;
+  digest: string;
+  media_type: string;
+  artifact_type: string | null;
+  size: number;
   created_at: Date;
 }
 
@@ -50,7 +64,7 @@ export const TOP_LEVEL = `
 // A repository is listed once it holds a manifest (uploads alone create the row). Its artifact_count is what its
 // artifact list shows (as Harbor since 2.5.1): top-level artifacts, not index children nor accessories.
 const SELECT_REPOSITORY = `
-  SELECT r.id, r.project_id, r.name, r.pull_count, r.created_at, r.updated_at,
+  SELECT r.id, r.project_id, r.name, r.description, r.pull_count, r.created_at, r.updated_at,
          (SELECT count(*) FROM manifests m WHERE m.repository_id = r.id AND ${TOP_LEVEL})::int AS artifact_count
     FROM repositories r
    WHERE EXISTS (SELECT 1 FROM manifests m WHERE m.repository_id = r.id)`;
@@ -60,7 +74,7 @@ const OWN_SIZE = (x: string) => `(${x}.size + coalesce((SELECT sum(b.size) FROM 
    WHERE r.repository_id = ${x}.repository_id AND r.parent_digest = ${x}.digest AND r.child_kind = 'blob'), 0))`;
 
 const SELECT_ARTIFACT = `
-  SELECT m.repository_id, m.digest, m.media_type, m.artifact_type, m.subject_digest, m.created_at AS push_time, m.pull_time,
+  SELECT m.id, m.repository_id, (SELECT name FROM repositories WHERE id = m.repository_id) AS repository_name, m.digest, m.media_type, m.artifact_type, m.subject_digest, m.created_at AS push_time, m.pull_time,
          (${OWN_SIZE("m")} + coalesce((SELECT sum(${OWN_SIZE("c")}) FROM manifest_references r
             JOIN manifests c ON c.repository_id = r.repository_id AND c.digest = r.child_digest
            WHERE r.repository_id = m.repository_id AND r.parent_digest = m.digest AND r.child_kind = 'manifest'), 0))::bigint AS size
@@ -70,9 +84,10 @@ const SELECT_ARTIFACT = `
 export class ArtifactStore {
   constructor(private readonly db: Queryable) {}
 
-  async repositories(projectId: number, page: Page): Promise<Listing<RepositoryRow>> {
-    const params = [projectId, ...page.params];
-    const where = ["q.project_id = $1", ...shift(page.conditions, 1)].join(" AND ");
+  /** Repositories of the projects `projectIds` (null: of every project). */
+  async repositories(projectIds: number[] | null, page: Page): Promise<Listing<RepositoryRow>> {
+    const params = [projectIds, ...page.params];
+    const where = ["($1::int[] IS NULL OR q.project_id = ANY($1::int[]))", ...shift(page.conditions, 1)].join(" AND ");
     const [{ total }] = await this.db.query<{ total: number }>(`SELECT count(*)::int AS total FROM (${SELECT_REPOSITORY}) q WHERE ${where}`, params);
     const rows = await this.db.query<RepositoryRow>(
       `SELECT * FROM (${SELECT_REPOSITORY}) q WHERE ${where} ORDER BY ${page.order} LIMIT ${page.limit} OFFSET ${page.offset}`,
@@ -95,6 +110,22 @@ export class ArtifactStore {
       params,
     );
     return { rows, total };
+  }
+
+  /** Top-level artifacts of every repository of a project; `latestInRepository` keeps each repository's newest. */
+  async projectArtifacts(projectId: number, page: Page, latestInRepository: boolean): Promise<Listing<ArtifactRow>> {
+    const params = [projectId, ...page.params];
+    const where = ["m.repository_id IN (SELECT id FROM repositories WHERE project_id = $1)", TOP_LEVEL, ...shift(page.conditions, 1)].join(" AND ");
+    const latest = latestInRepository ? "SELECT DISTINCT ON (repository_id) * FROM" : "SELECT * FROM";
+    const matching = `${latest} (${SELECT_ARTIFACT} WHERE ${where}) a${latestInRepository ? " ORDER BY repository_id, push_time DESC, digest" : ""}`;
+    const [{ total }] = await this.db.query<{ total: number }>(`SELECT count(*)::int AS total FROM (${matching}) t`, params);
+    const rows = await this.db.query<ArtifactRow>(`SELECT * FROM (${matching}) t ORDER BY ${page.order} LIMIT ${page.limit} OFFSET ${page.offset}`, params);
+    return { rows, total };
+  }
+
+  async setDescription(repositoryId: number, description: string, db: Queryable = this.db): Promise<boolean> {
+    const rows = await db.query("UPDATE repositories SET description = $2, updated_at = now() WHERE id = $1 RETURNING id", [repositoryId, description]);
+    return rows.length > 0;
   }
 
   async artifact(repositoryId: number, digest: string): Promise<ArtifactRow | null> {
@@ -123,9 +154,9 @@ export class ArtifactStore {
   }
 
   /** Referrers (signatures, SBOMs…) of `digests`. */
-  accessories(repositoryId: number, digests: string[]): Promise<{ subject_digest: string; digest: string; artifact_type: string | null; size: number; created_at: Date }[]> {
+  accessories(repositoryId: number, digests: string[]): Promise<AccessoryRow[]> {
     return this.db.query(
-      `SELECT subject_digest, digest, artifact_type, size, created_at FROM manifests
+      `SELECT id, subject_digest, digest, media_type, artifact_type, size, created_at FROM manifests
         WHERE repository_id = $1 AND subject_digest = ANY($2::text[]) ORDER BY created_at, digest`,
       [repositoryId, digests],
     );

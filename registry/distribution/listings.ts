@@ -1,5 +1,6 @@
 import type { FastifyReply, FastifyRequest } from "fastify";
 import { canSystem } from "../auth/rbac";
+import { projectIdsAllowing } from "../projects/readable-projects";
 import { authorizeRepository } from "./access";
 import type { DistributionContext } from "./context";
 import { requireDigest } from "./digest";
@@ -53,9 +54,7 @@ export async function catalog(ctx: DistributionContext, request: FastifyRequest,
     projectIds = granted ? null : [];
   } else if (!canSystem(principal, "catalog", "read")) {
     // Only the projects the caller may pull from: the public ones and those it is a member of or was granted.
-    const { rows } = await ctx.projects.list({ visibleTo: ctx.authorizer.visibility(principal), limit: 100000, offset: 0 });
-    const visible = await Promise.all(rows.map((project) => ctx.authorizer.allows(principal, project, "repository", "pull")));
-    projectIds = rows.filter((_, i) => visible[i]).map((p) => p.id);
+    projectIds = await projectIdsAllowing(ctx, principal, "repository", "pull");
   }
   const result = await page(
     (last, limit) => ctx.metadata.catalog({ last, limit, projectIds }),

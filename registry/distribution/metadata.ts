@@ -194,17 +194,21 @@ export class DistributionMetadata {
           [repositoryId, manifest.digest, manifest.references.map((r) => r.digest), manifest.references.map((r) => r.kind)],
         );
       }
-      if (tag !== null) {
-        await tx.query(
-          `INSERT INTO tags (repository_id, name, digest) VALUES ($1, $2, $3)
-           ON CONFLICT (repository_id, name) DO UPDATE SET digest = EXCLUDED.digest, updated_at = now()`,
-          [repositoryId, tag, manifest.digest],
-        );
-      }
+      if (tag !== null) await this.setTag(repositoryId, tag, manifest.digest, tx);
       await tx.query("UPDATE repositories SET updated_at = now() WHERE id = $1", [repositoryId]);
       await alsoInTransaction(tx);
     });
     if (tag !== null) this.tagDigests.delete(`${repositoryId}/${tag}`);
+  }
+
+  /** Points `tag` at a manifest, moving it when it pointed elsewhere (within the caller's transaction). */
+  async setTag(repositoryId: number, tag: string, digest: string, db: Queryable = this.sql): Promise<void> {
+    await db.query(
+      `INSERT INTO tags (repository_id, name, digest) VALUES ($1, $2, $3)
+       ON CONFLICT (repository_id, name) DO UPDATE SET digest = EXCLUDED.digest, updated_at = now()`,
+      [repositoryId, tag, digest],
+    );
+    this.tagDigests.delete(`${repositoryId}/${tag}`);
   }
 
   /**

@@ -77,17 +77,30 @@ export class ProjectQuotas {
     project: { id: number; name: string; public: boolean },
     push: { digest: string; size: number; operator: string; repository: string },
   ): Promise<void> {
-    const [row] = await this.db.query<{ storage_limit: number; used: number; present: boolean }>(
+    await this.admitBlobs(project, { ...push, blobs: [{ digest: push.digest, size: push.size }] });
+  }
+
+  /**
+   * `admit` for several blobs at once (an artifact copied from another project): the sizes of those the project does
+   * not hold yet are added up and checked together; `digest` names what the events are about.
+   */
+  async admitBlobs(
+    project: { id: number; name: string; public: boolean },
+    push: { digest: string; blobs: { digest: string; size: number }[]; operator: string; repository: string },
+  ): Promise<void> {
+    const [row] = await this.db.query<{ storage_limit: number; used: number; adding: number }>(
       `SELECT p.storage_limit,
               CASE WHEN p.storage_limit < 0 THEN 0 ELSE ${projectUsageSql("p.id")} END AS used,
-              p.storage_limit >= 0 AND EXISTS (SELECT 1 FROM repository_blobs rb JOIN repositories r ON r.id = rb.repository_id
-                                                WHERE r.project_id = p.id AND rb.digest = $2) AS present
+              CASE WHEN p.storage_limit < 0 THEN 0 ELSE coalesce((SELECT sum(b.size) FROM unnest($2::text[], $3::bigint[]) AS b(digest, size)
+                WHERE NOT EXISTS (SELECT 1 FROM repository_blobs rb JOIN repositories r ON r.id = rb.repository_id
+                                   WHERE r.project_id = p.id AND rb.digest = b.digest)), 0) END::bigint AS adding
          FROM projects p WHERE p.id = $1`,
-      [project.id, push.digest],
+      [project.id, push.blobs.map((b) => b.digest), push.blobs.map((b) => b.size)],
     );
-    if (!row || row.storage_limit < 0 || row.present) return;
+    if (!row || row.storage_limit < 0 || Number(row.adding) === 0) return;
     const limit = row.storage_limit;
-    const after = row.used + push.size;
+    const adding = Number(row.adding);
+    const after = row.used + adding;
     const event = (type: "QUOTA_EXCEED" | "QUOTA_WARNING", message: string) =>
       this.events.publish({
         type,
@@ -100,7 +113,7 @@ export class ProjectQuotas {
       });
     if (after > limit) {
       const message =
-        `adding ${humanBytes(push.size)} of storage to project ${project.name}, which when updated to current usage of ` +
+        `adding ${humanBytes(adding)} of storage to project ${project.name}, which when updated to current usage of ` +
         `${humanBytes(row.used)} will exceed the configured upper limit of ${humanBytes(limit)}`;
       await event("QUOTA_EXCEED", message);
       throw new QuotaExceededError(message);

@@ -389,6 +389,47 @@ const ACTIONS: Action[] = [
       return put === removed ? put : -1;
     },
   },
+  // Harbor's artifact API, the rest (issue 18: artifact copy, repositories, project artifacts, accessories, charts).
+  {
+    name: "copy an artifact into the project (/api; from the project's own app:v1)",
+    allowed: both(["sysadmin", "projectAdmin", "maintainer", "developer"]),
+    ok: 201,
+    run: async (client, project, _admin, caseId) =>
+      (await client.fetch(`/api/v2.0/projects/${project}/repositories/copy-${caseId}/artifacts?from=${project}/app:v1`, { method: "POST" })).status,
+  },
+  {
+    name: "see the project's repositories in GET /repositories (/api; 200 listed, else 401/403 here)",
+    allowed: { public: everyone("public"), private: ["sysadmin", ...MEMBERS] },
+    ok: 200,
+    run: async (client, project) => {
+      const listed = (await (await client.fetch("/api/v2.0/repositories?page_size=100")).json()) as { name: string }[];
+      if (listed.some((repository) => repository.name === `${project}/app`)) return 200;
+      return client === clients.get("anonymous") ? 401 : 403;
+    },
+  },
+  {
+    name: "set a repository's description (/api)",
+    allowed: both(["sysadmin", "projectAdmin", "maintainer", "developer"]),
+    ok: 200,
+    run: async (client, project) =>
+      (await client.fetch(`/api/v2.0/projects/${project}/repositories/app`, { method: "PUT", headers: JSON_HEADERS, body: '{"description":"matrix"}' })).status,
+  },
+  {
+    name: "list the project's artifacts and an artifact's accessories (/api)",
+    allowed: { public: everyone("public"), private: ["sysadmin", ...MEMBERS] },
+    ok: 200,
+    run: async (client, project) =>
+      sameStatus(client, [`/api/v2.0/projects/${project}/artifacts`, `/api/v2.0/projects/${project}/repositories/app/artifacts/v1/accessories`]),
+  },
+  {
+    name: "read a Helm chart's additions (/api; app:v1 is no chart: 400 once allowed)",
+    allowed: { public: everyone("public"), private: ["sysadmin", ...MEMBERS] },
+    ok: 400,
+    run: async (client, project) => {
+      const base = `/api/v2.0/projects/${project}/repositories/app/artifacts/v1/additions`;
+      return sameStatus(client, [`${base}/values.yaml`, `${base}/readme.md`, `${base}/dependencies`]);
+    },
+  },
   // Security hub and CVE export (scan-hub).
   {
     name: "read the security hub summary and vulnerability list (/api)",

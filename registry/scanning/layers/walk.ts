@@ -46,7 +46,8 @@ export function normalizeLayerPath(name: string): string | null {
   return normalized.replace(/^\.\//, "");
 }
 
-async function readEntry(entry: tarStream.Entry, size: number): Promise<Buffer> {
+/** The whole content of a tar entry of `size` bytes (its header's), checked against what the entry holds. */
+export async function readEntry(entry: tarStream.Entry, size: number): Promise<Buffer> {
   const content = Buffer.allocUnsafe(size);
   let offset = 0;
   for await (const chunk of entry) {
