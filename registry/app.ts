@@ -84,6 +84,12 @@ import { OutboundGuard, type Resolver } from "./outbound/address-guard";
 import { ownEndpoints } from "./outbound/own-endpoints";
 import { ProjectCreationRule } from "./projects/creation-restriction";
 import { registerConfigurationRoutes } from "./api/configurations";
+import { registerLabelRoutes } from "./api/labels";
+import { registerArtifactLabelRoutes } from "./api/artifact-labels";
+import { registerSearchRoutes } from "./api/search";
+import { registerSystemStatusRoutes } from "./api/system-status";
+import { labelToApi, Labels } from "./labels/labels";
+import { ProjectOverview } from "./projects/overview";
 import { WebhookPolicies } from "./notifications/policies";
 import { ProjectQuotas } from "./quotas/quotas";
 import { ImmutableRules } from "./policy/immutable-rules";
@@ -123,7 +129,7 @@ export interface AppDependencies {
     | "publicUrl" | "logLevel" | "auditRetentionDays" | "gcGraceSeconds" | "webhookRetryBaseMs" | "proxyCacheTtlSeconds" | "maxManifestReferences"
     | "bodyTimeoutSeconds" | "idleTimeoutSeconds" | "maxUploadsPerUser" | "uploadPurgeAgeSeconds" | "loginThrottle" | "trustedProxies"
     | "tokenTtlSeconds" | "anonymousLimits" | "outboundDeny" | "outboundAllow" | "webhookMaxTargets" | "projectCreationRestriction"
-    | "vulnDb" | "dataDir" | "scan" | "scannerAdapter" | "uiSession"
+    | "vulnDb" | "dataDir" | "scan" | "scannerAdapter" | "uiSession" | "storage" | "tlsCaFile"
   >;
   /** How outbound requests resolve host names (tests answer with chosen addresses); the system resolver by default. */
   resolve?: Resolver;
@@ -497,11 +503,12 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
 
   await app.register(async (v2) => registerDistributionRoutes(v2, ctx));
   const apiDeps = { sql: deps.sql, audit, projects, members, authorizer };
+  const labels = new Labels(deps.sql);
   const creationRule = new ProjectCreationRule(deps.sql, deps.config.projectCreationRestriction, deps.embeddedController ?? false);
   const gitops = new GitOpsStatus(deps.sql);
   registerProjectRoutes(app, { ...apiDeps, creationRule, allowlists, gitops });
   registerGitOpsRoutes(app, { ...apiDeps, gitops });
-  registerConfigurationRoutes(app, { creationRule, publicUrl: deps.config.publicUrl });
+  registerConfigurationRoutes(app, { creationRule, publicUrl: deps.config.publicUrl, hasCaRoot: deps.config.tlsCaFile !== undefined });
   registerLoginRoutes(app, { authenticator, sessions: uiSessions, maxSeconds: deps.config.uiSession.maxSeconds, publicUrl: deps.config.publicUrl });
   registerUiRoutes(app, await loadUiBundle(deps.uiDir ?? defaultUiDir()));
   registerMemberRoutes(app, apiDeps);
@@ -533,7 +540,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   registerReplicationJob(scheduler, {
     store: replication,
     registries,
-    local: localSide({ url: () => ownUrl(app, deps.tls ? "https" : "http"), fetch: deps.tls?.loopbackFetch, tokens, sql: deps.sql, metadata, projects, members, audit }),
+    local: localSide({ url: () => ownUrl(app, deps.tls ? "https" : "http"), fetch: deps.tls?.loopbackFetch, tokens, sql: deps.sql, metadata, projects, members, audit, labels }),
   });
   registerReplicationRoutes(app, { store: replication, registries, scheduler, audit, policiesChanged: () => triggers.forget() });
   // Endpoint health is re-checked in the background; any node may do it (the result is the same).
@@ -552,7 +559,12 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     scanOverviews: async (repository, digests) => scans.overviews(repository, digests),
     sbomOverviews: async (digests) => scans.sbomOverviews(digests),
     imageConfigs,
+    labelsOf: async (repositoryId, digests) => new Map([...(await labels.ofArtifacts(repositoryId, digests))].map(([digest, rows]) => [digest, rows.map(labelToApi)])),
   });
+  registerLabelRoutes(app, { ...apiDeps, labels });
+  registerArtifactLabelRoutes(app, { ...apiDeps, artifacts, metadata, labels });
+  registerSearchRoutes(app, { ...apiDeps, overview: new ProjectOverview(deps.sql, projects), gitops });
+  registerSystemStatusRoutes(app, { volumePath: deps.config.storage.kind === "fs" ? deps.config.dataDir : null, caFile: deps.config.tlsCaFile });
   registerArtifactAdditionRoutes(app, { ...apiDeps, artifacts, metadata, imageConfigs });
   registerScanRoutes(app, { ...apiDeps, artifacts, metadata, scans, allowlists });
   registerScannerRoutes(app, { ...apiDeps, scans, registrations: scannerRegistrations, directory: scannerDirectory });
