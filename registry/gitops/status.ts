@@ -130,8 +130,9 @@ export class GitOpsStatus {
   }
 
   /**
-   * The managed objects of one project: the project itself, its members (`project/user`) and labels (`project/name`), robots (`project+name`),
-   * immutable tag rules and retention policy. Replication policies are system objects (see managed()).
+   * The managed objects of one project: the project itself, its members (`project/user`) and labels
+   * (`project/name`), robots (`project+name`), immutable tag rules and retention policy. Replication policies and
+   * global labels are system objects (see managed()).
    */
   async managedIn(project: string): Promise<ManagedObject[]> {
     const rows = await this.db.query<{ kind: string; key: string; adopted: boolean; created_at: Date }>(
