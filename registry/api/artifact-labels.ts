@@ -35,11 +35,15 @@ export function registerArtifactLabelRoutes(app: FastifyInstance, deps: Artifact
     return label;
   }
 
+  /** The label change as the audit log records it: an update of the artifact. */
+  const entry = (projectId: number, repository: string, digest: string, description: string) =>
+    ({ projectId, operation: "update", resourceType: "artifact", resource: `${repository}@${digest}`, description }) as const;
+
   app.post<{ Params: ArtifactParams }>(base, async (request, reply) => {
     const { project, repository, artifact } = await artifactFor(request, "artifact-label", "create");
     const label = await usableLabel(project.id, jsonObjectBody(request).id);
-    const entry = { projectId: project.id, operation: "update", resourceType: "artifact", resource: `${repository.name}@${artifact.digest}`, description: `added label ${label.name}` } as const;
-    if (!(await deps.audit.change(actorOf(request), entry, (tx) => labels.attach(repository.id, artifact.digest, label.id, tx)))) {
+    const added = entry(project.id, repository.name, artifact.digest, `added label ${label.name}`);
+    if (!(await deps.audit.change(actorOf(request), added, (tx) => labels.attach(repository.id, artifact.digest, label.id, tx)))) {
       throw new HarborError("CONFLICT", `${repository.name}@${artifact.digest} already carries label ${label.name}`);
     }
     return reply.code(200).send();
@@ -48,8 +52,8 @@ export function registerArtifactLabelRoutes(app: FastifyInstance, deps: Artifact
   app.delete<{ Params: ArtifactParams & { labelId: string } }>(`${base}/:labelId`, async (request, reply) => {
     const { project, repository, artifact } = await artifactFor(request, "artifact-label", "delete");
     const label = await usableLabel(project.id, positiveId(request.params.labelId, "label id"));
-    const entry = { projectId: project.id, operation: "update", resourceType: "artifact", resource: `${repository.name}@${artifact.digest}`, description: `removed label ${label.name}` } as const;
-    if (!(await deps.audit.change(actorOf(request), entry, (tx) => labels.detach(repository.id, artifact.digest, label.id, tx)))) {
+    const removed = entry(project.id, repository.name, artifact.digest, `removed label ${label.name}`);
+    if (!(await deps.audit.change(actorOf(request), removed, (tx) => labels.detach(repository.id, artifact.digest, label.id, tx)))) {
       throw new HarborError("NOT_FOUND", `${repository.name}@${artifact.digest} does not carry label ${label.name}`);
     }
     return reply.code(200).send();
