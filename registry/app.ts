@@ -86,6 +86,12 @@ import { OutboundGuard, type Resolver } from "./outbound/address-guard";
 import { ownEndpoints } from "./outbound/own-endpoints";
 import { ProjectCreationRule } from "./projects/creation-restriction";
 import { registerConfigurationRoutes } from "./api/configurations";
+import { registerLabelRoutes } from "./api/labels";
+import { registerArtifactLabelRoutes } from "./api/artifact-labels";
+import { registerSearchRoutes } from "./api/search";
+import { registerSystemStatusRoutes } from "./api/system-status";
+import { labelToApi, Labels } from "./labels/labels";
+import { ProjectOverview } from "./projects/overview";
 import { WebhookPolicies } from "./notifications/policies";
 import { ProjectQuotas } from "./quotas/quotas";
 import { ImmutableRules } from "./policy/immutable-rules";
@@ -128,7 +134,7 @@ export interface AppDependencies {
     | "publicUrl" | "logLevel" | "auditRetentionDays" | "gcGraceSeconds" | "webhookRetryBaseMs" | "proxyCacheTtlSeconds" | "maxManifestReferences"
     | "bodyTimeoutSeconds" | "idleTimeoutSeconds" | "maxUploadsPerUser" | "uploadPurgeAgeSeconds" | "loginThrottle" | "trustedProxies"
     | "tokenTtlSeconds" | "anonymousLimits" | "outboundDeny" | "outboundAllow" | "webhookMaxTargets" | "projectCreationRestriction"
-    | "vulnDb" | "dataDir" | "scan" | "scannerAdapter" | "uiSession" | "mirror" | "chartLimits"
+    | "vulnDb" | "dataDir" | "scan" | "scannerAdapter" | "uiSession" | "mirror" | "chartLimits" | "storage" | "tlsCaFile"
   >;
   /** Where the mirror listener (BERTH_MIRROR_ADDR) listens, once it does: this registry's own, for the outbound guard. */
   mirrorAddress?: () => AddressInfo | string | null;
@@ -511,11 +517,12 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
 
   await app.register(async (v2) => registerDistributionRoutes(v2, ctx));
   const apiDeps = { sql: deps.sql, audit, projects, members, authorizer };
+  const labels = new Labels(deps.sql);
   const creationRule = new ProjectCreationRule(deps.sql, deps.config.projectCreationRestriction, deps.embeddedController ?? false);
   const gitops = new GitOpsStatus(deps.sql);
   registerProjectRoutes(app, { ...apiDeps, creationRule, allowlists, gitops });
   registerGitOpsRoutes(app, { ...apiDeps, gitops });
-  registerConfigurationRoutes(app, { creationRule, publicUrl: deps.config.publicUrl });
+  registerConfigurationRoutes(app, { creationRule, publicUrl: deps.config.publicUrl, hasCaRoot: deps.config.tlsCaFile !== undefined });
   registerLoginRoutes(app, { authenticator, sessions: uiSessions, maxSeconds: deps.config.uiSession.maxSeconds, publicUrl: deps.config.publicUrl });
   registerUiRoutes(app, await loadUiBundle(deps.uiDir ?? defaultUiDir()));
   registerMemberRoutes(app, apiDeps);
@@ -547,7 +554,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   registerReplicationJob(scheduler, {
     store: replication,
     registries,
-    local: localSide({ url: () => ownUrl(app, deps.tls ? "https" : "http"), fetch: deps.tls?.loopbackFetch, tokens, sql: deps.sql, metadata, projects, members, audit }),
+    local: localSide({ url: () => ownUrl(app, deps.tls ? "https" : "http"), fetch: deps.tls?.loopbackFetch, tokens, sql: deps.sql, metadata, projects, members, audit, labels }),
   });
   registerReplicationRoutes(app, { store: replication, registries, scheduler, audit, policiesChanged: () => triggers.forget() });
   // Endpoint health is re-checked in the background; any node may do it (the result is the same).
@@ -566,10 +573,15 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     scanOverviews: async (repository, digests) => scans.overviews(repository, digests),
     sbomOverviews: async (digests) => scans.sbomOverviews(digests),
     imageConfigs,
+    labelsOf: async (repositoryId, digests) => new Map([...(await labels.ofArtifacts(repositoryId, digests))].map(([digest, rows]) => [digest, rows.map(labelToApi)])),
   });
   registerArtifactAdditionRoutes(app, { ...apiDeps, artifacts, metadata, imageConfigs, store: deps.store, chartLimits: deps.config.chartLimits });
   registerArtifactCopyRoutes(app, { ...apiDeps, artifacts, metadata, quotas, immutableRules, events });
   registerAccessoryRoutes(app, { ...apiDeps, artifacts, metadata });
+  registerLabelRoutes(app, { ...apiDeps, labels });
+  registerArtifactLabelRoutes(app, { ...apiDeps, artifacts, metadata, labels });
+  registerSearchRoutes(app, { ...apiDeps, overview: new ProjectOverview(deps.sql, projects), gitops });
+  registerSystemStatusRoutes(app, { volumePath: deps.config.storage.kind === "fs" ? deps.config.dataDir : null, caFile: deps.config.tlsCaFile });
   registerScanRoutes(app, { ...apiDeps, artifacts, metadata, scans, allowlists });
   registerScannerRoutes(app, { ...apiDeps, scans, registrations: scannerRegistrations, directory: scannerDirectory });
   registerScannerAdapterRoutes(app, { scans: adapterScans, scanner: embeddedScanner.info, apiKey: deps.config.scannerAdapter.apiKey, refreshAfterSeconds: 1 });

@@ -70,6 +70,8 @@ export interface Config {
   trustedProxies: string[];
   /** Serve HTTPS with this certificate and key (checked at start, re-read when they change on disk). */
   tls?: TlsConfig;
+  /** BERTH_TLS_CA_FILE: the CA certificate clients should trust, served at /systeminfo/getcert (checked at start). */
+  tlsCaFile?: string;
   /** Ranges outbound requests (webhooks, registry endpoints) may not reach, besides loopback, link-local, unspecified. */
   outboundDeny: string[];
   /** Ranges exempted from those refusals (receivers on this host); the registry's own listening address never is. */
@@ -359,6 +361,19 @@ function parseTls(env: Env): TlsConfig | undefined {
   return { certFile, keyFile, reloadSeconds };
 }
 
+function parseCaFile(env: Env, cwd: string): string | undefined {
+  if (!env.BERTH_TLS_CA_FILE) return undefined;
+  const file = path.resolve(cwd, env.BERTH_TLS_CA_FILE);
+  let pem: string;
+  try {
+    pem = readFileSync(file, "utf8");
+  } catch (error) {
+    throw new ConfigError("BERTH_TLS_CA_FILE", `cannot read ${file}: ${(error as Error).message}`);
+  }
+  if (!pem.includes("-----BEGIN CERTIFICATE-----")) throw new ConfigError("BERTH_TLS_CA_FILE", `${file} holds no PEM certificate`);
+  return file;
+}
+
 const DURATION_UNITS: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86_400 };
 
 /** `90s`, `30m`, `24h`, `7d` → seconds. */
@@ -409,6 +424,7 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     secretKeyFile: env.BERTH_SECRET_KEY_FILE ? path.resolve(cwd, env.BERTH_SECRET_KEY_FILE) : undefined,
     tokenTtlSeconds: parseTokenTtl(env.BERTH_TOKEN_TTL_SECONDS),
     tls: parseTls(env),
+    tlsCaFile: parseCaFile(env, cwd),
     loginThrottle: parseLoginThrottle(env),
     anonymousLimits: parseAnonymousLimits(env, bodyTimeoutSeconds),
     trustedProxies: parseCidrList("BERTH_TRUSTED_PROXIES", env.BERTH_TRUSTED_PROXIES),

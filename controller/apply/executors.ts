@@ -108,6 +108,18 @@ async function applyProject(change: Change, ctx: ApplyContext): Promise<void> {
   }
 }
 
+async function applyLabel(change: Change, ctx: ApplyContext): Promise<void> {
+  const desired = change.desired as Fields;
+  const [project, name] = change.key.includes("/") ? change.key.split("/") : [null, change.key];
+  if (change.action === "create") {
+    const scope = project === null ? { scope: "g" } : { scope: "p", project_id: ctx.ids.get("project", project) };
+    const { id } = await ctx.client.post("/labels", { name, description: desired.description, color: desired.color, ...scope });
+    if (id !== null) ctx.ids.set("label", change.key, id);
+  } else {
+    await ctx.client.put(`/labels/${ctx.ids.get("label", change.key)}`, { description: desired.description, color: desired.color });
+  }
+}
+
 async function applyMember(change: Change, ctx: ApplyContext): Promise<void> {
   const [project, user] = change.key.split("/");
   const roleId = ROLE_IDS[(change.desired as Fields)?.role as RoleName];
@@ -185,6 +197,7 @@ const EXECUTORS: Record<Kind, (change: Change, ctx: ApplyContext) => Promise<voi
   registry: applyRegistry,
   user: applyUser,
   project: applyProject,
+  label: applyLabel,
   member: applyMember,
   robot: applyRobot,
   immutability: applyImmutability,
@@ -202,6 +215,8 @@ function deletePath(change: Change, ctx: ApplyContext): string {
       return `/users/${ref.id}`;
     case "project":
       return `/projects/${path(change.key)}`;
+    case "label":
+      return `/labels/${ref.id}`;
     case "member":
       return `/projects/${path(change.key.split("/")[0])}/members/${ref.id}`;
     case "robot":

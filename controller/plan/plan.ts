@@ -69,7 +69,7 @@ function markBlocked(changes: Change[], policy: Policy, live: LiveState, control
 }
 
 /** Kinds the controller prunes; project settings (immutability, retention) left out of the files are just unmanaged. */
-const PRUNABLE: Kind[] = ["registry", "user", "project", "member", "robot", "replication"];
+const PRUNABLE: Kind[] = ["registry", "user", "project", "label", "member", "robot", "replication"];
 
 /**
  * Desired vs live, with the access each user gains or loses, what retention changes would delete now and which

@@ -15,6 +15,7 @@ interface ApiArtifact {
   push_time: string;
   pull_time: string | null;
   tags: { name: string; push_time: string; immutable: boolean }[] | null;
+  labels?: { name: string }[] | null;
 }
 
 const ZERO_TIME = /^0001-01-01/;
@@ -37,6 +38,7 @@ export async function retentionImpact(client: ApiClient, project: string, rules:
         repository,
         digest: artifact.digest,
         tags: tags.map((t) => t.name),
+        labels: (artifact.labels ?? []).map((l) => l.name),
         pushedAt: new Date(Math.max(...pushes)),
         pulledAt: artifact.pull_time && !ZERO_TIME.test(artifact.pull_time) ? new Date(artifact.pull_time) : null,
         immutable: tags.some((t) => t.immutable),

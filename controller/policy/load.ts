@@ -7,7 +7,7 @@ import projectsSchema from "../../policies/schemas/projects.schema.json";
 import membersSchema from "../../policies/schemas/members.schema.json";
 import { harborCronProblem } from "../../registry/scheduler/cron";
 import { compileGlob } from "../../registry/policy/doublestar";
-import { parseSize, rfc3339Seconds, type DesiredMember, type DesiredProject, type Policy, type Replication, type RoleName, type SecretReference } from "./model";
+import { labelKey, parseSize, rfc3339Seconds, type DesiredLabel, type DesiredMember, type DesiredProject, type Policy, type Replication, type RoleName, type SecretReference } from "./model";
 
 /** A position in a policy file (1-based). */
 export interface Position {
@@ -292,6 +292,21 @@ function projectsOf(source: SourceFile, raw: Raw, registryNames: Set<string>): {
   return { projects, replications };
 }
 
+/** Global labels (top-level `labels:`) and each project's; a name is declared once per scope. */
+function labelsOf(source: SourceFile, raw: Raw): DesiredLabel[] {
+  const labels: DesiredLabel[] = [];
+  const scopes: [string | null, Raw[], (string | number)[]][] = [
+    [null, raw.labels ?? [], ["labels"]],
+    ...((raw.projects ?? []) as Raw[]).map((project, i): [string, Raw[], (string | number)[]] => [project.name, project.labels ?? [], ["projects", i, "labels"]]),
+  ];
+  for (const [project, declared, at] of scopes) {
+    const scope = declared.map((label: Raw) => ({ name: label.name as string, project, description: label.description ?? "", color: label.color ?? "" }));
+    checkUnique(source, scope, labelKey, (i) => [...at, i, "name"], project === null ? "global label" : `label of ${project}`);
+    labels.push(...scope);
+  }
+  return labels;
+}
+
 /**
  * Why `dir` is not a policy repository at all, or null: it must be a directory holding at least one of the files (a
  * mistyped path must not read as "nothing declared").
@@ -354,6 +369,7 @@ export async function loadPolicy(dir: string): Promise<Policy> {
   checkUnique(projectsFile, registries, (r) => r.name, (i) => ["registries", i, "name"], "registry");
   const { projects, replications } = projectsOf(projectsFile, rawProjects, new Set(registries.map((r) => r.name)));
   const projectNames = new Set(projects.map((p) => p.name));
+  const labels = labelsOf(projectsFile, rawProjects);
 
   const users = ((rawMembers.users ?? []) as Raw[]).map((user) => ({
     username: user.username as string,
@@ -388,6 +404,7 @@ export async function loadPolicy(dir: string): Promise<Policy> {
     registries,
     users,
     projects,
+    labels,
     memberProjects,
     members,
     robots,

@@ -23,6 +23,18 @@ export interface DesiredRegistry {
   secretFrom: string | null;
 }
 
+/** A label: global (project null) or one project's. Its key in a plan: `name`, or `project/name`. */
+export interface DesiredLabel {
+  name: string;
+  project: string | null;
+  description: string;
+  color: string;
+}
+
+export function labelKey(label: Pick<DesiredLabel, "name" | "project">): string {
+  return label.project === null ? label.name : `${label.project}/${label.name}`;
+}
+
 export interface ImmutableRule {
   repositories: string;
   tags: string;
@@ -134,6 +146,8 @@ export interface Policy {
   registries: DesiredRegistry[];
   users: DesiredUser[];
   projects: DesiredProject[];
+  /** Global labels, then each project's. */
+  labels: DesiredLabel[];
   /** Projects whose member list the files declare (a project absent from `members:` keeps its members). */
   memberProjects: string[];
   members: DesiredMember[];

@@ -1,5 +1,5 @@
 import type { ApiClient } from "../api-client";
-import { ROLE_IDS, type DesiredProject, type Policy, type RoleName } from "../policy/model";
+import { labelKey, ROLE_IDS, type DesiredProject, type Policy, type RoleName } from "../policy/model";
 import { sortedRules } from "./desired";
 import {
   immutableRuleOf,
@@ -46,6 +46,25 @@ async function scanningFields(client: ApiClient, project: ApiProject, declared: 
     ...(declared.preventVulnerable === null ? {} : { preventVulnerable: live.preventVulnerable }),
     ...(declared.cveAllowlist === null ? {} : { cveAllowlist: live.cveAllowlist }),
   };
+}
+
+/**
+ * Global labels (all of them: one short listing), and the labels of projects that declare labels or hold managed
+ * ones (so that pruning finds those that left the files).
+ */
+async function readLabels(client: ApiClient, policy: Policy, inventory: InventoryItem[], live: LiveState): Promise<void> {
+  const read = async (query: string, project: string | null) => {
+    for (const l of await client.list<{ id: number; name: string; description: string; color: string }>(`/labels?${query}`)) {
+      live.label.set(labelKey({ name: l.name, project }), { fields: { description: l.description, color: l.color }, ref: { id: l.id } });
+    }
+  };
+  await read("scope=g", null);
+  const managed = inventory.filter((item) => item.kind === "label").map((item) => projectOf("label", item.key, undefined));
+  const projects = new Set([...policy.labels.map((l) => l.project), ...managed].filter((p): p is string => p !== null));
+  await each([...projects], async (name) => {
+    const id = live.project.get(name)?.ref.id;
+    if (id !== undefined) await read(`scope=p&project_id=${id}`, name);
+  });
 }
 
 /** Runs `work` for every item at once; the client bounds how many requests are in flight. */
@@ -111,6 +130,8 @@ export async function readLiveState(client: ApiClient, policy: Policy, inventory
       live.robot.set(robot.name.slice(ROBOT_PREFIX.length), { fields: { description: robot.description, access, duration: robot.duration }, ref: { id: robot.id, name: robot.name } });
     }
   });
+
+  await readLabels(client, policy, inventory, live);
 
   const memberProjects = new Set([...policy.memberProjects, ...inventory.filter((item) => item.kind === "member").map((item) => item.key.split("/")[0])]);
   const addMember = (project: string, m: ApiMember) => {

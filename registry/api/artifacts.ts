@@ -31,6 +31,8 @@ export interface ArtifactRouteDeps extends ProjectAccessDeps {
   sbomOverviews?: (digests: string[]) => Promise<Map<string, unknown>>;
   /** The image configs behind one artifact's `extra_attrs`. */
   imageConfigs?: ImageConfigs;
+  /** Harbor's `labels` of artifacts of a repository, by digest. */
+  labelsOf?: (repositoryId: number, digests: string[]) => Promise<Map<string, unknown[]>>;
 }
 
 
@@ -112,12 +114,13 @@ export function registerArtifactRoutes(app: FastifyInstance, deps: ArtifactRoute
     const digests = rows.map((row) => row.digest);
     const withScanOverview = queryString(request.query, "with_scan_overview") === "true" && deps.scanOverviews !== undefined;
     const withSbomOverview = queryString(request.query, "with_sbom_overview") === "true" && deps.sbomOverviews !== undefined;
-    const [tags, references, accessories, overviews, sboms] = await Promise.all([
+    const [tags, references, accessories, overviews, sboms, labels] = await Promise.all([
       artifacts.tags(repository.id, digests),
       artifacts.references(repository.id, digests),
       artifacts.accessories(repository.id, digests),
       withScanOverview ? deps.scanOverviews!(repository.name, digests) : null,
       withSbomOverview ? deps.sbomOverviews!(digests) : null,
+      deps.labelsOf?.(repository.id, digests),
     ]);
     const immutable = new Map<string, boolean>();
     for (const tag of tags) immutable.set(tag.name, (await deps.immutableRules.protecting(project.id, repository.name, tag.name)) !== null);
@@ -151,7 +154,7 @@ export function registerArtifactRoutes(app: FastifyInstance, deps: ArtifactRoute
           subject_artifact_digest: row.digest,
           creation_time: a.created_at,
         })),
-      labels: [],
+      labels: labels?.get(row.digest) ?? [],
       ...(overviews?.has(row.digest) ? { scan_overview: overviews.get(row.digest) } : {}),
       ...(sboms?.has(row.digest) ? { sbom_overview: sboms.get(row.digest) } : {}),
     }));

@@ -7,6 +7,8 @@ export interface ConfigurationRouteDeps {
   creationRule: ProjectCreationRule;
   /** BERTH_PUBLIC_URL, when set. */
   publicUrl?: string;
+  /** A CA certificate is served at /systeminfo/getcert (BERTH_TLS_CA_FILE). */
+  hasCaRoot?: boolean;
 }
 
 /**
@@ -33,7 +35,7 @@ export function registerConfigurationRoutes(app: FastifyInstance, deps: Configur
       external_url: external,
       registry_url: new URL(external).host,
       project_creation_restriction: await deps.creationRule.current(),
-      has_ca_root: false,
+      has_ca_root: deps.hasCaRoot ?? false,
       read_only: false,
       with_chartmuseum: false,
       with_notary: false,

@@ -10,6 +10,7 @@ const SEES: Record<string, [Resource, ActionName]> = {
   project: ["project", "read"],
   member: ["member", "list"],
   robot: ["robot", "list"],
+  label: ["label", "list"],
   immutability: ["immutable-tag", "list"],
   retention: ["tag-retention", "read"],
 };

@@ -57,6 +57,8 @@ function toApi(project: ProjectRow, roleIds: RoleId[], managedByPolicy: boolean)
   };
 }
 
+export { toApi as projectToApi };
+
 /** The caller's roles in the project; robots and anonymous callers hold none. */
 async function roleIdsOf(deps: ProjectAccessDeps, principal: Principal, projectId: number): Promise<RoleId[]> {
   return principal.kind === "user" ? [...(await deps.members.rolesOf(principal.id, projectId))] : [];

@@ -50,11 +50,12 @@ function registryToApi(row: RegistryRow | null, registryId: number) {
 }
 
 function filtersToApi(policy: ReplicationPolicyInput) {
-  const { name, tag, resource } = policy.filters;
+  const { name, tag, resource, label } = policy.filters;
   return [
     ...(name !== null ? [{ type: "name", value: name }] : []),
     ...(tag !== null ? [{ type: "tag", value: tag.pattern, decoration: tag.decoration }] : []),
     ...(resource !== null ? [{ type: "resource", value: resource }] : []),
+    ...(label ? [{ type: "label", value: label.names, decoration: label.decoration }] : []),
   ];
 }
 

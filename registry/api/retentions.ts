@@ -95,7 +95,10 @@ export function registerRetentionRoutes(app: FastifyInstance, deps: RetentionRou
       return { rule_template, display_text, action: "retain", params: unit ? [{ type: "int", unit, required: true }] : [] };
     }),
     scope_selectors: [{ display_text: "Repositories", kind: "doublestar", decorations: ["repoMatches", "repoExcludes"] }],
-    tag_selectors: [{ display_text: "Tags", kind: "doublestar", decorations: ["matches", "excludes"] }],
+    tag_selectors: [
+      { display_text: "Tags", kind: "doublestar", decorations: ["matches", "excludes"] },
+      { display_text: "Labels", kind: "label", decorations: ["withLabels", "withoutLabels"] },
+    ],
   }));
 
   app.post("/api/v2.0/retentions", async (request, reply) => {

@@ -3,7 +3,7 @@ import { principalName } from "../auth/principal";
 import type { Queryable, Sql } from "../db/sql";
 
 export type AuditOperation = "create" | "update" | "delete" | "pull";
-export type AuditResourceType = "artifact" | "tag" | "blob" | "project" | "member" | "user" | "robot" | "immutable-tag-rule" | "gc" | "webhook-policy" | "repository" | "retention-policy" | "registry" | "replication-policy" | "controller-source" | "vulnerability-database" | "scan" | "cve-allowlist" | "export-cve" | "scanner";
+export type AuditResourceType = "artifact" | "tag" | "blob" | "project" | "member" | "user" | "robot" | "immutable-tag-rule" | "gc" | "webhook-policy" | "repository" | "retention-policy" | "registry" | "replication-policy" | "controller-source" | "vulnerability-database" | "scan" | "cve-allowlist" | "export-cve" | "scanner" | "label";
 
 export interface AuditEntry {
   projectId: number | null;

@@ -130,14 +130,15 @@ export class GitOpsStatus {
   }
 
   /**
-   * The managed objects of one project: the project itself, its members (`project/user`), robots (`project+name`),
-   * immutable tag rules and retention policy. Replication policies are system objects (see managed()).
+   * The managed objects of one project: the project itself, its members (`project/user`) and labels
+   * (`project/name`), robots (`project+name`), immutable tag rules and retention policy. Replication policies and
+   * global labels are system objects (see managed()).
    */
   async managedIn(project: string): Promise<ManagedObject[]> {
     const rows = await this.db.query<{ kind: string; key: string; adopted: boolean; created_at: Date }>(
       `SELECT kind, key, adopted, created_at FROM controller_inventory
         WHERE (kind IN ('project', 'immutability', 'retention') AND key = $1)
-           OR (kind = 'member' AND starts_with(key, $1 || '/'))
+           OR (kind IN ('member', 'label') AND starts_with(key, $1 || '/'))
            OR (kind = 'robot' AND starts_with(key, $1 || '+'))
         ORDER BY kind, key`,
       [project],

@@ -31,7 +31,7 @@ export const TAG_DECORATIONS = ["matches", "excludes"];
 export const REPOSITORY_DECORATIONS = ["repoMatches", "repoExcludes"];
 const PATTERN_MAX = 1024;
 
-function parseSelector(value: unknown, decorations: string[], where: string): Selector {
+export function parseSelector(value: unknown, decorations: string[], where: string): Selector {
   if (typeof value !== "object" || value === null || Array.isArray(value)) throw new RuleError(`${where} must be an object`);
   const { kind, decoration, pattern, extras } = value as Record<string, unknown>;
   if (kind !== "doublestar") throw new RuleError(`${where}.kind must be "doublestar"`);

@@ -1,6 +1,6 @@
 import type { JobContext, Scheduler } from "../scheduler/scheduler";
 import { ArtifactCopier } from "./copier";
-import { destinationRepository, filtersSelect, type ReplicationPolicyInput } from "./policy";
+import { destinationRepository, filtersSelect, labelsSelect, type ReplicationPolicyInput } from "./policy";
 import { credentialsOf, type RegistryRow, type RegistryStore } from "./registries";
 import { errorMessage as message, RemoteError, type RemoteRegistry } from "./remote-registry";
 import { RemoteProjects } from "./remote-projects";
@@ -20,6 +20,8 @@ export interface LocalSide {
   repositories(): Promise<string[]>;
   /** Creates the project a pulled repository lands in when it does not exist yet, as Harbor does. */
   ensureProject(name: string): Promise<void>;
+  /** Names of the labels an artifact here carries (label filters). */
+  labels(repository: string, digest: string): Promise<string[]>;
 }
 
 export interface ReplicationJobDeps {
@@ -42,6 +44,8 @@ interface Side {
   repositories(): Promise<string[]>;
   /** Makes a repository writable before the first copy into it (the project it lands in). */
   prepare(repository: string): Promise<void>;
+  /** The labels an artifact carries; only this registry has labels (label filters need a push-based policy). */
+  labels(repository: string, digest: string): Promise<string[]>;
 }
 
 interface WorkItem {
@@ -61,12 +65,19 @@ function sidesOf(
 ): { source: Side; destination: Side } {
   const remote = registries.remote(endpoint, 5);
   const describe = `${endpoint.name} (${endpoint.url})`;
-  const remoteSide: Side = { registry: remote, describe, repositories: () => remote.catalog(), prepare: projectMaker(endpoint, describe, registries) };
+  const remoteSide: Side = {
+    registry: remote,
+    describe,
+    repositories: () => remote.catalog(),
+    prepare: projectMaker(endpoint, describe, registries),
+    labels: async () => [],
+  };
   const localSide: Side = {
     registry: local.registry(changeRef),
     describe: "this registry",
     repositories: () => local.repositories(),
     prepare: (repository) => local.ensureProject(repository.split("/")[0]),
+    labels: (repository, digest) => local.labels(repository, digest),
   };
   return policy.srcRegistryId !== null ? { source: remoteSide, destination: localSide } : { source: localSide, destination: remoteSide };
 }
@@ -139,6 +150,10 @@ async function copyOne(policy: ReplicationPolicyInput, source: Side, destination
   if (!manifest) return { status: "Failed", log: `${source.describe} no longer has ${from} (404)` };
   if (policy.filters.resource && (policy.filters.resource === "image") !== isImage(manifest.mediaType, manifest.content)) {
     return { status: "Succeed", log: `${from} is not of resource type ${policy.filters.resource}: skipped` };
+  }
+  if (policy.filters.label && !labelsSelect(policy.filters, await source.labels(item.source, manifest.digest))) {
+    const { names, decoration } = policy.filters.label;
+    return { status: "Succeed", log: `${from} does not pass the label filter (${decoration} ${names.join(", ")}): skipped` };
   }
   await destination.prepare(item.destination);
   const present = await destination.registry.manifestDigest(item.destination, item.reference);

@@ -9,6 +9,7 @@ import { isValidProjectName, type ProjectStore } from "../projects/projects";
 import { UNLIMITED } from "../quotas/quotas";
 import type { Sql } from "../db/sql";
 import type { LocalSide } from "./job";
+import type { Labels } from "../labels/labels";
 import { RemoteRegistry } from "./remote-registry";
 import { loopbackAuthorizer } from "./loopback";
 
@@ -26,6 +27,7 @@ export interface LocalSideDeps {
   projects: ProjectStore;
   members: MemberStore;
   audit: AuditLog;
+  labels: Labels;
 }
 
 /**
@@ -38,6 +40,7 @@ export function localSide(deps: LocalSideDeps): LocalSide {
   return {
     registry: (changeRef) => new RemoteRegistry(deps.url(), { authorize, fetch: deps.fetch, attempts: 3, headers: { "X-Berth-Change-Ref": changeRef } }),
     repositories: () => deps.metadata.catalog({ last: null, limit: null, projectIds: null }),
+    labels: (repository, digest) => deps.labels.namesOf(repository, digest),
     async ensureProject(name) {
       if (await deps.projects.findByName(name)) return;
       if (!isValidProjectName(name)) throw new Error(`${name} cannot be a project name here: set dest_namespace to an existing project`);

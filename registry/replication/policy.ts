@@ -9,6 +9,11 @@ export interface ReplicationFilters {
   name: string | null;
   tag: { pattern: string; decoration: "matches" | "excludes" } | null;
   resource: "image" | "artifact" | null;
+  /**
+   * Label names an artifact must all carry (matches) or must not all carry (excludes). Push-based policies only: the
+   * labels are this registry's. Optional: policies stored before labels existed have none.
+   */
+  label?: { names: string[]; decoration: "matches" | "excludes" } | null;
 }
 
 export interface ReplicationPolicyInput {
@@ -55,8 +60,21 @@ function pattern(value: unknown, field: string): string {
   return value;
 }
 
+function decorationOf(filter: Record<string, unknown>, where: string): "matches" | "excludes" {
+  const decoration = filter.decoration ?? "matches";
+  if (decoration !== "matches" && decoration !== "excludes") fail(`${where}.decoration must be matches or excludes`);
+  return decoration;
+}
+
+function labelNames(value: unknown, where: string): string[] {
+  if (!Array.isArray(value) || value.length === 0 || !value.every((name) => typeof name === "string" && name.trim() !== "")) {
+    fail(`${where} must be a list of label names`);
+  }
+  return value.map((name: string) => name.trim());
+}
+
 function parseFilters(value: unknown): ReplicationFilters {
-  const filters: ReplicationFilters = { name: null, tag: null, resource: null };
+  const filters: ReplicationFilters = { name: null, tag: null, resource: null, label: null };
   if (value === undefined || value === null) return filters;
   if (!Array.isArray(value)) fail("filters must be a list");
   value.forEach((filter, i) => {
@@ -67,21 +85,18 @@ function parseFilters(value: unknown): ReplicationFilters {
         if (filter.decoration) fail(`${where}: a name filter takes no decoration`);
         filters.name = pattern(filter.value, `${where}.value`);
         break;
-      case "tag": {
-        const decoration = filter.decoration ?? "matches";
-        if (decoration !== "matches" && decoration !== "excludes") fail(`${where}.decoration must be matches or excludes`);
-        filters.tag = { pattern: pattern(filter.value, `${where}.value`), decoration };
+      case "tag":
+        filters.tag = { pattern: pattern(filter.value, `${where}.value`), decoration: decorationOf(filter, where) };
         break;
-      }
       case "resource":
         if (filter.value !== "image" && filter.value !== "artifact") fail(`${where}.value must be image or artifact`);
         filters.resource = filter.value;
         break;
       case "label":
-        fail(`${where}: label filters are not supported (Berth has no labels yet)`);
+        filters.label = { names: labelNames(filter.value, `${where}.value`), decoration: decorationOf(filter, where) };
         break;
       default:
-        fail(`${where}.type must be name, tag or resource`);
+        fail(`${where}.type must be name, tag, label or resource`);
     }
   });
   return filters;
@@ -119,6 +134,8 @@ export function parseReplicationPolicy(body: Record<string, unknown>): Replicati
   if (typeof destNamespace !== "string" || (destNamespace !== "" && !isValidRepositoryName(destNamespace))) fail("dest_namespace must be a repository path (lowercase, / separated)");
   const replaceCount = body.dest_namespace_replace_count ?? -1;
   if (!Number.isInteger(replaceCount) || (replaceCount as number) < -1 || (replaceCount as number) > 127) fail("dest_namespace_replace_count must be -1 or 0..127");
+  const filters = parseFilters(body.filters);
+  if (filters.label && destRegistryId === null) fail("label filters need a push-based policy (dest_registry set): labels are this registry's");
   const speed = body.speed ?? 0;
   if (typeof speed !== "number" || !Number.isInteger(speed)) fail("speed must be an integer (KB/s, 0 = unlimited)");
   return {
@@ -129,7 +146,7 @@ export function parseReplicationPolicy(body: Record<string, unknown>): Replicati
     destNamespace,
     destNamespaceReplaceCount: replaceCount as number,
     trigger: parseTrigger(body.trigger, destRegistryId !== null),
-    filters: parseFilters(body.filters),
+    filters,
     override: flag(body.override, "override", true),
     deletion: flag(body.deletion, "deletion", false),
     enabled: flag(body.enabled, "enabled", true),
@@ -156,4 +173,11 @@ export function filtersSelect(filters: ReplicationFilters, repository: string, t
   if (!filters.tag) return true;
   const matched = tag === null ? filters.tag.pattern === "" : globMatches(tag, filters.tag.pattern);
   return filters.tag.decoration === "matches" ? matched : !matched;
+}
+
+/** Whether an artifact carrying `carried` passes the policy's label filter (Harbor: matches = carries all of them). */
+export function labelsSelect(filters: ReplicationFilters, carried: string[]): boolean {
+  if (!filters.label) return true;
+  const all = filters.label.names.every((name) => carried.includes(name));
+  return filters.label.decoration === "matches" ? all : !all;
 }

@@ -1,5 +1,5 @@
 import { selects, type Selector } from "../policy/immutable-rules";
-import type { RetentionRule } from "./policy";
+import { labelNames, type RetentionRule, type TagSelector } from "./policy";
 
 /** An artifact as retention sees it; times are the latest of the artifact's and its tags'. */
 export interface Candidate {
@@ -7,6 +7,8 @@ export interface Candidate {
   repository: string;
   digest: string;
   tags: string[];
+  /** Names of the labels it carries. */
+  labels: string[];
   pushedAt: Date;
   pulledAt: Date | null;
   /** A tag of it is protected by an immutable tag rule: never deleted. */
@@ -38,8 +40,15 @@ function selectsUntagged(selector: Selector): boolean {
   return selector.decoration === "matches" ? untagged : !untagged;
 }
 
-/** A tag selector picks a tagged artifact when any of its tags passes; an untagged one per the untagged switch. */
-function tagSelectorPicks(selector: Selector, candidate: Candidate): boolean {
+/**
+ * A label selector picks by the artifact's labels, tagged or not. A tag selector picks a tagged artifact when any of
+ * its tags passes; an untagged one per the untagged switch.
+ */
+function tagSelectorPicks(selector: TagSelector, candidate: Candidate): boolean {
+  if (selector.kind === "label") {
+    const names = labelNames(selector);
+    return selector.decoration === "withLabels" ? names.every((n) => candidate.labels.includes(n)) : !names.some((n) => candidate.labels.includes(n));
+  }
   if (candidate.tags.length === 0) return selectsUntagged(selector);
   return candidate.tags.some((tag) => selects(selector, tag));
 }

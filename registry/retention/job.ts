@@ -28,6 +28,7 @@ interface ArtifactRow {
   created_at: Date;
   pull_time: Date | null;
   tags: string[];
+  labels: string[];
   tagged_at: Date | null;
 }
 
@@ -35,7 +36,9 @@ interface ArtifactRow {
 async function candidatesOf(deps: RetentionJobDeps, projectId: number): Promise<(Candidate & { repositoryId: number; fullName: string })[]> {
   const rows = await deps.sql.query<ArtifactRow>(
     `SELECT r.id AS repository_id, r.name AS repository, m.digest, m.created_at, m.pull_time,
-            coalesce(array_agg(t.name ORDER BY t.name) FILTER (WHERE t.name IS NOT NULL), '{}') AS tags, max(t.updated_at) AS tagged_at
+            coalesce(array_agg(t.name ORDER BY t.name) FILTER (WHERE t.name IS NOT NULL), '{}') AS tags, max(t.updated_at) AS tagged_at,
+            coalesce((SELECT array_agg(l.name) FROM artifact_labels al JOIN labels l ON l.id = al.label_id
+                       WHERE al.repository_id = r.id AND al.digest = m.digest), '{}') AS labels
        FROM repositories r JOIN manifests m ON m.repository_id = r.id
        LEFT JOIN tags t ON t.repository_id = m.repository_id AND t.digest = m.digest
       WHERE r.project_id = $1 AND ${TOP_LEVEL}
@@ -52,6 +55,7 @@ async function candidatesOf(deps: RetentionJobDeps, projectId: number): Promise<
       repository: row.repository.slice(row.repository.indexOf("/") + 1),
       digest: row.digest,
       tags: row.tags,
+      labels: row.labels,
       pushedAt: row.tagged_at && row.tagged_at > row.created_at ? row.tagged_at : row.created_at,
       pulledAt: row.pull_time,
       immutable,

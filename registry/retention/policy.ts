@@ -1,4 +1,4 @@
-import { parseSelectorList, REPOSITORY_DECORATIONS, RuleError, TAG_DECORATIONS, type Selector } from "../policy/immutable-rules";
+import { parseSelector, parseSelectorList, REPOSITORY_DECORATIONS, RuleError, TAG_DECORATIONS, type Selector } from "../policy/immutable-rules";
 import { harborCronProblem } from "../scheduler/cron";
 
 export const TEMPLATES = ["latestPushedK", "latestPulledN", "nDaysSinceLastPush", "nDaysSinceLastPull", "always"] as const;
@@ -8,6 +8,42 @@ export const MAX_RULES = 15;
 const MAX_COUNT = 32766;
 const MAX_DAYS = 20190904;
 
+/**
+ * Harbor's label selector among a rule's tag selectors: `withLabels` picks artifacts carrying every listed label,
+ * `withoutLabels` those carrying none of them; `pattern` lists label names separated by commas.
+ */
+export interface LabelSelector {
+  kind: "label";
+  decoration: "withLabels" | "withoutLabels";
+  pattern: string;
+}
+
+export type TagSelector = Selector | LabelSelector;
+
+export const LABEL_DECORATIONS = ["withLabels", "withoutLabels"] as const;
+
+/** The label names a label selector lists. */
+export function labelNames(selector: LabelSelector): string[] {
+  return selector.pattern.split(",").map((name) => name.trim()).filter((name) => name !== "");
+}
+
+function parseLabelSelector(value: Record<string, unknown>, where: string): LabelSelector {
+  const { decoration, pattern } = value;
+  if (!(LABEL_DECORATIONS as readonly unknown[]).includes(decoration)) fail(`${where}.decoration must be one of ${LABEL_DECORATIONS.join(", ")}`);
+  if (typeof pattern !== "string" || pattern.length > 1024 || labelNames({ kind: "label", decoration: "withLabels", pattern }).length === 0) {
+    fail(`${where}.pattern must list label names separated by commas`);
+  }
+  return { kind: "label", decoration: decoration as LabelSelector["decoration"], pattern };
+}
+
+/** A rule's tag selectors: doublestar ones over tag names, and label ones. */
+function parseTagSelectors(value: unknown, where: string): TagSelector[] {
+  if (!Array.isArray(value) || value.length === 0) fail(`${where} needs at least one selector`);
+  return value.map((item, i) =>
+    isObject(item) && item.kind === "label" ? parseLabelSelector(item, `${where}[${i}]`) : parseSelector(item, TAG_DECORATIONS, `${where}[${i}]`),
+  );
+}
+
 export interface RetentionRule {
   id: number;
   priority: number;
@@ -15,7 +51,7 @@ export interface RetentionRule {
   action: "retain";
   template: Template;
   params: Record<string, number>;
-  tag_selectors: Selector[];
+  tag_selectors: TagSelector[];
   scope_selectors: { repository: Selector[] };
 }
 
@@ -43,9 +79,9 @@ function fail(message: string): never {
 const isObject = (value: unknown): value is Record<string, unknown> => typeof value === "object" && value !== null && !Array.isArray(value);
 
 /** `extras` of a tag selector: `{"untagged": bool}` as a JSON string. */
-function checkExtras(selectors: Selector[], where: string): void {
+function checkExtras(selectors: TagSelector[], where: string): void {
   selectors.forEach((selector, i) => {
-    if (selector.extras === undefined) return;
+    if (selector.kind === "label" || selector.extras === undefined) return;
     let parsed: unknown;
     try {
       parsed = JSON.parse(selector.extras);
@@ -75,7 +111,7 @@ function parseRule(value: unknown, index: number): RetentionRule {
   const scope = value.scope_selectors;
   if (!isObject(scope)) fail(`${where}.scope_selectors must be an object with a repository list`);
   try {
-    const tagSelectors = parseSelectorList(value.tag_selectors, TAG_DECORATIONS, `${where}.tag_selectors`);
+    const tagSelectors = parseTagSelectors(value.tag_selectors, `${where}.tag_selectors`);
     checkExtras(tagSelectors, `${where}.tag_selectors`);
     return {
       id: index + 1,

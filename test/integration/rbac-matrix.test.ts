@@ -68,6 +68,14 @@ async function retentionPolicyOf(admin: RegistryClient, project: string): Promis
   return retentionPolicies.get(project)!;
 }
 
+/** A label of `project` created by the admin, and the path of a fresh artifact of it pushed by the admin (issue 18). */
+async function labelAndArtifact(admin: RegistryClient, project: string, caseId: string): Promise<{ id: number; artifact: string }> {
+  const body = JSON.stringify({ name: caseId, scope: "p", project_id: await projectIdOf(admin, project) });
+  const created = await admin.fetch("/api/v2.0/labels", { method: "POST", headers: JSON_HEADERS, body });
+  await admin.pushImage(`${project}/app`, caseId, caseId);
+  return { id: Number(created.headers.get("location")!.split("/").pop()), artifact: `/api/v2.0/projects/${project}/repositories/app/artifacts/${caseId}` };
+}
+
 const ACTIONS: Action[] = [
   {
     name: "pull a manifest (/v2)",
@@ -463,6 +471,86 @@ const ACTIONS: Action[] = [
         `export ${id} ends`,
       );
       return Math.max((await client.fetch(`/api/v2.0/export/cve/execution/${id}`)).status, (await client.fetch(`/api/v2.0/export/cve/download/${id}`)).status);
+    },
+  },
+  // Labels, search, statistics, ping and system information (issue 18).
+  {
+    name: "ping and search (/api)",
+    allowed: both(CALLERS),
+    ok: 200,
+    run: async (client) => sameStatus(client, ["/api/v2.0/ping", "/api/v2.0/search?q=matrix"]),
+  },
+  {
+    name: "download the CA certificate (/api; none configured: 404)",
+    allowed: both(CALLERS),
+    ok: 404,
+    run: async (client) => (await client.fetch("/api/v2.0/systeminfo/getcert")).status,
+  },
+  {
+    name: "read the statistics (/api)",
+    allowed: both(["sysadmin", "outsider", ...MEMBERS, ...ROBOTS]),
+    ok: 200,
+    run: async (client) => (await client.fetch("/api/v2.0/statistics")).status,
+  },
+  {
+    name: "read the storage volumes (/api)",
+    allowed: both(["sysadmin"]),
+    ok: 200,
+    run: async (client) => (await client.fetch("/api/v2.0/systeminfo/volumes")).status,
+  },
+  {
+    name: "list global labels (/api)",
+    allowed: both(["sysadmin", "outsider", ...MEMBERS, ...ROBOTS]),
+    ok: 200,
+    run: async (client) => (await client.fetch("/api/v2.0/labels?scope=g")).status,
+  },
+  {
+    name: "create a global label (/api)",
+    allowed: both(["sysadmin"]),
+    ok: 201,
+    run: async (client, _project, _admin, caseId) =>
+      (await client.fetch("/api/v2.0/labels", { method: "POST", headers: JSON_HEADERS, body: JSON.stringify({ name: caseId, scope: "g" }) })).status,
+  },
+  {
+    name: "list and read the project's labels (/api)",
+    allowed: { public: everyone("public"), private: ["sysadmin", "projectAdmin", "maintainer", "developer", "guest"] },
+    ok: 200,
+    run: async (client, project, admin, caseId) => {
+      const { id } = await labelAndArtifact(admin, project, caseId);
+      return sameStatus(client, [`/api/v2.0/labels?scope=p&project_id=${await projectIdOf(admin, project)}`, `/api/v2.0/labels/${id}`]);
+    },
+  },
+  {
+    name: "create, change and delete a project label (/api)",
+    allowed: both(["sysadmin", "projectAdmin", "maintainer"]),
+    ok: 201,
+    run: async (client, project, admin, caseId) => {
+      const body = JSON.stringify({ name: caseId, scope: "p", project_id: await projectIdOf(admin, project) });
+      const created = await client.fetch("/api/v2.0/labels", { method: "POST", headers: JSON_HEADERS, body });
+      if (created.status !== 201) return created.status;
+      const label = created.headers.get("location")!;
+      const changed = await client.fetch(label, { method: "PUT", headers: JSON_HEADERS, body: '{"color":"#00ff00"}' });
+      const deleted = await client.fetch(label, { method: "DELETE" });
+      return changed.status === 200 && deleted.status === 200 ? 201 : -1;
+    },
+  },
+  {
+    name: "add a label to an artifact (/api)",
+    allowed: both(["sysadmin", "projectAdmin", "maintainer", "developer"]),
+    ok: 200,
+    run: async (client, project, admin, caseId) => {
+      const { id, artifact } = await labelAndArtifact(admin, project, caseId);
+      return (await client.fetch(`${artifact}/labels`, { method: "POST", headers: JSON_HEADERS, body: JSON.stringify({ id }) })).status;
+    },
+  },
+  {
+    name: "remove a label from an artifact (/api)",
+    allowed: both(["sysadmin", "projectAdmin", "maintainer", "developer"]),
+    ok: 200,
+    run: async (client, project, admin, caseId) => {
+      const { id, artifact } = await labelAndArtifact(admin, project, caseId);
+      await admin.fetch(`${artifact}/labels`, { method: "POST", headers: JSON_HEADERS, body: JSON.stringify({ id }) });
+      return (await client.fetch(`${artifact}/labels/${id}`, { method: "DELETE" })).status;
     },
   },
 ];

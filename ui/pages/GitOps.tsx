@@ -17,6 +17,7 @@ const RESULTS: Record<string, string> = { success: "Applied", "no-op": "No chang
 const KINDS: Record<string, string> = {
   registry: "Registries",
   project: "Projects",
+  label: "Labels",
   user: "Users",
   member: "Members",
   robot: "Robot accounts",

@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { formatProblem, loadPolicy, PolicyError } from "../../../controller/policy/load";
 import { parseSize } from "../../../controller/policy/model";
+import { desiredState } from "../../../controller/state/desired";
 
 const EXAMPLE = path.join(__dirname, "..", "..", "..", "examples", "policies");
 
@@ -43,6 +44,45 @@ describe("loadPolicy", () => {
     expect(policy.users).toEqual([{ username: "alice", email: "alice@example.com", realname: "", admin: false, passwordFrom: "env:ALICE_INITIAL_PASSWORD" }]);
     expect(policy.robots).toEqual([{ name: "ci", project: "dev-team", description: "", access: ["pull", "push"], duration: 90, secretFrom: null }]);
     expect(policy.settings).toEqual({ prune: false, drift: "correct", adopt: false, allowDeleteAll: false });
+  });
+
+  it("reads global labels and each project's own, keyed as the plan names them", async () => {
+    for (const [name, text] of Object.entries({
+      "projects.yaml": ["labels:", "  - name: release", '    color: "#00AA00"', "projects:", "  - name: dev-team", "    labels:", "      - name: qa-passed", "        description: signed off", ""].join("\n"),
+    })) await writeFile(path.join(dir, name), text);
+    const policy = await loadPolicy(dir);
+    expect(policy.labels).toEqual([
+      { name: "release", project: null, description: "", color: "#00AA00" },
+      { name: "qa-passed", project: "dev-team", description: "signed off", color: "" },
+    ]);
+    expect([...desiredState(policy).label]).toEqual([
+      ["release", { description: "", color: "#00AA00" }],
+      ["dev-team/qa-passed", { description: "signed off", color: "" }],
+    ]);
+  });
+
+  it("reports label names twice in a scope, with commas or slashes, and bad colors where they are", async () => {
+    const problems = await problemsOf({
+      "projects.yaml": [
+        "labels:",
+        "  - name: release",
+        "  - name: release",
+        "projects:",
+        "  - name: dev-team",
+        "    labels:",
+        "      - name: release",
+        "      - name: a,b",
+        "        color: green",
+        "",
+      ].join("\n"),
+    });
+    expect(problems).toEqual([
+      expect.stringMatching(/^projects\.yaml:8:15: projects\.0\.labels\.1\.name: "a,b" does not match/),
+      'projects.yaml:9:16: projects.0.labels.1.color: "green" does not match ^#[0-9A-Fa-f]{6}$',
+    ]);
+    expect(await problemsOf({ "projects.yaml": ["labels:", "  - name: release", "  - name: release", ""].join("\n") })).toEqual([
+      'projects.yaml:3:11: duplicate global label "release" (first declared at item 1)',
+    ]);
   });
 
   it("reports schema errors in each file with line and column", async () => {

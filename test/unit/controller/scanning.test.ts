@@ -184,6 +184,7 @@ describe("makePlan's prevention preview", () => {
     settings: { prune: false, drift: "correct", adopt: true, allowDeleteAll: false },
     registries: [],
     users: [],
+    labels: [],
     projects: [project],
     memberProjects: [],
     members: [],

@@ -1,4 +1,4 @@
-import { destinationRepository, filtersSelect, parseReplicationPolicy } from "../../../registry/replication/policy";
+import { destinationRepository, filtersSelect, labelsSelect, parseReplicationPolicy } from "../../../registry/replication/policy";
 
 describe("destinationRepository (Harbor's replaceNamespace)", () => {
   it.each([
@@ -47,7 +47,7 @@ describe("parseReplicationPolicy", () => {
       destNamespace: "mirror",
       destNamespaceReplaceCount: -1,
       trigger: { type: "scheduled", cron: "0 0 */2 * * *" },
-      filters: { name: "library/**", tag: { pattern: "v*", decoration: "matches" }, resource: null },
+      filters: { name: "library/**", tag: { pattern: "v*", decoration: "matches" }, resource: null, label: null },
       override: true,
       deletion: false,
       enabled: true,
@@ -63,10 +63,34 @@ describe("parseReplicationPolicy", () => {
     ["event triggers on a pull policy", { ...pull, trigger: { type: "event_based" } }, /push-based/],
     ["spaces in alternatives", { ...pull, filters: [{ type: "name", value: "library/{a, b}" }] }, /no spaces/],
     ["a decoration on a name filter", { ...pull, filters: [{ type: "name", value: "x", decoration: "excludes" }] }, /takes no decoration/],
-    ["a label filter", { ...pull, filters: [{ type: "label", value: ["x"] }] }, /not supported/],
+    ["a label filter on a pull policy", { ...pull, filters: [{ type: "label", value: ["x"] }] }, /label filters need a push-based policy/],
+    ["a label filter without names", { name: "x", dest_registry: { id: 2 }, filters: [{ type: "label", value: "x" }] }, /list of label names/],
     ["a bad namespace", { ...pull, dest_namespace: "Upper/Case" }, /dest_namespace/],
     ["a bad replace count", { ...pull, dest_namespace_replace_count: -2 }, /replace_count/],
   ])("refuses %s", (_label, body, message) => {
     expect(() => parseReplicationPolicy(body as Record<string, unknown>)).toThrow(message);
+  });
+});
+
+describe("label filters (push-based policies)", () => {
+  const push = { name: "ship", dest_registry: { id: 2 } };
+  const parsed = (decoration?: string) =>
+    parseReplicationPolicy({ ...push, filters: [{ type: "label", value: ["release", " qa "], ...(decoration ? { decoration } : {}) }] }).filters;
+
+  it("reads Harbor's label filter: a list of names, matches by default", () => {
+    expect(parsed().label).toEqual({ names: ["release", "qa"], decoration: "matches" });
+  });
+
+  it.each([
+    ["matches: carrying all of them", undefined, ["qa", "release", "other"], true],
+    ["matches: carrying only some", undefined, ["release"], false],
+    ["excludes: carrying all of them", "excludes", ["release", "qa"], false],
+    ["excludes: carrying only some", "excludes", ["qa"], true],
+  ])("%s", (_label, decoration, carried, expected) => {
+    expect(labelsSelect(parsed(decoration), carried)).toBe(expected);
+  });
+
+  it("lets everything through without a label filter (policies stored before labels have none)", () => {
+    expect(labelsSelect({ name: null, tag: null, resource: null }, [])).toBe(true);
   });
 });

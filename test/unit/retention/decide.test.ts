@@ -5,7 +5,7 @@ const NOW = new Date("2026-11-28T12:00:00Z");
 const daysAgo = (days: number) => new Date(NOW.getTime() - days * 86_400_000);
 
 function artifact(repository: string, digest: string, tags: string[], pushedDaysAgo: number, pulledDaysAgo: number | null = null, immutable = false): Candidate {
-  return { repository, digest, tags, pushedAt: daysAgo(pushedDaysAgo), pulledAt: pulledDaysAgo === null ? null : daysAgo(pulledDaysAgo), immutable };
+  return { repository, digest, tags, labels: [], pushedAt: daysAgo(pushedDaysAgo), pulledAt: pulledDaysAgo === null ? null : daysAgo(pulledDaysAgo), immutable };
 }
 
 function rules(...specs: { template: string; n?: number; tag?: [string, string, string?]; repo?: [string, string]; disabled?: boolean }[]): RetentionRule[] {
@@ -112,5 +112,39 @@ describe("parseRetentionPolicy", () => {
       expect((error as RetentionPolicyError).conflict).toBe(true);
       expect((error as Error).message).toBe("rule 1 is conflict with rule 0");
     }
+  });
+});
+
+describe("label selectors", () => {
+  const labelled = [
+    { ...artifact("app", "l1", ["v1"], 3), labels: ["release", "qa"] },
+    { ...artifact("app", "l2", ["v2"], 2), labels: ["release"] },
+    { ...artifact("app", "l3", [], 1), labels: [] },
+  ];
+  const withSelector = (decoration: string, pattern: string) =>
+    parseRetentionPolicy({
+      scope: { level: "project", ref: 1 },
+      rules: [
+        {
+          template: "always",
+          tag_selectors: [{ kind: "doublestar", decoration: "matches", pattern: "**" }, { kind: "label", decoration, pattern }],
+          scope_selectors: { repository: [{ kind: "doublestar", decoration: "repoMatches", pattern: "**" }] },
+        },
+      ],
+    }).rules;
+
+  it("withLabels keeps artifacts carrying every listed label", () => {
+    expect(verdicts(decide(withSelector("withLabels", "release, qa"), labelled, NOW))).toEqual({ l1: "RETAIN", l2: "DEL", l3: "DEL" });
+  });
+
+  it("withoutLabels keeps artifacts carrying none of them, untagged ones included", () => {
+    expect(verdicts(decide(withSelector("withoutLabels", "qa"), labelled, NOW))).toEqual({ l1: "DEL", l2: "RETAIN", l3: "RETAIN" });
+  });
+
+  it.each([
+    ["an unknown decoration", "hasLabels", "release", /decoration must be one of withLabels, withoutLabels/],
+    ["no names", "withLabels", " , ", /must list label names/],
+  ])("refuses %s", (_label, decoration, pattern, message) => {
+    expect(() => withSelector(decoration, pattern)).toThrow(message);
   });
 });

@@ -22,6 +22,7 @@ function art(digest: string, spec: Spec = {}): Candidate {
     repository: spec.repo ?? "app",
     digest,
     tags: spec.tags ?? [],
+    labels: [],
     pushedAt: at(spec.pushedMsAgo ?? DAY),
     pulledAt: spec.pulledMsAgo === undefined ? null : at(spec.pulledMsAgo),
     immutable: spec.immutable ?? false,
