@@ -83,15 +83,17 @@ const seededParameters = (days: number): PurgeParameters => ({ audit_retention_h
  */
 export async function seedDefaultPurgeSchedule(db: Queryable, scheduler: Scheduler, days: number | undefined): Promise<void> {
   if (days === undefined) return;
-  const [marker] = await db.query<{ value: number }>("SELECT value FROM settings WHERE key = $1", [SEEDED_MARKER]);
+  // The marker lives with the other cluster-wide internal values (the `settings` table, text values).
+  const [row] = await db.query<{ value: string }>("SELECT value FROM settings WHERE key = $1", [SEEDED_MARKER]);
+  const marker = row ? { value: Number(row.value) } : undefined;
   if (marker?.value === days) return;
   const schedule = await scheduler.scheduleOf(PURGE_AUDIT_JOB, PURGE_AUDIT_VENDOR_ID);
   const untouched = marker
     ? schedule?.cron === DEFAULT_CRON && JSON.stringify(purgeParameters(schedule.params)) === JSON.stringify(seededParameters(marker.value))
     : schedule === null;
   await db.query(
-    "INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = $2, updated_at = now()",
-    [SEEDED_MARKER, JSON.stringify(days)],
+    "INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = $2",
+    [SEEDED_MARKER, String(days)],
   );
   if (untouched) await scheduler.setSchedule(PURGE_AUDIT_JOB, PURGE_AUDIT_VENDOR_ID, DEFAULT_CRON, { ...seededParameters(days) });
 }

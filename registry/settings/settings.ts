@@ -51,7 +51,7 @@ export class Settings {
     const before = await this.stored();
     for (const [key, value] of parsed) {
       await tx.query(
-        `INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = $2, updated_at = now()`,
+        `INSERT INTO configurations (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = $2, updated_at = now()`,
         [key, JSON.stringify(value)],
       );
     }
@@ -72,7 +72,7 @@ export class Settings {
   }
 
   private async load(): Promise<Partial<SettingValues>> {
-    const rows = await this.db.query<{ key: string; value: unknown }>("SELECT key, value FROM settings");
+    const rows = await this.db.query<{ key: string; value: unknown }>("SELECT key, value FROM configurations");
     const stored: Partial<Record<SettingKey, unknown>> = {};
     for (const row of rows) {
       if (!(SETTING_KEYS as readonly string[]).includes(row.key)) continue;
