@@ -66,7 +66,9 @@ export function registerSystemJobRoutes(app: FastifyInstance, job: SystemJob, de
   const parseScheduleBody = (body: Record<string, unknown>) => {
     const parameters = body.parameters ?? {};
     if (!isJsonObject(parameters)) throw new HarborError("BAD_REQUEST", "parameters must be an object");
-    return { cron: parseSchedule(body.schedule), parameters: job.parseParameters(parameters) };
+    const cron = parseSchedule(body.schedule);
+    // Removing the schedule (None) needs no parameters: there is nothing left to run with them.
+    return { cron, parameters: cron === null ? {} : job.parseParameters(parameters) };
   };
 
   app.get(job.base, async (request, reply) => {
