@@ -9,6 +9,7 @@ export const POLICY_FILES: Record<string, string> = {
   registry: "projects.yaml",
   project: "projects.yaml",
   immutability: "projects.yaml",
+  configuration: "projects.yaml",
   retention: "projects.yaml",
   replication: "projects.yaml",
   user: "members.yaml",
