@@ -14,6 +14,8 @@ export class SettingRefused extends Error {}
 export class Settings {
   private cache: { at: number; stored: Partial<SettingValues> } | null = null;
   private loading: Promise<Partial<SettingValues>> | null = null;
+  /** Bumped by forget(): a read that started before is not kept (it may predate a change that just committed). */
+  private generation = 0;
 
   constructor(
     private readonly db: Queryable,
@@ -62,16 +64,24 @@ export class Settings {
   /** Drops the cached values (after a change, which may still be committing: the next read waits for the database). */
   forget(): void {
     this.cache = null;
+    this.loading = null;
+    this.generation += 1;
   }
 
   private async stored(): Promise<Partial<SettingValues>> {
     if (this.cache && this.now() - this.cache.at < CACHE_TTL_MS) return this.cache.stored;
     // One query for all concurrent readers (read_only is asked on every write request).
-    this.loading ??= this.load().finally(() => (this.loading = null));
+    if (!this.loading) {
+      const loading = this.load().finally(() => {
+        if (this.loading === loading) this.loading = null;
+      });
+      this.loading = loading;
+    }
     return this.loading;
   }
 
   private async load(): Promise<Partial<SettingValues>> {
+    const generation = this.generation;
     const rows = await this.db.query<{ key: string; value: unknown }>("SELECT key, value FROM configurations");
     const stored: Partial<Record<SettingKey, unknown>> = {};
     for (const row of rows) {
@@ -80,8 +90,10 @@ export class Settings {
       // A row a newer version wrote in a shape this one refuses is ignored, not fatal: the default applies.
       if (!isRefusal(value)) stored[row.key as SettingKey] = value;
     }
-    this.cache = { at: this.now(), stored: stored as Partial<SettingValues> };
-    return this.cache.stored;
+    // A change was made through this node meanwhile (audit forwarding reads settings inside the change's own
+    // transaction, before its commit): answer this caller, but keep nothing that may be older than the change.
+    if (generation === this.generation) this.cache = { at: this.now(), stored: stored as Partial<SettingValues> };
+    return stored as Partial<SettingValues>;
   }
 }
 

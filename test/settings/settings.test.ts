@@ -48,3 +48,22 @@ describe.each(twoNodeSetups())("run-time settings (%s)", (_name, open) => {
     expect(parseSettingText("robot_token_duration", "soon")).toEqual({ error: expect.stringMatching(/whole number of days/) });
   });
 });
+
+describe("the settings cache", () => {
+  it("keeps nothing read before a change through this node (a read racing the change's commit)", async () => {
+    const answers: ((rows: unknown[]) => void)[] = [];
+    const db = { query: () => new Promise<unknown[]>((resolve) => answers.push(resolve)) } as never;
+    const settings = new Settings(db, {});
+    const early = settings.get("read_only");
+    settings.forget();
+    const late = settings.get("read_only");
+    expect(answers).toHaveLength(2);
+    answers[0]([]);
+    expect(await early).toBe(false);
+    answers[1]([{ key: "read_only", value: true }]);
+    expect(await late).toBe(true);
+    // The late read is the one cached: no query now.
+    expect(await settings.get("read_only")).toBe(true);
+    expect(answers).toHaveLength(2);
+  });
+});
