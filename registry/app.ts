@@ -7,6 +7,8 @@ import { registerRobotRoutes } from "./api/robots";
 import { registerQuotaRoutes } from "./api/quotas";
 import { registerImmutableRuleRoutes } from "./api/immutable-rules";
 import { registerGcRoutes } from "./api/gc";
+import { registerPurgeAuditRoutes } from "./api/purge-audit";
+import { registerPurgeAuditJob, seedDefaultPurgeSchedule } from "./audit/purge-job";
 import { registerVulnDbRoutes, VULNDB_IMPORT_ROUTE } from "./api/vulndb";
 import { registerVulnDbSync } from "./scanning/vulndb/sync";
 import { registerRetentionRoutes } from "./api/retentions";
@@ -26,7 +28,9 @@ import { limitAnonymousClients } from "./ops/anonymous-limits";
 import { loggableUrl } from "./ops/loggable-url";
 import { answerUnparsableRequest } from "./ops/unparsable-requests";
 import { refusedWriteEntry } from "./audit/refused-writes";
-import { scheduleAuditPurge } from "./audit/retention";
+import { SyslogForwarder } from "./audit/syslog-forwarder";
+import { refuseWritesWhileReadOnly } from "./ops/read-only";
+import { Settings } from "./settings/settings";
 import { registerProjectRoutes } from "./api/projects";
 import { Authorizer } from "./auth/authorizer";
 import { HarborError, codeForStatus } from "./api/errors";
@@ -60,6 +64,7 @@ import { registerArtifactRoutes } from "./api/artifacts";
 import { registerArtifactAdditionRoutes } from "./api/artifact-additions";
 import { registerArtifactCopyRoutes } from "./api/artifact-copy";
 import { registerAccessoryRoutes } from "./api/accessories";
+import { registerIconRoutes } from "./api/icons";
 import { ImageConfigs } from "./artifacts/image-config";
 import { registerScanRoutes } from "./api/scans";
 import { registerScanAllRoutes } from "./api/scan-all";
@@ -134,7 +139,7 @@ export interface AppDependencies {
     | "publicUrl" | "logLevel" | "auditRetentionDays" | "gcGraceSeconds" | "webhookRetryBaseMs" | "proxyCacheTtlSeconds" | "maxManifestReferences"
     | "bodyTimeoutSeconds" | "idleTimeoutSeconds" | "maxUploadsPerUser" | "uploadPurgeAgeSeconds" | "loginThrottle" | "trustedProxies"
     | "tokenTtlSeconds" | "anonymousLimits" | "outboundDeny" | "outboundAllow" | "webhookMaxTargets" | "projectCreationRestriction"
-    | "vulnDb" | "dataDir" | "scan" | "scannerAdapter" | "uiSession" | "mirror" | "chartLimits" | "storage" | "tlsCaFile"
+    | "vulnDb" | "dataDir" | "scan" | "scannerAdapter" | "uiSession" | "mirror" | "chartLimits" | "storage" | "tlsCaFile" | "fixedSettings"
   >;
   /** Where the mirror listener (BERTH_MIRROR_ADDR) listens, once it does: this registry's own, for the outbound guard. */
   mirrorAddress?: () => AddressInfo | string | null;
@@ -295,6 +300,8 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     publicUrl: deps.config.publicUrl,
     resolve: deps.resolve,
   });
+  // Run-time settings (/configurations): BERTH_<KEY> fixes a key, else the database holds what an admin chose.
+  const settings = new Settings(deps.sql, { ...deps.config.fixedSettings, project_creation_restriction: deps.config.projectCreationRestriction });
   const webhookPolicies = new WebhookPolicies(deps.sql, deps.secrets);
   const outbox = new WebhookOutbox(deps.sql, webhookPolicies, {
     ...DEFAULT_OUTBOX_OPTIONS,
@@ -378,7 +385,11 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   app.addHook("onClose", () => pullStats.flush());
   const audit = new AuditLog(deps.sql, (error) => app.log.error({ err: error }, "writing pull audit records failed"));
   app.addHook("onClose", () => audit.flush());
-  scheduleAuditPurge(app, audit, deps.config.auditRetentionDays);
+  const forwarder = new SyslogForwarder(() => settings.get("audit_log_forward_endpoint"), guard, (error, endpoint) =>
+    app.log.warn({ err: error, endpoint }, "forwarding audit records failed (audit_log_forward_endpoint)"),
+  );
+  audit.forwardTo((records) => void forwarder.forward(records));
+  app.addHook("onClose", async () => forwarder.close());
   const registries = new RegistryStore(deps.sql, guard, deps.secrets);
   const proxy = new ProxyCache(metadata, deps.store, uploads, registries, {
     ttlMs: deps.config.proxyCacheTtlSeconds * 1000,
@@ -468,6 +479,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   });
   limitMirrorRequests(app, { projects });
   limitAnonymousClients(app, deps.config.anonymousLimits, isAnonymous);
+  refuseWritesWhileReadOnly(app, settings);
 
   // A graceful stop waits for every connection to end: without this, a keep-alive client (docker, skopeo) whose
   // request finished during the stop would hold the process for the whole keep-alive timeout (72 s in fastify).
@@ -518,18 +530,18 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   await app.register(async (v2) => registerDistributionRoutes(v2, ctx));
   const apiDeps = { sql: deps.sql, audit, projects, members, authorizer };
   const labels = new Labels(deps.sql);
-  const creationRule = new ProjectCreationRule(deps.sql, deps.config.projectCreationRestriction, deps.embeddedController ?? false);
+  const creationRule = new ProjectCreationRule(deps.sql, settings, deps.embeddedController ?? false);
   const gitops = new GitOpsStatus(deps.sql);
-  registerProjectRoutes(app, { ...apiDeps, creationRule, allowlists, gitops });
+  registerProjectRoutes(app, { ...apiDeps, creationRule, allowlists, gitops, settings });
   registerGitOpsRoutes(app, { ...apiDeps, gitops });
-  registerConfigurationRoutes(app, { creationRule, publicUrl: deps.config.publicUrl, hasCaRoot: deps.config.tlsCaFile !== undefined });
+  registerConfigurationRoutes(app, { ...apiDeps, settings, creationRule, publicUrl: deps.config.publicUrl, hasCaRoot: deps.config.tlsCaFile !== undefined });
   registerLoginRoutes(app, { authenticator, sessions: uiSessions, maxSeconds: deps.config.uiSession.maxSeconds, publicUrl: deps.config.publicUrl });
   registerUiRoutes(app, await loadUiBundle(deps.uiDir ?? defaultUiDir()));
   registerMemberRoutes(app, apiDeps);
   registerAuditRoutes(app, apiDeps);
   registerTokenRoutes(app, { ...apiDeps, tokens });
   registerUserRoutes(app, { ...apiDeps, users: new UserStore(deps.sql), authenticator, creationRule });
-  registerRobotRoutes(app, { ...apiDeps, robots, authenticator });
+  registerRobotRoutes(app, { ...apiDeps, robots, authenticator, settings });
   registerQuotaRoutes(app, { quotas, audit });
   registerImmutableRuleRoutes(app, { ...apiDeps, immutableRules });
   const gc = new GarbageCollector(deps.sql, deps.store, metadata, deps.config.uploadPurgeAgeSeconds * 1000);
@@ -542,6 +554,9 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   purgeTimer.unref();
   app.addHook("onClose", async () => clearInterval(purgeTimer));
   registerGcRoutes(app, { scheduler, audit });
+  registerPurgeAuditJob(scheduler, deps.sql);
+  registerPurgeAuditRoutes(app, { scheduler, audit });
+  app.addHook("onReady", () => seedDefaultPurgeSchedule(deps.sql, scheduler, deps.config.auditRetentionDays));
   const vulnDbSpool = path.join(deps.config.dataDir, "tmp", "vulndb");
   const scheduleVulnDbSync = registerVulnDbSync(scheduler, { vulndb: vulnDb, guard, config: deps.config.vulnDb, schedule: deps.config.vulnDb.schedule, spoolDir: vulnDbSpool });
   app.addHook("onReady", scheduleVulnDbSync);
@@ -582,6 +597,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   registerArtifactLabelRoutes(app, { ...apiDeps, artifacts, metadata, labels });
   registerSearchRoutes(app, { ...apiDeps, overview: new ProjectOverview(deps.sql, projects), gitops });
   registerSystemStatusRoutes(app, { volumePath: deps.config.storage.kind === "fs" ? deps.config.dataDir : null, caFile: deps.config.tlsCaFile });
+  registerIconRoutes(app);
   registerScanRoutes(app, { ...apiDeps, artifacts, metadata, scans, allowlists });
   registerScannerRoutes(app, { ...apiDeps, scans, registrations: scannerRegistrations, directory: scannerDirectory });
   registerScannerAdapterRoutes(app, { scans: adapterScans, scanner: embeddedScanner.info, apiKey: deps.config.scannerAdapter.apiKey, refreshAfterSeconds: 1 });

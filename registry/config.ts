@@ -7,6 +7,7 @@ import { DEFAULT_TOKEN_TTL_SECONDS } from "./auth/token-service";
 import { DEFAULT_ANONYMOUS_LIMITS, type AnonymousLimits } from "./ops/anonymous-limits";
 import { CertificatePairError, readCertificatePairSync, type CertificateFiles } from "./tls/certificate-pair";
 import { parseVulnDbConfig, type VulnDbConfig } from "./scanning/vulndb/config";
+import { isRefusal, parseSettingText, SETTING_KEYS, type SettingValues } from "./settings/definitions";
 
 /** Everything Berth reads from its environment, validated once at start. */
 export interface Config {
@@ -82,6 +83,8 @@ export interface Config {
   projectCreationRestriction?: ProjectCreationRestriction;
   /** The vulnerability database: its mirror sync and import limits (BERTH_VULNDB_*). */
   vulnDb: VulnDbConfig;
+  /** Run-time settings fixed by their BERTH_<KEY> variable (then not editable through /configurations). */
+  fixedSettings: Partial<SettingValues>;
   /** Web UI sessions: unused this long, or this old, a session is over (BERTH_UI_SESSION_*). */
   uiSession: { idleSeconds: number; maxSeconds: number };
   /** The registry mirror (BERTH_MIRROR_*): upstream names served from one proxy-cache project; unset when off. */
@@ -305,6 +308,20 @@ function parseProjectCreationRestriction(value: string | undefined): ProjectCrea
   return value;
 }
 
+/** BERTH_<KEY> for each run-time setting (project_creation_restriction has its own field, read above). */
+function parseFixedSettings(env: Env): Partial<SettingValues> {
+  const fixed: Partial<Record<string, unknown>> = {};
+  for (const key of SETTING_KEYS) {
+    const variable = `BERTH_${key.toUpperCase()}`;
+    const text = env[variable];
+    if (key === "project_creation_restriction" || text === undefined || text === "") continue;
+    const value = parseSettingText(key, text);
+    if (isRefusal(value)) throw new ConfigError(variable, value.error);
+    fixed[key] = value;
+  }
+  return fixed as Partial<SettingValues>;
+}
+
 function parseLoginThrottle(env: Env): LoginThrottleLimits {
   const defaults = DEFAULT_LOGIN_THROTTLE_LIMITS;
   const seconds = (name: string, fallbackMs: number) => (parseWholeNumber(name, "seconds", env[name], 1) ?? fallbackMs / 1000) * 1000;
@@ -433,6 +450,7 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     webhookMaxTargets: parseWholeNumber("BERTH_WEBHOOK_MAX_TARGETS", "targets", env.BERTH_WEBHOOK_MAX_TARGETS, 1) ?? 10,
     projectCreationRestriction: parseProjectCreationRestriction(env.BERTH_PROJECT_CREATION_RESTRICTION),
     vulnDb: parseVulnDbConfig(env),
+    fixedSettings: parseFixedSettings(env),
     uiSession: parseUiSession(env),
     scan: {
       workers: parseWholeNumber("BERTH_SCAN_WORKERS", "scans", env.BERTH_SCAN_WORKERS, 0) ?? 1,

@@ -193,7 +193,12 @@ async function applyReplication(change: Change, ctx: ApplyContext): Promise<void
   else await ctx.client.put(`/replication/policies/${ctx.ids.get("replication", change.key)}`, body);
 }
 
+async function applyConfiguration(change: Change, ctx: ApplyContext): Promise<void> {
+  await ctx.client.put("/configurations", { [change.key]: (change.desired as Fields).value });
+}
+
 const EXECUTORS: Record<Kind, (change: Change, ctx: ApplyContext) => Promise<void>> = {
+  configuration: applyConfiguration,
   registry: applyRegistry,
   user: applyUser,
   project: applyProject,

@@ -46,7 +46,8 @@ export function diff(desired: State, live: LiveState, deletable: { kind: Kind; k
       const current = live[kind].get(key);
       const differing = fieldChanges(fields, current?.fields);
       if (!current) changes.push({ kind, key, action: "create", fields: differing, desired: fields });
-      else if (managed !== null && !managed.has(`${kind}:${key}`)) changes.push({ kind, key, action: "adopt", fields: differing, desired: fields });
+      // A setting always exists and nobody "created" it: managing it is just changing it.
+      else if (managed !== null && !managed.has(`${kind}:${key}`) && kind !== "configuration") changes.push({ kind, key, action: "adopt", fields: differing, desired: fields });
       else if (differing.length > 0) changes.push({ kind, key, action: "update", fields: differing, desired: fields });
     }
   }

@@ -48,6 +48,12 @@ export function summarize(changes: Change[]): PlanSummary {
 function markBlocked(changes: Change[], policy: Policy, live: LiveState, controllerUser: string): void {
   const users = new Set([...live.user.keys(), ...policy.users.map((u) => u.username)]);
   for (const change of changes) {
+    if (change.kind === "configuration" && change.action === "create") {
+      change.blocked = `the registry has no setting ${change.key} (an older Berth?)`;
+    }
+    if (change.kind === "configuration" && live.configuration.get(change.key)?.ref.editable === false) {
+      change.blocked = `the registry fixes ${change.key} with its BERTH_${change.key.toUpperCase()} variable; change it there or leave it out of the files`;
+    }
     if (change.action === "adopt" && !policy.settings.adopt) {
       change.blocked = "it exists but the controller did not create it; set controller.adopt: true in projects.yaml to take it over";
     }

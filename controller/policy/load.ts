@@ -7,7 +7,7 @@ import projectsSchema from "../../policies/schemas/projects.schema.json";
 import membersSchema from "../../policies/schemas/members.schema.json";
 import { harborCronProblem } from "../../registry/scheduler/cron";
 import { compileGlob } from "../../registry/policy/doublestar";
-import { labelKey, parseSize, rfc3339Seconds, type DesiredLabel, type DesiredMember, type DesiredProject, type Policy, type Replication, type RoleName, type SecretReference } from "./model";
+import { labelKey, parseSize, rfc3339Seconds, type DesiredConfiguration, type DesiredLabel, type DesiredMember, type DesiredProject, type Policy, type Replication, type RoleName, type SecretReference } from "./model";
 
 /** A position in a policy file (1-based). */
 export interface Position {
@@ -346,6 +346,18 @@ function secretReferences(
  * reported with its file, line and column; any problem means no policy (nothing is applied from a broken repo). A
  * directory that does not exist, or holds neither file, is a problem too.
  */
+/** The `configuration:` section (already schema-checked): sizes in bytes, the rest as written. */
+function configurationOf(source: SourceFile, raw: Raw): DesiredConfiguration {
+  const configuration: DesiredConfiguration = { ...((raw.configuration ?? {}) as DesiredConfiguration) };
+  if (configuration.storage_per_project !== undefined) {
+    const bytes = parseSize(configuration.storage_per_project);
+    if (bytes === null || bytes === 0 || bytes > MAX_STORAGE_LIMIT) {
+      source.report(["configuration", "storage_per_project"], `storage_per_project ${JSON.stringify(configuration.storage_per_project)} must be -1/unlimited or a size up to 1024TiB`);
+    } else configuration.storage_per_project = bytes;
+  }
+  return configuration;
+}
+
 export async function loadPolicy(dir: string): Promise<Policy> {
   const notRepository = await repositoryProblem(dir);
   if (notRepository) throw new PolicyError([notRepository]);
@@ -396,11 +408,13 @@ export async function loadPolicy(dir: string): Promise<Policy> {
   });
   checkUnique(membersFile, robots, (r) => `${r.project}+${r.name}`, (i) => ["robots", i, "name"], "robot");
 
+  const configuration = configurationOf(projectsFile, rawProjects);
   const problems = [...projectsFile.problems, ...membersFile.problems];
   if (problems.length > 0) throw new PolicyError(sortProblems(problems));
   const controller = (rawProjects.controller ?? {}) as Raw;
   return {
     settings: { prune: controller.prune ?? false, drift: controller.drift ?? "correct", adopt: controller.adopt ?? false, allowDeleteAll: controller.allowDeleteAll ?? false },
+    configuration,
     registries,
     users,
     projects,

@@ -141,8 +141,12 @@ export interface SecretReference {
   col: number;
 }
 
+/** Harbor's /configurations keys the files manage (absent ones are not), values as the API takes them. */
+export type DesiredConfiguration = Record<string, string | number>;
+
 export interface Policy {
   settings: Settings;
+  configuration: DesiredConfiguration;
   registries: DesiredRegistry[];
   users: DesiredUser[];
   projects: DesiredProject[];

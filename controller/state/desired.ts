@@ -21,6 +21,7 @@ export function vulnerabilityFields(p: Pick<DesiredProject, "autoScan" | "preven
 /** The desired state as comparable fields per object. Secrets are references and never compared (write-only). */
 export function desiredState(policy: Policy): State {
   const state = emptyState<Fields>();
+  for (const [key, value] of Object.entries(policy.configuration)) state.configuration.set(key, { value });
   for (const r of policy.registries) state.registry.set(r.name, { type: r.type, url: r.url, description: r.description, insecure: r.insecure, accessKey: r.accessKey });
   for (const u of policy.users) state.user.set(u.username, { email: u.email, realname: u.realname, admin: u.admin });
   for (const p of policy.projects) {

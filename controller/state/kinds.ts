@@ -2,7 +2,7 @@
  * The kinds of object the controller manages, in the order a plan creates them (deletions run in reverse): a kind
  * may refer to the kinds before it (members to users and projects, replication to registries), never after.
  */
-export const KINDS = ["registry", "user", "project", "label", "member", "robot", "immutability", "retention", "replication"] as const;
+export const KINDS = ["configuration", "registry", "user", "project", "label", "member", "robot", "immutability", "retention", "replication"] as const;
 export type Kind = (typeof KINDS)[number];
 
 /** Comparable fields of one object: plain JSON, shown before → after in plans. */

@@ -77,6 +77,15 @@ const each = <T>(items: T[], work: (item: T) => Promise<void>) => Promise.all(it
 export async function readLiveState(client: ApiClient, policy: Policy, inventory: InventoryItem[] = []): Promise<LiveState> {
   const live = emptyState<LiveObject>();
 
+  // Only the declared keys: the registry's other settings are not the files' business.
+  if (Object.keys(policy.configuration).length > 0) {
+    const configuration = (await client.get<Record<string, { value: unknown; editable: boolean }>>("/configurations")) ?? {};
+    for (const key of Object.keys(policy.configuration)) {
+      const current = configuration[key];
+      if (current) live.configuration.set(key, { fields: { value: current.value }, ref: { editable: current.editable } });
+    }
+  }
+
   const registries = await client.list<{ id: number; name: string; type: string; url: string; description: string; insecure: boolean; credential: { access_key: string } }>("/registries");
   for (const r of registries) {
     live.registry.set(r.name, { fields: { type: r.type, url: r.url, description: r.description, insecure: r.insecure, accessKey: r.credential.access_key }, ref: { id: r.id } });

@@ -1,3 +1,4 @@
+import { iconOf } from "../artifacts/icons";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import type { ArtifactRow, ArtifactStore, Page, RepositoryRow } from "../artifacts/artifact-store";
 import { actorOf, type AuditEntry, type AuditLog } from "../audit/audit-log";
@@ -131,6 +132,7 @@ export function registerArtifactRoutes(app: FastifyInstance, deps: ArtifactRoute
       media_type: row.media_type,
       manifest_media_type: row.media_type,
       artifact_type: row.artifact_type ?? "",
+      icon: iconOf(artifactKind(row), row.artifact_type),
       size: row.size,
       push_time: row.push_time,
       pull_time: row.pull_time,

@@ -2,7 +2,8 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import type { Queryable } from "../db/sql";
 import { canSystem } from "../auth/rbac";
 import { paging, queryString, setPageHeaders } from "./params";
-import { deny, projectFor, type ProjectAccessDeps } from "./project-access";
+import { deny, projectFor, requireSystem, type ProjectAccessDeps } from "./project-access";
+import { AUDIT_EVENT_TYPES } from "../audit/purge-job";
 import { systemTarget } from "../auth/refusal";
 import { parseQuery, whereClause, type RangeKinds } from "./query";
 
@@ -59,9 +60,18 @@ async function list(db: Queryable, request: FastifyRequest, reply: FastifyReply,
   return rows.map(toApi);
 }
 
-/** GET /audit-logs (all for sysadmins; a user's projects where they hold log:list) and GET /projects/{p}/logs. */
+/**
+ * GET /audit-logs (all for sysadmins; a user's projects where they hold log:list) and GET /projects/{p}/logs, each
+ * also under Harbor 2.13's name (/auditlog-exts, /projects/{p}/auditlog-exts: the records already have the
+ * AuditLogExt shape), and GET /auditlog-exts/events, the event types (what purgeaudit's include_event_types names).
+ */
 export function registerAuditRoutes(app: FastifyInstance, deps: ProjectAccessDeps & { sql: Queryable }): void {
-  app.get("/api/v2.0/audit-logs", async (request, reply) => {
+  app.get("/api/v2.0/auditlog-exts/events", async (request) => {
+    requireSystem(request.principal, "audit-log", "list");
+    return AUDIT_EVENT_TYPES.map((eventType) => ({ event_type: eventType }));
+  });
+
+  const allLogs = async (request: FastifyRequest, reply: FastifyReply) => {
     const principal = request.principal;
     if (principal.kind === "anonymous") deny(principal, "list", systemTarget("audit-log"));
     if (canSystem(principal, "audit-log", "list")) return list(deps.sql, request, reply, { sql: "TRUE", params: [] });
@@ -77,10 +87,14 @@ export function registerAuditRoutes(app: FastifyInstance, deps: ProjectAccessDep
       if (project && (await deps.authorizer.allows(principal, project, "log", "list"))) projectIds.push(projectId);
     }
     return list(deps.sql, request, reply, { sql: "project_id = ANY($1::int[])", params: [projectIds] });
-  });
+  };
+  app.get("/api/v2.0/audit-logs", allLogs);
+  app.get("/api/v2.0/auditlog-exts", allLogs);
 
-  app.get<{ Params: { nameOrId: string } }>("/api/v2.0/projects/:nameOrId/logs", async (request, reply) => {
+  const projectLogs = async (request: FastifyRequest<{ Params: { nameOrId: string } }>, reply: FastifyReply) => {
     const project = await projectFor(deps, request, request.params.nameOrId, "log", "list");
     return list(deps.sql, request, reply, { sql: "project_id = $1", params: [project.id] });
-  });
+  };
+  app.get("/api/v2.0/projects/:nameOrId/logs", projectLogs);
+  app.get("/api/v2.0/projects/:nameOrId/auditlog-exts", projectLogs);
 }

@@ -16,6 +16,7 @@ import {
   type ProjectSortKey,
 } from "../projects/projects";
 import { MAX_STORAGE_LIMIT, UNLIMITED } from "../quotas/quotas";
+import type { Settings } from "../settings/settings";
 import { HarborError } from "./errors";
 import { jsonObjectBody, paging, queryString, setPageHeaders } from "./params";
 import { deny, projectFor, requireSystem, type ProjectAccessDeps } from "./project-access";
@@ -85,11 +86,15 @@ async function ownerFor(principal: Principal, tx: Queryable): Promise<number | n
   return first?.id ?? null;
 }
 
-/** ProjectReq.storage_limit on create. Harbor uses the default (unlimited) for 0, absent, or a caller who may not choose. */
-function storageLimitOf(value: unknown, principal: Principal): number {
-  if (value === undefined || value === null) return UNLIMITED;
+/**
+ * ProjectReq.storage_limit on create. Harbor uses the default (storage_per_project, unlimited unless set) for 0,
+ * absent, or a caller who may not choose.
+ */
+function storageLimitOf(value: unknown, principal: Principal, fallback: number): number {
+  if (value === undefined || value === null) return fallback;
   if (typeof value !== "number" || !Number.isSafeInteger(value)) throw new HarborError("BAD_REQUEST", "storage_limit must be an integer number of bytes");
-  const limit = value === 0 || !canChooseProjectQuota(principal) ? UNLIMITED : value;
+  if (value === 0 || !canChooseProjectQuota(principal)) return fallback;
+  const limit = value;
   if (limit !== UNLIMITED && (limit < 1 || limit > MAX_STORAGE_LIMIT)) {
     throw new HarborError("BAD_REQUEST", `storage_limit must be -1 (unlimited) or between 1 and ${MAX_STORAGE_LIMIT} bytes, got ${value}`);
   }
@@ -185,7 +190,7 @@ function allowlistOf(value: unknown): CveAllowlist | null {
   return list;
 }
 
-export function registerProjectRoutes(app: FastifyInstance, deps: ProjectRouteDeps & { creationRule: ProjectCreationRule; allowlists: CveAllowlists; gitops: GitOpsStatus }): void {
+export function registerProjectRoutes(app: FastifyInstance, deps: ProjectRouteDeps & { creationRule: ProjectCreationRule; allowlists: CveAllowlists; gitops: GitOpsStatus; settings: Settings }): void {
   const { projects, members } = deps;
   app.post("/api/v2.0/projects", async (request, reply) => {
     if (!canCreateProject(request.principal, await deps.creationRule.current())) deny(request.principal, "create", systemTarget("project"));
@@ -197,7 +202,7 @@ export function registerProjectRoutes(app: FastifyInstance, deps: ProjectRouteDe
     }
     const metadata = normalizeMetadata(body.metadata, body.public);
     const allowlist = allowlistOf(body.cve_allowlist);
-    const storageLimit = storageLimitOf(body.storage_limit, request.principal);
+    const storageLimit = storageLimitOf(body.storage_limit, request.principal, await deps.settings.get("storage_per_project"));
     const registryId = await proxiedRegistryOf(deps.sql, body.registry_id, request.principal);
     // The creator administers the new project (Harbor); both rows or neither.
     const id = await deps.sql.transaction(async (tx) => {

@@ -178,4 +178,15 @@ export function registerRegistryRoutes(app: FastifyInstance, deps: RegistryRoute
     requireRegistry(request, "read");
     return REGISTRY_TYPES;
   });
+
+  // Harbor's RegistryProviderInfo per type: what the endpoint and credential fields of a registry form take. Every
+  // Berth type takes a free URL and a plain username/password (Harbor's "standard" patterns).
+  app.get("/api/v2.0/replication/adapterinfos", async (request) => {
+    requireRegistry(request, "read");
+    const info = {
+      endpoint_pattern: { endpoint_type: "EndpointPatternTypeStandard", endpoints: [] },
+      credential_pattern: { access_key_type: "AccessKeyTypeStandard", access_key_data: "", access_secret_type: "AccessSecretTypeStandard", access_secret_data: "" },
+    };
+    return Object.fromEntries(REGISTRY_TYPES.map((type) => [type, info]));
+  });
 }

@@ -9,6 +9,8 @@ import { grantableCatalogue, isGrantable } from "../auth/robot-catalogue";
 import type { Queryable, Sql } from "../db/sql";
 import { isValidProjectName, type ProjectRef } from "../projects/projects";
 import { ROBOT_PREFIX, type RobotChange, type RobotLevel, type RobotPermission, type RobotRow, type RobotStore } from "../robots/store";
+import { MAX_DURATION_DAYS } from "../settings/definitions";
+import type { Settings } from "../settings/settings";
 import { passwordProblem } from "../users/password-policy";
 import { HarborError } from "./errors";
 import { isJsonObject, jsonObjectBody, paging, queryString, setPageHeaders } from "./params";
@@ -20,14 +22,13 @@ export interface RobotRouteDeps extends ProjectAccessDeps {
   sql: Sql;
   audit: AuditLog;
   robots: RobotStore;
+  /** robot_token_duration: the lifetime of a robot created without a duration. */
+  settings: Settings;
   authenticator: Authenticator;
 }
 
 // Harbor's robot name rule: no "+" or "$", which the full name uses as separators.
 const ROBOT_NAME = /^[a-z0-9]+(?:[._-][a-z0-9]+)*$/;
-// Harbor's robot_token_duration default, used when a create names no duration.
-const DEFAULT_DURATION_DAYS = 30;
-const MAX_DURATION_DAYS = 2 ** 31 - 1;
 const SECRET_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
 
 /** A random 32-character secret that meets the password policy (robots' secrets follow it, as in Harbor). */
@@ -206,7 +207,7 @@ export function registerRobotRoutes(app: FastifyInstance, deps: RobotRouteDeps):
     }
     const description = optionalString(body.description, "description") ?? "";
     const disabled = optionalBoolean(body.disable, "disable") ?? false;
-    const duration = body.duration === undefined || body.duration === null ? DEFAULT_DURATION_DAYS : parseDuration(body.duration);
+    const duration = body.duration === undefined || body.duration === null ? await deps.settings.get("robot_token_duration") : parseDuration(body.duration);
     const permissions = await parsePermissions(principal, body.permissions, level, "create");
     const project = level === "project" ? permissions[0].project : null;
     await authorizeRobot(principal, level, project, permissions[0].namespace, "create");

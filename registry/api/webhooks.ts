@@ -10,7 +10,7 @@ import { checkTargets, parsePolicy, PolicyError, type WebhookPolicies, type Webh
 import type { OutboundGuard } from "../outbound/address-guard";
 import type { ProjectRow } from "../projects/projects";
 import { HarborError } from "./errors";
-import { jsonObjectBody, paging, setPageHeaders } from "./params";
+import { jsonObjectBody, paging, queryString, setPageHeaders } from "./params";
 import { projectFor, type ProjectAccessDeps } from "./project-access";
 
 export interface WebhookRouteDeps extends ProjectAccessDeps {
@@ -110,10 +110,10 @@ export function registerWebhookRoutes(app: FastifyInstance, deps: WebhookRouteDe
   const project = (request: FastifyRequest<{ Params: ProjectParams }>, action: ActionName) =>
     projectFor(deps, request, request.params.nameOrId, "notification-policy", action);
 
-  const policyFor = async (request: FastifyRequest<{ Params: PolicyParams }>, action: ActionName) => {
+  const policyFor = async (request: FastifyRequest<{ Params: ProjectParams }>, action: ActionName, id = (request.params as PolicyParams).id) => {
     const target = await project(request, action);
-    const policy = await policies.get(target.id, numericParam(request.params.id, "policy id"));
-    if (!policy) throw new HarborError("NOT_FOUND", `webhook policy ${request.params.id} not found`);
+    const policy = await policies.get(target.id, numericParam(id, "policy id"));
+    if (!policy) throw new HarborError("NOT_FOUND", `webhook policy ${id} not found`);
     return { target, policy };
   };
 
@@ -164,6 +164,31 @@ export function registerWebhookRoutes(app: FastifyInstance, deps: WebhookRouteDe
     const { target, policy } = await policyFor(request, "delete");
     await audited(request, target, "delete", policy.name, (tx) => policies.delete(target.id, policy.id, tx));
     return reply.code(200).send();
+  });
+
+  // Harbor's older (deprecated, still used) views: when each policy last fired per event type, and its jobs.
+  app.get<{ Params: ProjectParams }>(`${base}/lasttrigger`, async (request) => {
+    const target = await project(request, "read");
+    return outbox.lastTriggers(target.id);
+  });
+
+  app.get<{ Params: ProjectParams }>(`${base}/jobs`, async (request, reply) => {
+    const policyId = queryString(request.query, "policy_id");
+    if (policyId === undefined) throw new HarborError("BAD_REQUEST", "policy_id is required");
+    const { policy } = await policyFor(request, "list", policyId);
+    const page = paging(request.query as Record<string, unknown>);
+    const { rows, total } = await outbox.deliveries(policy.id, page.pageSize, (page.page - 1) * page.pageSize);
+    setPageHeaders(request, reply, page, total);
+    return rows.map((delivery) => ({
+      id: delivery.id,
+      policy_id: delivery.policy_id,
+      event_type: delivery.event_type,
+      notify_type: "http",
+      status: delivery.status,
+      job_detail: outcome(delivery.last_error, delivery.last_answer, request.principal),
+      creation_time: delivery.created_at,
+      update_time: delivery.finished_at ?? delivery.created_at,
+    }));
   });
 
   app.get<{ Params: PolicyParams }>(`${base}/policies/:id/executions`, async (request, reply) => {

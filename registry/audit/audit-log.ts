@@ -1,9 +1,16 @@
 import type { FastifyRequest } from "fastify";
 import { principalName } from "../auth/principal";
 import type { Queryable, Sql } from "../db/sql";
+import type { ForwardedRecord } from "./syslog-forwarder";
 
-export type AuditOperation = "create" | "update" | "delete" | "pull";
-export type AuditResourceType = "artifact" | "tag" | "blob" | "project" | "member" | "user" | "robot" | "immutable-tag-rule" | "gc" | "webhook-policy" | "repository" | "retention-policy" | "registry" | "replication-policy" | "controller-source" | "vulnerability-database" | "scan" | "cve-allowlist" | "export-cve" | "scanner" | "label";
+export const AUDIT_OPERATIONS = ["create", "update", "delete", "pull"] as const;
+export type AuditOperation = (typeof AUDIT_OPERATIONS)[number];
+export const AUDIT_RESOURCE_TYPES = [
+  "artifact", "tag", "blob", "project", "member", "user", "robot", "immutable-tag-rule", "gc", "webhook-policy", "repository", "retention-policy",
+  "registry", "replication-policy", "controller-source", "vulnerability-database", "scan", "cve-allowlist", "export-cve", "scanner",
+  "configuration", "purge-audit", "label",
+] as const;
+export type AuditResourceType = (typeof AUDIT_RESOURCE_TYPES)[number];
 
 export interface AuditEntry {
   projectId: number | null;
@@ -59,7 +66,24 @@ function values(entry: AuditEntry, actor: AuditActor): unknown[] {
 const FLUSH_INTERVAL_MS = 1000;
 const PULL_BATCH_MAX = 500;
 
+function forwarded(row: unknown[]): ForwardedRecord {
+  const [projectId, operation, resourceType, resource, description, result, username, clientIp] = row;
+  return {
+    username: username as string,
+    operation: operation as string,
+    resource_type: resourceType as string,
+    resource: resource as string,
+    operation_description: description as string,
+    operation_result: result as boolean,
+    client_ip: clientIp as string,
+    project_id: projectId as number | null,
+    op_time: new Date().toISOString(),
+  };
+}
+
 export class AuditLog {
+  /** Where written records are also sent (audit_log_forward_endpoint); best effort, after the database write. */
+  private forward: ((records: ForwardedRecord[]) => void) | null = null;
   private pending = new Map<string, { entry: AuditEntry; actor: AuditActor; count: number }>();
   private timer: NodeJS.Timeout | null = null;
   private flushing: Promise<void> = Promise.resolve();
@@ -71,7 +95,15 @@ export class AuditLog {
 
   /** Writes a record inside the caller's transaction, so the change and its record commit (or not) together. */
   async record(tx: Queryable, entry: AuditEntry, actor: AuditActor): Promise<void> {
-    await tx.query(`${INSERT} VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`, values(entry, actor));
+    const row = values(entry, actor);
+    await tx.query(`${INSERT} VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`, row);
+    // Sent once written in the change's transaction: a change rolled back after its record is rare (the record
+    // comes last) and a forwarded line then names an attempt, which an audit trail may well show.
+    this.forward?.([forwarded(row)]);
+  }
+
+  forwardTo(sink: (records: ForwardedRecord[]) => void): void {
+    this.forward = sink;
   }
 
   /**
@@ -111,14 +143,8 @@ export class AuditLog {
     if (batch.length === 0) return this.flushing;
     this.flushing = this.flushing.then(async () => {
       const placeholders = batch.map((_, row) => `(${Array.from({ length: 9 }, (_, col) => `$${row * 9 + col + 1}`).join(", ")})`);
-      await this.sql.query(`${INSERT} VALUES ${placeholders.join(", ")}`, batch.flat()).catch(this.onError);
+      await this.sql.query(`${INSERT} VALUES ${placeholders.join(", ")}`, batch.flat()).then(() => this.forward?.(batch.map(forwarded)), this.onError);
     });
     return this.flushing;
-  }
-
-  /** Deletes records older than `days`; returns how many. */
-  async purgeOlderThan(days: number): Promise<number> {
-    const rows = await this.sql.query("DELETE FROM audit_logs WHERE op_time < now() - make_interval(days => $1) RETURNING id", [days]);
-    return rows.length;
   }
 }

@@ -8,7 +8,9 @@ import { describeSource, managingSource } from "./ownership";
 export const POLICY_FILES: Record<string, string> = {
   registry: "projects.yaml",
   project: "projects.yaml",
+  label: "projects.yaml",
   immutability: "projects.yaml",
+  configuration: "projects.yaml",
   retention: "projects.yaml",
   replication: "projects.yaml",
   user: "members.yaml",

@@ -219,6 +219,20 @@ export class WebhookOutbox implements EventPublisher {
     return { rows, total };
   }
 
+  /**
+   * Harbor's WebhookLastTrigger: for each policy of the project and each event type it subscribes to, when an event
+   * of that type last became a delivery (null: never).
+   */
+  lastTriggers(projectId: number): Promise<{ policy_name: string; event_type: string; enabled: boolean; creation_time: Date; last_trigger_time: Date | null }[]> {
+    return this.db.query(
+      `SELECT p.name AS policy_name, t.event_type, p.enabled, p.created_at AS creation_time,
+              (SELECT max(d.created_at) FROM webhook_deliveries d WHERE d.policy_id = p.id AND d.event_type = t.event_type) AS last_trigger_time
+         FROM webhook_policies p CROSS JOIN LATERAL jsonb_array_elements_text(p.event_types) AS t(event_type)
+        WHERE p.project_id = $1 ORDER BY p.name, t.event_type`,
+      [projectId],
+    );
+  }
+
   async delivery(policyId: number, id: number): Promise<DeliveryRow | null> {
     const [row] = await this.db.query<DeliveryRow>(
       `SELECT id, policy_id, event_type, status, attempts, last_error, last_answer, created_at, finished_at, target->>'address' AS address

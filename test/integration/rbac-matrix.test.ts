@@ -553,6 +553,64 @@ const ACTIONS: Action[] = [
       return (await client.fetch(`${artifact}/labels/${id}`, { method: "DELETE" })).status;
     },
   },
+  // Issue 18: run-time configuration, audit purge, webhook history views and Harbor's small catalogues.
+  {
+    name: "change the configuration (/api)",
+    allowed: both(["sysadmin"]),
+    ok: 200,
+    run: async (client) => (await client.fetch("/api/v2.0/configurations", { method: "PUT", headers: JSON_HEADERS, body: '{"storage_per_project":-1}' })).status,
+  },
+  {
+    name: "read audit purge runs and schedule (/api)",
+    allowed: both(["sysadmin"]),
+    ok: 200,
+    run: async (client) => sameStatus(client, ["/api/v2.0/system/purgeaudit", "/api/v2.0/system/purgeaudit/schedule", "/api/v2.0/auditlog-exts/events"]),
+  },
+  {
+    name: "set the audit purge schedule (/api)",
+    allowed: both(["sysadmin"]),
+    ok: 200,
+    run: async (client) => (await client.fetch("/api/v2.0/system/purgeaudit/schedule", { method: "PUT", headers: JSON_HEADERS, body: '{"schedule":{"type":"None"}}' })).status,
+  },
+  {
+    name: "list audit records under Harbor 2.13's name (/api; none visible: empty)",
+    allowed: both(["sysadmin", "outsider", ...MEMBERS, ...ROBOTS]),
+    ok: 200,
+    run: async (client) => (await client.fetch("/api/v2.0/auditlog-exts")).status,
+  },
+  {
+    name: "read the project's audit log under Harbor 2.13's name (/api)",
+    allowed: both(["sysadmin", "projectAdmin"]),
+    ok: 200,
+    run: async (client, project) => (await client.fetch(`/api/v2.0/projects/${project}/auditlog-exts`)).status,
+  },
+  {
+    name: "read webhook last triggers (/api)",
+    allowed: both(["sysadmin", "projectAdmin", "maintainer"]),
+    ok: 200,
+    run: async (client, project) => (await client.fetch(`/api/v2.0/projects/${project}/webhook/lasttrigger`)).status,
+  },
+  {
+    name: "list webhook jobs (/api; no such policy: 404)",
+    allowed: both(["sysadmin", "projectAdmin", "maintainer"]),
+    ok: 404,
+    run: async (client, project) => (await client.fetch(`/api/v2.0/projects/${project}/webhook/jobs?policy_id=999999`)).status,
+  },
+  {
+    name: "read replication adapter infos (/api)",
+    allowed: both(["sysadmin"]),
+    ok: 200,
+    run: async (client) => (await client.fetch("/api/v2.0/replication/adapterinfos")).status,
+  },
+  {
+    name: "fetch an artifact type's icon (/api)",
+    allowed: both(CALLERS),
+    ok: 200,
+    run: async (client, project, admin) => {
+      const [artifact] = (await (await admin.fetch(`/api/v2.0/projects/${project}/repositories/app/artifacts`)).json()) as { icon: string }[];
+      return (await client.fetch(`/api/v2.0/icons/${artifact.icon}`)).status;
+    },
+  },
 ];
 
 const PROJECTS: Record<Visibility, string> = { public: "matrix-pub", private: "matrix-priv" };

@@ -105,6 +105,27 @@ describe("webhooks", () => {
     expect((await admin.fetch(location, { method: "DELETE" })).status).toBe(200);
   });
 
+  it("answers Harbor's lasttrigger and jobs views of a policy's deliveries", async () => {
+    const created = await admin.fetch(POLICIES, json("POST", policy(receiver.url, { name: "watched", event_types: ["PUSH_ARTIFACT", "DELETE_ARTIFACT"] })));
+    const location = created.headers.get("location")!;
+    const policyId = Number(location.split("/").pop());
+    const webhook = "/api/v2.0/projects/library/webhook";
+    const before = (await (await admin.fetch(`${webhook}/lasttrigger`)).json()) as { policy_name: string; event_type: string; last_trigger_time: string | null }[];
+    expect(before.filter((t) => t.policy_name === "watched")).toEqual([
+      expect.objectContaining({ event_type: "DELETE_ARTIFACT", enabled: true, last_trigger_time: null }),
+      expect.objectContaining({ event_type: "PUSH_ARTIFACT", enabled: true, last_trigger_time: null }),
+    ]);
+    await admin.pushImage("library/app", "1.2");
+    await waitForExecutions(admin, location, (e) => e[0]?.status === "Success");
+    const after = (await (await admin.fetch(`${webhook}/lasttrigger`)).json()) as { policy_name: string; event_type: string; last_trigger_time: string | null }[];
+    expect(Date.parse(after.find((t) => t.policy_name === "watched" && t.event_type === "PUSH_ARTIFACT")!.last_trigger_time!)).not.toBeNaN();
+    const jobs = (await (await admin.fetch(`${webhook}/jobs?policy_id=${policyId}`)).json()) as Record<string, unknown>[];
+    expect(jobs).toEqual([expect.objectContaining({ policy_id: policyId, event_type: "PUSH_ARTIFACT", notify_type: "http", status: "Success", job_detail: "" })]);
+    expect((await admin.fetch(`${webhook}/jobs`)).status).toBe(400);
+    expect((await admin.fetch(`${webhook}/jobs?policy_id=999999`)).status).toBe(404);
+    await admin.fetch(location, { method: "DELETE" });
+  });
+
   it("retries a receiver that answers 500, and records each attempt", async () => {
     receiver.respond = (count, response) => (count < 3 ? response.writeHead(500).end("busy") : response.writeHead(204).end());
     const created = await admin.fetch(POLICIES, json("POST", policy(receiver.url, { name: "flaky" })));

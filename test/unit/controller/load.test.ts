@@ -98,6 +98,22 @@ describe("loadPolicy", () => {
     ]);
   });
 
+  it("reads the configuration keys a team keeps under review, and says where a bad one is", async () => {
+    await writeFile(path.join(dir, "projects.yaml"), "configuration:\n  project_creation_restriction: adminonly\n  storage_per_project: 10GiB\n  robot_token_duration: 90\n");
+    expect((await loadPolicy(dir)).configuration).toEqual({ project_creation_restriction: "adminonly", storage_per_project: 10 * 1024 ** 3, robot_token_duration: 90 });
+    const problems = await problemsOf({
+      "projects.yaml": ["configuration:", "  read_only: true", "  robot_token_duration: 0", "  audit_log_forward_endpoint: http://logs", "  storage_per_project: 0B", ""].join("\n"),
+    });
+    expect(problems).toEqual([
+      'projects.yaml:2:3: configuration: unknown field "read_only"',
+      "projects.yaml:3:25: configuration.robot_token_duration: must be >= 1",
+      expect.stringMatching(/^projects\.yaml:4:31: configuration\.audit_log_forward_endpoint: "http:\/\/logs" does not match/),
+    ]);
+    expect(await problemsOf({ "projects.yaml": "configuration:\n  storage_per_project: 0B\n" })).toEqual([
+      'projects.yaml:2:24: storage_per_project "0B" must be -1/unlimited or a size up to 1024TiB',
+    ]);
+  });
+
   it("reports YAML syntax errors with their position and nothing else", async () => {
     const problems = await problemsOf({ "projects.yaml": "projects:\n  - name: a\n    public: [true\n" });
     expect(problems).toHaveLength(1);

@@ -182,6 +182,7 @@ describe("preventionImpact", () => {
 describe("makePlan's prevention preview", () => {
   const policyWith = (project: DesiredProject): Policy => ({
     settings: { prune: false, drift: "correct", adopt: true, allowDeleteAll: false },
+    configuration: {},
     registries: [],
     users: [],
     labels: [],

@@ -8,8 +8,9 @@ import { AdminFrame } from "./AdminFrame";
 const OPERATIONS = ["create", "update", "delete", "pull"];
 /** The resource types Berth records (registry/audit/audit-log.ts AuditResourceType). */
 const RESOURCE_TYPES = [
-  "artifact", "blob", "controller-source", "cve-allowlist", "export-cve", "gc", "immutable-tag-rule", "member", "project", "registry",
-  "replication-policy", "repository", "retention-policy", "robot", "scan", "scanner", "tag", "user", "vulnerability-database", "webhook-policy",
+  "artifact", "blob", "configuration", "controller-source", "cve-allowlist", "export-cve", "gc", "immutable-tag-rule", "label", "member", "project",
+  "purge-audit", "registry", "replication-policy", "repository", "retention-policy", "robot", "scan", "scanner", "tag", "user",
+  "vulnerability-database", "webhook-policy",
 ];
 const FILTERS = ["username", "operation", "resource", "resource_type", "from", "to"] as const;
 
