@@ -4,7 +4,7 @@ import { useAction } from "../lib/use-action";
 import type { Tag } from "../api/types";
 import { ConfirmDialog } from "./ConfirmDialog";
 import { Dialog } from "./Dialog";
-import { ErrorMessage } from "./ErrorMessage";
+import { FormFooter } from "./FormFooter";
 
 /**
  * An artifact's tags (`api`: the artifact's API path), each with a delete button when the caller may delete tags;
@@ -57,15 +57,7 @@ export function AddTagDialog(props: { api: string; onClose: () => void; onAdded:
       <form onSubmit={onSubmit}>
         <label for="tag-name">Tag name</label>
         <input id="tag-name" name="name" required maxLength={128} autoFocus />
-        <ErrorMessage error={error} />
-        <div class="actions">
-          <button type="button" onClick={props.onClose}>
-            Cancel
-          </button>
-          <button type="submit" class="primary" disabled={busy}>
-            Add
-          </button>
-        </div>
+        <FormFooter error={error} busy={busy} submit="Add" onCancel={props.onClose} />
       </form>
     </Dialog>
   );

@@ -1,7 +1,7 @@
 import { useState } from "preact/hooks";
 import { send } from "../api/client";
 import { Dialog } from "./Dialog";
-import { ErrorMessage } from "./ErrorMessage";
+import { FormFooter } from "./FormFooter";
 
 /** POST /api/v2.0/projects; the server checks the name and the caller's right, and its message is shown as written. */
 export function CreateProjectDialog(props: { onClose: () => void; onCreated: (name: string) => void }) {
@@ -31,15 +31,7 @@ export function CreateProjectDialog(props: { onClose: () => void; onCreated: (na
         <label class="checkbox">
           <input type="checkbox" name="public" /> Public (anyone may pull)
         </label>
-        <ErrorMessage error={error} />
-        <div class="actions">
-          <button type="button" onClick={props.onClose}>
-            Cancel
-          </button>
-          <button type="submit" class="primary" disabled={busy}>
-            Create
-          </button>
-        </div>
+        <FormFooter error={error} busy={busy} submit="Create" onCancel={props.onClose} />
       </form>
     </Dialog>
   );
