@@ -591,7 +591,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     labelsOf: async (repositoryId, digests) => new Map([...(await labels.ofArtifacts(repositoryId, digests))].map(([digest, rows]) => [digest, rows.map(labelToApi)])),
   });
   registerArtifactAdditionRoutes(app, { ...apiDeps, artifacts, metadata, imageConfigs, store: deps.store, chartLimits: deps.config.chartLimits });
-  registerArtifactCopyRoutes(app, { ...apiDeps, artifacts, metadata, quotas, immutableRules, events });
+  registerArtifactCopyRoutes(app, { ...apiDeps, artifacts, metadata, quotas, immutableRules, events, pullPolicy: (project, repository, digest) => scans.pullDecision(project, repository, digest) });
   registerAccessoryRoutes(app, { ...apiDeps, artifacts, metadata });
   registerLabelRoutes(app, { ...apiDeps, labels });
   registerArtifactLabelRoutes(app, { ...apiDeps, artifacts, metadata, labels });

@@ -10,9 +10,16 @@ import { HarborError } from "./errors";
 import { projectFor, type ProjectAccessDeps } from "./project-access";
 import { queryString } from "./params";
 import type { ArtifactStore } from "../artifacts/artifact-store";
+import type { ProjectRef } from "../projects/projects";
+import { scanTarget } from "../scanning/scan-target";
 
 export interface ArtifactCopyRouteDeps extends ProjectAccessDeps, ArtifactCopyDeps {
   artifacts: ArtifactStore;
+  /**
+   * The source project's pull policy (prevent_vul), as a pull of each copied image meets it. Harbor copies what its
+   * pull policy would refuse; Berth does not, or a copy into a project without the policy would be a way around it.
+   */
+  pullPolicy?: (project: ProjectRef, repository: string, digest: string) => Promise<{ allowed: true } | { allowed: false; message: string }>;
 }
 
 /** Harbor's `from`: `project/repo:tag` or `project/repo@digest`. */
@@ -50,6 +57,13 @@ export function registerArtifactCopyRoutes(app: FastifyInstance, deps: ArtifactC
     if (target.registry_id > 0) throw new HarborError("FORBIDDEN", `project ${target.name} is a proxy cache: nothing can be copied into it`);
     // The source: pull in its project (Harbor's check), 404 when it is not there.
     const source = await artifactNamed(request.principal, from, "repository", "pull");
+    if (deps.pullPolicy) {
+      const target = await scanTarget(deps.metadata, source.repository.name, source.artifact.digest);
+      for (const digest of target?.kind === "index" ? [source.artifact.digest, ...target.children] : [source.artifact.digest]) {
+        const verdict = await deps.pullPolicy(source.project, source.repository.name, digest);
+        if (!verdict.allowed) throw new HarborError("PRECONDITION", `${verdict.message} (the source project's pull policy applies to copies)`);
+      }
+    }
     try {
       const copied = await copier.copy({
         source: { project: source.project, repositoryId: source.repository.id, name: source.repository.name, digest: source.artifact.digest },

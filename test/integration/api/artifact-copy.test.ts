@@ -126,6 +126,19 @@ describe("copying an artifact into another project", () => {
     expect(await admin.digestOf("prod/locked", `${v1.manifestDigest}`)).toBeNull();
   });
 
+  it("applies the source project's pull policy: an image prevent_vul refuses to pull is not copied either (412)", async () => {
+    await admin.createProject("guarded", { public: false });
+    const image = await admin.pushImage("guarded/app", "v1", "guarded");
+    const metadata = json("PUT", { metadata: { prevent_vul: "true", severity: "critical" } });
+    expect((await admin.fetch("/api/v2.0/projects/guarded", metadata)).status).toBe(200);
+    // Never scanned: a pull is refused, and so is a copy.
+    expect((await admin.fetch("/v2/guarded/app/manifests/v1")).status).toBe(412);
+    const refused = await copyInto(admin, "prod/from-guarded", "guarded/app:v1");
+    expect(refused.status).toBe(412);
+    expect(((await refused.json()) as { errors: { message: string }[] }).errors[0].message).toMatch(/pull policy applies to copies/);
+    expect(await admin.digestOf("prod/from-guarded", image.manifestDigest)).toBeNull();
+  });
+
   it("counts the blobs the target project does not hold against its quota", async () => {
     await admin.createProject("small", { public: false });
     const big = await admin.pushImage("dev/big", "v1", "big", 64 * 1024);
