@@ -117,6 +117,7 @@ import type { IncomingMessage } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { BlobStore } from "./storage/blob-store";
 import { LdapDirectory } from "./identity/ldap/directory";
+import { registerLdapRoutes } from "./api/ldap";
 
 declare module "fastify" {
   interface FastifyRequest {
@@ -557,6 +558,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   purgeTimer.unref();
   app.addHook("onClose", async () => clearInterval(purgeTimer));
   registerGcRoutes(app, { scheduler, audit });
+  registerLdapRoutes(app, { sql: deps.sql, directory: ldapDirectory });
   registerPurgeAuditJob(scheduler, deps.sql);
   registerPurgeAuditRoutes(app, { scheduler, audit });
   app.addHook("onReady", () => seedDefaultPurgeSchedule(deps.sql, scheduler, deps.config.auditRetentionDays));

@@ -31,6 +31,8 @@ export interface LdapConfig {
   groupAdminDn?: string;
   /** Connect and per-operation timeout. */
   timeoutMs: number;
+  /** Entries /ldap/users/search and /ldap/groups/search answer with at most (BERTH_LDAP_SEARCH_MAX). */
+  searchMax: number;
 }
 
 /**
@@ -100,6 +102,10 @@ export function parseLdapConfig(env: Env, cwd: string): LdapConfig | undefined {
   if (!/^\d{1,3}$/.test(timeout) || Number(timeout) === 0) {
     throw new ConfigError("BERTH_LDAP_TIMEOUT_SECONDS", `must be a whole number of seconds from 1 to 999, got "${timeout}"`);
   }
+  const searchMax = env.BERTH_LDAP_SEARCH_MAX ?? "100";
+  if (!/^\d{1,5}$/.test(searchMax) || Number(searchMax) === 0) {
+    throw new ConfigError("BERTH_LDAP_SEARCH_MAX", `must be a whole number of entries from 1 to 99999, got "${searchMax}"`);
+  }
   return {
     url,
     startTls: url.startsWith("ldap:") && startTlsSetting === "true",
@@ -117,5 +123,6 @@ export function parseLdapConfig(env: Env, cwd: string): LdapConfig | undefined {
     groupAttribute: env.BERTH_LDAP_GROUP_ATTRIBUTE || undefined,
     groupAdminDn: env.BERTH_LDAP_GROUP_ADMIN_DN || undefined,
     timeoutMs: Number(timeout) * 1000,
+    searchMax: Number(searchMax),
   };
 }

@@ -56,6 +56,11 @@ export class LdapDirectory implements UserDirectory {
 
   constructor(private readonly config: LdapConfig) {}
 
+  /** The most entries a search answers with (BERTH_LDAP_SEARCH_MAX). */
+  get searchMax(): number {
+    return this.config.searchMax;
+  }
+
   /** The user when the password is theirs; null for an unknown user or a wrong password. */
   async authenticate(username: string, password: string): Promise<LdapUser | null> {
     // An empty password makes a simple bind "unauthenticated", which servers accept for any DN (RFC 4513 §5.1.2).

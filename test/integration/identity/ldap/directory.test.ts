@@ -30,6 +30,7 @@ describeIf(slapdAvailable, "slapd and ldap-utils (apt-get install slapd ldap-uti
     groupAttribute: "memberOf",
     groupAdminDn: groupDn("registry-admins"),
     timeoutMs: 5000,
+    searchMax: 100,
     ...overrides,
   });
 

@@ -93,6 +93,37 @@ describeIf(slapdAvailable, "slapd and ldap-utils (apt-get install slapd ldap-uti
 
     const current = (authorization: string) => fetch(`${berth.url}/api/v2.0/users/current`, { headers: { authorization } });
 
+    const api = (method: string, pathAndQuery: string, authorization = ADMIN_AUTH, body?: unknown) =>
+      fetch(`${berth.url}/api/v2.0${pathAndQuery}`, {
+        method,
+        headers: { authorization, ...(body === undefined ? {} : { "content-type": "application/json" }) },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+
+    test("Harbor's /ldap routes ping, search and import for system admins", async () => {
+      expect(await (await api("POST", "/ldap/ping")).json()).toEqual({ success: true, message: "" });
+      const users = await api("GET", "/ldap/users/search?username=o");
+      expect(await users.json()).toEqual([
+        { username: "bob", realname: "Bob", email: "bob@berth.test" },
+        { username: "carol", realname: "Carol", email: "carol@berth.test" },
+      ]);
+      const groups = await api("GET", "/ldap/groups/search?groupname=dev");
+      expect(await groups.json()).toEqual([{ group_name: "devs", ldap_group_dn: groupDn("devs"), group_type: 1 }]);
+      expect((await api("GET", "/ldap/groups/search")).status).toBe(400);
+
+      const partial = await api("POST", "/ldap/users/import", ADMIN_AUTH, { ldap_uid_list: ["carol", "nobody"] });
+      expect(partial.status).toBe(404);
+      expect(await partial.json()).toEqual([{ uid: "nobody", error: "not found in the directory" }]);
+      const listed = await api("GET", "/users?page_size=100");
+      expect(((await listed.json()) as { username: string }[]).map((u) => u.username)).toContain("carol");
+      expect((await api("POST", "/ldap/users/import", ADMIN_AUTH, { ldap_uid_list: "carol" })).status).toBe(400);
+
+      // bob is in no admin group: a plain user.
+      expect((await api("GET", "/ldap/users/search", basic("bob", PEOPLE.bob.password))).status).toBe(403);
+      // alice is a member of BERTH_LDAP_GROUP_ADMIN_DN.
+      expect((await api("GET", "/ldap/users/search", basic("alice", PEOPLE.alice.password))).status).toBe(200);
+    });
+
     test("signs directory users in; the admin still signs in when the directory is down", async () => {
       const alice = await current(basic("alice", PEOPLE.alice.password));
       expect(alice.status).toBe(200);
@@ -101,10 +132,13 @@ describeIf(slapdAvailable, "slapd and ldap-utils (apt-get install slapd ldap-uti
       expect((await current(basic("nobody", "x"))).status).toBe(401);
 
       await slapd.stop();
-      const down = await current(basic("bob", PEOPLE.bob.password));
+      // carol has not signed in to this server yet (bob's login would be answered from the short login cache).
+      const down = await current(basic("carol", PEOPLE.carol.password));
       expect(down.status).toBe(401);
       expect(JSON.stringify(await down.json())).toContain("directory is unavailable");
       expect((await current(ADMIN_AUTH)).status).toBe(200);
+      expect(await (await api("POST", "/ldap/ping")).json()).toMatchObject({ success: false });
+      expect((await api("GET", "/ldap/users/search")).status).toBe(503);
     });
   });
 });

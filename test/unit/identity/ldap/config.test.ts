@@ -36,6 +36,7 @@ describe("BERTH_LDAP_* settings", () => {
       groupAttribute: undefined,
       groupAdminDn: undefined,
       timeoutMs: 5000,
+      searchMax: 100,
     });
     expect(ldap({ BERTH_LDAP_URL: "ldaps://ldap.example" })!.startTls).toBe(false);
   });
@@ -73,6 +74,7 @@ describe("BERTH_LDAP_* settings", () => {
     [{ BERTH_LDAP_UID: "uid)(x" }, "BERTH_LDAP_UID"],
     [{ BERTH_LDAP_STARTTLS: "no" }, "BERTH_LDAP_STARTTLS"],
     [{ BERTH_LDAP_TIMEOUT_SECONDS: "0" }, "BERTH_LDAP_TIMEOUT_SECONDS"],
+    [{ BERTH_LDAP_SEARCH_MAX: "-1" }, "BERTH_LDAP_SEARCH_MAX"],
   ])("refuses %j", (env, variable) => {
     expect(() => ldap(env)).toThrow(ConfigError);
     expect(() => ldap(env)).toThrow(variable);
