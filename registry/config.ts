@@ -382,15 +382,19 @@ function parseTls(env: Env): TlsConfig | undefined {
 }
 
 function parseCaFile(env: Env, cwd: string): string | undefined {
-  if (!env.BERTH_TLS_CA_FILE) return undefined;
-  const file = path.resolve(cwd, env.BERTH_TLS_CA_FILE);
+  return env.BERTH_TLS_CA_FILE ? caFileSetting("BERTH_TLS_CA_FILE", env.BERTH_TLS_CA_FILE, cwd) : undefined;
+}
+
+/** The absolute path of a PEM CA certificate file named by `variable`, checked to hold one. */
+export function caFileSetting(variable: string, value: string, cwd: string): string {
+  const file = path.resolve(cwd, value);
   let pem: string;
   try {
     pem = readFileSync(file, "utf8");
   } catch (error) {
-    throw new ConfigError("BERTH_TLS_CA_FILE", `cannot read ${file}: ${(error as Error).message}`);
+    throw new ConfigError(variable, `cannot read ${file}: ${(error as Error).message}`);
   }
-  if (!pem.includes("-----BEGIN CERTIFICATE-----")) throw new ConfigError("BERTH_TLS_CA_FILE", `${file} holds no PEM certificate`);
+  if (!pem.includes("-----BEGIN CERTIFICATE-----")) throw new ConfigError(variable, `${file} holds no PEM certificate`);
   return file;
 }
 

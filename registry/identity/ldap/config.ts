@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import path from "node:path";
-import { ConfigError } from "../../config";
+import { caFileSetting, ConfigError } from "../../config";
 
 type Env = Record<string, string | undefined>;
 
@@ -57,20 +57,12 @@ function parseLdapUrl(value: string): string {
   return `${url.protocol}//${url.host}`;
 }
 
-function readSecretFile(variable: string, file: string, cwd: string): string {
+function readPasswordFile(variable: string, file: string, cwd: string): string {
   try {
     return readFileSync(path.resolve(cwd, file), "utf8").replace(/\r?\n$/, "");
   } catch (error) {
     throw new ConfigError(variable, `cannot read ${file}: ${(error as Error).message}`);
   }
-}
-
-function parseCa(env: Env, cwd: string): string | undefined {
-  if (!env.BERTH_LDAP_CA_FILE) return undefined;
-  const file = path.resolve(cwd, env.BERTH_LDAP_CA_FILE);
-  const pem = readSecretFile("BERTH_LDAP_CA_FILE", file, cwd);
-  if (!pem.includes("-----BEGIN CERTIFICATE-----")) throw new ConfigError("BERTH_LDAP_CA_FILE", `${file} holds no PEM certificate`);
-  return file;
 }
 
 function parseFilter(variable: string, value: string | undefined): string | undefined {
@@ -109,11 +101,11 @@ export function parseLdapConfig(env: Env, cwd: string): LdapConfig | undefined {
   return {
     url,
     startTls: url.startsWith("ldap:") && startTlsSetting === "true",
-    caFile: parseCa(env, cwd),
+    caFile: env.BERTH_LDAP_CA_FILE ? caFileSetting("BERTH_LDAP_CA_FILE", env.BERTH_LDAP_CA_FILE, cwd) : undefined,
     baseDn: env.BERTH_LDAP_BASE_DN,
     searchDn: env.BERTH_LDAP_SEARCH_DN || undefined,
     searchPassword: env.BERTH_LDAP_SEARCH_DN
-      ? readSecretFile("BERTH_LDAP_SEARCH_PASSWORD_FILE", env.BERTH_LDAP_SEARCH_PASSWORD_FILE!, cwd)
+      ? readPasswordFile("BERTH_LDAP_SEARCH_PASSWORD_FILE", env.BERTH_LDAP_SEARCH_PASSWORD_FILE!, cwd)
       : undefined,
     uidAttribute,
     filter: parseFilter("BERTH_LDAP_FILTER", env.BERTH_LDAP_FILTER),
