@@ -32,7 +32,8 @@ export function escapeFilterValue(value: string): string {
   return value.replace(/[\\*()\0]/g, (c) => `\\${c.charCodeAt(0).toString(16).padStart(2, "0")}`);
 }
 
-const sameDn = (a: string, b: string) => a.replace(/\s*,\s*/g, ",").toLowerCase() === b.replace(/\s*,\s*/g, ",").toLowerCase();
+/** DN equality as directories mean it for our purposes: attribute names and values case-insensitive, spaces after commas ignored. */
+export const sameDn = (a: string, b: string): boolean => a.replace(/\s*,\s*/g, ",").toLowerCase() === b.replace(/\s*,\s*/g, ",").toLowerCase();
 
 function first(entry: Entry, attribute: string): string | null {
   const value = entry[attribute];
