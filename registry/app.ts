@@ -116,6 +116,8 @@ import { markMirrorRequests, Mirror, limitMirrorRequests } from "./mirror/mirror
 import type { IncomingMessage } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { BlobStore } from "./storage/blob-store";
+import { LdapDirectory } from "./identity/ldap/directory";
+import { registerLdapRoutes } from "./api/ldap";
 
 declare module "fastify" {
   interface FastifyRequest {
@@ -140,6 +142,7 @@ export interface AppDependencies {
     | "bodyTimeoutSeconds" | "idleTimeoutSeconds" | "maxUploadsPerUser" | "uploadPurgeAgeSeconds" | "loginThrottle" | "trustedProxies"
     | "tokenTtlSeconds" | "anonymousLimits" | "outboundDeny" | "outboundAllow" | "webhookMaxTargets" | "projectCreationRestriction"
     | "vulnDb" | "dataDir" | "scan" | "scannerAdapter" | "uiSession" | "mirror" | "chartLimits" | "storage" | "tlsCaFile" | "fixedSettings"
+    | "ldap"
   >;
   /** Where the mirror listener (BERTH_MIRROR_ADDR) listens, once it does: this registry's own, for the outbound guard. */
   mirrorAddress?: () => AddressInfo | string | null;
@@ -278,7 +281,8 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     isAnonymous,
   );
   const robots = new RobotStore(deps.sql);
-  const authenticator = new Authenticator(deps.sql, robots, new LoginThrottle(deps.config.loginThrottle));
+  const ldapDirectory = deps.config.ldap ? new LdapDirectory(deps.config.ldap) : undefined;
+  const authenticator = new Authenticator(deps.sql, robots, new LoginThrottle(deps.config.loginThrottle), ldapDirectory);
   const tokens = new TokenService(deps.signingKey, deps.config.tokenTtlSeconds);
   const projects = new ProjectStore(deps.sql);
   const members = new MemberStore(deps.sql);
@@ -554,6 +558,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   purgeTimer.unref();
   app.addHook("onClose", async () => clearInterval(purgeTimer));
   registerGcRoutes(app, { scheduler, audit });
+  registerLdapRoutes(app, { sql: deps.sql, directory: ldapDirectory });
   registerPurgeAuditJob(scheduler, deps.sql);
   registerPurgeAuditRoutes(app, { scheduler, audit });
   app.addHook("onReady", () => seedDefaultPurgeSchedule(deps.sql, scheduler, deps.config.auditRetentionDays));

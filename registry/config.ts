@@ -7,6 +7,7 @@ import { DEFAULT_TOKEN_TTL_SECONDS } from "./auth/token-service";
 import { DEFAULT_ANONYMOUS_LIMITS, type AnonymousLimits } from "./ops/anonymous-limits";
 import { CertificatePairError, readCertificatePairSync, type CertificateFiles } from "./tls/certificate-pair";
 import { parseVulnDbConfig, type VulnDbConfig } from "./scanning/vulndb/config";
+import { parseLdapConfig, type LdapConfig } from "./identity/ldap/config";
 import { isRefusal, parseSettingText, SETTING_KEYS, type SettingValues } from "./settings/definitions";
 
 /** Everything Berth reads from its environment, validated once at start. */
@@ -89,6 +90,8 @@ export interface Config {
   uiSession: { idleSeconds: number; maxSeconds: number };
   /** The registry mirror (BERTH_MIRROR_*): upstream names served from one proxy-cache project; unset when off. */
   mirror?: MirrorConfig;
+  /** The LDAP directory (BERTH_LDAP_*), set only when BERTH_AUTH_MODE=ldap. */
+  ldap?: LdapConfig;
 }
 
 export interface MirrorConfig {
@@ -379,15 +382,19 @@ function parseTls(env: Env): TlsConfig | undefined {
 }
 
 function parseCaFile(env: Env, cwd: string): string | undefined {
-  if (!env.BERTH_TLS_CA_FILE) return undefined;
-  const file = path.resolve(cwd, env.BERTH_TLS_CA_FILE);
+  return env.BERTH_TLS_CA_FILE ? caFileSetting("BERTH_TLS_CA_FILE", env.BERTH_TLS_CA_FILE, cwd) : undefined;
+}
+
+/** The absolute path of a PEM CA certificate file named by `variable`, checked to hold one. */
+export function caFileSetting(variable: string, value: string, cwd: string): string {
+  const file = path.resolve(cwd, value);
   let pem: string;
   try {
     pem = readFileSync(file, "utf8");
   } catch (error) {
-    throw new ConfigError("BERTH_TLS_CA_FILE", `cannot read ${file}: ${(error as Error).message}`);
+    throw new ConfigError(variable, `cannot read ${file}: ${(error as Error).message}`);
   }
-  if (!pem.includes("-----BEGIN CERTIFICATE-----")) throw new ConfigError("BERTH_TLS_CA_FILE", `${file} holds no PEM certificate`);
+  if (!pem.includes("-----BEGIN CERTIFICATE-----")) throw new ConfigError(variable, `${file} holds no PEM certificate`);
   return file;
 }
 
@@ -452,6 +459,7 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     vulnDb: parseVulnDbConfig(env),
     fixedSettings: parseFixedSettings(env),
     uiSession: parseUiSession(env),
+    ldap: parseLdapConfig(env, cwd),
     scan: {
       workers: parseWholeNumber("BERTH_SCAN_WORKERS", "scans", env.BERTH_SCAN_WORKERS, 0) ?? 1,
       queueMax: parseWholeNumber("BERTH_SCAN_QUEUE_MAX", "scans", env.BERTH_SCAN_QUEUE_MAX, 1) ?? 10_000,

@@ -4,6 +4,8 @@ import { hashPassword, verifyPassword } from "./password";
 import { LoginThrottle } from "./login-throttle";
 import { RobotStore, ROBOT_PREFIX, scopesOf } from "../robots/store";
 import { ANONYMOUS, type Principal } from "./principal";
+import { LdapUnavailableError, type UserDirectory } from "../identity/ldap/directory";
+import { onboardLdapUser } from "../identity/ldap/onboarding";
 
 export class TooManyAttemptsError extends Error {
   constructor(readonly retryAfterSeconds: number) {
@@ -19,6 +21,16 @@ export class BadCredentialsError extends Error {
 
 /** The credentials were right but the account may not log in (a disabled or expired robot). */
 export class AccountRefusedError extends BadCredentialsError {}
+
+/** The directory (ldap mode) did not answer: nothing is known about the credentials, so no failure is counted. */
+export class DirectoryUnavailableError extends BadCredentialsError {
+  constructor() {
+    super("the LDAP directory is unavailable; try again later");
+  }
+}
+
+/** Bootstrap's administrator: always signs in with its local password, whatever the auth mode. */
+const BUILT_IN_ADMIN = "admin";
 
 interface CachedLogin {
   username: string;
@@ -61,6 +73,8 @@ export class Authenticator {
     private readonly db: Queryable,
     private readonly robots = new RobotStore(db),
     private readonly throttle = new LoginThrottle(),
+    /** Set in ldap mode: every user but the built-in admin is checked against it. */
+    private readonly directory?: UserDirectory,
   ) {}
 
   async authenticate(authorization: string | undefined, clientAddress = ""): Promise<Principal> {
@@ -94,7 +108,7 @@ export class Authenticator {
     try {
       principal = await this.login(username, decoded.slice(colon + 1));
     } catch (error) {
-      if (error instanceof BadCredentialsError && !(error instanceof AccountRefusedError)) {
+      if (error instanceof BadCredentialsError && !(error instanceof AccountRefusedError) && !(error instanceof DirectoryUnavailableError)) {
         this.throttle.recordFailure(username, clientAddress);
       }
       throw error;
@@ -116,6 +130,7 @@ export class Authenticator {
 
   private async login(username: string, password: string): Promise<Principal> {
     if (username.startsWith(ROBOT_PREFIX)) return this.robotLogin(username, password);
+    if (this.directory && username !== BUILT_IN_ADMIN) return this.directoryLogin(this.directory, username, password);
     const [user] = await this.db.query<{ id: number; username: string; password_hash: string; sysadmin: boolean }>(
       "SELECT id, username, password_hash, sysadmin FROM users WHERE username = $1",
       [username],
@@ -123,6 +138,29 @@ export class Authenticator {
     const matches = await verifyPassword(password, user?.password_hash ?? (await unknownAccountHash()));
     if (!user || !matches) throw new BadCredentialsError();
     return { kind: "user", id: user.id, username: user.username, sysadmin: user.sysadmin };
+  }
+
+  /**
+   * Ldap mode: the directory proves the password; the user row is created at the first sign-in. Groups (and with
+   * them admin rights from BERTH_LDAP_GROUP_ADMIN_DN) are read at every sign-in and live as long as the cached login.
+   */
+  private async directoryLogin(directory: UserDirectory, username: string, password: string): Promise<Principal> {
+    let person;
+    try {
+      person = await directory.authenticate(username, password);
+    } catch (error) {
+      if (error instanceof LdapUnavailableError) throw new DirectoryUnavailableError();
+      throw error;
+    }
+    if (!person) throw new BadCredentialsError();
+    const user = await onboardLdapUser(this.db, person);
+    return {
+      kind: "user",
+      id: user.id,
+      username: user.username,
+      sysadmin: user.sysadmin || directory.isAdmin(person),
+      groupDns: person.groupDns,
+    };
   }
 
   private async robotLogin(loginName: string, secret: string): Promise<Principal> {

@@ -12,7 +12,14 @@ export const NO_SCOPES: RobotScopes = { system: new Set(), projects: new Map(), 
 /** Who is making a request. */
 export type Principal =
   | { kind: "anonymous" }
-  | { kind: "user"; id: number; username: string; sysadmin: boolean }
+  | {
+      kind: "user";
+      id: number;
+      username: string;
+      sysadmin: boolean;
+      /** Ldap mode: DNs of the user's directory groups, read at sign-in (unset for local users). */
+      groupDns?: readonly string[];
+    }
   | { kind: "robot"; id: number; name: string; scopes: RobotScopes };
 
 export const ANONYMOUS: Principal = { kind: "anonymous" };

@@ -602,6 +602,19 @@ const ACTIONS: Action[] = [
     ok: 200,
     run: async (client) => (await client.fetch("/api/v2.0/replication/adapterinfos")).status,
   },
+  // Issue 19, LDAP: system admins only; the matrix server runs in db mode, so an allowed call meets 412.
+  ...[
+    ["ping the LDAP directory", "POST", "/api/v2.0/ldap/ping"],
+    ["search LDAP users", "GET", "/api/v2.0/ldap/users/search?username=a"],
+    ["search LDAP groups", "GET", "/api/v2.0/ldap/groups/search?groupname=a"],
+    ["import LDAP users", "POST", "/api/v2.0/ldap/users/import"],
+  ].map(([name, method, path]): Action => ({
+    name: `${name} (/api)`,
+    allowed: both(["sysadmin"]),
+    ok: 412,
+    run: async (client) =>
+      (await client.fetch(path, method === "POST" ? { method, headers: JSON_HEADERS, body: '{"ldap_uid_list":["a"]}' } : {})).status,
+  })),
   {
     name: "fetch an artifact type's icon (/api)",
     allowed: both(CALLERS),
