@@ -3,6 +3,8 @@ import { writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { createInterface } from "node:readline";
+import { LOGIN_STATE_COOKIE, openLoginState, sealLoginState } from "../../../registry/identity/oidc/login-state";
+import { readSecretBox } from "../../../registry/secrets/secret-key";
 import { ADMIN_AUTH, RECEIVERS_ON_LOOPBACK, startBerth, type TestBerth } from "../../support/berth";
 
 const IDP_SCRIPT = path.join(__dirname, "../../support/oidc-idp.mjs");
@@ -140,6 +142,19 @@ describe("OIDC sign-in (BERTH_AUTH_MODE=oidc)", () => {
     expect(refused.status).toBe(401);
     expect(JSON.stringify(await refused.json())).toContain("state");
     expect(refused.headers.getSetCookie().join("\n")).not.toMatch(/^sid=./m);
+  });
+
+  it("refuses an ID token whose nonce is not the one this sign-in sent", async () => {
+    const jar = new CookieJar();
+    const { url } = await browse(jar, `${berth.url}/c/oidc/login`, { login: "bob", stopAt: (at) => at.pathname === "/c/oidc/callback" });
+    // Only the server's key opens the pending sign-in: the test reads the shared key file to alter the nonce alone.
+    const box = readSecretBox(path.join(berth.dataDir, "shared-secretkey"));
+    const cookie = jar.header().split("; ").find((pair) => pair.startsWith(`${LOGIN_STATE_COOKIE}=`))!;
+    const pending = openLoginState(box, cookie.slice(LOGIN_STATE_COOKIE.length + 1))!;
+    const forged = `${LOGIN_STATE_COOKIE}=${sealLoginState(box, { ...pending, nonce: "another-nonce" })}`;
+    const refused = await fetch(url, { redirect: "manual", headers: { cookie: forged } });
+    expect(refused.status).toBe(401);
+    expect(JSON.stringify(await refused.json())).toContain("nonce");
   });
 
   it("refuses a callback without the sign-in cookie (another browser's code)", async () => {
