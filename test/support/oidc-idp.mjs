@@ -47,6 +47,8 @@ provider = new Provider(issuer, {
     return account && { accountId: id, claims: async () => ({ sub: id, ...account }) };
   },
   cookies: { keys: ["test-idp-cookie-key"] },
+  // oidc-provider drops offline_access unless prompt=consent was asked; like most providers, issue one anyway.
+  issueRefreshToken: async (_ctx, client) => client.grantTypeAllowed("refresh_token"),
 });
 process.stdout.write(`${JSON.stringify({ ready: true })}\n`);
 

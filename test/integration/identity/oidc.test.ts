@@ -3,6 +3,7 @@ import { writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { createInterface } from "node:readline";
+import { Client } from "pg";
 import { LOGIN_STATE_COOKIE, openLoginState, sealLoginState } from "../../../registry/identity/oidc/login-state";
 import { readSecretBox } from "../../../registry/secrets/secret-key";
 import { ADMIN_AUTH, RECEIVERS_ON_LOOPBACK, startBerth, type TestBerth } from "../../support/berth";
@@ -115,6 +116,19 @@ describe("OIDC sign-in (BERTH_AUTH_MODE=oidc)", () => {
     expect(await bobCurrent.json()).toMatchObject({ username: "bob", sysadmin_flag: false });
     const listed = await fetch(`${berth.url}/api/v2.0/users?q=username%3Dbob`, { headers: { authorization: ADMIN_AUTH } });
     expect(await listed.json()).toEqual([expect.objectContaining({ username: "bob" })]);
+  });
+
+  it("keeps the provider link and the refresh token, sealed", async () => {
+    await signIn("alice");
+    const database = berth.databaseUrl ? new Client({ connectionString: berth.databaseUrl }) : null;
+    if (!database) return; // PGlite is held by the server in this process; the link is exercised by the next test
+    await database.connect();
+    try {
+      const { rows } = await database.query("SELECT u.username, o.subject, o.refresh_token FROM oidc_identities o JOIN users u ON u.id = o.user_id WHERE o.subject = 'alice'");
+      expect(rows).toEqual([{ username: "alice", subject: "alice", refresh_token: expect.stringMatching(/^enc:v1:./) }]);
+    } finally {
+      await database.end();
+    }
   });
 
   it("signs a returning user in as the same user", async () => {
