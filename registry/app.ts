@@ -45,7 +45,6 @@ import { isHostAndPort } from "./api/host-header";
 import { responseSecurityHeaders, uiSecurityHeaders } from "./api/security-headers";
 import { registerLoginRoutes } from "./ui/login-routes";
 import { OidcOnboarding } from "./identity/oidc/onboarding";
-import { OidcProvider } from "./identity/oidc/provider";
 import { registerOidcRoutes } from "./identity/oidc/routes";
 import { acceptsSessionCookie, CSRF_HEADER, sessionOf } from "./ui/session-auth";
 import { SessionStore } from "./ui/session-store";
@@ -541,6 +540,8 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   registerConfigurationRoutes(app, { ...apiDeps, settings, creationRule, publicUrl: deps.config.publicUrl, hasCaRoot: deps.config.tlsCaFile !== undefined });
   registerLoginRoutes(app, { authenticator, sessions: uiSessions, maxSeconds: deps.config.uiSession.maxSeconds, publicUrl: deps.config.publicUrl });
   if (deps.config.oidc) {
+    // Loaded only in oidc mode: openid-client is ESM, which Node 22.9-22.11 cannot require without a flag.
+    const { OidcProvider } = await import("./identity/oidc/provider");
     registerOidcRoutes(app, {
       provider: new OidcProvider(deps.config.oidc, guard),
       onboarding: new OidcOnboarding(deps.sql, deps.secrets, deps.config.oidc.adminGroup),

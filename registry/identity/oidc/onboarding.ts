@@ -2,7 +2,8 @@ import type { Sql } from "../../db/sql";
 import type { SecretBox } from "../../secrets/secret-box";
 import { usernameProblem } from "../../users/password-policy";
 import { UserStore } from "../../users/store";
-import { OidcSignInError, type OidcIdentity } from "./provider";
+import type { OidcIdentity } from "./provider";
+import { OidcSignInError } from "./sign-in-error";
 
 // Not a scrypt hash: verifyPassword refuses it, so an onboarded user has no password until the CLI secret exists.
 const NO_PASSWORD = "oidc";

@@ -3,6 +3,7 @@ import type { OutboundGuard } from "../../outbound/address-guard";
 import { guardedDispatcher } from "../../outbound/guarded-dispatcher";
 import type { OidcConfig } from "./config";
 import type { PendingLogin } from "./login-state";
+import { OidcSignInError } from "./sign-in-error";
 
 /** Who came back from the provider, from the checked ID token. */
 export interface OidcIdentity {
@@ -14,8 +15,6 @@ export interface OidcIdentity {
   refreshToken: string;
 }
 
-/** The provider refused, or what it returned did not check out; the message says why and holds no token. */
-export class OidcSignInError extends Error {}
 
 /**
  * The relying party (openid-client): discovery on first use (cached; a failed one is retried at the next sign-in),

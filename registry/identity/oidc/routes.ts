@@ -6,7 +6,8 @@ import { isSecure } from "../../ui/login-routes";
 import type { UiSessions } from "../../ui/sessions";
 import { LOGIN_STATE_COOKIE, LOGIN_STATE_SECONDS, loginStateCookie, openLoginState, sealLoginState } from "./login-state";
 import type { OidcOnboarding } from "./onboarding";
-import { OidcSignInError, type OidcProvider } from "./provider";
+import type { OidcProvider } from "./provider";
+import { OidcSignInError } from "./sign-in-error";
 
 export interface OidcRouteDeps {
   provider: OidcProvider;
