@@ -6,7 +6,10 @@ module.exports = {
   reporters: ["default", "<rootDir>/test/support/summary-reporter.js"],
   transform: {
     "^.+\\.ts$": ["@swc/jest", { jsc: { target: "es2022", parser: { syntax: "typescript" } }, module: { type: "commonjs" } }],
+    // ESM-only packages the registry loads with require (Node >= 20.19 does that itself; Jest on Node 20 does not).
+    "/node_modules/(openid-client|oauth4webapi|jose)/.+\\.js$": ["@swc/jest", { jsc: { target: "es2022" }, module: { type: "commonjs" } }],
   },
+  transformIgnorePatterns: ["/node_modules/(?!(openid-client|oauth4webapi|jose)/)"],
   // PGlite instances hold ~200 MB each and never give it back inside a process.
   workerIdleMemoryLimit: "1GB",
   testTimeout: 60000,

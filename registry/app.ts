@@ -44,6 +44,8 @@ import type { Config } from "./config";
 import { isHostAndPort } from "./api/host-header";
 import { responseSecurityHeaders, uiSecurityHeaders } from "./api/security-headers";
 import { registerLoginRoutes } from "./ui/login-routes";
+import { OidcOnboarding } from "./identity/oidc/onboarding";
+import { registerOidcRoutes } from "./identity/oidc/routes";
 import { acceptsSessionCookie, CSRF_HEADER, sessionOf } from "./ui/session-auth";
 import { SessionStore } from "./ui/session-store";
 import { UiSessions, type ResolvedSession } from "./ui/sessions";
@@ -143,6 +145,7 @@ export interface AppDependencies {
     | "tokenTtlSeconds" | "anonymousLimits" | "outboundDeny" | "outboundAllow" | "webhookMaxTargets" | "projectCreationRestriction"
     | "vulnDb" | "dataDir" | "scan" | "scannerAdapter" | "uiSession" | "mirror" | "chartLimits" | "storage" | "tlsCaFile" | "fixedSettings"
     | "ldap"
+    | "oidc"
   >;
   /** Where the mirror listener (BERTH_MIRROR_ADDR) listens, once it does: this registry's own, for the outbound guard. */
   mirrorAddress?: () => AddressInfo | string | null;
@@ -540,6 +543,18 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   registerGitOpsRoutes(app, { ...apiDeps, gitops });
   registerConfigurationRoutes(app, { ...apiDeps, settings, creationRule, publicUrl: deps.config.publicUrl, hasCaRoot: deps.config.tlsCaFile !== undefined });
   registerLoginRoutes(app, { authenticator, sessions: uiSessions, maxSeconds: deps.config.uiSession.maxSeconds, publicUrl: deps.config.publicUrl });
+  if (deps.config.oidc) {
+    // Loaded only in oidc mode: openid-client is ESM, which Node 22.9-22.11 cannot require without a flag.
+    const { OidcProvider } = await import("./identity/oidc/provider");
+    registerOidcRoutes(app, {
+      provider: new OidcProvider(deps.config.oidc, guard),
+      onboarding: new OidcOnboarding(deps.sql, deps.secrets, deps.config.oidc.adminGroup),
+      sessions: uiSessions,
+      secrets: deps.secrets,
+      maxSeconds: deps.config.uiSession.maxSeconds,
+      publicUrl: deps.config.publicUrl,
+    });
+  }
   registerUiRoutes(app, await loadUiBundle(deps.uiDir ?? defaultUiDir()));
   registerMemberRoutes(app, apiDeps);
   registerAuditRoutes(app, apiDeps);

@@ -8,6 +8,7 @@ import { DEFAULT_ANONYMOUS_LIMITS, type AnonymousLimits } from "./ops/anonymous-
 import { CertificatePairError, readCertificatePairSync, type CertificateFiles } from "./tls/certificate-pair";
 import { parseVulnDbConfig, type VulnDbConfig } from "./scanning/vulndb/config";
 import { parseLdapConfig, type LdapConfig } from "./identity/ldap/config";
+import { loadOidcConfig, type OidcConfig } from "./identity/oidc/config";
 import { isRefusal, parseSettingText, SETTING_KEYS, type SettingValues } from "./settings/definitions";
 
 /** Everything Berth reads from its environment, validated once at start. */
@@ -26,6 +27,8 @@ export interface Config {
   adminPassword?: string;
   /** Base URL clients reach us at, for Location headers behind a proxy (no trailing slash). */
   publicUrl?: string;
+  /** BERTH_OIDC_*: set only when BERTH_AUTH_MODE is oidc (issue 19). */
+  oidc?: OidcConfig;
   logLevel: "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
   /** PEM file with the ES256 key tokens are signed with; unset → generated once and kept in the database. */
   tokenKeyFile?: string;
@@ -430,6 +433,7 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     storage: parseStorage(env),
     adminPassword,
     publicUrl: env.BERTH_PUBLIC_URL ? parseUrl("BERTH_PUBLIC_URL", env.BERTH_PUBLIC_URL, ["http:", "https:"]) : undefined,
+    oidc: loadOidcConfig(env, cwd),
     logLevel: parseLogLevel(env.BERTH_LOG_LEVEL),
     auditRetentionDays: parseWholeNumber("BERTH_AUDIT_RETENTION_DAYS", "days", env.BERTH_AUDIT_RETENTION_DAYS, 1),
     gcGraceSeconds: parseWholeNumber("BERTH_GC_GRACE_SECONDS", "seconds", env.BERTH_GC_GRACE_SECONDS, 0) ?? 3600,

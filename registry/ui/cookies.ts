@@ -18,5 +18,10 @@ export function cookieValue(header: string | undefined, name: string): string | 
  * lifetime ends. `maxAgeSeconds` 0 deletes it.
  */
 export function sessionCookie(value: string, options: { secure: boolean; maxAgeSeconds: number }): string {
-  return [`${SESSION_COOKIE}=${value}`, "Path=/", "HttpOnly", "SameSite=Lax", `Max-Age=${options.maxAgeSeconds}`, ...(options.secure ? ["Secure"] : [])].join("; ");
+  return cookieHeader(SESSION_COOKIE, value, { ...options, path: "/" });
+}
+
+/** An HttpOnly, SameSite=Lax Set-Cookie value for `path`; Secure when asked. */
+export function cookieHeader(name: string, value: string, options: { secure: boolean; maxAgeSeconds: number; path: string }): string {
+  return [`${name}=${value}`, `Path=${options.path}`, "HttpOnly", "SameSite=Lax", `Max-Age=${options.maxAgeSeconds}`, ...(options.secure ? ["Secure"] : [])].join("; ");
 }

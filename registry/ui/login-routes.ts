@@ -17,7 +17,7 @@ export interface LoginRouteDeps {
 // A username and a password; Harbor's form is urlencoded, the Berth UI sends JSON.
 const LOGIN_BODY_LIMIT = 4096;
 
-function isSecure(request: FastifyRequest, publicUrl: string | undefined): boolean {
+export function isSecure(request: FastifyRequest, publicUrl: string | undefined): boolean {
   return request.protocol === "https" || (publicUrl?.startsWith("https:") ?? false);
 }
 

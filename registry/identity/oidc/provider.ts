@@ -1,0 +1,98 @@
+import * as client from "openid-client";
+import type { OutboundGuard } from "../../outbound/address-guard";
+import { guardedDispatcher } from "../../outbound/guarded-dispatcher";
+import type { OidcConfig } from "./config";
+import type { PendingLogin } from "./login-state";
+import { OidcSignInError } from "./sign-in-error";
+
+/** Who came back from the provider, from the checked ID token. */
+export interface OidcIdentity {
+  issuer: string;
+  subject: string;
+  username: string;
+  email: string | null;
+  groups: string[];
+  refreshToken: string;
+}
+
+
+/**
+ * The relying party (openid-client): discovery on first use (cached; a failed one is retried at the next sign-in),
+ * the authorization URL with PKCE (S256), state and nonce, and the code exchange with its ID token checks. Every
+ * request to the provider goes through the OutboundGuard: the issuer is the operator's choice, but its discovery
+ * document names further endpoints.
+ */
+export class OidcProvider {
+  private discovered: Promise<client.Configuration> | null = null;
+
+  constructor(
+    private readonly config: OidcConfig,
+    private readonly guard: OutboundGuard,
+  ) {}
+
+  /** Where to send the browser, and what its return must match. */
+  async start(redirectUri: string): Promise<{ url: string; pending: PendingLogin }> {
+    const configuration = await this.configuration();
+    const pending = { state: client.randomState(), nonce: client.randomNonce(), codeVerifier: client.randomPKCECodeVerifier(), redirectUri };
+    const url = client.buildAuthorizationUrl(configuration, {
+      redirect_uri: redirectUri,
+      scope: this.config.scopes.join(" "),
+      code_challenge: await client.calculatePKCECodeChallenge(pending.codeVerifier),
+      code_challenge_method: "S256",
+      state: pending.state,
+      nonce: pending.nonce,
+    });
+    return { url: url.href, pending };
+  }
+
+  /** Exchanges the code of `query` (the callback's query string) and checks state, nonce and the ID token. */
+  async finish(pending: PendingLogin, query: string): Promise<OidcIdentity> {
+    const configuration = await this.configuration();
+    let tokens;
+    try {
+      tokens = await client.authorizationCodeGrant(configuration, new URL(`${pending.redirectUri}?${query}`), {
+        pkceCodeVerifier: pending.codeVerifier,
+        expectedState: pending.state,
+        expectedNonce: pending.nonce,
+        idTokenExpected: true,
+      });
+    } catch (error) {
+      // openid-client says "invalid response encountered" and puts the check that failed in `cause`.
+      const cause = (error as Error).cause;
+      const detail = cause instanceof Error ? cause.message : (error as Error).message;
+      throw new OidcSignInError(`the provider's answer was refused: ${detail}`);
+    }
+    const claims = tokens.claims();
+    if (!claims) throw new OidcSignInError("the provider returned no ID token");
+    const username = claims[this.config.usernameClaim];
+    if (typeof username !== "string" || username === "") throw new OidcSignInError(`the ID token has no ${this.config.usernameClaim} claim`);
+    const groups = claims[this.config.groupsClaim];
+    return {
+      issuer: claims.iss,
+      subject: claims.sub,
+      username,
+      email: typeof claims.email === "string" ? claims.email : null,
+      groups: Array.isArray(groups) ? groups.filter((group): group is string => typeof group === "string") : [],
+      refreshToken: tokens.refresh_token ?? "",
+    };
+  }
+
+  private configuration(): Promise<client.Configuration> {
+    this.discovered ??= this.discover().catch((error: Error) => {
+      this.discovered = null;
+      throw new OidcSignInError(`OIDC discovery at ${this.config.issuer} failed: ${error.message}`);
+    });
+    return this.discovered;
+  }
+
+  private discover(): Promise<client.Configuration> {
+    const { issuer, clientId, clientSecret } = this.config;
+    const guardedFetch: client.CustomFetch = (url, options) =>
+      fetch(url, { ...options, dispatcher: guardedDispatcher(this.guard, false) } as RequestInit);
+    return client.discovery(new URL(issuer), clientId, clientSecret, undefined, {
+      [client.customFetch]: guardedFetch,
+      // http:// only when the operator configured it so (a provider on the same private network).
+      ...(issuer.startsWith("http:") ? { execute: [client.allowInsecureRequests] } : {}),
+    });
+  }
+}

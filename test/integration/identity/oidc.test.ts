@@ -1,0 +1,181 @@
+import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
+import { writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { createInterface } from "node:readline";
+import { Client } from "pg";
+import { LOGIN_STATE_COOKIE, openLoginState, sealLoginState } from "../../../registry/identity/oidc/login-state";
+import { readSecretBox } from "../../../registry/secrets/secret-key";
+import { ADMIN_AUTH, RECEIVERS_ON_LOOPBACK, startBerth, type TestBerth } from "../../support/berth";
+
+const IDP_SCRIPT = path.join(__dirname, "../../support/oidc-idp.mjs");
+
+/** The test IdP in its own process; see oidc-idp.mjs for the stdin/stdout handshake. */
+async function startIdp(): Promise<{ issuer: string; configure(redirectUri: string): Promise<void>; stop(): void }> {
+  const child: ChildProcessWithoutNullStreams = spawn(process.execPath, [IDP_SCRIPT], { stdio: "pipe" });
+  const stderr: string[] = [];
+  child.stderr.on("data", (chunk: Buffer) => stderr.push(chunk.toString()));
+  const lines = createInterface({ input: child.stdout });
+  const next = () =>
+    new Promise<Record<string, unknown>>((resolve, reject) => {
+      lines.once("line", (line) => resolve(JSON.parse(line) as Record<string, unknown>));
+      child.once("exit", (code) => reject(new Error(`the test IdP exited (${code}): ${stderr.join("")}`)));
+    });
+  const { issuer } = await next();
+  return {
+    issuer: issuer as string,
+    configure: async (redirectUri) => {
+      child.stdin.write(`${redirectUri}\n`);
+      await next();
+    },
+    stop: () => child.kill(),
+  };
+}
+
+/** A browser's cookies, by name (both servers are on 127.0.0.1, and browsers do not separate cookies by port either). */
+class CookieJar {
+  private readonly cookies = new Map<string, string>();
+
+  header(): string {
+    return [...this.cookies].map(([name, value]) => `${name}=${value}`).join("; ");
+  }
+
+  take(response: Response): void {
+    for (const line of response.headers.getSetCookie()) {
+      const [pair, ...attributes] = line.split(";");
+      const eq = pair.indexOf("=");
+      const name = pair.slice(0, eq).trim();
+      const gone = attributes.some((attribute) => /^\s*max-age=0\s*$/i.test(attribute) || /^\s*expires=thu, 01 jan 1970/i.test(attribute));
+      if (gone) this.cookies.delete(name);
+      else this.cookies.set(name, pair.slice(eq + 1).trim());
+    }
+  }
+}
+
+/** Follows redirects by hand, as a browser would, until a response that is not one (or `stopAt` matches the URL). */
+async function browse(jar: CookieJar, start: string, options: { login?: string; stopAt?: (url: URL) => boolean } = {}) {
+  let url = new URL(start);
+  for (let hop = 0; hop < 20; hop++) {
+    if (options.stopAt?.(url)) return { url, response: null };
+    if (url.pathname.startsWith("/interaction/") && options.login) url.searchParams.set("login", options.login);
+    const response = await fetch(url, { redirect: "manual", headers: { cookie: jar.header() } });
+    jar.take(response);
+    const location = response.headers.get("location");
+    if (response.status < 300 || response.status >= 400 || !location) return { url, response };
+    await response.arrayBuffer();
+    url = new URL(location, url);
+  }
+  throw new Error("too many redirects");
+}
+
+describe("OIDC sign-in (BERTH_AUTH_MODE=oidc)", () => {
+  let idp: Awaited<ReturnType<typeof startIdp>>;
+  let berth: TestBerth;
+
+  beforeAll(async () => {
+    idp = await startIdp();
+    const secretFile = path.join(tmpdir(), `berth-oidc-secret-${process.pid}`);
+    await writeFile(secretFile, "berth-client-secret\n");
+    berth = await startBerth({
+      env: {
+        ...RECEIVERS_ON_LOOPBACK,
+        BERTH_AUTH_MODE: "oidc",
+        BERTH_OIDC_ISSUER: idp.issuer,
+        BERTH_OIDC_CLIENT_ID: "berth",
+        BERTH_OIDC_CLIENT_SECRET_FILE: secretFile,
+        BERTH_OIDC_SCOPES: "openid profile email groups offline_access",
+        BERTH_OIDC_ADMIN_GROUP: "berth-admins",
+      },
+    });
+    await idp.configure(`${berth.url}/c/oidc/callback`);
+  });
+
+  afterAll(async () => {
+    await berth?.close();
+    idp?.stop();
+  });
+
+  async function signIn(login: string) {
+    const jar = new CookieJar();
+    const { url, response } = await browse(jar, `${berth.url}/c/oidc/login`, { login, stopAt: (at) => at.pathname.startsWith("/ui/") });
+    return { jar, url, response };
+  }
+
+  it("onboards a new user, gives them a UI session and makes group admins system admins", async () => {
+    const { jar, url, response } = await signIn("alice");
+    expect(response).toBeNull();
+    expect(url.href).toBe(`${berth.url}/ui/`);
+    const current = await fetch(`${berth.url}/api/v2.0/users/current`, { headers: { cookie: jar.header() } });
+    expect(current.status).toBe(200);
+    expect(await current.json()).toMatchObject({ username: "alice", email: "alice@example.test", sysadmin_flag: true });
+
+    const found = await fetch(`${berth.url}/api/v2.0/users?q=username%3Dbob`, { headers: { authorization: ADMIN_AUTH } });
+    expect(await found.json()).toEqual([]);
+    const bob = await signIn("bob");
+    const bobCurrent = await fetch(`${berth.url}/api/v2.0/users/current`, { headers: { cookie: bob.jar.header() } });
+    expect(await bobCurrent.json()).toMatchObject({ username: "bob", sysadmin_flag: false });
+    const listed = await fetch(`${berth.url}/api/v2.0/users?q=username%3Dbob`, { headers: { authorization: ADMIN_AUTH } });
+    expect(await listed.json()).toEqual([expect.objectContaining({ username: "bob" })]);
+  });
+
+  it("keeps the provider link and the refresh token, sealed", async () => {
+    await signIn("alice");
+    const database = berth.databaseUrl ? new Client({ connectionString: berth.databaseUrl }) : null;
+    if (!database) return; // PGlite is held by the server in this process; the link is exercised by the next test
+    await database.connect();
+    try {
+      const { rows } = await database.query("SELECT u.username, o.subject, o.refresh_token FROM oidc_identities o JOIN users u ON u.id = o.user_id WHERE o.subject = 'alice'");
+      expect(rows).toEqual([{ username: "alice", subject: "alice", refresh_token: expect.stringMatching(/^enc:v1:./) }]);
+    } finally {
+      await database.end();
+    }
+  });
+
+  it("signs a returning user in as the same user", async () => {
+    const first = await signIn("bob");
+    const second = await signIn("bob");
+    const ids = await Promise.all(
+      [first, second].map(async ({ jar }) => ((await (await fetch(`${berth.url}/api/v2.0/users/current`, { headers: { cookie: jar.header() } })).json()) as { user_id: number }).user_id),
+    );
+    expect(ids[0]).toBe(ids[1]);
+  });
+
+  it("refuses a provider account named after an existing local user", async () => {
+    const { response } = await signIn("mallory");
+    expect(response?.status).toBe(403);
+    expect(JSON.stringify(await response?.json())).toContain("already taken");
+  });
+
+  it("refuses a callback whose state does not match the browser's sign-in", async () => {
+    const jar = new CookieJar();
+    // Stop on the way back: the callback URL carries the code and state the provider issued.
+    const { url } = await browse(jar, `${berth.url}/c/oidc/login`, { login: "bob", stopAt: (at) => at.pathname === "/c/oidc/callback" });
+    const tampered = new URL(url);
+    tampered.searchParams.set("state", "not-the-state");
+    const refused = await fetch(tampered, { redirect: "manual", headers: { cookie: jar.header() } });
+    expect(refused.status).toBe(401);
+    expect(JSON.stringify(await refused.json())).toContain("state");
+    expect(refused.headers.getSetCookie().join("\n")).not.toMatch(/^sid=./m);
+  });
+
+  it("refuses an ID token whose nonce is not the one this sign-in sent", async () => {
+    const jar = new CookieJar();
+    const { url } = await browse(jar, `${berth.url}/c/oidc/login`, { login: "bob", stopAt: (at) => at.pathname === "/c/oidc/callback" });
+    // Only the server's key opens the pending sign-in: the test reads the shared key file to alter the nonce alone.
+    const box = readSecretBox(path.join(berth.dataDir, "shared-secretkey"));
+    const cookie = jar.header().split("; ").find((pair) => pair.startsWith(`${LOGIN_STATE_COOKIE}=`))!;
+    const pending = openLoginState(box, cookie.slice(LOGIN_STATE_COOKIE.length + 1))!;
+    const forged = `${LOGIN_STATE_COOKIE}=${sealLoginState(box, { ...pending, nonce: "another-nonce" })}`;
+    const refused = await fetch(url, { redirect: "manual", headers: { cookie: forged } });
+    expect(refused.status).toBe(401);
+    expect(JSON.stringify(await refused.json())).toContain("nonce");
+  });
+
+  it("refuses a callback without the sign-in cookie (another browser's code)", async () => {
+    const jar = new CookieJar();
+    const { url } = await browse(jar, `${berth.url}/c/oidc/login`, { login: "bob", stopAt: (at) => at.pathname === "/c/oidc/callback" });
+    const refused = await fetch(url, { redirect: "manual" });
+    expect(refused.status).toBe(400);
+    expect(JSON.stringify(await refused.json())).toContain("no sign-in is in progress");
+  });
+});
