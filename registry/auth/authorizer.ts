@@ -9,7 +9,7 @@ export class Authorizer {
 
   async grantIn(principal: Principal, project: ProjectRef): Promise<ProjectGrant> {
     if (principal.kind === "robot") return { public: isPublic(project), roles: [], access: robotGrantsIn(principal.scopes, project.id) };
-    const roles = principal.kind === "user" ? await this.members.rolesOf(principal.id, project.id) : [];
+    const roles = principal.kind === "user" ? await this.members.rolesOf(principal.id, project.id, principal.groups) : [];
     return { public: isPublic(project), roles };
   }
 
