@@ -140,7 +140,9 @@ export interface AppDependencies {
     | "bodyTimeoutSeconds" | "idleTimeoutSeconds" | "maxUploadsPerUser" | "uploadPurgeAgeSeconds" | "loginThrottle" | "trustedProxies"
     | "tokenTtlSeconds" | "anonymousLimits" | "outboundDeny" | "outboundAllow" | "webhookMaxTargets" | "projectCreationRestriction"
     | "vulnDb" | "dataDir" | "scan" | "scannerAdapter" | "uiSession" | "mirror" | "chartLimits" | "storage" | "tlsCaFile" | "fixedSettings"
-  >;
+  > &
+    // Optional so apps built without it (tests) keep db mode.
+    Partial<Pick<Config, "authMode">>;
   /** Where the mirror listener (BERTH_MIRROR_ADDR) listens, once it does: this registry's own, for the outbound guard. */
   mirrorAddress?: () => AddressInfo | string | null;
   /** How outbound requests resolve host names (tests answer with chosen addresses); the system resolver by default. */
@@ -534,7 +536,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   const gitops = new GitOpsStatus(deps.sql);
   registerProjectRoutes(app, { ...apiDeps, creationRule, allowlists, gitops, settings });
   registerGitOpsRoutes(app, { ...apiDeps, gitops });
-  registerConfigurationRoutes(app, { ...apiDeps, settings, creationRule, publicUrl: deps.config.publicUrl, hasCaRoot: deps.config.tlsCaFile !== undefined });
+  registerConfigurationRoutes(app, { ...apiDeps, settings, creationRule, publicUrl: deps.config.publicUrl, hasCaRoot: deps.config.tlsCaFile !== undefined, authMode: deps.config.authMode });
   registerLoginRoutes(app, { authenticator, sessions: uiSessions, maxSeconds: deps.config.uiSession.maxSeconds, publicUrl: deps.config.publicUrl });
   registerUiRoutes(app, await loadUiBundle(deps.uiDir ?? defaultUiDir()));
   registerMemberRoutes(app, apiDeps);
