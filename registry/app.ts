@@ -92,6 +92,8 @@ import { ownEndpoints } from "./outbound/own-endpoints";
 import { ProjectCreationRule } from "./projects/creation-restriction";
 import { registerConfigurationRoutes } from "./api/configurations";
 import { registerLabelRoutes } from "./api/labels";
+import { registerUserGroupRoutes } from "./api/user-groups";
+import { UserGroups } from "./groups/user-groups";
 import { registerArtifactLabelRoutes } from "./api/artifact-labels";
 import { registerSearchRoutes } from "./api/search";
 import { registerSystemStatusRoutes } from "./api/system-status";
@@ -532,6 +534,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   await app.register(async (v2) => registerDistributionRoutes(v2, ctx));
   const apiDeps = { sql: deps.sql, audit, projects, members, authorizer };
   const labels = new Labels(deps.sql);
+  const userGroups = new UserGroups(deps.sql);
   const creationRule = new ProjectCreationRule(deps.sql, settings, deps.embeddedController ?? false);
   const gitops = new GitOpsStatus(deps.sql);
   registerProjectRoutes(app, { ...apiDeps, creationRule, allowlists, gitops, settings });
@@ -539,7 +542,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   registerConfigurationRoutes(app, { ...apiDeps, settings, creationRule, publicUrl: deps.config.publicUrl, hasCaRoot: deps.config.tlsCaFile !== undefined, authMode: deps.config.authMode });
   registerLoginRoutes(app, { authenticator, sessions: uiSessions, maxSeconds: deps.config.uiSession.maxSeconds, publicUrl: deps.config.publicUrl });
   registerUiRoutes(app, await loadUiBundle(deps.uiDir ?? defaultUiDir()));
-  registerMemberRoutes(app, apiDeps);
+  registerMemberRoutes(app, { ...apiDeps, groups: userGroups });
   registerAuditRoutes(app, apiDeps);
   registerTokenRoutes(app, { ...apiDeps, tokens });
   registerUserRoutes(app, { ...apiDeps, users: new UserStore(deps.sql), authenticator, creationRule });
@@ -596,6 +599,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   registerArtifactCopyRoutes(app, { ...apiDeps, artifacts, metadata, quotas, immutableRules, events });
   registerAccessoryRoutes(app, { ...apiDeps, artifacts, metadata });
   registerLabelRoutes(app, { ...apiDeps, labels });
+  registerUserGroupRoutes(app, { groups: userGroups, members, audit });
   registerArtifactLabelRoutes(app, { ...apiDeps, artifacts, metadata, labels });
   registerSearchRoutes(app, { ...apiDeps, overview: new ProjectOverview(deps.sql, projects), gitops });
   registerSystemStatusRoutes(app, { volumePath: deps.config.storage.kind === "fs" ? deps.config.dataDir : null, caFile: deps.config.tlsCaFile });

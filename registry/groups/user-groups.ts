@@ -109,6 +109,15 @@ export class UserGroups {
     return rows[0]?.id ?? null;
   }
 
+  /** The group's id, created first when no group has its DN (LDAP) or name and type (Harbor onboards so). */
+  async ensure(input: UserGroupInput, db: Queryable = this.db): Promise<number> {
+    const created = await this.create(input, db);
+    if (created !== null) return created;
+    const existing = await this.find(input.group_type, input.group_type === GROUP_TYPES.ldap ? input.ldap_group_dn : input.group_name);
+    if (!existing) throw new Error(`user group ${input.group_name} conflicts with one that vanished`);
+    return existing.id;
+  }
+
   /** "missing", "taken" (another group of the type has the name; LDAP names may repeat, their DNs differ) or "ok". */
   async rename(id: number, name: string, db: Queryable = this.db): Promise<"ok" | "missing" | "taken"> {
     const rows = await db.query<{ id: number }>(
