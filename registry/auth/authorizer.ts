@@ -21,7 +21,7 @@ export class Authorizer {
   /** Which projects the caller sees in listings (Harbor: sysadmins all; others public ones and their own). */
   visibility(principal: Principal): Visibility {
     if (isSysadmin(principal) || canSystem(principal, "project", "list")) return { all: true };
-    if (principal.kind === "user") return { userId: principal.id };
+    if (principal.kind === "user") return principal.groups?.length ? { userId: principal.id, groups: principal.groups } : { userId: principal.id };
     if (principal.kind === "robot") {
       if (principal.scopes.allProjects.size > 0) return { all: true };
       return { projectIds: [...principal.scopes.projects.keys()] };

@@ -1,4 +1,4 @@
-import { GROUP_TYPES, type GroupType } from "../auth/principal";
+import { GROUP_TYPES, type GroupType, type PrincipalGroup } from "../auth/principal";
 import { containsPattern, type Queryable } from "../db/sql";
 
 /** Harbor's UserGroup: an LDAP group (type 1, by DN), an HTTP group (2) or an OIDC group (3, by name). */
@@ -53,6 +53,20 @@ export function parseUserGroup(body: Record<string, unknown>): UserGroupInput {
 /** The name PUT /usergroups/{id} may change (Harbor changes only the name). */
 export function parseGroupName(body: Record<string, unknown>): string {
   return text(body.group_name, "group_name", NAME_MAX);
+}
+
+/** How a principal's groups match user_groups rows: LDAP DNs case-insensitively, other groups by "type:name". */
+export function groupKeys(groups: readonly PrincipalGroup[]): { dns: string[]; names: string[] } {
+  const dns = groups.filter((g) => g.type === GROUP_TYPES.ldap).map((g) => g.name.toLowerCase());
+  const names = groups.filter((g) => g.type !== GROUP_TYPES.ldap).map((g) => `${g.type}:${g.name}`);
+  return { dns: [...new Set(dns)].sort(), names: [...new Set(names)].sort() };
+}
+
+/** SQL selecting the ids of the user groups `groupKeys` gave, its dns and names bound to `dnsParam` / `namesParam`. */
+export function groupIdsMatching(dnsParam: string, namesParam: string): string {
+  return `SELECT g.id FROM user_groups g
+           WHERE (g.group_type = ${GROUP_TYPES.ldap} AND lower(g.ldap_group_dn) = ANY(${dnsParam}::text[]))
+              OR (g.group_type <> ${GROUP_TYPES.ldap} AND g.group_type::text || ':' || g.group_name = ANY(${namesParam}::text[]))`;
 }
 
 const COLUMNS = "id, group_name, group_type, ldap_group_dn, created_at, updated_at";

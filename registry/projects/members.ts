@@ -1,7 +1,8 @@
 import { CACHE_TTL_MS, ReadCache } from "../db/read-cache";
 import { containsPattern, type Queryable } from "../db/sql";
 import { ROLE_NAMES, ROLES, type RoleId } from "../auth/rbac";
-import { GROUP_TYPES, type PrincipalGroup } from "../auth/principal";
+import type { PrincipalGroup } from "../auth/principal";
+import { groupIdsMatching, groupKeys } from "../groups/user-groups";
 
 export interface MemberRow {
   id: number;
@@ -25,13 +26,6 @@ export function toMemberEntity(row: MemberRow) {
   return { ...row, role_name: ROLE_NAMES[row.role_id] };
 }
 
-/** How `rolesOf` matches groups to user_groups rows: LDAP DNs case-insensitively, other groups by "type:name". */
-function groupKeys(groups: readonly PrincipalGroup[]): { dns: string[]; names: string[] } {
-  const dns = groups.filter((g) => g.type === GROUP_TYPES.ldap).map((g) => g.name.toLowerCase());
-  const names = groups.filter((g) => g.type !== GROUP_TYPES.ldap).map((g) => `${g.type}:${g.name}`);
-  return { dns: [...new Set(dns)].sort(), names: [...new Set(names)].sort() };
-}
-
 /** Project membership of users and of user groups (entity_type 'u' / 'g'). */
 export class MemberStore {
   // Every request to a private project asks for the caller's roles; see ReadCache for staleness across nodes.
@@ -51,10 +45,7 @@ export class MemberStore {
       const rows = await this.db.query<{ role_id: RoleId }>(
         `${ownRoles}
          UNION ALL
-         SELECT m.role_id FROM project_members m JOIN user_groups g ON m.entity_type = 'g' AND g.id = m.entity_id
-          WHERE m.project_id = $1
-            AND ((g.group_type = ${GROUP_TYPES.ldap} AND lower(g.ldap_group_dn) = ANY($3::text[]))
-              OR (g.group_type <> ${GROUP_TYPES.ldap} AND g.group_type::text || ':' || g.group_name = ANY($4::text[])))`,
+         SELECT role_id FROM project_members WHERE project_id = $1 AND entity_type = 'g' AND entity_id IN (${groupIdsMatching("$3", "$4")})`,
         [projectId, userId, dns, names],
       );
       return rows.map((r) => r.role_id);

@@ -5,7 +5,7 @@ import { migrate } from "../../../registry/db/migrate";
 import type { Sql } from "../../../registry/db/sql";
 import { UserGroups } from "../../../registry/groups/user-groups";
 import { MemberStore } from "../../../registry/projects/members";
-import type { ProjectRef } from "../../../registry/projects/projects";
+import { ProjectStore, type ProjectRef } from "../../../registry/projects/projects";
 import { twoNodeSetups, type Nodes } from "../../support/database";
 
 /**
@@ -57,6 +57,18 @@ describe.each(twoNodeSetups())("group membership roles (%s)", (_name, open) => {
     const ldap = user([{ type: GROUP_TYPES.ldap, name: ldapDevs.toUpperCase() }]);
     expect(await authorizer.allows(ldap, project, "member", "create")).toBe(true);
     expect(await authorizer.allows(user([{ type: GROUP_TYPES.http, name: "devs" }]), project, "repository", "push")).toBe(false);
+  });
+
+  it("lists private projects to users whose group is a member", async () => {
+    const projects = new ProjectStore(sql);
+    const [{ id: bobId }] = await sql.query<{ id: number }>("INSERT INTO users (username, password_hash) VALUES ('bob', 'x') RETURNING id");
+    const bob = (groupList?: PrincipalGroup[]): Principal => ({ kind: "user", id: bobId, username: "bob", sysadmin: false, ...(groupList ? { groups: groupList } : {}) });
+    const authorizer = new Authorizer(members);
+    const names = async (principal: Principal) => (await projects.list({ visibleTo: authorizer.visibility(principal), limit: 10, offset: 0 })).rows.map((p) => p.name);
+    expect(await names(bob())).toEqual([]);
+    expect(await names(bob([{ type: GROUP_TYPES.oidc, name: "devs" }]))).toEqual(["team"]);
+    expect(await names(bob([{ type: GROUP_TYPES.ldap, name: ldapDevs }]))).toEqual(["team"]);
+    expect(await names(bob([{ type: GROUP_TYPES.oidc, name: "other" }]))).toEqual([]);
   });
 
   it("lists group members next to users (entity_type g) and forgets a deleted group's roles", async () => {
