@@ -94,6 +94,8 @@ import { ownEndpoints } from "./outbound/own-endpoints";
 import { ProjectCreationRule } from "./projects/creation-restriction";
 import { registerConfigurationRoutes } from "./api/configurations";
 import { registerLabelRoutes } from "./api/labels";
+import { registerUserGroupRoutes } from "./api/user-groups";
+import { UserGroups } from "./groups/user-groups";
 import { registerArtifactLabelRoutes } from "./api/artifact-labels";
 import { registerSearchRoutes } from "./api/search";
 import { registerSystemStatusRoutes } from "./api/system-status";
@@ -146,7 +148,9 @@ export interface AppDependencies {
     | "vulnDb" | "dataDir" | "scan" | "scannerAdapter" | "uiSession" | "mirror" | "chartLimits" | "storage" | "tlsCaFile" | "fixedSettings"
     | "ldap"
     | "oidc"
-  >;
+  > &
+    // Optional so apps built without it (tests) keep db mode.
+    Partial<Pick<Config, "authMode">>;
   /** Where the mirror listener (BERTH_MIRROR_ADDR) listens, once it does: this registry's own, for the outbound guard. */
   mirrorAddress?: () => AddressInfo | string | null;
   /** How outbound requests resolve host names (tests answer with chosen addresses); the system resolver by default. */
@@ -537,11 +541,12 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   await app.register(async (v2) => registerDistributionRoutes(v2, ctx));
   const apiDeps = { sql: deps.sql, audit, projects, members, authorizer };
   const labels = new Labels(deps.sql);
+  const userGroups = new UserGroups(deps.sql);
   const creationRule = new ProjectCreationRule(deps.sql, settings, deps.embeddedController ?? false);
   const gitops = new GitOpsStatus(deps.sql);
   registerProjectRoutes(app, { ...apiDeps, creationRule, allowlists, gitops, settings });
   registerGitOpsRoutes(app, { ...apiDeps, gitops });
-  registerConfigurationRoutes(app, { ...apiDeps, settings, creationRule, publicUrl: deps.config.publicUrl, hasCaRoot: deps.config.tlsCaFile !== undefined });
+  registerConfigurationRoutes(app, { ...apiDeps, settings, creationRule, publicUrl: deps.config.publicUrl, hasCaRoot: deps.config.tlsCaFile !== undefined, authMode: deps.config.authMode });
   registerLoginRoutes(app, { authenticator, sessions: uiSessions, maxSeconds: deps.config.uiSession.maxSeconds, publicUrl: deps.config.publicUrl });
   if (deps.config.oidc) {
     // Loaded only in oidc mode: openid-client is ESM, which Node 22.9-22.11 cannot require without a flag.
@@ -556,7 +561,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     });
   }
   registerUiRoutes(app, await loadUiBundle(deps.uiDir ?? defaultUiDir()));
-  registerMemberRoutes(app, apiDeps);
+  registerMemberRoutes(app, { ...apiDeps, groups: userGroups });
   registerAuditRoutes(app, apiDeps);
   registerTokenRoutes(app, { ...apiDeps, tokens });
   registerUserRoutes(app, { ...apiDeps, users: new UserStore(deps.sql), authenticator, creationRule });
@@ -614,6 +619,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   registerArtifactCopyRoutes(app, { ...apiDeps, artifacts, metadata, quotas, immutableRules, events, pullPolicy: (project, repository, digest) => scans.pullDecision(project, repository, digest) });
   registerAccessoryRoutes(app, { ...apiDeps, artifacts, metadata });
   registerLabelRoutes(app, { ...apiDeps, labels });
+  registerUserGroupRoutes(app, { groups: userGroups, members, audit });
   registerArtifactLabelRoutes(app, { ...apiDeps, artifacts, metadata, labels });
   registerSearchRoutes(app, { ...apiDeps, overview: new ProjectOverview(deps.sql, projects), gitops });
   registerSystemStatusRoutes(app, { volumePath: deps.config.storage.kind === "fs" ? deps.config.dataDir : null, caFile: deps.config.tlsCaFile });

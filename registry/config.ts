@@ -2,6 +2,7 @@ import { createPrivateKey } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { isIP } from "node:net";
 import path from "node:path";
+import { AUTH_MODES, isAuthMode, type AuthMode } from "./auth/auth-mode";
 import { DEFAULT_LOGIN_THROTTLE_LIMITS, type LoginThrottleLimits } from "./auth/login-throttle";
 import { DEFAULT_TOKEN_TTL_SECONDS } from "./auth/token-service";
 import { DEFAULT_ANONYMOUS_LIMITS, type AnonymousLimits } from "./ops/anonymous-limits";
@@ -13,6 +14,10 @@ import { isRefusal, parseSettingText, SETTING_KEYS, type SettingValues } from ".
 
 /** Everything Berth reads from its environment, validated once at start. */
 export interface Config {
+  /** BERTH_AUTH_MODE: where users other than the built-in admin sign in (db, the default; ldap; oidc). */
+  authMode: AuthMode;
+  /** BERTH_AUTH_MODE_FORCE=true: switch modes even though database users other than admin exist. */
+  authModeForce: boolean;
   host: string;
   port: number;
   /** Where `GET /metrics` is served (BERTH_METRICS_ADDR); unset when `off`. Never on the registry's own port. */
@@ -411,6 +416,14 @@ function parseDuration(name: string, value: string | undefined, fallback: number
   return Number(match[1]) * DURATION_UNITS[match[2]];
 }
 
+function parseAuthMode(env: Env): Pick<Config, "authMode" | "authModeForce"> {
+  const mode = env.BERTH_AUTH_MODE || "db";
+  if (!isAuthMode(mode)) throw new ConfigError("BERTH_AUTH_MODE", `must be one of ${AUTH_MODES.join(", ")}, got "${mode}"`);
+  const force = env.BERTH_AUTH_MODE_FORCE || "false";
+  if (force !== "true" && force !== "false") throw new ConfigError("BERTH_AUTH_MODE_FORCE", `must be "true" or "false", got "${force}"`);
+  return { authMode: mode, authModeForce: force === "true" };
+}
+
 /** Reads and validates the BERTH_* variables. Throws ConfigError naming the first bad variable. */
 export function loadConfig(env: Env = process.env, cwd: string = process.cwd()): Config {
   const { host, port } = listenAddress(env);
@@ -421,6 +434,7 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
   }
   const metricsAddress = parseMetricsAddress(env, { host, port });
   return {
+    ...parseAuthMode(env),
     host,
     port,
     metricsAddress,

@@ -3,6 +3,7 @@ import { Server as TlsServer } from "node:tls";
 import type { FastifyInstance } from "fastify";
 import type { Principal } from "./auth/principal";
 import { buildApp } from "./app";
+import { applyAuthMode } from "./auth/auth-mode";
 import { bootstrap } from "./bootstrap";
 import type { Config } from "./config";
 import { loadSigningKey } from "./auth/token-keys";
@@ -67,6 +68,7 @@ export async function startServer(config: Config, options: { sql?: Sql; internal
     await verifySecretKey(sql, secrets);
     const resealed = await resealStoredSecrets(sql, secrets);
     const { generatedPassword } = await bootstrap(sql, config.adminPassword);
+    const authMode = await applyAuthMode(sql, config.authMode, config.authModeForce);
     const store = await openBlobStore(config);
     await checkBlobStore(store, config);
     const signingKey = await loadSigningKey(sql, secrets, config.tokenKeyFile);
@@ -92,6 +94,7 @@ export async function startServer(config: Config, options: { sql?: Sql; internal
     });
     if (privacy.problem) app.log.warn(privacy.problem);
     if (privacy.tightened > 0) app.log.info({ files: privacy.tightened, dataDir: config.dataDir }, "removed group and other permissions from the data directory");
+    if (authMode.switched) app.log.warn({ from: authMode.from, to: config.authMode }, "switched the auth mode");
     if (resealed > 0) app.log.info({ rows: resealed }, "encrypted secrets an older version stored in plain text");
     const address = await app.listen({ host: config.host, port: config.port });
     if (mirror) await listenMirror(mirror, app, config.mirror!.address!);

@@ -1,3 +1,4 @@
+import { AuthModeSwitchRefused } from "./auth/auth-mode";
 import { ConfigError, type Config } from "./config";
 import { DataDirLockedError } from "./db/data-dir-lock";
 import { MetricsListenError } from "./ops/metrics-listener";
@@ -26,6 +27,7 @@ export function describeStartupFailure(error: unknown, config?: Pick<Config, "ho
   if (error instanceof ConfigError) return { line: `berth: invalid configuration: ${error.message}`, exitCode: 2 };
   if (error instanceof DataDirLockedError) return { line: `berth: ${error.message}`, exitCode: 2 };
   if (error instanceof SecretKeyMismatchError) return { line: `berth: cannot start: ${error.message}`, exitCode: 2 };
+  if (error instanceof AuthModeSwitchRefused) return { line: `berth: cannot start: ${error.message}`, exitCode: 2 };
   if (error instanceof BlobStoreUnavailableError) return { line: `berth: cannot start: ${error.message}`, exitCode: 2 };
   if (error instanceof MetricsListenError) {
     const reason = (error.code && LISTEN_ERRORS[error.code]) || (error.cause as Error).message;

@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import { actorOf, type AuditLog } from "../audit/audit-log";
+import { HARBOR_AUTH_MODE, type AuthMode } from "../auth/auth-mode";
 import type { Sql } from "../db/sql";
 import type { ProjectCreationRule } from "../projects/creation-restriction";
 import { ROBOT_PREFIX } from "../robots/store";
@@ -19,6 +20,8 @@ export interface ConfigurationRouteDeps {
   publicUrl?: string;
   /** A CA certificate is served at /systeminfo/getcert (BERTH_TLS_CA_FILE). */
   hasCaRoot?: boolean;
+  /** BERTH_AUTH_MODE; unset → db. */
+  authMode?: AuthMode;
 }
 
 // Robots sign in as robot$<name>, and policy files, pull secrets and CI configurations name them so: changing the
@@ -66,7 +69,7 @@ export function registerConfigurationRoutes(app: FastifyInstance, deps: Configur
   const externalUrl = (request: FastifyRequest) => deps.publicUrl ?? `${request.protocol}://${request.headers.host ?? "localhost"}`;
 
   app.get("/api/v2.0/systeminfo", async (request) => {
-    const general = { auth_mode: "db_auth", self_registration: false, harbor_version: BERTH_VERSION };
+    const general = { auth_mode: HARBOR_AUTH_MODE[deps.authMode ?? "db"], self_registration: false, harbor_version: BERTH_VERSION };
     if (request.principal.kind === "anonymous") return general;
     const external = externalUrl(request);
     return {

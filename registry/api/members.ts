@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyRequest } from "fastify";
 import { isRoleId, type RoleId } from "../auth/rbac";
 import { actorOf, type AuditEntry, type AuditLog } from "../audit/audit-log";
 import type { Queryable, Sql } from "../db/sql";
+import { parseUserGroup, UserGroupError, type UserGroups } from "../groups/user-groups";
 import { toMemberEntity } from "../projects/members";
 import { HarborError } from "./errors";
 import { isJsonObject, jsonObjectBody, paging, queryString, setPageHeaders } from "./params";
@@ -25,9 +26,6 @@ function memberId(request: FastifyRequest<{ Params: MemberParams }>): number {
  * `user_id` / `username` at the top level that scripts written against older Harbor send.
  */
 async function resolveUser(db: Queryable, body: Record<string, unknown>): Promise<number> {
-  if (body.member_group !== undefined && body.member_group !== null) {
-    throw new HarborError("BAD_REQUEST", "group members are not supported yet; add users");
-  }
   const user = isJsonObject(body.member_user) ? body.member_user : body;
   const userId = user.user_id;
   const username = user.username;
@@ -44,8 +42,35 @@ async function resolveUser(db: Queryable, body: Record<string, unknown>): Promis
   throw new HarborError("BAD_REQUEST", "at least one of member_user or member_group must be provided");
 }
 
+/**
+ * The group a `member_group` names: by `id`, or by `group_type` with `ldap_group_dn` (LDAP) or `group_name`; a group
+ * named so that does not exist yet is created, as Harbor onboards it.
+ */
+async function resolveGroup(groups: UserGroups, memberGroup: Record<string, unknown>): Promise<number> {
+  if (memberGroup.id !== undefined && memberGroup.id !== 0) {
+    if (typeof memberGroup.id !== "number" || !Number.isInteger(memberGroup.id) || memberGroup.id < 1) throw new HarborError("BAD_REQUEST", "member_group.id must be a positive integer");
+    if (!(await groups.get(memberGroup.id))) throw new HarborError("NOT_FOUND", `user group ${memberGroup.id} not found`);
+    return memberGroup.id;
+  }
+  try {
+    return await groups.ensure(parseUserGroup(memberGroup));
+  } catch (error) {
+    if (error instanceof UserGroupError) throw new HarborError("BAD_REQUEST", `member_group: ${error.message}`);
+    throw error;
+  }
+}
+
+/** The member a ProjectMember body names: a user, or a group under `member_group`. */
+async function resolveMember(deps: { sql: Queryable; groups: UserGroups }, body: Record<string, unknown>): Promise<{ type: "u" | "g"; id: number }> {
+  if (body.member_group !== undefined && body.member_group !== null) {
+    if (!isJsonObject(body.member_group)) throw new HarborError("BAD_REQUEST", "member_group must be an object");
+    return { type: "g", id: await resolveGroup(deps.groups, body.member_group) };
+  }
+  return { type: "u", id: await resolveUser(deps.sql, body) };
+}
+
 /** /api/v2.0/projects/{p}/members: Harbor's member endpoints, checked against the member:* permissions. */
-export function registerMemberRoutes(app: FastifyInstance, deps: ProjectAccessDeps & { sql: Sql; audit: AuditLog }): void {
+export function registerMemberRoutes(app: FastifyInstance, deps: ProjectAccessDeps & { sql: Sql; audit: AuditLog; groups: UserGroups }): void {
   const audited = (request: FastifyRequest, entry: AuditEntry, change: (tx: Queryable) => Promise<boolean>) =>
     deps.audit.change(actorOf(request), entry, change);
   const base = "/api/v2.0/projects/:nameOrId/members";
@@ -66,10 +91,12 @@ export function registerMemberRoutes(app: FastifyInstance, deps: ProjectAccessDe
     const project = await projectFor(deps, request, request.params.nameOrId, "member", "create");
     const body = jsonObjectBody(request);
     const role = requireRole(body.role_id);
-    const userId = await resolveUser(deps.sql, body);
+    const member = await resolveMember(deps, body);
+    const kind = member.type === "u" ? "user" : "group";
     let id: number | null = null;
-    const entry: AuditEntry = { projectId: project.id, operation: "create", resourceType: "member", resource: `${project.name}/user:${userId}`, description: `add member user ${userId} with role ${role}` };
-    await audited(request, entry, async (tx) => (id = await deps.members.addUser(project.id, userId, role, tx)) !== null);
+    const entry: AuditEntry = { projectId: project.id, operation: "create", resourceType: "member", resource: `${project.name}/${kind}:${member.id}`, description: `add member ${kind} ${member.id} with role ${role}` };
+    const add = member.type === "u" ? deps.members.addUser.bind(deps.members) : deps.members.addGroup.bind(deps.members);
+    await audited(request, entry, async (tx) => (id = await add(project.id, member.id, role, tx)) !== null);
     if (id === null) throw new HarborError("CONFLICT", "The project member specified already exist");
     return reply.code(201).header("Location", `/api/v2.0/projects/${request.params.nameOrId}/members/${id}`).send();
   });

@@ -8,7 +8,7 @@ export type AuditOperation = (typeof AUDIT_OPERATIONS)[number];
 export const AUDIT_RESOURCE_TYPES = [
   "artifact", "tag", "blob", "project", "member", "user", "robot", "immutable-tag-rule", "gc", "webhook-policy", "repository", "retention-policy",
   "registry", "replication-policy", "controller-source", "vulnerability-database", "scan", "cve-allowlist", "export-cve", "scanner",
-  "configuration", "purge-audit", "label",
+  "configuration", "purge-audit", "label", "user-group",
 ] as const;
 export type AuditResourceType = (typeof AUDIT_RESOURCE_TYPES)[number];
 

@@ -3,7 +3,7 @@ import type { Queryable } from "../db/sql";
 import { hashPassword, verifyPassword } from "./password";
 import { LoginThrottle } from "./login-throttle";
 import { RobotStore, ROBOT_PREFIX, scopesOf } from "../robots/store";
-import { ANONYMOUS, type Principal } from "./principal";
+import { ANONYMOUS, GROUP_TYPES, type Principal } from "./principal";
 import { LdapUnavailableError, type UserDirectory } from "../identity/ldap/directory";
 import { onboardLdapUser } from "../identity/ldap/onboarding";
 
@@ -159,7 +159,8 @@ export class Authenticator {
       id: user.id,
       username: user.username,
       sysadmin: user.sysadmin || directory.isAdmin(person),
-      groupDns: person.groupDns,
+      // The directory's groups, by DN: project memberships of these LDAP groups grant their roles.
+      groups: person.groupDns.map((dn) => ({ type: GROUP_TYPES.ldap, name: dn })),
     };
   }
 

@@ -9,7 +9,7 @@ export class Authorizer {
 
   async grantIn(principal: Principal, project: ProjectRef): Promise<ProjectGrant> {
     if (principal.kind === "robot") return { public: isPublic(project), roles: [], access: robotGrantsIn(principal.scopes, project.id) };
-    const roles = principal.kind === "user" ? await this.members.rolesOf(principal.id, project.id) : [];
+    const roles = principal.kind === "user" ? await this.members.rolesOf(principal.id, project.id, principal.groups) : [];
     return { public: isPublic(project), roles };
   }
 
@@ -21,7 +21,7 @@ export class Authorizer {
   /** Which projects the caller sees in listings (Harbor: sysadmins all; others public ones and their own). */
   visibility(principal: Principal): Visibility {
     if (isSysadmin(principal) || canSystem(principal, "project", "list")) return { all: true };
-    if (principal.kind === "user") return { userId: principal.id };
+    if (principal.kind === "user") return principal.groups?.length ? { userId: principal.id, groups: principal.groups } : { userId: principal.id };
     if (principal.kind === "robot") {
       if (principal.scopes.allProjects.size > 0) return { all: true };
       return { projectIds: [...principal.scopes.projects.keys()] };

@@ -9,17 +9,25 @@ export interface RobotScopes {
 
 export const NO_SCOPES: RobotScopes = { system: new Set(), projects: new Map(), allProjects: new Set() };
 
+/** Harbor's user group types (group_type). */
+export const GROUP_TYPES = { ldap: 1, http: 2, oidc: 3 } as const;
+export type GroupType = (typeof GROUP_TYPES)[keyof typeof GROUP_TYPES];
+
+/**
+ * A group the identity source says the user belongs to, as of sign-in: an LDAP group by its DN, an OIDC group by
+ * the name in the groups claim. Project memberships of the matching user_groups row count for the user.
+ */
+export interface PrincipalGroup {
+  type: GroupType;
+  /** The LDAP group's DN (type 1), or the group's name (types 2 and 3). */
+  name: string;
+}
+
 /** Who is making a request. */
 export type Principal =
   | { kind: "anonymous" }
-  | {
-      kind: "user";
-      id: number;
-      username: string;
-      sysadmin: boolean;
-      /** Ldap mode: DNs of the user's directory groups, read at sign-in (unset for local users). */
-      groupDns?: readonly string[];
-    }
+  /** `groups`: filled by the LDAP and OIDC sign-ins; absent (no groups) for database users. */
+  | { kind: "user"; id: number; username: string; sysadmin: boolean; groups?: readonly PrincipalGroup[] }
   | { kind: "robot"; id: number; name: string; scopes: RobotScopes };
 
 export const ANONYMOUS: Principal = { kind: "anonymous" };

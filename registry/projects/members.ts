@@ -1,6 +1,8 @@
 import { CACHE_TTL_MS, ReadCache } from "../db/read-cache";
 import { containsPattern, type Queryable } from "../db/sql";
 import { ROLE_NAMES, ROLES, type RoleId } from "../auth/rbac";
+import type { PrincipalGroup } from "../auth/principal";
+import { groupIdsMatching, groupKeys } from "../groups/user-groups";
 
 export interface MemberRow {
   id: number;
@@ -11,26 +13,40 @@ export interface MemberRow {
   role_id: RoleId;
 }
 
+// Users and groups alike (Harbor's members list shows both, entity_type "u" / "g", named by username / group name).
 const SELECT_MEMBER = `
-  SELECT m.id, m.project_id, m.entity_id, m.entity_type, u.username AS entity_name, m.role_id
-    FROM project_members m JOIN users u ON m.entity_type = 'u' AND u.id = m.entity_id`;
+  SELECT * FROM (
+    SELECT m.id, m.project_id, m.entity_id, m.entity_type, coalesce(u.username, g.group_name) AS entity_name, m.role_id
+      FROM project_members m
+      LEFT JOIN users u ON m.entity_type = 'u' AND u.id = m.entity_id
+      LEFT JOIN user_groups g ON m.entity_type = 'g' AND g.id = m.entity_id
+     WHERE u.id IS NOT NULL OR g.id IS NOT NULL) AS m`;
 
 export function toMemberEntity(row: MemberRow) {
   return { ...row, role_name: ROLE_NAMES[row.role_id] };
 }
 
-/** Project membership (users today; the model keeps entity_type for groups). */
+/** Project membership of users and of user groups (entity_type 'u' / 'g'). */
 export class MemberStore {
   // Every request to a private project asks for the caller's roles; see ReadCache for staleness across nodes.
   private readonly roles = new ReadCache<RoleId[]>({ max: 10_000, ttlMs: CACHE_TTL_MS });
 
   constructor(private readonly db: Queryable) {}
 
-  rolesOf(userId: number, projectId: number): Promise<RoleId[]> {
-    return this.roles.get(`${projectId}/${userId}`, async () => {
+  /**
+   * The user's roles in the project: their own membership's and, for `groups` the identity source reported at
+   * sign-in, those of the matching user groups' memberships (the permission matrix then takes their union).
+   */
+  rolesOf(userId: number, projectId: number, groups: readonly PrincipalGroup[] = []): Promise<RoleId[]> {
+    const { dns, names } = groupKeys(groups);
+    return this.roles.get(`${projectId}/${userId}/${JSON.stringify([dns, names])}`, async () => {
+      const ownRoles = "SELECT role_id FROM project_members WHERE project_id = $1 AND entity_type = 'u' AND entity_id = $2";
+      if (dns.length === 0 && names.length === 0) return (await this.db.query<{ role_id: RoleId }>(ownRoles, [projectId, userId])).map((r) => r.role_id);
       const rows = await this.db.query<{ role_id: RoleId }>(
-        "SELECT role_id FROM project_members WHERE project_id = $1 AND entity_type = 'u' AND entity_id = $2",
-        [projectId, userId],
+        `${ownRoles}
+         UNION ALL
+         SELECT role_id FROM project_members WHERE project_id = $1 AND entity_type = 'g' AND entity_id IN (${groupIdsMatching("$3", "$4")})`,
+        [projectId, userId, dns, names],
       );
       return rows.map((r) => r.role_id);
     }) as Promise<RoleId[]>;
@@ -70,7 +86,7 @@ export class MemberStore {
     let filter = "";
     if (options.entityName) {
       params.push(containsPattern(options.entityName));
-      filter = ` AND u.username ILIKE $2`;
+      filter = ` AND m.entity_name ILIKE $2`;
     }
     const [{ total }] = await this.db.query<{ total: number }>(
       `SELECT count(*)::int AS total FROM (${SELECT_MEMBER} WHERE m.project_id = $1${filter}) AS matching`,
@@ -95,26 +111,42 @@ export class MemberStore {
        ON CONFLICT (project_id, entity_id, entity_type) DO NOTHING RETURNING id`,
       [projectId, userId, roleId],
     );
-    this.roles.delete(`${projectId}/${userId}`);
+    this.roles.deletePrefix(`${projectId}/${userId}/`);
     return rows[0]?.id ?? null;
   }
 
   async updateRole(projectId: number, memberId: number, roleId: RoleId, db: Queryable = this.db): Promise<boolean> {
-    const rows = await db.query<{ entity_id: number }>(
-      "UPDATE project_members SET role_id = $3, updated_at = now() WHERE project_id = $1 AND id = $2 RETURNING entity_id",
+    const rows = await db.query<{ entity_id: number; entity_type: "u" | "g" }>(
+      "UPDATE project_members SET role_id = $3, updated_at = now() WHERE project_id = $1 AND id = $2 RETURNING entity_id, entity_type",
       [projectId, memberId, roleId],
     );
-    rows.forEach((r) => this.roles.delete(`${projectId}/${r.entity_id}`));
+    rows.forEach((r) => this.forgetRolesOf(projectId, r));
     return rows.length > 0;
   }
 
   async remove(projectId: number, memberId: number, db: Queryable = this.db): Promise<boolean> {
-    const rows = await db.query<{ entity_id: number }>(
-      "DELETE FROM project_members WHERE project_id = $1 AND id = $2 RETURNING entity_id",
+    const rows = await db.query<{ entity_id: number; entity_type: "u" | "g" }>(
+      "DELETE FROM project_members WHERE project_id = $1 AND id = $2 RETURNING entity_id, entity_type",
       [projectId, memberId],
     );
-    rows.forEach((r) => this.roles.delete(`${projectId}/${r.entity_id}`));
+    rows.forEach((r) => this.forgetRolesOf(projectId, r));
     return rows.length > 0;
+  }
+
+  /** Adds a user group; null when the group is already a member. */
+  async addGroup(projectId: number, groupId: number, roleId: RoleId, db: Queryable = this.db): Promise<number | null> {
+    const rows = await db.query<{ id: number }>(
+      `INSERT INTO project_members (project_id, entity_id, entity_type, role_id) VALUES ($1, $2, 'g', $3)
+       ON CONFLICT (project_id, entity_id, entity_type) DO NOTHING RETURNING id`,
+      [projectId, groupId, roleId],
+    );
+    this.roles.deletePrefix(`${projectId}/`);
+    return rows[0]?.id ?? null;
+  }
+
+  /** A user's change touches their own entries; a group's, anyone's in the project. */
+  private forgetRolesOf(projectId: number, member: { entity_id: number; entity_type: "u" | "g" }): void {
+    this.roles.deletePrefix(member.entity_type === "u" ? `${projectId}/${member.entity_id}/` : `${projectId}/`);
   }
 
   /** Forgets cached roles, e.g. after a user was deleted. */

@@ -1,5 +1,7 @@
 import { projectUsageSql } from "../quotas/quotas";
+import type { PrincipalGroup } from "../auth/principal";
 import { ROLES, type RoleId } from "../auth/rbac";
+import { groupIdsMatching, groupKeys } from "../groups/user-groups";
 import { CACHE_TTL_MS, ReadCache } from "../db/read-cache";
 import type { Queryable } from "../db/sql";
 
@@ -80,7 +82,8 @@ export type RoleCounts = Record<RoleId, number>;
  * Which projects a listing shows: every one, the public ones, or the public ones plus those a user is a member of
  * or a robot holds grants in.
  */
-export type Visibility = "public" | { all: true } | { userId: number } | { projectIds: number[] };
+/** `groups`: the user's groups (LDAP/OIDC sign-ins), whose memberships also make projects visible. */
+export type Visibility = "public" | { all: true } | { userId: number; groups?: readonly PrincipalGroup[] } | { projectIds: number[] };
 
 /** The few columns a permission check needs, without ProjectRow's counts (the hot path of every /v2 request). */
 export type ProjectRef = Pick<ProjectRow, "id" | "name" | "metadata" | "registry_id">;
@@ -214,8 +217,14 @@ function visibilityConditions(visible: Visibility, params: unknown[]): string[] 
   if (visible === "public") return [`p.metadata->>'public' = 'true'`];
   if ("userId" in visible) {
     params.push(visible.userId);
-    return [`(p.metadata->>'public' = 'true' OR EXISTS (SELECT 1 FROM project_members m
-        WHERE m.project_id = p.id AND m.entity_type = 'u' AND m.entity_id = $${params.length}))`];
+    const own = `(m.entity_type = 'u' AND m.entity_id = $${params.length})`;
+    const { dns, names } = groupKeys(visible.groups ?? []);
+    let viaGroups = "";
+    if (dns.length > 0 || names.length > 0) {
+      params.push(dns, names);
+      viaGroups = ` OR (m.entity_type = 'g' AND m.entity_id IN (${groupIdsMatching(`$${params.length - 1}`, `$${params.length}`)}))`;
+    }
+    return [`(p.metadata->>'public' = 'true' OR EXISTS (SELECT 1 FROM project_members m WHERE m.project_id = p.id AND (${own}${viaGroups})))`];
   }
   if ("projectIds" in visible) {
     params.push(visible.projectIds);

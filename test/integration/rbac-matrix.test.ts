@@ -553,6 +553,42 @@ const ACTIONS: Action[] = [
       return (await client.fetch(`${artifact}/labels/${id}`, { method: "DELETE" })).status;
     },
   },
+  // Issue 19: user groups (system admins manage them; project admins search them to add group members).
+  {
+    name: "list user groups (/api)",
+    allowed: both(["sysadmin"]),
+    ok: 200,
+    run: async (client) => (await client.fetch("/api/v2.0/usergroups")).status,
+  },
+  {
+    name: "create, read, rename and delete a user group (/api)",
+    allowed: both(["sysadmin"]),
+    ok: 201,
+    run: async (client, _project, _admin, caseId) => {
+      const created = await client.fetch("/api/v2.0/usergroups", { method: "POST", headers: JSON_HEADERS, body: JSON.stringify({ group_name: caseId, group_type: 3 }) });
+      if (created.status !== 201) return created.status;
+      const group = created.headers.get("location")!;
+      const read = await client.fetch(group);
+      const renamed = await client.fetch(group, { method: "PUT", headers: JSON_HEADERS, body: JSON.stringify({ group_name: `${caseId}-renamed` }) });
+      const deleted = await client.fetch(group, { method: "DELETE" });
+      return read.status === 200 && renamed.status === 200 && deleted.status === 200 ? 201 : -1;
+    },
+  },
+  {
+    name: "search user groups (/api)",
+    allowed: both(["sysadmin", "projectAdmin"]),
+    ok: 200,
+    run: async (client) => (await client.fetch("/api/v2.0/usergroups/search?groupname=x")).status,
+  },
+  {
+    name: "add a user group as a project member (/api)",
+    allowed: both(["sysadmin", "projectAdmin"]),
+    ok: 201,
+    run: async (client, project, _admin, caseId) => {
+      const body = JSON.stringify({ role_id: 2, member_group: { group_name: caseId, group_type: 3 } });
+      return (await client.fetch(`/api/v2.0/projects/${project}/members`, { method: "POST", headers: JSON_HEADERS, body })).status;
+    },
+  },
   // Issue 18: run-time configuration, audit purge, webhook history views and Harbor's small catalogues.
   {
     name: "change the configuration (/api)",

@@ -156,6 +156,14 @@ describe("loadConfig", () => {
     expect(() => loadConfig({ BERTH_SCAN_YIELD_MS: "-1" })).toThrow("BERTH_SCAN_YIELD_MS");
   });
 
+  it("runs in db auth mode unless BERTH_AUTH_MODE says ldap or oidc, and switches only when forced", () => {
+    expect(loadConfig({})).toMatchObject({ authMode: "db", authModeForce: false });
+    expect(loadConfig({ BERTH_AUTH_MODE: "ldap", BERTH_AUTH_MODE_FORCE: "true" })).toMatchObject({ authMode: "ldap", authModeForce: true });
+    expect(loadConfig({ BERTH_AUTH_MODE: "oidc" })).toMatchObject({ authMode: "oidc" });
+    expect(() => loadConfig({ BERTH_AUTH_MODE: "db_auth" })).toThrow(/BERTH_AUTH_MODE: must be one of db, ldap, oidc/);
+    expect(() => loadConfig({ BERTH_AUTH_MODE_FORCE: "yes" })).toThrow(/BERTH_AUTH_MODE_FORCE/);
+  });
+
   it("strips a trailing slash from BERTH_PUBLIC_URL", () => {
     expect(loadConfig({ BERTH_PUBLIC_URL: "https://registry.example.com/" }).publicUrl).toBe("https://registry.example.com");
   });

@@ -1,4 +1,5 @@
 import { createServer } from "node:net";
+import { AuthModeSwitchRefused } from "../../registry/auth/auth-mode";
 import { ConfigError } from "../../registry/config";
 import { DataDirLockedError } from "../../registry/db/data-dir-lock";
 import { MetricsListenError } from "../../registry/ops/metrics-listener";
@@ -61,6 +62,7 @@ describe("describeStartupFailure", () => {
     expect(describeStartupFailure(new BlobStoreUnavailableError("no bucket"))).toEqual({ line: "berth: cannot start: no bucket", exitCode: 2 });
     const locked = new DataDirLockedError("/srv/berth", { pid: 42, started: null, command: "serve" });
     expect(describeStartupFailure(locked)).toEqual({ line: `berth: ${locked.message}`, exitCode: 2 });
+    expect(describeStartupFailure(new AuthModeSwitchRefused("switch refused"))).toEqual({ line: "berth: cannot start: switch refused", exitCode: 2 });
   });
 
   it("reduces anything else to the first line of its message, exit 1", () => {

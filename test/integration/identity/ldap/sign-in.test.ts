@@ -61,9 +61,9 @@ describeIf(slapdAvailable, "slapd and ldap-utils (apt-get install slapd ldap-uti
         "SELECT id, email, realname, sysadmin FROM users WHERE username = 'bob'",
       );
       expect(row).toEqual({ id: expect.any(Number), email: "bob@berth.test", realname: "Bob", sysadmin: false });
-      expect(bob).toEqual({ kind: "user", id: row.id, username: "bob", sysadmin: false, groupDns: [groupDn("devs")] });
+      expect(bob).toEqual({ kind: "user", id: row.id, username: "bob", sysadmin: false, groups: [{ type: 1, name: groupDn("devs") }] });
       const alice = await authenticator.authenticate(basic("alice", PEOPLE.alice.password));
-      expect(alice).toMatchObject({ username: "alice", sysadmin: true, groupDns: [groupDn("devs"), groupDn("registry-admins")] });
+      expect(alice).toMatchObject({ username: "alice", sysadmin: true, groups: [{ type: 1, name: groupDn("devs") }, { type: 1, name: groupDn("registry-admins") }] });
       // The admin group makes a system admin for the session; the row is not promoted.
       expect(await sql.query("SELECT sysadmin FROM users WHERE username = 'alice'")).toEqual([{ sysadmin: false }]);
       await authenticator.authenticate(basic("bob", PEOPLE.bob.password));
