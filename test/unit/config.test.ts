@@ -158,8 +158,9 @@ describe("loadConfig", () => {
 
   it("runs in db auth mode unless BERTH_AUTH_MODE says ldap or oidc, and switches only when forced", () => {
     expect(loadConfig({})).toMatchObject({ authMode: "db", authModeForce: false });
-    expect(loadConfig({ BERTH_AUTH_MODE: "ldap", BERTH_AUTH_MODE_FORCE: "true" })).toMatchObject({ authMode: "ldap", authModeForce: true });
-    expect(loadConfig({ BERTH_AUTH_MODE: "oidc" })).toMatchObject({ authMode: "oidc" });
+    const ldap = { BERTH_LDAP_URL: "ldap://127.0.0.1:389", BERTH_LDAP_BASE_DN: "ou=people,dc=example,dc=org" };
+    expect(loadConfig({ BERTH_AUTH_MODE: "ldap", BERTH_AUTH_MODE_FORCE: "true", ...ldap })).toMatchObject({ authMode: "ldap", authModeForce: true });
+    expect(loadConfig({ BERTH_AUTH_MODE: "oidc", ...OIDC_SETTINGS })).toMatchObject({ authMode: "oidc" });
     expect(() => loadConfig({ BERTH_AUTH_MODE: "db_auth" })).toThrow(/BERTH_AUTH_MODE: must be one of db, ldap, oidc/);
     expect(() => loadConfig({ BERTH_AUTH_MODE_FORCE: "yes" })).toThrow(/BERTH_AUTH_MODE_FORCE/);
   });
@@ -168,6 +169,9 @@ describe("loadConfig", () => {
     expect(loadConfig({ BERTH_PUBLIC_URL: "https://registry.example.com/" }).publicUrl).toBe("https://registry.example.com");
   });
 });
+
+/** The least an oidc-mode configuration needs (discovery waits for the first sign-in). */
+const OIDC_SETTINGS = { BERTH_OIDC_ISSUER: "https://id.example.com", BERTH_OIDC_CLIENT_ID: "berth" };
 
 describe("upload limits", () => {
   const base = { BERTH_DATA_DIR: "/tmp/berth-config-test" };
