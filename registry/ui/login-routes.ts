@@ -60,7 +60,7 @@ export function registerLoginRoutes(app: FastifyInstance, deps: LoginRouteDeps):
       // Robots hold API credentials for machines; a browser session would outlive every check made on their tokens.
       if (principal.kind !== "user") throw new HarborError("FORBIDDEN", "robot accounts cannot sign in to the web interface");
       const previous = cookieValue(request.headers.cookie, SESSION_COOKIE);
-      const { sessionId, csrfToken } = await deps.sessions.start(principal.id, previous);
+      const { sessionId, csrfToken } = await deps.sessions.start(principal.id, previous, principal.groups);
       request.principal = principal;
       return reply
         .header("Set-Cookie", sessionCookie(sessionId, { secure: isSecure(request, deps.publicUrl), maxAgeSeconds: deps.maxSeconds }))

@@ -1,3 +1,4 @@
+import type { PrincipalGroup } from "../auth/principal";
 import type { Queryable } from "../db/sql";
 
 /** A live session's row: whose it is and its two clocks. */
@@ -5,6 +6,8 @@ export interface SessionRow {
   userId: number;
   username: string;
   sysadmin: boolean;
+  /** The groups the identity source gave the user at sign-in. */
+  groups: PrincipalGroup[];
   createdAt: Date;
   lastSeenAt: Date;
 }
@@ -13,11 +16,11 @@ export interface SessionRow {
 export class SessionStore {
   constructor(private readonly db: Queryable) {}
 
-  async insert(idHash: Buffer, userId: number, now: Date): Promise<void> {
+  async insert(idHash: Buffer, userId: number, now: Date, groups: readonly PrincipalGroup[] = []): Promise<void> {
     await this.db.query(
-      `INSERT INTO ui_sessions (id_hash, user_id, password_stamp, created_at, last_seen_at)
-       SELECT $1, id, md5(password_hash), $3, $3 FROM users WHERE id = $2`,
-      [idHash, userId, now],
+      `INSERT INTO ui_sessions (id_hash, user_id, password_stamp, created_at, last_seen_at, groups)
+       SELECT $1, id, md5(password_hash), $3, $3, $4::jsonb FROM users WHERE id = $2`,
+      [idHash, userId, now, JSON.stringify(groups)],
     );
   }
 
@@ -26,14 +29,14 @@ export class SessionStore {
    * the user's password changed since the session began.
    */
   async find(idHash: Buffer): Promise<SessionRow | null> {
-    const [row] = await this.db.query<{ user_id: number; username: string; sysadmin: boolean; created_at: Date; last_seen_at: Date }>(
-      `SELECT s.user_id, u.username, u.sysadmin, s.created_at, s.last_seen_at
+    const [row] = await this.db.query<{ user_id: number; username: string; sysadmin: boolean; groups: PrincipalGroup[]; created_at: Date; last_seen_at: Date }>(
+      `SELECT s.user_id, u.username, u.sysadmin, s.groups, s.created_at, s.last_seen_at
          FROM ui_sessions s JOIN users u ON u.id = s.user_id
         WHERE s.id_hash = $1 AND s.password_stamp = md5(u.password_hash)`,
       [idHash],
     );
     if (!row) return null;
-    return { userId: row.user_id, username: row.username, sysadmin: row.sysadmin, createdAt: new Date(row.created_at), lastSeenAt: new Date(row.last_seen_at) };
+    return { userId: row.user_id, username: row.username, sysadmin: row.sysadmin, groups: row.groups, createdAt: new Date(row.created_at), lastSeenAt: new Date(row.last_seen_at) };
   }
 
   async touch(idHash: Buffer, now: Date): Promise<void> {

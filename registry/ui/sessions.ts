@@ -1,5 +1,5 @@
 import { createHash, createHmac, randomBytes, timingSafeEqual } from "node:crypto";
-import type { Principal } from "../auth/principal";
+import type { Principal, PrincipalGroup } from "../auth/principal";
 import { SessionStore } from "./session-store";
 
 export interface SessionLimits {
@@ -51,14 +51,17 @@ export class UiSessions {
     this.store = store;
   }
 
-  /** Starts a session for `userId`; the id goes into the cookie and nowhere else. */
-  async start(userId: number, previousId?: string): Promise<{ sessionId: string; csrfToken: string }> {
+  /**
+   * Starts a session for `userId` with the groups its identity source gave it at sign-in; the id goes into the cookie
+   * and nowhere else.
+   */
+  async start(userId: number, previousId?: string, groups: readonly PrincipalGroup[] = []): Promise<{ sessionId: string; csrfToken: string }> {
     if (previousId && SESSION_ID.test(previousId)) await this.store.delete(hashOf(previousId));
     const now = this.now();
     // Expired rows of everyone go here, the one write sessions add anyway, instead of a timer per node.
     await this.store.purgeExpired(new Date(now - this.limits.idleSeconds * 1000), new Date(now - this.limits.maxSeconds * 1000));
     const sessionId = randomBytes(32).toString("base64url");
-    await this.store.insert(hashOf(sessionId), userId, new Date(now));
+    await this.store.insert(hashOf(sessionId), userId, new Date(now), groups);
     return { sessionId, csrfToken: csrfTokenFor(sessionId) };
   }
 
@@ -77,7 +80,7 @@ export class UiSessions {
     }
     if (now - row.lastSeenAt.getTime() >= TOUCH_EVERY_MS) await this.store.touch(idHash, new Date(now));
     return {
-      principal: { kind: "user", id: row.userId, username: row.username, sysadmin: row.sysadmin },
+      principal: { kind: "user", id: row.userId, username: row.username, sysadmin: row.sysadmin, ...(row.groups.length > 0 ? { groups: row.groups } : {}) },
       csrfToken: csrfTokenFor(sessionId),
       idHash,
     };

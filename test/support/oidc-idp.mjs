@@ -9,6 +9,7 @@ import Provider from "oidc-provider";
 const ACCOUNTS = {
   alice: { preferred_username: "alice", email: "alice@example.test", groups: ["devs", "berth-admins"] },
   bob: { preferred_username: "bob", email: "bob@example.test", groups: ["devs"] },
+  carol: { preferred_username: "carol", email: "carol@example.test", groups: ["ops"] },
   // A name a local user holds already: onboarding must refuse it, not merge.
   mallory: { preferred_username: "admin", email: "mallory@example.test", groups: [] },
 };

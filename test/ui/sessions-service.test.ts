@@ -11,7 +11,7 @@ class MemoryStore {
   }
   async find(idHash: Buffer): Promise<SessionRow | null> {
     const row = this.rows.get(idHash.toString("hex"));
-    return row ? { ...row, username: `user${row.userId}`, sysadmin: false } : null;
+    return row ? { ...row, username: `user${row.userId}`, sysadmin: false, groups: [] } : null;
   }
   async touch(idHash: Buffer, now: Date) {
     const row = this.rows.get(idHash.toString("hex"));

@@ -1,3 +1,4 @@
+import { GROUP_TYPES } from "../../auth/principal";
 import type { FastifyInstance } from "fastify";
 import { HarborError } from "../../api/errors";
 import type { SecretBox } from "../../secrets/secret-box";
@@ -46,8 +47,10 @@ export function registerOidcRoutes(app: FastifyInstance, deps: OidcRouteDeps): v
     const query = request.url.includes("?") ? request.url.slice(request.url.indexOf("?") + 1) : "";
     const identity = await signInStep(() => deps.provider.finish(pending, query), "UNAUTHORIZED");
     const user = await signInStep(() => deps.onboarding.signIn(identity), "FORBIDDEN");
-    const { sessionId } = await deps.sessions.start(user.id, cookieValue(request.headers.cookie, SESSION_COOKIE));
-    request.principal = { kind: "user", id: user.id, username: user.username, sysadmin: user.sysadmin };
+    // The provider's groups claim: project memberships of these OIDC groups grant their roles in this session.
+    const groups = identity.groups.map((name) => ({ type: GROUP_TYPES.oidc, name }));
+    const { sessionId } = await deps.sessions.start(user.id, cookieValue(request.headers.cookie, SESSION_COOKIE), groups);
+    request.principal = { kind: "user", id: user.id, username: user.username, sysadmin: user.sysadmin, groups };
     reply.header("Set-Cookie", sessionCookie(sessionId, { secure, maxAgeSeconds: deps.maxSeconds }));
     return reply.redirect("/ui/", 302);
   });

@@ -140,6 +140,20 @@ describe("OIDC sign-in (BERTH_AUTH_MODE=oidc)", () => {
     expect(ids[0]).toBe(ids[1]);
   });
 
+  it("gives the session the project roles of the user's OIDC groups", async () => {
+    const admin = (method: string, url: string, body: unknown) =>
+      fetch(`${berth.url}${url}`, { method, headers: { authorization: ADMIN_AUTH, "content-type": "application/json" }, body: JSON.stringify(body) });
+    expect((await admin("POST", "/api/v2.0/projects", { project_name: "devs-only", metadata: { public: "false" } })).status).toBe(201);
+    const member = await admin("POST", "/api/v2.0/projects/devs-only/members", { role_id: 2, member_group: { group_name: "devs", group_type: 3 } });
+    expect(member.status).toBe(201);
+    // bob is in "devs" at the provider, carol only in "ops".
+    const bob = await signIn("bob");
+    const carol = await signIn("carol");
+    const project = (jar: CookieJar) => fetch(`${berth.url}/api/v2.0/projects/devs-only`, { headers: { cookie: jar.header() } });
+    expect((await project(bob.jar)).status).toBe(200);
+    expect((await project(carol.jar)).status).not.toBe(200);
+  });
+
   it("refuses a provider account named after an existing local user", async () => {
     const { response } = await signIn("mallory");
     expect(response?.status).toBe(403);
