@@ -7,6 +7,8 @@ import { Client } from "pg";
 import { LOGIN_STATE_COOKIE, openLoginState, sealLoginState } from "../../../registry/identity/oidc/login-state";
 import { readSecretBox } from "../../../registry/secrets/secret-key";
 import { ADMIN_AUTH, RECEIVERS_ON_LOOPBACK, startBerth, type TestBerth } from "../../support/berth";
+import { testPostgresUrl } from "../../support/database";
+import { testIf } from "../../support/tools";
 
 const IDP_SCRIPT = path.join(__dirname, "../../support/oidc-idp.mjs");
 
@@ -118,10 +120,10 @@ describe("OIDC sign-in (BERTH_AUTH_MODE=oidc)", () => {
     expect(await listed.json()).toEqual([expect.objectContaining({ username: "bob" })]);
   });
 
-  it("keeps the provider link and the refresh token, sealed", async () => {
+  // The rows are read through a connection of the test's own: an embedded PGlite is held by the server's process.
+  testIf(testPostgresUrl() !== undefined, "BERTH_TEST_DATABASE_URL (PostgreSQL) to read the stored link")("keeps the provider link and the refresh token, sealed", async () => {
     await signIn("alice");
-    const database = berth.databaseUrl ? new Client({ connectionString: berth.databaseUrl }) : null;
-    if (!database) return; // PGlite is held by the server in this process; the link is exercised by the next test
+    const database = new Client({ connectionString: berth.databaseUrl! });
     await database.connect();
     try {
       const { rows } = await database.query("SELECT u.username, o.subject, o.refresh_token FROM oidc_identities o JOIN users u ON u.id = o.user_id WHERE o.subject = 'alice'");
