@@ -67,13 +67,7 @@ export function browserJourneys(): { readonly browser: Browser } & WatchedPage {
   afterAll(async () => {
     await current.browser?.close();
   });
-  beforeEach(async () => {
-    Object.assign(current, await watchedPage(current.browser));
-  });
-  afterEach(async () => {
-    await current.context.close();
-    expect(current.problems).toEqual([]);
-  });
+  watchEachJourney(() => current.browser, (watched) => Object.assign(current, watched));
   return current;
 }
 
