@@ -56,6 +56,11 @@ async function run(argv: string[]): Promise<number> {
     process.stdout.write(`${USAGE}\n`);
     return command ? 0 : 2;
   }
+  // `berth-controller pull-secret --help` asks for the usage too, not about an unknown option.
+  if (rest.includes("--help") || rest.includes("-h")) {
+    process.stdout.write(`${USAGE}\n`);
+    return 0;
+  }
   const { values } = parseArgs({
     args: rest,
     options: {

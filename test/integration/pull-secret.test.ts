@@ -64,6 +64,12 @@ describe("berth-controller pull-secret against a Berth process", () => {
     expect(Object.keys(JSON.parse(file.stdout).auths)).toEqual([server.host]);
   });
 
+  it("answers --help after the command with the usage", async () => {
+    const help = await controller(["pull-secret", "--help"]);
+    expect(help).toMatchObject({ code: 0, stderr: "" });
+    expect(help.stdout).toMatch(/pull-secret --robot NAME/);
+  });
+
   it("refuses a robot without secretFrom at its place in members.yaml, and an unset secret, printing nothing", async () => {
     const generated = await controller(["pull-secret", "--robot", "generated"]);
     expect(generated).toMatchObject({ code: 1, stdout: "" });
