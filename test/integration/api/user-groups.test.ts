@@ -64,6 +64,15 @@ describe("/api/v2.0/usergroups", () => {
   });
 });
 
+describe("/api/v2.0/users/current/groups", () => {
+  it("answers the groups the sign-in gave (none for a database user), to users only", async () => {
+    const own = await alice.fetch("/api/v2.0/users/current/groups");
+    expect(own.status).toBe(200);
+    expect(await own.json()).toEqual([]);
+    expect((await new RegistryClient(berth.url, null).fetch("/api/v2.0/users/current/groups")).status).toBe(401);
+  });
+});
+
 describe("group members of a project", () => {
   it("adds groups by id, by name and type (created when new) and by LDAP DN; the list shows them as g", async () => {
     const [{ id: groupId }] = (await (await admin.fetch("/api/v2.0/usergroups?group_type=3")).json()) as { id: number }[];
@@ -81,6 +90,15 @@ describe("group members of a project", () => {
       ["developers", "g", "developer"],
       ["qa", "g", "guest"],
       [DN, "g", "maintainer"],
+    ]);
+    // Group members say which kind of group they are, and an LDAP group its DN (Berth addition); users carry neither.
+    const kinds = (listed as unknown as Record<string, unknown>[]).map((m) => [m.entity_name, m.group_type, m.ldap_group_dn]);
+    expect(kinds).toEqual([
+      ["admin", undefined, undefined],
+      ["alice", undefined, undefined],
+      ["developers", 3, ""],
+      ["qa", 3, ""],
+      [DN, 1, DN],
     ]);
     // "qa" was onboarded by naming it.
     expect(((await (await admin.fetch("/api/v2.0/usergroups?group_name=qa")).json()) as unknown[]).length).toBe(1);
