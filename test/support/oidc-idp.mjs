@@ -97,7 +97,7 @@ async function page(req, res, error) {
   const details = await provider.interactionDetails(req, res);
   const action = `/interaction/${details.uid}`;
   if (details.prompt.name === "login") {
-    return html(res, error ? 401 : 200, "Sign in", `<h1>Sign in</h1>
+    return html(res, 200, "Sign in", `<h1>Sign in</h1>
 <form method="post" action="${action}/login" autocomplete="off">
 <label for="account">Account</label><input id="account" name="account" required autofocus>
 <label for="password">Password</label><input id="password" name="password" type="password" required>

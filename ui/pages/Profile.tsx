@@ -120,7 +120,9 @@ export function Profile() {
   if (result.state === "error") return <ErrorMessage error={result.error} />;
   const user = result.state === "ok" ? result.value : session.user;
   const oidcLinked = user.oidc_user_meta !== undefined;
-  const source = oidcLinked ? "Single sign-on (OIDC)" : session.authMode === "ldap_auth" && user.username !== "admin" ? "LDAP directory" : "Local password";
+  // The built-in admin always signs in locally; everyone else where the auth mode says.
+  const builtInAdmin = user.username === "admin";
+  const source = oidcLinked || (session.authMode === "oidc_auth" && !builtInAdmin) ? "Single sign-on (OIDC)" : session.authMode === "ldap_auth" && !builtInAdmin ? "LDAP directory" : "Local password";
   return (
     <section class="profile" aria-busy={result.state === "loading"}>
       <h1>User profile</h1>

@@ -78,6 +78,12 @@ function AddMemberDialog(props: { base: string; onClose: () => void; onAdded: ()
   );
 }
 
+/** "devs" for "cn=devs,ou=groups,dc=example,dc=org" (escaped commas kept); the DN itself when it has no such value. */
+function firstRdnValue(dn: string): string {
+  const match = /^[^=,]+=((?:\\.|[^,\\+])+)/.exec(dn);
+  return match ? match[1].replace(/\\(.)/g, "$1").trim() || dn : dn;
+}
+
 const GROUP_KINDS: { type: GroupType; label: string }[] = [
   { type: 3, label: "OIDC group (by name)" },
   { type: 1, label: "LDAP group (by DN)" },
@@ -100,7 +106,8 @@ function AddGroupDialog(props: { base: string; initialType: GroupType; onClose: 
   };
   const add = async (form: FormData) => {
     const value = String(form.get("group") ?? "").trim();
-    const group = type === 1 ? { group_type: 1, ldap_group_dn: value } : { group_type: type, group_name: value };
+    // An LDAP group is named by its DN's first value ("devs" for cn=devs,ou=groups,…), as Harbor names imported groups.
+    const group = type === 1 ? { group_type: 1, ldap_group_dn: value, group_name: firstRdnValue(value) } : { group_type: type, group_name: value };
     await send(props.base, "POST", { role_id: Number(form.get("role_id")), member_group: group });
     props.onAdded();
   };

@@ -1,13 +1,38 @@
+import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
 import { writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { createInterface } from "node:readline";
 import { Client } from "pg";
 import { LOGIN_STATE_COOKIE, openLoginState, sealLoginState } from "../../../registry/identity/oidc/login-state";
 import { readSecretBox } from "../../../registry/secrets/secret-key";
 import { ADMIN_AUTH, RECEIVERS_ON_LOOPBACK, startBerth, type TestBerth } from "../../support/berth";
 import { testPostgresUrl } from "../../support/database";
-import { IDP_CLIENT_ID, IDP_CLIENT_SECRET, startIdp, type TestIdp } from "../../support/oidc-idp-process";
 import { testIf } from "../../support/tools";
+
+const IDP_SCRIPT = path.join(__dirname, "../../support/oidc-idp.mjs");
+
+/** The test IdP in its own process; see oidc-idp.mjs for the stdin/stdout handshake. */
+async function startIdp(): Promise<{ issuer: string; configure(redirectUri: string): Promise<void>; stop(): void }> {
+  const child: ChildProcessWithoutNullStreams = spawn(process.execPath, [IDP_SCRIPT], { stdio: "pipe" });
+  const stderr: string[] = [];
+  child.stderr.on("data", (chunk: Buffer) => stderr.push(chunk.toString()));
+  const lines = createInterface({ input: child.stdout });
+  const next = () =>
+    new Promise<Record<string, unknown>>((resolve, reject) => {
+      lines.once("line", (line) => resolve(JSON.parse(line) as Record<string, unknown>));
+      child.once("exit", (code) => reject(new Error(`the test IdP exited (${code}): ${stderr.join("")}`)));
+    });
+  const { issuer } = await next();
+  return {
+    issuer: issuer as string,
+    configure: async (redirectUri) => {
+      child.stdin.write(`${redirectUri}\n`);
+      await next();
+    },
+    stop: () => child.kill(),
+  };
+}
 
 /** A browser's cookies, by name (both servers are on 127.0.0.1, and browsers do not separate cookies by port either). */
 class CookieJar {
@@ -46,19 +71,19 @@ async function browse(jar: CookieJar, start: string, options: { login?: string; 
 }
 
 describe("OIDC sign-in (BERTH_AUTH_MODE=oidc)", () => {
-  let idp: TestIdp;
+  let idp: Awaited<ReturnType<typeof startIdp>>;
   let berth: TestBerth;
 
   beforeAll(async () => {
     idp = await startIdp();
     const secretFile = path.join(tmpdir(), `berth-oidc-secret-${process.pid}`);
-    await writeFile(secretFile, `${IDP_CLIENT_SECRET}\n`);
+    await writeFile(secretFile, "berth-client-secret\n");
     berth = await startBerth({
       env: {
         ...RECEIVERS_ON_LOOPBACK,
         BERTH_AUTH_MODE: "oidc",
         BERTH_OIDC_ISSUER: idp.issuer,
-        BERTH_OIDC_CLIENT_ID: IDP_CLIENT_ID,
+        BERTH_OIDC_CLIENT_ID: "berth",
         BERTH_OIDC_CLIENT_SECRET_FILE: secretFile,
         BERTH_OIDC_SCOPES: "openid profile email groups offline_access",
         BERTH_OIDC_ADMIN_GROUP: "berth-admins",
