@@ -34,6 +34,26 @@ function PasswordForm(props: { usernameLabel: string; submitLabel: string; onSig
   );
 }
 
+/** What /c/oidc/callback's `?sso_error=` codes mean (the server logs the details; a code cannot put words here). */
+const SSO_ERRORS: Record<string, string> = {
+  expired: "The single sign-on took too long or was started in another browser. Please sign in again.",
+  refused: "The identity provider did not sign you in (refused, cancelled, or its answer did not check out). Please try again.",
+  account:
+    "You were signed in at the identity provider, but Berth cannot use that account: its username is taken by another Berth user or is not allowed. Ask an administrator.",
+  unavailable: "The identity provider cannot be reached right now. Please try again later, or ask an administrator.",
+};
+
+/** The failed single sign-on the address reports, once: the code is dropped from the address so a reload forgets it. */
+function useSsoError(): string | null {
+  const [message] = useState(() => {
+    const code = new URLSearchParams(location.search).get("sso_error");
+    if (code === null) return null;
+    history.replaceState(null, "", location.pathname);
+    return SSO_ERRORS[code] ?? SSO_ERRORS.refused;
+  });
+  return message;
+}
+
 /**
  * The sign-in page, following the registry's auth mode: a password form for database users, the same form for
  * directory users in ldap mode, and in oidc mode a link to the provider (/c/oidc/login, which comes back signed in
@@ -41,10 +61,16 @@ function PasswordForm(props: { usernameLabel: string; submitLabel: string; onSig
  */
 export function SignIn(props: { authMode: AuthMode; onSignedIn: () => void }) {
   const oidc = props.authMode === "oidc_auth";
+  const ssoError = useSsoError();
   return (
     <main id="main" class="sign-in">
       <section class="card" aria-labelledby="sign-in-title">
         <h1 id="sign-in-title">Sign in to Berth</h1>
+        {ssoError ? (
+          <p class="error" role="alert">
+            {ssoError}
+          </p>
+        ) : null}
         {oidc ? (
           <>
             <a class="button primary sso" href={OIDC_LOGIN_PATH}>

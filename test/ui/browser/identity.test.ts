@@ -138,6 +138,21 @@ describeIf(hasChromium(), `Debian's chromium at ${CHROMIUM}`, "single sign-on in
       expect((await fetch(`${berth.url}/v2/`, { headers: { authorization: basicAuth("bob", secret) } })).status).toBe(401);
     });
 
+    test("a provider account Berth cannot onboard comes back to the sign-in page with the reason", async () => {
+      const { page } = journey;
+      await page.goto(`${berth.url}/ui/`);
+      await page.getByRole("link", { name: "Sign in with SSO" }).click();
+      // mallory's provider username is "admin", which a local user holds.
+      await page.getByLabel("Account").fill("mallory");
+      await page.getByLabel("Password").fill(idpPassword("mallory"));
+      await page.getByRole("button", { name: "Sign in" }).click();
+      await page.getByRole("button", { name: "Allow" }).click();
+      await page.getByRole("alert").getByText("its username is taken by another Berth user").waitFor();
+      expect(page.url()).toBe(`${berth.url}/ui/`);
+      await page.getByRole("link", { name: "Sign in with SSO" }).waitFor();
+      await shot(page, "identity-oidc-refused.png");
+    });
+
     test("the built-in admin signs in locally from the same page and has no CLI secret", async () => {
       const { page } = journey;
       await page.goto(`${berth.url}/ui/`);
