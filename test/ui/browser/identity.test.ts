@@ -220,6 +220,10 @@ describeIf(hasChromium(), `Debian's chromium at ${CHROMIUM}`, "single sign-on in
       await page.getByText("LDAP directory").waitFor();
       await page.getByRole("listitem").filter({ hasText: DEVS }).waitFor();
       await shot(page, "identity-ldap-profile.png");
+      await page.setViewportSize({ width: 390, height: 844 });
+      await page.locator("summary", { hasText: "bob" }).click();
+      await page.getByRole("link", { name: "User profile" }).waitFor();
+      await page.screenshot({ path: path.join(SHOTS, "identity-ldap-profile-phone.png"), fullPage: true });
     });
 
     test("a directory user outside the group does not see the project", async () => {
