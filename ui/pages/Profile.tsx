@@ -44,9 +44,11 @@ function ShownSecret(props: { username: string; secret: string; onDone: () => vo
         <input id="cli-secret-shown" readOnly value={props.secret} autoComplete="off" spellcheck={false} />
         <CopyButton text={props.secret} label="the CLI secret" />
       </div>
-      <label for="cli-login-example">Log in from the command line (paste the CLI secret as the password)</label>
+      <p class="field-title" id="cli-login-title">
+        Log in from the command line (paste the CLI secret as the password)
+      </p>
       <div class="copy-row">
-        <pre id="cli-login-example" class="command">
+        <pre class="command" aria-labelledby="cli-login-title">
           {login}
         </pre>
         <CopyButton text={login} label="the login command" />
