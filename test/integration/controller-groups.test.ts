@@ -1,18 +1,20 @@
 /**
  * `berth-controller` with groups as project members (issue 19): an OIDC group (`group:`) and an LDAP group
  * (`ldapGroup:` DN) applied to a real Berth through the members API, shown by it as group members, a hand-made change
- * put back, a group that left the files removed (prune), the audit naming the commit, and the listing of all
- * memberships (many projects) reading groups too. Against an ldap-mode Berth and a real slapd, the plan lists the
+ * put back (by apply, and by watch on its schedule), a group that left the files removed (prune), the audit naming the
+ * commit, and the listing of all memberships (many projects) reading groups too. Against an ldap-mode Berth and a real slapd, the plan lists the
  * users an LDAP group gives access to, and says so when the directory cannot answer.
  */
-import { rm, writeFile } from "node:fs/promises";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
 import path from "node:path";
 import { prepareEnvironment, spawnBerth, type BerthProcess } from "../support/berth";
-import { runCli, type CliResult } from "../support/cli";
+import { runCli, spawnCli, type CliResult } from "../support/cli";
 import { commitAll, controllerEnv, createPolicyRepo, editFile, headOf } from "../support/policy-repo";
 import { RegistryClient } from "../support/registry-client";
 import { BASE_DN, GROUPS_DN, groupDn, SEARCH_DN, SEARCH_PASSWORD, slapdAvailable, startSlapd, type Slapd } from "../support/slapd";
 import { describeIf } from "../support/tools";
+import { waitUntil } from "../support/wait";
 
 const AUTHOR = { name: "Gus Group", email: "gus@example.com" };
 const OPS = "cn=ops,ou=groups,dc=example,dc=org";
@@ -136,6 +138,40 @@ describe("berth-controller and group members", () => {
     ]);
     const again = await controller(["plan", "--detailed-exitcode"]);
     expect({ code: again.code, stdout: again.stdout }).toEqual({ code: 0, stdout: "No changes: the registry matches the files.\n" });
+  }, 120_000);
+
+  it("watch puts back a group membership removed by hand on its schedule, naming the commit", async () => {
+    const work = await mkdtemp(path.join(tmpdir(), "berth-group-watch-"));
+    const watcher = spawnCli("berth-controller", ["watch"], {
+      ...controllerEnv(server.url),
+      BERTH_CONTROLLER_REPO: repo,
+      BERTH_CONTROLLER_BRANCH: "main",
+      BERTH_CONTROLLER_SCHEDULE: "*/2 * * * * *",
+      BERTH_CONTROLLER_POLL_SECONDS: "0.5",
+      BERTH_CONTROLLER_ADDR: "127.0.0.1:0",
+      BERTH_CONTROLLER_WORKDIR: path.join(work, "clone"),
+    }).child;
+    let output = "";
+    watcher.stdout!.on("data", (chunk) => (output += chunk));
+    watcher.stderr!.on("data", (chunk) => (output += chunk));
+    try {
+      await waitUntil(() => /health on (http:\/\/[\d.:]+)/.test(output), "the controller to start");
+      const health = /health on (http:\/\/[\d.:]+)/.exec(output)![1];
+      const head = await headOf(repo);
+      await waitUntil(async () => ((await (await fetch(`${health}/readyz`)).json()) as { appliedRevision: string | null }).appliedRevision === head, "the head to be applied");
+      const ops = (await members("team-07")).find((m) => m.entity_type === "g" && m.entity_name === OPS)!;
+      expect((await admin.fetch(`/api/v2.0/projects/team-07/members/${ops.id}`, { method: "DELETE" })).status).toBe(200);
+      await waitUntil(async () => (await groupMembers("team-07")).some((m) => m.name === OPS), "the scheduled run to put the LDAP group back");
+      expect(await groupMembers("team-07")).toEqual([
+        { name: OPS, role: 2 },
+        { name: "devs", role: 3 },
+      ]);
+      const audit = (await (await admin.fetch(`/api/v2.0/audit-logs?q=${encodeURIComponent("resource=~team-07/group:")}&page_size=100`)).json()) as { operation: string; change_ref: string | null }[];
+      expect(audit.filter((r) => r.operation === "create" && r.change_ref?.startsWith(`commit ${head} by Gus Group <gus@example.com>`) && r.change_ref.includes("schedule"))).toHaveLength(1);
+    } finally {
+      watcher.kill("SIGKILL");
+      await rm(work, { recursive: true, force: true });
+    }
   }, 120_000);
 });
 
