@@ -46,5 +46,5 @@ export function dnProblem(dn: string): string | null {
   }
 }
 
-/** DN equality as the registry compares group DNs: case-insensitive, spaces around commas ignored. */
-export const normalDn = (dn: string): string => dn.replace(/\s*,\s*/g, ",").toLowerCase();
+/** A DN as the registry compares group DNs (user_groups.ldap_group_dn): case-insensitively, and nothing more. */
+export const normalDn = (dn: string): string => dn.toLowerCase();

@@ -140,6 +140,18 @@ describe("berth-controller and group members", () => {
     expect({ code: again.code, stdout: again.stdout }).toEqual({ code: 0, stdout: "No changes: the registry matches the files.\n" });
   }, 120_000);
 
+  it("takes an LDAP group the registry has under another spelling of its DN for the declared one", async () => {
+    const made = await admin.fetch("/api/v2.0/usergroups", { method: "POST", headers: JSON_HEADERS, body: JSON.stringify({ group_type: 1, group_name: "qa", ldap_group_dn: "CN=QA,OU=Groups,DC=example,DC=org" }) });
+    expect(made.status).toBe(201);
+    await editFile(repo, "members.yaml", (text) => text.replace("  dev-team:\n", "  dev-team:\n    - ldapGroup: cn=qa,ou=groups,dc=example,dc=org\n      role: guest\n"));
+    await commitAll(repo, AUTHOR, "QA may pull");
+    const apply = await controller(["apply"]);
+    expect(apply.stdout).toMatch(/Applied 1, failed 0, skipped 0\./);
+    expect((await groupMembers("dev-team")).find((m) => m.name === "qa")).toEqual({ name: "qa", role: 3 });
+    const again = await controller(["plan", "--detailed-exitcode"]);
+    expect({ code: again.code, stdout: again.stdout }).toEqual({ code: 0, stdout: "No changes: the registry matches the files.\n" });
+  });
+
   it("watch puts back a group membership removed by hand on its schedule, naming the commit", async () => {
     const work = await mkdtemp(path.join(tmpdir(), "berth-group-watch-"));
     const watcher = spawnCli("berth-controller", ["watch"], {

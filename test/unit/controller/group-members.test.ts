@@ -93,7 +93,7 @@ describe("members.yaml with groups", () => {
         "      role: guest",
         `    - ldapGroup: ${DEVS}`,
         "      role: guest",
-        "    - ldapGroup: CN=Devs, OU=groups,dc=example,dc=org",
+        "    - ldapGroup: CN=Devs,OU=groups,dc=example,dc=org",
         "      role: developer",
         "    - group: devs",
         "      role: guest",
