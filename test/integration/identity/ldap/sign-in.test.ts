@@ -48,7 +48,7 @@ describeIf(slapdAvailable, "slapd and ldap-utils (apt-get install slapd ldap-uti
       sql = await PgliteSql.open();
       await migrate(sql);
       await sql.query("INSERT INTO users (username, password_hash, sysadmin) VALUES ('admin', $1, true)", [await hashPassword("Admin-Password-1")]);
-      const directory = new LdapDirectory(parseLdapConfig(env, dir)!);
+      const directory = new LdapDirectory(parseLdapConfig("ldap", env, dir)!);
       const throttle = new LoginThrottle({ ...DEFAULT_LOGIN_THROTTLE_LIMITS, failuresPerUser: 2 });
       authenticator = new Authenticator(sql, new RobotStore(sql), throttle, directory);
     });
