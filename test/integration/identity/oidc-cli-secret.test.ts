@@ -120,11 +120,21 @@ describeWithTool("skopeo", "CLI secrets of OIDC users (BERTH_AUTH_MODE=oidc)", (
     await expect(push("devs-push", "carol", `carol:${carol.secret}`)).rejects.toThrow(/denied|unauthorized|403|401/i);
   });
 
-  it("answers the project with the role the user holds through the group (highest wins)", async () => {
+  it("answers projects with the roles the user holds through the group too, the highest as current_user_role_id", async () => {
     const { secret } = await secretOf("bob");
-    const project = (name: string) => fetch(`${berth.url}/api/v2.0/projects/${name}`, { headers: { authorization: basic("bob", secret) } });
-    expect(await (await project("devs-push")).json()).toMatchObject({ current_user_role_id: 2, current_user_role_ids: [2] });
-    expect(await (await project("devs-guest")).json()).toMatchObject({ current_user_role_id: 3 });
+    // devs-mixed: bob himself is a guest, his group "devs" a maintainer.
+    expect((await admin("POST", "/api/v2.0/projects", { project_name: "devs-mixed", metadata: { public: "false" } })).status).toBe(201);
+    expect((await admin("POST", "/api/v2.0/projects/devs-mixed/members", { role_id: 3, member_user: { username: "bob" } })).status).toBe(201);
+    expect((await admin("POST", "/api/v2.0/projects/devs-mixed/members", { role_id: 4, member_group: { group_name: "devs", group_type: 3 } })).status).toBe(201);
+    const asBob = async (url: string) => (await fetch(`${berth.url}${url}`, { headers: { authorization: basic("bob", secret) } })).json();
+    expect(await asBob("/api/v2.0/projects/devs-push")).toMatchObject({ current_user_role_id: 2, current_user_role_ids: [2] });
+    expect(await asBob("/api/v2.0/projects/devs-mixed")).toMatchObject({ current_user_role_id: 4, current_user_role_ids: [4, 3] });
+    const listed = (await asBob("/api/v2.0/projects?name=devs-mixed")) as { current_user_role_id: number; current_user_role_ids: number[] }[];
+    expect(listed).toEqual([expect.objectContaining({ current_user_role_id: 4, current_user_role_ids: [4, 3] })]);
+    const id = ((await asBob("/api/v2.0/projects/devs-mixed")) as { project_id: number }).project_id;
+    const permissions = (await asBob(`/api/v2.0/users/current/permissions?scope=/project/${id}&relative=true`)) as { resource: string; action: string }[];
+    // A maintainer may delete artifacts; a guest may not.
+    expect(permissions).toContainEqual({ resource: "artifact", action: "delete" });
   });
 
   it("replaces the secret: a chosen one (password rule) or a new random one, the old one stops at once; audited without it", async () => {
@@ -233,5 +243,16 @@ describeWithTool("skopeo", "CLI secrets of OIDC users (BERTH_AUTH_MODE=oidc)", (
     expect(token.status).toBe(401);
     // The dead refresh token is forgotten: later tries are told to sign in again, without asking the provider.
     expect(JSON.stringify(await token.json())).toContain("there is no OIDC session");
+  });
+
+  it("refuses CLI secrets while the provider cannot be asked, saying so", async () => {
+    const { secret } = await secretOf("carol");
+    idp.stop();
+    await pastTheCheckWindow();
+    const refused = await fetch(`${berth.url}/api/v2.0/users/current`, { headers: { authorization: basic("carol", secret) } });
+    expect(refused.status).toBe(401);
+    expect(JSON.stringify(await refused.json())).toMatch(/could not be asked to refresh the session.*try again later/);
+    // The admin's local password still works.
+    expect((await admin("GET", "/api/v2.0/users/current")).status).toBe(200);
   });
 });
