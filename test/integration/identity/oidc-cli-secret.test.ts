@@ -187,7 +187,7 @@ describeWithTool("skopeo", "CLI secrets of OIDC users (BERTH_AUTH_MODE=oidc)", (
     expect((await admin("PUT", `/api/v2.0/users/${id}/password`, { new_password: "New-Passw0rd-1" })).status).toBe(403);
   });
 
-  it("shows the OIDC settings in /configurations, read-only, without the client secret", async () => {
+  it("shows the OIDC settings in /configurations, read-only, without the client secret, and the mode in /systeminfo", async () => {
     const view = (await (await admin("GET", "/api/v2.0/configurations")).json()) as Record<string, { value: unknown; editable: boolean }>;
     expect(view).toMatchObject({
       auth_mode: { value: "oidc_auth", editable: false },
@@ -197,6 +197,8 @@ describeWithTool("skopeo", "CLI secrets of OIDC users (BERTH_AUTH_MODE=oidc)", (
       oidc_groups_claim: { value: "groups", editable: false },
     });
     expect(JSON.stringify(view)).not.toContain("berth-client-secret");
+    const systeminfo = await fetch(`${berth.url}/api/v2.0/systeminfo`);
+    expect(await systeminfo.json()).toMatchObject({ auth_mode: "oidc_auth" });
   });
 
   describe("with podman", () => {
