@@ -19,7 +19,7 @@ export interface OidcIdentity {
 /** What a successful refresh tells: the token to keep (the provider may rotate it) and, with an ID token, the groups. */
 export interface OidcRefresh {
   refreshToken: string;
-  /** The groups claim of the refreshed ID token; undefined when the provider sent no ID token with the refresh. */
+  /** The groups claim of the refreshed ID token; undefined when the refresh brought no ID token or none with the claim. */
   groups?: string[];
 }
 
@@ -109,8 +109,10 @@ export class OidcProvider {
       const detail = cause instanceof Error ? cause.message : (error as Error).message;
       throw new OidcRefreshError(`the provider could not be asked to refresh the session: ${detail}`, false);
     }
+    // Some providers put the groups claim in the sign-in's ID token only: without one, the stored groups stay.
     const claims = tokens.claims();
-    return { refreshToken: tokens.refresh_token ?? refreshToken, groups: claims ? this.groupsOf(claims) : undefined };
+    const hasGroups = claims !== undefined && Array.isArray(claims[this.config.groupsClaim]);
+    return { refreshToken: tokens.refresh_token ?? refreshToken, groups: hasGroups ? this.groupsOf(claims) : undefined };
   }
 
   private groupsOf(claims: client.IDToken): string[] {
