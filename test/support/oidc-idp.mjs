@@ -2,7 +2,7 @@
 // Node 20 loads ESM packages only when told. Protocol: it prints {"issuer"} once listening, reads one line with the
 // client's redirect URI from stdin, then prints {"ready":true}. Then each stdin line {"disable":"<account>"} disables
 // that account (it can no longer sign in, and its refresh tokens are refused: the user "removed at the provider") and
-// prints {"disabled":"<account>"}. Interactions are answered without a form: the browser's
+// prints {"disabled":"<account>"}; {"account","groups"} changes an account's groups claim and prints it back. Interactions are answered without a form: the browser's
 // GET /interaction/<uid>?login=<account> signs in as that account and grants what was asked.
 import { createServer } from "node:http";
 import { createInterface } from "node:readline";
@@ -33,9 +33,14 @@ process.stdout.write(`${JSON.stringify({ issuer })}\n`);
 const lines = createInterface({ input: process.stdin });
 const redirectUri = await new Promise((resolve) => lines.once("line", resolve));
 lines.on("line", (line) => {
-  const { disable } = JSON.parse(line);
-  disabled.add(disable);
-  process.stdout.write(`${JSON.stringify({ disabled: disable })}\n`);
+  const { disable, account, groups } = JSON.parse(line);
+  if (disable) {
+    disabled.add(disable);
+    process.stdout.write(`${JSON.stringify({ disabled: disable })}\n`);
+  } else {
+    ACCOUNTS[account].groups = groups;
+    process.stdout.write(`${JSON.stringify({ account, groups })}\n`);
+  }
 });
 provider = new Provider(issuer, {
   clients: [

@@ -14,6 +14,8 @@ export interface TestIdp {
   configure(redirectUri: string): Promise<void>;
   /** Disables an account at the provider: it can no longer sign in, and its refresh tokens no longer refresh. */
   disable(account: string): Promise<void>;
+  /** Changes the groups claim the provider gives an account from now on (sign-ins and refreshes). */
+  setGroups(account: string, groups: string[]): Promise<void>;
   stop(): void;
 }
 
@@ -39,6 +41,11 @@ export async function startIdp(): Promise<TestIdp> {
       child.stdin.write(`${JSON.stringify({ disable: account })}\n`);
       const answer = await next();
       if (answer.disabled !== account) throw new Error(`the test IdP did not disable ${account}: ${JSON.stringify(answer)}`);
+    },
+    setGroups: async (account, groups) => {
+      child.stdin.write(`${JSON.stringify({ account, groups })}\n`);
+      const answer = await next();
+      if (answer.account !== account) throw new Error(`the test IdP did not change the groups of ${account}: ${JSON.stringify(answer)}`);
     },
     stop: () => child.kill(),
   };

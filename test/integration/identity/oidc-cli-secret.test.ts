@@ -173,6 +173,18 @@ describeWithTool("skopeo", "CLI secrets of OIDC users (BERTH_AUTH_MODE=oidc)", (
     }
   });
 
+  it("follows the provider's groups claim at each refresh: a user moved into a group gets its role without signing in again", async () => {
+    const { secret } = await secretOf("carol");
+    const carol = basic("carol", secret);
+    expect((await pushStatus(carol)).status).toBe(403);
+    await idp.setGroups("carol", ["ops", "devs"]);
+    await pastTheCheckWindow();
+    expect((await pushStatus(carol)).status).toBe(202);
+    await idp.setGroups("carol", ["ops"]);
+    await pastTheCheckWindow();
+    expect((await pushStatus(carol)).status).toBe(403);
+  });
+
   it("refuses the password sign-in of the web UI to OIDC users, pointing at SSO, and Harbor's database-user calls", async () => {
     const form = (principal: string, password: string) =>
       fetch(`${berth.url}/c/login`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ principal, password }) });
