@@ -1,6 +1,9 @@
 // A test OpenID provider (oidc-provider) on 127.0.0.1, run as its own process: oidc-provider is ESM-only and Jest on
 // Node 20 loads ESM packages only when told. Protocol: it prints {"issuer"} once listening, reads one line with the
-// client's redirect URI from stdin, then prints {"ready":true}. Interactions are answered without a form when the
+// client's redirect URI from stdin, then prints {"ready":true}. Then each stdin line {"disable":"<account>"} disables
+// that account (it can no longer sign in, and its refresh tokens are refused: the user "removed at the provider") and
+// prints {"disabled":"<account>"}; {"account","groups"} changes an account's groups claim and prints it back.
+// Interactions are answered without a form when the
 // browser's GET /interaction/<uid>?login=<account> names the account (signs in as it and grants what was asked);
 // without ?login= they are the provider's own pages a person fills in: a sign-in form (account and password, see
 // PASSWORDS) posted to /interaction/<uid>/login, then a consent page posted to /interaction/<uid>/confirm.
@@ -15,6 +18,9 @@ const ACCOUNTS = {
   // A name a local user holds already: onboarding must refuse it, not merge.
   mallory: { preferred_username: "admin", email: "mallory@example.test", groups: [] },
 };
+
+/** Accounts disabled by the test: findAccount no longer finds them, so oidc-provider refuses their refresh tokens. */
+const disabled = new Set();
 
 /** The sign-in form's passwords: "<account>-password". */
 const PASSWORDS = Object.fromEntries(Object.keys(ACCOUNTS).map((id) => [id, `${id}-password`]));
@@ -40,6 +46,16 @@ process.stdout.write(`${JSON.stringify({ issuer })}\n`);
 
 const lines = createInterface({ input: process.stdin });
 const redirectUri = await new Promise((resolve) => lines.once("line", resolve));
+lines.on("line", (line) => {
+  const { disable, account, groups } = JSON.parse(line);
+  if (disable) {
+    disabled.add(disable);
+    process.stdout.write(`${JSON.stringify({ disabled: disable })}\n`);
+  } else {
+    ACCOUNTS[account].groups = groups;
+    process.stdout.write(`${JSON.stringify({ account, groups })}\n`);
+  }
+});
 provider = new Provider(issuer, {
   clients: [
     {
@@ -57,19 +73,22 @@ provider = new Provider(issuer, {
   conformIdTokenClaims: false,
   features: { devInteractions: { enabled: false } },
   async findAccount(_ctx, id) {
-    const account = ACCOUNTS[id];
+    const account = disabled.has(id) ? undefined : ACCOUNTS[id];
     return account && { accountId: id, claims: async () => ({ sub: id, ...account }) };
   },
   cookies: { keys: ["test-idp-cookie-key"] },
   // oidc-provider drops offline_access unless prompt=consent was asked; like most providers, issue one anyway.
   issueRefreshToken: async (_ctx, client) => client.grantTypeAllowed("refresh_token"),
+  // Every refresh hands out a new refresh token and consumes the old one (reusing it revokes the grant), as providers
+  // that rotate do: Berth must keep the newest.
+  rotateRefreshToken: true,
 });
 process.stdout.write(`${JSON.stringify({ ready: true })}\n`);
 
 async function interact(req, res, login) {
   const details = await provider.interactionDetails(req, res);
   if (details.prompt.name === "login") {
-    if (!ACCOUNTS[login]) return void res.writeHead(400).end("unknown account");
+    if (!ACCOUNTS[login] || disabled.has(login)) return void res.writeHead(400).end("unknown or disabled account");
     return provider.interactionFinished(req, res, { login: { accountId: login } }, { mergeWithLastSubmission: false });
   }
   const grant = details.grantId
@@ -124,7 +143,7 @@ async function submitted(req, res, step) {
   const body = await formBody(req);
   if (step === "login") {
     const account = body.get("account") ?? "";
-    if (!ACCOUNTS[account] || PASSWORDS[account] !== body.get("password")) return page(req, res, "Wrong account or password.");
+    if (!ACCOUNTS[account] || disabled.has(account) || PASSWORDS[account] !== body.get("password")) return page(req, res, "Wrong account or password.");
     return interact(req, res, account);
   }
   const details = await provider.interactionDetails(req, res);

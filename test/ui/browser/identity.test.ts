@@ -10,7 +10,7 @@ import path from "node:path";
 import type { Page } from "playwright-core";
 import { ADMIN_AUTH, ADMIN_PASSWORD, RECEIVERS_ON_LOOPBACK, startBerth, type TestBerth } from "../../support/berth";
 import { browserJourneys, CHROMIUM, hasChromium, SHOTS } from "../../support/browser";
-import { IDP_CLIENT_ID, IDP_CLIENT_SECRET, idpPassword, startIdp, type TestIdp } from "../../support/oidc-idp-process";
+import { IDP_CLIENT_ID, IDP_CLIENT_SECRET, idpPassword, startIdp, type TestIdp } from "../../support/oidc";
 import { basicAuth } from "../../support/registry-client";
 import { BASE_DN, GROUPS_DN, groupDn, PEOPLE, SEARCH_DN, SEARCH_PASSWORD, slapdAvailable, startSlapd, type Slapd } from "../../support/slapd";
 import { describeIf } from "../../support/tools";
