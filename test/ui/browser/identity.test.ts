@@ -153,7 +153,7 @@ describeIf(hasChromium(), `Debian's chromium at ${CHROMIUM}`, "single sign-on in
       await shot(page, "identity-oidc-refused.png");
     });
 
-    test("the built-in admin signs in locally from the same page and has no CLI secret", async () => {
+    test("the built-in admin signs in locally from the same page, has no CLI secret, and adds an OIDC group member", async () => {
       const { page } = journey;
       await page.goto(`${berth.url}/ui/`);
       await page.getByText("Sign in as admin").click();
@@ -164,6 +164,19 @@ describeIf(hasChromium(), `Debian's chromium at ${CHROMIUM}`, "single sign-on in
       await openProfile(page, "admin");
       await page.getByText("Local password").waitFor();
       await expect(page.getByRole("button", { name: "Generate CLI secret" }).count()).resolves.toBe(0);
+
+      // In oidc mode "+ Group" starts with an OIDC group, named as the provider's groups claim names it.
+      await page.goto(`${berth.url}/ui/projects/ops-only/members`);
+      await page.getByRole("button", { name: "+ Group" }).click();
+      const dialog = page.getByRole("dialog", { name: "New group member" });
+      expect(await dialog.getByLabel("Group type").inputValue()).toBe("3");
+      await dialog.getByLabel("Group name").fill("ops");
+      await dialog.getByLabel("Role").selectOption({ label: "Guest" });
+      await dialog.getByRole("button", { name: "OK" }).click();
+      await page.getByRole("row", { name: /ops/ }).getByRole("cell", { name: "OIDC group" }).waitFor();
+      expect(await page.getByLabel("Role of ops").inputValue()).toBe("3");
+      const members = (await (await asAdmin(berth, "GET", "/projects/ops-only/members", undefined, 200)).json()) as Record<string, unknown>[];
+      expect(members.filter((m) => m.entity_type === "g").map((m) => [m.entity_name, m.group_type, m.role_id])).toEqual([["ops", 3, 3]]);
     });
   });
 
