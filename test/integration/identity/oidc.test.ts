@@ -133,5 +133,10 @@ describe("OIDC sign-in (BERTH_AUTH_MODE=oidc)", () => {
     const refused = await fetch(url, { redirect: "manual" });
     expect(refused.status).toBe(400);
     expect(JSON.stringify(await refused.json())).toContain("no sign-in is in progress");
+    // A browser's page load is sent back to the sign-in page with the reason's code, and no session.
+    const page = await fetch(url, { redirect: "manual", headers: { accept: "text/html,application/xhtml+xml,*/*;q=0.8" } });
+    expect(page.status).toBe(302);
+    expect(page.headers.get("location")).toBe("/ui/?sso_error=expired");
+    expect(page.headers.getSetCookie().join("\n")).not.toMatch(/^sid=./m);
   });
 });
