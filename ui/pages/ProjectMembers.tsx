@@ -159,6 +159,21 @@ function memberKey(project: string, member: Member): string {
   return member.group_type === 1 ? `${project}/ldapGroup:${member.ldap_group_dn ?? member.entity_name}` : `${project}/group:${member.entity_name}`;
 }
 
+/**
+ * A member key with its LDAP DN compared as the registry compares DNs (case and the spaces around commas aside), since
+ * members.yaml keeps the DN as written and the registry stores it tidied.
+ */
+const comparableKey = (key: string): string => {
+  const at = key.indexOf("/ldapGroup:");
+  return at < 0 ? key : key.slice(0, at) + key.slice(at).trim().replace(/\s*,\s*/g, ",").toLowerCase();
+};
+
+/** The managed-by-policy entry of a member, if members.yaml declares it. */
+function managedMember(gitops: Parameters<typeof managedObject>[0], project: string, member: Member) {
+  const key = comparableKey(memberKey(project, member));
+  return gitops?.objects.find((object) => object.kind === "member" && comparableKey(object.key) === key);
+}
+
 /** Project members (users and groups, and their roles), paged by the API; added, changed and removed where the caller may. */
 export function ProjectMembers(props: { project: Project; permissions: Permission[] }) {
   const { project, permissions } = props;
@@ -177,7 +192,7 @@ export function ProjectMembers(props: { project: Project; permissions: Permissio
       header: "Name",
       cell: (m) => (
         <span class="managed">
-          {m.entity_name} <ManagedBadge object={managedObject(gitops, "member", memberKey(project.name, m))} gitops={gitops} />
+          {m.entity_name} <ManagedBadge object={managedMember(gitops, project.name, m)} gitops={gitops} />
           {m.group_type === 1 && m.ldap_group_dn && m.ldap_group_dn !== m.entity_name ? <span class="cell-note">{m.ldap_group_dn}</span> : null}
         </span>
       ),
