@@ -144,7 +144,7 @@ export interface AppDependencies {
   config: Pick<
     Config,
     | "publicUrl" | "logLevel" | "auditRetentionDays" | "gcGraceSeconds" | "webhookRetryBaseMs" | "proxyCacheTtlSeconds" | "maxManifestReferences"
-    | "bodyTimeoutSeconds" | "idleTimeoutSeconds" | "maxUploadsPerUser" | "uploadPurgeAgeSeconds" | "loginThrottle" | "trustedProxies"
+    | "bodyTimeoutSeconds" | "idleTimeoutSeconds" | "maxUploadsPerUser" | "uploadPurgeAgeSeconds" | "loginThrottle" | "loginCache" | "trustedProxies"
     | "tokenTtlSeconds" | "anonymousLimits" | "outboundDeny" | "outboundAllow" | "webhookMaxTargets" | "projectCreationRestriction"
     | "vulnDb" | "dataDir" | "scan" | "scannerAdapter" | "uiSession" | "mirror" | "chartLimits" | "storage" | "tlsCaFile" | "fixedSettings"
     | "ldap"
@@ -304,7 +304,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     deps.config.oidc && oidcProvider
       ? new OidcCliSecrets(deps.sql, deps.secrets, oidcProvider, { checkSeconds: deps.config.oidc.refreshCheckSeconds, adminGroup: deps.config.oidc.adminGroup })
       : undefined;
-  const authenticator = new Authenticator(deps.sql, robots, new LoginThrottle(deps.config.loginThrottle), ldapDirectory, cliSecrets);
+  const authenticator = new Authenticator(deps.sql, robots, new LoginThrottle(deps.config.loginThrottle), ldapDirectory, cliSecrets, deps.config.loginCache);
   const tokens = new TokenService(deps.signingKey, deps.config.tokenTtlSeconds);
   const projects = new ProjectStore(deps.sql);
   const members = new MemberStore(deps.sql);

@@ -3,6 +3,7 @@ import { readFileSync } from "node:fs";
 import { isIP } from "node:net";
 import path from "node:path";
 import { AUTH_MODES, isAuthMode, type AuthMode } from "./auth/auth-mode";
+import { DEFAULT_LOGIN_CACHE_LIMITS, type LoginCacheLimits } from "./auth/login-cache";
 import { DEFAULT_LOGIN_THROTTLE_LIMITS, type LoginThrottleLimits } from "./auth/login-throttle";
 import { DEFAULT_TOKEN_TTL_SECONDS } from "./auth/token-service";
 import { DEFAULT_ANONYMOUS_LIMITS, type AnonymousLimits } from "./ops/anonymous-limits";
@@ -71,6 +72,11 @@ export interface Config {
   scannerAdapter: ScannerAdapterConfig;
   /** When failed logins block further attempts, per (username, client address) and per client address. */
   loginThrottle: LoginThrottleLimits;
+  /**
+   * How long and how many successful logins are remembered (BERTH_LOGIN_CACHE_SECONDS, _MAX): as long, a directory
+   * user removed from a group keeps its role. An OIDC CLI login is never remembered past its refresh check.
+   */
+  loginCache: LoginCacheLimits;
   /** What requests without credentials may send and how often, per client address. */
   anonymousLimits: AnonymousLimits;
   /**
@@ -350,6 +356,16 @@ function parseLoginThrottle(env: Env): LoginThrottleLimits {
   return limits;
 }
 
+/** At most an hour: a remembered login outlives a removal from a group, a disabled directory account, a changed password elsewhere. */
+function parseLoginCache(env: Env): LoginCacheLimits {
+  const ttlSeconds = parseWholeNumber("BERTH_LOGIN_CACHE_SECONDS", "seconds", env.BERTH_LOGIN_CACHE_SECONDS, 0) ?? DEFAULT_LOGIN_CACHE_LIMITS.ttlSeconds;
+  if (ttlSeconds > 3600) {
+    throw new ConfigError("BERTH_LOGIN_CACHE_SECONDS", `must be at most 3600 seconds (1 hour; 0 turns the cache off), got "${env.BERTH_LOGIN_CACHE_SECONDS}"`);
+  }
+  const max = parseWholeNumber("BERTH_LOGIN_CACHE_MAX", "logins", env.BERTH_LOGIN_CACHE_MAX, 1) ?? DEFAULT_LOGIN_CACHE_LIMITS.max;
+  return { ttlSeconds, max };
+}
+
 function parseAnonymousLimits(env: Env, bodyTimeoutSeconds: number): AnonymousLimits {
   const defaults = DEFAULT_ANONYMOUS_LIMITS;
   const limits: AnonymousLimits = {
@@ -469,6 +485,7 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     tls: parseTls(env),
     tlsCaFile: parseCaFile(env, cwd),
     loginThrottle: parseLoginThrottle(env),
+    loginCache: parseLoginCache(env),
     anonymousLimits: parseAnonymousLimits(env, bodyTimeoutSeconds),
     trustedProxies: parseCidrList("BERTH_TRUSTED_PROXIES", env.BERTH_TRUSTED_PROXIES),
     outboundDeny: parseCidrList("BERTH_OUTBOUND_DENY", env.BERTH_OUTBOUND_DENY),

@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from "node:crypto";
 import type { Queryable } from "../db/sql";
 import { hashPassword, verifyPassword } from "./password";
+import { DEFAULT_LOGIN_CACHE_LIMITS, type LoginCacheLimits } from "./login-cache";
 import { LoginThrottle } from "./login-throttle";
 import { RobotStore, ROBOT_PREFIX, scopesOf } from "../robots/store";
 import { ANONYMOUS, GROUP_TYPES, type Principal } from "./principal";
@@ -42,11 +43,6 @@ interface CachedLogin {
   expires: number;
 }
 
-// scrypt costs ~50 ms by design, and registry clients send Basic credentials on every request: remember
-// successful logins briefly, keyed by a hash of the header so no secret is kept in memory.
-const CACHE_TTL_MS = 30_000;
-const CACHE_MAX = 1000;
-
 let unknownAccount: Promise<string> | null = null;
 
 /**
@@ -81,6 +77,7 @@ export class Authenticator {
     private readonly directory?: UserDirectory,
     /** Set in oidc mode: every user but the built-in admin logs in with their CLI secret. */
     private readonly cliSecrets?: OidcCliSecrets,
+    private readonly cacheLimits: LoginCacheLimits = DEFAULT_LOGIN_CACHE_LIMITS,
   ) {}
 
   async authenticate(authorization: string | undefined, clientAddress = ""): Promise<Principal> {
@@ -111,7 +108,8 @@ export class Authenticator {
     const blockedMs = this.throttle.blockedFor(username, clientAddress);
     if (blockedMs > 0) throw new TooManyAttemptsError(Math.ceil(blockedMs / 1000));
     let principal: Principal;
-    let validUntil = Date.now() + CACHE_TTL_MS;
+    const ttlMs = this.cacheLimits.ttlSeconds * 1000;
+    let validUntil = Date.now() + ttlMs;
     try {
       ({ principal, validUntil = validUntil } = await this.login(username, decoded.slice(colon + 1)));
     } catch (error) {
@@ -122,9 +120,11 @@ export class Authenticator {
     }
     this.throttle.recordSuccess(username, clientAddress);
     if (epoch !== this.epoch) return principal;
-    if (this.cache.size >= CACHE_MAX) this.cache.delete(this.cache.keys().next().value!);
+    // BERTH_LOGIN_CACHE_SECONDS=0: nothing is remembered, every request's credentials are checked.
+    if (ttlMs === 0) return principal;
+    if (this.cache.size >= this.cacheLimits.max) this.cache.delete(this.cache.keys().next().value!);
     // A CLI secret's login is remembered no longer than the provider's last word on the session holds.
-    this.cache.set(key, { username: decoded.slice(0, colon), principal, expires: Math.min(Date.now() + CACHE_TTL_MS, validUntil) });
+    this.cache.set(key, { username: decoded.slice(0, colon), principal, expires: Math.min(Date.now() + ttlMs, validUntil) });
     return principal;
   }
 

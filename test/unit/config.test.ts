@@ -135,6 +135,16 @@ describe("loadConfig", () => {
     expect(loadConfig(env).loginThrottle).toEqual({ failuresPerUser: 3, failuresPerAddress: 50, windowMs: 60_000, firstBlockMs: 30_000, maxBlockMs: 120_000 });
   });
 
+  it("remembers logins 30 s, 1000 at most, unless BERTH_LOGIN_CACHE_SECONDS (0: off, at most an hour) and _MAX say otherwise", () => {
+    expect(loadConfig({}).loginCache).toEqual({ ttlSeconds: 30, max: 1000 });
+    expect(loadConfig({ BERTH_LOGIN_CACHE_SECONDS: "0", BERTH_LOGIN_CACHE_MAX: "5" }).loginCache).toEqual({ ttlSeconds: 0, max: 5 });
+    expect(loadConfig({ BERTH_LOGIN_CACHE_SECONDS: "3600" }).loginCache.ttlSeconds).toBe(3600);
+    expect(() => loadConfig({ BERTH_LOGIN_CACHE_SECONDS: "3601" })).toThrow(/^BERTH_LOGIN_CACHE_SECONDS: must be at most 3600 seconds/);
+    expect(() => loadConfig({ BERTH_LOGIN_CACHE_SECONDS: "-1" })).toThrow(/^BERTH_LOGIN_CACHE_SECONDS: must be a whole number of seconds/);
+    expect(() => loadConfig({ BERTH_LOGIN_CACHE_SECONDS: "30s" })).toThrow(/^BERTH_LOGIN_CACHE_SECONDS/);
+    expect(() => loadConfig({ BERTH_LOGIN_CACHE_MAX: "0" })).toThrow(/^BERTH_LOGIN_CACHE_MAX: must be a whole number of logins, at least 1/);
+  });
+
   it("serves metrics on loopback port 9090 by default, elsewhere when told, or not at all", () => {
     expect(loadConfig({}).metricsAddress).toEqual({ host: "127.0.0.1", port: 9090 });
     expect(loadConfig({ BERTH_METRICS_ADDR: ":9100" }).metricsAddress).toEqual({ host: "0.0.0.0", port: 9100 });
