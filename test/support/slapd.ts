@@ -153,3 +153,13 @@ export async function startSlapd(): Promise<Slapd> {
   }
   return { url, ldapsUrl, caFile, dir, stop };
 }
+
+/**
+ * Removes `uid` from group `group` in the running directory (ldapmodify as the root DN, deleting one `member` value);
+ * the memberof overlay then drops the group from the user's memberOf. groupOfNames needs a member left.
+ */
+export async function removeFromGroup(slapd: Pick<Slapd, "url" | "dir">, group: string, uid: string): Promise<void> {
+  const ldif = path.join(slapd.dir, `remove-${uid}-from-${group}.ldif`);
+  await writeFile(ldif, `dn: ${groupDn(group)}\nchangetype: modify\ndelete: member\nmember: ${userDn(uid)}\n`);
+  await run("ldapmodify", ["-x", "-H", slapd.url, "-D", ROOT_DN, "-w", ROOT_PASSWORD, "-f", ldif]);
+}
