@@ -19,10 +19,10 @@
 import { execFileSync, spawn } from "node:child_process";
 import { createHash } from "node:crypto";
 import {
+  constants,
   copyFileSync,
   createWriteStream,
   existsSync,
-  linkSync,
   lstatSync,
   mkdirSync,
   mkdtempSync,
@@ -46,9 +46,11 @@ const ARCHES = { x64: "x64", arm64: "arm64" };
 /** Shared libraries every Debian/Ubuntu host has (libc6, libstdc++6, libgcc-s1): all the runtime may link. */
 const HOST_LIBRARIES = /^(linux-vdso|linux-gate|ld-linux[^/]*|libc|libm|libdl|libpthread|librt|libstdc\+\+|libgcc_s)\.so/;
 
+class ReleaseError extends Error {}
+
+/** Stops the release with `message` (main prints it; the staging directory is removed on the way out). */
 function fail(message) {
-  process.stderr.write(`release: ${message}\n`);
-  process.exit(1);
+  throw new ReleaseError(message);
 }
 
 function parseArgs(argv) {
@@ -106,7 +108,10 @@ function runtimeLicense(node) {
   return found;
 }
 
-/** `source` (file, symlink or directory tree) at `target`, files as hard links where one file system allows. */
+/**
+ * `source` (file, symlink or directory tree) copied to `target` (a reflink where the file system can). Not hard links:
+ * a link made by another build meanwhile changes the file's ctime and GNU tar stops with "file changed as we read it".
+ */
 function place(source, target, skip = () => false) {
   const stat = lstatSync(source);
   mkdirSync(path.dirname(target), { recursive: true });
@@ -115,11 +120,7 @@ function place(source, target, skip = () => false) {
     mkdirSync(target, { recursive: true });
     for (const name of readdirSync(source)) if (!skip(name)) place(path.join(source, name), path.join(target, name));
   } else if (stat.isFile()) {
-    try {
-      linkSync(source, target);
-    } catch {
-      copyFileSync(source, target);
-    }
+    copyFileSync(source, target, constants.COPYFILE_FICLONE);
   }
 }
 
@@ -187,16 +188,17 @@ async function archive(parent, dir, file, epoch) {
       callback(null, chunk);
     },
   });
-  // Node's gzip header has no file name and a zero mtime.
-  await Promise.all([pipeline(tar.stdout, createGzip({ level: 9 }), digest, createWriteStream(file)), exited]);
+  // Node's gzip header has no file name and a zero mtime. Level 6: level 9 takes ~2.5 times the CPU for 0.5% less.
+  await Promise.all([pipeline(tar.stdout, createGzip({ level: 6 }), digest, createWriteStream(file)), exited]);
   return hash.digest("hex");
 }
 
 /** The commit's files in `dir`, linked to the installed node_modules, and built there. */
 function buildCommit(commit, dir) {
+  const modules = path.join(root, "node_modules");
   mkdirSync(dir);
   run("sh", ["-c", 'git archive --format=tar "$1" | tar -x -C "$2"', "git-archive", commit, dir]);
-  symlinkSync(realpathSync(path.join(root, "node_modules")), path.join(dir, "node_modules"));
+  symlinkSync(realpathSync(modules), path.join(dir, "node_modules"));
   run("npm", ["run", "build"], { cwd: dir, stdio: ["ignore", "ignore", "inherit"] });
 }
 
@@ -208,6 +210,7 @@ async function main() {
   const node = realpathSync(process.execPath);
   checkRuntime(node);
   const license = runtimeLicense(node);
+  if (!existsSync(path.join(root, "node_modules"))) fail("node_modules is missing: run npm ci first");
 
   mkdirSync(options.outDir, { recursive: true });
   const staging = mkdtempSync(path.join(options.outDir, ".staging-"));
@@ -253,4 +256,7 @@ async function main() {
   }
 }
 
-await main();
+await main().catch((error) => {
+  process.stderr.write(`release: ${error instanceof ReleaseError ? error.message : error.stack}\n`);
+  process.exitCode = 1;
+});
