@@ -96,7 +96,7 @@ describe("the release artifact (npm run release; slow: two release builds)", () 
   beforeAll(async () => {
     work = await mkdtemp(path.join(tmpdir(), "berth-release-"));
     commit = (await run("git", ["rev-parse", "HEAD"], { cwd: REPO })).stdout.trim();
-    commitTime = Number((await run("git", ["log", "-1", "--format=%ct"], { cwd: REPO })).stdout.trim());
+    commitTime = Number(process.env.SOURCE_DATE_EPOCH ?? (await run("git", ["log", "-1", "--format=%ct"], { cwd: REPO })).stdout.trim());
     [first, second] = await Promise.all([buildRelease(path.join(work, "first")), buildRelease(path.join(work, "second"))]);
     unpacked = path.join(work, "unpacked");
     await mkdir(unpacked);
@@ -141,7 +141,7 @@ describe("the release artifact (npm run release; slow: two release builds)", () 
     expect(first.release.files).toBe(first.entries.filter((entry) => entry.type !== "directory").length);
   });
 
-  it("has numeric owner 0, the commit's time as every mtime and no write permission but the owner's", () => {
+  it("has numeric owner 0, the commit's time (or SOURCE_DATE_EPOCH) as every mtime and no write permission but the owner's", () => {
     const odd = first.entries.filter((entry) => entry.uid !== 0 || entry.gid !== 0 || entry.mtime !== commitTime * 1000 || (entry.mode & 0o022) !== 0);
     expect(odd).toEqual([]);
   });
