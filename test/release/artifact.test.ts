@@ -15,8 +15,10 @@ import { createGunzip } from "node:zlib";
 import { extract } from "tar-stream";
 import packageJson from "../../package.json";
 import { releaseArtifact, type ReleaseArtifact } from "../../stacks/release";
-import { ADMIN_CREDS, prepareEnvironment, spawnBerth, type BerthProcess } from "../support/berth";
+import { ADMIN_CREDS, ADMIN_PASSWORD, prepareEnvironment, spawnBerth, type BerthProcess } from "../support/berth";
+import { addDefaultDevices, chrootCommand, importRuntimeBase } from "../support/image-stages";
 import { buildLayer, writeImage } from "../support/oci-image";
+import { Podman, type ImageInspection } from "../support/podman";
 import { copy, inspect } from "../support/skopeo";
 import { describeWithTool, findTool, testIf } from "../support/tools";
 
@@ -24,6 +26,7 @@ const run = promisify(execFile);
 const REPO = path.join(__dirname, "..", "..");
 const TOP = `berth-${packageJson.version}`;
 const ARCH = process.arch;
+const RUNTIME_BASE = "localhost/berth-release-runtime-base:stand-in";
 
 interface Entry {
   name: string;
@@ -238,6 +241,55 @@ describe("the release artifact (npm run release; slow: two release builds)", () 
       const reference = `docker://${server.host}/library/release-check:v1`;
       await copy(`oci:${layout}:v1`, reference, { destCreds: ADMIN_CREDS });
       expect((await inspect(reference, { creds: ADMIN_CREDS })).Digest).toBe(image.manifestDigest);
+    }, 120_000);
+  });
+  describeWithTool("podman", "Containerfile.release built from it (npm run image:release; final stage with podman)", () => {
+    let podman: Podman;
+    let image: ImageInspection;
+    let root: string;
+    let server: BerthProcess | undefined;
+    const tag = `localhost/berth:${packageJson.version}`;
+
+    beforeAll(async () => {
+      if (process.getuid?.() !== 0) throw new Error("this suite needs root: podman's own storage, chown and chroot");
+      podman = await Podman.create(findTool("podman")!);
+      // The base stage's stand-in has git, sh, dirname and readlink but no node: the image's only Node is the artifact's.
+      await importRuntimeBase(podman, RUNTIME_BASE, { node: false });
+      await run("npm", ["run", "image:release", "--", ...podman.storageOptions, "--layers=false", "--build-context", `runtime-base=container-image://${RUNTIME_BASE}`], {
+        cwd: REPO,
+        env: { ...process.env, RELEASE_ARTIFACT: first.artifact.path },
+        maxBuffer: 64 * 1024 * 1024,
+      });
+      image = await podman.inspectImage(tag);
+      root = await podman.imageRoot(tag);
+      await addDefaultDevices(root);
+    }, 300_000);
+
+    afterAll(async () => {
+      await server?.kill("SIGKILL");
+      await podman?.remove();
+    });
+
+    it("runs bin/berth serve from /opt/berth as the fixed non-root user, with the artifact's Node for its healthcheck", async () => {
+      expect(image.Config).toMatchObject({ User: "10001:10001", Cmd: ["berth", "serve"], WorkingDir: "/opt/berth" });
+      expect(image.Config.Env).toEqual(expect.arrayContaining(["BERTH_DATA_DIR=/data", "BERTH_ADDR=0.0.0.0:5000", expect.stringMatching(/^PATH=\/opt\/berth\/bin:/)]));
+      expect(image.Healthcheck?.Test).toEqual(["CMD", "/opt/berth/node/bin/node", "/opt/berth/app/dist/registry/ops/healthcheck.js"]);
+      for (const file of ["bin/berth", "node/bin/node"]) {
+        const info = await stat(path.join(root, "opt", "berth", file));
+        expect({ uid: info.uid, mode: info.mode & 0o777 }).toEqual({ uid: 0, mode: 0o755 });
+      }
+      expect(JSON.parse(await readFile(path.join(root, "opt", "berth", "RELEASE.json"), "utf8"))).toEqual(first.release);
+      // The artifact's Node is the image's only one.
+      for (const other of ["usr/local/bin/node", "usr/bin/node"]) await expect(stat(path.join(root, other))).rejects.toThrow(/ENOENT/);
+    });
+
+    it("serves /api/v2.0/health from its command on the artifact's Node, and its healthcheck says so", async () => {
+      server = await spawnBerth({}, chrootCommand(root, image, image.Config.Cmd!, { BERTH_ADDR: "127.0.0.1:0", BERTH_METRICS_ADDR: "127.0.0.1:0", BERTH_ADMIN_PASSWORD: ADMIN_PASSWORD, BERTH_CONTROLLER_REPO: "off" }));
+      expect(await readlink(`/proc/${server.child.pid}/exe`)).toBe(await realpath(path.join(root, "opt", "berth", "node", "bin", "node")));
+      const health = await fetch(`${server.url}/api/v2.0/health`);
+      expect(health.status).toBe(200);
+      const [command, ...args] = chrootCommand(root, image, image.Healthcheck!.Test.slice(1), { BERTH_ADDR: `0.0.0.0:${new URL(server.url).port}` });
+      expect((await run(command, args)).stdout).toMatch(/^200 /);
     }, 120_000);
   });
 });
