@@ -10,13 +10,12 @@ import { ControllerState, describeSource, LockedError, SourceConflictError } fro
 import { sameSource } from "../registry/gitops/ownership";
 import { sourceOfDirectory } from "./watch/source";
 import { PlanRefused } from "./plan/plan";
-import { watch } from "./watch/watch";
 import { formatJson, formatMarkdown, formatText } from "./plan/format";
 import { makePlan } from "./plan/plan";
 import { formatProblem, loadPolicy, PolicyError } from "./policy/load";
 import { commitOf } from "./policy/revision";
 import { secretWarnings } from "./policy/secrets";
-import { pullSecret, PullSecretRefused, PullSecretUsage } from "./pull-secret/command";
+import { PullSecretRefused, PullSecretUsage } from "./pull-secret/errors";
 
 const USAGE = `usage: berth-controller <command> [options]
 
@@ -94,12 +93,14 @@ async function run(argv: string[]): Promise<number> {
     process.stdout.write(command === "suspend" ? "suspended: no controller applies or corrects drift until resume\n" : "resumed\n");
     return 0;
   }
-  if (command === "watch") return watch({ takeOver: values["take-over"]! });
+  // Loaded only for their commands: watch brings prom-client and node-cron, pull-secret the registry's robot store.
+  if (command === "watch") return (await import("./watch/watch")).watch({ takeOver: values["take-over"]! });
   if (command === "pull-secret") {
     const server = values.server ?? process.env.BERTH_REGISTRY_URL;
     if (!values.robot) throw new UsageError("pull-secret needs --robot NAME (a robot of members.yaml)");
     if (!server) throw new UsageError("pull-secret needs --server HOST or BERTH_REGISTRY_URL: the registry host pulls name");
     if (values.output !== "secret" && values.output !== "dockerconfigjson") throw new UsageError("--output must be secret or dockerconfigjson");
+    const { pullSecret } = await import("./pull-secret/command");
     process.stdout.write(await pullSecret({ dir, robot: values.robot, server, name: values.name!, namespace: values.namespace, output: values.output }));
     return 0;
   }
