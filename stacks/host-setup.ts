@@ -1,16 +1,23 @@
 import path from "node:path";
 import type { TlsFiles } from "./environment";
+import type { PinnedDownload } from "./third-party";
 
 /**
  * The setup of one Berth host, as one idempotent shell script: cloud-init user data on AWS, a remote command on
  * existing machines, so both targets end up with the same files. Host 1 runs the PostgreSQL primary, host 2 a
- * streaming replica; MinIO runs distributed over both (two drives each); Berth runs on both as a systemd service
- * under its own `berth` user, reading /etc/berth/berth.env (0600). The controller runs on host 1 only.
+ * streaming replica; MinIO runs distributed over both (two drives each) as its own `minio` user; Berth runs on both
+ * from the release artifact (`npm run release`: the app with its own Node runtime, so the host needs no Node) as a
+ * hardened systemd service under its own `berth` user, reading /etc/berth/berth.env (0600, read by systemd). The
+ * controller runs on host 1 only, as the same user.
  */
 export interface HostSetup {
   role: "primary" | "replica";
   /** Private addresses of host 1 and host 2. */
   addresses: [string, string];
+  /** The Berth release the host installs under /opt/berth/<version>. */
+  artifact: HostArtifact;
+  minio: PinnedDownload;
+  mc: PinnedDownload;
   registryEnv: Record<string, string>;
   /** `berth-controller watch` settings, on the primary only. */
   controllerEnv: Record<string, string> | null;
@@ -28,11 +35,44 @@ export interface HostSetup {
   tls: { certificate: string; key: string } | null;
 }
 
+/** The release artifact on this machine, as stacks/release.ts's releaseArtifact() describes it. */
+export interface ReleaseFile {
+  version: string;
+  arch: string;
+  fileName: string;
+  /** The tarball's path here. */
+  path: string;
+  sha256: string;
+}
+
+/** The release artifact as a host gets it. */
+export interface HostArtifact {
+  version: string;
+  /** Node's name of the architecture it was built on: x64 or arm64. */
+  arch: string;
+  fileName: string;
+  /** Hex SHA-256 of the tarball (its .sha256 file): the host refuses any other file. */
+  sha256: string;
+  /**
+   * `file`: already on the host, put there by the stack (the hosts target copies it over SSH); `s3`: a private object
+   * the host reads with its instance role (the aws target), through Debian's `awscli`.
+   */
+  source: { kind: "file"; path: string } | { kind: "s3"; bucket: string; key: string; region: string };
+}
+
 /** Where the certificate and key go on a host: readable by the `berth` user only. */
 export const HOST_TLS_FILES: TlsFiles = { certFile: "/etc/berth/tls/tls.crt", keyFile: "/etc/berth/tls/tls.key" };
 
 /** Where a host keeps the key Berth encrypts stored secrets with: readable by the `berth` user only. */
 export const HOST_SECRET_KEY_FILE = "/etc/berth/secretkey";
+
+/** Releases are unpacked in /opt/berth/<version>; /opt/berth/current names the one the units run. */
+export const BERTH_HOME = "/opt/berth";
+
+/** The data directories: the only places the services may write (ReadWritePaths=). */
+export const BERTH_DATA_DIR = "/var/lib/berth";
+export const CONTROLLER_DATA_DIR = "/var/lib/berth-controller";
+const MINIO_DIR = "/var/lib/minio";
 
 /** `KEY='value'` lines, quoted for systemd EnvironmentFile and the shell alike. */
 export function envFile(env: Record<string, string>): string {
@@ -41,136 +81,193 @@ export function envFile(env: Record<string, string>): string {
     .join("\n");
 }
 
-/** Lets the unprivileged berth user listen on 443 (it terminates TLS itself). */
-const BIND_443 = "AmbientCapabilities=CAP_NET_BIND_SERVICE\n";
-
 const quote = (value: string) => `'${value.replace(/'/g, "'\\''")}'`;
 
-export function hostSetupScript(setup: HostSetup): string {
-  const [primary, replica] = setup.addresses;
-  const self = setup.role === "primary" ? primary : replica;
-  const postgres =
-    setup.role === "primary"
-      ? `
-pg_conftool set listen_addresses '${self}'
-pg_conftool set wal_level replica
-pg_conftool set max_wal_senders 5
-grep -q "berth-replica" "$PG_HBA" || cat >> "$PG_HBA" <<HBA
-host replication replicator ${replica}/32 scram-sha-256 # berth-replica
-host berth berth ${primary}/32 scram-sha-256
-host berth berth ${replica}/32 scram-sha-256
-HBA
-systemctl restart postgresql
-sudo -u postgres psql -tc "SELECT 1 FROM pg_roles WHERE rolname = 'berth'" | grep -q 1 || sudo -u postgres psql -c "CREATE ROLE berth LOGIN PASSWORD $DB_PASSWORD_SQL"
-sudo -u postgres psql -tc "SELECT 1 FROM pg_database WHERE datname = 'berth'" | grep -q 1 || sudo -u postgres createdb -O berth berth
-sudo -u postgres psql -tc "SELECT 1 FROM pg_roles WHERE rolname = 'replicator'" | grep -q 1 || sudo -u postgres psql -c "CREATE ROLE replicator REPLICATION LOGIN PASSWORD $REPL_PASSWORD_SQL"`
-      : `
-if [ ! -f "$PG_DATA/standby.signal" ]; then
-  systemctl stop postgresql
-  rm -rf "$PG_DATA"
-  until PGPASSWORD=$REPLICATION_PASSWORD pg_basebackup -h ${primary} -U replicator -D "$PG_DATA" -R -X stream; do sleep 10; done
-  chown -R postgres:postgres "$PG_DATA"
-  systemctl start postgresql
-fi`;
-  return `#!/usr/bin/env bash
-# Berth host setup (${setup.role}), generated by the Pulumi stack; safe to run again.
+/**
+ * `NAME=value` for a value the shell must take as it is (a password may hold quotes or `$`): a quoted here-document,
+ * which neither the shell nor ShellCheck reads into.
+ */
+function literal(name: string, value: string): string {
+  if (/[\r\n]/.test(value) || value === "END_OF_VALUE") throw new Error(`${name} cannot be one line of a host script`);
+  return `${name}=$(cat <<'END_OF_VALUE'\n${value}\nEND_OF_VALUE\n)`;
+}
+
+/** `uname -m` of the machines an artifact built on Node's `process.arch` runs on. */
+const MACHINES: Record<string, string> = { x64: "x86_64", arm64: "aarch64" };
+
+const HEADER = (what: string) => `#!/usr/bin/env bash
+# ${what}, generated by the Pulumi stack; safe to run again.
 set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
-apt-get update -qq
-apt-get install -y -qq postgresql nodejs npm curl >/dev/null
-REPLICATION_PASSWORD=${quote(setup.replicationPassword)}
-DB_PASSWORD_SQL=${quote(`'${setup.databasePassword.replace(/'/g, "''")}'`)}
-REPL_PASSWORD_SQL=${quote(`'${setup.replicationPassword.replace(/'/g, "''")}'`)}
-PG_VERSION=$(ls /etc/postgresql | sort -n | tail -1)
-PG_HBA=/etc/postgresql/$PG_VERSION/main/pg_hba.conf
-PG_DATA=/var/lib/postgresql/$PG_VERSION/main
-${postgres}
+umask 022
 
-# MinIO, distributed over both hosts with two drives each (erasure coding needs four).
-mkdir -p /var/lib/minio/data1 /var/lib/minio/data2 /etc/minio
-[ -x /usr/local/bin/minio ] || { curl -fsSL -o /usr/local/bin/minio https://dl.min.io/server/minio/release/linux-amd64/minio; chmod +x /usr/local/bin/minio; }
-install -m 600 /dev/null /etc/minio/minio.env
-cat > /etc/minio/minio.env <<'ENV'
-${envFile({ MINIO_ROOT_USER: setup.minioAccessKey, MINIO_ROOT_PASSWORD: setup.minioSecretKey, MINIO_VOLUMES: `http://{${primary},${replica}}:9000/var/lib/minio/data{1...2}` })}
-ENV
-cat > /etc/systemd/system/minio.service <<'UNIT'
-[Unit]
-Description=MinIO (Berth blobs)
-After=network-online.target
-[Service]
-EnvironmentFile=/etc/minio/minio.env
-ExecStart=/usr/local/bin/minio server --address ${self}:9000 $MINIO_VOLUMES
-Restart=always
-[Install]
-WantedBy=multi-user.target
-UNIT
-
-# Berth, with the same BERTH_* settings on both hosts, as its own user. Files are replaced only when their content
-# changes (renamed into place, so Berth never reads half a certificate); a changed setting restarts Berth, a renewed
-# certificate does not need to (Berth reloads it).
-replace_if_changed() { # target mode owner < content; false when the content was already there
+# Files are replaced only when their content changes (renamed into place, so a reader never sees half of one); false
+# when the content was already there.
+replace_if_changed() { # target mode owner < content
   local next="$1.next"
-  install -m "$2" -o "$3" -g "$3" /dev/null "$next"
-  cat > "$next"
+  install -m "$2" -o "$3" -g "$3" /dev/null "$next" || exit 1
+  cat > "$next" || exit 1
   if cmp -s "$next" "$1"; then rm -f "$next"; return 1; fi
-  mv -f "$next" "$1"
+  mv -f "$next" "$1" || exit 1
 }
+`;
+
+/** Systemd sandboxing every service here gets: nothing but its data directory is writable. */
+function hardening(writable: string[], bindPrivilegedPort = false): string {
+  return `NoNewPrivileges=yes
+ProtectSystem=strict
+ProtectHome=yes
+PrivateTmp=yes
+PrivateDevices=yes
+ProtectKernelTunables=yes
+ProtectKernelModules=yes
+ProtectControlGroups=yes
+RestrictSUIDSGID=yes
+ReadWritePaths=${writable.join(" ")}
+${bindPrivilegedPort ? "CapabilityBoundingSet=CAP_NET_BIND_SERVICE\nAmbientCapabilities=CAP_NET_BIND_SERVICE" : "CapabilityBoundingSet="}`;
+}
+
+export interface BerthInstall {
+  artifact: HostArtifact;
+  registryEnv: Record<string, string>;
+  controllerEnv: Record<string, string> | null;
+  secretKey: string;
+  tls: { certificate: string; key: string } | null;
+}
+
+/**
+ * The Berth part of a host's setup, on its own: the release unpacked and switched to, its user, files and units,
+ * then `systemctl` to (re)start them. The whole host script runs it after PostgreSQL and MinIO; the Debian 12 root
+ * test (test/stacks/debian-root.test.ts) runs exactly this.
+ */
+export function berthInstallScript(install: BerthInstall): string {
+  return `${HEADER("Berth install")}\n${berthSection(install)}`;
+}
+
+function fetchArtifact(source: HostArtifact["source"]): string {
+  if (source.kind === "file") {
+    return `fetch_berth_artifact() { # target: a root-only copy of what the stack uploaded, which is then checked
+  install -m 600 -o root -g root ${quote(source.path)} "$1"
+}
+forget_berth_upload() { rm -f ${quote(source.path)}; }`;
+  }
+  // The instance role may read this one object; the first boot may come before IAM has spread the role's policy.
+  return `fetch_berth_artifact() { # target
+  local tries=0
+  until aws s3 cp --only-show-errors --region ${quote(source.region)} ${quote(`s3://${source.bucket}/${source.key}`)} "$1"; do
+    tries=$((tries + 1))
+    [ "$tries" -lt 30 ] || { echo "cannot read the Berth release from S3" >&2; exit 1; }
+    sleep 10
+  done
+  chmod 600 "$1"
+}
+forget_berth_upload() { :; }`;
+}
+
+function berthSection({ artifact, registryEnv, controllerEnv, secretKey, tls }: BerthInstall): string {
+  const machine = MACHINES[artifact.arch];
+  if (!machine) throw new Error(`a Berth release for ${artifact.arch} cannot run on a Linux host (x64 or arm64)`);
+  const units = controllerEnv ? "berth berth-controller" : "berth";
+  return `# Berth: the release artifact under ${BERTH_HOME}/<version>, ${BERTH_HOME}/current pointing at the one the units run.
+# An upgrade unpacks a new version next to the old ones and switches the link (one rename); a roll-back points it back
+# and restarts (README, "Upgrades and roll-back"). A changed setting restarts Berth; a renewed certificate does not
+# need to (Berth reloads it).
+BERTH_VERSION=${quote(artifact.version)}
+BERTH_ARTIFACT_SHA256=${quote(artifact.sha256)}
 RESTART_BERTH=
-id berth >/dev/null 2>&1 || useradd --system --home-dir /var/lib/berth --shell /usr/sbin/nologin berth
-npm install -g berth >/dev/null
-mkdir -p /etc/berth /var/lib/berth
-chown -R berth:berth /var/lib/berth
-${setup.tls ? tlsFilesSection(setup.tls) : "# TLS on 443 is terminated in front of this host (a load balancer)."}
+${fetchArtifact(artifact.source)}
+install_berth_release() {
+  local dir="${BERTH_HOME}/$BERTH_VERSION" archive="/var/cache/berth/berth-$BERTH_VERSION.tar.gz"
+  if [ "$(uname -m)" != ${machine} ]; then
+    echo "this Berth release is built for ${machine}, this host is $(uname -m)" >&2
+    exit 1
+  fi
+  if [ "$(cat "$dir/.artifact-sha256" 2>/dev/null)" != "$BERTH_ARTIFACT_SHA256" ]; then
+    install -d -m 700 /var/cache/berth
+    fetch_berth_artifact "$archive"
+    if ! printf '%s  %s\\n' "$BERTH_ARTIFACT_SHA256" "$archive" | sha256sum -c --quiet; then
+      rm -f "$archive"
+      echo "the Berth release does not have the SHA-256 the stack expects ($BERTH_ARTIFACT_SHA256)" >&2
+      exit 1
+    fi
+    rm -rf "$dir.next"
+    install -d -m 755 "$dir.next"
+    tar -xzf "$archive" -C "$dir.next" --strip-components=1 --no-same-owner
+    printf '%s\\n' "$BERTH_ARTIFACT_SHA256" > "$dir.next/.artifact-sha256"
+    rm -rf "$dir"
+    mv "$dir.next" "$dir"
+    rm -f "$archive"
+    forget_berth_upload
+    RESTART_BERTH=1
+  fi
+  if [ "$(readlink ${BERTH_HOME}/current || true)" != "$BERTH_VERSION" ]; then
+    ln -sfn "$BERTH_VERSION" ${BERTH_HOME}/current.next
+    mv -T ${BERTH_HOME}/current.next ${BERTH_HOME}/current
+    RESTART_BERTH=1
+  fi
+}
+install_berth_release
+id berth >/dev/null 2>&1 || useradd --system --user-group --home-dir ${BERTH_DATA_DIR} --shell /usr/sbin/nologin berth
+install -d -m 755 /etc/berth
+install -d -m 700 -o berth -g berth ${BERTH_DATA_DIR}
+find ${BERTH_DATA_DIR} ! -user berth -exec chown berth:berth {} +
+${tls ? tlsFilesSection(tls) : "# TLS on 443 is terminated in front of this host (a load balancer)."}
 replace_if_changed ${HOST_SECRET_KEY_FILE} 600 berth <<'KEY' && RESTART_BERTH=1
-${setup.secretKey.trim()}
+${secretKey.trim()}
 KEY
 replace_if_changed /etc/berth/berth.env 600 root <<'ENV' && RESTART_BERTH=1
-${envFile(setup.registryEnv)}
+${envFile(registryEnv)}
 ENV
 replace_if_changed /etc/systemd/system/berth.service 644 root <<'UNIT' && RESTART_BERTH=1
 [Unit]
 Description=Berth registry
+Wants=network-online.target
 After=network-online.target postgresql.service minio.service
 [Service]
 User=berth
 Group=berth
 EnvironmentFile=/etc/berth/berth.env
-ExecStart=/usr/bin/env berth serve
-${setup.tls ? BIND_443 : ""}Restart=always
+ExecStart=${BERTH_HOME}/current/bin/berth serve
+Restart=on-failure
+RestartSec=5
+${hardening([BERTH_DATA_DIR], Boolean(tls))}
 [Install]
 WantedBy=multi-user.target
 UNIT
-${
-  setup.controllerEnv
-    ? `install -m 600 /dev/null /etc/berth/controller.env
-cat > /etc/berth/controller.env <<'ENV'
-${envFile(setup.controllerEnv)}
+${controllerEnv ? controllerSection(controllerEnv) : ""}
+systemctl daemon-reload
+if [ -n "$RESTART_BERTH" ]; then
+  systemctl enable ${units}
+  systemctl restart ${units}
+else
+  systemctl enable --now ${units}
+fi
+`;
+}
+
+/** `berth-controller watch` as the berth user, with its clone of the policy repository in its own data directory. */
+function controllerSection(controllerEnv: Record<string, string>): string {
+  return `install -d -m 700 -o berth -g berth ${CONTROLLER_DATA_DIR}
+find ${CONTROLLER_DATA_DIR} ! -user berth -exec chown berth:berth {} +
+replace_if_changed /etc/berth/controller.env 600 root <<'ENV' && RESTART_BERTH=1
+${envFile(controllerEnv)}
 ENV
-cat > /etc/systemd/system/berth-controller.service <<'UNIT'
+replace_if_changed /etc/systemd/system/berth-controller.service 644 root <<'UNIT' && RESTART_BERTH=1
 [Unit]
 Description=Berth GitOps controller
 After=berth.service
 [Service]
+User=berth
+Group=berth
 EnvironmentFile=/etc/berth/controller.env
-ExecStart=/usr/bin/env berth-controller watch
-Restart=always
+Environment=HOME=${CONTROLLER_DATA_DIR}
+ExecStart=${BERTH_HOME}/current/bin/berth-controller watch
+Restart=on-failure
+RestartSec=5
+${hardening([CONTROLLER_DATA_DIR])}
 [Install]
 WantedBy=multi-user.target
-UNIT
-systemctl daemon-reload
-systemctl enable --now minio berth berth-controller`
-    : `systemctl daemon-reload
-systemctl enable --now minio berth`
-}
-[ -z "$RESTART_BERTH" ] || systemctl restart berth
-
-# The bucket, once MinIO answers (Berth refuses to start without it and systemd retries it until then).
-until curl -fsS http://${self}:9000/minio/health/live >/dev/null; do sleep 5; done
-[ -x /usr/local/bin/mc ] || { curl -fsSL -o /usr/local/bin/mc https://dl.min.io/client/mc/release/linux-amd64/mc; chmod +x /usr/local/bin/mc; }
-set -a; . /etc/minio/minio.env; set +a
-mc alias set berth http://${self}:9000 "$MINIO_ROOT_USER" "$MINIO_ROOT_PASSWORD" >/dev/null
-mc mb --ignore-existing berth/${setup.bucket} >/dev/null
-`;
+UNIT`;
 }
 
 /**
@@ -189,4 +286,107 @@ if [ -e /etc/nginx/sites-enabled/berth ]; then
   rm -f /etc/nginx/sites-enabled/berth /etc/nginx/sites-available/berth
   systemctl reload nginx || true
 fi`;
+}
+
+function postgresSection(setup: HostSetup): string {
+  const [primary, replica] = setup.addresses;
+  const sqlString = (value: string) => `'${value.replace(/'/g, "''")}'`;
+  const common = `PG_VERSION=$(find /etc/postgresql -mindepth 1 -maxdepth 1 -printf '%f\\n' | sort -n | tail -n 1)`;
+  if (setup.role === "primary") {
+    return `${common}
+PG_HBA=/etc/postgresql/$PG_VERSION/main/pg_hba.conf
+${literal("DB_PASSWORD_SQL", sqlString(setup.databasePassword))}
+${literal("REPL_PASSWORD_SQL", sqlString(setup.replicationPassword))}
+as_postgres() { runuser -u postgres -- "$@"; }
+pg_conftool set listen_addresses '${primary}'
+pg_conftool set wal_level replica
+pg_conftool set max_wal_senders 5
+grep -q "berth-replica" "$PG_HBA" || cat >> "$PG_HBA" <<HBA
+host replication replicator ${replica}/32 scram-sha-256 # berth-replica
+host berth berth ${primary}/32 scram-sha-256
+host berth berth ${replica}/32 scram-sha-256
+HBA
+systemctl restart postgresql
+as_postgres psql -tc "SELECT 1 FROM pg_roles WHERE rolname = 'berth'" | grep -q 1 || as_postgres psql -c "CREATE ROLE berth LOGIN PASSWORD $DB_PASSWORD_SQL"
+as_postgres psql -tc "SELECT 1 FROM pg_database WHERE datname = 'berth'" | grep -q 1 || as_postgres createdb -O berth berth
+as_postgres psql -tc "SELECT 1 FROM pg_roles WHERE rolname = 'replicator'" | grep -q 1 || as_postgres psql -c "CREATE ROLE replicator REPLICATION LOGIN PASSWORD $REPL_PASSWORD_SQL"`;
+  }
+  return `${common}
+PG_DATA=/var/lib/postgresql/$PG_VERSION/main
+${literal("REPLICATION_PASSWORD", setup.replicationPassword)}
+if [ ! -f "$PG_DATA/standby.signal" ]; then
+  systemctl stop postgresql
+  rm -rf "$PG_DATA"
+  until PGPASSWORD=$REPLICATION_PASSWORD pg_basebackup -h ${primary} -U replicator -D "$PG_DATA" -R -X stream; do sleep 10; done
+  chown -R postgres:postgres "$PG_DATA"
+  systemctl start postgresql
+fi`;
+}
+
+export function hostSetupScript(setup: HostSetup): string {
+  const [primary, replica] = setup.addresses;
+  const self = setup.role === "primary" ? primary : replica;
+  // git for the controller's clone of the policy repository; awscli reads the release from S3 with the instance role.
+  const packages = ["postgresql", "curl", "ca-certificates", ...(setup.controllerEnv ? ["git"] : []), ...(setup.artifact.source.kind === "s3" ? ["awscli"] : [])];
+  return `${HEADER(`Berth host setup (${setup.role})`)}
+# Third-party binaries are pinned: downloaded only when missing or different, and refused unless their SHA-256 is the
+# stack's (berth:minioSha256, berth:mcSha256); false when the pinned file was already there.
+install_pinned() { # url sha256 target
+  if [ -x "$3" ] && printf '%s  %s\\n' "$2" "$3" | sha256sum -c --status; then return 1; fi
+  curl -fsSL -o "$3.next" "$1" || exit 1
+  if ! printf '%s  %s\\n' "$2" "$3.next" | sha256sum -c --quiet; then
+    rm -f "$3.next"
+    echo "$1 does not have the pinned SHA-256 $2" >&2
+    exit 1
+  fi
+  chmod 755 "$3.next"
+  mv -f "$3.next" "$3"
+}
+
+apt-get update -qq
+apt-get install -y -qq ${packages.join(" ")} >/dev/null
+${postgresSection(setup)}
+
+# MinIO, distributed over both hosts with two drives each (erasure coding needs four), as its own user.
+RESTART_MINIO=
+id minio >/dev/null 2>&1 || useradd --system --user-group --home-dir ${MINIO_DIR} --shell /usr/sbin/nologin minio
+install -d -m 750 -o minio -g minio ${MINIO_DIR} ${MINIO_DIR}/data1 ${MINIO_DIR}/data2
+find ${MINIO_DIR} ! -user minio -exec chown minio:minio {} +
+install -d -m 755 /etc/minio
+install_pinned ${quote(setup.minio.url)} ${quote(setup.minio.sha256)} /usr/local/bin/minio && RESTART_MINIO=1
+replace_if_changed /etc/minio/minio.env 600 root <<'ENV' && RESTART_MINIO=1
+${envFile({ MINIO_ROOT_USER: setup.minioAccessKey, MINIO_ROOT_PASSWORD: setup.minioSecretKey, MINIO_VOLUMES: `http://{${primary},${replica}}:9000${MINIO_DIR}/data{1...2}` })}
+ENV
+replace_if_changed /etc/systemd/system/minio.service 644 root <<'UNIT' && RESTART_MINIO=1
+[Unit]
+Description=MinIO (Berth blobs)
+Wants=network-online.target
+After=network-online.target
+[Service]
+User=minio
+Group=minio
+EnvironmentFile=/etc/minio/minio.env
+ExecStart=/usr/local/bin/minio server --address ${self}:9000 $MINIO_VOLUMES
+Restart=on-failure
+RestartSec=5
+LimitNOFILE=65536
+${hardening([MINIO_DIR])}
+[Install]
+WantedBy=multi-user.target
+UNIT
+systemctl daemon-reload
+systemctl enable --now minio
+[ -z "$RESTART_MINIO" ] || systemctl restart minio
+
+${berthSection(setup)}
+# The bucket, once MinIO answers (Berth refuses to start without it and systemd retries it until then).
+until curl -fsS http://${self}:9000/minio/health/live >/dev/null; do sleep 5; done
+install_pinned ${quote(setup.mc.url)} ${quote(setup.mc.sha256)} /usr/local/bin/mc || true
+set -a
+# shellcheck source=/dev/null
+. /etc/minio/minio.env
+set +a
+mc alias set berth http://${self}:9000 "$MINIO_ROOT_USER" "$MINIO_ROOT_PASSWORD" >/dev/null
+mc mb --ignore-existing berth/${setup.bucket} >/dev/null
+`;
 }

@@ -1,11 +1,14 @@
 import * as pulumi from "@pulumi/pulumi";
 import { checkRegistryReplicas } from "../../stacks/policy/rules";
-import { checkShellSyntax, hostEnvLines, installMocks, isSecret, reveal, valueOf, type Recorded } from "./mocks";
+import type { ReleaseFile } from "../../stacks/host-setup";
+import { checkShellSyntax, hostEnvLines, installMocks, isSecret, reveal, testRelease, valueOf, type Recorded } from "./mocks";
 
 describe("the hosts target (mocked)", () => {
   let recorded: Recorded[];
+  let release: ReleaseFile;
 
   beforeAll(async () => {
+    release = testRelease();
     recorded = installMocks({
       target: "hosts",
       domain: "registry.example.com",
@@ -19,7 +22,7 @@ describe("the hosts target (mocked)", () => {
       controllerRepo: "https://git.example.com/policies.git",
     });
     const { berthStack } = await import("../../stacks/stack");
-    await valueOf(berthStack().registryUrl);
+    await valueOf(berthStack({ release: () => release }).registryUrl);
     await pulumi.runtime.disconnect();
   });
 
@@ -59,6 +62,25 @@ describe("the hosts target (mocked)", () => {
     for (const script of scripts) {
       expect(hostEnvLines(script)).toContain("BERTH_SECRET_KEY_FILE='/etc/berth/secretkey'");
       expect(hostEnvLines(script).join("\n")).not.toContain(keys[0]);
+    }
+  });
+
+  it("copies the release artifact to each machine, and the script installs only a file with its SHA-256", async () => {
+    const copies = recorded.filter((r) => r.type === "command:remote:CopyToRemote");
+    expect(copies.map((c) => reveal<{ host: string }>(c.inputs.connection).host)).toEqual(["192.0.2.11", "192.0.2.12"]);
+    for (const copy of copies) {
+      expect(await copy.inputs.source.path).toBe(release.path);
+      expect(copy.inputs.remotePath).toBe("/var/tmp/berth-0.1.0-linux-x64.tar.gz");
+      expect(copy.inputs.triggers).toEqual([release.sha256]);
+    }
+    for (const command of recorded.filter((r) => r.type === "command:remote:Command")) {
+      const script = reveal<string>(command.inputs.stdin);
+      expect(script).toContain(`BERTH_ARTIFACT_SHA256='${release.sha256}'`);
+      expect(script).toContain("install -m 600 -o root -g root '/var/tmp/berth-0.1.0-linux-x64.tar.gz' \"$1\"");
+      expect(script).toContain('| sha256sum -c --quiet');
+      expect(script).toContain("ExecStart=/opt/berth/current/bin/berth serve");
+      // Nothing named after the project comes from a public registry, and the host needs no Node of its own.
+      expect(script).not.toMatch(/\bnpm\b|nodejs/);
     }
   });
 
