@@ -1,6 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { checkRegistryReplicas } from "../../stacks/policy/rules";
 import type { ReleaseFile } from "../../stacks/host-setup";
+import { DEFAULT_MC, DEFAULT_MINIO } from "../../stacks/third-party";
 import { checkShellSyntax, hostEnvLines, installMocks, isSecret, reveal, testRelease, valueOf, type Recorded } from "./mocks";
 
 describe("the hosts target (mocked)", () => {
@@ -82,6 +83,22 @@ describe("the hosts target (mocked)", () => {
       // Nothing named after the project comes from a public registry, and the host needs no Node of its own.
       expect(script).not.toMatch(/\bnpm\b|nodejs/);
     }
+  });
+
+  it("runs Berth, the controller and MinIO as their own users, hardened, each writing only its data directory", () => {
+    const [primary, replica] = recorded.filter((r) => r.type === "command:remote:Command").map((c) => reveal<string>(c.inputs.stdin));
+    const units = (script: string) =>
+      Object.fromEntries([...script.matchAll(/\/etc\/systemd\/system\/(\S+) 644 root <<'UNIT' && RESTART_\w+=1\n([\s\S]*?)\nUNIT\n/g)].map(([, name, text]) => [name, text.split("\n")]));
+    const hardened = ["Restart=on-failure", "NoNewPrivileges=yes", "ProtectSystem=strict", "ProtectHome=yes", "PrivateTmp=yes"];
+    const one = units(primary);
+    expect(Object.keys(one).sort()).toEqual(["berth-controller.service", "berth.service", "minio.service"]);
+    expect(one["berth.service"]).toEqual(expect.arrayContaining([...hardened, "User=berth", "ExecStart=/opt/berth/current/bin/berth serve", "ReadWritePaths=/var/lib/berth", "CapabilityBoundingSet=CAP_NET_BIND_SERVICE", "AmbientCapabilities=CAP_NET_BIND_SERVICE"]));
+    expect(one["berth-controller.service"]).toEqual(expect.arrayContaining([...hardened, "User=berth", "ExecStart=/opt/berth/current/bin/berth-controller watch", "ReadWritePaths=/var/lib/berth-controller", "CapabilityBoundingSet="]));
+    expect(one["minio.service"]).toEqual(expect.arrayContaining([...hardened, "User=minio", "ReadWritePaths=/var/lib/minio", "CapabilityBoundingSet="]));
+    expect(Object.keys(units(replica)).sort()).toEqual(["berth.service", "minio.service"]);
+    // Pinned third-party binaries: the defaults, checked before they are installed.
+    expect(primary).toContain(`install_pinned '${DEFAULT_MINIO.url}' '${DEFAULT_MINIO.sha256}' /usr/local/bin/minio`);
+    expect(primary).toContain(`install_pinned '${DEFAULT_MC.url}' '${DEFAULT_MC.sha256}' /usr/local/bin/mc`);
   });
 
   it("generates every credential as a secret when config supplies none", () => {
