@@ -170,7 +170,7 @@ function berthSection({ artifact, registryEnv, controllerEnv, secretKey, tls }: 
   const units = controllerEnv ? "berth berth-controller" : "berth";
   return `# Berth: the release artifact under ${BERTH_HOME}/<version>, ${BERTH_HOME}/current pointing at the one the units run.
 # An upgrade unpacks a new version next to the old ones and switches the link (one rename); a roll-back points it back
-# and restarts (README, "Upgrades and roll-back"). A changed setting restarts Berth; a renewed certificate does not
+# and restarts (README, "What the hosts run"). A changed setting restarts Berth; a renewed certificate does not
 # need to (Berth reloads it).
 BERTH_VERSION=${quote(artifact.version)}
 BERTH_ARTIFACT_SHA256=${quote(artifact.sha256)}
