@@ -71,6 +71,8 @@ describe("the aws target (mocked)", () => {
     const [primary, replica] = ofType("aws:ec2/instance:Instance").map((h) => h.inputs.userData);
     expect(isSecret(primary)).toBe(true);
     const [one, two] = [userDataScript(reveal<string>(primary)), userDataScript(reveal<string>(replica))];
+    // EC2 refuses user data over 16 KiB.
+    for (const userData of [primary, replica]) expect(Buffer.byteLength(reveal<string>(userData))).toBeLessThan(16 * 1024);
     const env = (script: string) => hostEnvLines(script).filter((l) => !l.startsWith("BERTH_S3_ENDPOINT"));
     expect(env(one)).toEqual(env(two));
     expect(env(one)).toContain("BERTH_STORAGE='s3'");
