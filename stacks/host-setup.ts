@@ -323,13 +323,11 @@ if [ ! -f "$PG_DATA/standby.signal" ]; then
 fi`;
 }
 
-export function hostSetupScript(setup: HostSetup): string {
-  const [primary, replica] = setup.addresses;
-  const self = setup.role === "primary" ? primary : replica;
-  // git for the controller's clone of the policy repository; awscli reads the release from S3 with the instance role.
-  const packages = ["postgresql", "curl", "ca-certificates", ...(setup.controllerEnv ? ["git"] : []), ...(setup.artifact.source.kind === "s3" ? ["awscli"] : [])];
-  return `${HEADER(`Berth host setup (${setup.role})`)}
-# Third-party binaries are pinned: downloaded only when missing or different, and refused unless their SHA-256 is the
+/**
+ * The shell function that installs a third-party binary: downloaded only when missing or different, and refused
+ * unless `sha256sum -c` accepts it.
+ */
+export const INSTALL_PINNED = `# Third-party binaries are pinned: downloaded only when missing or different, and refused unless their SHA-256 is the
 # stack's (berth:minioSha256, berth:mcSha256); false when the pinned file was already there.
 install_pinned() { # url sha256 target
   if [ -x "$3" ] && printf '%s  %s\\n' "$2" "$3" | sha256sum -c --status; then return 1; fi
@@ -342,7 +340,15 @@ install_pinned() { # url sha256 target
   chmod 755 "$3.next"
   mv -f "$3.next" "$3"
 }
+`;
 
+export function hostSetupScript(setup: HostSetup): string {
+  const [primary, replica] = setup.addresses;
+  const self = setup.role === "primary" ? primary : replica;
+  // git for the controller's clone of the policy repository; awscli reads the release from S3 with the instance role.
+  const packages = ["postgresql", "curl", "ca-certificates", ...(setup.controllerEnv ? ["git"] : []), ...(setup.artifact.source.kind === "s3" ? ["awscli"] : [])];
+  return `${HEADER(`Berth host setup (${setup.role})`)}
+${INSTALL_PINNED}
 apt-get update -qq
 apt-get install -y -qq ${packages.join(" ")} >/dev/null
 ${postgresSection(setup)}
