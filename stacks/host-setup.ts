@@ -35,16 +35,6 @@ export interface HostSetup {
   tls: { certificate: string; key: string } | null;
 }
 
-/** The release artifact on this machine, as stacks/release.ts's releaseArtifact() describes it. */
-export interface ReleaseFile {
-  version: string;
-  arch: string;
-  fileName: string;
-  /** The tarball's path here. */
-  path: string;
-  sha256: string;
-}
-
 /** The release artifact as a host gets it. */
 export interface HostArtifact {
   version: string;

@@ -3,8 +3,7 @@ import { BerthAws } from "./components/aws";
 import { BerthHosts } from "./components/hosts";
 import { BerthKubernetes } from "./components/kubernetes";
 import { readSettings } from "./config";
-import type { ReleaseFile } from "./host-setup";
-import { releaseArtifact } from "./release";
+import { releaseArtifact, type ReleaseArtifact } from "./release";
 import { stackSecrets } from "./secrets";
 
 /** nginx's certificate and key on the hosts target, when both are configured (secrets). */
@@ -19,7 +18,7 @@ function hostTls(config: pulumi.Config) {
  * targets install the release artifact `npm run release` wrote into release/ (`release` reads it; tests pass their
  * own); kubernetes runs the container image.
  */
-export function berthStack(options: { release?: () => ReleaseFile } = {}) {
+export function berthStack(options: { release?: () => ReleaseArtifact } = {}) {
   const release = options.release ?? (() => releaseArtifact());
   const config = new pulumi.Config("berth");
   const settings = readSettings(config);

@@ -2,14 +2,15 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import type { StackSettings } from "../config";
 import { hostScript } from "../host-script";
-import type { HostArtifact, ReleaseFile } from "../host-setup";
+import type { HostArtifact } from "../host-setup";
+import type { ReleaseArtifact } from "../release";
 import type { StackSecrets } from "../secrets";
 
 export interface BerthAwsArgs {
   settings: StackSettings;
   secrets: StackSecrets;
   /** The release artifact (`npm run release`) the hosts install. */
-  release: ReleaseFile;
+  release: ReleaseArtifact;
 }
 
 const VPC_CIDR = "10.42.0.0/16";
@@ -118,7 +119,7 @@ export class BerthAws extends pulumi.ComponentResource {
  * A private bucket (public access blocked, ACLs off, encrypted) holding the release artifact, and the hosts' instance
  * role, which may read that one object and nothing else.
  */
-function releaseBucket(name: string, release: ReleaseFile, child: pulumi.CustomResourceOptions) {
+function releaseBucket(name: string, release: ReleaseArtifact, child: pulumi.CustomResourceOptions) {
   const bucket = new aws.s3.Bucket(`${name}-releases`, { forceDestroy: true }, child);
   new aws.s3.BucketPublicAccessBlock(`${name}-releases`, { bucket: bucket.id, blockPublicAcls: true, blockPublicPolicy: true, ignorePublicAcls: true, restrictPublicBuckets: true }, child);
   new aws.s3.BucketOwnershipControls(`${name}-releases`, { bucket: bucket.id, rule: { objectOwnership: "BucketOwnerEnforced" } }, child);

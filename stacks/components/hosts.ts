@@ -2,7 +2,7 @@ import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import type { StackSettings } from "../config";
 import { hostScript } from "../host-script";
-import type { ReleaseFile } from "../host-setup";
+import type { ReleaseArtifact } from "../release";
 import type { StackSecrets } from "../secrets";
 
 export interface BerthHostsArgs {
@@ -13,7 +13,7 @@ export interface BerthHostsArgs {
   /** The site's certificate chain and key (PEM, secrets) Berth serves on 443; without them TLS is left to the site. */
   tls?: { certificate: pulumi.Input<string>; key: pulumi.Input<string> };
   /** The release artifact (`npm run release`) both machines install. */
-  release: ReleaseFile;
+  release: ReleaseArtifact;
 }
 
 /**

@@ -1,11 +1,11 @@
 import * as pulumi from "@pulumi/pulumi";
 import { checkInstanceDisks, checkRegistryReplicas, checkSecurityGroup } from "../../stacks/policy/rules";
-import type { ReleaseFile } from "../../stacks/host-setup";
+import type { ReleaseArtifact } from "../../stacks/release";
 import { checkShellSyntax, hostEnvLines, installMocks, isSecret, reveal, testRelease, valueOf, type Recorded } from "./mocks";
 
 describe("the aws target (mocked)", () => {
   let recorded: Recorded[];
-  let release: ReleaseFile;
+  let release: ReleaseArtifact;
 
   beforeAll(async () => {
     release = testRelease();

@@ -1,12 +1,12 @@
 import * as pulumi from "@pulumi/pulumi";
 import { checkRegistryReplicas } from "../../stacks/policy/rules";
-import type { ReleaseFile } from "../../stacks/host-setup";
+import type { ReleaseArtifact } from "../../stacks/release";
 import { DEFAULT_MC, DEFAULT_MINIO } from "../../stacks/third-party";
 import { checkShellSyntax, hostEnvLines, installMocks, isSecret, reveal, testRelease, valueOf, type Recorded } from "./mocks";
 
 describe("the hosts target (mocked)", () => {
   let recorded: Recorded[];
-  let release: ReleaseFile;
+  let release: ReleaseArtifact;
 
   beforeAll(async () => {
     release = testRelease();

@@ -4,7 +4,7 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
-import type { ReleaseFile } from "../../stacks/host-setup";
+import type { ReleaseArtifact } from "../../stacks/release";
 
 /** A resource the program registered, with its inputs as the engine would receive them. */
 export interface Recorded {
@@ -76,7 +76,7 @@ export function checkShellSyntax(script: string): void {
  * A release artifact for a mocked stack: a small file (the mocks never read it) with its real SHA-256, named as
  * `npm run release` names one.
  */
-export function testRelease(): ReleaseFile {
+export function testRelease(): ReleaseArtifact {
   const content = Buffer.from("not a real release\n");
   const fileName = "berth-0.1.0-linux-x64.tar.gz";
   const file = path.join(mkdtempSync(path.join(tmpdir(), "berth-stack-release-")), fileName);
