@@ -51,6 +51,11 @@ export class ApiClient {
     return new ApiClient({ ...this.options, changeRef });
   }
 
+  /** The same registry, each request tried at most `attempts` times (a preview that must not hold a plan up). */
+  withAttempts(attempts: number): ApiClient {
+    return new ApiClient({ ...this.options, attempts });
+  }
+
   /** GET a JSON document; null on 404 (only a 404 means the object does not exist). */
   async get<T>(path: string): Promise<T | null> {
     const response = await this.request("GET", path, undefined, true);

@@ -7,7 +7,8 @@ import projectsSchema from "../../policies/schemas/projects.schema.json";
 import membersSchema from "../../policies/schemas/members.schema.json";
 import { harborCronProblem } from "../../registry/scheduler/cron";
 import { compileGlob } from "../../registry/policy/doublestar";
-import { labelKey, parseSize, rfc3339Seconds, type DesiredConfiguration, type DesiredLabel, type DesiredMember, type DesiredProject, type Policy, type Replication, type RoleName, type SecretReference } from "./model";
+import { dnProblem, normalDn } from "./dn";
+import { labelKey, memberKey, parseSize, rfc3339Seconds, type DesiredConfiguration, type DesiredLabel, type DesiredMember, type MemberKind, type DesiredProject, type Policy, type Replication, type RoleName, type SecretReference } from "./model";
 
 /** A position in a policy file (1-based). */
 export interface Position {
@@ -307,6 +308,40 @@ function labelsOf(source: SourceFile, raw: Raw): DesiredLabel[] {
   return labels;
 }
 
+const MEMBER_KINDS: MemberKind[] = ["user", "group", "ldapGroup"];
+
+/**
+ * One entry of `members:` (schema-checked): exactly one of user, group or ldapGroup, named (a DN well-formed), or
+ * null with the problem reported at it.
+ */
+function memberOf(source: SourceFile, project: string, entry: Raw, at: (string | number)[]): { member: DesiredMember; at: (string | number)[] } | null {
+  const given = MEMBER_KINDS.filter((kind) => entry[kind] !== undefined);
+  if (given.length !== 1) {
+    source.report(at, `members.${project}.${at[2]}: ${given.length === 0 ? "give" : `${given.join(" and ")} are both set: give`} exactly one of user, group (OIDC) or ldapGroup (a DN)`);
+    return null;
+  }
+  const kind = given[0];
+  const name = entry[kind] as string;
+  const where = [...at, kind];
+  const problem =
+    name.trim() === ""
+      ? "must not be empty"
+      : name !== name.trim()
+        ? `${JSON.stringify(name)} has spaces around it`
+        : kind === "group" && /\p{Cc}/u.test(name)
+          ? "must not hold control characters"
+          : kind === "user" && /^(group|ldapGroup):/.test(name)
+            ? `a username starting with "${name.split(":")[0]}:" would read as a group in plans`
+            : kind === "ldapGroup" && dnProblem(name)
+              ? `not a distinguished name: ${dnProblem(name)}`
+              : null;
+  if (problem) {
+    source.report(where, `members.${project}.${at[2]}.${kind}: ${problem}`);
+    return null;
+  }
+  return { member: { project, kind, name, role: entry.role as RoleName }, at: where };
+}
+
 /**
  * Why `dir` is not a policy repository at all, or null: it must be a directory holding at least one of the files (a
  * mistyped path must not read as "nothing declared").
@@ -396,9 +431,12 @@ export async function loadPolicy(dir: string): Promise<Policy> {
   const memberProjects = Object.keys(rawMembers.members ?? {});
   for (const project of memberProjects) {
     if (!projectNames.has(project)) membersFile.report(["members", project], `unknown project "${project}" (declare it in ${POLICY_FILES.projects})`, true);
-    const entries = rawMembers.members[project] as Raw[];
-    entries.forEach((entry) => members.push({ project, user: entry.user, role: entry.role as RoleName }));
-    checkUnique(membersFile, entries, (e) => e.user, (i) => ["members", project, i, "user"], `member of ${project}`);
+    const entries = (rawMembers.members[project] as Raw[]).map((entry, i) => memberOf(membersFile, project, entry, ["members", project, i]));
+    for (const entry of entries) if (entry) members.push(entry.member);
+    // One LDAP group under two spellings of its DN is one group to the registry.
+    const entityOf = (member: DesiredMember) => memberKey(member.kind === "ldapGroup" ? { ...member, name: normalDn(member.name) } : member).slice(project.length + 1);
+    let invalid = 0; // entries already reported are never each other's duplicates
+    checkUnique(membersFile, entries, (entry) => (entry ? entityOf(entry.member) : `\0${invalid++}`), (i) => entries[i]?.at ?? ["members", project, i], `member of ${project}`);
   }
 
   const robots = ((rawMembers.robots ?? []) as Raw[]).map((robot, i) => {

@@ -61,15 +61,20 @@ export function registerControllerStateRoutes(app: FastifyInstance, deps: { sql:
     return reply.code(200).send();
   });
 
-  // Every user membership of every project, paged: what drift detection reads instead of one request per project.
+  // Every membership of every project, paged: what drift detection reads instead of one request per project. A
+  // group's carries its type and DN (Harbor's member entity does not), so that no group needs a request of its own.
   app.get("/api/v2.0/controller/members", async (request, reply) => {
     allow(request, "read");
     const page = paging(request.query as Record<string, unknown>);
-    const [{ total }] = await sql.query<{ total: number }>("SELECT count(*)::int AS total FROM project_members WHERE entity_type = 'u'");
-    const rows = await sql.query(
-      `SELECT m.id, p.name AS project, u.username AS entity_name, m.entity_type, m.role_id
-         FROM project_members m JOIN projects p ON p.id = m.project_id JOIN users u ON u.id = m.entity_id
-        WHERE m.entity_type = 'u' ORDER BY m.id LIMIT ${page.pageSize} OFFSET ${(page.page - 1) * page.pageSize}`,
+    const members = `
+      SELECT m.id, p.name AS project, m.entity_id, m.entity_type, m.role_id, coalesce(u.username, g.group_name) AS entity_name, g.group_type, g.ldap_group_dn
+        FROM project_members m JOIN projects p ON p.id = m.project_id
+        LEFT JOIN users u ON m.entity_type = 'u' AND u.id = m.entity_id
+        LEFT JOIN user_groups g ON m.entity_type = 'g' AND g.id = m.entity_id
+       WHERE u.id IS NOT NULL OR g.id IS NOT NULL`;
+    const [{ total }] = await sql.query<{ total: number }>(`SELECT count(*)::int AS total FROM (${members}) AS listed`);
+    const rows = (await sql.query<Record<string, unknown>>(`${members} ORDER BY m.id LIMIT ${page.pageSize} OFFSET ${(page.page - 1) * page.pageSize}`)).map((row) =>
+      row.entity_type === "u" ? { ...row, group_type: undefined, ldap_group_dn: undefined } : row,
     );
     setPageHeaders(request, reply, page, total);
     return rows;

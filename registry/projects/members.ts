@@ -1,6 +1,6 @@
 import { CACHE_TTL_MS, ReadCache } from "../db/read-cache";
 import { containsPattern, type Queryable } from "../db/sql";
-import { ROLE_NAMES, ROLES, type RoleId } from "../auth/rbac";
+import { highestFirst, ROLE_NAMES, ROLES, type RoleId } from "../auth/rbac";
 import type { PrincipalGroup } from "../auth/principal";
 import { groupIdsMatching, groupKeys } from "../groups/user-groups";
 
@@ -52,14 +52,19 @@ export class MemberStore {
     }) as Promise<RoleId[]>;
   }
 
-  /** The user's roles in each of `projectIds` (one query for a page of projects). */
-  async rolesIn(userId: number, projectIds: number[]): Promise<Map<number, RoleId[]>> {
+  /** The user's roles in each of `projectIds`, their groups' included as in rolesOf, highest first (one query for a page of projects). */
+  async rolesIn(userId: number, projectIds: number[], groups: readonly PrincipalGroup[] = []): Promise<Map<number, RoleId[]>> {
+    const { dns, names } = groupKeys(groups);
     const rows = await this.db.query<{ project_id: number; role_id: RoleId }>(
-      "SELECT project_id, role_id FROM project_members WHERE entity_type = 'u' AND entity_id = $1 AND project_id = ANY($2::int[])",
-      [userId, projectIds],
+      `SELECT project_id, role_id FROM project_members WHERE entity_type = 'u' AND entity_id = $1 AND project_id = ANY($2::int[])
+       UNION ALL
+       SELECT project_id, role_id FROM project_members
+        WHERE entity_type = 'g' AND project_id = ANY($2::int[]) AND entity_id IN (${groupIdsMatching("$3", "$4")})`,
+      [userId, projectIds, dns, names],
     );
     const roles = new Map<number, RoleId[]>(projectIds.map((id) => [id, []]));
     for (const row of rows) roles.get(row.project_id)!.push(row.role_id);
+    for (const [projectId, held] of roles) roles.set(projectId, highestFirst(held));
     return roles;
   }
 

@@ -1,7 +1,9 @@
 // A test OpenID provider (oidc-provider) on 127.0.0.1, run as its own process: oidc-provider is ESM-only and Jest on
 // Node 20 loads ESM packages only when told. Protocol: it prints {"issuer"} once listening, reads one line with the
-// client's redirect URI from stdin, then prints {"ready":true}. Interactions are answered without a form: the
-// browser's GET /interaction/<uid>?login=<account> signs in as that account and grants what was asked.
+// client's redirect URI from stdin, then prints {"ready":true}. Then each stdin line {"disable":"<account>"} disables
+// that account (it can no longer sign in, and its refresh tokens are refused: the user "removed at the provider") and
+// prints {"disabled":"<account>"}; {"account","groups"} changes an account's groups claim and prints it back. Interactions are answered without a form: the browser's
+// GET /interaction/<uid>?login=<account> signs in as that account and grants what was asked.
 import { createServer } from "node:http";
 import { createInterface } from "node:readline";
 import Provider from "oidc-provider";
@@ -13,6 +15,9 @@ const ACCOUNTS = {
   // A name a local user holds already: onboarding must refuse it, not merge.
   mallory: { preferred_username: "admin", email: "mallory@example.test", groups: [] },
 };
+
+/** Accounts disabled by the test: findAccount no longer finds them, so oidc-provider refuses their refresh tokens. */
+const disabled = new Set();
 
 let provider = null;
 const server = createServer(async (req, res) => {
@@ -27,6 +32,16 @@ process.stdout.write(`${JSON.stringify({ issuer })}\n`);
 
 const lines = createInterface({ input: process.stdin });
 const redirectUri = await new Promise((resolve) => lines.once("line", resolve));
+lines.on("line", (line) => {
+  const { disable, account, groups } = JSON.parse(line);
+  if (disable) {
+    disabled.add(disable);
+    process.stdout.write(`${JSON.stringify({ disabled: disable })}\n`);
+  } else {
+    ACCOUNTS[account].groups = groups;
+    process.stdout.write(`${JSON.stringify({ account, groups })}\n`);
+  }
+});
 provider = new Provider(issuer, {
   clients: [
     {
@@ -44,19 +59,22 @@ provider = new Provider(issuer, {
   conformIdTokenClaims: false,
   features: { devInteractions: { enabled: false } },
   async findAccount(_ctx, id) {
-    const account = ACCOUNTS[id];
+    const account = disabled.has(id) ? undefined : ACCOUNTS[id];
     return account && { accountId: id, claims: async () => ({ sub: id, ...account }) };
   },
   cookies: { keys: ["test-idp-cookie-key"] },
   // oidc-provider drops offline_access unless prompt=consent was asked; like most providers, issue one anyway.
   issueRefreshToken: async (_ctx, client) => client.grantTypeAllowed("refresh_token"),
+  // Every refresh hands out a new refresh token and consumes the old one (reusing it revokes the grant), as providers
+  // that rotate do: Berth must keep the newest.
+  rotateRefreshToken: true,
 });
 process.stdout.write(`${JSON.stringify({ ready: true })}\n`);
 
 async function interact(req, res, login) {
   const details = await provider.interactionDetails(req, res);
   if (details.prompt.name === "login") {
-    if (!ACCOUNTS[login]) return void res.writeHead(400).end("unknown account");
+    if (!ACCOUNTS[login] || disabled.has(login)) return void res.writeHead(400).end("unknown or disabled account");
     return provider.interactionFinished(req, res, { login: { accountId: login } }, { mergeWithLastSubmission: false });
   }
   const grant = details.grantId

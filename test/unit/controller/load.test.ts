@@ -40,7 +40,7 @@ describe("loadPolicy", () => {
     expect(policy.replications).toEqual([
       expect.objectContaining({ name: "dev-team-to-dr", project: "dev-team", direction: "push", registry: "dr-site", repositories: "**", tags: "v*", trigger: { type: "event_based", cron: "" } }),
     ]);
-    expect(policy.members).toContainEqual({ project: "dev-team", user: "admin", role: "projectAdmin" });
+    expect(policy.members).toContainEqual({ project: "dev-team", kind: "user", name: "admin", role: "projectAdmin" });
     expect(policy.users).toEqual([{ username: "alice", email: "alice@example.com", realname: "", admin: false, passwordFrom: "env:ALICE_INITIAL_PASSWORD" }]);
     expect(policy.robots).toEqual([{ name: "ci", project: "dev-team", description: "", access: ["pull", "push"], duration: 90, secretFrom: null }]);
     expect(policy.settings).toEqual({ prune: false, drift: "correct", adopt: false, allowDeleteAll: false });
