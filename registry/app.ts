@@ -566,7 +566,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     });
   }
   registerUiRoutes(app, await loadUiBundle(deps.uiDir ?? defaultUiDir()));
-  registerMemberRoutes(app, { ...apiDeps, groups: userGroups });
+  registerMemberRoutes(app, { ...apiDeps, groups: userGroups, directory: ldapDirectory });
   registerAuditRoutes(app, apiDeps);
   registerTokenRoutes(app, { ...apiDeps, tokens });
   registerUserRoutes(app, { ...apiDeps, users: new UserStore(deps.sql), authenticator, creationRule, authMode: deps.config.authMode, cliSecrets });

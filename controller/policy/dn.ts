@@ -46,5 +46,8 @@ export function dnProblem(dn: string): string | null {
   }
 }
 
-/** A DN as the registry compares group DNs (user_groups.ldap_group_dn): case-insensitively, and nothing more. */
-export const normalDn = (dn: string): string => dn.toLowerCase();
+/**
+ * A DN as the registry compares group DNs (user_groups.ldap_group_dn, registry/groups tidyDn): case-insensitively and
+ * without spaces around the separators.
+ */
+export const normalDn = (dn: string): string => dn.trim().replace(/\s*,\s*/g, ",").toLowerCase();

@@ -1,4 +1,4 @@
-import type { ApiClient } from "../api-client";
+import { ApiError, type ApiClient } from "../api-client";
 import { GROUP_TYPES, labelKey, memberKey, ROLE_IDS, type DesiredProject, type Policy, type RoleName } from "../policy/model";
 import { normalDn } from "../policy/dn";
 import { sortedRules } from "./desired";
@@ -102,8 +102,27 @@ async function readLabels(client: ApiClient, policy: Policy, inventory: Inventor
   });
 }
 
+/** A read started before it is awaited: its failure waits for the await (it is not an unhandled rejection meanwhile). */
+function started<T>(read: Promise<T>): Promise<T> {
+  read.catch(() => undefined);
+  return read;
+}
+
 /** Runs `work` for every item at once; the client bounds how many requests are in flight. */
 const each = <T>(items: T[], work: (item: T) => Promise<void>) => Promise.all(items.map(work));
+
+/** Pages of /controller/members (Berth takes up to 10 000): 10 000 memberships in one or two requests. */
+const BULK_MEMBERS_PAGE = 10_000;
+
+/** Every membership of every project; a Berth that takes only Harbor's pages of 100 (422) is read in those. */
+async function allMemberships(client: ApiClient): Promise<(ApiMember & { project: string })[]> {
+  try {
+    return await client.list<ApiMember & { project: string }>("/controller/members", BULK_MEMBERS_PAGE);
+  } catch (error) {
+    if (!(error instanceof ApiError) || error.status !== 422) throw error;
+    return client.list<ApiMember & { project: string }>("/controller/members");
+  }
+}
 
 /**
  * Reads back from the registry what the policy declares (and nothing else: the controller never lists "everything"
@@ -111,6 +130,10 @@ const each = <T>(items: T[], work: (item: T) => Promise<void>) => Promise.all(it
  */
 export async function readLiveState(client: ApiClient, policy: Policy, inventory: InventoryItem[] = []): Promise<LiveState> {
   const live = emptyState<LiveObject>();
+  // The listings that depend on nothing read here start at once and are awaited where they are used.
+  const memberProjects = new Set([...policy.memberProjects, ...inventory.filter((item) => item.kind === "member").map((item) => item.key.split("/")[0])]);
+  const allMembersRead = memberProjects.size > BULK_MEMBERS_FROM ? started(allMemberships(client)) : null;
+  const replicationsRead = started(client.list<HarborReplicationPolicy>("/replication/policies"));
 
   // Only the declared keys: the registry's other settings are not the files' business.
   if (Object.keys(policy.configuration).length > 0) {
@@ -177,17 +200,15 @@ export async function readLiveState(client: ApiClient, policy: Policy, inventory
 
   await readLabels(client, policy, inventory, live);
 
-  const memberProjects = new Set([...policy.memberProjects, ...inventory.filter((item) => item.kind === "member").map((item) => item.key.split("/")[0])]);
   const groupKey = groupMemberKeys(client, policy);
   const addMember = async (project: string, m: ApiMember) => {
     if (!memberProjects.has(project) || !live.project.has(project)) return;
     const key = m.entity_type === "u" ? memberKey({ project, kind: "user", name: m.entity_name }) : m.entity_type === "g" ? await groupKey(project, m) : null;
     if (key !== null) live.member.set(key, { fields: { role: ROLE_NAMES[m.role_id] ?? `role ${m.role_id}` }, ref: { id: m.id, project } });
   };
-  if (memberProjects.size > BULK_MEMBERS_FROM) {
+  if (allMembersRead) {
     // Many projects: Berth's listing of all memberships at once beats a request per project.
-    const all = await client.list<ApiMember & { project: string }>("/controller/members");
-    await each(all, (m) => addMember(m.project, m));
+    await each(await allMembersRead, (m) => addMember(m.project, m));
   } else {
     await each([...memberProjects].filter((name) => live.project.has(name)), async (project) => {
       const members = await client.list<ApiMember>(`/projects/${encodeURIComponent(project)}/members`);
@@ -195,7 +216,7 @@ export async function readLiveState(client: ApiClient, policy: Policy, inventory
     });
   }
 
-  for (const policyRow of await client.list<HarborReplicationPolicy>("/replication/policies")) {
+  for (const policyRow of await replicationsRead) {
     const replication = replicationOf(policyRow);
     if (!replication) continue;
     const { name, ...fields } = replication;

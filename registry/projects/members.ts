@@ -11,19 +11,29 @@ export interface MemberRow {
   entity_type: "u" | "g";
   entity_name: string;
   role_id: RoleId;
+  /** Groups only: the group's type (1 LDAP, 2 HTTP, 3 OIDC) and its DN (LDAP). */
+  group_type: number | null;
+  ldap_group_dn: string | null;
 }
 
 // Users and groups alike (Harbor's members list shows both, entity_type "u" / "g", named by username / group name).
 const SELECT_MEMBER = `
   SELECT * FROM (
-    SELECT m.id, m.project_id, m.entity_id, m.entity_type, coalesce(u.username, g.group_name) AS entity_name, m.role_id
+    SELECT m.id, m.project_id, m.entity_id, m.entity_type, coalesce(u.username, g.group_name) AS entity_name, m.role_id,
+           g.group_type, g.ldap_group_dn
       FROM project_members m
       LEFT JOIN users u ON m.entity_type = 'u' AND u.id = m.entity_id
       LEFT JOIN user_groups g ON m.entity_type = 'g' AND g.id = m.entity_id
      WHERE u.id IS NOT NULL OR g.id IS NOT NULL) AS m`;
 
+/**
+ * Harbor's ProjectMemberEntity; a group member also carries its group_type and ldap_group_dn (Berth addition: the
+ * UI tells an LDAP group from an OIDC group of the same name, and shows the DN the name stands for).
+ */
 export function toMemberEntity(row: MemberRow) {
-  return { ...row, role_name: ROLE_NAMES[row.role_id] };
+  const { group_type, ldap_group_dn, ...member } = row;
+  const entity = { ...member, role_name: ROLE_NAMES[row.role_id] };
+  return row.entity_type === "g" ? { ...entity, group_type, ldap_group_dn: ldap_group_dn ?? "" } : entity;
 }
 
 /** Project membership of users and of user groups (entity_type 'u' / 'g'). */

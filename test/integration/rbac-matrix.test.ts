@@ -297,6 +297,12 @@ const ACTIONS: Action[] = [
     },
   },
   {
+    name: "list one's own groups from the sign-in (/api; users only)",
+    allowed: both(["sysadmin", "outsider", ...MEMBERS]),
+    ok: 200,
+    run: async (client) => (await client.fetch("/api/v2.0/users/current/groups")).status,
+  },
+  {
     name: "read the project's scanner (/api)",
     allowed: { public: everyone("public"), private: ["sysadmin", ...MEMBERS] },
     ok: 200,

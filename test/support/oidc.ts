@@ -96,3 +96,10 @@ export async function signInThroughIdp(berthUrl: string, login: string) {
   const { url, response } = await browse(jar, `${berthUrl}/c/oidc/login`, { login, stopAt: (at) => at.pathname.startsWith("/ui/") });
   return { jar, url, response };
 }
+
+/** The client the test IdP knows Berth as (BERTH_OIDC_CLIENT_ID, and the content of BERTH_OIDC_CLIENT_SECRET_FILE). */
+export const IDP_CLIENT_ID = "berth";
+export const IDP_CLIENT_SECRET = "berth-client-secret";
+
+/** The password the test IdP's own sign-in form takes for an account (alice, bob, carol, mallory). */
+export const idpPassword = (account: string) => `${account}-password`;

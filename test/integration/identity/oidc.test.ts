@@ -45,6 +45,11 @@ describe("OIDC sign-in (BERTH_AUTH_MODE=oidc)", () => {
     const current = await fetch(`${berth.url}/api/v2.0/users/current`, { headers: { cookie: jar.header() } });
     expect(current.status).toBe(200);
     expect(await current.json()).toMatchObject({ username: "alice", email: "alice@example.test", sysadmin_flag: true });
+    const groups = await fetch(`${berth.url}/api/v2.0/users/current/groups`, { headers: { cookie: jar.header() } });
+    expect(await groups.json()).toEqual([
+      { group_type: 3, group_name: "devs", ldap_group_dn: "" },
+      { group_type: 3, group_name: "berth-admins", ldap_group_dn: "" },
+    ]);
 
     const found = await fetch(`${berth.url}/api/v2.0/users?q=username%3Dbob`, { headers: { authorization: ADMIN_AUTH } });
     expect(await found.json()).toEqual([]);
@@ -128,5 +133,10 @@ describe("OIDC sign-in (BERTH_AUTH_MODE=oidc)", () => {
     const refused = await fetch(url, { redirect: "manual" });
     expect(refused.status).toBe(400);
     expect(JSON.stringify(await refused.json())).toContain("no sign-in is in progress");
+    // A browser's page load is sent back to the sign-in page with the reason's code, and no session.
+    const page = await fetch(url, { redirect: "manual", headers: { accept: "text/html,application/xhtml+xml,*/*;q=0.8" } });
+    expect(page.status).toBe(302);
+    expect(page.headers.get("location")).toBe("/ui/?sso_error=expired");
+    expect(page.headers.getSetCookie().join("\n")).not.toMatch(/^sid=./m);
   });
 });

@@ -140,6 +140,20 @@ describeIf(slapdAvailable, "slapd and ldap-utils (apt-get install slapd ldap-uti
       expect((await api("POST", `/users/${bob.user_id}/cli_secret`, basic("bob", PEOPLE.bob.password))).status).toBe(412);
     });
 
+    test("a project admin adds a directory user who never signed in by username: looked up and onboarded", async () => {
+      expect((await api("POST", "/projects", ADMIN_AUTH, { project_name: "ldap-members", metadata: { public: "false" } })).status).toBe(201);
+      // carol was imported by the first test: remove her row, so she is a directory user Berth has never seen.
+      const carol = ((await (await api("GET", "/users?q=username%3Dcarol")).json()) as { user_id: number }[])[0];
+      expect((await api("DELETE", `/users/${carol.user_id}`)).status).toBe(200);
+      expect((await (await api("GET", "/users?q=username%3Dcarol")).json()) as unknown[]).toEqual([]);
+      expect((await api("POST", "/projects/ldap-members/members", ADMIN_AUTH, { role_id: 2, member_user: { username: "carol" } })).status).toBe(201);
+      const members = (await (await api("GET", "/projects/ldap-members/members")).json()) as { entity_name: string; role_id: number }[];
+      expect(members).toContainEqual(expect.objectContaining({ entity_name: "carol", role_id: 2 }));
+      const unknown = await api("POST", "/projects/ldap-members/members", ADMIN_AUTH, { role_id: 2, member_user: { username: "nobody" } });
+      expect(unknown.status).toBe(404);
+      expect(await unknown.json()).toEqual({ errors: [{ code: "NOT_FOUND", message: "user nobody not found here or in the LDAP directory" }] });
+    });
+
     test("signs directory users in; the admin still signs in when the directory is down", async () => {
       const alice = await current(basic("alice", PEOPLE.alice.password));
       expect(alice.status).toBe(200);
