@@ -1,6 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { DEFAULT_IMAGE } from "./image";
 import { readPullSecrets, type PullSecretSpec } from "./pull-secrets";
+import { DEFAULT_MC, DEFAULT_MINIO, pinnedDownload, type PinnedDownload } from "./third-party";
 
 export type Target = "aws" | "hosts" | "kubernetes";
 
@@ -43,6 +44,9 @@ export interface StackSettings {
   bucket: string;
   /** Kubernetes pull secrets for robots of members.yaml (kubernetes target). */
   pullSecrets: PullSecretSpec[];
+  /** The MinIO server and client binaries the hosts download (aws, hosts), pinned by SHA-256. */
+  minio: PinnedDownload;
+  mc: PinnedDownload;
 }
 
 const TARGETS: Target[] = ["aws", "hosts", "kubernetes"];
@@ -76,5 +80,7 @@ export function readSettings(config = new pulumi.Config("berth")): StackSettings
     controllerSchedule: config.get("controllerSchedule") ?? "*/5 * * * *",
     bucket: config.get("bucket") ?? "berth-blobs",
     pullSecrets,
+    minio: pinnedDownload("minio", config.get("minioUrl"), config.get("minioSha256"), DEFAULT_MINIO),
+    mc: pinnedDownload("mc", config.get("mcUrl"), config.get("mcSha256"), DEFAULT_MC),
   };
 }

@@ -1,11 +1,15 @@
 import * as pulumi from "@pulumi/pulumi";
 import { checkRegistryReplicas } from "../../stacks/policy/rules";
-import { checkShellSyntax, hostEnvLines, installMocks, isSecret, reveal, valueOf, type Recorded } from "./mocks";
+import type { ReleaseArtifact } from "../../stacks/release";
+import { DEFAULT_MC, DEFAULT_MINIO } from "../../stacks/third-party";
+import { checkShellSyntax, hostEnvLines, installMocks, isSecret, reveal, testRelease, valueOf, type Recorded } from "./mocks";
 
 describe("the hosts target (mocked)", () => {
   let recorded: Recorded[];
+  let release: ReleaseArtifact;
 
   beforeAll(async () => {
+    release = testRelease();
     recorded = installMocks({
       target: "hosts",
       domain: "registry.example.com",
@@ -19,7 +23,7 @@ describe("the hosts target (mocked)", () => {
       controllerRepo: "https://git.example.com/policies.git",
     });
     const { berthStack } = await import("../../stacks/stack");
-    await valueOf(berthStack().registryUrl);
+    await valueOf(berthStack({ release: () => release }).registryUrl);
     await pulumi.runtime.disconnect();
   });
 
@@ -60,6 +64,41 @@ describe("the hosts target (mocked)", () => {
       expect(hostEnvLines(script)).toContain("BERTH_SECRET_KEY_FILE='/etc/berth/secretkey'");
       expect(hostEnvLines(script).join("\n")).not.toContain(keys[0]);
     }
+  });
+
+  it("copies the release artifact to each machine, and the script installs only a file with its SHA-256", async () => {
+    const copies = recorded.filter((r) => r.type === "command:remote:CopyToRemote");
+    expect(copies.map((c) => reveal<{ host: string }>(c.inputs.connection).host)).toEqual(["192.0.2.11", "192.0.2.12"]);
+    for (const copy of copies) {
+      expect(await copy.inputs.source.path).toBe(release.path);
+      expect(copy.inputs.remotePath).toBe("/var/tmp/berth-0.1.0-linux-x64.tar.gz");
+      expect(copy.inputs.triggers).toEqual([release.sha256]);
+    }
+    for (const command of recorded.filter((r) => r.type === "command:remote:Command")) {
+      const script = reveal<string>(command.inputs.stdin);
+      expect(script).toContain(`BERTH_ARTIFACT_SHA256='${release.sha256}'`);
+      expect(script).toContain("install -m 600 -o root -g root '/var/tmp/berth-0.1.0-linux-x64.tar.gz' \"$1\"");
+      expect(script).toContain('| sha256sum -c --quiet');
+      expect(script).toContain("ExecStart=/opt/berth/current/bin/berth serve");
+      // Nothing named after the project comes from a public registry, and the host needs no Node of its own.
+      expect(script).not.toMatch(/\bnpm\b|nodejs/);
+    }
+  });
+
+  it("runs Berth, the controller and MinIO as their own users, hardened, each writing only its data directory", () => {
+    const [primary, replica] = recorded.filter((r) => r.type === "command:remote:Command").map((c) => reveal<string>(c.inputs.stdin));
+    const units = (script: string) =>
+      Object.fromEntries([...script.matchAll(/\/etc\/systemd\/system\/(\S+) 644 root <<'UNIT' && RESTART_\w+=1\n([\s\S]*?)\nUNIT\n/g)].map(([, name, text]) => [name, text.split("\n")]));
+    const hardened = ["Restart=on-failure", "NoNewPrivileges=yes", "ProtectSystem=strict", "ProtectHome=yes", "PrivateTmp=yes"];
+    const one = units(primary);
+    expect(Object.keys(one).sort()).toEqual(["berth-controller.service", "berth.service", "minio.service"]);
+    expect(one["berth.service"]).toEqual(expect.arrayContaining([...hardened, "User=berth", "ExecStart=/opt/berth/current/bin/berth serve", "ReadWritePaths=/var/lib/berth", "CapabilityBoundingSet=CAP_NET_BIND_SERVICE", "AmbientCapabilities=CAP_NET_BIND_SERVICE"]));
+    expect(one["berth-controller.service"]).toEqual(expect.arrayContaining([...hardened, "User=berth", "ExecStart=/opt/berth/current/bin/berth-controller watch", "ReadWritePaths=/var/lib/berth-controller", "CapabilityBoundingSet="]));
+    expect(one["minio.service"]).toEqual(expect.arrayContaining([...hardened, "User=minio", "ReadWritePaths=/var/lib/minio", "CapabilityBoundingSet="]));
+    expect(Object.keys(units(replica)).sort()).toEqual(["berth.service", "minio.service"]);
+    // Pinned third-party binaries: the defaults, checked before they are installed.
+    expect(primary).toContain(`install_pinned '${DEFAULT_MINIO.url}' '${DEFAULT_MINIO.sha256}' /usr/local/bin/minio`);
+    expect(primary).toContain(`install_pinned '${DEFAULT_MC.url}' '${DEFAULT_MC.sha256}' /usr/local/bin/mc`);
   });
 
   it("generates every credential as a secret when config supplies none", () => {

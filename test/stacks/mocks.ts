@@ -1,5 +1,10 @@
 import { execFileSync } from "node:child_process";
+import { createHash } from "node:crypto";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
+import type { ReleaseArtifact } from "../../stacks/release";
 
 /** A resource the program registered, with its inputs as the engine would receive them. */
 export interface Recorded {
@@ -33,7 +38,7 @@ export function installMocks(config: Record<string, unknown>, stack = "test"): R
     {
       newResource: (args) => {
         recorded.push({ type: args.type, name: args.name, inputs: args.inputs });
-        const state: Record<string, unknown> = { ...args.inputs, arn: `arn:aws:mock:::${args.name}`, dnsName: `${args.name}.elb.example.com` };
+        const state: Record<string, unknown> = { name: args.name, ...args.inputs, arn: `arn:aws:mock:::${args.name}`, dnsName: `${args.name}.elb.example.com` };
         if (args.type === "random:index/randomPassword:RandomPassword") state.result = `generated-${args.name}`;
         if (args.type === "random:index/randomBytes:RandomBytes") state.base64 = Buffer.alloc(args.inputs.length, args.name).toString("base64");
         return { id: `${args.name}-id`, state };
@@ -41,6 +46,7 @@ export function installMocks(config: Record<string, unknown>, stack = "test"): R
       call: (args) => {
         if (args.token === "aws:index/getAvailabilityZones:getAvailabilityZones") return { names: ["eu-central-1a", "eu-central-1b", "eu-central-1c"] };
         if (args.token === "aws:ec2/getAmi:getAmi") return { id: "ami-0123456789", architecture: "x86_64" };
+        if (args.token === "aws:index/getRegion:getRegion") return { region: "eu-central-1" };
         return {};
       },
     },
@@ -64,4 +70,27 @@ export function hostEnvLines(script: string): string[] {
 /** `bash -n`: the script parses (nothing runs); throws with bash's message otherwise. */
 export function checkShellSyntax(script: string): void {
   execFileSync("bash", ["-n"], { input: script, stdio: ["pipe", "ignore", "pipe"] });
+}
+
+/**
+ * A release artifact for a mocked stack: a small file (the mocks never read it) with its real SHA-256, named as
+ * `npm run release` names one.
+ */
+export function testRelease(): ReleaseArtifact {
+  const content = Buffer.from("not a real release\n");
+  const fileName = "berth-0.1.0-linux-x64.tar.gz";
+  const file = path.join(mkdtempSync(path.join(tmpdir(), "berth-stack-release-")), fileName);
+  writeFileSync(file, content);
+  return { version: "0.1.0", arch: "x64", fileName, path: file, sha256: createHash("sha256").update(content).digest("hex") };
+}
+
+/** ShellCheck's findings on a bash script (every severity), "" when it has none. */
+export function shellcheckFindings(script: string): string {
+  try {
+    execFileSync("shellcheck", ["-s", "bash", "-"], { input: script, stdio: ["pipe", "pipe", "pipe"] });
+    return "";
+  } catch (error) {
+    const { stdout, stderr } = error as { stdout?: Buffer; stderr?: Buffer };
+    return `${stdout ?? ""}${stderr ?? ""}` || (error as Error).message;
+  }
 }
