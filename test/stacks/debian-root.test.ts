@@ -16,7 +16,8 @@ import path from "node:path";
 import { promisify } from "node:util";
 import { controllerEnvironment } from "../../stacks/environment";
 import { BERTH_DATA_DIR, berthInstallScript, HOST_SECRET_KEY_FILE, type HostArtifact } from "../../stacks/host-setup";
-import { releaseArtifact, type ReleaseArtifact } from "../../stacks/release";
+import type { ReleaseArtifact } from "../../stacks/release";
+import { sharedRelease } from "../support/release-build";
 import { ADMIN_CREDS, ADMIN_PASSWORD, spawnBerth, type BerthProcess } from "../support/berth";
 import { createDebianRoot, type DebianRoot } from "../support/debian-root";
 import { buildLayer, writeImage } from "../support/oci-image";
@@ -24,7 +25,6 @@ import { copy, inspect } from "../support/skopeo";
 import { describeIf, findTool, testIf } from "../support/tools";
 
 const run = promisify(execFile);
-const REPO = path.join(__dirname, "..", "..");
 const ROOT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 /** Records each call, one line of arguments each, where the test reads them. */
 const SYSTEMCTL_STUB = `#!/bin/sh
@@ -41,10 +41,8 @@ describeIf(needs, "root, mmdebstrap and skopeo", "the release artifact installed
 
   beforeAll(async () => {
     work = await mkdtemp(path.join(tmpdir(), "berth-debian-test-"));
-    // `npm run release` into a checkout-shaped directory of its own, read back with the stacks' own releaseArtifact().
-    await copyFile(path.join(REPO, "package.json"), path.join(work, "package.json"));
-    await run("npm", ["run", "release", "--", "--out-dir", path.join(work, "release")], { cwd: REPO, maxBuffer: 64 * 1024 * 1024 });
-    release = releaseArtifact(work);
+    // `npm run release` of HEAD, shared with the release suite, read back with the stacks' own releaseArtifact().
+    release = (await sharedRelease()).artifact;
     root = await createDebianRoot();
     await writeFile(path.join(root.dir, "usr/local/bin/systemctl"), SYSTEMCTL_STUB, { mode: 0o755 });
   }, 900_000);
