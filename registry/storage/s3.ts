@@ -99,7 +99,6 @@ interface Tail {
 
 /** An upload session as its objects under `uploads/<id>/` describe it. */
 interface Session {
-  id: string;
   prefix: string;
   /** Parts 1..n of the multipart upload, in order, as their markers record them. */
   parts: Part[];
@@ -337,11 +336,8 @@ export class S3BlobStore implements BlobStore {
     );
   }
 
-  /** Tail objects are < 5 MiB together (an append that brings them to 5 MiB folds them into a part). */
   private async readTails(tails: Tail[]): Promise<Buffer> {
-    const chunks: Buffer[] = [];
-    for await (const chunk of this.concatenated(tails)) chunks.push(chunk as Buffer);
-    return Buffer.concat(chunks);
+    return Buffer.concat(await readTails(this.client, this.settings.bucket, tails));
   }
 
   /** A server-side copy (no byte passes through this process), or a re-streamed one past CopyObject's 5 GB. */
@@ -438,7 +434,7 @@ export class S3BlobStore implements BlobStore {
       chain.push(tail);
       end += tail.size;
     }
-    return { id, prefix, parts: ordered, tails: chain, multipart, assembled, size: assembled?.size ?? end };
+    return { prefix, parts: ordered, tails: chain, multipart, assembled, size: assembled?.size ?? end };
   }
 
   private async *objects(prefix: string): AsyncIterable<{ key: string; size: number; modified: Date }> {
@@ -462,6 +458,16 @@ export class S3BlobStore implements BlobStore {
     if (!UPLOAD_ID.test(id)) throw new InvalidStorageKeyError("upload id", id);
     return `uploads/${id}/`;
   }
+}
+
+/** The bytes of tail objects, in order: < 5 MiB together (an append that brings them to 5 MiB folds them into a part). */
+async function readTails(client: S3Client, bucket: string, tails: Tail[]): Promise<Buffer[]> {
+  const chunks: Buffer[] = [];
+  for (const tail of tails) {
+    const object = await client.send(new GetObjectCommand({ Bucket: bucket, Key: tail.key }));
+    for await (const chunk of object.Body as Readable) chunks.push(chunk as Buffer);
+  }
+  return chunks;
 }
 
 /** A session whose last bytes are in (a last part, a multipart upload at a blob's key, or assembled) takes no more. */
@@ -558,12 +564,7 @@ class SessionWriter {
 
   /** Reads the session's tail objects (< 5 MiB together) back in front of the new bytes. */
   private async fold(): Promise<void> {
-    const chunks: Buffer[] = [];
-    for (const tail of this.session.tails) {
-      const object = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: tail.key }));
-      for await (const chunk of object.Body as Readable) chunks.push(chunk as Buffer);
-    }
-    this.pending.unshift(...chunks);
+    this.pending.unshift(...(await readTails(this.client, this.bucket, this.session.tails)));
     this.pendingBytes += this.tailBytes;
     this.folded = true;
   }
