@@ -113,15 +113,13 @@ export class UploadService {
       // where the blob goes (S3: its multipart upload at the blob's key), and the session ends either way.
       const landing = lastChunk !== null && digest.algorithm === "sha256" && this.runningHash(id, size) !== null;
       if (lastChunk !== null) size = await this.write(id, size, lastChunk, null, landing ? expected : undefined);
-      try {
-        const actual = await this.digestOf(id, size, digest.algorithm);
-        if (actual !== expected) {
-          throw new OciError("DIGEST_INVALID", `upload content has digest ${actual}, not ${expected}`, { digest: expected });
-        }
-      } catch (error) {
-        // A PUT without bytes leaves the session as it was, so the client can finish it with the right digest.
-        if (landing) await this.discard(id);
-        throw error;
+      const actual = await this.digestOf(id, size, digest.algorithm);
+      if (actual !== expected) {
+        // A PUT that brought bytes ends the session, as distribution's does (on S3 those bytes may sit in a multipart
+        // upload at the claimed blob's key, which is aborted); one without bytes leaves the session as it was, so
+        // the client can still finish it with the right digest.
+        if (lastChunk !== null) await this.discard(id);
+        throw new OciError("DIGEST_INVALID", `upload content has digest ${actual}, not ${expected}`, { digest: expected });
       }
       try {
         await admit(size);
