@@ -5,7 +5,7 @@
 //   node bench/s3-writes.mjs [ROUNDS] CHECKOUT...      e.g. node bench/s3-writes.mjs 3 /tmp/base .
 //
 // Each round starts, for each checkout in turn, a fresh s3rver, a counting HTTP proxy in front of it and
-// `node CHECKOUT/dist/registry/main.js` (embedded PGlite, blobs in s3rver through the proxy), then pushes with fetch:
+// `node CHECKOUT/dist/registry/main.js serve` (embedded PGlite, blobs in s3rver through the proxy), then pushes with fetch:
 //   monolithic  one POST ?digest= with a 256 MiB body
 //   patch+put   POST, one streamed PATCH of 256 MiB (no Content-Length, as skopeo and docker send it), PUT ?digest=
 //   chunked     POST, PATCHes of 7, 11, 13, 9, 17 and 7 MiB, PUT ?digest=
@@ -14,7 +14,6 @@
 // once = 1.00), and server-side copies per blob. Needs the checkout's node_modules (s3rver) and a built dist/.
 import { spawn } from "node:child_process";
 import { createHash, randomFillSync, randomBytes } from "node:crypto";
-import { createServer, request } from "node:http";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -35,20 +34,26 @@ function bytesOf(seed, size) {
 }
 const sha256 = (buffer) => `sha256:${createHash("sha256").update(buffer).digest("hex")}`;
 
-async function startS3(checkout, directory) {
-  const S3rver = createRequire(path.join(checkout, "package.json"))("s3rver");
-  const server = new S3rver({ port: 0, address: "127.0.0.1", silent: true, directory, configureBuckets: [{ name: "bench" }] });
-  const { port } = await server.run();
-  return { port, close: () => server.close() };
-}
-
-/** Counts PUT body bytes (PutObject, UploadPart) and copies (x-amz-copy-source) on their way to s3rver. */
-async function startProxy(upstreamPort) {
-  const counts = { written: 0, copies: 0 };
-  const server = createServer((incoming, outgoing) => {
+/**
+ * s3rver and, in front of it, an HTTP proxy that counts PUT body bytes (PutObject, UploadPart) and copies
+ * (x-amz-copy-source), in a process of their own (as in bench/run.sh), so they do not share the client's event loop.
+ * GET /__counts on the proxy answers the counts and resets them.
+ */
+const S3_AND_PROXY = `
+const S3rver = require(process.argv[1]);
+const { createServer, request } = require("node:http");
+const counts = { written: 0, copies: 0 };
+new S3rver({ port: 0, address: "127.0.0.1", silent: true, directory: process.argv[2], configureBuckets: [{ name: "bench" }] }).run().then(({ port }) => {
+  const proxy = createServer((incoming, outgoing) => {
+    if (incoming.url === "/__counts") {
+      outgoing.end(JSON.stringify(counts));
+      counts.written = 0;
+      counts.copies = 0;
+      return;
+    }
     let bytes = 0;
     incoming.on("data", (chunk) => (bytes += chunk.length));
-    const forwarded = request({ host: "127.0.0.1", port: upstreamPort, method: incoming.method, path: incoming.url, headers: incoming.headers }, (answer) => {
+    const forwarded = request({ host: "127.0.0.1", port, method: incoming.method, path: incoming.url, headers: incoming.headers }, (answer) => {
       if (incoming.method === "PUT" && answer.statusCode < 300) {
         if (incoming.headers["x-amz-copy-source"] !== undefined) counts.copies += 1;
         else counts.written += bytes;
@@ -59,12 +64,24 @@ async function startProxy(upstreamPort) {
     forwarded.on("error", () => outgoing.destroy());
     incoming.pipe(forwarded);
   });
-  await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
-  return { port: server.address().port, counts, close: () => new Promise((resolve) => (server.closeAllConnections(), server.close(resolve))) };
+  proxy.listen(0, "127.0.0.1", () => console.log(proxy.address().port));
+});`;
+
+async function startS3(checkout, directory) {
+  const child = spawn(process.execPath, ["-e", S3_AND_PROXY, createRequire(path.join(checkout, "package.json")).resolve("s3rver"), directory], { stdio: ["ignore", "pipe", "inherit"] });
+  const port = await new Promise((resolve, reject) => {
+    child.stdout.once("data", (chunk) => resolve(Number(String(chunk).trim())));
+    child.once("exit", (code) => reject(new Error(`s3rver exited (${code})`)));
+  });
+  return {
+    port,
+    counts: async () => (await fetch(`http://127.0.0.1:${port}/__counts`)).json(),
+    close: () => new Promise((resolve) => (child.once("exit", resolve), child.kill("SIGTERM"))),
+  };
 }
 
 async function startBerth(checkout, s3Port, dataDir) {
-  const child = spawn(process.execPath, [path.join(checkout, "dist", "registry", "main.js")], {
+  const child = spawn(process.execPath, [path.join(checkout, "dist", "registry", "main.js"), "serve"], {
     env: {
       ...process.env,
       BERTH_ADDR: "127.0.0.1:0",
@@ -149,24 +166,22 @@ for (let round = 1; round <= rounds; round++) {
   for (const checkout of checkouts) {
     const work = mkdtempSync(path.join(tmpdir(), "berth-s3-writes-"));
     const s3 = await startS3(checkout, path.join(work, "s3"));
-    const proxy = await startProxy(s3.port);
-    const berth = await startBerth(checkout, proxy.port, path.join(work, "data"));
+    const berth = await startBerth(checkout, s3.port, path.join(work, "data"));
     try {
       for (const [name, size, run] of workloads) {
         const content = bytesOf(`${round}-${checkout}-${name}`, size);
-        proxy.counts.written = 0;
-        proxy.counts.copies = 0;
+        await s3.counts(); // resets them
         const start = performance.now();
         await run(berth.url, content);
         const seconds = (performance.now() - start) / 1000;
+        const counts = await s3.counts();
         const key = `${checkout}\t${name}`;
         if (!results.has(key)) results.set(key, []);
-        results.get(key).push({ seconds, ratio: proxy.counts.written / size, copies: proxy.counts.copies });
-        process.stderr.write(`[s3-writes] round ${round} ${path.basename(checkout)} ${name}: ${seconds.toFixed(2)} s, written/pushed ${(proxy.counts.written / size).toFixed(3)}, copies ${proxy.counts.copies}\n`);
+        results.get(key).push({ seconds, ratio: counts.written / size, copies: counts.copies });
+        process.stderr.write(`[s3-writes] round ${round} ${path.basename(checkout)} ${name}: ${seconds.toFixed(2)} s, written/pushed ${(counts.written / size).toFixed(3)}, copies ${counts.copies}\n`);
       }
     } finally {
       await berth.stop();
-      await proxy.close();
       await s3.close();
       rmSync(work, { recursive: true, force: true });
     }

@@ -424,7 +424,8 @@ export class S3BlobStore implements BlobStore {
     // Parts count from 1 without a gap; tails continue where they end (older tails were folded into a part).
     const ordered: Part[] = [];
     let end = 0;
-    for (let number = 1; parts.has(number); number++) {
+    // (Part markers without a multipart marker are from an append killed before its first marker landed.)
+    for (let number = 1; multipart !== null && parts.has(number); number++) {
       ordered.push(parts.get(number)!);
       end += parts.get(number)!.size;
     }
@@ -501,6 +502,8 @@ class SessionWriter {
   private folded: boolean;
   private readonly tailBytes: number;
   private inFlight: Promise<void> = Promise.resolve();
+  // Marker PUTs (no body) go while the next part is sent; the append waits for all of them before it answers.
+  private readonly markers: Promise<unknown>[] = [];
   private readonly written: string[] = [];
   private createdMultipart: { key: string; uploadId: string } | null = null;
 
@@ -531,7 +534,11 @@ class SessionWriter {
   /** The source ended: what is left becomes a part (≥ 5 MiB, or any size when these are the upload's last bytes). */
   async end(): Promise<void> {
     await this.inFlight;
-    if (this.pendingBytes === 0) return; // tails, if any, stay as they are: the commit takes them as the last part
+    if (this.pendingBytes > 0) await this.endWith();
+    await Promise.all(this.markers);
+  }
+
+  private async endWith(): Promise<void> {
     if (this.final && !this.folded) await this.fold();
     if (this.final || (this.folded && this.pendingBytes >= MIN_PART_SIZE)) {
       this.send(this.take(this.pendingBytes));
@@ -549,6 +556,7 @@ class SessionWriter {
   /** Undoes this append: its markers and tail go, and a multipart upload it created is aborted. */
   async rollBack(): Promise<void> {
     await this.inFlight.catch(() => undefined);
+    await Promise.allSettled(this.markers);
     await Promise.all(this.written.map((key) => this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: key })).catch(() => undefined)));
     if (this.createdMultipart) {
       const { key, uploadId } = this.createdMultipart;
@@ -601,8 +609,14 @@ class SessionWriter {
     const etag = await uploadPart(this.client, this.bucket, multipart, number, body);
     this.session.parts[number - 1].etag = etag;
     const marker = `${this.session.prefix}part/${String(number).padStart(5, "0")}~${body.length}~${encode(etag)}`;
-    this.written.push(marker);
-    await this.client.send(new PutObjectCommand({ Bucket: this.bucket, Key: marker, Body: Buffer.alloc(0) }));
+    this.mark(marker);
+  }
+
+  private mark(key: string): void {
+    this.written.push(key);
+    const put = this.client.send(new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: Buffer.alloc(0) }));
+    put.catch(() => undefined); // observed by end() or rollBack()
+    this.markers.push(put);
   }
 
   /** The session's multipart upload, created (with its marker) on the first part. */
@@ -613,9 +627,7 @@ class SessionWriter {
     const multipart = { key: this.target, uploadId: created.UploadId };
     this.createdMultipart = multipart;
     const where = this.target === `${this.session.prefix}data` ? "data" : this.target.slice("blobs/".length).replace("/", ":");
-    const marker = `${this.session.prefix}multipart/${where}/${encode(created.UploadId)}`;
-    this.written.push(marker);
-    await this.client.send(new PutObjectCommand({ Bucket: this.bucket, Key: marker, Body: Buffer.alloc(0) }));
+    this.mark(`${this.session.prefix}multipart/${where}/${encode(created.UploadId)}`);
     this.session.multipart = multipart;
     return multipart;
   }
