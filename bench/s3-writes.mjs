@@ -9,7 +9,7 @@
 //   monolithic  one POST ?digest= with a 256 MiB body
 //   patch+put   POST, one streamed PATCH of 256 MiB (no Content-Length, as skopeo and docker send it), PUT ?digest=
 //   chunked     POST, PATCHes of 7, 11, 13, 9, 17 and 7 MiB, PUT ?digest=
-//   50 x 1 MiB  POST, PATCH, PUT for each, one after another
+//   50 x 1 MiB  POST, PATCH, PUT for each, one after another; and the same with streamed PATCHes, 6 at a time (as skopeo)
 // and prints per checkout and workload the median time, PUT body bytes through the proxy / bytes pushed (written
 // once = 1.00), and server-side copies per blob. Needs the checkout's node_modules (s3rver) and a built dist/.
 import { spawn } from "node:child_process";
@@ -42,15 +42,19 @@ const sha256 = (buffer) => `sha256:${createHash("sha256").update(buffer).digest(
 const S3_AND_PROXY = `
 const S3rver = require(process.argv[1]);
 const { createServer, request } = require("node:http");
-const counts = { written: 0, copies: 0 };
+const counts = { written: 0, copies: 0, requests: {} };
 new S3rver({ port: 0, address: "127.0.0.1", silent: true, directory: process.argv[2], configureBuckets: [{ name: "bench" }] }).run().then(({ port }) => {
   const proxy = createServer((incoming, outgoing) => {
     if (incoming.url === "/__counts") {
       outgoing.end(JSON.stringify(counts));
       counts.written = 0;
       counts.copies = 0;
+      counts.requests = {};
       return;
     }
+    const query = [...new URL(incoming.url, "http://s3").searchParams.keys()].filter((key) => key !== "x-id").sort().join("&");
+    const kind = incoming.method + (query ? "?" + query : "") + (incoming.headers["x-amz-copy-source"] ? " copy" : "");
+    counts.requests[kind] = (counts.requests[kind] ?? 0) + 1;
     let bytes = 0;
     incoming.on("data", (chunk) => (bytes += chunk.length));
     const forwarded = request({ host: "127.0.0.1", port, method: incoming.method, path: incoming.url, headers: incoming.headers }, (answer) => {
@@ -144,12 +148,16 @@ async function streamedPush(base, repository, content) {
       controller.close();
     },
   });
+  const start = performance.now();
   const patched = await call(location, { method: "PATCH", headers: { "Content-Type": "application/octet-stream" }, body, duplex: "half" }, 202);
   const put = new URL(patched.headers.get("location"), base);
   put.searchParams.set("digest", sha256(content));
+  const patchedAt = performance.now();
   await call(put.toString(), { method: "PUT" }, 201);
+  if (process.env.REQUESTS) process.stderr.write(`  PATCH ${((patchedAt - start) / 1000).toFixed(2)} s, PUT ${((performance.now() - patchedAt) / 1000).toFixed(2)} s\n`);
 }
 
+const only = process.env.WORKLOADS ? new RegExp(process.env.WORKLOADS) : null;
 const workloads = [
   ["monolithic 256 MiB", 256 * MiB, async (base, content) => {
     await call(`${base}/v2/library/mono/blobs/uploads/?digest=${sha256(content)}`, { method: "POST", headers: { "Content-Type": "application/octet-stream" }, body: content }, 201);
@@ -158,6 +166,13 @@ const workloads = [
   ["chunked 64 MiB", 64 * MiB, (base, content) => chunkedPush(base, "library/chunked", content, [7, 11, 13, 9, 17, 7].map((mib) => mib * MiB))],
   ["50 x 1 MiB", 50 * MiB, async (base, content) => {
     for (let i = 0; i < 50; i++) await chunkedPush(base, "library/many", content.subarray(i * MiB, (i + 1) * MiB), [MiB]);
+  }],
+  ["50 x 1 MiB streamed, 6 at a time", 50 * MiB, async (base, content) => {
+    let next = 0;
+    const worker = async () => {
+      for (let i = next++; i < 50; i = next++) await streamedPush(base, "library/many-streamed", content.subarray(i * MiB, (i + 1) * MiB));
+    };
+    await Promise.all(Array.from({ length: 6 }, worker));
   }],
 ];
 
@@ -168,7 +183,7 @@ for (let round = 1; round <= rounds; round++) {
     const s3 = await startS3(checkout, path.join(work, "s3"));
     const berth = await startBerth(checkout, s3.port, path.join(work, "data"));
     try {
-      for (const [name, size, run] of workloads) {
+      for (const [name, size, run] of workloads.filter(([name]) => only === null || only.test(name))) {
         const content = bytesOf(`${round}-${checkout}-${name}`, size);
         await s3.counts(); // resets them
         const start = performance.now();
@@ -179,6 +194,7 @@ for (let round = 1; round <= rounds; round++) {
         if (!results.has(key)) results.set(key, []);
         results.get(key).push({ seconds, ratio: counts.written / size, copies: counts.copies });
         process.stderr.write(`[s3-writes] round ${round} ${path.basename(checkout)} ${name}: ${seconds.toFixed(2)} s, written/pushed ${(counts.written / size).toFixed(3)}, copies ${counts.copies}\n`);
+        if (process.env.REQUESTS) process.stderr.write(`  S3 requests: ${JSON.stringify(counts.requests)}\n`);
       }
     } finally {
       await berth.stop();
