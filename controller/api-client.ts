@@ -51,27 +51,35 @@ export class ApiClient {
     return new ApiClient({ ...this.options, changeRef });
   }
 
+  /** The same registry, each request tried at most `attempts` times (a preview that must not hold a plan up). */
+  withAttempts(attempts: number): ApiClient {
+    return new ApiClient({ ...this.options, attempts });
+  }
+
   /** GET a JSON document; null on 404 (only a 404 means the object does not exist). */
   async get<T>(path: string): Promise<T | null> {
     const response = await this.request("GET", path, undefined, true);
     return response.status === 404 ? null : ((await response.json()) as T);
   }
 
-  /** Every item of a paged list: the first page says how many there are, the rest are fetched at once. */
-  async list<T>(path: string): Promise<T[]> {
+  /**
+   * Every item of a paged list: the first page says how many there are, the rest are fetched at once. `pageSize`
+   * above Harbor's 100 only for Berth's own listings that take it.
+   */
+  async list<T>(path: string, pageSize = PAGE_SIZE): Promise<T[]> {
     const separator = path.includes("?") ? "&" : "?";
     const page = async (n: number) => {
-      const response = await this.request("GET", `${path}${separator}page=${n}&page_size=${PAGE_SIZE}`);
+      const response = await this.request("GET", `${path}${separator}page=${n}&page_size=${pageSize}`);
       return { items: (await response.json()) as T[], total: response.headers.get("x-total-count") };
     };
     const first = await page(1);
     if (first.total === null) {
       // No count: walk the pages one by one until a short one.
       const items = [...first.items];
-      for (let n = 2, last = first.items; last.length === PAGE_SIZE; n++) items.push(...(last = (await page(n)).items));
+      for (let n = 2, last = first.items; last.length === pageSize; n++) items.push(...(last = (await page(n)).items));
       return items;
     }
-    const pages = Math.ceil(Number(first.total) / PAGE_SIZE);
+    const pages = Math.ceil(Number(first.total) / pageSize);
     const rest = await Promise.all(Array.from({ length: Math.max(0, pages - 1) }, (_, i) => page(i + 2)));
     return [first.items, ...rest.map((r) => r.items)].flat();
   }

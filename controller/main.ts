@@ -10,13 +10,12 @@ import { ControllerState, describeSource, LockedError, SourceConflictError } fro
 import { sameSource } from "../registry/gitops/ownership";
 import { sourceOfDirectory } from "./watch/source";
 import { PlanRefused } from "./plan/plan";
-import { watch } from "./watch/watch";
 import { formatJson, formatMarkdown, formatText } from "./plan/format";
 import { makePlan } from "./plan/plan";
 import { formatProblem, loadPolicy, PolicyError } from "./policy/load";
 import { commitOf } from "./policy/revision";
 import { secretWarnings } from "./policy/secrets";
-import { pullSecret, PullSecretRefused, PullSecretUsage } from "./pull-secret/command";
+import { PullSecretRefused, PullSecretUsage } from "./pull-secret/errors";
 
 const USAGE = `usage: berth-controller <command> [options]
 
@@ -94,22 +93,29 @@ async function run(argv: string[]): Promise<number> {
     process.stdout.write(command === "suspend" ? "suspended: no controller applies or corrects drift until resume\n" : "resumed\n");
     return 0;
   }
-  if (command === "watch") return watch({ takeOver: values["take-over"]! });
+  // Loaded only for their commands: watch brings prom-client and node-cron, pull-secret the registry's robot store.
+  if (command === "watch") return (await import("./watch/watch")).watch({ takeOver: values["take-over"]! });
   if (command === "pull-secret") {
     const server = values.server ?? process.env.BERTH_REGISTRY_URL;
     if (!values.robot) throw new UsageError("pull-secret needs --robot NAME (a robot of members.yaml)");
     if (!server) throw new UsageError("pull-secret needs --server HOST or BERTH_REGISTRY_URL: the registry host pulls name");
     if (values.output !== "secret" && values.output !== "dockerconfigjson") throw new UsageError("--output must be secret or dockerconfigjson");
+    const { pullSecret } = await import("./pull-secret/command");
     process.stdout.write(await pullSecret({ dir, robot: values.robot, server, name: values.name!, namespace: values.namespace, output: values.output }));
     return 0;
   }
+  // A plan reads the registry's inventory and the files' commit while the files are parsed (both wait on another
+  // process); a policy problem is still reported first, and a failed read only once the plan needs it.
+  const registryConfigured = Boolean(process.env.BERTH_REGISTRY_URL && process.env.BERTH_REGISTRY_USER && process.env.BERTH_REGISTRY_PASSWORD);
+  const early = command === "plan" && registryConfigured ? { commit: commitOf(dir), inventory: new ControllerState(registryClient("berth-controller plan").client).inventory() } : null;
+  early?.inventory.catch(() => undefined);
   const policy = await loadPolicy(dir);
   if (command === "validate") {
     process.stderr.write((await secretWarnings(policy)).map((warning) => `${formatProblem(warning)}\n`).join(""));
     process.stdout.write(`${dir}: valid (${policy.projects.length} project(s), ${policy.users.length} user(s), ${policy.members.length} member(s), ${policy.robots.length} robot(s))\n`);
     return 0;
   }
-  const commit = await commitOf(dir);
+  const commit = await (early?.commit ?? commitOf(dir));
   const runId = randomUUID();
   const changeRef = commit ? `commit ${commit.sha}${commit.uncommitted ? " + uncommitted changes" : ""} by ${commit.author} (run ${runId})` : `berth-controller run ${runId} from ${dir}`;
   const { client, user } = registryClient(changeRef);
@@ -121,7 +127,7 @@ async function run(argv: string[]): Promise<number> {
     process.stdout.write(`\n${formatReport(report)}`);
     return report.results.some((r) => r.outcome !== "applied") ? 1 : 0;
   }
-  const plan = await makePlan(client, policy, user, await new ControllerState(client).inventory());
+  const plan = await makePlan(client, policy, user, await (early?.inventory ?? new ControllerState(client).inventory()));
   if (command === "plan") {
     const managing = (await new ControllerState(client).status()).source;
     const source = await sourceOfDirectory(dir);

@@ -44,6 +44,7 @@ import type { Config } from "./config";
 import { isHostAndPort } from "./api/host-header";
 import { responseSecurityHeaders, uiSecurityHeaders } from "./api/security-headers";
 import { registerLoginRoutes } from "./ui/login-routes";
+import { OidcCliSecrets } from "./identity/oidc/cli-secret";
 import { OidcOnboarding } from "./identity/oidc/onboarding";
 import { registerOidcRoutes } from "./identity/oidc/routes";
 import { acceptsSessionCookie, CSRF_HEADER, sessionOf } from "./ui/session-auth";
@@ -289,7 +290,21 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   );
   const robots = new RobotStore(deps.sql);
   const ldapDirectory = deps.config.ldap ? new LdapDirectory(deps.config.ldap) : undefined;
-  const authenticator = new Authenticator(deps.sql, robots, new LoginThrottle(deps.config.loginThrottle), ldapDirectory);
+  // Webhooks, registry endpoints, token realms, redirects and the OIDC provider: never this host, cloud metadata, or a denied range.
+  const guard = new OutboundGuard({
+    deny: deps.config.outboundDeny,
+    allow: deps.config.outboundAllow,
+    own: () => [...ownEndpoints(app.server.address()), ...ownEndpoints(deps.mirrorAddress?.() ?? null)],
+    publicUrl: deps.config.publicUrl,
+    resolve: deps.resolve,
+  });
+  // Loaded only in oidc mode: openid-client is ESM, which Node 22.9-22.11 cannot require without a flag.
+  const oidcProvider = deps.config.oidc ? new (await import("./identity/oidc/provider")).OidcProvider(deps.config.oidc, guard) : undefined;
+  const cliSecrets =
+    deps.config.oidc && oidcProvider
+      ? new OidcCliSecrets(deps.sql, deps.secrets, oidcProvider, { checkSeconds: deps.config.oidc.refreshCheckSeconds, adminGroup: deps.config.oidc.adminGroup })
+      : undefined;
+  const authenticator = new Authenticator(deps.sql, robots, new LoginThrottle(deps.config.loginThrottle), ldapDirectory, cliSecrets);
   const tokens = new TokenService(deps.signingKey, deps.config.tokenTtlSeconds);
   const projects = new ProjectStore(deps.sql);
   const members = new MemberStore(deps.sql);
@@ -302,14 +317,6 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
       metrics.uploadsInProgress.dec();
       metrics.bytesReceived.inc(bytes);
     },
-  });
-  // Webhooks, registry endpoints, token realms and redirects: never this host, cloud metadata, or a denied range.
-  const guard = new OutboundGuard({
-    deny: deps.config.outboundDeny,
-    allow: deps.config.outboundAllow,
-    own: () => [...ownEndpoints(app.server.address()), ...ownEndpoints(deps.mirrorAddress?.() ?? null)],
-    publicUrl: deps.config.publicUrl,
-    resolve: deps.resolve,
   });
   // Run-time settings (/configurations): BERTH_<KEY> fixes a key, else the database holds what an admin chose.
   const settings = new Settings(deps.sql, { ...deps.config.fixedSettings, project_creation_restriction: deps.config.projectCreationRestriction });
@@ -546,13 +553,11 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   const gitops = new GitOpsStatus(deps.sql);
   registerProjectRoutes(app, { ...apiDeps, creationRule, allowlists, gitops, settings });
   registerGitOpsRoutes(app, { ...apiDeps, gitops });
-  registerConfigurationRoutes(app, { ...apiDeps, settings, creationRule, publicUrl: deps.config.publicUrl, hasCaRoot: deps.config.tlsCaFile !== undefined, authMode: deps.config.authMode });
-  registerLoginRoutes(app, { authenticator, sessions: uiSessions, maxSeconds: deps.config.uiSession.maxSeconds, publicUrl: deps.config.publicUrl });
-  if (deps.config.oidc) {
-    // Loaded only in oidc mode: openid-client is ESM, which Node 22.9-22.11 cannot require without a flag.
-    const { OidcProvider } = await import("./identity/oidc/provider");
+  registerConfigurationRoutes(app, { ...apiDeps, settings, creationRule, publicUrl: deps.config.publicUrl, hasCaRoot: deps.config.tlsCaFile !== undefined, authMode: deps.config.authMode, identity: { ldap: deps.config.ldap, oidc: deps.config.oidc } });
+  registerLoginRoutes(app, { authenticator, sessions: uiSessions, maxSeconds: deps.config.uiSession.maxSeconds, publicUrl: deps.config.publicUrl, authMode: deps.config.authMode });
+  if (deps.config.oidc && oidcProvider) {
     registerOidcRoutes(app, {
-      provider: new OidcProvider(deps.config.oidc, guard),
+      provider: oidcProvider,
       onboarding: new OidcOnboarding(deps.sql, deps.secrets, deps.config.oidc.adminGroup),
       sessions: uiSessions,
       secrets: deps.secrets,
@@ -561,10 +566,10 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     });
   }
   registerUiRoutes(app, await loadUiBundle(deps.uiDir ?? defaultUiDir()));
-  registerMemberRoutes(app, { ...apiDeps, groups: userGroups });
+  registerMemberRoutes(app, { ...apiDeps, groups: userGroups, directory: ldapDirectory });
   registerAuditRoutes(app, apiDeps);
   registerTokenRoutes(app, { ...apiDeps, tokens });
-  registerUserRoutes(app, { ...apiDeps, users: new UserStore(deps.sql), authenticator, creationRule });
+  registerUserRoutes(app, { ...apiDeps, users: new UserStore(deps.sql), authenticator, creationRule, authMode: deps.config.authMode, cliSecrets });
   registerRobotRoutes(app, { ...apiDeps, robots, authenticator, settings });
   registerQuotaRoutes(app, { quotas, audit });
   registerImmutableRuleRoutes(app, { ...apiDeps, immutableRules });

@@ -438,8 +438,9 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     throw new ConfigError("BERTH_ADMIN_PASSWORD", "must be at least 8 characters");
   }
   const metricsAddress = parseMetricsAddress(env, { host, port });
+  const authMode = parseAuthMode(env);
   return {
-    ...parseAuthMode(env),
+    ...authMode,
     host,
     port,
     metricsAddress,
@@ -452,7 +453,7 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     storage: parseStorage(env),
     adminPassword,
     publicUrl: env.BERTH_PUBLIC_URL ? parseUrl("BERTH_PUBLIC_URL", env.BERTH_PUBLIC_URL, ["http:", "https:"]) : undefined,
-    oidc: loadOidcConfig(env, cwd),
+    oidc: loadOidcConfig(authMode.authMode, env, cwd),
     logLevel: parseLogLevel(env.BERTH_LOG_LEVEL),
     auditRetentionDays: parseWholeNumber("BERTH_AUDIT_RETENTION_DAYS", "days", env.BERTH_AUDIT_RETENTION_DAYS, 1),
     gcGraceSeconds: parseWholeNumber("BERTH_GC_GRACE_SECONDS", "seconds", env.BERTH_GC_GRACE_SECONDS, 0) ?? 3600,
@@ -482,7 +483,7 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     vulnDb: parseVulnDbConfig(env),
     fixedSettings: parseFixedSettings(env),
     uiSession: parseUiSession(env),
-    ldap: parseLdapConfig(env, cwd),
+    ldap: parseLdapConfig(authMode.authMode, env, cwd),
     scan: {
       workers: parseWholeNumber("BERTH_SCAN_WORKERS", "scans", env.BERTH_SCAN_WORKERS, 0) ?? 1,
       queueMax: parseWholeNumber("BERTH_SCAN_QUEUE_MAX", "scans", env.BERTH_SCAN_QUEUE_MAX, 1) ?? 10_000,

@@ -1,6 +1,7 @@
 import { useEffect, useState } from "preact/hooks";
 import { whenSessionLost } from "./api/client";
 import { loadSession, signOut, type Session } from "./api/session";
+import type { AuthMode } from "./api/types";
 import { ErrorMessage } from "./components/ErrorMessage";
 import { Shell } from "./components/Shell";
 import { SignIn } from "./pages/SignIn";
@@ -8,7 +9,7 @@ import { matchRoute, navigate, useLocation } from "./lib/router";
 import { SessionContext } from "./lib/session-context";
 import { ROUTES } from "./routes";
 
-type State = { kind: "loading" } | { kind: "signed-out" } | { kind: "signed-in"; session: Session } | { kind: "failed"; error: Error };
+type State = { kind: "loading" } | { kind: "signed-out"; authMode: AuthMode } | { kind: "signed-in"; session: Session } | { kind: "failed"; error: Error };
 
 function Page() {
   const { path } = useLocation();
@@ -29,11 +30,12 @@ export function App() {
   const [state, setState] = useState<State>({ kind: "loading" });
   const refresh = () =>
     void loadSession().then(
-      (session) => setState(session ? { kind: "signed-in", session } : { kind: "signed-out" }),
+      ({ session, authMode }) => setState(session ? { kind: "signed-in", session } : { kind: "signed-out", authMode }),
       (error: Error) => setState({ kind: "failed", error }),
     );
   useEffect(() => {
-    whenSessionLost(() => setState({ kind: "signed-out" }));
+    // The auth mode is asked again: the sign-in page shows the way in the registry offers.
+    whenSessionLost(refresh);
     refresh();
   }, []);
   const { path } = useLocation();
@@ -47,11 +49,11 @@ export function App() {
     case "failed":
       return <ErrorMessage error={state.error} />;
     case "signed-out":
-      return <SignIn onSignedIn={refresh} />;
+      return <SignIn authMode={state.authMode} onSignedIn={refresh} />;
     case "signed-in":
       return (
         <SessionContext.Provider value={state.session}>
-          <Shell onSignOut={() => void signOut().then(() => setState({ kind: "signed-out" }), (error: Error) => setState({ kind: "failed", error }))}>
+          <Shell onSignOut={() => void signOut().then(refresh, (error: Error) => setState({ kind: "failed", error }))}>
             <Page />
           </Shell>
         </SessionContext.Provider>

@@ -8,6 +8,7 @@ import { AdminReplication } from "./pages/admin/AdminReplication";
 import { AdminScanners } from "./pages/admin/AdminScanners";
 import { AdminSettings } from "./pages/admin/AdminSettings";
 import { AdminUsers } from "./pages/admin/AdminUsers";
+import { Profile } from "./pages/Profile";
 import { Project } from "./pages/Project";
 import { Projects } from "./pages/Projects";
 import { Repository } from "./pages/Repository";
@@ -21,6 +22,7 @@ export const ROUTES: { pattern: string; render: (params: Record<string, string>)
   { pattern: "/projects/:name", render: (p) => <Project name={p.name} tab="repositories" /> },
   { pattern: "/projects/:name/:tab", render: (p) => <Project name={p.name} tab={p.tab} /> },
   { pattern: "/gitops", render: () => <GitOps /> },
+  { pattern: "/profile", render: () => <Profile /> },
   { pattern: "/projects/:name/repositories/:repo", render: (p) => <Repository project={p.name} repository={p.repo} /> },
   { pattern: "/projects/:name/repositories/:repo/artifacts/:digest", render: (p) => <Artifact project={p.name} repository={p.repo} digest={p.digest} /> },
   { pattern: "/admin", render: () => <AdminUsers /> },

@@ -1,5 +1,5 @@
 import { ApiError, type ApiClient } from "../api-client";
-import { ROLE_IDS, type ImmutableRule, type Policy, type Replication, type RetentionRule, type RoleName } from "../policy/model";
+import { GROUP_TYPES, parseMemberKey, ROLE_IDS, type ImmutableRule, type Policy, type Replication, type RetentionRule, type RoleName } from "../policy/model";
 import type { Change } from "../plan/diff";
 import { resolveSecret } from "../policy/secrets";
 import { immutableRuleBody, immutableRuleOf, replicationBody, retentionBody, scanningBody, type HarborImmutableRule } from "../state/harbor-shapes";
@@ -120,17 +120,38 @@ async function applyLabel(change: Change, ctx: ApplyContext): Promise<void> {
   }
 }
 
+/** A ProjectMember body's member: `member_user`, or `member_group` (Harbor's group_type 3 by name, 1 by DN). */
+function memberBody(member: ReturnType<typeof parseMemberKey>) {
+  if (member.kind === "user") return { member_user: { username: member.name } };
+  return { member_group: member.kind === "group" ? { group_type: GROUP_TYPES.group, group_name: member.name } : { group_type: GROUP_TYPES.ldapGroup, ldap_group_dn: member.name } };
+}
+
+/** The membership `member` has in `project` (after a 409: one the read did not see). */
+async function existingMembership(ctx: ApplyContext, project: string, member: ReturnType<typeof parseMemberKey>) {
+  if (member.kind === "user") {
+    const members = await ctx.client.list<{ id: number; entity_name: string; entity_type: string; role_id: number }>(`/projects/${path(project)}/members?entityname=${path(member.name)}`);
+    return members.find((m) => m.entity_type === "u" && m.entity_name === member.name);
+  }
+  const query = member.kind === "group" ? `group_type=${GROUP_TYPES.group}&group_name=${path(member.name)}` : `group_type=${GROUP_TYPES.ldapGroup}&ldap_group_dn=${path(member.name)}`;
+  const groups = await ctx.client.list<{ id: number; group_name: string }>(`/usergroups?${query}`);
+  const group = groups.find((g) => member.kind === "ldapGroup" || g.group_name === member.name);
+  if (!group) return undefined;
+  const members = await ctx.client.list<{ id: number; entity_id: number; entity_type: string; role_id: number }>(`/projects/${path(project)}/members`);
+  return members.find((m) => m.entity_type === "g" && m.entity_id === group.id);
+}
+
 async function applyMember(change: Change, ctx: ApplyContext): Promise<void> {
-  const [project, user] = change.key.split("/");
+  const member = parseMemberKey(change.key);
+  const project = member.project;
   const roleId = ROLE_IDS[(change.desired as Fields)?.role as RoleName];
   if (change.action === "create") {
     try {
-      await ctx.client.post(`/projects/${path(project)}/members`, { role_id: roleId, member_user: { username: user } });
+      // A group is named by type and name (or DN): the registry makes the user group on first use, as Harbor does.
+      await ctx.client.post(`/projects/${path(project)}/members`, { role_id: roleId, ...memberBody(member) });
     } catch (error) {
       // A project's creator becomes its admin member: created earlier in this run, it has the member already.
       if (!(error instanceof ApiError && error.status === 409)) throw error;
-      const members = await ctx.client.list<{ id: number; entity_name: string; role_id: number }>(`/projects/${path(project)}/members?entityname=${path(user)}`);
-      const existing = members.find((m) => m.entity_name === user);
+      const existing = await existingMembership(ctx, project, member);
       if (existing && existing.role_id !== roleId) await ctx.client.put(`/projects/${path(project)}/members/${existing.id}`, { role_id: roleId });
     }
   } else {
@@ -223,7 +244,7 @@ function deletePath(change: Change, ctx: ApplyContext): string {
     case "label":
       return `/labels/${ref.id}`;
     case "member":
-      return `/projects/${path(change.key.split("/")[0])}/members/${ref.id}`;
+      return `/projects/${path(parseMemberKey(change.key).project)}/members/${ref.id}`;
     case "robot":
       return `/robots/${ref.id}`;
     case "replication":

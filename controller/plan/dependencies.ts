@@ -1,3 +1,4 @@
+import { parseMemberKey } from "../policy/model";
 import { projectOf } from "../state/kinds";
 import type { Change } from "./diff";
 
@@ -7,7 +8,11 @@ export function dependenciesOf(change: Change): string[] {
   const project = projectOf(change.kind, change.key, change.desired);
   if (project !== null && change.kind !== "project") needs.push(`project:${project}`);
   if (change.kind === "replication") needs.push(`registry:${change.desired?.registry as string}`);
-  if (change.kind === "member") needs.push(`user:${change.key.slice(change.key.indexOf("/") + 1)}`);
+  if (change.kind === "member") {
+    // A group needs no object of the files: the registry makes the user group when it is first added.
+    const member = parseMemberKey(change.key);
+    if (member.kind === "user") needs.push(`user:${member.name}`);
+  }
   return needs;
 }
 

@@ -27,9 +27,25 @@ function changeLines(change: Change): string[] {
   return [head, ...(change.detail ?? change.fields).map((f) => fieldLine(change, f))];
 }
 
+/** Why an access line says what it says: the groups a user's change comes through, what is known of a group's members. */
+function accessNote(change: AccessChange): string {
+  return [...(change.via ? [`via ${change.via.join(", ")}`] : []), ...(change.note ? [change.note] : [])].join("; ");
+}
+
 function accessLine(change: AccessChange): string {
   const parts = [...(change.gains.length ? [`gains ${change.gains.join(", ")}`] : []), ...(change.loses.length ? [`loses ${change.loses.join(", ")}`] : [])];
-  return `${change.who} ${parts.join(" and ")} on ${change.project}`;
+  const note = accessNote(change);
+  return `${change.who} ${parts.join(" and ")} on ${change.project}${note ? ` (${note})` : ""}`;
+}
+
+/** A markdown table cell: a DN's or a note's text never breaks the table. */
+const cell = (text: string) => text.replace(/\\/g, "\\\\").replace(/\|/g, "\\|");
+
+function accessTable(access: AccessChange[]): string {
+  const notes = access.some((a) => accessNote(a) !== "");
+  const row = (a: AccessChange) => [a.who, a.project, a.gains.join(", ") || "—", a.loses.join(", ") || "—", ...(notes ? [accessNote(a) || "—"] : [])].map(cell);
+  const head = ["who", "project", "gains", "loses", ...(notes ? ["notes"] : [])];
+  return [head, head.map(() => "---"), ...access.map(row)].map((cells) => `| ${cells.join(" | ")} |`).join("\n");
 }
 
 function retentionLines(plan: Plan): string[] {
@@ -113,7 +129,7 @@ export function formatMarkdown(plan: Plan, commit?: string, uncommitted = false)
   const blocks = [title, `**${summaryLine(plan)}**`];
   if (plan.changes.length) blocks.push(folded("Changes", fenced(plan.changes.flatMap(changeLines), "diff")));
   if (plan.access.length) {
-    blocks.push("#### Effective access changes", ["| who | project | gains | loses |", "| --- | --- | --- | --- |", ...plan.access.map((a) => `| ${a.who} | ${a.project} | ${a.gains.join(", ") || "—"} | ${a.loses.join(", ") || "—"} |`)].join("\n"));
+    blocks.push("#### Effective access changes", accessTable(plan.access));
   }
   if (plan.retention.length) blocks.push("#### Retention impact", fenced(retentionLines(plan)));
   if (plan.prevention.length) blocks.push("#### Vulnerability prevention impact", fenced(preventionLines(plan)));

@@ -1,10 +1,11 @@
-import type { ApiClient } from "../api-client";
-import type { Policy, RetentionRule } from "../policy/model";
+import { ApiError, type ApiClient } from "../api-client";
+import { normalDn } from "../policy/dn";
+import { parseMemberKey, type Policy, type RetentionRule } from "../policy/model";
 import { desiredState } from "../state/desired";
 import type { Kind, LiveState } from "../state/kinds";
 import type { InventoryItem } from "../state/registry-state";
 import { readLiveState } from "../state/live";
-import { accessChanges, type AccessChange } from "./access";
+import { accessChanges, ldapGroupsToExpand, type AccessChange, type GroupMembers } from "./access";
 import { blockDependents } from "./dependencies";
 import { ruleDetails } from "./rule-changes";
 import { blockUnreadableSecrets } from "./secrets";
@@ -57,12 +58,13 @@ function markBlocked(changes: Change[], policy: Policy, live: LiveState, control
     if (change.action === "adopt" && !policy.settings.adopt) {
       change.blocked = "it exists but the controller did not create it; set controller.adopt: true in projects.yaml to take it over";
     }
-    if (change.action === "delete" && ((change.kind === "user" && change.key === controllerUser) || change.key.endsWith(`/${controllerUser}`))) {
+    const member = change.kind === "member" ? parseMemberKey(change.key) : null;
+    const ownMembership = member?.kind === "user" && member.name === controllerUser;
+    if (change.action === "delete" && ((change.kind === "user" && change.key === controllerUser) || ownMembership)) {
       change.blocked = `${controllerUser} is the user the controller applies as: it does not remove its own access`;
     }
-    if (change.kind === "member" && change.action !== "delete") {
-      const user = change.key.slice(change.key.indexOf("/") + 1);
-      if (!users.has(user)) change.blocked = `user ${user} does not exist (declare it under users: in members.yaml)`;
+    if (member?.kind === "user" && change.action !== "delete" && !users.has(member.name)) {
+      change.blocked = `user ${member.name} does not exist (declare it under users: in members.yaml)`;
     }
     if (change.kind === "user" && change.action === "create" && !policy.users.find((u) => u.username === change.key)?.passwordFrom) {
       change.blocked = "a new user needs passwordFrom (env:NAME or file:PATH) for the initial password";
@@ -111,5 +113,28 @@ export async function makePlan(client: ApiClient, policy: Policy, controllerUser
     prevention.push(await preventionImpact(client, change.key, declared, severity));
   }
   const removing = new Set(changes.filter((c) => c.kind === "member" && c.action === "delete" && !c.blocked).map((c) => c.key));
-  return { changes, access: accessChanges(desired, live, removing), retention, prevention, live };
+  const memberChanges = changes.filter((c) => c.kind === "member").map((c) => c.key);
+  const groups = new Map<string, GroupMembers>();
+  for (const dn of ldapGroupsToExpand(desired, live, memberChanges)) groups.set(normalDn(dn), await ldapGroupMembers(client, dn));
+  return { changes, access: accessChanges(desired, live, removing, groups), retention, prevention, live };
+}
+
+/**
+ * An LDAP group's users, asked of the registry's directory (in ldap mode), or why they are not known: a preview
+ * never fails a plan, and asks once (a directory that is down is said so, not waited for again).
+ */
+async function ldapGroupMembers(client: ApiClient, dn: string): Promise<GroupMembers> {
+  try {
+    const found = await client.withAttempts(1).get<{ members?: { username: string }[]; members_complete?: boolean }[]>(`/ldap/groups/search?groupdn=${encodeURIComponent(dn)}&with_members=true`);
+    if (!found || found.length === 0) return { unknown: "the registry's directory has no such group" };
+    if (!found[0].members) return { unknown: "the registry does not list a group's members (an older Berth)" };
+    return { users: found[0].members.map((m) => m.username).sort(), complete: found[0].members_complete !== false };
+  } catch (error) {
+    if (!(error instanceof ApiError)) throw error;
+    const answer = error.message.replace(/^GET \S+ (answered \d+: )?/, "");
+    if (error.status === 412) return { unknown: "the registry is not in LDAP mode (BERTH_AUTH_MODE)" };
+    if (error.status === 401 || error.status === 403) return { unknown: "only a system admin may search the registry's directory" };
+    if (error.status === 503) return { unknown: `the registry's directory did not answer (${answer})` };
+    return { unknown: `the registry did not answer (${answer})` };
+  }
 }

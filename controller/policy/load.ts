@@ -7,7 +7,9 @@ import projectsSchema from "../../policies/schemas/projects.schema.json";
 import membersSchema from "../../policies/schemas/members.schema.json";
 import { harborCronProblem } from "../../registry/scheduler/cron";
 import { compileGlob } from "../../registry/policy/doublestar";
-import { labelKey, parseSize, rfc3339Seconds, type DesiredConfiguration, type DesiredLabel, type DesiredMember, type DesiredProject, type Policy, type Replication, type RoleName, type SecretReference } from "./model";
+import { dnProblem, normalDn } from "./dn";
+import { fastYaml } from "./fast-yaml";
+import { labelKey, memberKey, parseSize, rfc3339Seconds, type DesiredConfiguration, type DesiredLabel, type DesiredMember, type MemberKind, type DesiredProject, type Policy, type Replication, type RoleName, type SecretReference } from "./model";
 
 /** A position in a policy file (1-based). */
 export interface Position {
@@ -51,43 +53,68 @@ addFormats(ajv);
 ajv.addVocabulary(["errorMessage"]);
 const validators = { projects: ajv.compile(projectsSchema), members: ajv.compile(membersSchema) };
 
-/** A parsed policy file: its data and a way to turn a path inside it into file:line:col. */
+/**
+ * A parsed policy file: its data and a way to turn a path inside it into file:line:col. The data comes from the fast
+ * reader (fast-yaml.ts) when it can read the text; the `yaml` document with positions is built only when something
+ * asks where a path is (a problem to report), or from the start when the fast reader leaves the text to `yaml`. Both
+ * read the same text, so the positions are the ones a full parse gives.
+ */
 class SourceFile {
   readonly problems: Problem[] = [];
+  readonly data: Record<string, unknown>;
+  private parsed: { document: Document; lines: LineCounter } | null = null;
 
   constructor(
     readonly name: string,
-    private readonly document: Document,
-    private readonly lines: LineCounter,
-  ) {}
+    private readonly text: string,
+  ) {
+    const fast = fastYaml(text);
+    const value = fast ? fast.data : this.document().toJS();
+    this.data = typeof value === "object" && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : {};
+  }
 
-  get data(): Record<string, unknown> {
-    const value = this.document.toJS() as unknown;
-    return typeof value === "object" && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : {};
+  /** `yaml`'s document with positions; its syntax errors and warnings become the file's first problems. */
+  private document(): Document {
+    return this.positions().document;
+  }
+
+  private positions(): { document: Document; lines: LineCounter } {
+    if (this.parsed) return this.parsed;
+    const lines = new LineCounter();
+    const document = parseDocument(this.text, { lineCounter: lines, uniqueKeys: true, prettyErrors: false });
+    this.parsed = { document, lines };
+    for (const error of [...document.errors, ...document.warnings]) {
+      const { line, col } = lines.linePos(error.pos[0]);
+      this.problems.push({ file: this.name, line, col, message: error.message.split("\n")[0] });
+    }
+    return this.parsed;
   }
 
   /** Records a problem at the node `at` (a path of keys and indexes), or at its key when `key` is set. */
   report(at: (string | number)[], message: string, key = false): void {
-    this.problems.push({ ...this.position(at, key), message });
+    const position = this.position(at, key);
+    this.problems.push({ ...position, message });
   }
 
   position(at: (string | number)[], key = false): Position {
     const node = key ? this.keyNode(at) : this.node(at);
-    const { line, col } = this.lines.linePos(node?.range?.[0] ?? 0);
+    const { line, col } = this.positions().lines.linePos(node?.range?.[0] ?? 0);
     return { file: this.name, line, col };
   }
 
   private node(at: (string | number)[]): Node | null {
     // The deepest node that exists along the path: a missing key is reported at its parent.
+    const document = this.document();
     for (let depth = at.length; depth >= 0; depth--) {
-      const node = depth === 0 ? this.document.contents : this.document.getIn(at.slice(0, depth), true);
+      const node = depth === 0 ? document.contents : document.getIn(at.slice(0, depth), true);
       if (node && typeof node === "object" && "range" in node) return node as Node;
     }
     return null;
   }
 
   private keyNode(at: (string | number)[]): Node | null {
-    const parent = at.length > 1 ? this.document.getIn(at.slice(0, -1), true) : this.document.contents;
+    const document = this.document();
+    const parent = at.length > 1 ? document.getIn(at.slice(0, -1), true) : document.contents;
     if (isMap(parent)) {
       const pair = parent.items.find((item) => isPair(item) && isScalar(item.key) && item.key.value === at[at.length - 1]);
       if (pair && isScalar(pair.key)) return pair.key;
@@ -103,14 +130,7 @@ async function readSource(dir: string, file: string): Promise<SourceFile> {
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
   }
-  const lines = new LineCounter();
-  const document = parseDocument(text, { lineCounter: lines, uniqueKeys: true, prettyErrors: false });
-  const source = new SourceFile(file, document, lines);
-  for (const error of [...document.errors, ...document.warnings]) {
-    const { line, col } = lines.linePos(error.pos[0]);
-    source.problems.push({ file, line, col, message: error.message.split("\n")[0] });
-  }
-  return source;
+  return new SourceFile(file, text);
 }
 
 /** Where `at` (a path of keys and indexes) is in `file` of the repository `dir`, for a message about the files. */
@@ -307,6 +327,40 @@ function labelsOf(source: SourceFile, raw: Raw): DesiredLabel[] {
   return labels;
 }
 
+const MEMBER_KINDS: MemberKind[] = ["user", "group", "ldapGroup"];
+
+/**
+ * One entry of `members:` (schema-checked): exactly one of user, group or ldapGroup, named (a DN well-formed), or
+ * null with the problem reported at it.
+ */
+function memberOf(source: SourceFile, project: string, entry: Raw, at: (string | number)[]): { member: DesiredMember; at: (string | number)[] } | null {
+  const given = MEMBER_KINDS.filter((kind) => entry[kind] !== undefined);
+  if (given.length !== 1) {
+    source.report(at, `members.${project}.${at[2]}: ${given.length === 0 ? "give" : `${given.join(" and ")} are both set: give`} exactly one of user, group (OIDC) or ldapGroup (a DN)`);
+    return null;
+  }
+  const kind = given[0];
+  const name = entry[kind] as string;
+  const where = [...at, kind];
+  const problem =
+    name.trim() === ""
+      ? "must not be empty"
+      : name !== name.trim()
+        ? `${JSON.stringify(name)} has spaces around it`
+        : kind === "group" && /\p{Cc}/u.test(name)
+          ? "must not hold control characters"
+          : kind === "user" && /^(group|ldapGroup):/.test(name)
+            ? `a username starting with "${name.split(":")[0]}:" would read as a group in plans`
+            : kind === "ldapGroup" && dnProblem(name)
+              ? `not a distinguished name: ${dnProblem(name)}`
+              : null;
+  if (problem) {
+    source.report(where, `members.${project}.${at[2]}.${kind}: ${problem}`);
+    return null;
+  }
+  return { member: { project, kind, name, role: entry.role as RoleName }, at: where };
+}
+
 /**
  * Why `dir` is not a policy repository at all, or null: it must be a directory holding at least one of the files (a
  * mistyped path must not read as "nothing declared").
@@ -332,7 +386,13 @@ function secretReferences(
 ): SecretReference[] {
   const references: SecretReference[] = [];
   const add = (kind: SecretReference["kind"], key: string, reference: string | null, source: SourceFile, at: (string | number)[]) => {
-    if (reference) references.push({ kind, key, reference, field: at.join("."), ...source.position(at, true) });
+    if (!reference) return;
+    // Where it is, when asked (a warning about it): working positions out parses the file again with `yaml`.
+    let position: Position | undefined;
+    const where = () => (position ??= source.position(at, true));
+    const located = { kind, key, reference, field: at.join("."), file: source.name } as SecretReference;
+    Object.defineProperties(located, { line: { get: () => where().line, enumerable: true }, col: { get: () => where().col, enumerable: true } });
+    references.push(located);
   };
   registries.forEach((r, i) => add("registry", r.name, r.secretFrom, projectsFile, ["registries", i, "credentials", "secretFrom"]));
   users.forEach((u, i) => add("user", u.username, u.passwordFrom, membersFile, ["users", i, "passwordFrom"]));
@@ -396,9 +456,12 @@ export async function loadPolicy(dir: string): Promise<Policy> {
   const memberProjects = Object.keys(rawMembers.members ?? {});
   for (const project of memberProjects) {
     if (!projectNames.has(project)) membersFile.report(["members", project], `unknown project "${project}" (declare it in ${POLICY_FILES.projects})`, true);
-    const entries = rawMembers.members[project] as Raw[];
-    entries.forEach((entry) => members.push({ project, user: entry.user, role: entry.role as RoleName }));
-    checkUnique(membersFile, entries, (e) => e.user, (i) => ["members", project, i, "user"], `member of ${project}`);
+    const entries = (rawMembers.members[project] as Raw[]).map((entry, i) => memberOf(membersFile, project, entry, ["members", project, i]));
+    for (const entry of entries) if (entry) members.push(entry.member);
+    // One LDAP group under two spellings of its DN is one group to the registry.
+    const entityOf = (member: DesiredMember) => memberKey(member.kind === "ldapGroup" ? { ...member, name: normalDn(member.name) } : member).slice(project.length + 1);
+    let invalid = 0; // entries already reported are never each other's duplicates
+    checkUnique(membersFile, entries, (entry) => (entry ? entityOf(entry.member) : `\0${invalid++}`), (i) => entries[i]?.at ?? ["members", project, i], `member of ${project}`);
   }
 
   const robots = ((rawMembers.robots ?? []) as Raw[]).map((robot, i) => {

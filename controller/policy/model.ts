@@ -112,10 +112,41 @@ export interface DesiredUser {
   passwordFrom: string | null;
 }
 
+/** What a project member is: a user by name, an OIDC group by name (Harbor group_type 3), an LDAP group by DN (type 1). */
+export type MemberKind = "user" | "group" | "ldapGroup";
+
+/** Harbor's group_type of each kind of group member. */
+export const GROUP_TYPES = { ldapGroup: 1, group: 3 } as const;
+
 export interface DesiredMember {
   project: string;
-  user: string;
+  kind: MemberKind;
+  /** The username, the OIDC group's name or the LDAP group's DN. */
+  name: string;
   role: RoleName;
+}
+
+/**
+ * A member's key in plans and the inventory: `dev-team/alice`, `dev-team/group:devs`,
+ * `dev-team/ldapGroup:cn=devs,ou=groups,dc=example,dc=org` (the files' own words, so a plan reads like them).
+ */
+export function memberKey(member: Pick<DesiredMember, "project" | "kind" | "name">): string {
+  return `${member.project}/${member.kind === "user" ? "" : `${member.kind}:`}${member.name}`;
+}
+
+/** The inverse of memberKey (a project name never holds a slash; a DN may). */
+export function parseMemberKey(key: string): Pick<DesiredMember, "project" | "kind" | "name"> {
+  const slash = key.indexOf("/");
+  const [project, entity] = [key.slice(0, slash), key.slice(slash + 1)];
+  for (const kind of ["group", "ldapGroup"] as const) {
+    if (entity.startsWith(`${kind}:`)) return { project, kind, name: entity.slice(kind.length + 1) };
+  }
+  return { project, kind: "user", name: entity };
+}
+
+/** How a member reads in a plan's access lines: `alice`, `OIDC group devs`, `LDAP group cn=devs,…`. */
+export function memberLabel(member: Pick<DesiredMember, "kind" | "name">): string {
+  return member.kind === "user" ? member.name : `${member.kind === "group" ? "OIDC" : "LDAP"} group ${member.name}`;
 }
 
 export interface DesiredRobot {

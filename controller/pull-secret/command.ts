@@ -3,7 +3,7 @@
  * declare, with the secret its `secretFrom` names. Offline: it reads the files and the secret, not the registry.
  */
 import { ROBOT_PREFIX } from "../../registry/robots/store";
-import { formatProblem, loadPolicy, PolicyError, POLICY_FILES, positionIn, type Problem } from "../policy/load";
+import { loadPolicy, PolicyError, POLICY_FILES, positionIn, type Problem } from "../policy/load";
 import type { DesiredRobot, Policy } from "../policy/model";
 import { resolveSecret, UnreadableSecret } from "../policy/secrets";
 import { dockerConfigJson, kubernetesNameProblem, pullSecretManifest, registryHost, robotLogin } from "./docker-config";
@@ -22,15 +22,9 @@ export interface PullSecretOptions {
   output: PullSecretOutput;
 }
 
-/** Why no pull secret was made, at its place in the files; nothing was printed. */
-export class PullSecretRefused extends Error {
-  constructor(readonly problems: Problem[]) {
-    super(`${problems.map(formatProblem).join("\n")}\nno pull secret was made`);
-  }
-}
+import { PullSecretRefused, PullSecretUsage } from "./errors";
 
-/** A mistake in the command line itself (not in the files). */
-export class PullSecretUsage extends Error {}
+export { PullSecretRefused, PullSecretUsage };
 
 /** The declared robots `wanted` names: one, or several when a bare name is in more than one project. */
 function matching(robots: DesiredRobot[], wanted: string): DesiredRobot[] {

@@ -61,6 +61,10 @@ members: {}
 #  dev-team:                  # roles: projectAdmin, maintainer, developer, guest, limitedGuest
 #    - user: alice
 #      role: developer         # developers push; maintainers and project admins also delete
+#    - ldapGroup: cn=devs,ou=groups,dc=example,dc=org   # an LDAP group by DN (BERTH_AUTH_MODE=ldap)
+#      role: developer
+#    - group: devs             # an OIDC group by the name in the groups claim (BERTH_AUTH_MODE=oidc)
+#      role: guest
 
 robots: []
 #  - name: ci                 # logs in as robot$dev-team+ci

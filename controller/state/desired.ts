@@ -1,4 +1,4 @@
-import { labelKey, type DesiredProject, type ImmutableRule, type Policy, type RetentionRule } from "../policy/model";
+import { labelKey, memberKey, type DesiredProject, type ImmutableRule, type Policy, type RetentionRule } from "../policy/model";
 import { emptyState, type Fields, type State } from "./kinds";
 
 /** Rules compare as sets: their order in the file does not matter to the registry (OR of rules, any rule protects). */
@@ -30,7 +30,7 @@ export function desiredState(policy: Policy): State {
     if (p.retention !== null) state.retention.set(p.name, { schedule: p.retention.schedule, rules: sortedRules(p.retention.rules) });
   }
   for (const l of policy.labels) state.label.set(labelKey(l), { description: l.description, color: l.color });
-  for (const m of policy.members) state.member.set(`${m.project}/${m.user}`, { role: m.role });
+  for (const m of policy.members) state.member.set(memberKey(m), { role: m.role });
   for (const r of policy.robots) state.robot.set(`${r.project}+${r.name}`, { description: r.description, access: [...r.access].sort(), duration: r.duration });
   for (const { name, ...replication } of policy.replications) state.replication.set(name, { ...replication });
   return state;

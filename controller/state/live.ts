@@ -1,5 +1,6 @@
-import type { ApiClient } from "../api-client";
-import { labelKey, ROLE_IDS, type DesiredProject, type Policy, type RoleName } from "../policy/model";
+import { ApiError, type ApiClient } from "../api-client";
+import { GROUP_TYPES, labelKey, memberKey, ROLE_IDS, type DesiredProject, type Policy, type RoleName } from "../policy/model";
+import { normalDn } from "../policy/dn";
 import { sortedRules } from "./desired";
 import {
   immutableRuleOf,
@@ -19,9 +20,43 @@ const ROBOT_PREFIX = "robot$";
 
 interface ApiMember {
   id: number;
+  entity_id: number;
   entity_name: string;
   entity_type: string;
   role_id: number;
+  /** Berth's listing of all memberships names a group's type and DN; Harbor's per-project listing does not. */
+  group_type?: number;
+  ldap_group_dn?: string;
+}
+
+interface ApiUserGroup {
+  id: number;
+  group_name: string;
+  group_type: number;
+  ldap_group_dn: string;
+}
+
+/**
+ * The member key of a group membership: `project/group:<name>` for an OIDC group, `project/ldapGroup:<dn>` for an
+ * LDAP group (spelled as the files spell its DN, when they declare it), null for other groups (HTTP groups are not
+ * the files' business). A group's type and DN come from /usergroups/{id} when the listing does not carry them, read
+ * once per group.
+ */
+function groupMemberKeys(client: ApiClient, policy: Policy) {
+  const declaredDns = new Map(policy.members.filter((m) => m.kind === "ldapGroup").map((m) => [`${m.project}/${normalDn(m.name)}`, m.name]));
+  const groups = new Map<number, Promise<ApiUserGroup | null>>();
+  return async (project: string, m: ApiMember): Promise<string | null> => {
+    let group: ApiUserGroup | null = m.group_type === undefined ? null : { id: m.entity_id, group_name: m.entity_name, group_type: m.group_type, ldap_group_dn: m.ldap_group_dn ?? "" };
+    if (!group) {
+      if (!groups.has(m.entity_id)) groups.set(m.entity_id, client.get<ApiUserGroup>(`/usergroups/${m.entity_id}`));
+      group = await groups.get(m.entity_id)!;
+    }
+    if (!group) return null; // deleted since the listing
+    if (group.group_type === GROUP_TYPES.group) return memberKey({ project, kind: "group", name: group.group_name });
+    if (group.group_type !== GROUP_TYPES.ldapGroup) return null;
+    const dn = declaredDns.get(`${project}/${normalDn(group.ldap_group_dn)}`) ?? group.ldap_group_dn;
+    return memberKey({ project, kind: "ldapGroup", name: dn });
+  };
 }
 
 /** Above this many projects with managed members, all memberships are read in one paged listing. */
@@ -67,8 +102,27 @@ async function readLabels(client: ApiClient, policy: Policy, inventory: Inventor
   });
 }
 
+/** A read started before it is awaited: its failure waits for the await (it is not an unhandled rejection meanwhile). */
+function started<T>(read: Promise<T>): Promise<T> {
+  read.catch(() => undefined);
+  return read;
+}
+
 /** Runs `work` for every item at once; the client bounds how many requests are in flight. */
 const each = <T>(items: T[], work: (item: T) => Promise<void>) => Promise.all(items.map(work));
+
+/** Pages of /controller/members (Berth takes up to 10 000): 10 000 memberships in one or two requests. */
+const BULK_MEMBERS_PAGE = 10_000;
+
+/** Every membership of every project; a Berth that takes only Harbor's pages of 100 (422) is read in those. */
+async function allMemberships(client: ApiClient): Promise<(ApiMember & { project: string })[]> {
+  try {
+    return await client.list<ApiMember & { project: string }>("/controller/members", BULK_MEMBERS_PAGE);
+  } catch (error) {
+    if (!(error instanceof ApiError) || error.status !== 422) throw error;
+    return client.list<ApiMember & { project: string }>("/controller/members");
+  }
+}
 
 /**
  * Reads back from the registry what the policy declares (and nothing else: the controller never lists "everything"
@@ -76,6 +130,10 @@ const each = <T>(items: T[], work: (item: T) => Promise<void>) => Promise.all(it
  */
 export async function readLiveState(client: ApiClient, policy: Policy, inventory: InventoryItem[] = []): Promise<LiveState> {
   const live = emptyState<LiveObject>();
+  // The listings that depend on nothing read here start at once and are awaited where they are used.
+  const memberProjects = new Set([...policy.memberProjects, ...inventory.filter((item) => item.kind === "member").map((item) => item.key.split("/")[0])]);
+  const allMembersRead = memberProjects.size > BULK_MEMBERS_FROM ? started(allMemberships(client)) : null;
+  const replicationsRead = started(client.list<HarborReplicationPolicy>("/replication/policies"));
 
   // Only the declared keys: the registry's other settings are not the files' business.
   if (Object.keys(policy.configuration).length > 0) {
@@ -142,21 +200,23 @@ export async function readLiveState(client: ApiClient, policy: Policy, inventory
 
   await readLabels(client, policy, inventory, live);
 
-  const memberProjects = new Set([...policy.memberProjects, ...inventory.filter((item) => item.kind === "member").map((item) => item.key.split("/")[0])]);
-  const addMember = (project: string, m: ApiMember) => {
-    if (m.entity_type !== "u" || !memberProjects.has(project) || !live.project.has(project)) return;
-    live.member.set(`${project}/${m.entity_name}`, { fields: { role: ROLE_NAMES[m.role_id] ?? `role ${m.role_id}` }, ref: { id: m.id, project } });
+  const groupKey = groupMemberKeys(client, policy);
+  const addMember = async (project: string, m: ApiMember) => {
+    if (!memberProjects.has(project) || !live.project.has(project)) return;
+    const key = m.entity_type === "u" ? memberKey({ project, kind: "user", name: m.entity_name }) : m.entity_type === "g" ? await groupKey(project, m) : null;
+    if (key !== null) live.member.set(key, { fields: { role: ROLE_NAMES[m.role_id] ?? `role ${m.role_id}` }, ref: { id: m.id, project } });
   };
-  if (memberProjects.size > BULK_MEMBERS_FROM) {
+  if (allMembersRead) {
     // Many projects: Berth's listing of all memberships at once beats a request per project.
-    for (const m of await client.list<ApiMember & { project: string }>("/controller/members")) addMember(m.project, m);
+    await each(await allMembersRead, (m) => addMember(m.project, m));
   } else {
     await each([...memberProjects].filter((name) => live.project.has(name)), async (project) => {
-      for (const m of await client.list<ApiMember>(`/projects/${encodeURIComponent(project)}/members`)) addMember(project, m);
+      const members = await client.list<ApiMember>(`/projects/${encodeURIComponent(project)}/members`);
+      await each(members, (m) => addMember(project, m));
     });
   }
 
-  for (const policyRow of await client.list<HarborReplicationPolicy>("/replication/policies")) {
+  for (const policyRow of await replicationsRead) {
     const replication = replicationOf(policyRow);
     if (!replication) continue;
     const { name, ...fields } = replication;

@@ -4,6 +4,7 @@ import { HARBOR_AUTH_MODE, type AuthMode } from "../auth/auth-mode";
 import type { Sql } from "../db/sql";
 import type { ProjectCreationRule } from "../projects/creation-restriction";
 import { ROBOT_PREFIX } from "../robots/store";
+import { authSettingsView, type AuthSettings } from "../settings/auth-settings";
 import { SETTING_KEYS } from "../settings/definitions";
 import { SettingRefused, type Settings } from "../settings/settings";
 import { BERTH_VERSION } from "../version";
@@ -22,6 +23,8 @@ export interface ConfigurationRouteDeps {
   hasCaRoot?: boolean;
   /** BERTH_AUTH_MODE; unset → db. */
   authMode?: AuthMode;
+  /** The LDAP and OIDC settings of that mode, shown read-only. */
+  identity?: Omit<AuthSettings, "authMode">;
 }
 
 // Robots sign in as robot$<name>, and policy files, pull secrets and CI configurations name them so: changing the
@@ -45,7 +48,7 @@ export function registerConfigurationRoutes(app: FastifyInstance, deps: Configur
     // Its default depends on whether a policy source manages the registry.
     view.project_creation_restriction.value = await deps.creationRule.current();
     view.robot_name_prefix = { value: ROBOT_PREFIX, editable: false };
-    return view;
+    return { ...view, ...authSettingsView({ authMode: deps.authMode ?? "db", ...deps.identity }) };
   });
 
   app.put("/api/v2.0/configurations", async (request, reply) => {
@@ -53,6 +56,10 @@ export function registerConfigurationRoutes(app: FastifyInstance, deps: Configur
     const changes = jsonObjectBody(request);
     if ("robot_name_prefix" in changes && changes.robot_name_prefix !== ROBOT_PREFIX) throw new HarborError("BAD_REQUEST", FIXED_PREFIX);
     delete changes.robot_name_prefix;
+    const identityKeys = Object.keys(changes).filter((key) => key === "auth_mode" || /^(ldap|oidc)_/.test(key));
+    if (identityKeys.length > 0) {
+      throw new HarborError("BAD_REQUEST", `${identityKeys.join(", ")}: the auth settings come from the environment (BERTH_AUTH_MODE, BERTH_LDAP_*, BERTH_OIDC_*) and cannot be changed here`);
+    }
     const keys = Object.keys(changes).sort();
     const entry = { projectId: null, operation: "update" as const, resourceType: "configuration" as const, resource: "configurations", description: `update configuration: ${keys.join(", ")}` };
     try {

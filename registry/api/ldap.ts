@@ -42,13 +42,20 @@ export function registerLdapRoutes(app: FastifyInstance, deps: { sql: Queryable;
     return users.map((user) => ({ username: user.username, realname: user.realname, email: user.email ?? "" }));
   });
 
+  // Berth addition: `with_members=true` (with groupdn) adds the group's users as a sign-in would find them in it, up
+  // to BERTH_LDAP_SEARCH_MAX (`members_complete` false when there were more); the GitOps plan lists who gains access.
   app.get("/api/v2.0/ldap/groups/search", async (request) => {
     const directory = directoryFor(request, "user-group", "list");
     const name = queryString(request.query, "groupname");
     const dn = queryString(request.query, "groupdn");
     if (!name && !dn) throw new HarborError("BAD_REQUEST", "give groupname or groupdn");
+    const withMembers = queryString(request.query, "with_members") === "true";
+    if (withMembers && !dn) throw new HarborError("BAD_REQUEST", "with_members needs groupdn (one group)");
     const groups = await directory.searchGroups(dn ? { dn } : { name }, directory.searchMax).catch(unavailable);
-    return groups.map((group) => ({ group_name: group.name, ldap_group_dn: group.dn, group_type: LDAP_GROUP_TYPE }));
+    const answer = groups.map((group) => ({ group_name: group.name, ldap_group_dn: group.dn, group_type: LDAP_GROUP_TYPE }));
+    if (!withMembers || answer.length === 0) return answer;
+    const { users, complete } = await directory.groupMembers(answer[0].ldap_group_dn, directory.searchMax).catch(unavailable);
+    return [{ ...answer[0], members: users.map((user) => ({ username: user.username, realname: user.realname, email: user.email ?? "" })), members_complete: complete }];
   });
 
   app.post("/api/v2.0/ldap/users/import", async (request, reply) => {

@@ -3,6 +3,8 @@ import { isRoleId, type RoleId } from "../auth/rbac";
 import { actorOf, type AuditEntry, type AuditLog } from "../audit/audit-log";
 import type { Queryable, Sql } from "../db/sql";
 import { parseUserGroup, UserGroupError, type UserGroups } from "../groups/user-groups";
+import { LdapUnavailableError, type LdapDirectory } from "../identity/ldap/directory";
+import { onboardLdapUser } from "../identity/ldap/onboarding";
 import { toMemberEntity } from "../projects/members";
 import { HarborError } from "./errors";
 import { isJsonObject, jsonObjectBody, paging, queryString, setPageHeaders } from "./params";
@@ -21,11 +23,16 @@ function memberId(request: FastifyRequest<{ Params: MemberParams }>): number {
   return Number(request.params.memberId);
 }
 
+/** In ldap mode, the directory that users named by a member body but not yet signed in are looked up in. */
+type MemberDirectory = Pick<LdapDirectory, "findUser">;
+
 /**
  * The user a ProjectMember body names: `member_user.user_id`, `member_user.username`, or the short forms
- * `user_id` / `username` at the top level that scripts written against older Harbor send.
+ * `user_id` / `username` at the top level that scripts written against older Harbor send. In ldap mode a username
+ * that never signed in is looked up in the directory and onboarded, as Harbor does, so a project admin need not wait
+ * for a colleague's first sign-in to add them.
  */
-async function resolveUser(db: Queryable, body: Record<string, unknown>): Promise<number> {
+async function resolveUser(db: Queryable, body: Record<string, unknown>, directory?: MemberDirectory): Promise<number> {
   const user = isJsonObject(body.member_user) ? body.member_user : body;
   const userId = user.user_id;
   const username = user.username;
@@ -36,8 +43,10 @@ async function resolveUser(db: Queryable, body: Record<string, unknown>): Promis
   }
   if (typeof username === "string" && username !== "" && !username.includes("\0")) {
     const [row] = await db.query<{ id: number }>("SELECT id FROM users WHERE username = $1", [username]);
-    if (!row) throw new HarborError("NOT_FOUND", `user ${username} not found`);
-    return row.id;
+    if (row) return row.id;
+    const person = directory ? await findInDirectory(directory, username) : null;
+    if (!person) throw new HarborError("NOT_FOUND", `user ${username} not found${directory ? " here or in the LDAP directory" : ""}`);
+    return (await onboardLdapUser(db, person)).id;
   }
   throw new HarborError("BAD_REQUEST", "at least one of member_user or member_group must be provided");
 }
@@ -60,17 +69,26 @@ async function resolveGroup(groups: UserGroups, memberGroup: Record<string, unkn
   }
 }
 
+async function findInDirectory(directory: MemberDirectory, username: string) {
+  try {
+    return await directory.findUser(username);
+  } catch (error) {
+    if (error instanceof LdapUnavailableError) throw new HarborError("SERVICE_UNAVAILABLE", `user ${username} is not known here and ${error.message}`);
+    throw error;
+  }
+}
+
 /** The member a ProjectMember body names: a user, or a group under `member_group`. */
-async function resolveMember(deps: { sql: Queryable; groups: UserGroups }, body: Record<string, unknown>): Promise<{ type: "u" | "g"; id: number }> {
+async function resolveMember(deps: { sql: Queryable; groups: UserGroups; directory?: MemberDirectory }, body: Record<string, unknown>): Promise<{ type: "u" | "g"; id: number }> {
   if (body.member_group !== undefined && body.member_group !== null) {
     if (!isJsonObject(body.member_group)) throw new HarborError("BAD_REQUEST", "member_group must be an object");
     return { type: "g", id: await resolveGroup(deps.groups, body.member_group) };
   }
-  return { type: "u", id: await resolveUser(deps.sql, body) };
+  return { type: "u", id: await resolveUser(deps.sql, body, deps.directory) };
 }
 
 /** /api/v2.0/projects/{p}/members: Harbor's member endpoints, checked against the member:* permissions. */
-export function registerMemberRoutes(app: FastifyInstance, deps: ProjectAccessDeps & { sql: Sql; audit: AuditLog; groups: UserGroups }): void {
+export function registerMemberRoutes(app: FastifyInstance, deps: ProjectAccessDeps & { sql: Sql; audit: AuditLog; groups: UserGroups; directory?: MemberDirectory }): void {
   const audited = (request: FastifyRequest, entry: AuditEntry, change: (tx: Queryable) => Promise<boolean>) =>
     deps.audit.change(actorOf(request), entry, change);
   const base = "/api/v2.0/projects/:nameOrId/members";

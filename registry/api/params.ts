@@ -14,11 +14,14 @@ function positiveInt(value: unknown, name: string, fallback: number): number {
   return Number(value);
 }
 
-/** `page` (default 1) and `page_size` (default 10, at most 100 as in Harbor's swagger → 422). */
-export function paging(query: Record<string, unknown>): Paging {
+/**
+ * `page` (default 1) and `page_size` (default 10, at most 100 as in Harbor's swagger → 422; Berth's own listings for
+ * the controller allow more with `maxPageSize`).
+ */
+export function paging(query: Record<string, unknown>, maxPageSize = 100): Paging {
   const page = positiveInt(query.page, "page", 1);
   const pageSize = positiveInt(query.page_size, "page_size", 10);
-  if (pageSize > 100) throw new HarborError("UNPROCESSABLE_ENTITY", "page_size in query should be less than or equal to 100");
+  if (pageSize > maxPageSize) throw new HarborError("UNPROCESSABLE_ENTITY", `page_size in query should be less than or equal to ${maxPageSize}`);
   return { page, pageSize };
 }
 

@@ -1,5 +1,5 @@
 import type { FastifyInstance } from "fastify";
-import { canChooseProjectQuota, canCreateProject, ROLES, type RoleId } from "../auth/rbac";
+import { canChooseProjectQuota, canCreateProject, highestFirst, ROLES, type RoleId } from "../auth/rbac";
 import { systemTarget } from "../auth/refusal";
 import type { ProjectCreationRule } from "../projects/creation-restriction";
 import type { Queryable } from "../db/sql";
@@ -60,9 +60,9 @@ function toApi(project: ProjectRow, roleIds: RoleId[], managedByPolicy: boolean)
 
 export { toApi as projectToApi };
 
-/** The caller's roles in the project; robots and anonymous callers hold none. */
+/** The caller's roles in the project, their groups' included, highest first; robots and anonymous callers hold none. */
 async function roleIdsOf(deps: ProjectAccessDeps, principal: Principal, projectId: number): Promise<RoleId[]> {
-  return principal.kind === "user" ? [...(await deps.members.rolesOf(principal.id, projectId))] : [];
+  return principal.kind === "user" ? highestFirst(await deps.members.rolesOf(principal.id, projectId, principal.groups)) : [];
 }
 
 
@@ -243,7 +243,7 @@ export function registerProjectRoutes(app: FastifyInstance, deps: ProjectRouteDe
       }),
     );
     setPageHeaders(request, reply, page, total);
-    const roles = principal.kind === "user" ? await members.rolesIn(principal.id, rows.map((p) => p.id)) : new Map<number, RoleId[]>();
+    const roles = principal.kind === "user" ? await members.rolesIn(principal.id, rows.map((p) => p.id), principal.groups) : new Map<number, RoleId[]>();
     const managed = await deps.gitops.managedProjects(rows.map((p) => p.name));
     return rows.map((project) => toApi(project, roles.get(project.id) ?? [], managed.has(project.name)));
   });

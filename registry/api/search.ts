@@ -27,7 +27,7 @@ export function registerSearchRoutes(app: FastifyInstance, deps: SearchRouteDeps
     if (q === undefined || q.trim() === "") throw new HarborError("BAD_REQUEST", "q is required: the text project and repository names should contain");
     const principal = request.principal;
     const { projects, repositories } = await deps.overview.search(deps.authorizer.visibility(principal), q.trim());
-    const roles = principal.kind === "user" ? await deps.members.rolesIn(principal.id, projects.map((p) => p.id)) : new Map<number, RoleId[]>();
+    const roles = principal.kind === "user" ? await deps.members.rolesIn(principal.id, projects.map((p) => p.id), principal.groups) : new Map<number, RoleId[]>();
     const managed = await deps.gitops.managedProjects(projects.map((p) => p.name));
     return { project: projects.map((p) => projectToApi(p, roles.get(p.id) ?? [], managed.has(p.name))), repository: repositories };
   });

@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import { actorOf, type AuditLog } from "../audit/audit-log";
-import { isSysadmin } from "../auth/principal";
+import { GROUP_TYPES, isSysadmin } from "../auth/principal";
 import type { ActionName } from "../auth/rbac";
 import type { Queryable } from "../db/sql";
 import { isGroupType, parseGroupName, parseUserGroup, UserGroupError, userGroupToApi, type UserGroupRow, type UserGroups } from "../groups/user-groups";
@@ -78,6 +78,21 @@ export function registerUserGroupRoutes(app: FastifyInstance, deps: UserGroupRou
     const { rows, total } = await groups.list({ nameContains: name, limit: page.pageSize, offset: (page.page - 1) * page.pageSize });
     setPageHeaders(request, reply, page, total);
     return rows.map(({ id, group_name, group_type }) => ({ id, group_name, group_type }));
+  });
+
+  // Berth addition: the groups the caller's identity source gave at sign-in (LDAP by DN, OIDC by the groups claim),
+  // whose project memberships count for them; the web UI's profile shows them. A stored group gives its name.
+  app.get("/api/v2.0/users/current/groups", async (request) => {
+    const { principal } = request;
+    if (principal.kind === "anonymous") deny(principal, "read", "the current user's groups");
+    if (principal.kind === "robot") throw new HarborError("FORBIDDEN", "a robot account is not a user");
+    return Promise.all(
+      (principal.groups ?? []).map(async ({ type, name }) => {
+        const stored = await groups.find(type, name);
+        if (stored) return { group_type: type, group_name: stored.group_name, ldap_group_dn: stored.ldap_group_dn };
+        return { group_type: type, group_name: name, ldap_group_dn: type === GROUP_TYPES.ldap ? name : "" };
+      }),
+    );
   });
 
   app.post("/api/v2.0/usergroups", async (request, reply) => {

@@ -12,6 +12,8 @@ import type { ProjectCreationRule } from "../projects/creation-restriction";
 import { systemPermissions } from "../auth/system-permissions";
 import { passwordProblem, usernameProblem } from "../users/password-policy";
 import type { UserRow, UserStore } from "../users/store";
+import { HARBOR_AUTH_MODE, type AuthMode } from "../auth/auth-mode";
+import { generateCliSecret, type OidcCliSecrets } from "../identity/oidc/cli-secret";
 import { HarborError } from "./errors";
 import { jsonObjectBody, paging, queryString, setPageHeaders } from "./params";
 import { deny, requireSystem } from "./project-access";
@@ -27,6 +29,10 @@ export interface UserRouteDeps {
   projects: ProjectStore;
   authorizer: Authorizer;
   creationRule: ProjectCreationRule;
+  /** BERTH_AUTH_MODE; unset → db. */
+  authMode?: AuthMode;
+  /** Set in oidc mode: the users' CLI secrets. */
+  cliSecrets?: OidcCliSecrets;
 }
 
 /** The id of the user created on first start; Harbor refuses to delete or demote it. */
@@ -124,7 +130,20 @@ export function registerUserRoutes(app: FastifyInstance, deps: UserRouteDeps): v
     return rows.map(toApi);
   });
 
+  const authMode = deps.authMode ?? "db";
+  /** Harbor's answer to Harbor's /users calls that only database users have a use for, in ldap and oidc mode. */
+  const requireDbMode = (what: string) => {
+    if (authMode !== "db") throw new HarborError("FORBIDDEN", `${what} is not allowed under auth mode ${HARBOR_AUTH_MODE[authMode]}: users come from the ${authMode === "ldap" ? "LDAP directory" : "OIDC provider"}`);
+  };
+  /** Harbor's oidc_user_meta for OIDC-linked users (never the CLI secret, which Berth keeps only as a hash). */
+  const withOidcMeta = async (user: UserRow) => {
+    const link = await deps.cliSecrets?.link(user.id);
+    if (!link) return toApi(user);
+    return { ...toApi(user), oidc_user_meta: { subiss: `${link.subject}${link.issuer}`, cli_secret_created: link.cliSecretCreated } };
+  };
+
   app.post("/api/v2.0/users", async (request, reply) => {
+    requireDbMode("creating local users");
     requireUserManagement(request.principal, "create");
     const input = jsonObjectBody(request);
     const problem = usernameProblem(input.username) ?? passwordProblem(input.password);
@@ -147,7 +166,7 @@ export function registerUserRoutes(app: FastifyInstance, deps: UserRouteDeps): v
     const principal = request.principal;
     if (principal.kind === "anonymous") deny(principal, "read", "the current user");
     if (principal.kind === "robot") throw new HarborError("FORBIDDEN", "a robot account is not a user");
-    return toApi(await find(principal.id));
+    return withOidcMeta(await find(principal.id));
   });
 
   // Harbor's scopes: `/project/{id}` (the caller's roles or robot grants there, public grants included) and `/system`.
@@ -186,7 +205,7 @@ export function registerUserRoutes(app: FastifyInstance, deps: UserRouteDeps): v
   app.get<{ Params: { id: string } }>("/api/v2.0/users/:id", async (request) => {
     const id = userId(request);
     requireSelfOrManager(request.principal, id, "read");
-    return toApi(await find(id));
+    return withOidcMeta(await find(id));
   });
 
   app.put<{ Params: { id: string } }>("/api/v2.0/users/:id", async (request, reply) => {
@@ -212,6 +231,8 @@ export function registerUserRoutes(app: FastifyInstance, deps: UserRouteDeps): v
     const self = isSelf(principal, id);
     // Setting someone else's password is logging in as them: only a system admin may, never a robot.
     if (!self && !isSysadmin(principal)) deny(principal, "update", "the passwords of other users");
+    // As Harbor: with another identity source, only the built-in admin has a password here (its way back in).
+    if (id !== BUILT_IN_ADMIN_ID) requireDbMode("changing the password of a user other than the built-in admin");
     const input = jsonObjectBody(request);
     const user = await find(id);
     const newPassword = input.new_password;
@@ -229,6 +250,48 @@ export function registerUserRoutes(app: FastifyInstance, deps: UserRouteDeps): v
     const entry = { operation: "update", resource: user.username, description } as const;
     mustHaveChanged(await auditedChange(request, entry, (tx) => users.setPasswordHash(id, passwordHash, tx)), id);
     deps.authenticator.forget(user.username);
+    return reply.code(200).send();
+  });
+
+  /**
+   * Who may set a CLI secret (the user, or a system admin: holding it is logging in as the user, so never a robot),
+   * and whether it can exist: only in oidc mode, for users linked to the provider (412 PRECONDITION otherwise).
+   */
+  const cliSecretTarget = async (request: FastifyRequest<{ Params: { id: string } }>): Promise<UserRow> => {
+    const id = userId(request);
+    if (!isSelf(request.principal, id) && !isSysadmin(request.principal)) deny(request.principal, "update", "the CLI secrets of other users");
+    const user = await find(id);
+    if (authMode !== "oidc" || !deps.cliSecrets) {
+      throw new HarborError("PRECONDITION", `unable to update CLI secret under auth mode ${HARBOR_AUTH_MODE[authMode]}: CLI secrets exist in oidc_auth mode only`);
+    }
+    if (!(await deps.cliSecrets.link(id))) {
+      throw new HarborError("PRECONDITION", `user ${user.username} is not linked to the OIDC provider: only users who signed in through it have a CLI secret`);
+    }
+    return user;
+  };
+  const storeCliSecret = async (request: FastifyRequest, user: UserRow, secret: string, how: string) => {
+    const secretHash = await hashPassword(secret);
+    const entry = { operation: "update", resource: user.username, description: `${how} CLI secret of ${user.username}` } as const;
+    mustHaveChanged(await auditedChange(request, entry, (tx) => deps.cliSecrets!.setSecretHash(user.id, secretHash, tx)), user.id);
+    // The old secret stops working at once, remembered logins included.
+    deps.authenticator.forget(user.username);
+  };
+
+  // Berth's addition: a random secret, shown in this answer only (it is kept as a scrypt hash, as passwords are).
+  app.post<{ Params: { id: string } }>("/api/v2.0/users/:id/cli_secret", async (request, reply) => {
+    const user = await cliSecretTarget(request);
+    const secret = generateCliSecret();
+    await storeCliSecret(request, user, secret, "generate");
+    return reply.code(201).header("Cache-Control", "no-store").send({ secret });
+  });
+
+  // Harbor's: a secret the user chose, under the password rule.
+  app.put<{ Params: { id: string } }>("/api/v2.0/users/:id/cli_secret", async (request, reply) => {
+    const user = await cliSecretTarget(request);
+    const secret = jsonObjectBody(request).secret;
+    const problem = passwordProblem(secret);
+    if (problem) throw new HarborError("BAD_REQUEST", problem.replace(/^password/, "secret"));
+    await storeCliSecret(request, user, secret as string, "set");
     return reply.code(200).send();
   });
 

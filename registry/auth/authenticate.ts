@@ -6,6 +6,7 @@ import { RobotStore, ROBOT_PREFIX, scopesOf } from "../robots/store";
 import { ANONYMOUS, GROUP_TYPES, type Principal } from "./principal";
 import { LdapUnavailableError, type UserDirectory } from "../identity/ldap/directory";
 import { onboardLdapUser } from "../identity/ldap/onboarding";
+import { OidcSessionRefused, type OidcCliSecrets } from "../identity/oidc/cli-secret";
 
 export class TooManyAttemptsError extends Error {
   constructor(readonly retryAfterSeconds: number) {
@@ -29,8 +30,11 @@ export class DirectoryUnavailableError extends BadCredentialsError {
   }
 }
 
+/** Oidc mode: the CLI secret was right, but the user's session at the provider no longer refreshes (or was not checked). */
+export class OidcSessionRefusedError extends AccountRefusedError {}
+
 /** Bootstrap's administrator: always signs in with its local password, whatever the auth mode. */
-const BUILT_IN_ADMIN = "admin";
+export const BUILT_IN_ADMIN = "admin";
 
 interface CachedLogin {
   username: string;
@@ -75,6 +79,8 @@ export class Authenticator {
     private readonly throttle = new LoginThrottle(),
     /** Set in ldap mode: every user but the built-in admin is checked against it. */
     private readonly directory?: UserDirectory,
+    /** Set in oidc mode: every user but the built-in admin logs in with their CLI secret. */
+    private readonly cliSecrets?: OidcCliSecrets,
   ) {}
 
   async authenticate(authorization: string | undefined, clientAddress = ""): Promise<Principal> {
@@ -105,8 +111,9 @@ export class Authenticator {
     const blockedMs = this.throttle.blockedFor(username, clientAddress);
     if (blockedMs > 0) throw new TooManyAttemptsError(Math.ceil(blockedMs / 1000));
     let principal: Principal;
+    let validUntil = Date.now() + CACHE_TTL_MS;
     try {
-      principal = await this.login(username, decoded.slice(colon + 1));
+      ({ principal, validUntil = validUntil } = await this.login(username, decoded.slice(colon + 1)));
     } catch (error) {
       if (error instanceof BadCredentialsError && !(error instanceof AccountRefusedError) && !(error instanceof DirectoryUnavailableError)) {
         this.throttle.recordFailure(username, clientAddress);
@@ -116,7 +123,8 @@ export class Authenticator {
     this.throttle.recordSuccess(username, clientAddress);
     if (epoch !== this.epoch) return principal;
     if (this.cache.size >= CACHE_MAX) this.cache.delete(this.cache.keys().next().value!);
-    this.cache.set(key, { username: decoded.slice(0, colon), principal, expires: Date.now() + CACHE_TTL_MS });
+    // A CLI secret's login is remembered no longer than the provider's last word on the session holds.
+    this.cache.set(key, { username: decoded.slice(0, colon), principal, expires: Math.min(Date.now() + CACHE_TTL_MS, validUntil) });
     return principal;
   }
 
@@ -128,16 +136,38 @@ export class Authenticator {
     for (const [key, login] of this.cache) if (login.username === username) this.cache.delete(key);
   }
 
-  private async login(username: string, password: string): Promise<Principal> {
-    if (username.startsWith(ROBOT_PREFIX)) return this.robotLogin(username, password);
-    if (this.directory && username !== BUILT_IN_ADMIN) return this.directoryLogin(this.directory, username, password);
+  /** The principal, and for CLI secrets until when the provider's check holds (else the cache's usual lifetime). */
+  private async login(username: string, password: string): Promise<{ principal: Principal; validUntil?: number }> {
+    if (username.startsWith(ROBOT_PREFIX)) return { principal: await this.robotLogin(username, password) };
+    if (this.directory && username !== BUILT_IN_ADMIN) return { principal: await this.directoryLogin(this.directory, username, password) };
+    if (this.cliSecrets && username !== BUILT_IN_ADMIN) return this.cliSecretLogin(this.cliSecrets, username, password);
     const [user] = await this.db.query<{ id: number; username: string; password_hash: string; sysadmin: boolean }>(
       "SELECT id, username, password_hash, sysadmin FROM users WHERE username = $1",
       [username],
     );
     const matches = await verifyPassword(password, user?.password_hash ?? (await unknownAccountHash()));
     if (!user || !matches) throw new BadCredentialsError();
-    return { kind: "user", id: user.id, username: user.username, sysadmin: user.sysadmin };
+    return { principal: { kind: "user", id: user.id, username: user.username, sysadmin: user.sysadmin } };
+  }
+
+  /**
+   * Oidc mode: OIDC users have no password, so command-line clients send the user's CLI secret. It counts only while
+   * the user's session at the provider still refreshes (Harbor's rule), checked at most every
+   * BERTH_OIDC_REFRESH_CHECK_SECONDS; the user's groups are those of the last sign-in or refresh.
+   */
+  private async cliSecretLogin(cliSecrets: OidcCliSecrets, username: string, secret: string): Promise<{ principal: Principal; validUntil: number }> {
+    const account = await cliSecrets.account(username);
+    const matches = await verifyPassword(secret, account?.secretHash || (await unknownAccountHash()));
+    if (!account || !matches) throw new BadCredentialsError();
+    let session;
+    try {
+      session = await cliSecrets.checkSession(account.userId);
+    } catch (error) {
+      if (error instanceof OidcSessionRefused) throw new OidcSessionRefusedError(error.message);
+      throw error;
+    }
+    const principal: Principal = { kind: "user", id: account.userId, username: account.username, sysadmin: session.sysadmin ?? account.sysadmin, groups: session.groups };
+    return { principal, validUntil: session.validUntil };
   }
 
   /**

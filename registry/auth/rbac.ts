@@ -60,6 +60,11 @@ const MATRIX: Record<Resource, [Letters, Letters, Letters, Letters, Letters]> = 
 };
 const COLUMN: Record<RoleId, number> = { 1: 0, 4: 1, 2: 2, 3: 3, 5: 4 };
 
+/** Distinct roles, highest first (project admin, maintainer, developer, guest, limited guest): Harbor's role order. */
+export function highestFirst(roles: Iterable<RoleId>): RoleId[] {
+  return [...new Set(roles)].sort((a, b) => COLUMN[a] - COLUMN[b]);
+}
+
 // What a public project grants everyone, anonymous callers included.
 const PUBLIC_GRANTS: Partial<Record<Resource, Letters>> = {
   project: "R",

@@ -42,7 +42,7 @@ export function parseUserGroup(body: Record<string, unknown>): UserGroupInput {
   const type = body.group_type;
   if (!isGroupType(type)) throw new UserGroupError("group_type must be 1 (LDAP), 2 (HTTP) or 3 (OIDC)");
   if (type === GROUP_TYPES.ldap) {
-    const dn = text(body.ldap_group_dn, "ldap_group_dn", DN_MAX);
+    const dn = tidyDn(text(body.ldap_group_dn, "ldap_group_dn", DN_MAX));
     const name = body.group_name === undefined || body.group_name === "" ? dn : text(body.group_name, "group_name", NAME_MAX);
     return { group_name: name, group_type: type, ldap_group_dn: dn };
   }
@@ -55,9 +55,16 @@ export function parseGroupName(body: Record<string, unknown>): string {
   return text(body.group_name, "group_name", NAME_MAX);
 }
 
+/**
+ * A DN without the spaces LDAP allows around its separators: directories answer "cn=devs,ou=groups", people write
+ * "cn=devs, ou=groups", and both name one group. Stored and compared so (with lower()), a group is one row however it
+ * was typed.
+ */
+export const tidyDn = (dn: string): string => dn.trim().replace(/\s*,\s*/g, ",");
+
 /** How a principal's groups match user_groups rows: LDAP DNs case-insensitively, other groups by "type:name". */
 export function groupKeys(groups: readonly PrincipalGroup[]): { dns: string[]; names: string[] } {
-  const dns = groups.filter((g) => g.type === GROUP_TYPES.ldap).map((g) => g.name.toLowerCase());
+  const dns = groups.filter((g) => g.type === GROUP_TYPES.ldap).map((g) => tidyDn(g.name).toLowerCase());
   const names = groups.filter((g) => g.type !== GROUP_TYPES.ldap).map((g) => `${g.type}:${g.name}`);
   return { dns: [...new Set(dns)].sort(), names: [...new Set(names)].sort() };
 }
@@ -84,7 +91,7 @@ export class UserGroups {
   async find(type: GroupType, nameOrDn: string): Promise<UserGroupRow | null> {
     const [row] =
       type === GROUP_TYPES.ldap
-        ? await this.db.query<UserGroupRow>(`SELECT ${COLUMNS} FROM user_groups WHERE group_type = 1 AND lower(ldap_group_dn) = lower($1)`, [nameOrDn])
+        ? await this.db.query<UserGroupRow>(`SELECT ${COLUMNS} FROM user_groups WHERE group_type = 1 AND lower(ldap_group_dn) = lower($1)`, [tidyDn(nameOrDn)])
         : await this.db.query<UserGroupRow>(`SELECT ${COLUMNS} FROM user_groups WHERE group_type = $1 AND group_name = $2`, [type, nameOrDn]);
     return row ?? null;
   }
@@ -102,7 +109,7 @@ export class UserGroups {
       where.push(`group_name ILIKE $${params.length}`);
     }
     if (options.ldapDn !== undefined) {
-      params.push(options.ldapDn);
+      params.push(tidyDn(options.ldapDn));
       where.push(`lower(ldap_group_dn) = lower($${params.length})`);
     }
     const clause = where.length > 0 ? `WHERE ${where.join(" AND ")}` : "";

@@ -1,6 +1,6 @@
 import { CACHE_TTL_MS, ReadCache } from "../db/read-cache";
 import { containsPattern, type Queryable } from "../db/sql";
-import { ROLE_NAMES, ROLES, type RoleId } from "../auth/rbac";
+import { highestFirst, ROLE_NAMES, ROLES, type RoleId } from "../auth/rbac";
 import type { PrincipalGroup } from "../auth/principal";
 import { groupIdsMatching, groupKeys } from "../groups/user-groups";
 
@@ -11,19 +11,29 @@ export interface MemberRow {
   entity_type: "u" | "g";
   entity_name: string;
   role_id: RoleId;
+  /** Groups only: the group's type (1 LDAP, 2 HTTP, 3 OIDC) and its DN (LDAP). */
+  group_type: number | null;
+  ldap_group_dn: string | null;
 }
 
 // Users and groups alike (Harbor's members list shows both, entity_type "u" / "g", named by username / group name).
 const SELECT_MEMBER = `
   SELECT * FROM (
-    SELECT m.id, m.project_id, m.entity_id, m.entity_type, coalesce(u.username, g.group_name) AS entity_name, m.role_id
+    SELECT m.id, m.project_id, m.entity_id, m.entity_type, coalesce(u.username, g.group_name) AS entity_name, m.role_id,
+           g.group_type, g.ldap_group_dn
       FROM project_members m
       LEFT JOIN users u ON m.entity_type = 'u' AND u.id = m.entity_id
       LEFT JOIN user_groups g ON m.entity_type = 'g' AND g.id = m.entity_id
      WHERE u.id IS NOT NULL OR g.id IS NOT NULL) AS m`;
 
+/**
+ * Harbor's ProjectMemberEntity; a group member also carries its group_type and ldap_group_dn (Berth addition: the
+ * UI tells an LDAP group from an OIDC group of the same name, and shows the DN the name stands for).
+ */
 export function toMemberEntity(row: MemberRow) {
-  return { ...row, role_name: ROLE_NAMES[row.role_id] };
+  const { group_type, ldap_group_dn, ...member } = row;
+  const entity = { ...member, role_name: ROLE_NAMES[row.role_id] };
+  return row.entity_type === "g" ? { ...entity, group_type, ldap_group_dn: ldap_group_dn ?? "" } : entity;
 }
 
 /** Project membership of users and of user groups (entity_type 'u' / 'g'). */
@@ -52,14 +62,19 @@ export class MemberStore {
     }) as Promise<RoleId[]>;
   }
 
-  /** The user's roles in each of `projectIds` (one query for a page of projects). */
-  async rolesIn(userId: number, projectIds: number[]): Promise<Map<number, RoleId[]>> {
+  /** The user's roles in each of `projectIds`, their groups' included as in rolesOf, highest first (one query for a page of projects). */
+  async rolesIn(userId: number, projectIds: number[], groups: readonly PrincipalGroup[] = []): Promise<Map<number, RoleId[]>> {
+    const { dns, names } = groupKeys(groups);
     const rows = await this.db.query<{ project_id: number; role_id: RoleId }>(
-      "SELECT project_id, role_id FROM project_members WHERE entity_type = 'u' AND entity_id = $1 AND project_id = ANY($2::int[])",
-      [userId, projectIds],
+      `SELECT project_id, role_id FROM project_members WHERE entity_type = 'u' AND entity_id = $1 AND project_id = ANY($2::int[])
+       UNION ALL
+       SELECT project_id, role_id FROM project_members
+        WHERE entity_type = 'g' AND project_id = ANY($2::int[]) AND entity_id IN (${groupIdsMatching("$3", "$4")})`,
+      [userId, projectIds, dns, names],
     );
     const roles = new Map<number, RoleId[]>(projectIds.map((id) => [id, []]));
     for (const row of rows) roles.get(row.project_id)!.push(row.role_id);
+    for (const [projectId, held] of roles) roles.set(projectId, highestFirst(held));
     return roles;
   }
 

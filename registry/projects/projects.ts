@@ -132,8 +132,11 @@ export class ProjectStore {
     const where = [...(options.filter?.conditions ?? []), ...visibilityConditions(options.visibleTo, params)];
     const clause = where.length ? ` WHERE ${where.join(" AND ")}` : "";
     const [{ total }] = await this.db.query<{ total: number }>(`SELECT count(*)::int AS total ${FROM_PROJECTS}${clause}`, params);
+    // The page is chosen first and only its rows are counted (repositories, allowlist): PostgreSQL computes the
+    // select list of the rows an OFFSET skips too, so page 10 of 100 counted the repositories of 1 000 projects.
+    const order = orderBy(options.order ?? []);
     const rows = await this.db.query<ProjectRow>(
-      `${SELECT_PROJECT}${clause} ORDER BY ${orderBy(options.order ?? [])} LIMIT ${options.limit} OFFSET ${options.offset}`,
+      `${SELECT_PROJECT} WHERE p.id IN (SELECT p.id ${FROM_PROJECTS}${clause} ORDER BY ${order} LIMIT ${options.limit} OFFSET ${options.offset}) ORDER BY ${order}`,
       params,
     );
     return { rows, total };

@@ -1,7 +1,8 @@
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import { HarborError } from "../api/errors";
 import { isJsonObject } from "../api/params";
-import { BadCredentialsError, TooManyAttemptsError, type Authenticator } from "../auth/authenticate";
+import type { AuthMode } from "../auth/auth-mode";
+import { BadCredentialsError, BUILT_IN_ADMIN, TooManyAttemptsError, type Authenticator } from "../auth/authenticate";
 import { cookieValue, SESSION_COOKIE, sessionCookie } from "./cookies";
 import { CSRF_HEADER } from "./session-auth";
 import type { UiSessions } from "./sessions";
@@ -12,6 +13,8 @@ export interface LoginRouteDeps {
   maxSeconds: number;
   /** BERTH_PUBLIC_URL: an https one makes the cookie Secure even when TLS ends at a proxy that does not say so. */
   publicUrl?: string;
+  /** BERTH_AUTH_MODE; unset → db. In oidc mode only the built-in admin signs in with a password here. */
+  authMode?: AuthMode;
 }
 
 // A username and a password; Harbor's form is urlencoded, the Berth UI sends JSON.
@@ -45,6 +48,10 @@ export function registerLoginRoutes(app: FastifyInstance, deps: LoginRouteDeps):
       const { username, password } = credentialsOf(request.body);
       // "user:pass" cannot carry a colon in the name; no Berth username has one (the name rule forbids it).
       if (username.includes(":")) throw new HarborError("UNAUTHORIZED", new BadCredentialsError().message);
+      // OIDC users have no password (a CLI secret is for command-line clients, not for a browser session).
+      if (deps.authMode === "oidc" && username !== BUILT_IN_ADMIN) {
+        throw new HarborError("FORBIDDEN", "this registry signs users in with single sign-on: use \"Sign in with SSO\" (/c/oidc/login); only the built-in admin signs in with a password");
+      }
       let principal;
       try {
         const basic = `Basic ${Buffer.from(`${username}:${password}`).toString("base64")}`;

@@ -6,13 +6,13 @@
  * image's user, with chroot.
  */
 import { execFile } from "node:child_process";
-import { mkdir, readdir, stat } from "node:fs/promises";
+import { readdir, stat } from "node:fs/promises";
 import path from "node:path";
 import { promisify } from "node:util";
 import packageJson from "../../package.json";
 import { IMAGE_DATA_DIR, IMAGE_USER_ID } from "../../stacks/image";
 import { ADMIN_AUTH, ADMIN_PASSWORD, spawnBerth, type BerthProcess } from "../support/berth";
-import { importRuntimeBase, prepareBuildStage } from "../support/image-stages";
+import { addDefaultDevices, chrootCommand, importRuntimeBase, prepareBuildStage } from "../support/image-stages";
 import { Podman, type ImageInspection } from "../support/podman";
 import { describeWithTool, findTool } from "../support/tools";
 import { waitUntil } from "../support/wait";
@@ -45,12 +45,7 @@ describeWithTool("podman", "the container image (Containerfile, final stage buil
     }
     image = await podman.inspectImage(TAG);
     root = await podman.imageRoot(TAG);
-    // What a container engine gives every container and chroot does not: the OCI runtime's default devices (git
-    // opens /dev/null and reads /dev/urandom).
-    await mkdir(path.join(root, "dev"), { recursive: true });
-    for (const [name, minor] of Object.entries({ null: 3, zero: 5, full: 7, random: 8, urandom: 9 })) {
-      await promisify(execFile)("mknod", ["-m", "666", path.join(root, "dev", name), "c", "1", String(minor)]);
-    }
+    await addDefaultDevices(root);
   }, 240_000);
 
   afterAll(async () => {
@@ -60,9 +55,7 @@ describeWithTool("podman", "the container image (Containerfile, final stage buil
 
   /** `command` in the image's root filesystem as its user, in its working directory, with its environment plus `env`. */
   function inImage(command: string[], env: Record<string, string> = {}): string[] {
-    const variables = [...(image.Config.Env ?? []), ...Object.entries(env).map(([name, value]) => `${name}=${value}`)];
-    const [user, group] = image.Config.User!.split(":");
-    return ["chroot", `--userspec=${user}:${group}`, root, "/usr/bin/env", "-i", "-C", image.Config.WorkingDir!, ...variables, ...command];
+    return chrootCommand(root, image, command, env);
   }
 
   async function healthcheck(address: string): Promise<{ code: number; stdout: string }> {

@@ -322,6 +322,24 @@ describe("berth-controller against a Berth process", () => {
     expect(lines.some((line) => /\sfailed\s/.test(line))).toBe(true);
   });
 
+  it("lists every membership in pages of up to 10 000 for the controller, the same ones as in pages of Harbor's size", async () => {
+    type Row = { id: number; project: string; entity_name: string; role_id: number };
+    const page = async (n: number, size: number) => {
+      const response = await admin.fetch(`/api/v2.0/controller/members?page=${n}&page_size=${size}`);
+      expect(response.status).toBe(200);
+      return { rows: (await response.json()) as Row[], total: Number(response.headers.get("x-total-count")) };
+    };
+    const all = await page(1, 10_000);
+    expect(all.rows.length).toBe(all.total);
+    expect(all.rows.length).toBeGreaterThanOrEqual(3);
+    expect(all.rows).toContainEqual(expect.objectContaining({ project: "dev-team", entity_name: "alice" }));
+    expect(all.rows.map((r) => r.id)).toEqual([...all.rows.map((r) => r.id)].sort((a, b) => a - b));
+    const paged: Row[] = [];
+    for (let n = 1; n <= Math.ceil(all.total / 2); n++) paged.push(...(await page(n, 2)).rows);
+    expect(paged).toEqual(all.rows);
+    expect((await admin.fetch("/api/v2.0/controller/members?page_size=10001")).status).toBe(422);
+  });
+
   it("refuses a broken file with file:line:col and applies nothing", async () => {
     await edit("projects.yaml", (text) => text.replace("  - name: platform\n    public: false", "  - name: platform\n    public: nope"));
     const apply = await controller(["apply"]);

@@ -1,5 +1,10 @@
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
 import { startBerth, type TestBerth } from "../support/berth";
 import { basicAuth, RegistryClient } from "../support/registry-client";
+import { BASE_DN, GROUPS_DN, groupDn, PEOPLE, SEARCH_DN, SEARCH_PASSWORD, slapdAvailable, startSlapd, type Slapd } from "../support/slapd";
+import { describeIf } from "../support/tools";
 import { waitUntil } from "../support/wait";
 
 /**
@@ -66,6 +71,13 @@ async function retentionPolicyOf(admin: RegistryClient, project: string): Promis
     retentionPolicies.set(project, created.headers.get("location")!);
   }
   return retentionPolicies.get(project)!;
+}
+
+/** The caller's own user id; for robots and anonymous callers (who have none), the id of another user. */
+async function ownOrOtherUserId(client: RegistryClient, admin: RegistryClient): Promise<number> {
+  const own = await client.fetch("/api/v2.0/users/current");
+  const current = own.status === 200 ? own : await admin.fetch("/api/v2.0/users/current");
+  return ((await current.json()) as { user_id: number }).user_id;
 }
 
 /** A label of `project` created by the admin, and the path of a fresh artifact of it pushed by the admin (issue 18). */
@@ -283,6 +295,12 @@ const ACTIONS: Action[] = [
       const scopes = [`/project/${await projectIdOf(admin, project)}&relative=true`, "/system"];
       return sameStatus(client, scopes.map((scope) => `/api/v2.0/users/current/permissions?scope=${scope}`));
     },
+  },
+  {
+    name: "list one's own groups from the sign-in (/api; users only)",
+    allowed: both(["sysadmin", "outsider", ...MEMBERS]),
+    ok: 200,
+    run: async (client) => (await client.fetch("/api/v2.0/users/current/groups")).status,
   },
   {
     name: "read the project's scanner (/api)",
@@ -651,6 +669,35 @@ const ACTIONS: Action[] = [
     run: async (client) =>
       (await client.fetch(path, method === "POST" ? { method, headers: JSON_HEADERS, body: '{"ldap_uid_list":["a"]}' } : {})).status,
   })),
+  // Issue 19, CLI secrets: the user themself or a system admin (never a robot); the matrix server runs in db mode,
+  // so an allowed call meets 412 (CLI secrets exist in oidc mode only, see identity/oidc-cli-secret.test.ts).
+  {
+    name: "generate one's own CLI secret (/api)",
+    allowed: both(["sysadmin", "outsider", ...MEMBERS]),
+    ok: 412,
+    run: async (client, _project, admin) => (await client.fetch(`/api/v2.0/users/${await ownOrOtherUserId(client, admin)}/cli_secret`, { method: "POST" })).status,
+  },
+  {
+    name: "set one's own CLI secret (/api)",
+    allowed: both(["sysadmin", "outsider", ...MEMBERS]),
+    ok: 412,
+    run: async (client, _project, admin) => {
+      const body = JSON.stringify({ secret: "Chosen-Secret-42" });
+      return (await client.fetch(`/api/v2.0/users/${await ownOrOtherUserId(client, admin)}/cli_secret`, { method: "PUT", headers: JSON_HEADERS, body })).status;
+    },
+  },
+  {
+    name: "generate or set another user's CLI secret (/api)",
+    allowed: both(["sysadmin"]),
+    ok: 412,
+    run: async (client, _project, admin, caseId) => {
+      const id = await admin.createUser(caseId, PASSWORD);
+      const generated = await client.fetch(`/api/v2.0/users/${id}/cli_secret`, { method: "POST" });
+      const body = JSON.stringify({ secret: "Chosen-Secret-42" });
+      const set = await client.fetch(`/api/v2.0/users/${id}/cli_secret`, { method: "PUT", headers: JSON_HEADERS, body });
+      return generated.status === set.status ? set.status : -1;
+    },
+  },
   {
     name: "fetch an artifact type's icon (/api)",
     allowed: both(CALLERS),
@@ -765,5 +812,93 @@ describe("refusals name the caller, the action and the target", () => {
     }
     const anonymous = await errorOf(await clientFor("anonymous", "private").fetch("/api/v2.0/projects/matrix-priv/repositories/app/artifacts/v1", { method: "DELETE" }));
     expect(anonymous).toEqual({ status: 401, code: "UNAUTHORIZED", message: "anonymous may not delete artifacts of project matrix-priv" });
+  });
+});
+
+/**
+ * Roles through groups (issue 19): users who are members of a project only through a directory group, on a server in
+ * ldap mode (slapd). bob is in the group "devs", carol in none; devs are developers of one project and guests of
+ * another, so the same user pushes in the first and is refused in the second, and carol is refused in both.
+ */
+describeIf(slapdAvailable, "slapd and ldap-utils (apt-get install slapd ldap-utils)", "roles held through a group", () => {
+  type GroupCaller = "developerViaGroup" | "guestViaGroup" | "noGroupRole";
+  const GROUP_PROJECTS = { developerViaGroup: "group-dev", guestViaGroup: "group-guest" } as const;
+  let slapd: Slapd;
+  let ldapBerth: TestBerth;
+  let work: string;
+  /** Each caller with the project it is tested in: bob in either project, carol in the developers' one. */
+  const callerIn = (caller: GroupCaller): { client: RegistryClient; project: string } =>
+    caller === "noGroupRole"
+      ? { client: new RegistryClient(ldapBerth.url, basicAuth("carol", PEOPLE.carol.password)), project: GROUP_PROJECTS.developerViaGroup }
+      : { client: new RegistryClient(ldapBerth.url, basicAuth("bob", PEOPLE.bob.password)), project: GROUP_PROJECTS[caller] };
+
+  beforeAll(async () => {
+    slapd = await startSlapd();
+    work = await mkdtemp(path.join(tmpdir(), "berth-matrix-ldap-"));
+    await writeFile(path.join(work, "search-password"), SEARCH_PASSWORD);
+    ldapBerth = await startBerth({
+      env: {
+        BERTH_AUTH_MODE: "ldap",
+        BERTH_LDAP_URL: slapd.url,
+        BERTH_LDAP_CA_FILE: slapd.caFile,
+        BERTH_LDAP_BASE_DN: BASE_DN,
+        BERTH_LDAP_SEARCH_DN: SEARCH_DN,
+        BERTH_LDAP_SEARCH_PASSWORD_FILE: path.join(work, "search-password"),
+        BERTH_LDAP_GROUP_BASE_DN: GROUPS_DN,
+        BERTH_LDAP_GROUP_ATTRIBUTE: "memberOf",
+      },
+    });
+    const ldapAdmin = new RegistryClient(ldapBerth.url);
+    for (const [project, role] of [[GROUP_PROJECTS.developerViaGroup, ROLE_IDS.developer], [GROUP_PROJECTS.guestViaGroup, ROLE_IDS.guest]] as const) {
+      await ldapAdmin.createProject(project, { public: false });
+      await ldapAdmin.pushImage(`${project}/app`, "v1");
+      const body = JSON.stringify({ role_id: role, member_group: { group_name: "devs", ldap_group_dn: groupDn("devs"), group_type: 1 } });
+      const added = await ldapAdmin.fetch(`/api/v2.0/projects/${project}/members`, { method: "POST", headers: JSON_HEADERS, body });
+      expect(added.status).toBe(201);
+    }
+  }, 60_000);
+  afterAll(async () => {
+    await ldapBerth?.close();
+    await slapd?.stop();
+    await rm(work, { recursive: true, force: true });
+  });
+
+  const groupRows: { name: string; caller: GroupCaller; expected: number; run(client: RegistryClient, project: string): Promise<number> }[] = [
+    ...([["developerViaGroup", 202], ["guestViaGroup", 403], ["noGroupRole", 403]] as const).map(([caller, expected]) => ({
+      name: "push a blob (/v2)",
+      caller,
+      expected,
+      run: async (client: RegistryClient, project: string) => (await client.fetch(`/v2/${project}/app/blobs/uploads/`, { method: "POST" })).status,
+    })),
+    ...([["developerViaGroup", 200], ["guestViaGroup", 200], ["noGroupRole", 403]] as const).map(([caller, expected]) => ({
+      name: "pull a manifest (/v2)",
+      caller,
+      expected,
+      run: async (client: RegistryClient, project: string) => (await client.fetch(`/v2/${project}/app/manifests/v1`)).status,
+    })),
+    ...([["developerViaGroup", 2], ["guestViaGroup", 3], ["noGroupRole", 403]] as const).map(([caller, expected]) => ({
+      name: "read the project: current_user_role_id (/api)",
+      caller,
+      expected,
+      run: async (client: RegistryClient, project: string) => {
+        const response = await client.fetch(`/api/v2.0/projects/${project}`);
+        return response.status === 200 ? ((await response.json()) as { current_user_role_id: number }).current_user_role_id : response.status;
+      },
+    })),
+    ...([["developerViaGroup", 1], ["guestViaGroup", 0], ["noGroupRole", 0]] as const).map(([caller, expected]) => ({
+      name: "count repository:push among the current user's permissions (/api)",
+      caller,
+      expected,
+      run: async (client: RegistryClient, project: string) => {
+        const { project_id: id } = (await (await new RegistryClient(ldapBerth.url).fetch(`/api/v2.0/projects/${project}`)).json()) as { project_id: number };
+        const permissions = (await (await client.fetch(`/api/v2.0/users/current/permissions?scope=/project/${id}&relative=true`)).json()) as { resource: string; action: string }[];
+        return permissions.filter((p) => p.resource === "repository" && p.action === "push").length;
+      },
+    })),
+  ];
+
+  test.each(groupRows)("$caller → $name → $expected", async ({ caller, expected, run }) => {
+    const { client, project } = callerIn(caller);
+    expect(await run(client, project)).toBe(expected);
   });
 });

@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
 import { IMAGE_DATA_DIR, IMAGE_USER_ID } from "../../stacks/image";
-import type { Podman } from "./podman";
+import type { ImageInspection, Podman } from "./podman";
 
 const run = promisify(execFile);
 const REPO = path.join(__dirname, "..", "..");
@@ -31,16 +31,19 @@ async function place(root: string, source: string, target = source): Promise<voi
 /**
  * The `runtime-base` stage from this machine's binaries: node (at /usr/local/bin, as in the node image), git with
  * its helpers and /bin/sh (local clones run git-upload-pack through it), /usr/bin/env for the commands'
- * `#!/usr/bin/env node`, each with the libraries it links; the berth user and group, /data owned by them, and the
- * `berth`/`berth-controller` links. No ca-certificates: the test reaches nothing over https. Imported as `reference`.
+ * `#!/usr/bin/env node`, dirname and readlink (the release artifact's bin/ wrappers), each with the libraries it
+ * links; the berth user and group, /data owned by them, and the `berth`/`berth-controller` links. No
+ * ca-certificates: the test reaches nothing over https. Imported as `reference`. Without `node` (Containerfile.release,
+ * whose artifact brings its own): neither node nor the links.
  */
-export async function importRuntimeBase(podman: Podman, reference: string): Promise<void> {
+export async function importRuntimeBase(podman: Podman, reference: string, { node = true } = {}): Promise<void> {
   const work = await mkdtemp(path.join(tmpdir(), "berth-runtime-base-"));
   try {
     const root = path.join(work, "root");
-    const binaries = ["/usr/bin/env", "/usr/bin/git", "/bin/sh"];
-    await place(root, process.execPath, "/usr/local/bin/node");
+    const binaries = ["/usr/bin/env", "/usr/bin/git", "/bin/sh", "/usr/bin/dirname", "/usr/bin/readlink"];
+    if (node) await place(root, process.execPath, "/usr/local/bin/node");
     for (const binary of binaries) await place(root, binary);
+    // node's libraries even without node: libc and libstdc++, which the Debian base has (apt needs them).
     const libraries = await Promise.all([process.execPath, ...binaries].map(sharedLibraries));
     for (const library of new Set(libraries.flat())) await place(root, library);
     await mkdir(path.join(root, "usr", "lib"), { recursive: true });
@@ -55,8 +58,10 @@ export async function importRuntimeBase(podman: Podman, reference: string): Prom
     await chown(path.join(root, IMAGE_DATA_DIR), id, id);
     await mkdir(path.join(root, "tmp"));
     await chmod(path.join(root, "tmp"), 0o1777);
-    await symlink("/app/dist/registry/main.js", path.join(root, "usr", "local", "bin", "berth"));
-    await symlink("/app/dist/controller/main.js", path.join(root, "usr", "local", "bin", "berth-controller"));
+    if (node) {
+      await symlink("/app/dist/registry/main.js", path.join(root, "usr", "local", "bin", "berth"));
+      await symlink("/app/dist/controller/main.js", path.join(root, "usr", "local", "bin", "berth-controller"));
+    }
     const tarball = path.join(work, "root.tar");
     await run("tar", ["-C", root, "-cf", tarball, "."]);
     // The node image's settings that the final stage inherits or must replace.
@@ -87,4 +92,22 @@ export async function prepareBuildStage(): Promise<{ dir: string; remove(): Prom
   // --parents keeps each source's path below the checkout; -l links instead of copying, where one file system allows.
   await run("cp", ["-al", "--parents", ...sources, app], { cwd: REPO }).catch(() => run("cp", ["-a", "--parents", ...sources, app], { cwd: REPO }));
   return { dir, remove: () => rm(dir, { recursive: true, force: true }) };
+}
+
+/**
+ * What a container engine gives every container and chroot does not, made in an image's root filesystem: the OCI
+ * runtime's default devices (git opens /dev/null and reads /dev/urandom).
+ */
+export async function addDefaultDevices(root: string): Promise<void> {
+  await mkdir(path.join(root, "dev"), { recursive: true });
+  for (const [name, minor] of Object.entries({ null: 3, zero: 5, full: 7, random: 8, urandom: 9 })) {
+    await run("mknod", ["-m", "666", path.join(root, "dev", name), "c", "1", String(minor)]);
+  }
+}
+
+/** `command` in `image`'s root filesystem `root` as its user, in its working directory, with its environment plus `env`. */
+export function chrootCommand(root: string, image: ImageInspection, command: string[], env: Record<string, string> = {}): string[] {
+  const variables = [...(image.Config.Env ?? []), ...Object.entries(env).map(([name, value]) => `${name}=${value}`)];
+  const [user, group] = image.Config.User!.split(":");
+  return ["chroot", `--userspec=${user}:${group}`, root, "/usr/bin/env", "-i", "-C", image.Config.WorkingDir!, ...variables, ...command];
 }

@@ -3,10 +3,27 @@ export interface CurrentUser {
   user_id: number;
   username: string;
   sysadmin_flag: boolean;
+  email?: string;
+  realname?: string;
+  /** Present for users linked to the OIDC provider (never the CLI secret itself). */
+  oidc_user_meta?: { subiss: string; cli_secret_created: string | null };
 }
 
+/** Harbor's auth modes as /systeminfo names them. */
+export type AuthMode = "db_auth" | "ldap_auth" | "oidc_auth";
+
+/** A group the signed-in user belongs to, as the identity source said at sign-in (Berth's /users/current/groups). */
+export interface CurrentUserGroup {
+  group_type: GroupType;
+  group_name: string;
+  ldap_group_dn: string;
+}
+
+/** Harbor's user group types: 1 LDAP (by DN), 2 HTTP, 3 OIDC (by name). */
+export type GroupType = 1 | 2 | 3;
+
 export interface SystemInfo {
-  auth_mode: string;
+  auth_mode: AuthMode;
   /** Present only for signed-in callers. */
   project_creation_restriction?: "adminonly" | "everyone";
 }
@@ -236,6 +253,16 @@ export interface Member {
   entity_name: string;
   role_id: number;
   role_name: string;
+  /** Group members only (Berth addition): the group's type and, for LDAP groups, its DN. */
+  group_type?: GroupType;
+  ldap_group_dn?: string;
+}
+
+/** /usergroups/search: groups by name, for choosing a group member. */
+export interface UserGroupSearchResult {
+  id: number;
+  group_name: string;
+  group_type: GroupType;
 }
 
 export interface UserSearchResult {

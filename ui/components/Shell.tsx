@@ -1,4 +1,5 @@
 import type { ComponentChildren } from "preact";
+import { useEffect, useRef } from "preact/hooks";
 import { Link, useLocation } from "../lib/router";
 import { useSession } from "../lib/session-context";
 
@@ -9,7 +10,31 @@ const SECTIONS: { label: string; href: string; admin?: boolean }[] = [
   { label: "Administration", href: "/admin", admin: true },
 ];
 
-/** The frame of every signed-in page: the header with the user and sign-out, the navigation, then the page. */
+/** The header's user menu: the user's profile (CLI secret, groups) and sign-out; it closes when the page changes. */
+function UserMenu(props: { onSignOut: () => void }) {
+  const session = useSession();
+  const { path } = useLocation();
+  const menu = useRef<HTMLDetailsElement>(null);
+  useEffect(() => {
+    if (menu.current) menu.current.open = false;
+  }, [path]);
+  return (
+    <details class="user-menu" ref={menu}>
+      <summary class="username" title="Signed in as">
+        {session.user.username}
+        {session.user.sysadmin_flag ? " (administrator)" : ""}
+      </summary>
+      <div class="menu" role="group" aria-label="User menu">
+        <Link href="/profile">User profile</Link>
+        <button type="button" onClick={props.onSignOut}>
+          Sign out
+        </button>
+      </div>
+    </details>
+  );
+}
+
+/** The frame of every signed-in page: the header with the user menu (profile, sign-out), the navigation, then the page. */
 export function Shell(props: { onSignOut: () => void; children: ComponentChildren }) {
   const session = useSession();
   const { path } = useLocation();
@@ -30,13 +55,7 @@ export function Shell(props: { onSignOut: () => void; children: ComponentChildre
           ))}
         </nav>
         <div class="user">
-          <span class="username" title="Signed in as">
-            {session.user.username}
-            {session.user.sysadmin_flag ? " (administrator)" : ""}
-          </span>
-          <button type="button" onClick={props.onSignOut}>
-            Sign out
-          </button>
+          <UserMenu onSignOut={props.onSignOut} />
         </div>
       </header>
       <main id="main" tabIndex={-1}>

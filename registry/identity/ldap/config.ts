@@ -1,5 +1,6 @@
 import { readFileSync } from "node:fs";
 import path from "node:path";
+import type { AuthMode } from "../../auth/auth-mode";
 import { caFileSetting, ConfigError } from "../../config";
 
 type Env = Record<string, string | undefined>;
@@ -35,14 +36,6 @@ export interface LdapConfig {
   searchMax: number;
 }
 
-/**
- * Whether BERTH_AUTH_MODE selects the directory. The auth-mode setting itself (with its validation) is another part
- * of issue 19; until both meet, this reads the variable alone so LDAP settings are never required in db mode.
- */
-export function ldapModeSelected(env: Env): boolean {
-  return env.BERTH_AUTH_MODE === "ldap";
-}
-
 function parseLdapUrl(value: string): string {
   let url: URL;
   try {
@@ -71,9 +64,12 @@ function parseFilter(variable: string, value: string | undefined): string | unde
   return value;
 }
 
-/** The LDAP settings when ldap mode is selected, else undefined (and none of BERTH_LDAP_* is read). */
-export function parseLdapConfig(env: Env, cwd: string): LdapConfig | undefined {
-  if (!ldapModeSelected(env)) return undefined;
+/**
+ * The LDAP settings when `mode` (BERTH_AUTH_MODE, validated by registry/config.ts) is ldap, else undefined (and none
+ * of BERTH_LDAP_* is read, so LDAP settings are never required in another mode).
+ */
+export function parseLdapConfig(mode: AuthMode, env: Env, cwd: string): LdapConfig | undefined {
+  if (mode !== "ldap") return undefined;
   if (!env.BERTH_LDAP_URL) throw new ConfigError("BERTH_LDAP_URL", "is required when BERTH_AUTH_MODE=ldap");
   if (!env.BERTH_LDAP_BASE_DN) throw new ConfigError("BERTH_LDAP_BASE_DN", "is required when BERTH_AUTH_MODE=ldap");
   const url = parseLdapUrl(env.BERTH_LDAP_URL);

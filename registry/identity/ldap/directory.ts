@@ -32,8 +32,13 @@ export function escapeFilterValue(value: string): string {
   return value.replace(/[\\*()\0]/g, (c) => `\\${c.charCodeAt(0).toString(16).padStart(2, "0")}`);
 }
 
+const normalDn = (dn: string) => dn.replace(/\s*,\s*/g, ",").toLowerCase();
+
 /** DN equality as directories mean it for our purposes: attribute names and values case-insensitive, spaces after commas ignored. */
-export const sameDn = (a: string, b: string): boolean => a.replace(/\s*,\s*/g, ",").toLowerCase() === b.replace(/\s*,\s*/g, ",").toLowerCase();
+export const sameDn = (a: string, b: string): boolean => normalDn(a) === normalDn(b);
+
+/** Whether `dn` is `base` or an entry below it. */
+const isUnder = (dn: string, base: string): boolean => sameDn(dn, base) || normalDn(dn).endsWith(`,${normalDn(base)}`);
 
 function first(entry: Entry, attribute: string): string | null {
   const value = entry[attribute];
@@ -101,29 +106,67 @@ export class LdapDirectory implements UserDirectory {
   async searchUsers(text: string, options: { exact?: boolean; limit: number }): Promise<LdapUser[]> {
     const uid = this.config.uidAttribute;
     const match = text === "" ? `(${uid}=*)` : options.exact ? `(${uid}=${escapeFilterValue(text)})` : `(${uid}=*${escapeFilterValue(text)}*)`;
+    return this.asSearcher((client) => this.usersMatching(client, this.config.baseDn, this.config.scope, match, options.limit));
+  }
+
+  /**
+   * The users of the group with DN `dn`, as a sign-in would find them in it: those whose group attribute (memberOf)
+   * names it, or, without one, those its member, uniqueMember and memberUid values name. At most `limit`; `complete`
+   * is false when there were more.
+   */
+  async groupMembers(dn: string, limit: number): Promise<{ users: LdapUser[]; complete: boolean }> {
+    return this.asSearcher(async (client) => {
+      let users: LdapUser[] = [];
+      if (this.config.groupAttribute) {
+        users = await this.usersMatching(client, this.config.baseDn, this.config.scope, `(${this.config.groupAttribute}=${escapeFilterValue(dn)})`, limit + 1);
+      } else {
+        const group = await client.search(dn, { scope: "base", filter: this.config.groupFilter, attributes: ["member", "uniqueMember", "memberUid"] }).catch((error: unknown) => {
+          if (error instanceof NoSuchObjectError) return { searchEntries: [] };
+          throw error;
+        });
+        const entry = group.searchEntries[0];
+        if (!entry) return { users: [], complete: true };
+        const uids = all(entry, "memberUid");
+        if (uids.length > 0) {
+          const match = `(|${uids.map((uid) => `(${this.config.uidAttribute}=${escapeFilterValue(uid)})`).join("")})`;
+          users.push(...(await this.usersMatching(client, this.config.baseDn, this.config.scope, match, limit + 1)));
+        }
+        for (const memberDn of [...all(entry, "member"), ...all(entry, "uniqueMember")]) {
+          if (users.length > limit) break;
+          if (!isUnder(memberDn, this.config.baseDn) || users.some((user) => sameDn(user.dn, memberDn))) continue;
+          // A member that is not a user (a nested group, an entry since deleted) is no one who signs in.
+          users.push(...(await this.usersMatching(client, memberDn, "base", `(${this.config.uidAttribute}=*)`, 1).catch(() => [])));
+        }
+      }
+      users.sort((a, b) => a.username.localeCompare(b.username));
+      return { users: users.slice(0, limit), complete: users.length <= limit };
+    });
+  }
+
+  /** Up to `limit` users under `base` matching `match` (and BERTH_LDAP_FILTER), with their groups. */
+  private async usersMatching(client: Client, base: string, scope: LdapConfig["scope"], match: string, limit: number): Promise<LdapUser[]> {
+    const uid = this.config.uidAttribute;
     const filter = this.config.filter ? `(&${this.config.filter}${match})` : match;
     const groupAttribute = this.config.groupAttribute;
-    return this.asSearcher(async (client) => {
-      const { searchEntries } = await client.search(this.config.baseDn, {
-        scope: this.config.scope,
-        filter,
-        attributes: [uid, "mail", "cn", "displayName", ...(groupAttribute ? [groupAttribute] : [])],
-      });
-      const users: LdapUser[] = [];
-      // No sizeLimit on the request: a server hitting it answers with an error and drops the entries it found.
-      for (const entry of searchEntries.slice(0, options.limit)) {
-        const username = first(entry, uid);
-        if (username === null) continue;
-        users.push({
-          dn: entry.dn,
-          username,
-          email: first(entry, "mail"),
-          realname: first(entry, "displayName") ?? first(entry, "cn") ?? username,
-          groupDns: groupAttribute ? all(entry, groupAttribute) : await this.groupsOf(client, entry.dn, username),
-        });
-      }
-      return users;
+    const { searchEntries } = await client.search(base, {
+      scope,
+      filter,
+      attributes: [uid, "mail", "cn", "displayName", ...(groupAttribute ? [groupAttribute] : [])],
     });
+    const users: LdapUser[] = [];
+    // No sizeLimit on the request: a server hitting it answers with an error and drops the entries it found.
+    for (const entry of searchEntries.slice(0, limit)) {
+      const username = first(entry, uid);
+      if (username === null) continue;
+      users.push({
+        dn: entry.dn,
+        username,
+        email: first(entry, "mail"),
+        realname: first(entry, "displayName") ?? first(entry, "cn") ?? username,
+        groupDns: groupAttribute ? all(entry, groupAttribute) : await this.groupsOf(client, entry.dn, username),
+      });
+    }
+    return users;
   }
 
   /** Groups under BERTH_LDAP_GROUP_BASE_DN whose cn contains `name`, or the one group with DN `dn`. */

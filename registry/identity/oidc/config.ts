@@ -1,5 +1,6 @@
 import { readFileSync } from "node:fs";
 import path from "node:path";
+import type { AuthMode } from "../../auth/auth-mode";
 import { ConfigError } from "../../config";
 
 type Env = Record<string, string | undefined>;
@@ -20,15 +21,30 @@ export interface OidcConfig {
   groupsClaim: string;
   /** BERTH_OIDC_ADMIN_GROUP: members of this group are system administrators; unset = nobody is by group. */
   adminGroup?: string;
+  /**
+   * BERTH_OIDC_REFRESH_CHECK_SECONDS: how long a successful refresh at the provider vouches for the user's CLI secret
+   * before the next login refreshes again (a user disabled at the provider keeps access at most this long).
+   */
+  refreshCheckSeconds: number;
 }
 
 /**
- * The OIDC settings, or undefined unless BERTH_AUTH_MODE is "oidc": with any other mode (db, the default) no
- * BERTH_OIDC_* variable is read, so a stray one changes nothing.
+ * The OIDC settings, or undefined unless `mode` (BERTH_AUTH_MODE, validated by registry/config.ts) is "oidc": with any
+ * other mode (db, the default) no BERTH_OIDC_* variable is read, so a stray one changes nothing.
  */
-export function loadOidcConfig(env: Env = process.env, cwd: string = process.cwd()): OidcConfig | undefined {
-  if (env.BERTH_AUTH_MODE !== "oidc") return undefined;
+export function loadOidcConfig(mode: AuthMode, env: Env = process.env, cwd: string = process.cwd()): OidcConfig | undefined {
+  if (mode !== "oidc") return undefined;
   return parseOidcConfig(env, cwd);
+}
+
+const DEFAULT_REFRESH_CHECK_SECONDS = 60;
+
+function parseRefreshCheckSeconds(value: string | undefined): number {
+  if (value === undefined || value === "") return DEFAULT_REFRESH_CHECK_SECONDS;
+  if (!/^\d{1,6}$/.test(value) || Number(value) < 1) {
+    throw new ConfigError("BERTH_OIDC_REFRESH_CHECK_SECONDS", `must be a whole number of seconds from 1 to 999999, got "${value}"`);
+  }
+  return Number(value);
 }
 
 function parseOidcConfig(env: Env, cwd: string): OidcConfig {
@@ -52,6 +68,7 @@ function parseOidcConfig(env: Env, cwd: string): OidcConfig {
     usernameClaim: env.BERTH_OIDC_USERNAME_CLAIM || "preferred_username",
     groupsClaim: env.BERTH_OIDC_GROUPS_CLAIM || "groups",
     adminGroup: env.BERTH_OIDC_ADMIN_GROUP || undefined,
+    refreshCheckSeconds: parseRefreshCheckSeconds(env.BERTH_OIDC_REFRESH_CHECK_SECONDS),
   };
 }
 

@@ -49,7 +49,12 @@ export class OidcOnboarding {
         userId = created;
         await tx.query("INSERT INTO oidc_identities (user_id, issuer, subject) VALUES ($1, $2, $3)", [userId, identity.issuer, identity.subject]);
       }
-      await tx.query("UPDATE oidc_identities SET refresh_token = $2, updated_at = now() WHERE user_id = $1", [userId, this.secrets.seal(identity.refreshToken)]);
+      // A sign-in is a fresh session: it vouches for the CLI secret as a refresh would, with the groups it brought.
+      await tx.query("UPDATE oidc_identities SET refresh_token = $2, groups = $3::jsonb, refresh_checked_at = now(), updated_at = now() WHERE user_id = $1", [
+        userId,
+        this.secrets.seal(identity.refreshToken),
+        JSON.stringify(identity.groups),
+      ]);
       if (this.adminGroup !== undefined) {
         await tx.query("UPDATE users SET sysadmin = $2, updated_at = now() WHERE id = $1", [userId, identity.groups.includes(this.adminGroup)]);
       }

@@ -3,6 +3,7 @@ import type { OutboundGuard } from "../../outbound/address-guard";
 import { guardedDispatcher } from "../../outbound/guarded-dispatcher";
 import type { OidcConfig } from "./config";
 import type { PendingLogin } from "./login-state";
+import { OidcRefreshError } from "./refresh-error";
 import { OidcSignInError } from "./sign-in-error";
 
 /** Who came back from the provider, from the checked ID token. */
@@ -13,6 +14,13 @@ export interface OidcIdentity {
   email: string | null;
   groups: string[];
   refreshToken: string;
+}
+
+/** What a successful refresh tells: the token to keep (the provider may rotate it) and, with an ID token, the groups. */
+export interface OidcRefresh {
+  refreshToken: string;
+  /** The groups claim of the refreshed ID token; undefined when the refresh brought no ID token or none with the claim. */
+  groups?: string[];
 }
 
 
@@ -66,15 +74,50 @@ export class OidcProvider {
     if (!claims) throw new OidcSignInError("the provider returned no ID token");
     const username = claims[this.config.usernameClaim];
     if (typeof username !== "string" || username === "") throw new OidcSignInError(`the ID token has no ${this.config.usernameClaim} claim`);
-    const groups = claims[this.config.groupsClaim];
     return {
       issuer: claims.iss,
       subject: claims.sub,
       username,
       email: typeof claims.email === "string" ? claims.email : null,
-      groups: Array.isArray(groups) ? groups.filter((group): group is string => typeof group === "string") : [],
+      groups: this.groupsOf(claims),
       refreshToken: tokens.refresh_token ?? "",
     };
+  }
+
+  /**
+   * Harbor's rule for CLI secrets: the user's session must still refresh at the provider. Uses the refresh token
+   * (through the same guarded fetch as discovery); the provider's new one, if it rotates them, is returned to keep.
+   */
+  async refresh(refreshToken: string): Promise<OidcRefresh> {
+    let configuration: client.Configuration;
+    try {
+      configuration = await this.configuration();
+    } catch (error) {
+      throw new OidcRefreshError((error as Error).message, false);
+    }
+    let tokens;
+    try {
+      tokens = await client.refreshTokenGrant(configuration, refreshToken);
+    } catch (error) {
+      if (error instanceof client.ResponseBodyError) {
+        const description = error.error_description ? `: ${error.error_description}` : "";
+        // invalid_grant is the provider's "this session is over"; other error answers (a misconfigured client) are
+        // refusals too, but say nothing about the user, so their token is kept.
+        throw new OidcRefreshError(`the provider refused to refresh the session (${error.error}${description})`, error.error === "invalid_grant");
+      }
+      const cause = (error as Error).cause;
+      const detail = cause instanceof Error ? cause.message : (error as Error).message;
+      throw new OidcRefreshError(`the provider could not be asked to refresh the session: ${detail}`, false);
+    }
+    // Some providers put the groups claim in the sign-in's ID token only: without one, the stored groups stay.
+    const claims = tokens.claims();
+    const hasGroups = claims !== undefined && Array.isArray(claims[this.config.groupsClaim]);
+    return { refreshToken: tokens.refresh_token ?? refreshToken, groups: hasGroups ? this.groupsOf(claims) : undefined };
+  }
+
+  private groupsOf(claims: client.IDToken): string[] {
+    const groups = claims[this.config.groupsClaim];
+    return Array.isArray(groups) ? groups.filter((group): group is string => typeof group === "string") : [];
   }
 
   private configuration(): Promise<client.Configuration> {

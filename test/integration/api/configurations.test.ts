@@ -98,6 +98,7 @@ describe("PUT /configurations", () => {
       audit_log_forward_endpoint: { value: "", editable: true },
       storage_per_project: { value: -1, editable: true },
       robot_name_prefix: { value: "robot$", editable: false },
+      auth_mode: { value: "db_auth", editable: false },
     });
   });
 
@@ -121,6 +122,7 @@ describe("PUT /configurations", () => {
     const cases: [unknown, RegExp][] = [
       [{ robot_token_duration: 9 }, /robot_token_duration is set by the environment \(BERTH_ROBOT_TOKEN_DURATION\)/],
       [{ robot_name_prefix: "bot_" }, /robot_name_prefix is fixed at robot\$ in Berth/],
+      [{ auth_mode: "ldap_auth", ldap_url: "ldap://x" }, /auth_mode, ldap_url: the auth settings come from the environment/],
       [{ read_only: true, email_host: "smtp" }, /email_host is not a setting Berth has/],
       [{ read_only: "on" }, /read_only must be true or false/],
       [{ audit_log_forward_endpoint: "syslog.example" }, /audit_log_forward_endpoint must be "host:port"/],

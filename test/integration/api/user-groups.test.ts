@@ -34,6 +34,8 @@ describe("/api/v2.0/usergroups", () => {
     expect((await admin.fetch("/api/v2.0/usergroups", json("POST", { group_type: 1, ldap_group_dn: DN }))).status).toBe(201);
     expect((await admin.fetch("/api/v2.0/usergroups", json("POST", { group_name: "devs", group_type: 3 }))).status).toBe(409);
     expect((await admin.fetch("/api/v2.0/usergroups", json("POST", { group_type: 1, ldap_group_dn: DN.toUpperCase() }))).status).toBe(409);
+    // The same DN as a person types it, with spaces after the commas, is the same group.
+    expect((await admin.fetch("/api/v2.0/usergroups", json("POST", { group_type: 1, ldap_group_dn: DN.replace(/,/g, ", ") }))).status).toBe(409);
     for (const body of [{ group_name: "x", group_type: 4 }, { group_type: 1 }, { group_name: "", group_type: 3 }, { group_name: "x", group_type: 3, ldap_group_dn: DN }]) {
       const refused = await admin.fetch("/api/v2.0/usergroups", json("POST", body));
       expect(refused.status).toBe(400);
@@ -47,6 +49,7 @@ describe("/api/v2.0/usergroups", () => {
     expect(await page.json()).toEqual([{ id: expect.any(Number), group_name: DN, group_type: 1, ldap_group_dn: DN }]);
     expect(((await (await admin.fetch("/api/v2.0/usergroups?group_type=3")).json()) as unknown[]).length).toBe(1);
     expect(((await (await admin.fetch(`/api/v2.0/usergroups?ldap_group_dn=${encodeURIComponent(DN)}`)).json()) as unknown[]).length).toBe(1);
+    expect(((await (await admin.fetch(`/api/v2.0/usergroups?ldap_group_dn=${encodeURIComponent(DN.replace(/,/g, " , "))}`)).json()) as unknown[]).length).toBe(1);
     expect((await admin.fetch(oidcGroup, json("PUT", { group_name: "developers" }))).status).toBe(200);
     expect(await (await admin.fetch(oidcGroup)).json()).toMatchObject({ group_name: "developers", group_type: 3, ldap_group_dn: "" });
     expect((await admin.fetch("/api/v2.0/usergroups/99999")).status).toBe(404);
@@ -61,6 +64,15 @@ describe("/api/v2.0/usergroups", () => {
     expect(await found.json()).toEqual([{ id: expect.any(Number), group_name: "developers", group_type: 3 }]);
     expect((await bob.fetch("/api/v2.0/usergroups/search?groupname=develop")).status).toBe(403);
     expect((await alice.fetch("/api/v2.0/usergroups/search")).status).toBe(400);
+  });
+});
+
+describe("/api/v2.0/users/current/groups", () => {
+  it("answers the groups the sign-in gave (none for a database user), to users only", async () => {
+    const own = await alice.fetch("/api/v2.0/users/current/groups");
+    expect(own.status).toBe(200);
+    expect(await own.json()).toEqual([]);
+    expect((await new RegistryClient(berth.url, null).fetch("/api/v2.0/users/current/groups")).status).toBe(401);
   });
 });
 
@@ -81,6 +93,15 @@ describe("group members of a project", () => {
       ["developers", "g", "developer"],
       ["qa", "g", "guest"],
       [DN, "g", "maintainer"],
+    ]);
+    // Group members say which kind of group they are, and an LDAP group its DN (Berth addition); users carry neither.
+    const kinds = (listed as unknown as Record<string, unknown>[]).map((m) => [m.entity_name, m.group_type, m.ldap_group_dn]);
+    expect(kinds).toEqual([
+      ["admin", undefined, undefined],
+      ["alice", undefined, undefined],
+      ["developers", 3, ""],
+      ["qa", 3, ""],
+      [DN, 1, DN],
     ]);
     // "qa" was onboarded by naming it.
     expect(((await (await admin.fetch("/api/v2.0/usergroups?group_name=qa")).json()) as unknown[]).length).toBe(1);

@@ -1,77 +1,16 @@
-import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
 import { writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { createInterface } from "node:readline";
 import { Client } from "pg";
 import { LOGIN_STATE_COOKIE, openLoginState, sealLoginState } from "../../../registry/identity/oidc/login-state";
 import { readSecretBox } from "../../../registry/secrets/secret-key";
 import { ADMIN_AUTH, RECEIVERS_ON_LOOPBACK, startBerth, type TestBerth } from "../../support/berth";
 import { testPostgresUrl } from "../../support/database";
+import { browse, CookieJar, signInThroughIdp, startIdp, type TestIdp } from "../../support/oidc";
 import { testIf } from "../../support/tools";
 
-const IDP_SCRIPT = path.join(__dirname, "../../support/oidc-idp.mjs");
-
-/** The test IdP in its own process; see oidc-idp.mjs for the stdin/stdout handshake. */
-async function startIdp(): Promise<{ issuer: string; configure(redirectUri: string): Promise<void>; stop(): void }> {
-  const child: ChildProcessWithoutNullStreams = spawn(process.execPath, [IDP_SCRIPT], { stdio: "pipe" });
-  const stderr: string[] = [];
-  child.stderr.on("data", (chunk: Buffer) => stderr.push(chunk.toString()));
-  const lines = createInterface({ input: child.stdout });
-  const next = () =>
-    new Promise<Record<string, unknown>>((resolve, reject) => {
-      lines.once("line", (line) => resolve(JSON.parse(line) as Record<string, unknown>));
-      child.once("exit", (code) => reject(new Error(`the test IdP exited (${code}): ${stderr.join("")}`)));
-    });
-  const { issuer } = await next();
-  return {
-    issuer: issuer as string,
-    configure: async (redirectUri) => {
-      child.stdin.write(`${redirectUri}\n`);
-      await next();
-    },
-    stop: () => child.kill(),
-  };
-}
-
-/** A browser's cookies, by name (both servers are on 127.0.0.1, and browsers do not separate cookies by port either). */
-class CookieJar {
-  private readonly cookies = new Map<string, string>();
-
-  header(): string {
-    return [...this.cookies].map(([name, value]) => `${name}=${value}`).join("; ");
-  }
-
-  take(response: Response): void {
-    for (const line of response.headers.getSetCookie()) {
-      const [pair, ...attributes] = line.split(";");
-      const eq = pair.indexOf("=");
-      const name = pair.slice(0, eq).trim();
-      const gone = attributes.some((attribute) => /^\s*max-age=0\s*$/i.test(attribute) || /^\s*expires=thu, 01 jan 1970/i.test(attribute));
-      if (gone) this.cookies.delete(name);
-      else this.cookies.set(name, pair.slice(eq + 1).trim());
-    }
-  }
-}
-
-/** Follows redirects by hand, as a browser would, until a response that is not one (or `stopAt` matches the URL). */
-async function browse(jar: CookieJar, start: string, options: { login?: string; stopAt?: (url: URL) => boolean } = {}) {
-  let url = new URL(start);
-  for (let hop = 0; hop < 20; hop++) {
-    if (options.stopAt?.(url)) return { url, response: null };
-    if (url.pathname.startsWith("/interaction/") && options.login) url.searchParams.set("login", options.login);
-    const response = await fetch(url, { redirect: "manual", headers: { cookie: jar.header() } });
-    jar.take(response);
-    const location = response.headers.get("location");
-    if (response.status < 300 || response.status >= 400 || !location) return { url, response };
-    await response.arrayBuffer();
-    url = new URL(location, url);
-  }
-  throw new Error("too many redirects");
-}
-
 describe("OIDC sign-in (BERTH_AUTH_MODE=oidc)", () => {
-  let idp: Awaited<ReturnType<typeof startIdp>>;
+  let idp: TestIdp;
   let berth: TestBerth;
 
   beforeAll(async () => {
@@ -97,11 +36,7 @@ describe("OIDC sign-in (BERTH_AUTH_MODE=oidc)", () => {
     idp?.stop();
   });
 
-  async function signIn(login: string) {
-    const jar = new CookieJar();
-    const { url, response } = await browse(jar, `${berth.url}/c/oidc/login`, { login, stopAt: (at) => at.pathname.startsWith("/ui/") });
-    return { jar, url, response };
-  }
+  const signIn = (login: string) => signInThroughIdp(berth.url, login);
 
   it("onboards a new user, gives them a UI session and makes group admins system admins", async () => {
     const { jar, url, response } = await signIn("alice");
@@ -110,6 +45,11 @@ describe("OIDC sign-in (BERTH_AUTH_MODE=oidc)", () => {
     const current = await fetch(`${berth.url}/api/v2.0/users/current`, { headers: { cookie: jar.header() } });
     expect(current.status).toBe(200);
     expect(await current.json()).toMatchObject({ username: "alice", email: "alice@example.test", sysadmin_flag: true });
+    const groups = await fetch(`${berth.url}/api/v2.0/users/current/groups`, { headers: { cookie: jar.header() } });
+    expect(await groups.json()).toEqual([
+      { group_type: 3, group_name: "devs", ldap_group_dn: "" },
+      { group_type: 3, group_name: "berth-admins", ldap_group_dn: "" },
+    ]);
 
     const found = await fetch(`${berth.url}/api/v2.0/users?q=username%3Dbob`, { headers: { authorization: ADMIN_AUTH } });
     expect(await found.json()).toEqual([]);
@@ -193,5 +133,10 @@ describe("OIDC sign-in (BERTH_AUTH_MODE=oidc)", () => {
     const refused = await fetch(url, { redirect: "manual" });
     expect(refused.status).toBe(400);
     expect(JSON.stringify(await refused.json())).toContain("no sign-in is in progress");
+    // A browser's page load is sent back to the sign-in page with the reason's code, and no session.
+    const page = await fetch(url, { redirect: "manual", headers: { accept: "text/html,application/xhtml+xml,*/*;q=0.8" } });
+    expect(page.status).toBe(302);
+    expect(page.headers.get("location")).toBe("/ui/?sso_error=expired");
+    expect(page.headers.getSetCookie().join("\n")).not.toMatch(/^sid=./m);
   });
 });

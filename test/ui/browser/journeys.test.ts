@@ -91,6 +91,7 @@ describeIf(hasChromium(), `Debian's chromium at ${CHROMIUM}`, "the web UI in chr
 
     const [cookie] = (await context.cookies()).filter((c) => c.name === "sid");
     expect(cookie).toMatchObject({ httpOnly: true, sameSite: "Lax" });
+    await page.getByText("admin (administrator)").click();
     await page.getByRole("button", { name: "Sign out" }).click();
     await page.getByRole("heading", { name: "Sign in to Berth" }).waitFor();
     expect((await context.cookies()).filter((c) => c.name === "sid")).toEqual([]);

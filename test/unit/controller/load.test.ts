@@ -40,7 +40,7 @@ describe("loadPolicy", () => {
     expect(policy.replications).toEqual([
       expect.objectContaining({ name: "dev-team-to-dr", project: "dev-team", direction: "push", registry: "dr-site", repositories: "**", tags: "v*", trigger: { type: "event_based", cron: "" } }),
     ]);
-    expect(policy.members).toContainEqual({ project: "dev-team", user: "admin", role: "projectAdmin" });
+    expect(policy.members).toContainEqual({ project: "dev-team", kind: "user", name: "admin", role: "projectAdmin" });
     expect(policy.users).toEqual([{ username: "alice", email: "alice@example.com", realname: "", admin: false, passwordFrom: "env:ALICE_INITIAL_PASSWORD" }]);
     expect(policy.robots).toEqual([{ name: "ci", project: "dev-team", description: "", access: ["pull", "push"], duration: 90, secretFrom: null }]);
     expect(policy.settings).toEqual({ prune: false, drift: "correct", adopt: false, allowDeleteAll: false });
@@ -118,6 +118,64 @@ describe("loadPolicy", () => {
     const problems = await problemsOf({ "projects.yaml": "projects:\n  - name: a\n    public: [true\n" });
     expect(problems).toHaveLength(1);
     expect(problems[0]).toMatch(/^projects\.yaml:\d+:\d+: /);
+  });
+
+  /**
+   * The bench's repository (bench/controller.sh): `projects` projects, each with `members` members of `users` users.
+   * In `members.yaml`, member j of project i (its `user:`) is on line 4 + 3 × users + i × (1 + 2 × members) + 2 × j.
+   */
+  function bigRepository(projects: number, members: number, users: number): { projects: string[]; members: string[] } {
+    const roles = ["developer", "guest", "maintainer", "projectAdmin", "limitedGuest"];
+    const projectLines = ["projects:"];
+    const memberLines = ["users:"];
+    for (let u = 0; u < users; u++) memberLines.push(`  - username: user${u}`, `    email: user${u}@example.com`, "    passwordFrom: env:BENCH_USER_PASSWORD");
+    memberLines.push("members:");
+    for (let i = 0; i < projects; i++) {
+      projectLines.push(`  - name: team-${i}`, `    public: ${i % 2 === 0}`);
+      memberLines.push(`  team-${i}:`);
+      for (let j = 0; j < members; j++) memberLines.push(`    - user: user${(i * members + j) % users}`, `      role: ${roles[(i + j) % roles.length]}`);
+    }
+    return { projects: [...projectLines, ""], members: [...memberLines, ""] };
+  }
+  const memberLine = (i: number, j: number, members = 10, users = 100) => 4 + 3 * users + i * (1 + 2 * members) + 2 * j;
+
+  it("reads a big repository, and says exactly where a bad value, a duplicate or a syntax error is in it", async () => {
+    const big = bigRepository(1000, 10, 100);
+    const write = (files: { projects: string[]; members: string[] }) => problemsOf({ "projects.yaml": files.projects.join("\n"), "members.yaml": files.members.join("\n") });
+    expect(await write(big)).toEqual([]);
+    const policy = await loadPolicy(dir);
+    expect(policy.members).toHaveLength(10_000);
+    expect(policy.members[5007]).toEqual({ project: "team-500", kind: "user", name: "user7", role: "maintainer" });
+    // Where a secret is referred to is still known (worked out when asked).
+    expect(policy.secrets[42]).toMatchObject({ field: "users.42.passwordFrom", file: "members.yaml", line: 2 + 3 * 42 + 2, col: 5 });
+
+    // A role no schema knows, on member 7 of project 500 (line 10 819).
+    const badRole = bigRepository(1000, 10, 100);
+    const roleLine = memberLine(500, 7) + 1;
+    expect(badRole.members[roleLine - 1]).toBe("      role: maintainer");
+    badRole.members[roleLine - 1] = "      role: owner";
+    expect(await write(badRole)).toEqual([
+      `members.yaml:${roleLine}:13: members.team-500.7.role: must be one of "projectAdmin", "maintainer", "developer", "guest", "limitedGuest"`,
+    ]);
+
+    // Checks a schema cannot make: a member twice, a project unknown (near the end of the file).
+    const duplicate = bigRepository(1000, 10, 100);
+    duplicate.members[memberLine(999, 9) - 1] = "    - user: user90";
+    duplicate.members[memberLine(998, 0) - 2] = "  team-1000:";
+    expect(await write(duplicate)).toEqual([
+      `members.yaml:${memberLine(998, 0) - 1}:3: unknown project "team-1000" (declare it in projects.yaml)`,
+      `members.yaml:${memberLine(999, 9)}:13: duplicate member of team-999 "user90" (first declared at item 1)`,
+    ]);
+    expect(duplicate.members[memberLine(999, 0) - 1]).toBe("    - user: user90");
+
+    // A bad project in the other file, and a key twice in one member of members.yaml (a YAML error: yaml says where).
+    const broken = bigRepository(1000, 10, 100);
+    broken.projects[2 * 700 + 2] = "    public: maybe";
+    broken.members[memberLine(250, 3)] = "      user: user3";
+    expect(await write(broken)).toEqual([
+      `projects.yaml:${2 * 700 + 3}:13: projects.700.public: must be boolean`,
+      `members.yaml:${memberLine(250, 3) + 1}:7: Map keys must be unique`,
+    ]);
   });
 
   it("checks what a schema cannot: references, duplicates, cron, patterns, sizes", async () => {

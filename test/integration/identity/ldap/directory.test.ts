@@ -84,4 +84,14 @@ describeIf(slapdAvailable, "slapd and ldap-utils (apt-get install slapd ldap-uti
     expect(await directory.searchGroups({ dn: `cn=none,${GROUPS_DN}` })).toEqual([]);
     expect(PEOPLE_DN).toContain(BASE_DN);
   });
+
+  test("a group's members are found as sign-ins find groups: by memberOf, or by the group's member values", async () => {
+    for (const directory of [new LdapDirectory(config()), new LdapDirectory(config({ groupAttribute: undefined }))]) {
+      const devs = await directory.groupMembers(groupDn("devs"), 10);
+      expect({ users: devs.users.map((u) => u.username), complete: devs.complete }).toEqual({ users: ["alice", "bob"], complete: true });
+      const cut = await directory.groupMembers(groupDn("devs"), 1);
+      expect({ users: cut.users.map((u) => u.username), complete: cut.complete }).toEqual({ users: ["alice"], complete: false });
+      expect(await directory.groupMembers(`cn=none,${GROUPS_DN}`, 10)).toEqual({ users: [], complete: true });
+    }
+  });
 });

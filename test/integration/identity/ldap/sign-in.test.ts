@@ -48,7 +48,7 @@ describeIf(slapdAvailable, "slapd and ldap-utils (apt-get install slapd ldap-uti
       sql = await PgliteSql.open();
       await migrate(sql);
       await sql.query("INSERT INTO users (username, password_hash, sysadmin) VALUES ('admin', $1, true)", [await hashPassword("Admin-Password-1")]);
-      const directory = new LdapDirectory(parseLdapConfig(env, dir)!);
+      const directory = new LdapDirectory(parseLdapConfig("ldap", env, dir)!);
       const throttle = new LoginThrottle({ ...DEFAULT_LOGIN_THROTTLE_LIMITS, failuresPerUser: 2 });
       authenticator = new Authenticator(sql, new RobotStore(sql), throttle, directory);
     });
@@ -122,6 +122,36 @@ describeIf(slapdAvailable, "slapd and ldap-utils (apt-get install slapd ldap-uti
       expect((await api("GET", "/ldap/users/search", basic("bob", PEOPLE.bob.password))).status).toBe(403);
       // alice is a member of BERTH_LDAP_GROUP_ADMIN_DN.
       expect((await api("GET", "/ldap/users/search", basic("alice", PEOPLE.alice.password))).status).toBe(200);
+    });
+
+    test("refuses Harbor's database-user calls as Harbor does: no local users, no password but the admin's", async () => {
+      const created = await api("POST", "/users", ADMIN_AUTH, { username: "local", password: "Local-Passw0rd", email: "local@berth.test", realname: "Local" });
+      expect(created.status).toBe(403);
+      expect(await created.json()).toEqual({ errors: [{ code: "FORBIDDEN", message: expect.stringContaining("under auth mode ldap_auth") }] });
+      expect((await current(basic("bob", PEOPLE.bob.password))).status).toBe(200);
+      const bob = ((await (await api("GET", "/users?q=username%3Dbob")).json()) as { user_id: number }[])[0];
+      const own = await api("PUT", `/users/${bob.user_id}/password`, basic("bob", PEOPLE.bob.password), { old_password: PEOPLE.bob.password, new_password: "New-Passw0rd-1" });
+      expect(own.status).toBe(403);
+      expect((await api("PUT", `/users/${bob.user_id}/password`, ADMIN_AUTH, { new_password: "New-Passw0rd-1" })).status).toBe(403);
+      // The built-in admin's own password stays local: the call goes on to check the old password.
+      const wrongOld = await api("PUT", "/users/1/password", ADMIN_AUTH, { old_password: "wrong", new_password: "New-Passw0rd-1" });
+      expect(await wrongOld.json()).toEqual({ errors: [{ code: "FORBIDDEN", message: "the old password is wrong" }] });
+      // CLI secrets are the OIDC mode's.
+      expect((await api("POST", `/users/${bob.user_id}/cli_secret`, basic("bob", PEOPLE.bob.password))).status).toBe(412);
+    });
+
+    test("a project admin adds a directory user who never signed in by username: looked up and onboarded", async () => {
+      expect((await api("POST", "/projects", ADMIN_AUTH, { project_name: "ldap-members", metadata: { public: "false" } })).status).toBe(201);
+      // carol was imported by the first test: remove her row, so she is a directory user Berth has never seen.
+      const carol = ((await (await api("GET", "/users?q=username%3Dcarol")).json()) as { user_id: number }[])[0];
+      expect((await api("DELETE", `/users/${carol.user_id}`)).status).toBe(200);
+      expect((await (await api("GET", "/users?q=username%3Dcarol")).json()) as unknown[]).toEqual([]);
+      expect((await api("POST", "/projects/ldap-members/members", ADMIN_AUTH, { role_id: 2, member_user: { username: "carol" } })).status).toBe(201);
+      const members = (await (await api("GET", "/projects/ldap-members/members")).json()) as { entity_name: string; role_id: number }[];
+      expect(members).toContainEqual(expect.objectContaining({ entity_name: "carol", role_id: 2 }));
+      const unknown = await api("POST", "/projects/ldap-members/members", ADMIN_AUTH, { role_id: 2, member_user: { username: "nobody" } });
+      expect(unknown.status).toBe(404);
+      expect(await unknown.json()).toEqual({ errors: [{ code: "NOT_FOUND", message: "user nobody not found here or in the LDAP directory" }] });
     });
 
     test("signs directory users in; the admin still signs in when the directory is down", async () => {
