@@ -135,6 +135,8 @@ export interface S3StorageConfig {
   region: string;
   accessKey: string;
   secretKey: string;
+  /** Bytes per part of an upload's multipart upload (BERTH_S3_PART_SIZE_MIB, 5–5120 MiB, default 8). */
+  partSize: number;
 }
 
 export interface ControllerConfig {
@@ -242,6 +244,8 @@ function parseStorage(env: Env): Config["storage"] {
     region: env.BERTH_S3_REGION || "us-east-1",
     accessKey: required(env, "BERTH_S3_ACCESS_KEY", why),
     secretKey: required(env, "BERTH_S3_SECRET_KEY", why),
+    // Memory per upload in progress is about twice this plus 5 MiB; S3 wants parts of 5 MiB to 5 GiB.
+    partSize: (parseWholeNumber("BERTH_S3_PART_SIZE_MIB", "MiB", env.BERTH_S3_PART_SIZE_MIB, 5, 5120) ?? 8) * 1024 * 1024,
   };
 }
 
@@ -281,10 +285,11 @@ export interface ScannerAdapterConfig {
   reportMaxBytes: number;
 }
 
-function parseWholeNumber(name: string, unit: string, value: string | undefined, minimum: number): number | undefined {
+function parseWholeNumber(name: string, unit: string, value: string | undefined, minimum: number, maximum = 9_999_999): number | undefined {
   if (value === undefined || value === "") return undefined;
-  if (!/^\d{1,7}$/.test(value) || Number(value) < minimum) {
-    throw new ConfigError(name, `must be a whole number of ${unit}, at least ${minimum}, got "${value}"`);
+  if (!/^\d{1,7}$/.test(value) || Number(value) < minimum || Number(value) > maximum) {
+    const range = maximum === 9_999_999 ? `at least ${minimum}` : `from ${minimum} to ${maximum}`;
+    throw new ConfigError(name, `must be a whole number of ${unit}, ${range}, got "${value}"`);
   }
   return Number(value);
 }

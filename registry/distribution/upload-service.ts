@@ -108,10 +108,17 @@ export class UploadService {
   ): Promise<number> {
     return this.exclusive(id, async () => {
       let size = await this.size(id, repositoryId);
-      if (lastChunk !== null) size = await this.write(id, size, lastChunk);
-      const actual = await this.digestOf(id, size, digest.algorithm);
       const expected = `${digest.algorithm}:${digest.hex}`;
+      // With a running sha256 the digest is verified from the stream alone: the store may then write the last bytes
+      // where the blob goes (S3: its multipart upload at the blob's key), and the session ends either way.
+      const landing = lastChunk !== null && digest.algorithm === "sha256" && this.runningHash(id, size) !== null;
+      if (lastChunk !== null) size = await this.write(id, size, lastChunk, null, landing ? expected : undefined);
+      const actual = await this.digestOf(id, size, digest.algorithm);
       if (actual !== expected) {
+        // A PUT that brought bytes ends the session, as distribution's does (on S3 those bytes may sit in a multipart
+        // upload at the claimed blob's key, which is aborted); one without bytes leaves the session as it was, so
+        // the client can still finish it with the right digest.
+        if (lastChunk !== null) await this.discard(id);
         throw new OciError("DIGEST_INVALID", `upload content has digest ${actual}, not ${expected}`, { digest: expected });
       }
       try {
@@ -120,7 +127,12 @@ export class UploadService {
         await this.discard(id);
         throw error;
       }
-      await this.store.commitUpload(id, expected);
+      try {
+        await this.store.commitUpload(id, expected);
+      } catch (error) {
+        if (landing) await this.discard(id).catch(() => undefined);
+        throw error;
+      }
       await this.metadata.recordBlob(repositoryId, expected, size, async () => (await this.store.stat(expected)) !== null);
       await this.metadata.deleteUpload(id);
       this.hashes.delete(id);
@@ -152,12 +164,19 @@ export class UploadService {
     if (owner !== repositoryId) throw new OciError("BLOB_UPLOAD_UNKNOWN", `upload ${id.slice(0, 100)} is unknown`);
   }
 
-  /** With `maxSize`, a chunk that would take the session past it is cut and refused (DENIED), the session unchanged. */
-  private async write(id: string, size: number, source: Readable, maxSize: number | null = null): Promise<number> {
+  /** The sha256 of the session's `size` bytes so far, when this process has it (an empty session always has). */
+  private runningHash(id: string, size: number): Hash | null {
     const running = this.hashes.get(id);
-    const hash = running && running.size === size ? running.hash : createHash("sha256");
+    if (running && running.size === size) return running.hash;
+    return size === 0 ? createHash("sha256") : null;
+  }
+
+  /** With `maxSize`, a chunk that would take the session past it is cut and refused (DENIED), the session unchanged. */
+  private async write(id: string, size: number, source: Readable, maxSize: number | null = null, last?: string): Promise<number> {
+    const running = this.runningHash(id, size);
+    const hash = running ?? createHash("sha256");
     // Without a matching running hash, hashing now would miss the earlier bytes: catch up at the end instead.
-    const catchUp = !(running && running.size === size);
+    const catchUp = running === null;
     this.hashes.delete(id); // until the write succeeds, the hash may hold bytes the store discarded
     const tap = new HashingStream(hash);
     const cap = maxSize === null ? null : new SizeCap(maxSize - size);
@@ -175,7 +194,7 @@ export class UploadService {
     let newSize: number;
     this.observer.started();
     try {
-      newSize = await this.store.appendUpload(id, tap);
+      newSize = await this.store.appendUpload(id, tap, last);
     } catch (error) {
       if (cap?.exceeded) throw new OciError("DENIED", `the upload would exceed the project's storage quota (${maxSize} bytes left for this upload)`, { limit: maxSize });
       throw error;

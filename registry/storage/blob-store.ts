@@ -33,9 +33,17 @@ export interface BlobStore {
    * Appends `source` to the upload. Resolves with the new size once the bytes are written.
    * When `source` errors or ends early, the bytes it wrote are discarded again, so the upload stays at
    * its previous size and can be retried from there.
+   *
+   * `last`: these are the upload's last bytes, and the caller hashes them as they pass and will commit them as the
+   * blob `last` only if that digest verifies (without readUpload), or else abort the upload. A store may then write
+   * them where that blob goes (still invisible) and take no more bytes for the upload.
    */
-  appendUpload(id: string, source: Readable): Promise<number>;
-  /** Streams the bytes of an upload so far (used to rebuild a hash after a restart). */
+  appendUpload(id: string, source: Readable, last?: string): Promise<number>;
+  /**
+   * Streams the bytes of an upload so far, to hash them when the caller has no running hash (another node took a
+   * chunk, or this process restarted). An object store may assemble the upload for it: no bytes can be appended
+   * after, only commitUpload or abortUpload.
+   */
   readUpload(id: string): Promise<Readable>;
   /**
    * Makes the upload's bytes the blob `digest`, atomically and durably, and removes the upload.

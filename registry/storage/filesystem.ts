@@ -113,7 +113,8 @@ export class FilesystemBlobStore implements BlobStore {
     }
   }
 
-  async appendUpload(id: string, source: Readable): Promise<number> {
+  /** `last` changes nothing here: the commit is a rename wherever the bytes are. */
+  async appendUpload(id: string, source: Readable, _last?: string): Promise<number> {
     const handle = await this.openUpload(id, "r+");
     try {
       const sizeBefore = (await handle.stat()).size;

@@ -69,6 +69,26 @@ describeWithPostgres("two nodes on one database and one bucket", () => {
     expect(Buffer.from(await range.arrayBuffer())).toEqual(content.subarray(10, 20));
   });
 
+  it("goes on with one S3 multipart upload across nodes: parts, a tail under 5 MiB folded in by the other node, the commit", async () => {
+    const [a, b] = nodes.map((node) => new RegistryClient(node.url));
+    const MiB = 1024 * 1024;
+    const sizes = [6 * MiB + 5, MiB + 3, 7 * MiB + 1, 2 * MiB + 9];
+    const content = seededBytes("two-nodes/multipart", sizes.reduce((total, size) => total + size, 0));
+    const digest = sha256Of(content);
+    const location = await a.startUpload("library/shared");
+    let offset = 0;
+    for (const [i, size] of sizes.slice(0, -1).entries()) {
+      expect((await [a, b][i % 2].patchChunk(location, content.subarray(offset, offset + size), offset)).status).toBe(202);
+      offset += size;
+      expect(await [b, a][i % 2].uploadedSize(location)).toBe(offset);
+    }
+    // Neither node holds the running hash of all the bytes now: the committing one assembles the upload and reads it.
+    expect((await b.finishUpload(location, digest, content.subarray(offset))).status).toBe(201);
+    expect(await a.pulledDigest("library/shared", digest)).toBe(digest);
+    expect(await b.pulledDigest("library/shared", digest)).toBe(digest);
+    expect(await s3.openMultipartUploads()).toEqual([]);
+  });
+
   it("accepts on one node a token the other issued", async () => {
     const token = (await (await fetch(`${nodes[0].url}/service/token?service=berth&scope=repository:library/shared:pull`, { headers: { Authorization: ADMIN_AUTH } })).json()) as { token: string };
     const onOther = await fetch(`${nodes[1].url}/v2/library/shared/tags/list`, { headers: { Authorization: `Bearer ${token.token}` } });

@@ -95,7 +95,16 @@ describe("loadConfig", () => {
       region: "us-east-1",
       accessKey: "ak",
       secretKey: "sk",
+      partSize: 8 * 1024 * 1024,
     });
+    expect(loadConfig({ BERTH_STORAGE: "s3", BERTH_S3_ENDPOINT: "http://s3", BERTH_S3_BUCKET: "b", BERTH_S3_ACCESS_KEY: "a", BERTH_S3_SECRET_KEY: "s", BERTH_S3_PART_SIZE_MIB: "16" }).storage).toMatchObject({
+      partSize: 16 * 1024 * 1024,
+    });
+  });
+
+  it.each(["4", "5121", "8.5", "eight"])("refuses BERTH_S3_PART_SIZE_MIB=%s (S3 parts are 5 MiB to 5 GiB)", (value) => {
+    const env = { BERTH_STORAGE: "s3", BERTH_S3_ENDPOINT: "http://s3", BERTH_S3_BUCKET: "b", BERTH_S3_ACCESS_KEY: "a", BERTH_S3_SECRET_KEY: "s", BERTH_S3_PART_SIZE_MIB: value };
+    expect(() => loadConfig(env)).toThrow(`BERTH_S3_PART_SIZE_MIB: must be a whole number of MiB, from 5 to 5120, got "${value}"`);
   });
 
   it("trusts no proxy and throttles logins with the documented limits by default", () => {
