@@ -27,6 +27,9 @@ const result = await build({
   outdir: path.join(out, "assets"),
   metafile: true,
   legalComments: "none",
+  // The release build links node_modules into its build directory: resolving through the link would put the
+  // installed tree's path, relative to wherever the build runs, into the hashed file names (issue 21: reproducible).
+  preserveSymlinks: true,
   logLevel: "warning",
 });
 
