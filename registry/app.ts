@@ -150,7 +150,7 @@ export interface AppDependencies {
     | "oidc"
   > &
     // Optional so apps built without it (tests) keep db mode.
-    Partial<Pick<Config, "authMode">>;
+    Partial<Pick<Config, "authMode" | "loginMemoSeconds">>;
   /** Where the mirror listener (BERTH_MIRROR_ADDR) listens, once it does: this registry's own, for the outbound guard. */
   mirrorAddress?: () => AddressInfo | string | null;
   /** How outbound requests resolve host names (tests answer with chosen addresses); the system resolver by default. */
@@ -289,7 +289,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   );
   const robots = new RobotStore(deps.sql);
   const ldapDirectory = deps.config.ldap ? new LdapDirectory(deps.config.ldap) : undefined;
-  const authenticator = new Authenticator(deps.sql, robots, new LoginThrottle(deps.config.loginThrottle), ldapDirectory);
+  const authenticator = new Authenticator(deps.sql, robots, new LoginThrottle(deps.config.loginThrottle), ldapDirectory, deps.config.loginMemoSeconds === undefined ? undefined : deps.config.loginMemoSeconds * 1000);
   const tokens = new TokenService(deps.signingKey, deps.config.tokenTtlSeconds);
   const projects = new ProjectStore(deps.sql);
   const members = new MemberStore(deps.sql);

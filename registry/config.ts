@@ -3,7 +3,7 @@ import { readFileSync } from "node:fs";
 import { isIP } from "node:net";
 import path from "node:path";
 import { AUTH_MODES, isAuthMode, type AuthMode } from "./auth/auth-mode";
-import { DEFAULT_LOGIN_THROTTLE_LIMITS, type LoginThrottleLimits } from "./auth/login-throttle";
+import { DEFAULT_LOGIN_MEMO_MS, DEFAULT_LOGIN_THROTTLE_LIMITS, type LoginThrottleLimits } from "./auth/login-throttle";
 import { DEFAULT_TOKEN_TTL_SECONDS } from "./auth/token-service";
 import { DEFAULT_ANONYMOUS_LIMITS, type AnonymousLimits } from "./ops/anonymous-limits";
 import { CertificatePairError, readCertificatePairSync, type CertificateFiles } from "./tls/certificate-pair";
@@ -71,6 +71,11 @@ export interface Config {
   scannerAdapter: ScannerAdapterConfig;
   /** When failed logins block further attempts, per (username, client address) and per client address. */
   loginThrottle: LoginThrottleLimits;
+  /**
+   * How long a verified password or robot secret is remembered, as long as the account's stored hash is unchanged, so
+   * that logins after the 30 s login cache expired skip scrypt (BERTH_LOGIN_MEMO_SECONDS; 0 = always run scrypt).
+   */
+  loginMemoSeconds: number;
   /** What requests without credentials may send and how often, per client address. */
   anonymousLimits: AnonymousLimits;
   /**
@@ -468,6 +473,7 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     tls: parseTls(env),
     tlsCaFile: parseCaFile(env, cwd),
     loginThrottle: parseLoginThrottle(env),
+    loginMemoSeconds: parseWholeNumber("BERTH_LOGIN_MEMO_SECONDS", "seconds", env.BERTH_LOGIN_MEMO_SECONDS, 0) ?? DEFAULT_LOGIN_MEMO_MS / 1000,
     anonymousLimits: parseAnonymousLimits(env, bodyTimeoutSeconds),
     trustedProxies: parseCidrList("BERTH_TRUSTED_PROXIES", env.BERTH_TRUSTED_PROXIES),
     outboundDeny: parseCidrList("BERTH_OUTBOUND_DENY", env.BERTH_OUTBOUND_DENY),

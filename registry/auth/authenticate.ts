@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from "node:crypto";
 import type { Queryable } from "../db/sql";
 import { hashPassword, verifyPassword } from "./password";
-import { LoginThrottle } from "./login-throttle";
+import { DEFAULT_LOGIN_MEMO_MS, LoginThrottle } from "./login-throttle";
 import { RobotStore, ROBOT_PREFIX, scopesOf } from "../robots/store";
 import { ANONYMOUS, GROUP_TYPES, type Principal } from "./principal";
 import { LdapUnavailableError, type UserDirectory } from "../identity/ldap/directory";
@@ -43,6 +43,17 @@ interface CachedLogin {
 const CACHE_TTL_MS = 30_000;
 const CACHE_MAX = 1000;
 
+/**
+ * A secret proven right, by the same key as the login cache (a hash of the header, so of username and password):
+ * the stored hash it was checked against. While the account's row still holds that very hash, the same header
+ * carries the same password and needs no scrypt; a password change writes a new hash (new salt), so the old
+ * password is refused at once, on every node.
+ */
+interface VerifiedSecret {
+  storedHash: string;
+  expires: number;
+}
+
 let unknownAccount: Promise<string> | null = null;
 
 /**
@@ -57,6 +68,8 @@ function unknownAccountHash(): Promise<string> {
 /** Resolves the Authorization header of a request into a Principal. */
 export class Authenticator {
   private readonly cache = new Map<string, CachedLogin>();
+  /** Secrets proven right, by cache key; consulted when the login cache has nothing (see VerifiedSecret). */
+  private readonly verified = new Map<string, VerifiedSecret>();
   /**
    * Logins being checked now, by the same key as the cache. When a remembered login expires, every request already
    * on its way with that header misses the cache at once; they wait for one scrypt instead of each running its own
@@ -75,6 +88,8 @@ export class Authenticator {
     private readonly throttle = new LoginThrottle(),
     /** Set in ldap mode: every user but the built-in admin is checked against it. */
     private readonly directory?: UserDirectory,
+    /** How long a verified secret spares scrypt while the stored hash is unchanged; 0 turns that off. */
+    private readonly memoMs = DEFAULT_LOGIN_MEMO_MS,
   ) {}
 
   async authenticate(authorization: string | undefined, clientAddress = ""): Promise<Principal> {
@@ -106,7 +121,7 @@ export class Authenticator {
     if (blockedMs > 0) throw new TooManyAttemptsError(Math.ceil(blockedMs / 1000));
     let principal: Principal;
     try {
-      principal = await this.login(username, decoded.slice(colon + 1));
+      principal = await this.login(username, decoded.slice(colon + 1), key);
     } catch (error) {
       if (error instanceof BadCredentialsError && !(error instanceof AccountRefusedError) && !(error instanceof DirectoryUnavailableError)) {
         this.throttle.recordFailure(username, clientAddress);
@@ -126,17 +141,39 @@ export class Authenticator {
     // Checks under way may have read the old secret: later requests start their own instead of joining them.
     this.inFlight.clear();
     for (const [key, login] of this.cache) if (login.username === username) this.cache.delete(key);
+    // Not needed for safety (the stored hash decides), but nothing of a changed account is kept longer than needed.
+    this.verified.clear();
   }
 
-  private async login(username: string, password: string): Promise<Principal> {
-    if (username.startsWith(ROBOT_PREFIX)) return this.robotLogin(username, password);
+  /**
+   * Checks `secret` against `storedHash` with scrypt, unless this very header (`key`) was proven right against this
+   * very stored hash within the memo's lifetime.
+   */
+  private async secretMatches(key: string, secret: string, storedHash: string | undefined): Promise<boolean> {
+    const now = Date.now();
+    const known = this.verified.get(key);
+    if (storedHash !== undefined && known && known.storedHash === storedHash && known.expires > now) return true;
+    const matches = await verifyPassword(secret, storedHash ?? (await unknownAccountHash()));
+    if (storedHash === undefined || !matches) {
+      this.verified.delete(key);
+      return false;
+    }
+    if (this.memoMs > 0) {
+      this.verified.delete(key); // re-inserted last: the oldest entries go first when the map is full
+      if (this.verified.size >= CACHE_MAX) this.verified.delete(this.verified.keys().next().value!);
+      this.verified.set(key, { storedHash, expires: now + this.memoMs });
+    }
+    return true;
+  }
+
+  private async login(username: string, password: string, key: string): Promise<Principal> {
+    if (username.startsWith(ROBOT_PREFIX)) return this.robotLogin(username, password, key);
     if (this.directory && username !== BUILT_IN_ADMIN) return this.directoryLogin(this.directory, username, password);
     const [user] = await this.db.query<{ id: number; username: string; password_hash: string; sysadmin: boolean }>(
       "SELECT id, username, password_hash, sysadmin FROM users WHERE username = $1",
       [username],
     );
-    const matches = await verifyPassword(password, user?.password_hash ?? (await unknownAccountHash()));
-    if (!user || !matches) throw new BadCredentialsError();
+    if (!(await this.secretMatches(key, password, user?.password_hash))) throw new BadCredentialsError();
     return { kind: "user", id: user.id, username: user.username, sysadmin: user.sysadmin };
   }
 
@@ -164,10 +201,9 @@ export class Authenticator {
     };
   }
 
-  private async robotLogin(loginName: string, secret: string): Promise<Principal> {
+  private async robotLogin(loginName: string, secret: string, key: string): Promise<Principal> {
     const robot = await this.robots.credentialsOf(loginName.slice(ROBOT_PREFIX.length));
-    const matches = await verifyPassword(secret, robot?.secret_hash ?? (await unknownAccountHash()));
-    if (!robot || !matches) throw new BadCredentialsError();
+    if (!(await this.secretMatches(key, secret, robot?.secret_hash)) || !robot) throw new BadCredentialsError();
     // Told only to whoever holds the secret, so it leaks nothing and saves a support ticket.
     if (robot.disabled) throw new AccountRefusedError(`robot account ${loginName} is disabled`);
     if (robot.expires_at !== -1 && robot.expires_at * 1000 <= Date.now()) {
