@@ -232,9 +232,14 @@ timed() { # timed METRIC WHO [hyperfine options --] ARGS... : median seconds ove
 each() { local w; for w in "${WHOS[@]}"; do "$@" "$w"; done; }   # each FN ARGS...: FN ARGS... WHO, on every registry
 timed_each() { local m=$1 w; shift; for w in "${WHOS[@]}"; do timed "$m" "$w" "$@"; done; }
 
-rss_kb() { ps -o rss= -p "$BERTH_PID" | tr -d ' '; }
-start_sampler() { ( while kill -0 "$BERTH_PID" 2>/dev/null; do rss_kb; sleep 0.1; done ) > "$WORK/rss.txt" & SAMPLER_PID=$!; }
-stop_sampler() { kill "$SAMPLER_PID" 2>/dev/null; wait "$SAMPLER_PID" 2>/dev/null || true; SAMPLER_PID=""; }
+# RSS in KiB from /proc without forking (the sampler runs every 100 ms during Berth's push runs: a `ps` each time
+# cost Berth's side CPU the other sides did not pay).
+rss_kb() {
+  local key value _
+  while read -r key value _; do [ "$key" = VmRSS: ] && { echo "$value"; return 0; }; done < "/proc/$BERTH_PID/status" || true
+}
+start_sampler() { ( set +e; while kill -0 "$BERTH_PID" 2>/dev/null; do rss_kb; sleep 0.1; done ) > "$WORK/rss.txt" & SAMPLER_PID=$!; }
+stop_sampler() { kill "$SAMPLER_PID" 2>/dev/null || true; wait "$SAMPLER_PID" 2>/dev/null || true; SAMPLER_PID=""; }
 
 rate() { # rate METRIC WHO TOOL URL [curl-style headers...] : requests/s, 32 connections, DUR seconds
   local m=$1 who=$2 tool=$3 url=$4; shift 4
