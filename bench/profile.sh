@@ -56,7 +56,8 @@ esac
 t1=$(date +%s.%N)
 echo "workload wall time: $(awk -v a="$t0" -v b="$t1" 'BEGIN {printf "%.2f", b - a}')s (profile below covers only this window)"
 kill -INT "$PID"; for _ in $(seq 1 100); do kill -0 "$PID" 2>/dev/null || break; sleep 0.1; done; PID=""
-f=$(ls "$WORK"/prof/*.cpuprofile)
+# The main thread's profile (worker threads write their own, numbered after it).
+f=$(ls "$WORK"/prof/CPU.*.*.*.0.*.cpuprofile)
 [ -n "${PROFILE_KEEP:-}" ] && { mkdir -p "$PROFILE_KEEP"; cp "$f" "$PROFILE_KEEP/berth-$WHAT.cpuprofile"; }
 from=$(awk -v a="$T_SPAWN" -v b="$t0" 'BEGIN {print b - a}'); to=$(awk -v a="$T_SPAWN" -v b="$t1" 'BEGIN {print b - a}')
 node - "$f" "${TOP:-25}" "$from" "$to" <<'JS'

@@ -151,7 +151,7 @@ export interface AppDependencies {
     | "oidc"
   > &
     // Optional so apps built without it (tests) keep db mode.
-    Partial<Pick<Config, "authMode">>;
+    Partial<Pick<Config, "authMode" | "loginMemoSeconds">>;
   /** Where the mirror listener (BERTH_MIRROR_ADDR) listens, once it does: this registry's own, for the outbound guard. */
   mirrorAddress?: () => AddressInfo | string | null;
   /** How outbound requests resolve host names (tests answer with chosen addresses); the system resolver by default. */
@@ -304,7 +304,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     deps.config.oidc && oidcProvider
       ? new OidcCliSecrets(deps.sql, deps.secrets, oidcProvider, { checkSeconds: deps.config.oidc.refreshCheckSeconds, adminGroup: deps.config.oidc.adminGroup })
       : undefined;
-  const authenticator = new Authenticator(deps.sql, robots, new LoginThrottle(deps.config.loginThrottle), ldapDirectory, cliSecrets, deps.config.loginCache);
+  const authenticator = new Authenticator(deps.sql, robots, new LoginThrottle(deps.config.loginThrottle), ldapDirectory, cliSecrets, deps.config.loginCache, deps.config.loginMemoSeconds === undefined ? undefined : deps.config.loginMemoSeconds * 1000);
   const tokens = new TokenService(deps.signingKey, deps.config.tokenTtlSeconds);
   const projects = new ProjectStore(deps.sql);
   const members = new MemberStore(deps.sql);

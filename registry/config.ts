@@ -4,7 +4,7 @@ import { isIP } from "node:net";
 import path from "node:path";
 import { AUTH_MODES, isAuthMode, type AuthMode } from "./auth/auth-mode";
 import { DEFAULT_LOGIN_CACHE_LIMITS, type LoginCacheLimits } from "./auth/login-cache";
-import { DEFAULT_LOGIN_THROTTLE_LIMITS, type LoginThrottleLimits } from "./auth/login-throttle";
+import { DEFAULT_LOGIN_MEMO_MS, DEFAULT_LOGIN_THROTTLE_LIMITS, type LoginThrottleLimits } from "./auth/login-throttle";
 import { DEFAULT_TOKEN_TTL_SECONDS } from "./auth/token-service";
 import { DEFAULT_ANONYMOUS_LIMITS, type AnonymousLimits } from "./ops/anonymous-limits";
 import { CertificatePairError, readCertificatePairSync, type CertificateFiles } from "./tls/certificate-pair";
@@ -77,6 +77,11 @@ export interface Config {
    * user removed from a group keeps its role. An OIDC CLI login is never remembered past its refresh check.
    */
   loginCache: LoginCacheLimits;
+  /**
+   * How long a verified password, robot secret or CLI secret is remembered, as long as the account's stored hash is
+   * unchanged, so that logins after the login cache expired skip scrypt (BERTH_LOGIN_MEMO_SECONDS; 0 = always scrypt).
+   */
+  loginMemoSeconds: number;
   /** What requests without credentials may send and how often, per client address. */
   anonymousLimits: AnonymousLimits;
   /**
@@ -491,6 +496,7 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     tlsCaFile: parseCaFile(env, cwd),
     loginThrottle: parseLoginThrottle(env),
     loginCache: parseLoginCache(env),
+    loginMemoSeconds: parseWholeNumber("BERTH_LOGIN_MEMO_SECONDS", "seconds", env.BERTH_LOGIN_MEMO_SECONDS, 0) ?? DEFAULT_LOGIN_MEMO_MS / 1000,
     anonymousLimits: parseAnonymousLimits(env, bodyTimeoutSeconds),
     trustedProxies: parseCidrList("BERTH_TRUSTED_PROXIES", env.BERTH_TRUSTED_PROXIES),
     outboundDeny: parseCidrList("BERTH_OUTBOUND_DENY", env.BERTH_OUTBOUND_DENY),

@@ -2,7 +2,7 @@ import { createHash, randomBytes } from "node:crypto";
 import type { Queryable } from "../db/sql";
 import { hashPassword, verifyPassword } from "./password";
 import { DEFAULT_LOGIN_CACHE_LIMITS, type LoginCacheLimits } from "./login-cache";
-import { LoginThrottle } from "./login-throttle";
+import { DEFAULT_LOGIN_MEMO_MS, LoginThrottle } from "./login-throttle";
 import { RobotStore, ROBOT_PREFIX, scopesOf } from "../robots/store";
 import { ANONYMOUS, GROUP_TYPES, type Principal } from "./principal";
 import { LdapUnavailableError, type UserDirectory } from "../identity/ldap/directory";
@@ -43,6 +43,17 @@ interface CachedLogin {
   expires: number;
 }
 
+/**
+ * A secret proven right, by the same key as the login cache (a hash of the header, so of username and password):
+ * the stored hash it was checked against. While the account's row still holds that very hash, the same header
+ * carries the same password and needs no scrypt; a password change writes a new hash (new salt), so the old
+ * password is refused at once, on every node.
+ */
+interface VerifiedSecret {
+  storedHash: string;
+  expires: number;
+}
+
 let unknownAccount: Promise<string> | null = null;
 
 /**
@@ -57,6 +68,8 @@ function unknownAccountHash(): Promise<string> {
 /** Resolves the Authorization header of a request into a Principal. */
 export class Authenticator {
   private readonly cache = new Map<string, CachedLogin>();
+  /** Secrets proven right, by cache key; consulted when the login cache has nothing (see VerifiedSecret). */
+  private readonly verified = new Map<string, VerifiedSecret>();
   /**
    * Logins being checked now, by the same key as the cache. When a remembered login expires, every request already
    * on its way with that header misses the cache at once; they wait for one scrypt instead of each running its own
@@ -78,6 +91,8 @@ export class Authenticator {
     /** Set in oidc mode: every user but the built-in admin logs in with their CLI secret. */
     private readonly cliSecrets?: OidcCliSecrets,
     private readonly cacheLimits: LoginCacheLimits = DEFAULT_LOGIN_CACHE_LIMITS,
+    /** How long a verified secret spares scrypt while the stored hash is unchanged; 0 turns that off. */
+    private readonly memoMs = DEFAULT_LOGIN_MEMO_MS,
   ) {}
 
   async authenticate(authorization: string | undefined, clientAddress = ""): Promise<Principal> {
@@ -111,7 +126,7 @@ export class Authenticator {
     const ttlMs = this.cacheLimits.ttlSeconds * 1000;
     let validUntil = Date.now() + ttlMs;
     try {
-      ({ principal, validUntil = validUntil } = await this.login(username, decoded.slice(colon + 1)));
+      ({ principal, validUntil = validUntil } = await this.login(username, decoded.slice(colon + 1), key));
     } catch (error) {
       if (error instanceof BadCredentialsError && !(error instanceof AccountRefusedError) && !(error instanceof DirectoryUnavailableError)) {
         this.throttle.recordFailure(username, clientAddress);
@@ -134,19 +149,41 @@ export class Authenticator {
     // Checks under way may have read the old secret: later requests start their own instead of joining them.
     this.inFlight.clear();
     for (const [key, login] of this.cache) if (login.username === username) this.cache.delete(key);
+    // Not needed for safety (the stored hash decides), but nothing of a changed account is kept longer than needed.
+    this.verified.clear();
+  }
+
+  /**
+   * Checks `secret` against `storedHash` with scrypt, unless this very header (`key`) was proven right against this
+   * very stored hash within the memo's lifetime.
+   */
+  private async secretMatches(key: string, secret: string, storedHash: string | undefined): Promise<boolean> {
+    const now = Date.now();
+    const known = this.verified.get(key);
+    if (storedHash !== undefined && known && known.storedHash === storedHash && known.expires > now) return true;
+    const matches = await verifyPassword(secret, storedHash ?? (await unknownAccountHash()));
+    if (storedHash === undefined || !matches) {
+      this.verified.delete(key);
+      return false;
+    }
+    if (this.memoMs > 0) {
+      this.verified.delete(key); // re-inserted last: the oldest entries go first when the map is full
+      if (this.verified.size >= this.cacheLimits.max) this.verified.delete(this.verified.keys().next().value!);
+      this.verified.set(key, { storedHash, expires: now + this.memoMs });
+    }
+    return true;
   }
 
   /** The principal, and for CLI secrets until when the provider's check holds (else the cache's usual lifetime). */
-  private async login(username: string, password: string): Promise<{ principal: Principal; validUntil?: number }> {
-    if (username.startsWith(ROBOT_PREFIX)) return { principal: await this.robotLogin(username, password) };
+  private async login(username: string, password: string, key: string): Promise<{ principal: Principal; validUntil?: number }> {
+    if (username.startsWith(ROBOT_PREFIX)) return { principal: await this.robotLogin(username, password, key) };
     if (this.directory && username !== BUILT_IN_ADMIN) return { principal: await this.directoryLogin(this.directory, username, password) };
-    if (this.cliSecrets && username !== BUILT_IN_ADMIN) return this.cliSecretLogin(this.cliSecrets, username, password);
+    if (this.cliSecrets && username !== BUILT_IN_ADMIN) return this.cliSecretLogin(this.cliSecrets, username, password, key);
     const [user] = await this.db.query<{ id: number; username: string; password_hash: string; sysadmin: boolean }>(
       "SELECT id, username, password_hash, sysadmin FROM users WHERE username = $1",
       [username],
     );
-    const matches = await verifyPassword(password, user?.password_hash ?? (await unknownAccountHash()));
-    if (!user || !matches) throw new BadCredentialsError();
+    if (!(await this.secretMatches(key, password, user?.password_hash)) || !user) throw new BadCredentialsError();
     return { principal: { kind: "user", id: user.id, username: user.username, sysadmin: user.sysadmin } };
   }
 
@@ -155,10 +192,9 @@ export class Authenticator {
    * the user's session at the provider still refreshes (Harbor's rule), checked at most every
    * BERTH_OIDC_REFRESH_CHECK_SECONDS; the user's groups are those of the last sign-in or refresh.
    */
-  private async cliSecretLogin(cliSecrets: OidcCliSecrets, username: string, secret: string): Promise<{ principal: Principal; validUntil: number }> {
+  private async cliSecretLogin(cliSecrets: OidcCliSecrets, username: string, secret: string, key: string): Promise<{ principal: Principal; validUntil: number }> {
     const account = await cliSecrets.account(username);
-    const matches = await verifyPassword(secret, account?.secretHash || (await unknownAccountHash()));
-    if (!account || !matches) throw new BadCredentialsError();
+    if (!(await this.secretMatches(key, secret, account?.secretHash || undefined)) || !account) throw new BadCredentialsError();
     let session;
     try {
       session = await cliSecrets.checkSession(account.userId);
@@ -194,10 +230,9 @@ export class Authenticator {
     };
   }
 
-  private async robotLogin(loginName: string, secret: string): Promise<Principal> {
+  private async robotLogin(loginName: string, secret: string, key: string): Promise<Principal> {
     const robot = await this.robots.credentialsOf(loginName.slice(ROBOT_PREFIX.length));
-    const matches = await verifyPassword(secret, robot?.secret_hash ?? (await unknownAccountHash()));
-    if (!robot || !matches) throw new BadCredentialsError();
+    if (!(await this.secretMatches(key, secret, robot?.secret_hash)) || !robot) throw new BadCredentialsError();
     // Told only to whoever holds the secret, so it leaks nothing and saves a support ticket.
     if (robot.disabled) throw new AccountRefusedError(`robot account ${loginName} is disabled`);
     if (robot.expires_at !== -1 && robot.expires_at * 1000 <= Date.now()) {

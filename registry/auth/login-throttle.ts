@@ -106,3 +106,6 @@ function pairKey(username: string, address: string): string {
 function addressKey(address: string): string {
   return `a:${address}`;
 }
+
+/** How long the Authenticator remembers a verified password or robot secret by default (BERTH_LOGIN_MEMO_SECONDS). */
+export const DEFAULT_LOGIN_MEMO_MS = 900_000;

@@ -32,12 +32,15 @@ export function digestOf(data: Buffer | string, algorithm: DigestAlgorithm = "sh
   return `${algorithm}:${createHash(algorithm).update(data).digest("hex")}`;
 }
 
-/** A pass-through stream that hashes and counts what flows through it. */
+/** A pass-through stream that hashes and counts what flows through it; `highWaterMark` is how much it buffers each side. */
 export class HashingStream extends Transform {
   bytes = 0;
 
-  constructor(readonly hash: Hash) {
-    super();
+  constructor(
+    readonly hash: Hash,
+    highWaterMark?: number,
+  ) {
+    super(highWaterMark === undefined ? undefined : { highWaterMark });
   }
 
   override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {

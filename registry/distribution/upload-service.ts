@@ -32,6 +32,9 @@ class SizeCap extends Transform {
   }
 }
 
+/** How much of a chunk may wait between the socket and the store (per upload in progress). */
+const UPLOAD_BUFFER_BYTES = 1024 * 1024;
+
 /** The shape of the ids start() hands out (randomUUID). */
 const SESSION_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
@@ -178,7 +181,8 @@ export class UploadService {
     // Without a matching running hash, hashing now would miss the earlier bytes: catch up at the end instead.
     const catchUp = running === null;
     this.hashes.delete(id); // until the write succeeds, the hash may hold bytes the store discarded
-    const tap = new HashingStream(hash);
+    // 1 MiB of slack each side: the socket is still read (and hashed) while the store waits for its last disk write.
+    const tap = new HashingStream(hash, UPLOAD_BUFFER_BYTES);
     const cap = maxSize === null ? null : new SizeCap(maxSize - size);
     // pipeline passes a client's disconnect on to `tap` as an error, so the store discards the partial chunk.
     if (cap) {

@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import { mkdir, mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -147,5 +148,59 @@ describe("FilesystemBlobStore on disk", () => {
     await store.commitUpload("u", digest);
     await expect(store.read(digest, { start: 4, end: 2 })).rejects.toBeInstanceOf(RangeError);
     await expect(store.read(digest, { start: -1, end: 2 })).rejects.toBeInstanceOf(RangeError);
+  });
+
+  describe("big blobs, written in batches and read in large chunks", () => {
+    const MiB = 1024 * 1024;
+    let content: Buffer;
+    let digest: string;
+
+    beforeEach(async () => {
+      // Many small socket-sized chunks in, gathered into batched writes; read back in 1 MiB reads.
+      content = randomBytes(5 * MiB + 12_345);
+      digest = digestOf(content);
+      await store.startUpload("big");
+      const chunks: Buffer[] = [];
+      for (let offset = 0; offset < content.length; offset += 65_536 - 7) chunks.push(content.subarray(offset, offset + 65_536 - 7));
+      expect(await store.appendUpload("big", streamOf(...chunks))).toBe(content.length);
+      await store.commitUpload("big", digest);
+    });
+
+    it("serves the whole blob and ranges inside, across and at the ends of read chunks", async () => {
+      expect((await readAll((await store.read(digest))!)).equals(content)).toBe(true);
+      const ranges = [
+        [0, 0],
+        [0, MiB - 1],
+        [MiB - 1, MiB],
+        [MiB - 3, 3 * MiB + 5],
+        [2 * MiB, 2 * MiB],
+        [5 * MiB, content.length - 1],
+        [content.length - 1, content.length - 1],
+      ];
+      for (const [start, end] of ranges) {
+        const got = await readAll((await store.read(digest, { start, end }))!);
+        expect(got.equals(content.subarray(start, end + 1))).toBe(true);
+      }
+    });
+
+    it("stores thousands of tiny chunks (more than one writev takes) in order", async () => {
+      const tiny = randomBytes(5000 * 7);
+      await store.startUpload("tiny");
+      const chunks = Array.from({ length: 5000 }, (_, i) => tiny.subarray(i * 7, i * 7 + 7));
+      expect(await store.appendUpload("tiny", streamOf(...chunks))).toBe(tiny.length);
+      expect((await readAll(await store.readUpload("tiny"))).equals(tiny)).toBe(true);
+    });
+
+    it("closes the file when a reader stops early", async () => {
+      const openFiles = async () => (await readdir("/proc/self/fd")).length;
+      const before = await openFiles();
+      for (let i = 0; i < 20; i++) {
+        const stream = (await store.read(digest))!;
+        await new Promise<void>((resolve) => stream.once("data", () => resolve()));
+        stream.destroy();
+        await new Promise((resolve) => stream.once("close", resolve));
+      }
+      expect(await openFiles()).toBeLessThanOrEqual(before);
+    });
   });
 });

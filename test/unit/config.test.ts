@@ -46,6 +46,7 @@ describe("loadConfig", () => {
     [{ BERTH_LOGIN_FAILURES_PER_ADDRESS: "many" }, "BERTH_LOGIN_FAILURES_PER_ADDRESS", "whole number"],
     [{ BERTH_LOGIN_WINDOW_SECONDS: "0" }, "BERTH_LOGIN_WINDOW_SECONDS", "at least 1"],
     [{ BERTH_LOGIN_BLOCK_SECONDS: "1.5" }, "BERTH_LOGIN_BLOCK_SECONDS", "whole number"],
+    [{ BERTH_LOGIN_MEMO_SECONDS: "-1" }, "BERTH_LOGIN_MEMO_SECONDS", "whole number"],
     [{ BERTH_LOGIN_BLOCK_SECONDS: "600", BERTH_LOGIN_MAX_BLOCK_SECONDS: "300" }, "BERTH_LOGIN_MAX_BLOCK_SECONDS", "at least BERTH_LOGIN_BLOCK_SECONDS"],
     [{ BERTH_TLS_CERT_FILE: "/etc/berth/tls/cert.pem" }, "BERTH_TLS_KEY_FILE", "required when BERTH_TLS_CERT_FILE is set"],
     [{ BERTH_TLS_KEY_FILE: "/etc/berth/tls/key.pem" }, "BERTH_TLS_CERT_FILE", "required when BERTH_TLS_KEY_FILE is set"],
@@ -142,6 +143,8 @@ describe("loadConfig", () => {
   it("reads the login limits", () => {
     const env = { BERTH_LOGIN_FAILURES_PER_USER: "3", BERTH_LOGIN_FAILURES_PER_ADDRESS: "50", BERTH_LOGIN_WINDOW_SECONDS: "60", BERTH_LOGIN_BLOCK_SECONDS: "30", BERTH_LOGIN_MAX_BLOCK_SECONDS: "120" };
     expect(loadConfig(env).loginThrottle).toEqual({ failuresPerUser: 3, failuresPerAddress: 50, windowMs: 60_000, firstBlockMs: 30_000, maxBlockMs: 120_000 });
+    expect(loadConfig({}).loginMemoSeconds).toBe(900);
+    expect(loadConfig({ BERTH_LOGIN_MEMO_SECONDS: "0" }).loginMemoSeconds).toBe(0);
   });
 
   it("remembers logins 30 s, 1000 at most, unless BERTH_LOGIN_CACHE_SECONDS (0: off, at most an hour) and _MAX say otherwise", () => {

@@ -69,6 +69,22 @@ describe("GET /service/token", () => {
     expect((await tokenFor(basicAuth("dana", "Wrong-Passw0rd"), "repository:secret/app:pull")).status).toBe(401);
     expect((await admin.fetch("/service/token", { method: "POST" })).status).toBe(405);
   });
+
+  it("refuses the old password at once after a change, though the login and its verified secret were remembered", async () => {
+    const erinId = await admin.createUser("erin", PASSWORD);
+    await admin.addMember("team", "erin", 2);
+    for (let i = 0; i < 2; i++) expect((await tokenFor(basicAuth("erin", PASSWORD), "repository:team/app:pull")).status).toBe(200);
+    const NEW = "Token-Passw0rd-2";
+    const changed = await admin.fetch(`/api/v2.0/users/${erinId}/password`, {
+      method: "PUT",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ new_password: NEW }),
+    });
+    expect(changed.status).toBe(200);
+    expect((await tokenFor(basicAuth("erin", PASSWORD), "repository:team/app:pull")).status).toBe(401);
+    const renewed = await tokenFor(basicAuth("erin", NEW), "repository:team/app:pull");
+    expect({ status: renewed.status, access: renewed.access }).toEqual({ status: 200, access: [{ type: "repository", name: "team/app", actions: ["pull", "push"] }] });
+  });
 });
 
 describe("bearer tokens on /v2", () => {
