@@ -1,9 +1,9 @@
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { startBerth, type TestBerth } from "../support/berth";
 import { basicAuth, RegistryClient } from "../support/registry-client";
-import { BASE_DN, GROUPS_DN, groupDn, PEOPLE, SEARCH_DN, SEARCH_PASSWORD, slapdAvailable, startSlapd, type Slapd } from "../support/slapd";
+import { groupDn, ldapModeEnv, PEOPLE, slapdAvailable, startSlapd, type Slapd } from "../support/slapd";
 import { describeIf } from "../support/tools";
 import { waitUntil } from "../support/wait";
 
@@ -835,19 +835,7 @@ describeIf(slapdAvailable, "slapd and ldap-utils (apt-get install slapd ldap-uti
   beforeAll(async () => {
     slapd = await startSlapd();
     work = await mkdtemp(path.join(tmpdir(), "berth-matrix-ldap-"));
-    await writeFile(path.join(work, "search-password"), SEARCH_PASSWORD);
-    ldapBerth = await startBerth({
-      env: {
-        BERTH_AUTH_MODE: "ldap",
-        BERTH_LDAP_URL: slapd.url,
-        BERTH_LDAP_CA_FILE: slapd.caFile,
-        BERTH_LDAP_BASE_DN: BASE_DN,
-        BERTH_LDAP_SEARCH_DN: SEARCH_DN,
-        BERTH_LDAP_SEARCH_PASSWORD_FILE: path.join(work, "search-password"),
-        BERTH_LDAP_GROUP_BASE_DN: GROUPS_DN,
-        BERTH_LDAP_GROUP_ATTRIBUTE: "memberOf",
-      },
-    });
+    ldapBerth = await startBerth({ env: await ldapModeEnv(slapd, work) });
     const ldapAdmin = new RegistryClient(ldapBerth.url);
     for (const [project, role] of [[GROUP_PROJECTS.developerViaGroup, ROLE_IDS.developer], [GROUP_PROJECTS.guestViaGroup, ROLE_IDS.guest]] as const) {
       await ldapAdmin.createProject(project, { public: false });

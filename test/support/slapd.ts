@@ -163,3 +163,24 @@ export async function removeFromGroup(slapd: Pick<Slapd, "url" | "dir">, group: 
   await writeFile(ldif, `dn: ${groupDn(group)}\nchangetype: modify\ndelete: member\nmember: ${userDn(uid)}\n`);
   await run("ldapmodify", ["-x", "-H", slapd.url, "-D", ROOT_DN, "-w", ROOT_PASSWORD, "-f", ldif]);
 }
+
+/**
+ * The BERTH_* settings of a Berth in ldap mode against `slapd`: the search password written into `dir`, users found
+ * among inetOrgPerson entries, groups by memberOf, members of registry-admins (alice) system admins.
+ */
+export async function ldapModeEnv(slapd: Slapd, dir: string): Promise<Record<string, string>> {
+  const searchPasswordFile = path.join(dir, "search-password");
+  await writeFile(searchPasswordFile, SEARCH_PASSWORD);
+  return {
+    BERTH_AUTH_MODE: "ldap",
+    BERTH_LDAP_URL: slapd.url,
+    BERTH_LDAP_CA_FILE: slapd.caFile,
+    BERTH_LDAP_BASE_DN: BASE_DN,
+    BERTH_LDAP_SEARCH_DN: SEARCH_DN,
+    BERTH_LDAP_SEARCH_PASSWORD_FILE: searchPasswordFile,
+    BERTH_LDAP_FILTER: "(objectClass=inetOrgPerson)",
+    BERTH_LDAP_GROUP_BASE_DN: GROUPS_DN,
+    BERTH_LDAP_GROUP_ATTRIBUTE: "memberOf",
+    BERTH_LDAP_GROUP_ADMIN_DN: groupDn("registry-admins"),
+  };
+}

@@ -12,7 +12,7 @@ import { ADMIN_AUTH, ADMIN_PASSWORD, RECEIVERS_ON_LOOPBACK, startBerth, type Tes
 import { browserJourneys, CHROMIUM, hasChromium, SHOTS } from "../../support/browser";
 import { IDP_CLIENT_ID, IDP_CLIENT_SECRET, idpPassword, startIdp, type TestIdp } from "../../support/oidc";
 import { basicAuth } from "../../support/registry-client";
-import { BASE_DN, GROUPS_DN, groupDn, PEOPLE, SEARCH_DN, SEARCH_PASSWORD, slapdAvailable, startSlapd, type Slapd } from "../../support/slapd";
+import { groupDn, ldapModeEnv, PEOPLE, slapdAvailable, startSlapd, type Slapd } from "../../support/slapd";
 import { describeIf } from "../../support/tools";
 
 const shot = (page: Page, name: string) => page.screenshot({ path: path.join(SHOTS, name) });
@@ -189,21 +189,7 @@ describeIf(hasChromium(), `Debian's chromium at ${CHROMIUM}`, "single sign-on in
     beforeAll(async () => {
       slapd = await startSlapd();
       dir = await mkdtemp(path.join(tmpdir(), "berth-ui-ldap-"));
-      await writeFile(path.join(dir, "search-password"), SEARCH_PASSWORD);
-      berth = await startBerth({
-        env: {
-          BERTH_AUTH_MODE: "ldap",
-          BERTH_LDAP_URL: slapd.url,
-          BERTH_LDAP_CA_FILE: slapd.caFile,
-          BERTH_LDAP_BASE_DN: BASE_DN,
-          BERTH_LDAP_SEARCH_DN: SEARCH_DN,
-          BERTH_LDAP_SEARCH_PASSWORD_FILE: path.join(dir, "search-password"),
-          BERTH_LDAP_FILTER: "(objectClass=inetOrgPerson)",
-          BERTH_LDAP_GROUP_BASE_DN: GROUPS_DN,
-          BERTH_LDAP_GROUP_ATTRIBUTE: "memberOf",
-          BERTH_LDAP_GROUP_ADMIN_DN: groupDn("registry-admins"),
-        },
-      });
+      berth = await startBerth({ env: await ldapModeEnv(slapd, dir) });
       await asAdmin(berth, "POST", "/projects", { project_name: "dev-images", metadata: { public: "false" } }, 201);
       await asAdmin(berth, "POST", "/projects/dev-images/members", { role_id: 2, member_group: { group_type: 1, ldap_group_dn: DEVS, group_name: "devs" } }, 201);
     }, 60_000);

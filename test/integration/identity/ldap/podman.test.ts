@@ -12,7 +12,7 @@ import { ADMIN_AUTH, startBerth, type TestBerth } from "../../../support/berth";
 import { buildLayer, writeImage } from "../../../support/oci-image";
 import { Podman } from "../../../support/podman";
 import { copy } from "../../../support/skopeo";
-import { BASE_DN, GROUPS_DN, groupDn, PEOPLE, removeFromGroup, SEARCH_DN, SEARCH_PASSWORD, slapdAvailable, startSlapd, type Slapd } from "../../../support/slapd";
+import { groupDn, ldapModeEnv, PEOPLE, removeFromGroup, slapdAvailable, startSlapd, type Slapd } from "../../../support/slapd";
 import { describeIf, findTool, testIf } from "../../../support/tools";
 
 const LOGIN_CACHE_SECONDS = 1;
@@ -50,21 +50,7 @@ describeIf(slapdAvailable, "slapd and ldap-utils (apt-get install slapd ldap-uti
     // Lower case only: podman names an image pulled from an oci: layout after its path.
     work = path.join(tmpdir(), `berth-ldap-podman-${randomBytes(6).toString("hex")}`);
     await mkdir(work);
-    await writeFile(path.join(work, "search-password"), SEARCH_PASSWORD);
-    berth = await startBerth({
-      env: {
-        BERTH_AUTH_MODE: "ldap",
-        BERTH_LDAP_URL: slapd.url,
-        BERTH_LDAP_CA_FILE: slapd.caFile,
-        BERTH_LDAP_BASE_DN: BASE_DN,
-        BERTH_LDAP_SEARCH_DN: SEARCH_DN,
-        BERTH_LDAP_SEARCH_PASSWORD_FILE: path.join(work, "search-password"),
-        BERTH_LDAP_FILTER: "(objectClass=inetOrgPerson)",
-        BERTH_LDAP_GROUP_BASE_DN: GROUPS_DN,
-        BERTH_LDAP_GROUP_ATTRIBUTE: "memberOf",
-        BERTH_LOGIN_CACHE_SECONDS: String(LOGIN_CACHE_SECONDS),
-      },
-    });
+    berth = await startBerth({ env: { ...(await ldapModeEnv(slapd, work)), BERTH_LOGIN_CACHE_SECONDS: String(LOGIN_CACHE_SECONDS) } });
     for (const project of ["team", "other"]) {
       expect((await admin("POST", "/api/v2.0/projects", { project_name: project, metadata: { public: "false" } })).status).toBe(201);
     }

@@ -7,9 +7,9 @@ import { parseLdapConfig } from "../../../../registry/identity/ldap/config";
 import { LdapDirectory } from "../../../../registry/identity/ldap/directory";
 import { RobotStore } from "../../../../registry/robots/store";
 import { ADMIN_AUTH, startBerth, type TestBerth } from "../../../support/berth";
-import { BASE_DN, GROUPS_DN, groupDn, PEOPLE, SEARCH_DN, SEARCH_PASSWORD, slapdAvailable, startSlapd, type Slapd } from "../../../support/slapd";
+import { groupDn, ldapModeEnv, PEOPLE, slapdAvailable, startSlapd, type Slapd } from "../../../support/slapd";
 import { describeIf } from "../../../support/tools";
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 
@@ -22,19 +22,7 @@ describeIf(slapdAvailable, "slapd and ldap-utils (apt-get install slapd ldap-uti
   beforeAll(async () => {
     slapd = await startSlapd();
     dir = await mkdtemp(path.join(tmpdir(), "berth-ldap-sign-in-"));
-    await writeFile(path.join(dir, "search-password"), SEARCH_PASSWORD);
-    env = {
-      BERTH_AUTH_MODE: "ldap",
-      BERTH_LDAP_URL: slapd.url,
-      BERTH_LDAP_CA_FILE: slapd.caFile,
-      BERTH_LDAP_BASE_DN: BASE_DN,
-      BERTH_LDAP_SEARCH_DN: SEARCH_DN,
-      BERTH_LDAP_SEARCH_PASSWORD_FILE: path.join(dir, "search-password"),
-      BERTH_LDAP_FILTER: "(objectClass=inetOrgPerson)",
-      BERTH_LDAP_GROUP_BASE_DN: GROUPS_DN,
-      BERTH_LDAP_GROUP_ATTRIBUTE: "memberOf",
-      BERTH_LDAP_GROUP_ADMIN_DN: groupDn("registry-admins"),
-    };
+    env = await ldapModeEnv(slapd, dir);
   }, 60_000);
   afterAll(async () => {
     await slapd?.stop();
