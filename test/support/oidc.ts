@@ -3,8 +3,10 @@
  * hand with a cookie jar, and tell it to disable an account.
  */
 import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
+import { writeFile } from "node:fs/promises";
 import path from "node:path";
 import { createInterface } from "node:readline";
+import { RECEIVERS_ON_LOOPBACK } from "./berth";
 
 const IDP_SCRIPT = path.join(__dirname, "oidc-idp.mjs");
 
@@ -103,3 +105,20 @@ export const IDP_CLIENT_SECRET = "berth-client-secret";
 
 /** The password the test IdP's own sign-in form takes for an account (alice, bob, carol, mallory). */
 export const idpPassword = (account: string) => `${account}-password`;
+
+/**
+ * The BERTH_* settings of a Berth in oidc mode against `idp`: the client secret written into `dir`, the provider on
+ * loopback allowed past the outbound guard, and the scopes that bring groups and a refresh token.
+ */
+export async function oidcModeEnv(idp: TestIdp, dir: string): Promise<Record<string, string>> {
+  const secretFile = path.join(dir, "client-secret");
+  await writeFile(secretFile, `${IDP_CLIENT_SECRET}\n`);
+  return {
+    ...RECEIVERS_ON_LOOPBACK,
+    BERTH_AUTH_MODE: "oidc",
+    BERTH_OIDC_ISSUER: idp.issuer,
+    BERTH_OIDC_CLIENT_ID: IDP_CLIENT_ID,
+    BERTH_OIDC_CLIENT_SECRET_FILE: secretFile,
+    BERTH_OIDC_SCOPES: "openid profile email groups offline_access",
+  };
+}

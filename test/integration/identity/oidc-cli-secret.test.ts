@@ -8,8 +8,8 @@ import { mkdir, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { buildLayer, writeImage } from "../../support/oci-image";
-import { ADMIN_AUTH, ADMIN_PASSWORD, RECEIVERS_ON_LOOPBACK, startBerth, type TestBerth } from "../../support/berth";
-import { signInThroughIdp, startIdp, type CookieJar, type TestIdp } from "../../support/oidc";
+import { ADMIN_AUTH, ADMIN_PASSWORD, startBerth, type TestBerth } from "../../support/berth";
+import { oidcModeEnv, signInThroughIdp, startIdp, type CookieJar, type TestIdp } from "../../support/oidc";
 import { Podman } from "../../support/podman";
 import { copy } from "../../support/skopeo";
 import { describeWithTool, findTool, testIf } from "../../support/tools";
@@ -67,19 +67,7 @@ describeWithTool("skopeo", "CLI secrets of OIDC users (BERTH_AUTH_MODE=oidc)", (
     // Lower case only: podman names an image pulled from an oci: layout after its path.
     work = path.join(tmpdir(), `berth-oidc-cli-${randomBytes(6).toString("hex")}`);
     await mkdir(work);
-    const secretFile = path.join(work, "client-secret");
-    await writeFile(secretFile, "berth-client-secret\n");
-    berth = await startBerth({
-      env: {
-        ...RECEIVERS_ON_LOOPBACK,
-        BERTH_AUTH_MODE: "oidc",
-        BERTH_OIDC_ISSUER: idp.issuer,
-        BERTH_OIDC_CLIENT_ID: "berth",
-        BERTH_OIDC_CLIENT_SECRET_FILE: secretFile,
-        BERTH_OIDC_SCOPES: "openid profile email groups offline_access",
-        BERTH_OIDC_REFRESH_CHECK_SECONDS: String(CHECK_SECONDS),
-      },
-    });
+    berth = await startBerth({ env: { ...(await oidcModeEnv(idp, work)), BERTH_OIDC_REFRESH_CHECK_SECONDS: String(CHECK_SECONDS) } });
     await idp.configure(`${berth.url}/c/oidc/callback`);
     // bob is in the provider's group "devs", carol only in "ops": devs are developers of devs-push, guests of devs-guest.
     for (const [project, role] of [["devs-push", 2], ["devs-guest", 3]] as const) {

@@ -1,39 +1,30 @@
-import { writeFile } from "node:fs/promises";
+import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { Client } from "pg";
 import { LOGIN_STATE_COOKIE, openLoginState, sealLoginState } from "../../../registry/identity/oidc/login-state";
 import { readSecretBox } from "../../../registry/secrets/secret-key";
-import { ADMIN_AUTH, RECEIVERS_ON_LOOPBACK, startBerth, type TestBerth } from "../../support/berth";
+import { ADMIN_AUTH, startBerth, type TestBerth } from "../../support/berth";
 import { testPostgresUrl } from "../../support/database";
-import { browse, CookieJar, signInThroughIdp, startIdp, type TestIdp } from "../../support/oidc";
+import { browse, CookieJar, oidcModeEnv, signInThroughIdp, startIdp, type TestIdp } from "../../support/oidc";
 import { testIf } from "../../support/tools";
 
 describe("OIDC sign-in (BERTH_AUTH_MODE=oidc)", () => {
   let idp: TestIdp;
   let berth: TestBerth;
+  let dir: string;
 
   beforeAll(async () => {
     idp = await startIdp();
-    const secretFile = path.join(tmpdir(), `berth-oidc-secret-${process.pid}`);
-    await writeFile(secretFile, "berth-client-secret\n");
-    berth = await startBerth({
-      env: {
-        ...RECEIVERS_ON_LOOPBACK,
-        BERTH_AUTH_MODE: "oidc",
-        BERTH_OIDC_ISSUER: idp.issuer,
-        BERTH_OIDC_CLIENT_ID: "berth",
-        BERTH_OIDC_CLIENT_SECRET_FILE: secretFile,
-        BERTH_OIDC_SCOPES: "openid profile email groups offline_access",
-        BERTH_OIDC_ADMIN_GROUP: "berth-admins",
-      },
-    });
+    dir = await mkdtemp(path.join(tmpdir(), "berth-oidc-"));
+    berth = await startBerth({ env: { ...(await oidcModeEnv(idp, dir)), BERTH_OIDC_ADMIN_GROUP: "berth-admins" } });
     await idp.configure(`${berth.url}/c/oidc/callback`);
   });
 
   afterAll(async () => {
     await berth?.close();
     idp?.stop();
+    if (dir) await rm(dir, { recursive: true, force: true });
   });
 
   const signIn = (login: string) => signInThroughIdp(berth.url, login);

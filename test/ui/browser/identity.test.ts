@@ -4,13 +4,13 @@
  * and group members in the project's members tab. Needs `npm run build` first (the UI is served from dist/ui).
  * Screenshots go to test-output/ui/ at 1280x800.
  */
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import type { Page } from "playwright-core";
-import { ADMIN_AUTH, ADMIN_PASSWORD, RECEIVERS_ON_LOOPBACK, startBerth, type TestBerth } from "../../support/berth";
+import { ADMIN_AUTH, ADMIN_PASSWORD, startBerth, type TestBerth } from "../../support/berth";
 import { browserJourneys, CHROMIUM, hasChromium, SHOTS } from "../../support/browser";
-import { IDP_CLIENT_ID, IDP_CLIENT_SECRET, idpPassword, startIdp, type TestIdp } from "../../support/oidc";
+import { IDP_CLIENT_ID, idpPassword, oidcModeEnv, startIdp, type TestIdp } from "../../support/oidc";
 import { basicAuth } from "../../support/registry-client";
 import { groupDn, ldapModeEnv, PEOPLE, slapdAvailable, startSlapd, type Slapd } from "../../support/slapd";
 import { describeIf } from "../../support/tools";
@@ -49,18 +49,7 @@ describeIf(hasChromium(), `Debian's chromium at ${CHROMIUM}`, "single sign-on in
     beforeAll(async () => {
       idp = await startIdp();
       dir = await mkdtemp(path.join(tmpdir(), "berth-ui-oidc-"));
-      await writeFile(path.join(dir, "client-secret"), `${IDP_CLIENT_SECRET}\n`);
-      berth = await startBerth({
-        env: {
-          ...RECEIVERS_ON_LOOPBACK,
-          BERTH_AUTH_MODE: "oidc",
-          BERTH_OIDC_ISSUER: idp.issuer,
-          BERTH_OIDC_CLIENT_ID: IDP_CLIENT_ID,
-          BERTH_OIDC_CLIENT_SECRET_FILE: path.join(dir, "client-secret"),
-          BERTH_OIDC_SCOPES: "openid profile email groups offline_access",
-          BERTH_OIDC_ADMIN_GROUP: "berth-admins",
-        },
-      });
+      berth = await startBerth({ env: { ...(await oidcModeEnv(idp, dir)), BERTH_OIDC_ADMIN_GROUP: "berth-admins" } });
       await idp.configure(`${berth.url}/c/oidc/callback`);
       // bob is in "devs" at the provider: the group's membership lets him see the private project.
       await asAdmin(berth, "POST", "/projects", { project_name: "devs-only", metadata: { public: "false" } }, 201);
