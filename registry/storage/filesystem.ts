@@ -4,6 +4,7 @@ import { dirname, join } from "node:path";
 import type { Dirent } from "node:fs";
 import type { Readable } from "node:stream";
 import { parseDigest } from "../distribution/digest";
+import { BlobFileStream } from "./blob-file-stream";
 import type { BlobStore, ByteRange } from "./blob-store";
 
 /** Thrown when an operation names an upload session that has no data file (never started, committed or aborted). */
@@ -66,8 +67,13 @@ export class FilesystemBlobStore implements BlobStore {
       throw error;
     }
     // Large reads: 64 KiB (the default) costs thousands of round trips to the thread pool per big layer.
-    const options = { highWaterMark: READ_CHUNK_BYTES };
-    return handle.createReadStream(range ? { ...options, start: range.start, end: range.end } : options);
+    try {
+      const end = range ? range.end : (await handle.stat()).size - 1;
+      return new BlobFileStream(handle, range ? range.start : 0, end, READ_CHUNK_BYTES);
+    } catch (error) {
+      await handle.close();
+      throw error;
+    }
   }
 
   async delete(digest: string): Promise<boolean> {
