@@ -6,7 +6,7 @@ import { Readable, type Writable } from "node:stream";
 const POOL_SIZE = 3;
 
 /**
- * Bytes `start`..`end` (inclusive) of an open blob file, read `chunkBytes` at a time; the stream owns the handle and
+ * Bytes `start`..`end` (inclusive; `end` undefined: to the end of the file) of an open blob file, read `chunkBytes` at a time; the stream owns the handle and
  * closes it when it ends or is destroyed.
  *
  * Read as any stream (a digest check, the scanner), every chunk is a new buffer, as `createReadStream` gives. Piped
@@ -24,12 +24,12 @@ export class BlobFileStream extends Readable {
   constructor(
     private readonly handle: FileHandle,
     start: number,
-    end: number,
+    end: number | undefined,
     private readonly chunkBytes: number,
   ) {
     super({ highWaterMark: chunkBytes });
     this.position = start;
-    this.remaining = end - start + 1;
+    this.remaining = end === undefined ? Infinity : end - start + 1;
   }
 
   override _read(): void {
@@ -39,7 +39,7 @@ export class BlobFileStream extends Readable {
     }
     const buffer = Buffer.allocUnsafe(Math.min(this.chunkBytes, this.remaining));
     this.readInto(buffer).then(
-      (bytes) => this.push(buffer.subarray(0, bytes)),
+      (bytes) => this.push(bytes === 0 ? null : buffer.subarray(0, bytes)),
       (error: Error) => this.destroy(error),
     );
   }
@@ -83,6 +83,7 @@ export class BlobFileStream extends Readable {
       if (written[slot]) await Promise.race([written[slot], closed]);
       pool[slot] ??= Buffer.allocUnsafe(Math.min(this.chunkBytes, this.remaining));
       const bytes = await this.readInto(pool[slot].subarray(0, Math.min(pool[slot].length, this.remaining)));
+      if (bytes === 0) break;
       written[slot] = new Promise<void>((resolve, reject) => {
         response.write(pool[slot].subarray(0, bytes), (error) => (error ? reject(error) : resolve()));
       });
@@ -91,9 +92,16 @@ export class BlobFileStream extends Readable {
     await Promise.race([Promise.all(written), closed]);
   }
 
-  /** Fills `buffer` from the current position (a read may be short); fails if the file ends first. */
+  /**
+   * Fills `buffer` from the current position (a read may be short). At the end of the file: 0 when no end was given,
+   * else a failure (the file is shorter than the range).
+   */
   private async readInto(buffer: Buffer): Promise<number> {
     const { bytesRead } = await this.handle.read(buffer, 0, buffer.length, this.position);
+    if (bytesRead === 0 && this.remaining === Infinity) {
+      this.remaining = 0;
+      return 0;
+    }
     if (bytesRead === 0) throw new Error(`the blob file ended ${this.remaining} bytes early`);
     this.position += bytesRead;
     this.remaining -= bytesRead;

@@ -67,13 +67,7 @@ export class FilesystemBlobStore implements BlobStore {
       throw error;
     }
     // Large reads: 64 KiB (the default) costs thousands of round trips to the thread pool per big layer.
-    try {
-      const end = range ? range.end : (await handle.stat()).size - 1;
-      return new BlobFileStream(handle, range ? range.start : 0, end, READ_CHUNK_BYTES);
-    } catch (error) {
-      await handle.close();
-      throw error;
-    }
+    return new BlobFileStream(handle, range ? range.start : 0, range?.end, READ_CHUNK_BYTES);
   }
 
   async delete(digest: string): Promise<boolean> {

@@ -23,7 +23,7 @@ describe("BlobFileStream", () => {
   });
   afterAll(() => rm(dir, { recursive: true, force: true }));
 
-  const streamOf = async (start: number, end: number) => new BlobFileStream(await open(file, "r"), start, end, CHUNK);
+  const streamOf = async (start: number, end: number | undefined) => new BlobFileStream(await open(file, "r"), start, end, CHUNK);
 
   async function closedSoon(stream: BlobFileStream): Promise<void> {
     const deadline = Date.now() + 10_000;
@@ -51,6 +51,10 @@ describe("BlobFileStream", () => {
     expect(Buffer.concat(chunks).equals(content)).toBe(true);
     // Every chunk its own memory: a consumer may keep them all.
     expect(new Set(chunks.map((chunk) => chunk.buffer)).size).toBe(chunks.length);
+    // No end given: to the end of the file, as a whole-blob GET reads it.
+    const rest: Buffer[] = [];
+    for await (const chunk of await streamOf(100, undefined)) rest.push(chunk as Buffer);
+    expect(Buffer.concat(rest).equals(content.subarray(100))).toBe(true);
     const part: Buffer[] = [];
     for await (const chunk of await streamOf(CHUNK - 10, 3 * CHUNK + 5)) part.push(chunk as Buffer);
     expect(Buffer.concat(part).equals(content.subarray(CHUNK - 10, 3 * CHUNK + 6))).toBe(true);
