@@ -5,6 +5,7 @@ import type { Dirent } from "node:fs";
 import type { Readable } from "node:stream";
 import { parseDigest } from "../distribution/digest";
 import { BlobFileStream } from "./blob-file-stream";
+import { chunksOf } from "./chunks";
 import type { BlobStore, ByteRange } from "./blob-store";
 
 /** Thrown when an operation names an upload session that has no data file (never started, committed or aborted). */
@@ -135,8 +136,7 @@ export class FilesystemBlobStore implements BlobStore {
       try {
         // Writes go through a handle we own (rather than a WriteStream) and are awaited before any truncate,
         // so no late write can undo the rollback below.
-        for await (const chunk of source) {
-          const bytes = toBytes(chunk);
+        for await (const bytes of chunksOf(source)) {
           batch.push(bytes);
           batchBytes += bytes.length;
           // Many small chunks (a client's tiny chunked-encoding pieces) also end a batch: one writev takes 1024 at most.
@@ -266,13 +266,6 @@ async function* directoryEntries(dir: string): AsyncIterable<Dirent> {
     throw error;
   }
   yield* handle;
-}
-
-function toBytes(chunk: unknown): Buffer {
-  if (Buffer.isBuffer(chunk)) return chunk;
-  if (chunk instanceof Uint8Array) return Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
-  if (typeof chunk === "string") return Buffer.from(chunk);
-  throw new TypeError(`upload source produced a ${typeof chunk}, expected bytes`);
 }
 
 const WRITE_BATCH_BYTES = 1024 * 1024;

@@ -18,6 +18,7 @@ import {
 } from "@aws-sdk/client-s3";
 import { Upload } from "@aws-sdk/lib-storage";
 import type { BlobStore, ByteRange } from "./blob-store";
+import { chunksOf } from "./chunks";
 import { InvalidStorageKeyError, UploadNotFoundError } from "./filesystem";
 
 export interface S3Settings {
@@ -73,13 +74,6 @@ function isMissing(error: unknown): boolean {
   const name = (error as { name?: string }).name;
   const status = (error as S3ServiceException).$metadata?.httpStatusCode;
   return name === "NotFound" || name === "NoSuchKey" || status === 404;
-}
-
-function toBytes(chunk: unknown): Buffer {
-  if (Buffer.isBuffer(chunk)) return chunk;
-  if (chunk instanceof Uint8Array) return Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
-  if (typeof chunk === "string") return Buffer.from(chunk);
-  throw new TypeError(`upload source produced a ${typeof chunk}, expected bytes`);
 }
 
 const encode = (text: string) => Buffer.from(text).toString("base64url");
@@ -202,7 +196,7 @@ export class S3BlobStore implements BlobStore {
     const target = last !== undefined && session.size === 0 && session.multipart === null ? this.blobKey(last) : `${session.prefix}data`;
     const writer = new SessionWriter(this.client, this.settings.bucket, session, this.partSize, target, last !== undefined);
     try {
-      for await (const chunk of source) await writer.add(toBytes(chunk));
+      for await (const chunk of chunksOf(source)) await writer.add(chunk);
       await writer.end();
     } catch (error) {
       await writer.rollBack();
