@@ -300,6 +300,13 @@ timed_each ppull_ten --prepare "$OPS reset -" -- ppull ten
 timed_each pull16 -- pull16
 for w in "${WHOS[@]}"; do TIMED_RUNS=$GET_RUNS timed get_big "$w" --warmup 1 -- get; done
 timed_each put_big -- put
+# With blobs in s3rver: the same s3rver alone, the big layer up (one multipart upload, parts as Berth cuts them) and
+# down, without Berth: the floor under Berth's S3 rows.
+if [ -n "$S3_PID" ]; then
+  log "s3rver alone: the big layer up and down, $RUNS times"
+  "${NI[@]}" node "$ROOT/bench/s3-floor.mjs" "http://127.0.0.1:$(cat "$WORK/s3.port")" berth-bench "$BIG_F" "$RUNS" \
+    "${BERTH_S3_PART_SIZE_MIB:-8}" >"$WORK/res/floor.txt" 2>"$WORK/res/floor.err" || log "  FAILED: $(tail -3 "$WORK/res/floor.err")"
+fi
 
 # 4. small requests: manifest GET by tag and blob HEAD anonymous; /v2/ with Basic credentials on Berth
 #    (anonymous /v2/ is a 401 there); plus manifest GET with credentials, as clients that log in send them.
@@ -349,6 +356,11 @@ meets() { # meets KIND RATIO TARGET
     r) awk -v x="$2" -v t="$3" 'BEGIN { exit !(x != "NA" && x + 0 >= t + 0) }' ;;
   esac
 }
+floor_row() { # floor_row LABEL COLUMN METRIC METRIC_LABEL: a column of floor.txt as median (min-max), and its ratio to ref's METRIC
+  local med
+  med=$(awk -v c="$2" '{print $c}' "$WORK/res/floor.txt" | sort -n | awk '{v[NR]=$1} END {printf "%.3f (%.3f-%.3f)", v[int((NR+1)/2)], v[1], v[NR]}')
+  printf '  %-41s %23s %6s of the reference'"'"'s %s\n' "$1" "$med" "$(ratio_of "$(get_res "$3" ref | tr -d '!')" "${med%% *}")x" "$4"
+}
 row() { printf '%-41s %23s %23s %23s %6s %6s %11s  %-6s %s\n' "$@"; }
 table() {
   local pass=0 total=0 line m kind t1 t2 label r ra b r1 r2 verdict tgt_s loads w
@@ -381,6 +393,11 @@ table() {
       IFS='|' read -r m kind _ _ label <<<"$line"
       printf '  %-41s %23s %6s\n' "$label" "$(cell "$m" base "$kind")" "$(ratio_of "$(get_res "$m" refa | tr -d '!')" "$(get_res "$m" base | tr -d '!')")x"
     done
+  fi
+  if [ -s "$WORK/res/floor.txt" ]; then
+    echo "s3rver alone, no Berth (the floor under Berth's S3 rows), $(wc -l < "$WORK/res/floor.txt") runs, median (min-max) in s, ratio to the reference:"
+    floor_row "multipart upload of the big layer" 2 push_big "skopeo push big"
+    floor_row "GET of the big layer" 4 get_big "curl GET"
   fi
   echo "targets met: $pass/$total; Berth error-level log lines: ${errs:-0}"
 }
