@@ -67,8 +67,19 @@ export class FilesystemBlobStore implements BlobStore {
       if (isNotFound(error)) return null;
       throw error;
     }
+    // The size of a whole read, so its buffers are no bigger than the blob and the last read is not an empty one
+    // past its end: without it a 1 MiB layer took two 2 MiB buffers and two reads.
+    let end = range?.end;
+    if (end === undefined) {
+      try {
+        end = (await handle.stat()).size - 1;
+      } catch (error) {
+        await handle.close();
+        throw error;
+      }
+    }
     // Large reads: 64 KiB (the default) costs thousands of round trips to the thread pool per big layer.
-    return new BlobFileStream(handle, range ? range.start : 0, range?.end, READ_CHUNK_BYTES);
+    return new BlobFileStream(handle, range ? range.start : 0, end, READ_CHUNK_BYTES);
   }
 
   async delete(digest: string): Promise<boolean> {

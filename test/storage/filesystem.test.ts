@@ -150,6 +150,19 @@ describe("FilesystemBlobStore on disk", () => {
     await expect(store.read(digest, { start: -1, end: 2 })).rejects.toBeInstanceOf(RangeError);
   });
 
+  it("reads a small blob whole into one buffer of its size, not a read chunk's", async () => {
+    const content = randomBytes(100 * 1024);
+    const digest = digestOf(content);
+    await store.startUpload("small");
+    await store.appendUpload("small", streamOf(content));
+    await store.commitUpload("small", digest);
+    const chunks = await collect((await store.read(digest))!);
+    expect(Buffer.concat(chunks).equals(content)).toBe(true);
+    expect(chunks).toHaveLength(1);
+    // The memory behind it: a buffer sized to the blob (a 2 MiB read chunk for each 100 KiB layer adds up in a pull).
+    expect(chunks[0].buffer.byteLength).toBe(content.length);
+  });
+
   describe("big blobs, written in batches and read in large chunks", () => {
     const MiB = 1024 * 1024;
     let content: Buffer;
