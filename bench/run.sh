@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
 # Berth vs. the reference registry (CNCF distribution via Debian's docker-registry), measured in the same run.
 # Usage: [RUNS=3] [SECONDS=5] bench/run.sh        (see bench/README.md)
-# Env:  RUNS            hyperfine runs per push/pull/GET/PUT measurement (default 3)
+# Env:  RUNS            rounds per push/pull/GET/PUT measurement, each on every registry in turn (default 3)
 #       SECONDS         duration of each requests/s measurement (default 5)
 #       BERTH_ANCHORS   directory of the anchor scripts (default <repo>/../shared/anchors)
 #       BENCH_IMAGES    cache of the generated OCI layouts (default ${TMPDIR:-/tmp}/berth-bench-images; kept)
 #       BENCH_OUT       also write the final table to this file
 #       BENCH_STORAGE   fs (default) or s3: Berth's blobs in s3rver (the reference stays on its filesystem)
-#       BENCH_KEEP      copy the raw results (hyperfine JSON, RSS samples, Berth's log) into this directory
+#       BENCH_KEEP      copy the raw results (every run's time, RSS samples, Berth's log) into this directory
 #       BENCH_NICE      niceness of both registries and of the clients (default -10 as root, so other jobs on the
 #                       machine disturb less; 0 leaves it alone)
 #       BENCH_BASELINE  dist/registry/main.js of another Berth build: it runs too, as a fourth column ("before")
@@ -61,7 +61,7 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 # ---------------------------------------------------------------- tools, build
-for t in docker-registry skopeo podman hyperfine wrk ab jq curl; do
+for t in docker-registry skopeo podman wrk ab jq curl; do
   command -v "$t" >/dev/null || { log "missing $t: running install-tools.sh"; "$ANCH/install-tools.sh" >&2; break; }
 done
 [ -d "$ROOT/node_modules" ] || { log "no node_modules: run npm ci first"; exit 1; }
@@ -156,7 +156,7 @@ if [ -n "${BENCH_BASELINE:-}" ]; then start_berth base "$BASE" "$BENCH_BASELINE"
 log "reference on $REF, with htpasswd on $REFA, Berth on $BERTH (pid $BERTH_PID, PGlite)${BASE_PID:+, baseline on $BASE (pid $BASE_PID)}; nice $NICE"
 
 # ---------------------------------------------------------------- helpers
-# One helper script for the timed commands, so hyperfine only has to run "ops.sh VERB REG".
+# One helper script for the timed commands: "ops.sh VERB REG ARGS".
 # Pushes and uploads carry CREDS_FOR_REG; pulls and GETs carry PULL_CREDS: none on Berth (library is public) and on
 # the reference without auth, admin's on the reference with htpasswd.
 cat > "$WORK/ops.sh" <<'EOS'
@@ -215,25 +215,42 @@ put_res() { echo "$3" > "$WORK/res/$1.$2"; }                     # put_res METRI
 get_res() { cat "$WORK/res/$1.$2" 2>/dev/null || echo NA; }
 load1() { cut -d' ' -f1 /proc/loadavg; }
 
-timed() { # timed METRIC WHO [hyperfine options --] ARGS... : median seconds over RUNS, with min and max
-  local m=$1 who=$2; shift 2
-  local hopts=(); while [ "$1" != -- ]; do hopts+=("$1"); shift; done; shift
-  local cmd; cmd=$(printf '%q ' "$OPS" "$1" "$(addr_of "$who")" "${@:2}")
-  log "$m on $who"
-  put_res "load_$m" "$who" "$(load1)"
-  if CREDS_FOR_REG=$(push_creds_for "$who") PULL_CREDS=$(pull_creds_for "$who") "${NI[@]}" hyperfine -N --runs "${TIMED_RUNS:-$RUNS}" \
-       --style none ${hopts[@]+"${hopts[@]}"} --export-json "$WORK/res/$m.$who.json" -n "$m" "$cmd" >/dev/null 2>"$WORK/res/$m.$who.err"; then
-    put_res "$m" "$who" "$(jq -r '.results[0].median' "$WORK/res/$m.$who.json")"
-    put_res "spread_$m" "$who" "$(jq -r '.results[0] | "\(.min)-\(.max)"' "$WORK/res/$m.$who.json")"
-  else
-    log "  FAILED: $(tail -3 "$WORK/res/$m.$who.err")"; put_res "$m" "$who" NA
-  fi
+# timed_each METRIC [--prepare CMD] [--warmup N] -- VERB ARGS...: RUNS rounds (TIMED_RUNS when set), each running
+# "ops.sh VERB REG ARGS" once on every registry in turn, after N untimed rounds; then the median, min and max per
+# registry. Rounds rather than blocks of runs per registry: a drift of the machine's load, or the disk still writing
+# back an earlier side's blobs, falls on all sides alike. CMD (run untimed before each timed command) gets "-" for REG.
+timed_each() {
+  local m=$1 prepare="" warmup=0 w round t0 t1; shift
+  while [ "$1" != -- ]; do
+    case $1 in --prepare) prepare=$2 ;; --warmup) warmup=$2 ;; *) log "timed_each: unknown option $1"; exit 2 ;; esac
+    shift 2
+  done
+  shift
+  log "$m on ${WHOS[*]}: ${TIMED_RUNS:-$RUNS} rounds$([ "$warmup" = 0 ] || echo " after $warmup untimed")"
+  for w in "${WHOS[@]}"; do : >"$WORK/res/$m.$w.times"; : >"$WORK/res/$m.$w.err"; done
+  for round in $(seq $((1 - warmup)) "${TIMED_RUNS:-$RUNS}"); do
+    for w in "${WHOS[@]}"; do
+      [ "$round" = 1 ] && put_res "load_$m" "$w" "$(load1)"
+      [ -n "$prepare" ] && $prepare >/dev/null 2>>"$WORK/res/$m.$w.err"
+      t0=$EPOCHREALTIME
+      if CREDS_FOR_REG=$(push_creds_for "$w") PULL_CREDS=$(pull_creds_for "$w") "${NI[@]}" "$OPS" "$1" "$(addr_of "$w")" "${@:2}" \
+           >/dev/null 2>>"$WORK/res/$m.$w.err"; then
+        t1=$EPOCHREALTIME
+        [ "$round" -ge 1 ] && awk -v a="$t0" -v b="$t1" 'BEGIN {printf "%.6f\n", b - a}' >>"$WORK/res/$m.$w.times"
+      else
+        log "  $m on $w FAILED: $(tail -3 "$WORK/res/$m.$w.err")"; echo NA >>"$WORK/res/$m.$w.times"
+      fi
+    done
+  done
+  for w in "${WHOS[@]}"; do
+    if grep -q NA "$WORK/res/$m.$w.times"; then put_res "$m" "$w" NA; continue; fi
+    put_res "$m" "$w" "$(sort -n "$WORK/res/$m.$w.times" | awk '{v[NR] = $1} END {print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}')"
+    put_res "spread_$m" "$w" "$(sort -n "$WORK/res/$m.$w.times" | awk 'NR == 1 {a = $1} {z = $1} END {print a "-" z}')"
+  done
 }
-each() { local w; for w in "${WHOS[@]}"; do "$@" "$w"; done; }   # each FN ARGS...: FN ARGS... WHO, on every registry
-timed_each() { local m=$1 w; shift; for w in "${WHOS[@]}"; do timed "$m" "$w" "$@"; done; }
 
-# RSS in KiB from /proc without forking (the sampler runs every 100 ms during Berth's push runs: a `ps` each time
-# cost Berth's side CPU the other sides did not pay).
+# RSS in KiB from /proc without forking (the sampler runs every 100 ms during the push-big rounds, all sides' turns;
+# the peak is Berth's during its own turns).
 rss_kb() {
   local key value _
   while read -r key value _; do [ "$key" = VmRSS: ] && { echo "$value"; return 0; }; done < "/proc/$BERTH_PID/status" || true
@@ -266,13 +283,10 @@ rate() { # rate METRIC WHO TOOL URL [curl-style headers...] : requests/s, 32 con
 # machine state.
 # 1. pushes, each run into a fresh repository: skopeo of big (Berth's RSS sampled meanwhile) and many, podman of big
 #    and ten (blob-info cache emptied before each run), 8 skopeo pushes of different images at once.
-timed push_big ref -- push big
-timed push_big refa -- push big
 sleep 1; idle=$(for _ in 1 2 3 4 5; do rss_kb; sleep 0.1; done | sort -n | sed -n 3p)
 start_sampler
-timed push_big berth -- push big
+timed_each push_big -- push big
 stop_sampler
-[ -n "$BASE_PID" ] && timed push_big base -- push big
 peak=$(sort -n "$WORK/rss.txt" | tail -1)
 put_res rss_idle berth "$(awk -v i="$idle" 'BEGIN {printf "%.1f", i * 1024 / 1e6}')"
 put_res rss berth "$(awk -v p="$peak" -v i="$idle" 'BEGIN {printf "%.1f", (p - i) * 1024 / 1e6}')"
@@ -298,7 +312,7 @@ timed_each pull_big -- pull big
 timed_each pull_many -- pull many
 timed_each ppull_ten --prepare "$OPS reset -" -- ppull ten
 timed_each pull16 -- pull16
-for w in "${WHOS[@]}"; do TIMED_RUNS=$GET_RUNS timed get_big "$w" --warmup 1 -- get; done
+TIMED_RUNS=$GET_RUNS timed_each get_big --warmup 1 -- get
 timed_each put_big -- put
 # With blobs in s3rver: the same s3rver alone, the big layer up (one multipart upload, parts as Berth cuts them) and
 # down, without Berth: the floor under Berth's S3 rows.
@@ -366,7 +380,7 @@ table() {
   local pass=0 total=0 line m kind t1 t2 label r ra b r1 r2 verdict tgt_s loads w
   echo "Berth $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo '?')$( [ -n "$(git -C "$ROOT" status --porcelain -- registry 2>/dev/null)" ] && echo ' + uncommitted registry/ changes') vs reference docker-registry $(docker-registry --version 2>/dev/null | awk '{print $NF}'), $(date -u +%FT%TZ)"
   echo "RUNS=$RUNS (GET: $GET_RUNS) SECONDS=$DUR, $(nproc) CPUs, nice $NICE, load before start $LOAD0, after $(cut -d' ' -f1-3 /proc/loadavg)"
-  echo "times: hyperfine median (min-max) in s; ratios Berth/reference without auth (/ref) and with htpasswd (/refa); load: 1-min load average at the start of each side's measurement"
+  echo "times: median (min-max) of the rounds in s; ratios Berth/reference without auth (/ref) and with htpasswd (/refa); load: 1-min load average at the start of each side's measurement"
   row metric "ref (no auth)" "refa (htpasswd)" Berth /ref /refa target result load
   for line in "${rows[@]}"; do
     IFS='|' read -r m kind t1 t2 label <<<"$line"
