@@ -218,9 +218,11 @@ load1() { cut -d' ' -f1 /proc/loadavg; }
 # timed_each METRIC [--prepare CMD] [--warmup N] -- VERB ARGS...: RUNS rounds (TIMED_RUNS when set), each running
 # "ops.sh VERB REG ARGS" once on every registry in turn, after N untimed rounds; then the median, min and max per
 # registry. Rounds rather than blocks of runs per registry: a drift of the machine's load, or the disk still writing
-# back an earlier side's blobs, falls on all sides alike. CMD (run untimed before each timed command) gets "-" for REG.
+# back an earlier side's blobs, falls on all sides alike; and each round starts one side later than the one before,
+# since the place in the round matters too (a pull right after another pull's output was written measured up to 30 %
+# slower, whoever ran it). CMD (run untimed before each timed command) gets "-" for REG.
 timed_each() {
-  local m=$1 prepare="" warmup=0 w round t0 t1; shift
+  local m=$1 prepare="" warmup=0 w k round t0 t1; shift
   while [ "$1" != -- ]; do
     case $1 in --prepare) prepare=$2 ;; --warmup) warmup=$2 ;; *) log "timed_each: unknown option $1"; exit 2 ;; esac
     shift 2
@@ -229,7 +231,8 @@ timed_each() {
   log "$m on ${WHOS[*]}: ${TIMED_RUNS:-$RUNS} rounds$([ "$warmup" = 0 ] || echo " after $warmup untimed")"
   for w in "${WHOS[@]}"; do : >"$WORK/res/$m.$w.times"; : >"$WORK/res/$m.$w.err"; done
   for round in $(seq $((1 - warmup)) "${TIMED_RUNS:-$RUNS}"); do
-    for w in "${WHOS[@]}"; do
+    for k in "${!WHOS[@]}"; do
+      w=${WHOS[$(((k + round + 100 * ${#WHOS[@]}) % ${#WHOS[@]}))]}   # each round starts one side later
       [ "$round" = 1 ] && put_res "load_$m" "$w" "$(load1)"
       [ -n "$prepare" ] && $prepare >/dev/null 2>>"$WORK/res/$m.$w.err"
       t0=$EPOCHREALTIME
