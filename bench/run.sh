@@ -132,6 +132,8 @@ if [ "${BENCH_STORAGE:-fs}" = s3 ]; then
   S3_PID=$!
   for _ in $(seq 1 50); do [ -s "$WORK/s3.port" ] && break; sleep 0.1; done
   STORAGE_ENV=(BERTH_STORAGE=s3 "BERTH_S3_ENDPOINT=http://127.0.0.1:$(cat "$WORK/s3.port")" BERTH_S3_ACCESS_KEY=S3RVER BERTH_S3_SECRET_KEY=S3RVER)
+  # BERTH_S3_REDIRECT_SECONDS=N bench/run.sh: blob GETs answered with presigned s3rver URLs (off unless set).
+  [ -n "${BERTH_S3_REDIRECT_SECONDS:-}" ] && STORAGE_ENV+=("BERTH_S3_REDIRECT_SECONDS=$BERTH_S3_REDIRECT_SECONDS")
   log "Berth stores blobs in s3rver on port $(cat "$WORK/s3.port") (pid $S3_PID)"
 fi
 start_berth() { # start_berth WHO ADDR MAIN BUCKET: sets STARTED_PID

@@ -142,6 +142,10 @@ export interface S3StorageConfig {
   secretKey: string;
   /** Bytes per part of an upload's multipart upload (BERTH_S3_PART_SIZE_MIB, 5–5120 MiB, default 8). */
   partSize: number;
+  /** Blob GETs answer 307 to a presigned URL valid this long (BERTH_S3_REDIRECT_SECONDS, 0–3600, default 0: off). */
+  redirectSeconds: number;
+  /** The S3 endpoint as clients reach it, when it is not BERTH_S3_ENDPOINT (BERTH_S3_REDIRECT_ENDPOINT). */
+  redirectEndpoint?: string;
 }
 
 export interface ControllerConfig {
@@ -251,6 +255,10 @@ function parseStorage(env: Env): Config["storage"] {
     secretKey: required(env, "BERTH_S3_SECRET_KEY", why),
     // Memory per upload in progress is about twice this plus 5 MiB; S3 wants parts of 5 MiB to 5 GiB.
     partSize: (parseWholeNumber("BERTH_S3_PART_SIZE_MIB", "MiB", env.BERTH_S3_PART_SIZE_MIB, 5, 5120) ?? 8) * 1024 * 1024,
+    // Off by default: a presigned URL lets whoever holds it fetch that blob until it expires, and clients must reach
+    // the S3 endpoint themselves.
+    redirectSeconds: parseWholeNumber("BERTH_S3_REDIRECT_SECONDS", "seconds", env.BERTH_S3_REDIRECT_SECONDS, 0, 3600) ?? 0,
+    redirectEndpoint: env.BERTH_S3_REDIRECT_ENDPOINT ? parseUrl("BERTH_S3_REDIRECT_ENDPOINT", env.BERTH_S3_REDIRECT_ENDPOINT, ["http:", "https:"]) : undefined,
   };
 }
 

@@ -20,6 +20,11 @@ export interface BlobStore {
   stat(digest: string): Promise<{ size: number } | null>;
   /** Streams a committed blob (optionally a byte range of it); null when it does not exist. */
   read(digest: string, range?: ByteRange): Promise<Readable | null>;
+  /**
+   * Where a client may fetch the whole committed blob itself for a short while (a presigned S3 URL), so its bytes do
+   * not pass through this process; null (or no such method) when the store serves blobs only through read().
+   */
+  redirectUrl?(digest: string): Promise<string | null>;
   /** Removes a committed blob; false when it did not exist. */
   delete(digest: string): Promise<boolean>;
   /** Every committed blob's digest, in no particular order. */

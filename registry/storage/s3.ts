@@ -29,6 +29,10 @@ export interface S3Settings {
   secretKey: string;
   /** Bytes per multipart part an upload is cut into (BERTH_S3_PART_SIZE_MIB); DEFAULT_PART_SIZE when absent. */
   partSize?: number;
+  /** How long a blob GET's presigned URL is valid (BERTH_S3_REDIRECT_SECONDS); 0 or absent: no redirects. */
+  redirectSeconds?: number;
+  /** The S3 endpoint as clients reach it, for presigned URLs (BERTH_S3_REDIRECT_ENDPOINT); absent: `endpoint`. */
+  redirectEndpoint?: string;
 }
 
 // The SDK warns on every start that later releases will need Node 22; the pinned version works on Node 20.
@@ -118,21 +122,35 @@ interface Session {
 export class S3BlobStore implements BlobStore {
   private readonly client: S3Client;
   private readonly partSize: number;
+  /** Signs redirect URLs for the endpoint clients reach (the signature covers the host). */
+  private readonly presigner: S3Client | null;
 
   constructor(private readonly settings: S3Settings) {
     this.partSize = settings.partSize ?? DEFAULT_PART_SIZE;
     if (!Number.isSafeInteger(this.partSize) || this.partSize < MIN_PART_SIZE || this.partSize > MAX_PART_SIZE) {
       throw new RangeError(`S3 part size must be between ${MIN_PART_SIZE} and ${MAX_PART_SIZE} bytes, got ${this.partSize}`);
     }
-    this.client = new S3Client({
-      endpoint: settings.endpoint,
-      region: settings.region,
-      forcePathStyle: true,
-      credentials: { accessKeyId: settings.accessKey, secretAccessKey: settings.secretKey },
-      // The SDK's default aws-chunked stream encoding is stored verbatim by some S3 servers (s3rver): corrupt blobs.
-      requestChecksumCalculation: "WHEN_REQUIRED",
-      responseChecksumValidation: "WHEN_REQUIRED",
-    });
+    const clientFor = (endpoint: string) =>
+      new S3Client({
+        endpoint,
+        region: settings.region,
+        forcePathStyle: true,
+        credentials: { accessKeyId: settings.accessKey, secretAccessKey: settings.secretKey },
+        // The SDK's default aws-chunked stream encoding is stored verbatim by some S3 servers (s3rver): corrupt blobs.
+        requestChecksumCalculation: "WHEN_REQUIRED",
+        responseChecksumValidation: "WHEN_REQUIRED",
+      });
+    this.client = clientFor(settings.endpoint);
+    const redirectEndpoint = settings.redirectEndpoint ?? settings.endpoint;
+    this.presigner = !settings.redirectSeconds ? null : redirectEndpoint === settings.endpoint ? this.client : clientFor(redirectEndpoint);
+  }
+
+  /** A presigned GET of the blob, valid for BERTH_S3_REDIRECT_SECONDS; null when redirects are off. */
+  async redirectUrl(digest: string): Promise<string | null> {
+    if (this.presigner === null) return null;
+    const { getSignedUrl } = await import("@aws-sdk/s3-request-presigner");
+    const command = new GetObjectCommand({ Bucket: this.settings.bucket, Key: this.blobKey(digest) });
+    return getSignedUrl(this.presigner, command, { expiresIn: this.settings.redirectSeconds });
   }
 
   async stat(digest: string): Promise<{ size: number } | null> {

@@ -97,6 +97,7 @@ describe("loadConfig", () => {
       accessKey: "ak",
       secretKey: "sk",
       partSize: 8 * 1024 * 1024,
+      redirectSeconds: 0,
     });
     expect(loadConfig({ BERTH_STORAGE: "s3", BERTH_S3_ENDPOINT: "http://s3", BERTH_S3_BUCKET: "b", BERTH_S3_ACCESS_KEY: "a", BERTH_S3_SECRET_KEY: "s", BERTH_S3_PART_SIZE_MIB: "16" }).storage).toMatchObject({
       partSize: 16 * 1024 * 1024,
@@ -106,6 +107,19 @@ describe("loadConfig", () => {
   it.each(["4", "5121", "8.5", "eight"])("refuses BERTH_S3_PART_SIZE_MIB=%s (S3 parts are 5 MiB to 5 GiB)", (value) => {
     const env = { BERTH_STORAGE: "s3", BERTH_S3_ENDPOINT: "http://s3", BERTH_S3_BUCKET: "b", BERTH_S3_ACCESS_KEY: "a", BERTH_S3_SECRET_KEY: "s", BERTH_S3_PART_SIZE_MIB: value };
     expect(() => loadConfig(env)).toThrow(`BERTH_S3_PART_SIZE_MIB: must be a whole number of MiB, from 5 to 5120, got "${value}"`);
+  });
+
+  it("redirects blob GETs to S3 only when BERTH_S3_REDIRECT_SECONDS is set, signing for BERTH_S3_REDIRECT_ENDPOINT when given", () => {
+    const base = { BERTH_STORAGE: "s3", BERTH_S3_ENDPOINT: "http://minio:9000", BERTH_S3_BUCKET: "b", BERTH_S3_ACCESS_KEY: "a", BERTH_S3_SECRET_KEY: "s" };
+    expect(loadConfig(base).storage).toMatchObject({ redirectSeconds: 0, redirectEndpoint: undefined });
+    expect(loadConfig({ ...base, BERTH_S3_REDIRECT_SECONDS: "300", BERTH_S3_REDIRECT_ENDPOINT: "https://s3.example.com" }).storage).toMatchObject({
+      redirectSeconds: 300,
+      redirectEndpoint: "https://s3.example.com",
+    });
+    for (const value of ["3601", "-1", "5m"]) {
+      expect(() => loadConfig({ ...base, BERTH_S3_REDIRECT_SECONDS: value })).toThrow(`BERTH_S3_REDIRECT_SECONDS: must be a whole number of seconds, from 0 to 3600, got "${value}"`);
+    }
+    expect(() => loadConfig({ ...base, BERTH_S3_REDIRECT_ENDPOINT: "ftp://s3" })).toThrow("BERTH_S3_REDIRECT_ENDPOINT");
   });
 
   it("trusts no proxy and throttles logins with the documented limits by default", () => {
