@@ -187,7 +187,7 @@ case $verb in
   ppush) pod "$PM" push -q --tls-verify=false ${pc[@]+"${pc[@]}"} "localhost/$3:latest" "docker://$reg/$P/ppush-$3-$(date +%s%N):latest" ;;
   ppull) pod "$PM2" pull -q --tls-verify=false ${gpc[@]+"${gpc[@]}"} "docker://$reg/$P/src-$3:latest" >/dev/null ;;
   reset) rm -rf "$PM/data"; pod "$PM2" rmi -af >/dev/null; rm -rf "$PM2/data" ;;
-  get)  curl -fsS ${gc[@]+"${gc[@]}"} -o /dev/null "http://$reg/v2/$P/src-big/blobs/$BIG_L" ;;
+  get)  curl -fsSL ${gc[@]+"${gc[@]}"} -o /dev/null "http://$reg/v2/$P/src-big/blobs/$BIG_L" ;;
   put)
     loc=$(curl -fsS ${c[@]+"${c[@]}"} -X POST -o /dev/null -D - "http://$reg/v2/$P/put-$(date +%s%N)/blobs/uploads/" \
           | tr -d '\r' | awk 'tolower($1)=="location:" {print $2}')
@@ -224,24 +224,27 @@ load1() { cut -d' ' -f1 /proc/loadavg; }
 # since the place in the round matters too (a pull right after another pull's output was written measured up to 30 %
 # slower, whoever ran it). CMD (run untimed before each timed command) gets "-" for REG.
 timed_each() {
-  local m=$1 prepare="" warmup=0 w k round t0 t1; shift
+  local m=$1 prepare="" warmup=0 w k round t0 t1 c0 c1; shift
   while [ "$1" != -- ]; do
     case $1 in --prepare) prepare=$2 ;; --warmup) warmup=$2 ;; *) log "timed_each: unknown option $1"; exit 2 ;; esac
     shift 2
   done
   shift
   log "$m on ${WHOS[*]}: ${TIMED_RUNS:-$RUNS} rounds$([ "$warmup" = 0 ] || echo " after $warmup untimed")"
-  for w in "${WHOS[@]}"; do : >"$WORK/res/$m.$w.times"; : >"$WORK/res/$m.$w.err"; done
+  for w in "${WHOS[@]}"; do : >"$WORK/res/$m.$w.times"; : >"$WORK/res/$m.$w.cpu"; : >"$WORK/res/$m.$w.err"; done
   for round in $(seq $((1 - warmup)) "${TIMED_RUNS:-$RUNS}"); do
     for k in "${!WHOS[@]}"; do
       w=${WHOS[$(((k + round + 100 * ${#WHOS[@]}) % ${#WHOS[@]}))]}   # each round starts one side later
       [ "$round" = 1 ] && put_res "load_$m" "$w" "$(load1)"
       [ -n "$prepare" ] && $prepare >/dev/null 2>>"$WORK/res/$m.$w.err"
-      t0=$EPOCHREALTIME
+      c0=$(cpu_ticks "$w"); t0=$EPOCHREALTIME
       if CREDS_FOR_REG=$(push_creds_for "$w") PULL_CREDS=$(pull_creds_for "$w") "${NI[@]}" "$OPS" "$1" "$(addr_of "$w")" "${@:2}" \
            >/dev/null 2>>"$WORK/res/$m.$w.err"; then
-        t1=$EPOCHREALTIME
-        [ "$round" -ge 1 ] && awk -v a="$t0" -v b="$t1" 'BEGIN {printf "%.6f\n", b - a}' >>"$WORK/res/$m.$w.times"
+        t1=$EPOCHREALTIME; c1=$(cpu_ticks "$w")
+        if [ "$round" -ge 1 ]; then
+          awk -v a="$t0" -v b="$t1" 'BEGIN {printf "%.6f\n", b - a}' >>"$WORK/res/$m.$w.times"
+          awk -v a="$c0" -v b="$c1" -v hz="$CLK_TCK" 'BEGIN {printf "%.3f\n", (b - a) / hz}' >>"$WORK/res/$m.$w.cpu"
+        fi
       else
         log "  $m on $w FAILED: $(tail -3 "$WORK/res/$m.$w.err")"; echo NA >>"$WORK/res/$m.$w.times"
       fi
@@ -251,7 +254,17 @@ timed_each() {
     if grep -q NA "$WORK/res/$m.$w.times"; then put_res "$m" "$w" NA; continue; fi
     put_res "$m" "$w" "$(sort -n "$WORK/res/$m.$w.times" | awk '{v[NR] = $1} END {print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}')"
     put_res "spread_$m" "$w" "$(sort -n "$WORK/res/$m.$w.times" | awk 'NR == 1 {a = $1} {z = $1} END {print a "-" z}')"
+    put_res "cpu_$m" "$w" "$(sort -n "$WORK/res/$m.$w.cpu" | awk '{v[NR] = $1} END {print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}')"
   done
+}
+# CPU time (user + system, all threads) a registry's process used so far, in clock ticks: the server's own cost of a
+# run, which the machine's load moves far less than the wall time.
+CLK_TCK=$(getconf CLK_TCK)
+cpu_ticks() {
+  local pid
+  case $1 in ref) pid=$(cat "$ANCHORS_DIR/reference-$REF_PORT/pid") ;; refa) pid=$REFA_PID ;; berth) pid=$BERTH_PID ;; base) pid=$BASE_PID ;; esac
+  # Fields after "pid (comm) ": utime and stime are the 12th and 13th.
+  sed 's/^.*) //' "/proc/$pid/stat" | awk '{print $12 + $13}'
 }
 
 # RSS in KiB from /proc without forking (the sampler runs every 100 ms during the push-big rounds, all sides' turns;
@@ -308,7 +321,7 @@ for w in "${WHOS[@]}"; do
     CREDS_FOR_REG=$(push_creds_for "$w") "$OPS" seed "$(addr_of "$w")" "${x%%:*}" "${x#*:}"
   done
   c=(); [ -n "$(pull_creds_for "$w")" ] && c=(-u "$CREDS")
-  sum=$(curl -fsS ${c[@]+"${c[@]}"} "http://$(addr_of "$w")/v2/$P/src-big/blobs/$BIG_L" | sha256sum | cut -d' ' -f1)
+  sum=$(curl -fsSL ${c[@]+"${c[@]}"} "http://$(addr_of "$w")/v2/$P/src-big/blobs/$BIG_L" | sha256sum | cut -d' ' -f1)
   [ "sha256:$sum" = "$BIG_L" ] || { log "$w: GET of the big blob returned wrong content"; exit 1; }
 done
 
@@ -413,6 +426,13 @@ table() {
       printf '  %-41s %23s %6s\n' "$label" "$(cell "$m" base "$kind")" "$(ratio_of "$(get_res "$m" refa | tr -d '!')" "$(get_res "$m" base | tr -d '!')")x"
     done
   fi
+  echo "server CPU per run (user + system, median of the rounds), s:"
+  printf '  %-41s %9s %9s %9s %9s\n' "" "${WHOS[@]}"
+  for line in "${rows[@]}"; do
+    IFS='|' read -r m kind _ _ label <<<"$line"
+    [[ $kind == t* ]] || continue
+    printf '  %-41s' "$label"; for w in "${WHOS[@]}"; do printf ' %9s' "$(get_res "cpu_$m" "$w")"; done; echo
+  done
   if [ -s "$WORK/res/floor.txt" ]; then
     echo "s3rver alone, no Berth (the floor under Berth's S3 rows), $(wc -l < "$WORK/res/floor.txt") runs, median (min-max) in s, ratio to the reference:"
     floor_row "multipart upload of the big layer" 2 push_big "skopeo push big"
