@@ -196,7 +196,16 @@ describe("FilesystemBlobStore on disk", () => {
       }
     });
 
-    it("stores thousands of tiny chunks (more than one writev takes) in order", async () => {
+    it("keeps uploads that run at once apart, though their write buffers are reused", async () => {
+      const contents = [0, 1, 2, 3].map((i) => randomBytes(3 * MiB + 1000 * i + 7));
+      await Promise.all(contents.map((_, i) => store.startUpload(`at-once-${i}`)));
+      const pieces = (bytes: Buffer) => Array.from({ length: Math.ceil(bytes.length / 50_000) }, (_, k) => bytes.subarray(k * 50_000, (k + 1) * 50_000));
+      const sizes = await Promise.all(contents.map((bytes, i) => store.appendUpload(`at-once-${i}`, streamOf(...pieces(bytes)))));
+      expect(sizes).toEqual(contents.map((bytes) => bytes.length));
+      for (const [i, bytes] of contents.entries()) expect((await readAll(await store.readUpload(`at-once-${i}`))).equals(bytes)).toBe(true);
+    });
+
+    it("stores thousands of tiny chunks (more than a write buffer holds) in order", async () => {
       const tiny = randomBytes(5000 * 7);
       await store.startUpload("tiny");
       const chunks = Array.from({ length: 5000 }, (_, i) => tiny.subarray(i * 7, i * 7 + 7));
