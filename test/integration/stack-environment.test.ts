@@ -42,7 +42,7 @@ function loadRecording(env: Record<string, string>) {
 it("renders only variables the registry reads, and the registry accepts their values", () => {
   const { config, unread } = loadRecording(rendered as Record<string, string>);
   expect(unread).toEqual([]);
-  expect(config.storage).toEqual({ kind: "s3", endpoint: "http://minio:9000", bucket: "berth-blobs", region: "us-east-1", accessKey: "minio-key", secretKey: "minio-secret", partSize: 8 * 1024 * 1024 });
+  expect(config.storage).toEqual({ kind: "s3", endpoint: "http://minio:9000", bucket: "berth-blobs", region: "us-east-1", accessKey: "minio-key", secretKey: "minio-secret", partSize: 8 * 1024 * 1024, redirectSeconds: 0 });
   expect(config.publicUrl).toBe("https://registry.example.com");
   expect(config.controller.repo).toBe("off");
 });
