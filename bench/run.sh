@@ -301,8 +301,8 @@ rate() { # rate METRIC WHO TOOL URL [curl-style headers...] : requests/s, 32 con
 # 1. pushes, each run into a fresh repository: skopeo of big (Berth's RSS sampled meanwhile) and many, podman of big
 #    and ten (blob-info cache emptied before each run), 8 skopeo pushes of different images at once.
 timed_each push_big -- push big
-# Berth's memory during one more push big of its own, untimed: a sampler running during the timed rounds made
-# Berth's pushes slower and its CPU per push twice what it was without (1.16 against 0.6 s, 2026-12-07).
+# Berth's memory during one more push big of its own, untimed, so the sampler's forks and /proc reads stay out of
+# the timed rounds (and fall on no side's time).
 sleep 1; idle=$(for _ in 1 2 3 4 5; do rss_kb; sleep 0.1; done | sort -n | sed -n 3p)
 start_sampler
 CREDS_FOR_REG=$CREDS "${NI[@]}" "$OPS" push "$BERTH" big >/dev/null
