@@ -298,7 +298,7 @@ rate() { # rate METRIC WHO TOOL URL [curl-style headers...] : requests/s, 32 con
 # ---------------------------------------------------------------- measurements
 # Each measurement runs on every registry in turn (reference, reference with htpasswd, Berth), so all see the same
 # machine state.
-# 1. pushes, each run into a fresh repository: skopeo of big (Berth's RSS sampled meanwhile) and many, podman of big
+# 1. pushes, each run into a fresh repository: skopeo of big (then one more, untimed, for Berth's RSS) and many, podman of big
 #    and ten (blob-info cache emptied before each run), 8 skopeo pushes of different images at once.
 timed_each push_big -- push big
 # Berth's memory during one more push big of its own, untimed, so the sampler's forks and /proc reads stay out of

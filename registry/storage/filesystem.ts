@@ -142,7 +142,7 @@ export class FilesystemBlobStore implements BlobStore {
       const flush = async () => {
         await writing;
         const full = fill;
-        writing = writeFully(handle, [full.subarray(0, filled)], position).finally(() => writeBuffers.give(full));
+        writing = writeFully(handle, full.subarray(0, filled), position).finally(() => writeBuffers.give(full));
         position += filled;
         fill = writeBuffers.take();
         filled = 0;
@@ -299,24 +299,18 @@ const writeBuffers = {
     if (this.spare.length < SPARE_WRITE_BUFFERS && !this.spare.includes(buffer)) this.spare.push(buffer);
   },
 };
+
 const READ_CHUNK_BYTES = 2 * 1024 * 1024;
 
-/** Writes all of `buffers` at `position` (a single writev may be short) and returns how many bytes were written. */
-async function writeFully(handle: FileHandle, buffers: Buffer[], position: number): Promise<number> {
+/** Writes all of `bytes` at `position` (a single write may be short) and returns how many were written. */
+async function writeFully(handle: FileHandle, bytes: Buffer, position: number): Promise<number> {
   let total = 0;
-  let rest = buffers;
-  for (;;) {
-    const { bytesWritten } = await handle.writev(rest, position + total);
+  while (total < bytes.length) {
+    const { bytesWritten } = await handle.write(bytes, total, bytes.length - total, position + total);
     if (bytesWritten === 0) throw new Error("the disk took no bytes of a write");
     total += bytesWritten;
-    let skip = bytesWritten;
-    while (rest.length > 0 && skip >= rest[0].length) {
-      skip -= rest[0].length;
-      rest = rest.slice(1);
-    }
-    if (rest.length === 0) return total;
-    if (skip > 0) rest = [rest[0].subarray(skip), ...rest.slice(1)];
   }
+  return total;
 }
 
 /**
