@@ -1,7 +1,8 @@
 import { AccountRefusedError, Authenticator, BadCredentialsError } from "../../registry/auth/authenticate";
 import { hashPassword } from "../../registry/auth/password";
 import { migrate } from "../../registry/db/migrate";
-import { PgliteSql } from "../../registry/db/pglite";
+import type { PgliteSql } from "../../registry/db/pglite";
+import { openTestPglite } from "../support/database";
 import { RobotStore, type NewRobot } from "../../registry/robots/store";
 
 /** Robot logins against a real (embedded) database: expiry cannot be waited for through the API. */
@@ -36,7 +37,7 @@ async function createRobot(name: string, change: Partial<NewRobot> = {}): Promis
 
 let SECRET_HASH: string;
 beforeAll(async () => {
-  sql = await PgliteSql.open();
+  sql = await openTestPglite();
   await migrate(sql);
   robots = new RobotStore(sql);
   SECRET_HASH = await hashPassword(SECRET);

@@ -2,11 +2,12 @@
  * PGlite runs PostgreSQL as WebAssembly in whichever thread calls it. Berth runs it in a worker thread, so that a long
  * statement (a 4 MB manifest with thousands of references) does not stop every other request (security finding 7).
  */
-import { PgliteSql } from "../../registry/db/pglite";
+import type { PgliteSql } from "../../registry/db/pglite";
+import { openTestPglite } from "../support/database";
 
 let sql: PgliteSql;
 beforeAll(async () => {
-  sql = await PgliteSql.open();
+  sql = await openTestPglite();
 });
 afterAll(() => sql?.close());
 
@@ -37,7 +38,7 @@ it("keeps a transaction's statements together while the thread serves it", async
 });
 
 it("refuses statements once closed, with an error that says so", async () => {
-  const other = await PgliteSql.open();
+  const other = await openTestPglite();
   await other.close();
   await expect(other.query("SELECT 1")).rejects.toThrow("the embedded database is closed");
 });

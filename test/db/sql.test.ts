@@ -1,8 +1,7 @@
 import { migrate, loadMigrations } from "../../registry/db/migrate";
 import { PgSql } from "../../registry/db/pg";
-import { PgliteSql } from "../../registry/db/pglite";
 import type { Sql } from "../../registry/db/sql";
-import { createTestDatabase, testPostgresUrl } from "../support/database";
+import { createTestDatabase, testPostgresUrl, openTestPglite } from "../support/database";
 
 interface Adapter {
   name: string;
@@ -13,7 +12,7 @@ const adapters: Adapter[] = [
   {
     name: "PGlite",
     open: async () => {
-      const sql = await PgliteSql.open();
+      const sql = await openTestPglite();
       return { sql, reopen: () => sql, cleanup: () => sql.close() };
     },
   },

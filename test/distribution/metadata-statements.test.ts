@@ -4,7 +4,7 @@
  */
 import { createHash } from "node:crypto";
 import { migrate } from "../../registry/db/migrate";
-import { PgliteSql } from "../../registry/db/pglite";
+import { openTestPglite } from "../support/database";
 import type { Queryable, Sql } from "../../registry/db/sql";
 import { parseManifest } from "../../registry/distribution/manifest";
 import { DistributionMetadata } from "../../registry/distribution/metadata";
@@ -35,7 +35,7 @@ let repositoryId: number;
 const layers = Array.from({ length: 5000 }, (_, i) => sha256(`layer ${i}`));
 
 beforeAll(async () => {
-  sql = await PgliteSql.open();
+  sql = await openTestPglite();
   await migrate(sql);
   const [project] = await sql.query<{ id: number }>("INSERT INTO projects (name, metadata) VALUES ('statements', '{}') RETURNING id");
   [{ id: repositoryId }] = await sql.query<{ id: number }>("INSERT INTO repositories (project_id, name) VALUES ($1, 'statements/app') RETURNING id", [project.id]);

@@ -1,6 +1,11 @@
 import { randomBytes } from "node:crypto";
+import { existsSync, rmSync } from "node:fs";
+import { cp, mkdir, mkdtemp, rename, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
 import { Client } from "pg";
 import { PgSql } from "../../registry/db/pg";
+import packageJson from "../../package.json";
 import { PgliteSql } from "../../registry/db/pglite";
 import type { Sql } from "../../registry/db/sql";
 
@@ -54,6 +59,47 @@ export async function createTestDatabase(serverUrl: string): Promise<{ url: stri
   };
 }
 
+/**
+ * A freshly created embedded database directory, initdb'd once per PGlite version and machine and kept under
+ * ${TMPDIR}/berth-pglite-template-<version>: creating one costs ~5 s and ~7 s of CPU (PGlite runs initdb in
+ * WebAssembly), copying the template ~0.1 s. Built under a name of its own and renamed into place, so suites starting
+ * in parallel never copy half a template (the loser of the race throws its own copy away).
+ */
+async function pgliteTemplate(): Promise<string> {
+  const version = packageJson.dependencies["@electric-sql/pglite"];
+  const template = path.join(tmpdir(), `berth-pglite-template-${version}`);
+  if (existsSync(path.join(template, "PG_VERSION"))) return template;
+  const partial = await mkdtemp(`${template}.partial-`);
+  try {
+    const created = await PgliteSql.open(path.join(partial, "pg"));
+    await created.close();
+    await rename(path.join(partial, "pg"), template).catch((error: NodeJS.ErrnoException) => {
+      if (error.code !== "ENOTEMPTY" && error.code !== "EEXIST") throw error;
+    });
+  } finally {
+    await rm(partial, { recursive: true, force: true });
+  }
+  return template;
+}
+
+/**
+ * An embedded database for one test, as a first start creates it (initdb, no migrations), in a temp directory of its
+ * own that closing removes. The directory is a copy of the shared template, which is what makes it cheap.
+ */
+export async function openTestPglite(): Promise<PgliteSql> {
+  const template = await pgliteTemplate();
+  const dir = await mkdtemp(path.join(tmpdir(), "berth-pglite-"));
+  const dataDir = path.join(dir, "pg");
+  try {
+    await mkdir(dataDir, { mode: 0o700 });
+    await cp(template, dataDir, { recursive: true });
+    return await PgliteSql.open(dataDir, { onClose: () => rmSync(dir, { recursive: true, force: true }) });
+  } catch (error) {
+    await rm(dir, { recursive: true, force: true });
+    throw error;
+  }
+}
+
 /** Two handles on one database, as two nodes would have (PGlite: one handle stands for both). */
 export interface Nodes {
   a: Sql;
@@ -67,7 +113,7 @@ export function twoNodeSetups(): [string, () => Promise<Nodes>][] {
     [
       "PGlite",
       async () => {
-        const sql = await PgliteSql.open();
+        const sql = await openTestPglite();
         return { a: sql, b: sql, cleanup: () => sql.close() };
       },
     ],

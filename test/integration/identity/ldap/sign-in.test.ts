@@ -2,7 +2,8 @@ import { Authenticator, BadCredentialsError, DirectoryUnavailableError, TooManyA
 import { LoginThrottle, DEFAULT_LOGIN_THROTTLE_LIMITS } from "../../../../registry/auth/login-throttle";
 import { hashPassword } from "../../../../registry/auth/password";
 import { migrate } from "../../../../registry/db/migrate";
-import { PgliteSql } from "../../../../registry/db/pglite";
+import type { PgliteSql } from "../../../../registry/db/pglite";
+import { openTestPglite } from "../../../support/database";
 import { parseLdapConfig } from "../../../../registry/identity/ldap/config";
 import { LdapDirectory } from "../../../../registry/identity/ldap/directory";
 import { RobotStore } from "../../../../registry/robots/store";
@@ -33,7 +34,7 @@ describeIf(slapdAvailable, "slapd and ldap-utils (apt-get install slapd ldap-uti
     let sql: PgliteSql;
     let authenticator: Authenticator;
     beforeAll(async () => {
-      sql = await PgliteSql.open();
+      sql = await openTestPglite();
       await migrate(sql);
       await sql.query("INSERT INTO users (username, password_hash, sysadmin) VALUES ('admin', $1, true)", [await hashPassword("Admin-Password-1")]);
       const directory = new LdapDirectory(parseLdapConfig("ldap", env, dir)!);
