@@ -36,7 +36,7 @@ WORK=$(mktemp -d "${TMPDIR:-/tmp}/berth-bench.XXXXXX")
 export ANCHORS_DIR=$WORK/anchors            # read by the anchor scripts
 mkdir -p "$ANCHORS_DIR" "$IMAGES" "$WORK/pulled" "$WORK/res"
 ln -s "$IMAGES" "$ANCHORS_DIR/images"
-BERTH_PID=""; BASE_PID=""; REFA_PID=""; SAMPLER_PID=""; REF_PORT=""; S3_PID=""
+BERTH_PID=""; BASE_PID=""; REFA_PID=""; SAMPLER_PID=""; REF_PORT=""; S3_PID=""; SINK_PID=""
 stop_pid() {
   kill -0 "$1" 2>/dev/null || return 0
   kill "$1" 2>/dev/null
@@ -49,6 +49,7 @@ cleanup() {
   trap - EXIT INT TERM
   [ -n "$SAMPLER_PID" ] && kill "$SAMPLER_PID" 2>/dev/null
   [ -n "$S3_PID" ] && kill "$S3_PID" 2>/dev/null
+  [ -n "$SINK_PID" ] && kill "$SINK_PID" 2>/dev/null
   for p in "$BERTH_PID" "$BASE_PID" "$REFA_PID"; do [ -n "$p" ] && stop_pid "$p"; done
   [ -n "$REF_PORT" ] && "$ANCH/reference-registry.sh" stop "$REF_PORT" >/dev/null 2>&1
   if [ -n "${BENCH_KEEP:-}" ]; then
@@ -155,7 +156,11 @@ start_berth() { # start_berth WHO ADDR MAIN BUCKET: sets STARTED_PID
 }
 start_berth berth "$BERTH" "$MAIN" berth-bench; BERTH_PID=$STARTED_PID
 if [ -n "${BENCH_BASELINE:-}" ]; then start_berth base "$BASE" "$BENCH_BASELINE" berth-bench-base; BASE_PID=$STARTED_PID; fi
-log "reference on $REF, with htpasswd on $REFA, Berth on $BERTH (pid $BERTH_PID, PGlite)${BASE_PID:+, baseline on $BASE (pid $BASE_PID)}; nice $NICE"
+# The push sink (bench/push-sink.mjs): takes pushes and keeps nothing, the floor under the push rows.
+"${NI[@]}" node "$ROOT/bench/push-sink.mjs" >"$WORK/sink.out" 2>&1 & SINK_PID=$!
+for _ in $(seq 1 100); do grep -q '^listening ' "$WORK/sink.out" && break; sleep 0.1; done
+SINK=127.0.0.1:$(awk '/^listening / {print $2}' "$WORK/sink.out")
+log "reference on $REF, with htpasswd on $REFA, Berth on $BERTH (pid $BERTH_PID, PGlite)${BASE_PID:+, baseline on $BASE (pid $BASE_PID)}, push sink on $SINK; nice $NICE"
 
 # ---------------------------------------------------------------- helpers
 # One helper script for the timed commands: "ops.sh VERB REG ARGS".
@@ -210,9 +215,9 @@ for x in ten big; do
     --tmpdir "$PM/tmp" --events-backend none tag "$(cat "$WORK/podman-id")" "localhost/$x:latest"
 done
 
-push_creds_for() { [ "$1" = ref ] && echo "" || echo "$CREDS"; }
+push_creds_for() { case $1 in ref|sink) echo "" ;; *) echo "$CREDS" ;; esac; }
 pull_creds_for() { [ "$1" = refa ] && echo "$CREDS" || echo ""; }
-addr_of() { case $1 in berth) echo "$BERTH" ;; base) echo "$BASE" ;; refa) echo "$REFA" ;; *) echo "$REF" ;; esac; }
+addr_of() { case $1 in berth) echo "$BERTH" ;; base) echo "$BASE" ;; refa) echo "$REFA" ;; sink) echo "$SINK" ;; *) echo "$REF" ;; esac; }
 put_res() { echo "$3" > "$WORK/res/$1.$2"; }                     # put_res METRIC WHO VALUE
 get_res() { cat "$WORK/res/$1.$2" 2>/dev/null || echo NA; }
 load1() { cut -d' ' -f1 /proc/loadavg; }
@@ -262,7 +267,7 @@ timed_each() {
 CLK_TCK=$(getconf CLK_TCK)
 cpu_ticks() {
   local pid
-  case $1 in ref) pid=$(cat "$ANCHORS_DIR/reference-$REF_PORT/pid") ;; refa) pid=$REFA_PID ;; berth) pid=$BERTH_PID ;; base) pid=$BASE_PID ;; esac
+  case $1 in ref) pid=$(cat "$ANCHORS_DIR/reference-$REF_PORT/pid") ;; refa) pid=$REFA_PID ;; berth) pid=$BERTH_PID ;; base) pid=$BASE_PID ;; sink) pid=$SINK_PID ;; esac
   # Fields after "pid (comm) ": utime and stime are the 12th and 13th.
   sed 's/^.*) //' "/proc/$pid/stat" | awk '{print $12 + $13}'
 }
@@ -300,7 +305,9 @@ rate() { # rate METRIC WHO TOOL URL [curl-style headers...] : requests/s, 32 con
 # machine state.
 # 1. pushes, each run into a fresh repository: skopeo of big (then one more, untimed, for Berth's RSS) and many, podman of big
 #    and ten (blob-info cache emptied before each run), 8 skopeo pushes of different images at once.
-timed_each push_big -- push big
+# The big pushes run into the push sink too, in the same rounds: the clients' own cost, under every registry's.
+with_sink() { WHOS+=(sink); "$@"; unset 'WHOS[-1]'; }
+with_sink timed_each push_big -- push big
 # Berth's memory during one more push big of its own, untimed, so the sampler's forks and /proc reads stay out of
 # the timed rounds (and fall on no side's time).
 sleep 1; idle=$(for _ in 1 2 3 4 5; do rss_kb; sleep 0.1; done | sort -n | sed -n 3p)
@@ -312,7 +319,7 @@ put_res rss_idle berth "$(awk -v i="$idle" 'BEGIN {printf "%.1f", i * 1024 / 1e6
 put_res rss berth "$(awk -v p="$peak" -v i="$idle" 'BEGIN {printf "%.1f", (p - i) * 1024 / 1e6}')"
 log "Berth RSS idle $((idle / 1024)) MiB, peak during push big $((peak / 1024)) MiB ($(wc -l < "$WORK/rss.txt") samples)"
 timed_each push_many -- push many
-timed_each ppush_big --prepare "$OPS reset -" -- ppush big
+with_sink timed_each ppush_big --prepare "$OPS reset -" -- ppush big
 timed_each ppush_ten --prepare "$OPS reset -" -- ppush ten
 timed_each push8 -- push8
 
@@ -428,6 +435,13 @@ table() {
       printf '  %-41s %23s %6s\n' "$label" "$(cell "$m" base "$kind")" "$(ratio_of "$(get_res "$m" refa | tr -d '!')" "$(get_res "$m" base | tr -d '!')")x"
     done
   fi
+  echo "push sink (bench/push-sink.mjs: reads every byte and keeps nothing; no auth, no hashing, no storage), same rounds:"
+  echo "  the client's own cost, under any registry's push: median (min-max), ratio to the reference without / with htpasswd"
+  for m in push_big ppush_big; do
+    label=$(printf '%s\n' "${rows[@]}" | awk -F'|' -v m="$m" '$1 == m {print $5}')
+    printf '  %-41s %23s %6s %6s\n' "$label" "$(cell "$m" sink t)" "$(ratio_of "$(get_res "$m" ref | tr -d '!')" "$(get_res "$m" sink)")x" \
+      "$(ratio_of "$(get_res "$m" refa | tr -d '!')" "$(get_res "$m" sink)")x"
+  done
   echo "server CPU per run (user + system, median of the rounds), s:"
   printf '  %-41s %9s %9s %9s %9s\n' "" "${WHOS[@]}"
   for line in "${rows[@]}"; do
