@@ -1,7 +1,7 @@
 /**
  * The release artifact (issue 21) as `npm run release` writes it: built twice from this checkout's HEAD, read entry by
  * entry, then unpacked and run on this machine with a PATH that has no node, as a host without Node would run it.
- * Slow: two release builds (each the full `npm run build` plus ~230 MB through gzip), run side by side.
+ * Slow: two release builds (each `npm run build:unchecked` plus ~230 MB through gzip), run side by side.
  */
 import { execFile } from "node:child_process";
 import { createHash } from "node:crypto";

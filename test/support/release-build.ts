@@ -22,7 +22,7 @@ function alive(pid: number): boolean {
 
 /**
  * `npm run release` of this checkout's HEAD, built once per commit and shared by the suites that need an artifact
- * (each build is the whole `npm run build` plus ~230 MB through gzip). Jest runs those suites in parallel workers: the
+ * (each build is `npm run build:unchecked` plus ~230 MB through gzip). Jest runs those suites in parallel workers: the
  * first takes a lock directory holding its pid and builds, the others wait for its `done` marker; a lock whose builder
  * died is taken over. `npm run release` packages HEAD, not the work tree, so the commit names what is in it.
  */
