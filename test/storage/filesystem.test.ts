@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { mkdir, mkdtemp, open, readdir, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { digestOf } from "../../registry/distribution/digest";
@@ -223,43 +223,6 @@ describe("FilesystemBlobStore on disk", () => {
         await new Promise((resolve) => stream.once("close", resolve));
       }
       expect(await openFiles()).toBeLessThanOrEqual(before);
-    });
-  });
-
-  describe("a big upload flushed to disk as it arrives, ahead of the commit's fsync", () => {
-    const MiB = 1024 * 1024;
-    let datasync: jest.SpyInstance;
-
-    beforeEach(async () => {
-      // FileHandle is not exported: its prototype is reached through a handle.
-      const probe = await open(join(dir, "probe"), "w");
-      datasync = jest.spyOn(Object.getPrototypeOf(probe) as { datasync(): Promise<void> }, "datasync");
-      await probe.close();
-    });
-    afterEach(() => datasync.mockRestore());
-
-    it("flushes every 16 MiB of a 40 MiB upload while it is written, and nothing of a 1 MiB one", async () => {
-      const big = randomBytes(40 * MiB);
-      await store.startUpload("big");
-      expect(await store.appendUpload("big", streamOf(...Array.from({ length: 40 }, (_, i) => big.subarray(i * MiB, (i + 1) * MiB))))).toBe(big.length);
-      // At 16 and 32 MiB, unless a flush was still running when the next one was due.
-      expect(datasync.mock.calls.length).toBeGreaterThanOrEqual(1);
-      expect(datasync.mock.calls.length).toBeLessThanOrEqual(2);
-      await store.commitUpload("big", digestOf(big));
-      expect((await readAll((await store.read(digestOf(big)))!)).equals(big)).toBe(true);
-
-      datasync.mockClear();
-      await store.startUpload("small");
-      await store.appendUpload("small", streamOf(randomBytes(MiB)));
-      expect(datasync).not.toHaveBeenCalled();
-    });
-
-    it("fails the append when an early flush fails, and keeps none of its bytes", async () => {
-      await store.startUpload("u");
-      await store.appendUpload("u", streamOf("kept"));
-      datasync.mockRejectedValueOnce(Object.assign(new Error("EIO: i/o error, fsync"), { code: "EIO" }));
-      await expect(store.appendUpload("u", streamOf(randomBytes(20 * MiB), randomBytes(20 * MiB)))).rejects.toThrow("EIO");
-      expect(await store.uploadSize("u")).toBe(4);
     });
   });
 });
