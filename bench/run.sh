@@ -11,6 +11,8 @@
 #       BENCH_NICE      niceness of both registries and of the clients (default -10 as root, so other jobs on the
 #                       machine disturb less; 0 leaves it alone)
 #       BENCH_BASELINE  dist/registry/main.js of another Berth build: it runs too, as a fourth column ("before")
+#       BENCH_DATABASE_URL  a PostgreSQL server (postgres://user@host:port/db): each Berth gets a fresh database of its
+#                       own there (made and dropped with psql) instead of embedded PGlite
 # bash keeps SECONDS ticking from the value it inherited: read it before anything else happens.
 DUR=$SECONDS
 set -euo pipefail
@@ -50,6 +52,7 @@ cleanup() {
   [ -n "$SAMPLER_PID" ] && kill "$SAMPLER_PID" 2>/dev/null
   [ -n "$S3_PID" ] && kill "$S3_PID" 2>/dev/null
   [ -n "$SINK_PID" ] && kill "$SINK_PID" 2>/dev/null
+  for db in ${BENCH_DATABASES[@]+"${BENCH_DATABASES[@]}"}; do psql "$BENCH_DATABASE_URL" -qc "DROP DATABASE IF EXISTS $db WITH (FORCE)" >/dev/null 2>&1; done
   for p in "$BERTH_PID" "$BASE_PID" "$REFA_PID"; do [ -n "$p" ] && stop_pid "$p"; done
   [ -n "$REF_PORT" ] && "$ANCH/reference-registry.sh" stop "$REF_PORT" >/dev/null 2>&1
   if [ -n "${BENCH_KEEP:-}" ]; then
@@ -137,12 +140,19 @@ if [ "${BENCH_STORAGE:-fs}" = s3 ]; then
   [ -n "${BERTH_S3_REDIRECT_SECONDS:-}" ] && STORAGE_ENV+=("BERTH_S3_REDIRECT_SECONDS=$BERTH_S3_REDIRECT_SECONDS")
   log "Berth stores blobs in s3rver on port $(cat "$WORK/s3.port") (pid $S3_PID)"
 fi
+BENCH_DATABASES=()
+BERTH_DB=$([ -n "${BENCH_DATABASE_URL:-}" ] && echo PostgreSQL || echo "embedded PGlite")
 start_berth() { # start_berth WHO ADDR MAIN BUCKET: sets STARTED_PID
-  local who=$1 addr=$2 main=$3 bucket=$4 code i
+  local who=$1 addr=$2 main=$3 bucket=$4 code i db_env=()
   mkdir -p "$WORK/$who-data"
+  if [ -n "${BENCH_DATABASE_URL:-}" ]; then
+    local db=berth_bench_${who}_$$
+    psql "$BENCH_DATABASE_URL" -qc "CREATE DATABASE $db" >/dev/null
+    BENCH_DATABASES+=("$db"); db_env=("BERTH_DATABASE_URL=${BENCH_DATABASE_URL%/*}/$db")
+  fi
   # No anonymous rate limit (the reference registry has none: the comparison measures throughput, not policy) and no
   # metrics listener (nothing here scrapes it; its default port could be taken on a shared machine).
-  env -u BERTH_DATABASE_URL BERTH_ADDR="$addr" BERTH_DATA_DIR="$WORK/$who-data" BERTH_ADMIN_PASSWORD="$PASS" \
+  env -u BERTH_DATABASE_URL ${db_env[@]+"${db_env[@]}"} BERTH_ADDR="$addr" BERTH_DATA_DIR="$WORK/$who-data" BERTH_ADMIN_PASSWORD="$PASS" \
     BERTH_ANONYMOUS_RATE_PER_SECOND=0 BERTH_METRICS_ADDR=off BERTH_LOG_LEVEL=warn BERTH_CONTROLLER_REPO=off \
     ${STORAGE_ENV[@]+"${STORAGE_ENV[@]}"} ${STORAGE_ENV[@]+"BERTH_S3_BUCKET=$bucket"} "${NI[@]}" node "$main" serve >"$WORK/$who.log" 2>&1 &
   STARTED_PID=$!
@@ -160,7 +170,7 @@ if [ -n "${BENCH_BASELINE:-}" ]; then start_berth base "$BASE" "$BENCH_BASELINE"
 "${NI[@]}" node "$ROOT/bench/push-sink.mjs" >"$WORK/sink.out" 2>&1 & SINK_PID=$!
 for _ in $(seq 1 100); do grep -q '^listening ' "$WORK/sink.out" && break; sleep 0.1; done
 SINK=127.0.0.1:$(awk '/^listening / {print $2}' "$WORK/sink.out")
-log "reference on $REF, with htpasswd on $REFA, Berth on $BERTH (pid $BERTH_PID, PGlite)${BASE_PID:+, baseline on $BASE (pid $BASE_PID)}, push sink on $SINK; nice $NICE"
+log "reference on $REF, with htpasswd on $REFA, Berth on $BERTH (pid $BERTH_PID, $BERTH_DB)${BASE_PID:+, baseline on $BASE (pid $BASE_PID)}, push sink on $SINK; nice $NICE"
 
 # ---------------------------------------------------------------- helpers
 # One helper script for the timed commands: "ops.sh VERB REG ARGS".
@@ -405,7 +415,7 @@ floor_row() { # floor_row LABEL COLUMN METRIC METRIC_LABEL: a column of floor.tx
 row() { printf '%-41s %23s %23s %23s %6s %6s %11s  %-6s %s\n' "$@"; }
 table() {
   local pass=0 total=0 line m kind t1 t2 label r ra b r1 r2 verdict tgt_s loads w
-  echo "Berth $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo '?')$( [ -n "$(git -C "$ROOT" status --porcelain -- registry 2>/dev/null)" ] && echo ' + uncommitted registry/ changes') vs reference docker-registry $(docker-registry --version 2>/dev/null | awk '{print $NF}'), $(date -u +%FT%TZ)"
+  echo "Berth $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo '?')$( [ -n "$(git -C "$ROOT" status --porcelain -- registry 2>/dev/null)" ] && echo ' + uncommitted registry/ changes') on $BERTH_DB vs reference docker-registry $(docker-registry --version 2>/dev/null | awk '{print $NF}'), $(date -u +%FT%TZ)"
   echo "RUNS=$RUNS (GET: $GET_RUNS) SECONDS=$DUR, $(nproc) CPUs, nice $NICE, load before start $LOAD0, after $(cut -d' ' -f1-3 /proc/loadavg)"
   echo "times: median (min-max) of the rounds in s; ratios Berth/reference without auth (/ref) and with htpasswd (/refa); load: 1-min load average at the start of each side's measurement"
   row metric "ref (no auth)" "refa (htpasswd)" Berth /ref /refa target result load
