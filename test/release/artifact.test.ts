@@ -15,6 +15,7 @@ import { createGunzip } from "node:zlib";
 import { extract } from "tar-stream";
 import packageJson from "../../package.json";
 import { releaseArtifact, type ReleaseArtifact } from "../../stacks/release";
+import { seedPgliteDir } from "../support/database";
 import { sharedRelease } from "../support/release-build";
 import { ADMIN_CREDS, ADMIN_PASSWORD, prepareEnvironment, spawnBerth, type BerthProcess } from "../support/berth";
 import { addDefaultDevices, chrootCommand, importRuntimeBase } from "../support/image-stages";
@@ -232,6 +233,9 @@ describe("the release artifact (npm run release; slow: two release builds)", () 
       const environment = await prepareEnvironment({});
       cleanup = environment.cleanup;
       const { BERTH_DATABASE_URL: _postgres, ...env } = environment.env;
+      // Created already (a copy of the test template): the artifact's Node opens and migrates it. Its initdb, a child
+      // process of the bundled Node, runs in test/stacks/debian-root.test.ts, which starts the artifact on a fresh dir.
+      await seedPgliteDir(path.join(environment.dataDir, "pg"));
       server = await spawnBerth({ ...env, PATH: noNodePath }, [path.join(work, "current", "bin", "berth"), "serve"]);
       // The server process is the bundled runtime (the wrapper exec'd it), not this machine's node.
       expect(await readlink(`/proc/${server.child.pid}/exe`)).toBe(await realpath(path.join(unpacked, TOP, "node", "bin", "node")));

@@ -83,16 +83,24 @@ async function pgliteTemplate(): Promise<string> {
 }
 
 /**
+ * Fills `pgDir` (which must not exist yet) with a copy of the template: what a first start's initdb would leave
+ * there, so the server or test that opens it next skips initdb.
+ */
+export async function seedPgliteDir(pgDir: string): Promise<void> {
+  const template = await pgliteTemplate();
+  await mkdir(pgDir, { mode: 0o700 });
+  await cp(template, pgDir, { recursive: true });
+}
+
+/**
  * An embedded database for one test, as a first start creates it (initdb, no migrations), in a temp directory of its
  * own that closing removes. The directory is a copy of the shared template, which is what makes it cheap.
  */
 export async function openTestPglite(): Promise<PgliteSql> {
-  const template = await pgliteTemplate();
   const dir = await mkdtemp(path.join(tmpdir(), "berth-pglite-"));
   const dataDir = path.join(dir, "pg");
   try {
-    await mkdir(dataDir, { mode: 0o700 });
-    await cp(template, dataDir, { recursive: true });
+    await seedPgliteDir(dataDir);
     return await PgliteSql.open(dataDir, { onClose: () => rmSync(dir, { recursive: true, force: true }) });
   } catch (error) {
     await rm(dir, { recursive: true, force: true });
