@@ -4,6 +4,7 @@ import { mkdtemp, readdir, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { DataDirLockedError, lockDataDir } from "../../registry/db/data-dir-lock";
+import { testIf } from "../support/tools";
 
 /** The pid of a process that has exited (and was reaped), so nothing answers to it. */
 async function deadPid(): Promise<number> {
@@ -48,8 +49,8 @@ describe("lockDataDir", () => {
   });
 
   // Start times come from /proc: elsewhere a live pid is always taken to be the holder. CI runs on Linux, so there
-  // the test always runs (and fails if /proc is missing rather than skipping).
-  const onLinux: jest.It = existsSync("/proc/self/stat") || process.env.CI === "true" ? it : (((name: string, fn: jest.ProvidesCallback) => it.skip(`${name} [skipped: needs /proc for process start times]`, fn)) as jest.It);
+  // the test fails if /proc is missing rather than skipping.
+  const onLinux = testIf(existsSync("/proc/self/stat"), "needs /proc for process start times");
   onLinux("takes over a lock whose pid now belongs to another process (a different start time)", async () => {
     const other = spawn(process.execPath, ["-e", "setTimeout(() => {}, 30000)"], { stdio: "ignore" });
     try {

@@ -9,7 +9,7 @@ import { createGzip } from "node:zlib";
 import { analyze as analyzeDpkg } from "../../../../registry/scanning/analyzers/dpkg";
 import { analyzersFor, DEFAULT_ANALYZER_LIMITS } from "../../../../registry/scanning/analyzers/index";
 import { inventoryOfLayer, LAYER_INVENTORY_VERSION, LayerTooLargeError, LayerWalkError, normalizeLayerPath } from "../../../../registry/scanning/layers/index";
-import { describeWithTool, isCi } from "../../../support/tools";
+import { describeWithTool, isCi, testIf } from "../../../support/tools";
 import { blob, gzipLayer, tarBytes, tarStream, treeEntries, zstdLayer, type TarEntry } from "./layer-tar";
 
 const repoRoot = path.resolve(__dirname, "../../../..");
@@ -179,10 +179,10 @@ describe("inventoryOfLayer", () => {
 const GO_BINARY = ["/usr/bin/skopeo", "/usr/bin/docker-registry"].find((file) => existsSync(file));
 
 describeWithTool("zstd", "inventoryOfLayer: a zstd layer with a real Go executable", () => {
-  (GO_BINARY || isCi() ? test : test.skip)(`the Go build info of ${GO_BINARY ?? "skopeo or docker-registry (not installed)"}`, async () => {
-    if (!GO_BINARY) throw new Error("CI installs skopeo and docker-registry: a Go executable is required under CI=true");
-    const content = readFileSync(GO_BINARY);
-    const name = GO_BINARY.slice(1);
+  testIf(GO_BINARY !== undefined, "a Go executable: skopeo or docker-registry, which .ci/run installs")(`the Go build info of ${GO_BINARY ?? "skopeo or docker-registry"}`, async () => {
+    const binary = GO_BINARY!;
+    const content = readFileSync(binary);
+    const name = binary.slice(1);
     const layer = await inventoryOfLayer(
       Readable.from([
         await zstdLayer([
