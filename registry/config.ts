@@ -28,6 +28,8 @@ export interface Config {
   databaseUrl?: string;
   /** PGlite's shared_buffers in MB: its page cache, resident for the process's lifetime. */
   pgliteSharedBuffersMb: number;
+  /** V8's old generation grows to (1 + this/100) × its live size before a full collection; 0: V8 decides (ops/heap-growth.ts). */
+  heapGrowthPercent: number;
   storage: FsStorageConfig | S3StorageConfig;
   /** Unset → generated on first start and printed once. */
   adminPassword?: string;
@@ -479,6 +481,7 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
       ? parseUrl("BERTH_DATABASE_URL", env.BERTH_DATABASE_URL, ["postgres:", "postgresql:"])
       : undefined,
     pgliteSharedBuffersMb: parseWholeNumber("BERTH_PGLITE_SHARED_BUFFERS_MB", "megabytes", env.BERTH_PGLITE_SHARED_BUFFERS_MB, 1) ?? 16,
+    heapGrowthPercent: parseWholeNumber("BERTH_HEAP_GROWTH_PERCENT", "percent", env.BERTH_HEAP_GROWTH_PERCENT, 0, 300) ?? 200,
     storage: parseStorage(env),
     adminPassword,
     publicUrl: env.BERTH_PUBLIC_URL ? parseUrl("BERTH_PUBLIC_URL", env.BERTH_PUBLIC_URL, ["http:", "https:"]) : undefined,

@@ -4,6 +4,7 @@ import { startServer } from "./server";
 import { doctor, formatFindings } from "./doctor";
 import { describeStartupFailure } from "./startup-failure";
 import { restrictFileCreation } from "./secrets/private-data-dir";
+import { applyHeapGrowth } from "./ops/heap-growth";
 
 const USAGE = `usage: berth <command>
 
@@ -32,6 +33,7 @@ function configOrRefuse(): Config {
 
 async function serve(): Promise<void> {
   const config = configOrRefuse();
+  applyHeapGrowth(config.heapGrowthPercent);
   const embedded = config.controller.repo !== "off";
   let server;
   try {

@@ -122,6 +122,15 @@ describe("loadConfig", () => {
     expect(() => loadConfig({ ...base, BERTH_S3_REDIRECT_ENDPOINT: "ftp://s3" })).toThrow("BERTH_S3_REDIRECT_ENDPOINT");
   });
 
+  it("grows V8's old generation by 200% by default; BERTH_HEAP_GROWTH_PERCENT=0 leaves it to V8, at most 300", () => {
+    expect(loadConfig({}).heapGrowthPercent).toBe(200);
+    expect(loadConfig({ BERTH_HEAP_GROWTH_PERCENT: "0" }).heapGrowthPercent).toBe(0);
+    expect(loadConfig({ BERTH_HEAP_GROWTH_PERCENT: "300" }).heapGrowthPercent).toBe(300);
+    for (const value of ["301", "-1", "1.5", "x"]) {
+      expect(() => loadConfig({ BERTH_HEAP_GROWTH_PERCENT: value })).toThrow(`BERTH_HEAP_GROWTH_PERCENT: must be a whole number of percent, from 0 to 300, got "${value}"`);
+    }
+  });
+
   it("trusts no proxy and throttles logins with the documented limits by default", () => {
     const config = loadConfig({});
     expect(config.trustedProxies).toEqual([]);
