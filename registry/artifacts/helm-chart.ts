@@ -1,9 +1,13 @@
 import { posix } from "node:path";
 import type { Readable } from "node:stream";
 import * as tarStream from "tar-stream";
-import { parse } from "yaml";
+import type * as Yaml from "yaml";
 import { decompressLayer } from "../scanning/layers/decompress";
 import { normalizeLayerPath, readEntry } from "../scanning/layers/walk";
+import { loadOnFirstUse } from "../lazy-module";
+
+// Loaded at the first chart whose dependencies are asked for, not at every start.
+const yaml = loadOnFirstUse(() => require("yaml") as typeof Yaml);
 
 /** The config media type of a Helm chart stored as an OCI artifact. */
 export const HELM_CHART_CONFIG = "application/vnd.cncf.helm.config.v1+json";
@@ -70,7 +74,7 @@ export interface ChartDependency {
 export function chartDependencies(files: ChartFiles): ChartDependency[] {
   for (const source of [files.chartYaml, files.requirements]) {
     if (source === null) continue;
-    const document = parse(source, { maxAliasCount: 100 }) as { dependencies?: unknown } | null;
+    const document = yaml().parse(source, { maxAliasCount: 100 }) as { dependencies?: unknown } | null;
     if (Array.isArray(document?.dependencies) && document.dependencies.length > 0) {
       return document.dependencies
         .filter((dependency): dependency is Record<string, unknown> => typeof dependency === "object" && dependency !== null)

@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
-import * as CDX from "@cyclonedx/cyclonedx-library";
+import type * as CycloneDx from "@cyclonedx/cyclonedx-library";
+import { loadOnFirstUse } from "../../lazy-module";
 import type { Inventory, Package } from "../inventory";
 
 /** The media type of the SBOM Berth stores as an OCI referrer and serves through Harbor's SBOM scan type. */
@@ -21,6 +22,9 @@ export interface SbomOptions {
   serialNumber?: string;
 }
 
+// Loaded at the first SBOM: it was the largest library the server loaded at start.
+const cycloneDx = loadOnFirstUse(() => require("@cyclonedx/cyclonedx-library") as typeof CycloneDx);
+
 const SUBJECT_REF = "image";
 const OS_REF = "os";
 
@@ -31,6 +35,7 @@ const OS_REF = "os";
  * properties named as Trivy names them, so tools that read Trivy's SBOMs read ours.
  */
 export function cycloneDxSbom(subject: SbomSubject, inventory: Inventory, options: SbomOptions): string {
+  const CDX = cycloneDx();
   const bom = new CDX.Models.Bom();
   bom.serialNumber = options.serialNumber ?? `urn:uuid:${randomUUID()}`;
   bom.metadata.timestamp = options.timestamp ?? new Date();
@@ -58,7 +63,8 @@ export function cycloneDxSbom(subject: SbomSubject, inventory: Inventory, option
   return serializer.serialize(bom, { sortLists: true });
 }
 
-function libraryComponent(pkg: Package, ref: string): CDX.Models.Component {
+function libraryComponent(pkg: Package, ref: string): CycloneDx.Models.Component {
+  const CDX = cycloneDx();
   const component = new CDX.Models.Component(CDX.Enums.ComponentType.Library, pkg.name, { version: pkg.version || undefined, bomRef: ref });
   component.purl = pkg.purl;
   const properties: [string, string][] = [["berth:ecosystem", pkg.ecosystem], ["berth:path", pkg.path]];
