@@ -10,12 +10,12 @@ class SummaryReporter {
   }
 
   printSlowest(testResults) {
-    const timed = testResults
-      .map((r) => ({ path: r.testFilePath.replace(process.cwd() + "/", ""), seconds: (r.perfStats.end - r.perfStats.start) / 1000 }))
+    const timed = testResults.map((r) => ({ path: r.testFilePath.replace(process.cwd() + "/", ""), seconds: (r.perfStats.end - r.perfStats.start) / 1000 }));
+    const total = timed.reduce((sum, t) => sum + t.seconds, 0);
+    const lines = timed
       .sort((a, b) => b.seconds - a.seconds)
-      .slice(0, SLOWEST);
-    const total = testResults.reduce((sum, r) => sum + (r.perfStats.end - r.perfStats.start) / 1000, 0);
-    const lines = timed.map((t) => `  ${t.seconds.toFixed(1).padStart(7)} s  ${t.path}`);
+      .slice(0, SLOWEST)
+      .map((t) => `  ${t.seconds.toFixed(1).padStart(7)} s  ${t.path}`);
     process.stdout.write(`\nslowest suites (of ${total.toFixed(0)} s summed over all suites):\n${lines.join("\n")}\n`);
   }
 }
